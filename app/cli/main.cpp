@@ -1,0 +1,52 @@
+// attnscope-cli: the engine for scripts and handouts, without a display.
+#include <QCoreApplication>
+
+#include <iostream>
+
+#include "app/cli/cli_common.h"
+
+namespace {
+
+const char* kUsage =
+    "Usage: attnscope-cli COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  patterns   list the pattern families with their parameters\n"
+    "  stats      count a pattern's active cells (--pattern NAME -p KEY=VALUE --n N [--json])\n"
+    "  mask       write a pattern's mask as .npy, .csv or .png (--out FILE [--layout])\n"
+    "\n"
+    "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  QCoreApplication::setApplicationName(QStringLiteral("attnscope-cli"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(ATTNSCOPE_VERSION));
+  QStringList args = QCoreApplication::arguments();
+  if (args.size() < 2 || args[1] == QStringLiteral("--help") || args[1] == QStringLiteral("-h")) {
+    std::cout << kUsage;
+    return args.size() < 2 ? 2 : 0;
+  }
+  if (args[1] == QStringLiteral("--version")) {
+    std::cout << "attnscope-cli " << ATTNSCOPE_VERSION << "\n";
+    return 0;
+  }
+  const QString command = args[1];
+  args.removeAt(1);  // the command's own parser sees program name + options
+  try {
+    using namespace attnscope::cli;
+    if (command == QStringLiteral("patterns")) return runPatterns(args);
+    if (command == QStringLiteral("stats")) return runStats(args);
+    if (command == QStringLiteral("mask")) return runMask(args);
+    std::cerr << "attnscope-cli: command '" << command.toStdString()
+              << "' is unknown: expected patterns, stats or mask (see --help)\n";
+    return 2;
+  } catch (const attnscope::Error& e) {
+    std::cerr << "attnscope-cli: " << e.what() << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "attnscope-cli: out of memory: choose a smaller n or a sparser pattern\n";
+    return 2;
+  }
+}

@@ -1,0 +1,36 @@
+#pragma once
+// A pattern family: its name, its parameters as data, and a factory for instances.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/params.h"
+#include "engine/pattern.h"
+
+namespace attnscope {
+
+class PatternFamily {
+ public:
+  virtual ~PatternFamily() = default;
+  virtual std::string name() const = 0;
+  /// One line: what the family does.
+  virtual std::string summary() const = 0;
+  virtual std::vector<ParamSpec> params() const = 0;
+  /// Block families define their pattern over blocks and cannot be joined with '+'.
+  virtual bool isBlockFamily() const { return false; }
+  /// `p` holds a range-checked value for every parameter. Throws Error for what depends on n or on several
+  /// parameters together (a block size that does not divide n, a token index past the end).
+  virtual std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const = 0;
+};
+
+// Builders for parameter descriptions, so each family reads as a table.
+ParamSpec intParam(std::string name, Index def, Index min, Index max, std::string help);
+ParamSpec boolParam(std::string name, bool def, std::string help);
+ParamSpec choiceParam(std::string name, std::string def, std::vector<std::string> choices, std::string help);
+ParamSpec listParam(std::string name, std::string def, Index min, Index max, bool mayBeEmpty, std::string help);
+
+/// Throws Error("n = 100 is not allowed for <family>: <reason>").
+[[noreturn]] void rejectN(const std::string& family, Index n, const std::string& reason);
+
+}  // namespace attnscope

@@ -1,0 +1,51 @@
+#pragma once
+// The registry of pattern families, and pattern names that join token-level families with '+'.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/pattern_family.h"
+
+namespace attnscope {
+
+/// Every family, in the order users see them.
+const std::vector<const PatternFamily*>& patternFamilies();
+/// nullptr when there is no such family.
+const PatternFamily* findFamily(std::string_view name);
+
+/// A pattern name resolved: one family, or token-level families joined by '+' ("window+global+random").
+/// The members draw their parameters from one merged list; a name two members share takes one value
+/// (with the first member's default).
+class PatternSpec {
+ public:
+  /// Throws Error for an unknown family, a repeated member, or a block family inside a union.
+  static PatternSpec parse(std::string_view name);
+
+  const std::string& name() const { return name_; }
+  const std::vector<const PatternFamily*>& members() const { return members_; }
+  const std::vector<ParamSpec>& params() const { return params_; }
+  const ParamSpec* param(std::string_view name) const;
+  bool isBlock() const { return members_.size() == 1 && members_[0]->isBlockFamily(); }
+
+  ParamSet defaults() const;
+  /// The defaults overridden by key=value texts; unknown keys and bad values throw Error.
+  ParamSet resolve(const std::vector<std::pair<std::string, std::string>>& texts) const;
+  /// Checks n (1 … 2³¹−1) and builds the instance; throws Error.
+  std::unique_ptr<Pattern> make(const ParamSet& values, Index n) const;
+  /// Shorthand: resolve, make and build the mask.
+  SparseMask build(const std::vector<std::pair<std::string, std::string>>& texts, Index n,
+                   const BuildOptions& options = {}, const Progress& progress = {}) const;
+
+ private:
+  std::string name_;
+  std::vector<const PatternFamily*> members_;
+  std::vector<ParamSpec> params_;
+};
+
+/// Checks a sequence length against what any mask can hold; throws Error naming n.
+void checkSequenceLength(Index n);
+
+}  // namespace attnscope

@@ -1,0 +1,77 @@
+#include "engine/patterns/local_global.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "engine/error.h"
+#include "engine/params.h"
+
+namespace attnscope {
+
+std::vector<Index> tokenList(const std::string& family, const std::string& param, std::vector<Index> tokens, Index n) {
+  for (Index t : tokens)
+    if (t < 0 || t >= n)
+      throw Error(paramError(param, std::to_string(t),
+                             "token indices for " + family + " at n = " + std::to_string(n) + " must be 0 … " +
+                                 std::to_string(n - 1)));
+  std::sort(tokens.begin(), tokens.end());
+  tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+  return tokens;
+}
+
+LocalGlobalPattern::LocalGlobalPattern(Index n, LocalGlobalShape shape) : Pattern(n), s_(std::move(shape)) {
+  isGlobal_.assign(n, 0);
+  for (Index g : s_.globals) isGlobal_[g] = 1;
+}
+
+void LocalGlobalPattern::windowRange(Index i, Index& kmin, Index& kmax) const {
+  if (!s_.window) {
+    kmin = 1;
+    kmax = 0;
+    return;
+  }
+  kmin = -std::min(s_.radius, i / s_.dilation);
+  kmax = s_.causal ? 0 : std::min(s_.radius, (n() - 1 - i) / s_.dilation);
+}
+
+bool LocalGlobalPattern::inWindow(Index i, Index key) const {
+  if (!s_.window) return false;
+  const Index d = key - i;
+  if (d % s_.dilation != 0) return false;
+  const Index k = d / s_.dilation;
+  return k >= -s_.radius && k <= (s_.causal ? 0 : s_.radius);
+}
+
+Index LocalGlobalPattern::degree(int, Index i) const {
+  if (isGlobal_[i]) return n();
+  Index kmin, kmax;
+  windowRange(i, kmin, kmax);
+  Index count = std::max<Index>(0, kmax - kmin + 1);
+  for (Index g : s_.globals) count += !inWindow(i, g);
+  return count;
+}
+
+void LocalGlobalPattern::fill(int, Index i, KeyIndex* out) const {
+  if (isGlobal_[i]) {
+    std::iota(out, out + n(), KeyIndex(0));
+    return;
+  }
+  Index kmin, kmax;
+  windowRange(i, kmin, kmax);
+  // Merge the arithmetic progression i + k·dilation with the sorted global tokens.
+  auto g = s_.globals.begin();
+  for (Index k = kmin; k <= kmax; ++k) {
+    const Index key = i + k * s_.dilation;
+    for (; g != s_.globals.end() && *g < key; ++g) *out++ = static_cast<KeyIndex>(*g);
+    if (g != s_.globals.end() && *g == key) ++g;
+    *out++ = static_cast<KeyIndex>(key);
+  }
+  for (; g != s_.globals.end(); ++g) *out++ = static_cast<KeyIndex>(*g);
+}
+
+void LocalGlobalPattern::generate(int h, Index i, std::vector<KeyIndex>& keys) const {
+  keys.resize(degree(h, i));
+  fill(h, i, keys.data());
+}
+
+}  // namespace attnscope

@@ -1,0 +1,20 @@
+#pragma once
+// The cell-wise union of token-level patterns ("window+global+random").
+
+#include <memory>
+#include <vector>
+
+#include "engine/pattern.h"
+
+namespace attnscope {
+
+class UnionPattern : public Pattern {
+ public:
+  UnionPattern(Index n, std::vector<std::unique_ptr<Pattern>> parts);
+  void generate(int h, Index i, std::vector<KeyIndex>& keys) const override;
+
+ private:
+  std::vector<std::unique_ptr<Pattern>> parts_;
+};
+
+}  // namespace attnscope

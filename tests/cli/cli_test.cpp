@@ -1,0 +1,205 @@
+// attnscope-cli as a user runs it: a separate process, its output, its exit code and the files it leaves.
+#include <gtest/gtest.h>
+
+#include <QDir>
+#include <QFile>
+#include <QImageReader>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+namespace {
+
+struct CliRun {
+  int exitCode = -1;
+  QString out, err;
+};
+
+CliRun cli(const QStringList& args) {
+  QProcess p;
+  p.start(QStringLiteral(ATTNSCOPE_CLI), args);
+  p.waitForFinished(120000);
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+          QString::fromUtf8(p.readAllStandardError())};
+}
+
+QJsonObject json(const CliRun& r) { return QJsonDocument::fromJson(r.out.toUtf8()).object(); }
+
+QStringList args(std::initializer_list<const char*> items) {
+  QStringList l;
+  for (const char* s : items) l << QString::fromUtf8(s);
+  return l;
+}
+
+// A bad-input run: exit code 2, exactly one line on stderr that contains `needle`, nothing on stdout.
+void expectBadInput(const CliRun& r, const char* needle) {
+  EXPECT_EQ(r.exitCode, 2) << r.err.toStdString();
+  EXPECT_TRUE(r.err.contains(QString::fromUtf8(needle))) << r.err.toStdString();
+  EXPECT_EQ(r.err.count(QLatin1Char('\n')), 1) << r.err.toStdString();
+  EXPECT_TRUE(r.out.isEmpty()) << r.out.toStdString();
+}
+
+TEST(CliStats, WindowOfFiveJson) {
+  const CliRun r = cli(args({"stats", "--pattern", "window", "-p", "radius=2", "--n", "16", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("pattern")).toString(), QStringLiteral("window"));
+  EXPECT_EQ(o.value(QStringLiteral("n")).toInteger(), 16);
+  EXPECT_EQ(o.value(QStringLiteral("heads")).toInteger(), 1);
+  EXPECT_EQ(o.value(QStringLiteral("nnz")).toInteger(), 74);
+  EXPECT_EQ(o.value(QStringLiteral("cells")).toDouble(), 256);
+  EXPECT_NEAR(o.value(QStringLiteral("density")).toDouble(), 74.0 / 256.0, 1e-12);
+  EXPECT_NEAR(o.value(QStringLiteral("nnz_per_token")).toDouble(), 74.0 / 16.0, 1e-12);
+  EXPECT_EQ(o.value(QStringLiteral("row_min")).toInteger(), 3);
+  EXPECT_NEAR(o.value(QStringLiteral("row_mean")).toDouble(), 74.0 / 16.0, 1e-12);
+  EXPECT_EQ(o.value(QStringLiteral("row_max")).toInteger(), 5);
+  EXPECT_EQ(o.value(QStringLiteral("empty_rows")).toInteger(), 0);
+  EXPECT_FALSE(o.contains(QStringLiteral("blocks_active")));
+}
+
+TEST(CliStats, PlainText) {
+  const CliRun r = cli(args({"stats", "--pattern", "window", "--param", "radius=2", "--n", "16"}));
+  ASSERT_EQ(r.exitCode, 0);
+  EXPECT_TRUE(r.out.contains(QStringLiteral("74 of 256 (28.91%)"))) << r.out.toStdString();
+}
+
+TEST(CliStats, BlockFamilyCountsBlocksAndListsAndBooleans) {
+  const CliRun r = cli(args({"stats", "--pattern", "deepspeed-variable", "-p", "global_block_indices=0,7", "-p",
+                          "horizontal_global_attention=true", "-p", "num_heads=2", "--n", "128", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  // 8 blocks, windows [0..3] and [4..7], global blocks 0 and 7 as full rows (horizontal) and columns:
+  // rows 0 and 7 have 8 blocks; rows 1-3 their window plus column 7 (5); rows 4-6 their window plus column 0 (5).
+  EXPECT_EQ(o.value(QStringLiteral("blocks_active")).toInteger(), 2 * (8 + 8 + 6 * 5));
+  EXPECT_EQ(o.value(QStringLiteral("heads")).toInteger(), 2);
+  EXPECT_EQ(o.value(QStringLiteral("nnz")).toInteger(), 2 * 46 * 256);
+  EXPECT_EQ(o.value(QStringLiteral("params")).toObject().value(QStringLiteral("global_block_indices")).toString(),
+            QStringLiteral("0,7"));
+}
+
+TEST(CliStats, UnionOfTokenFamilies) {
+  const CliRun r = cli(args({"stats", "--pattern", "window+global", "-p", "radius=2", "-p", "tokens=0", "--n", "16",
+                          "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  // 74 window cells, plus row 0 completed (16 − 3) and column 0 for rows 3 … 15 (13).
+  EXPECT_EQ(json(r).value(QStringLiteral("nnz")).toInteger(), 74 + 13 + 13);
+}
+
+TEST(CliStats, HuggingFaceFallbackNote) {
+  const CliRun r = cli(args({"stats", "--pattern", "hf-bigbird", "--n", "512", "--json"}));
+  ASSERT_EQ(r.exitCode, 0);
+  const QJsonArray notes = json(r).value(QStringLiteral("notes")).toArray();
+  ASSERT_EQ(notes.size(), 1);
+  EXPECT_TRUE(notes[0].toString().contains(QStringLiteral("full attention")));
+}
+
+TEST(CliPatterns, ListsEveryFamilyWithParameters) {
+  const CliRun r = cli(args({"patterns", "--json"}));
+  ASSERT_EQ(r.exitCode, 0);
+  const QJsonArray families = json(r).value(QStringLiteral("patterns")).toArray();
+  EXPECT_EQ(families.size(), 15);
+  bool sawRadius = false;
+  for (const auto& f : families) {
+    if (f.toObject().value(QStringLiteral("name")).toString() != QStringLiteral("window")) continue;
+    for (const auto& p : f.toObject().value(QStringLiteral("params")).toArray())
+      if (p.toObject().value(QStringLiteral("name")).toString() == QStringLiteral("radius")) {
+        sawRadius = true;
+        EXPECT_EQ(p.toObject().value(QStringLiteral("default")).toString(), QStringLiteral("2"));
+        EXPECT_EQ(p.toObject().value(QStringLiteral("min")).toInteger(), 0);
+      }
+  }
+  EXPECT_TRUE(sawRadius);
+  const CliRun text = cli(args({"patterns"}));
+  EXPECT_TRUE(text.out.contains(QStringLiteral("deepspeed-bslongformer")));
+}
+
+TEST(CliErrors, BadInputIsOneLineAndExitCodeTwo) {
+  expectBadInput(cli(args({"stats", "--pattern", "windw", "--n", "16"})), "pattern 'windw' is unknown");
+  expectBadInput(cli(args({"stats", "--pattern", "window", "-p", "radious=2", "--n", "16"})),
+                 "parameter 'radious' is unknown for pattern 'window'");
+  expectBadInput(cli(args({"stats", "--pattern", "window", "-p", "radius=-1", "--n", "16"})),
+                 "parameter 'radius' = -1 is not allowed: expected an integer 0 … 2147483647");
+  expectBadInput(cli(args({"stats", "--pattern", "window", "-p", "radius", "--n", "16"})), "expected KEY=VALUE");
+  expectBadInput(cli(args({"stats", "--pattern", "blocks", "-p", "block=5", "--n", "16"})),
+                 "n = 16 is not allowed for blocks: it must be a multiple of block = 5");
+  expectBadInput(cli(args({"stats", "--pattern", "window", "--n", "zero"})), "n = zero is not allowed");
+  expectBadInput(cli(args({"stats", "--pattern", "window"})), "--n is required");
+  expectBadInput(cli(args({"stats", "--n", "5"})), "--pattern is required");
+  expectBadInput(cli(args({"stats", "--pattern", "window", "--n", "5", "--bogus"})), "bogus");
+  expectBadInput(cli(args({"frobnicate"})), "command 'frobnicate' is unknown");
+  expectBadInput(cli(args({"stats", "--pattern", "full", "--n", "100000"})), "the mask would have");
+}
+
+class CliMask : public ::testing::Test {
+ protected:
+  QString path(const char* name) const { return dir_.filePath(QString::fromUtf8(name)); }
+  QStringList files() const { return QDir(dir_.path()).entryList(QDir::Files); }
+  QTemporaryDir dir_;
+};
+
+TEST_F(CliMask, WritesNpy) {
+  const CliRun r = cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("deepspeed-fixed"),
+                                QStringLiteral("-p"), QStringLiteral("num_heads=2"), QStringLiteral("--n"),
+                                QStringLiteral("64"), QStringLiteral("--out"), path("m.npy")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QFile f(path("m.npy"));
+  ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+  const QByteArray bytes = f.readAll();
+  EXPECT_TRUE(bytes.contains("'shape': (2, 64, 64)"));
+  EXPECT_EQ(bytes.size(), 128 + 2 * 64 * 64);
+}
+
+TEST_F(CliMask, WritesLayoutNpy) {
+  const CliRun r = cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("deepspeed-fixed"),
+                                QStringLiteral("--n"), QStringLiteral("128"), QStringLiteral("--layout"),
+                                QStringLiteral("--out"), path("l.npy")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QFile f(path("l.npy"));
+  ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+  const QByteArray bytes = f.readAll();
+  EXPECT_TRUE(bytes.contains("'shape': (1, 8, 8)"));
+  // Row 0 of the default Fixed layout: blocks 0, 1, 2, 3 and 7.
+  EXPECT_EQ(bytes.mid(128, 8), QByteArray("\x01\x01\x01\x01\x00\x00\x00\x01", 8));
+}
+
+TEST_F(CliMask, WritesCsvAndPng) {
+  CliRun r = cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("causal"),
+                          QStringLiteral("--n"), QStringLiteral("3"), QStringLiteral("--out"), path("m.csv")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QFile csv(path("m.csv"));
+  ASSERT_TRUE(csv.open(QIODevice::ReadOnly));
+  EXPECT_EQ(csv.readAll(), QByteArray("1,0,0\n1,1,0\n1,1,1\n"));
+  r = cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                      QStringLiteral("--n"), QStringLiteral("40"), QStringLiteral("--out"), path("m.png")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QImageReader reader(path("m.png"));
+  EXPECT_EQ(reader.format(), QByteArray("png"));
+  EXPECT_EQ(reader.size(), QSize(40, 40));
+}
+
+TEST_F(CliMask, BadOutputLeavesNothing) {
+  expectBadInput(cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                                 QStringLiteral("--n"), QStringLiteral("8"), QStringLiteral("--out"), path("m.txt")}),
+                 "expected a file ending in .npy, .csv or .png");
+  expectBadInput(cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                                 QStringLiteral("--n"), QStringLiteral("8"), QStringLiteral("--layout"),
+                                 QStringLiteral("--out"), path("m.npy")}),
+                 "--layout is not allowed for pattern 'window'");
+  expectBadInput(cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                                 QStringLiteral("--n"), QStringLiteral("40000"), QStringLiteral("--out"),
+                                 path("big.npy")}),
+                 "too large to write as .npy");
+  expectBadInput(cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                                 QStringLiteral("--n"), QStringLiteral("8"), QStringLiteral("--out"),
+                                 path("missing/m.npy")}),
+                 "cannot write");
+  expectBadInput(cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                                 QStringLiteral("--n"), QStringLiteral("8"), QStringLiteral("--head"),
+                                 QStringLiteral("1"), QStringLiteral("--out"), path("m.csv")}),
+                 "head = 1 is not allowed: expected an integer 0 … 0");
+  EXPECT_TRUE(files().isEmpty()) << files().join(QLatin1Char(' ')).toStdString();
+}
+
+}  // namespace
