@@ -1,22 +1,32 @@
 #pragma once
-// An allocator whose resize() leaves new elements uninitialised, so a large mask is written once, not zeroed first.
+// The allocator of a mask's big arrays:
+//  * resize() leaves new elements uninitialised, so a large mask is written once, not zeroed first;
+//  * allocations of several MiB are aligned to 2 MiB and offered to the kernel for transparent huge pages, so
+//    filling a gigabyte mask costs a few hundred page faults instead of a quarter of a million.
 
+#include <cstddef>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <utility>
 
 namespace attnscope {
 
-template <typename T, typename A = std::allocator<T>>
-class DefaultInitAllocator : public A {
-  using Traits = std::allocator_traits<A>;
+namespace detail {
+void* allocateLarge(std::size_t bytes);
+void deallocateLarge(void* p) noexcept;
+}  // namespace detail
 
+template <typename T>
+class DefaultInitAllocator {
  public:
+  using value_type = T;
+  DefaultInitAllocator() noexcept = default;
   template <typename U>
-  struct rebind {
-    using other = DefaultInitAllocator<U, typename Traits::template rebind_alloc<U>>;
-  };
-  using A::A;
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+
+  T* allocate(std::size_t n) { return static_cast<T*>(detail::allocateLarge(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { detail::deallocateLarge(p); }
 
   template <typename U>
   void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
@@ -24,8 +34,11 @@ class DefaultInitAllocator : public A {
   }
   template <typename U, typename... Args>
   void construct(U* p, Args&&... args) {
-    Traits::construct(static_cast<A&>(*this), p, std::forward<Args>(args)...);
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
+
+  template <typename U>
+  bool operator==(const DefaultInitAllocator<U>&) const noexcept { return true; }
 };
 
 }  // namespace attnscope

@@ -58,15 +58,23 @@ void LocalGlobalPattern::fill(int, Index i, KeyIndex* out) const {
   }
   Index kmin, kmax;
   windowRange(i, kmin, kmax);
-  // Merge the arithmetic progression i + k·dilation with the sorted global tokens.
-  auto g = s_.globals.begin();
-  for (Index k = kmin; k <= kmax; ++k) {
-    const Index key = i + k * s_.dilation;
-    for (; g != s_.globals.end() && *g < key; ++g) *out++ = static_cast<KeyIndex>(*g);
-    if (g != s_.globals.end() && *g == key) ++g;
-    *out++ = static_cast<KeyIndex>(key);
+  // The window is the progression key, key + d, ... (left of them); global tokens outside it are merged in as
+  // they come, and the runs of window keys between them are written by a tight loop.
+  const Index d = s_.dilation;
+  Index key = i + kmin * d;
+  Index left = std::max<Index>(0, kmax - kmin + 1);
+  auto run = [&](Index count) {
+    for (Index t = 0; t < count; ++t) out[t] = static_cast<KeyIndex>(key + t * d);
+    out += count;
+    key += count * d;
+    left -= count;
+  };
+  for (Index g : s_.globals) {
+    if (inWindow(i, g)) continue;
+    if (g > key) run(std::min(left, (g - key + d - 1) / d));
+    *out++ = static_cast<KeyIndex>(g);
   }
-  for (; g != s_.globals.end(); ++g) *out++ = static_cast<KeyIndex>(*g);
+  run(left);
 }
 
 void LocalGlobalPattern::generate(int h, Index i, std::vector<KeyIndex>& keys) const {
