@@ -20,7 +20,7 @@ void* allocateLarge(std::size_t bytes) {
     const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
     p = std::aligned_alloc(kHugePage, rounded);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (p) madvise(p, rounded, MADV_HUGEPAGE);  // a hint; ignored where huge pages are off  // a hint; ignored where huge pages are off
+    if (p) madvise(p, rounded, MADV_HUGEPAGE);  // a hint; ignored where huge pages are off
 #endif
   } else {
     p = std::malloc(bytes);
