@@ -9,6 +9,7 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace attnscope {
 
@@ -40,5 +41,9 @@ class DefaultInitAllocator {
   template <typename U>
   bool operator==(const DefaultInitAllocator<U>&) const noexcept { return true; }
 };
+
+/// A vector for large numeric arrays: uninitialised on resize, huge-page friendly.
+template <typename T>
+using BigVector = std::vector<T, DefaultInitAllocator<T>>;
 
 }  // namespace attnscope

@@ -6,10 +6,7 @@
 #include <numeric>
 
 #include "engine/format.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "engine/parallel.h"
 
 namespace attnscope {
 
@@ -29,39 +26,17 @@ namespace {
 
 // Rows are processed in chunks so that progress and cancellation are checked often (a few hundred times a build).
 struct Chunks {
-  Index n, size, count;
-  explicit Chunks(Index n_) : n(n_), size(std::max<Index>(1024, (n_ + 255) / 256)), count((n_ + size - 1) / size) {}
-  Index begin(Index c) const { return c * size; }
-  Index end(Index c) const { return std::min(n, (c + 1) * size); }
+  Index n, size;
+  explicit Chunks(Index n_) : n(n_), size(std::max<Index>(1024, (n_ + 255) / 256)) {}
+  template <typename Body>
+  void run(const Progress& progress, double from, double to, Body body) const {
+    parallelChunks(n, size, progress, from, to, body);
+  }
 };
 
 [[noreturn]] void tooLarge(Index cells, Index limit) {
   throw Error("the mask would have " + withSeparators(cells) + " active cells; the limit is " +
               withSeparators(limit) + " (choose a smaller n or a sparser pattern)");
-}
-
-// Runs body(chunk) over all chunks in parallel. Only the calling thread talks to `progress`; a cancel request
-// stops the remaining chunks and throws Cancelled once the loop is over.
-template <typename Body>
-void forChunks(const Chunks& chunks, const Progress& progress, double from, double to, Body body) {
-  std::atomic<bool> stop{false};
-  std::atomic<Index> done{0};
-#pragma omp parallel for schedule(dynamic, 1)
-  for (Index c = 0; c < chunks.count; ++c) {
-    if (stop.load(std::memory_order_relaxed)) continue;
-    body(c);
-    const Index d = done.fetch_add(1) + 1;
-#ifdef _OPENMP
-    const bool caller = omp_get_thread_num() == 0;
-#else
-    const bool caller = true;
-#endif
-    if (caller) {
-      if (progress.cancelled()) stop = true;
-      progress.report(from + (to - from) * double(d) / double(chunks.count));
-    }
-  }
-  if (stop) throw Cancelled();
 }
 
 // Rows whose size is known up front: offsets by a prefix sum, then every row written straight into place.
@@ -73,14 +48,14 @@ std::shared_ptr<CsrRows> buildDirect(const Pattern& p, int h, Index budget, cons
   rows->offsets[0] = 0;
   const Chunks chunks(n);
   const double mid = from + (to - from) * 0.1;
-  forChunks(chunks, progress, from, mid, [&](Index c) {
-    for (Index i = chunks.begin(c); i < chunks.end(c); ++i) rows->offsets[i + 1] = p.degree(h, i);
+  chunks.run(progress, from, mid, [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) rows->offsets[i + 1] = p.degree(h, i);
   });
   std::partial_sum(rows->offsets.begin(), rows->offsets.end(), rows->offsets.begin());
   if (rows->offsets[n] > budget) tooLarge(options.maxCells - budget + rows->offsets[n], options.maxCells);
   rows->keys.resize(rows->offsets[n]);
-  forChunks(chunks, progress, mid, to, [&](Index c) {
-    for (Index i = chunks.begin(c); i < chunks.end(c); ++i) p.fill(h, i, rows->keys.data() + rows->offsets[i]);
+  chunks.run(progress, mid, to, [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) p.fill(h, i, rows->keys.data() + rows->offsets[i]);
   });
   return rows;
 }
@@ -91,18 +66,18 @@ std::shared_ptr<CsrRows> buildBuffered(const Pattern& p, int h, Index budget, co
                                        const Progress& progress, double from, double to) {
   const Index n = p.n();
   const Chunks chunks(n);
-  std::vector<std::vector<KeyIndex>> buffers(chunks.count);
+  std::vector<std::vector<KeyIndex>> buffers((n + chunks.size - 1) / chunks.size);
   auto rows = std::make_shared<CsrRows>();
   rows->offsets.resize(n + 1);
   rows->offsets[0] = 0;
   std::atomic<Index> total{0};
   std::atomic<bool> over{false};
   const double mid = from + (to - from) * 0.8;
-  forChunks(chunks, progress, from, mid, [&](Index c) {
+  chunks.run(progress, from, mid, [&](Index begin, Index end) {
     if (over) return;
     std::vector<KeyIndex> row;
-    auto& buf = buffers[c];
-    for (Index i = chunks.begin(c); i < chunks.end(c); ++i) {
+    auto& buf = buffers[begin / chunks.size];
+    for (Index i = begin; i < end; ++i) {
       p.generate(h, i, row);
       buf.insert(buf.end(), row.begin(), row.end());
       rows->offsets[i + 1] = static_cast<Index>(row.size());
@@ -112,9 +87,9 @@ std::shared_ptr<CsrRows> buildBuffered(const Pattern& p, int h, Index budget, co
   if (over) tooLarge(options.maxCells - budget + total.load(), options.maxCells);
   std::partial_sum(rows->offsets.begin(), rows->offsets.end(), rows->offsets.begin());
   rows->keys.resize(rows->offsets[n]);
-  forChunks(chunks, progress, mid, to, [&](Index c) {
-    auto& buf = buffers[c];
-    if (!buf.empty()) std::memcpy(rows->keys.data() + rows->offsets[chunks.begin(c)], buf.data(), buf.size() * 4);
+  chunks.run(progress, mid, to, [&](Index begin, Index) {
+    auto& buf = buffers[begin / chunks.size];
+    if (!buf.empty()) std::memcpy(rows->keys.data() + rows->offsets[begin], buf.data(), buf.size() * 4);
     std::vector<KeyIndex>().swap(buf);
   });
   return rows;

@@ -150,6 +150,28 @@ SparseMask SparseMask::headUnion() const {
   return acc;
 }
 
+SparseMask SparseMask::transposed() const {
+  std::vector<std::shared_ptr<const CsrRows>> out;
+  std::map<const CsrRows*, std::shared_ptr<const CsrRows>> done;
+  for (const auto& src : heads_) {
+    auto& slot = done[src.get()];
+    if (!slot) {
+      // Counting sort by key: keys of the transpose come out sorted because queries are visited in order.
+      auto t = std::make_shared<CsrRows>();
+      t->offsets.assign(n_ + 1, 0);
+      for (KeyIndex k : src->keys) ++t->offsets[k + 1];
+      std::partial_sum(t->offsets.begin(), t->offsets.end(), t->offsets.begin());
+      t->keys.resize(src->keys.size());
+      std::vector<Index> next(t->offsets.begin(), t->offsets.end() - 1);
+      for (Index i = 0; i < n_; ++i)
+        for (KeyIndex k : src->row(i)) t->keys[next[k]++] = static_cast<KeyIndex>(i);
+      slot = std::move(t);
+    }
+    out.push_back(slot);
+  }
+  return SparseMask(n_, std::move(out));
+}
+
 std::vector<float> SparseMask::density(int head, int width, int height) const {
   width = static_cast<int>(std::clamp<Index>(width, 1, std::max<Index>(n_, 1)));
   height = static_cast<int>(std::clamp<Index>(height, 1, std::max<Index>(n_, 1)));

@@ -12,8 +12,8 @@ namespace attnscope {
 
 /// One head's compressed rows: row i's keys are keys[offsets[i] .. offsets[i+1]), sorted and unique.
 struct CsrRows {
-  std::vector<Index, DefaultInitAllocator<Index>> offsets;     // n + 1 entries
-  std::vector<KeyIndex, DefaultInitAllocator<KeyIndex>> keys;  // active cells
+  BigVector<Index> offsets;   // n + 1 entries
+  BigVector<KeyIndex> keys;   // active cells
 
   Index rows() const { return offsets.empty() ? 0 : static_cast<Index>(offsets.size()) - 1; }
   Index nnz() const { return static_cast<Index>(keys.size()); }
@@ -55,6 +55,8 @@ class SparseMask {
   friend SparseMask intersect(const SparseMask& a, const SparseMask& b);
   /// The union of all heads as a one-head mask (what a layer's heads reach together).
   SparseMask headUnion() const;
+  /// The transpose of each head (row j lists the queries that attend key j). O(nnz).
+  SparseMask transposed() const;
 
   /// Fraction of active cells in each tile of a height × width grid over head `head`, row-major.
   /// Tile (r, c) covers rows [r·n/height, (r+1)·n/height) and the same for columns. O(nnz + width·height).

@@ -55,5 +55,6 @@ QString toQ(const std::string& s);
 int runPatterns(const QStringList& arguments);
 int runStats(const QStringList& arguments);
 int runMask(const QStringList& arguments);
+int runPath(const QStringList& arguments);
 
 }  // namespace attnscope::cli

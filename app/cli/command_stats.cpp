@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "app/cli/cli_common.h"
 #include "engine/format.h"
 #include "engine/mask_stats.h"
+#include "engine/reachability.h"
 
 namespace attnscope::cli {
 
@@ -19,6 +21,52 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
+// Above this many active cells reachability is skipped unless --reach asks for it (a few seconds' work).
+constexpr Index kReachByDefault = 50'000'000;
+
+QJsonValue orNull(const std::optional<int>& v) { return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null); }
+
+void addReachJson(QJsonObject& o, const ReachSummary& r) {
+  const bool exact = r.diameter.exact;
+  o.insert(QStringLiteral("diameter"), exact ? QJsonValue(r.diameter.upper) : QJsonValue(QJsonValue::Null));
+  o.insert(QStringLiteral("diameter_exact"), exact);
+  o.insert(QStringLiteral("diameter_bounds"), QJsonArray{r.diameter.lower, r.diameter.upper});
+  o.insert(QStringLiteral("diameter_method"), QString::fromUtf8(r.diameter.method));
+  o.insert(QStringLiteral("unreachable_pairs"), r.unreachablePairs);
+  o.insert(QStringLiteral("unreachable_pairs_exact"), r.unreachableExact);
+  o.insert(QStringLiteral("layers_for_full_reach"), orNull(r.layersForFullReach));
+  o.insert(QStringLiteral("layers_for_full_reach_exact"), r.unreachableExact && exact);
+  QJsonArray curve;
+  for (double f : r.reachByLayer) curve.append(f);
+  o.insert(QStringLiteral("reach_by_layer"), curve);
+  o.insert(QStringLiteral("reach_exact"), r.allPairsExact);
+  o.insert(QStringLiteral("reach_sample_sources"), r.sampledSources);
+}
+
+void printReach(const ReachSummary& r) {
+  const auto tag = [](bool exact) { return exact ? " (exact)" : " (estimated)"; };
+  if (r.diameter.exact) std::cout << "diameter       " << r.diameter.upper << " hops (exact)\n";
+  else
+    std::cout << "diameter       between " << r.diameter.lower << " and " << r.diameter.upper
+              << " hops (bounds; exact all pairs not affordable at this size)\n";
+  std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs)) << " ordered pairs"
+            << tag(r.unreachableExact) << "\n";
+  if (r.layersForFullReach) std::cout << "full reach     after " << *r.layersForFullReach << " layers\n";
+  else if (r.unreachableExact && r.unreachablePairs > 0) std::cout << "full reach     never: some pairs never connect\n";
+  else std::cout << "full reach     not known at this size\n";
+  std::cout << "reach by layer";
+  const std::size_t L = r.reachByLayer.size();
+  for (std::size_t k = 0; k < L; ++k) {
+    if (L > 10 && k == 6) {
+      std::cout << "  …";
+      k = L - 3;
+    }
+    std::cout << "  " << (k + 1) << ": " << fixed(100.0 * r.reachByLayer[k], 1) << "%";
+  }
+  if (r.allPairsExact) std::cout << "  (exact)\n";
+  else std::cout << "  (estimated from " << r.sampledSources << " sampled sources)\n";
+}
+
 }  // namespace
 
 int runStats(const QStringList& arguments) {
@@ -28,7 +76,12 @@ int runStats(const QStringList& arguments) {
   PatternOptions options;
   options.addTo(parser);
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  const QCommandLineOption reach(QStringLiteral("reach"),
+                                 QStringLiteral("Compute reachability even above 50,000,000 active cells."));
+  const QCommandLineOption noReach(QStringLiteral("no-reach"), QStringLiteral("Skip reachability."));
   parser.addOption(json);
+  parser.addOption(reach);
+  parser.addOption(noReach);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) {
     std::cout << toStd(parser.helpText());
@@ -40,6 +93,12 @@ int runStats(const QStringList& arguments) {
   const SparseMask mask = buildMask(*pattern);
   const MaskStats s = computeStats(mask);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::optional<ReachSummary> reachability;
+  std::string reachNote;
+  if (parser.isSet(noReach)) reachNote = "reachability skipped (--no-reach)";
+  else if (s.nnz > kReachByDefault && !parser.isSet(reach))
+    reachNote = "reachability skipped above " + withSeparators(kReachByDefault) + " active cells; pass --reach";
+  else reachability = analyzeReachability(ReachGraph(mask));
 
   if (parser.isSet(json)) {
     QJsonObject params;
@@ -61,6 +120,12 @@ int runStats(const QStringList& arguments) {
                   {QStringLiteral("memory_bytes"), static_cast<qint64>(mask.memoryBytes())},
                   {QStringLiteral("build_ms"), ms},
                   {QStringLiteral("notes"), notes}};
+    if (reachability) addReachJson(o, *reachability);
+    else {
+      for (const char* key : {"diameter", "unreachable_pairs", "layers_for_full_reach", "reach_by_layer"})
+        o.insert(QString::fromUtf8(key), QJsonValue(QJsonValue::Null));
+      o.insert(QStringLiteral("reach_note"), toQ(reachNote));
+    }
     if (s.blocksActive) {
       o.insert(QStringLiteral("blocks_active"), static_cast<qint64>(*s.blocksActive));
       o.insert(QStringLiteral("blocks_total"), static_cast<qint64>(*s.blocksTotal));
@@ -85,6 +150,8 @@ int runStats(const QStringList& arguments) {
               << " active (block " << *s.blockSize << ")\n";
   std::cout << "built in       " << fixed(ms, 1) << " ms, " << withSeparators(static_cast<Index>(mask.memoryBytes()))
             << " bytes\n";
+  if (reachability) printReach(*reachability);
+  else std::cout << reachNote << "\n";
   for (const auto& note : pattern->notes()) std::cout << "note: " << note << "\n";
   return 0;
 }

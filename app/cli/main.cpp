@@ -14,6 +14,7 @@ const char* kUsage =
     "  patterns   list the pattern families with their parameters\n"
     "  stats      count a pattern's active cells (--pattern NAME -p KEY=VALUE --n N [--json])\n"
     "  mask       write a pattern's mask as .npy, .csv or .png (--out FILE [--layout])\n"
+    "  path       the shortest multi-hop path between two tokens (--from I --to J)\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
@@ -39,8 +40,9 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("patterns")) return runPatterns(args);
     if (command == QStringLiteral("stats")) return runStats(args);
     if (command == QStringLiteral("mask")) return runMask(args);
+    if (command == QStringLiteral("path")) return runPath(args);
     std::cerr << "attnscope-cli: command '" << command.toStdString()
-              << "' is unknown: expected patterns, stats or mask (see --help)\n";
+              << "' is unknown: expected patterns, stats, mask or path (see --help)\n";
     return 2;
   } catch (const attnscope::Error& e) {
     std::cerr << "attnscope-cli: " << e.what() << "\n";

@@ -132,6 +132,73 @@ TEST(CliErrors, BadInputIsOneLineAndExitCodeTwo) {
   expectBadInput(cli(args({"stats", "--pattern", "full", "--n", "100000"})), "the mask would have");
 }
 
+TEST(CliPath, SevenFiveThree) {
+  CliRun r = cli(args({"path", "--pattern", "window", "-p", "radius=2", "--n", "16", "--from", "7", "--to", "3",
+                       "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("from")).toInteger(), 7);
+  EXPECT_EQ(o.value(QStringLiteral("to")).toInteger(), 3);
+  EXPECT_EQ(o.value(QStringLiteral("hops")).toInteger(), 2);
+  EXPECT_EQ(o.value(QStringLiteral("path")).toArray(), (QJsonArray{7, 5, 3}));
+  r = cli(args({"path", "--pattern", "window", "-p", "radius=2", "--n", "16", "--from", "7", "--to", "3"}));
+  EXPECT_EQ(r.out, QStringLiteral("7 → 5 → 3 (2 hops)\n"));
+  r = cli(args({"path", "--pattern", "window", "-p", "radius=2", "--n", "16", "--from", "7", "--to", "8", "--json"}));
+  EXPECT_EQ(json(r).value(QStringLiteral("hops")).toInteger(), 1);
+}
+
+TEST(CliPath, UnreachableIsNullAndEmpty) {
+  const CliRun r = cli(args({"path", "--pattern", "window", "-p", "causal=true", "--n", "16", "--from", "3", "--to",
+                             "7", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_TRUE(o.value(QStringLiteral("hops")).isNull());
+  EXPECT_TRUE(o.value(QStringLiteral("path")).toArray().isEmpty());
+}
+
+TEST(CliPath, BadTokens) {
+  expectBadInput(cli(args({"path", "--pattern", "window", "--n", "16", "--from", "16", "--to", "3"})),
+                 "from = 16 is not allowed: expected an integer 0 … 15");
+  expectBadInput(cli(args({"path", "--pattern", "window", "--n", "16", "--from", "1", "--to", "x"})),
+                 "to = x is not allowed");
+  expectBadInput(cli(args({"path", "--pattern", "window", "--n", "16", "--from", "1"})), "--from and --to are required");
+}
+
+TEST(CliStats, Reachability) {
+  CliRun r = cli(args({"stats", "--pattern", "window", "-p", "radius=2", "--n", "16", "--json"}));
+  QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("diameter")).toInteger(), 8);
+  EXPECT_TRUE(o.value(QStringLiteral("diameter_exact")).toBool());
+  EXPECT_EQ(o.value(QStringLiteral("unreachable_pairs")).toInteger(), 0);
+  EXPECT_EQ(o.value(QStringLiteral("layers_for_full_reach")).toInteger(), 8);
+  const QJsonArray curve = o.value(QStringLiteral("reach_by_layer")).toArray();
+  ASSERT_EQ(curve.size(), 8);
+  EXPECT_NEAR(curve[0].toDouble(), 58.0 / 240.0, 1e-12);
+  EXPECT_DOUBLE_EQ(curve[7].toDouble(), 1.0);
+  EXPECT_TRUE(o.value(QStringLiteral("reach_exact")).toBool());
+
+  r = cli(args({"stats", "--pattern", "blocks", "-p", "block=4", "--n", "16", "--json"}));
+  o = json(r);
+  EXPECT_TRUE(o.value(QStringLiteral("layers_for_full_reach")).isNull());
+  EXPECT_EQ(o.value(QStringLiteral("unreachable_pairs")).toInteger(), 192);
+
+  r = cli(args({"stats", "--pattern", "window", "--n", "16", "--no-reach", "--json"}));
+  o = json(r);
+  EXPECT_TRUE(o.value(QStringLiteral("diameter")).isNull());
+  EXPECT_TRUE(o.value(QStringLiteral("reach_note")).toString().contains(QStringLiteral("--no-reach")));
+}
+
+TEST(CliStats, LargeInputsSayWhatIsEstimated) {
+  const CliRun r = cli(args({"stats", "--pattern", "hf-longformer", "-p", "global_tokens=0", "--n", "16384", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("diameter")).toInteger(), 2);
+  EXPECT_TRUE(o.value(QStringLiteral("diameter_exact")).toBool());
+  EXPECT_FALSE(o.value(QStringLiteral("reach_exact")).toBool());
+  EXPECT_GT(o.value(QStringLiteral("reach_sample_sources")).toInteger(), 0);
+  EXPECT_EQ(o.value(QStringLiteral("layers_for_full_reach")).toInteger(), 2);
+}
+
 class CliMask : public ::testing::Test {
  protected:
   QString path(const char* name) const { return dir_.filePath(QString::fromUtf8(name)); }
