@@ -5,26 +5,11 @@
 #include "engine/atomic_file.h"
 #include "engine/error.h"
 #include "engine/format.h"
+#include "engine/npy.h"
 
 namespace attnscope {
 
 namespace {
-
-// NPY format 1.0: magic, version, little-endian header length, a Python dict literal padded with spaces to a
-// multiple of 64 bytes and ending in a newline.
-void writeNpyHeader(std::ostream& out, const std::string& dtype, const std::vector<Index>& shape) {
-  std::string dict = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': (";
-  for (std::size_t i = 0; i < shape.size(); ++i) dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : i + 1 < shape.size() ? ", " : "");
-  dict += "), }";
-  const std::size_t unpadded = 10 + dict.size() + 1;
-  dict.append((64 - unpadded % 64) % 64, ' ');
-  dict += '\n';
-  const auto len = static_cast<std::uint16_t>(dict.size());
-  out.write("\x93NUMPY\x01\x00", 8);
-  const char lenBytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-  out.write(lenBytes, 2);
-  out << dict;
-}
 
 void writeDenseRows(std::ostream& out, const SparseMask& mask) {
   std::vector<char> row(static_cast<std::size_t>(mask.n()));

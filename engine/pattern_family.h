@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/attention_inputs.h"
 #include "engine/params.h"
 #include "engine/pattern.h"
 
@@ -22,6 +23,12 @@ class PatternFamily {
   /// `p` holds a range-checked value for every parameter. Throws Error for what depends on n or on several
   /// parameters together (a block size that does not divide n, a token index past the end).
   virtual std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const = 0;
+
+  /// Data-dependent families (Reformer's LSH) build their mask from attention inputs.
+  virtual bool needsInputs() const { return false; }
+  virtual std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& inputs) const {
+    return make(p, inputs.n());
+  }
 };
 
 // Builders for parameter descriptions, so each family reads as a table.

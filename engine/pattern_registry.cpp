@@ -13,7 +13,7 @@ const std::vector<const PatternFamily*>& patternFamilies() {
       &fullFamily(),          &causalFamily(),           &windowFamily(),           &globalFamily(),
       &randomFamily(),        &blocksFamily(),           &stridedFamily(),          &fixedFamily(),
       &hfLongformerFamily(),  &hfBigBirdFamily(),        &deepspeedFixedFamily(),   &deepspeedVariableFamily(),
-      &deepspeedBigBirdFamily(), &deepspeedBSLongformerFamily(), &deepspeedLocalFamily(),
+      &deepspeedBigBirdFamily(), &deepspeedBSLongformerFamily(), &deepspeedLocalFamily(), &lshFamily(),
   };
   return families;
 }
@@ -92,18 +92,31 @@ void checkSequenceLength(Index n) {
     throw Error("n = " + std::to_string(n) + " is not allowed: expected an integer 1 … " + std::to_string(kMaxTokens));
 }
 
-std::unique_ptr<Pattern> PatternSpec::make(const ParamSet& values, Index n) const {
+bool PatternSpec::needsInputs() const {
+  for (const PatternFamily* f : members_)
+    if (f->needsInputs()) return true;
+  return false;
+}
+
+std::unique_ptr<Pattern> PatternSpec::make(const ParamSet& values, Index n, const AttentionInputs* inputs) const {
   checkSequenceLength(n);
   for (const ParamSpec& p : params_) p.check(values.values().at(p.name));
-  if (members_.size() == 1) return members_[0]->make(values, n);
+  if (inputs && inputs->n() != n)
+    throw Error("n = " + std::to_string(n) + " is not allowed: the inputs have " + std::to_string(inputs->n()) +
+                " tokens");
+  auto one = [&](const PatternFamily* f) {
+    return f->needsInputs() && inputs ? f->makeFromInputs(values, *inputs) : f->make(values, n);
+  };
+  if (members_.size() == 1) return one(members_[0]);
   std::vector<std::unique_ptr<Pattern>> parts;
-  for (const PatternFamily* f : members_) parts.push_back(f->make(values, n));
+  for (const PatternFamily* f : members_) parts.push_back(one(f));
   return std::make_unique<UnionPattern>(n, std::move(parts));
 }
 
 SparseMask PatternSpec::build(const std::vector<std::pair<std::string, std::string>>& texts, Index n,
-                              const BuildOptions& options, const Progress& progress) const {
-  return buildMask(*make(resolve(texts), n), options, progress);
+                              const BuildOptions& options, const Progress& progress,
+                              const AttentionInputs* inputs) const {
+  return buildMask(*make(resolve(texts), n, inputs), options, progress);
 }
 
 ParamSpec intParam(std::string name, Index def, Index min, Index max, std::string help) {

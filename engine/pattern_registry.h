@@ -33,11 +33,15 @@ class PatternSpec {
   ParamSet defaults() const;
   /// The defaults overridden by key=value texts; unknown keys and bad values throw Error.
   ParamSet resolve(const std::vector<std::pair<std::string, std::string>>& texts) const;
-  /// Checks n (1 … 2³¹−1) and builds the instance; throws Error.
-  std::unique_ptr<Pattern> make(const ParamSet& values, Index n) const;
+  /// Checks n (1 … 2³¹−1) and builds the instance; throws Error. Families that need attention inputs use
+  /// `inputs` (whose n must be n), or seeded synthetic ones when it is null.
+  std::unique_ptr<Pattern> make(const ParamSet& values, Index n, const AttentionInputs* inputs = nullptr) const;
+  /// Whether any member builds its mask from attention inputs.
+  bool needsInputs() const;
   /// Shorthand: resolve, make and build the mask.
   SparseMask build(const std::vector<std::pair<std::string, std::string>>& texts, Index n,
-                   const BuildOptions& options = {}, const Progress& progress = {}) const;
+                   const BuildOptions& options = {}, const Progress& progress = {},
+                   const AttentionInputs* inputs = nullptr) const;
 
  private:
   std::string name_;

@@ -20,5 +20,6 @@ const PatternFamily& deepspeedVariableFamily();
 const PatternFamily& deepspeedBigBirdFamily();
 const PatternFamily& deepspeedBSLongformerFamily();
 const PatternFamily& deepspeedLocalFamily();
+const PatternFamily& lshFamily();
 
 }  // namespace attnscope

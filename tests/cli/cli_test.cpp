@@ -99,7 +99,7 @@ TEST(CliPatterns, ListsEveryFamilyWithParameters) {
   const CliRun r = cli(args({"patterns", "--json"}));
   ASSERT_EQ(r.exitCode, 0);
   const QJsonArray families = json(r).value(QStringLiteral("patterns")).toArray();
-  EXPECT_EQ(families.size(), 15);
+  EXPECT_EQ(families.size(), 16);
   bool sawRadius = false;
   for (const auto& f : families) {
     if (f.toObject().value(QStringLiteral("name")).toString() != QStringLiteral("window")) continue;

@@ -1,0 +1,80 @@
+#include "engine/attention_compare.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+
+#include "engine/parallel.h"
+
+namespace attnscope {
+
+double attentionFlops(double cells, Index dim, Index valueDim) { return 2.0 * cells * double(dim + valueDim); }
+
+double attentionMassKept(const AttentionInputs& in, const SparseMask& mask, const Progress& progress) {
+  checkMaskFits(in, mask);
+  const Index n = in.n();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(in.dim()));
+  constexpr Index kRows = 64;
+  double total = 0;
+  for (int h = 0; h < in.heads(); ++h) {
+    const int mh = mask.heads() == 1 ? 0 : h;
+    std::atomic<double> headTotal{0.0};
+    parallelChunks(n, kRows, progress, double(h) / in.heads(), double(h + 1) / in.heads(), [&](Index r0, Index r1) {
+      const Matrix S = (in.q[h].middleRows(r0, r1 - r0) * scale) * in.k[h].transpose();  // rows × n
+      double kept = 0;
+      for (Index r = 0; r < S.rows(); ++r) {
+        const float mx = S.row(r).maxCoeff();
+        const double z = (S.row(r).array() - mx).exp().template cast<double>().sum();
+        double part = 0;
+        for (KeyIndex k : mask.row(mh, r0 + r)) part += std::exp(double(S(r, k) - mx));
+        kept += part / z;
+      }
+      double expected = headTotal.load();
+      while (!headTotal.compare_exchange_weak(expected, expected + kept)) {
+      }
+    });
+    total += headTotal.load();
+  }
+  return total / (double(in.heads()) * double(n));
+}
+
+Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, const Progress& progress,
+                           AttentionOutput* patternOut, AttentionOutput* fullOut) {
+  checkMaskFits(in, mask);
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  Comparison c;
+  auto part = [&](double from, double to) {
+    Progress p = progress;
+    p.onProgress = progress.onProgress ? std::function<void(double)>([&, from, to](double f) {
+      progress.onProgress(from + (to - from) * f);
+    })
+                                       : nullptr;
+    return p;
+  };
+  auto t0 = Clock::now();
+  AttentionOutput pattern = maskedAttention(in, mask, {}, part(0.0, 0.2));
+  c.msPattern = ms(Clock::now() - t0);
+  t0 = Clock::now();
+  AttentionOutput full = fullAttention(in, {}, part(0.2, 0.6));
+  c.msFull = ms(Clock::now() - t0);
+  c.massKept = attentionMassKept(in, mask, part(0.6, 1.0));
+
+  c.speedup = c.msPattern > 0 ? c.msFull / c.msPattern : 0;
+  for (int h = 0; h < in.heads(); ++h) c.usefulCells += double(mask.nnz(mask.heads() == 1 ? 0 : h));
+  const double fullCells = double(in.heads()) * double(in.n()) * double(in.n());
+  c.gflopsPattern = attentionFlops(c.usefulCells, in.dim(), in.valueDim()) / (c.msPattern * 1e6);
+  c.gflopsFull = attentionFlops(fullCells, in.dim(), in.valueDim()) / (c.msFull * 1e6);
+  double diff = 0, norm = 0;
+  for (int h = 0; h < in.heads(); ++h) {
+    diff += (pattern.out[h] - full.out[h]).cast<double>().squaredNorm();
+    norm += full.out[h].cast<double>().squaredNorm();
+  }
+  c.relError = norm > 0 ? std::sqrt(diff / norm) : 0.0;
+  c.emptyRows = pattern.emptyRows;
+  if (patternOut) *patternOut = std::move(pattern);
+  if (fullOut) *fullOut = std::move(full);
+  return c;
+}
+
+}  // namespace attnscope

@@ -1,0 +1,32 @@
+#pragma once
+// A pattern against full attention on the same inputs: time, useful GFLOP/s, the attention mass the pattern
+// keeps, and the error of its output.
+
+#include "engine/attention.h"
+
+namespace attnscope {
+
+struct Comparison {
+  double msPattern = 0, msFull = 0;
+  double speedup = 0;         ///< msFull / msPattern
+  double gflopsPattern = 0;   ///< useful work: 2·nnz·(dim + dim_v), i.e. 4·nnz·dim when dim_v = dim
+  double gflopsFull = 0;      ///< 2·n²·(dim + dim_v) per head
+  double massKept = 0;        ///< mean over (head, query) of full attention's weight on the pattern's keys
+  double relError = 0;        ///< ‖O_pattern − O_full‖_F / ‖O_full‖_F
+  Index emptyRows = 0;
+  double usefulCells = 0;     ///< active cells over all input heads
+};
+
+/// Useful floating-point operations of attention over `cells` cells.
+double attentionFlops(double cells, Index dim, Index valueDim);
+
+/// For each (head, query): the sum of full-attention softmax weights on the mask's keys, averaged. O(n²·dim),
+/// tiled: no n × n matrix is held.
+double attentionMassKept(const AttentionInputs& inputs, const SparseMask& mask, const Progress& progress = {});
+
+/// Runs the pattern and full attention, timing each, and measures mass kept and output error.
+/// patternOut and fullOut, when given, receive the outputs.
+Comparison compareWithFull(const AttentionInputs& inputs, const SparseMask& mask, const Progress& progress = {},
+                           AttentionOutput* patternOut = nullptr, AttentionOutput* fullOut = nullptr);
+
+}  // namespace attnscope

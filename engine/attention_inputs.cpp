@@ -1,0 +1,142 @@
+#include "engine/attention_inputs.h"
+
+#include <cctype>
+#include <cmath>
+#include <functional>
+
+#include "engine/error.h"
+#include "engine/npy.h"
+#include "engine/random.h"
+
+namespace attnscope {
+
+namespace {
+
+Matrix gaussian(Index rows, Index cols, SplitMix64& rng, double scale = 1.0) {
+  Matrix m(rows, cols);
+  for (Index i = 0; i < rows; ++i)
+    for (Index j = 0; j < cols; ++j) m(i, j) = static_cast<float>(rng.normal() * scale);
+  return m;
+}
+
+std::uint64_t hashText(const std::string& s) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+std::vector<std::string> tokenize(const std::string& text) {
+  std::vector<std::string> tokens;
+  std::string word;
+  auto flush = [&] {
+    if (!word.empty()) tokens.push_back(word), word.clear();
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (std::isalnum(c) || c == '\'' || c >= 0x80) word += static_cast<char>(c);  // bytes ≥ 0x80: UTF-8 letters
+    else {
+      flush();
+      if (!std::isspace(c)) tokens.emplace_back(1, static_cast<char>(c));
+    }
+  }
+  flush();
+  return tokens;
+}
+
+AttentionInputs syntheticInputs(int heads, Index n, Index dim, std::uint64_t seed) {
+  AttentionInputs in;
+  for (int h = 0; h < heads; ++h) {
+    SplitMix64 rng = rowStream(seed, static_cast<std::uint64_t>(h), 0);
+    in.q.push_back(gaussian(n, dim, rng));
+    in.k.push_back(gaussian(n, dim, rng));
+    in.v.push_back(gaussian(n, dim, rng));
+  }
+  return in;
+}
+
+AttentionInputs textInputs(const std::string& text, int heads, Index dim, std::uint64_t seed) {
+  AttentionInputs in;
+  in.tokens = tokenize(text);
+  const Index n = static_cast<Index>(in.tokens.size());
+  if (n == 0) throw Error("text = \"" + text + "\" is not allowed: it has no tokens");
+  const Index model = std::max<Index>(dim, 64);  // embedding width
+  Matrix x(n, model);
+  for (Index i = 0; i < n; ++i) {
+    std::string type = in.tokens[i];
+    for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    SplitMix64 rng(hashText(type) ^ seed);
+    for (Index j = 0; j < model; ++j) {
+      // Sinusoidal position (Vaswani et al. 2017): sin on even, cos on odd features, wavelengths up to 10000·2π.
+      const double angle = double(i) / std::pow(10000.0, double(2 * (j / 2)) / double(model));
+      x(i, j) = static_cast<float>(rng.normal() + (j % 2 == 0 ? std::sin(angle) : std::cos(angle)));
+    }
+  }
+  const double scale = 1.0 / std::sqrt(double(model));
+  for (int h = 0; h < heads; ++h) {
+    SplitMix64 rng = rowStream(seed ^ 0x7E47ull, static_cast<std::uint64_t>(h), 1);
+    const Matrix wq = gaussian(model, dim, rng, scale);
+    const Matrix wk = wq + gaussian(model, dim, rng, 0.3 * scale);
+    const Matrix wv = gaussian(model, dim, rng, scale);
+    in.q.push_back(x * wq);
+    in.k.push_back(x * wk);
+    in.v.push_back(x * wv);
+  }
+  return in;
+}
+
+namespace {
+
+// Splits an array of shape [n, d] or [heads, n, d] into per-head matrices.
+std::vector<Matrix> perHead(const NpyArray& a, const std::string& what, const std::string& path) {
+  if (a.shape.size() != 2 && a.shape.size() != 3)
+    throw Error("--" + what + " '" + path + "' is not allowed: expected shape [n, dim] or [heads, n, dim], got " +
+                std::to_string(a.shape.size()) + " dimensions");
+  const Index heads = a.shape.size() == 3 ? a.shape[0] : 1;
+  const Index n = a.shape[a.shape.size() - 2], d = a.shape.back();
+  if (heads < 1 || n < 1 || d < 1) throw Error("--" + what + " '" + path + "' is not allowed: it is empty");
+  std::vector<Matrix> out;
+  for (Index h = 0; h < heads; ++h)
+    out.push_back(Eigen::Map<const Matrix>(a.data.data() + h * n * d, n, d));
+  return out;
+}
+
+std::string shapeText(const std::vector<Matrix>& m) {
+  return "[" + std::to_string(m.size()) + ", " + std::to_string(m[0].rows()) + ", " + std::to_string(m[0].cols()) + "]";
+}
+
+}  // namespace
+
+AttentionInputs npyInputs(const std::string& qPath, const std::string& kPath, const std::string& vPath) {
+  AttentionInputs in;
+  in.q = perHead(readNpy(qPath), "q", qPath);
+  in.k = perHead(readNpy(kPath), "k", kPath);
+  in.v = perHead(readNpy(vPath), "v", vPath);
+  if (in.k.size() != in.q.size() || in.k[0].rows() != in.q[0].rows() || in.k[0].cols() != in.q[0].cols())
+    throw Error("--k '" + kPath + "' is not allowed: its shape " + shapeText(in.k) + " must match --q's " +
+                shapeText(in.q));
+  if (in.v.size() != in.q.size() || in.v[0].rows() != in.q[0].rows())
+    throw Error("--v '" + vPath + "' is not allowed: its shape " + shapeText(in.v) +
+                " must have --q's heads and n (" + shapeText(in.q) + ")");
+  checkFinite(in);
+  return in;
+}
+
+void checkFinite(const AttentionInputs& in) {
+  const std::vector<Matrix>* parts[] = {&in.q, &in.k, &in.v};
+  const char* names[] = {"q", "k", "v"};
+  for (int p = 0; p < 3; ++p)
+    for (std::size_t h = 0; h < parts[p]->size(); ++h) {
+      const Matrix& m = (*parts[p])[h];
+      if (m.allFinite()) continue;
+      for (Index i = 0; i < m.rows(); ++i)
+        for (Index j = 0; j < m.cols(); ++j)
+          if (!std::isfinite(m(i, j)))
+            throw Error(std::string(names[p]) + " is not allowed: it holds " + (std::isnan(m(i, j)) ? "NaN" : "an infinite value") +
+                        " at [" + std::to_string(h) + ", " + std::to_string(i) + ", " + std::to_string(j) +
+                        "]; inputs must be finite");
+    }
+}
+
+}  // namespace attnscope

@@ -1,0 +1,248 @@
+// Attention kernels against a plain double-precision reference, mass kept, LSH buckets, .npy inputs.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/attention.h"
+#include "engine/attention_compare.h"
+#include "engine/error.h"
+#include "engine/npy.h"
+#include "engine/patterns/lsh.h"
+#include "tests/engine/test_util.h"
+
+namespace attnscope {
+namespace {
+
+using test::build;
+
+// Largest absolute difference between float outputs and the double reference, over heads.
+double maxDiff(const std::vector<Matrix>& out, const std::vector<MatrixD>& ref) {
+  double m = 0;
+  for (std::size_t h = 0; h < out.size(); ++h) m = std::max(m, (out[h].cast<double>() - ref[h]).cwiseAbs().maxCoeff());
+  return m;
+}
+
+TEST(Attention, FullMatchesReference) {
+  for (Index n : {1, 7, 64, 300}) {  // crosses tile edges (64 rows, 256 keys)
+    const AttentionInputs in = syntheticInputs(2, n, 16, n);
+    EXPECT_LT(maxDiff(fullAttention(in).out, referenceAttention(in, nullptr)), 2e-5) << n;
+  }
+}
+
+TEST(Attention, FullWithLargeScoresStaysFinite) {
+  AttentionInputs in = syntheticInputs(1, 100, 8, 3);
+  in.q[0] *= 40.0f;  // scores in the thousands: a naive softmax would overflow
+  const auto out = fullAttention(in).out;
+  EXPECT_TRUE(out[0].allFinite());
+  EXPECT_LT(maxDiff(out, referenceAttention(in, nullptr)), 1e-3);
+}
+
+TEST(Attention, MaskedMatchesReferenceForManyPatterns) {
+  const std::vector<std::pair<std::string, test::Params>> cases = {
+      {"window", {{"radius", "5"}}},                                         // contiguous tiles
+      {"window", {{"radius", "3"}, {"causal", "true"}}},                     // causal
+      {"window+global", {{"radius", "4"}, {"tokens", "0,100"}}},             // gathered tiles
+      {"random", {{"per_row", "3"}}},                                        // row by row
+      {"window", {{"radius", "2"}, {"dilation", "7"}}},                      // sparse spans
+      {"causal", {}},
+      {"deepspeed-bigbird", {{"block", "16"}, {"num_random_blocks", "1"}}},  // block-sparse kernel
+      {"hf-bigbird", {{"block_size", "8"}, {"num_heads", "2"}}},             // block-sparse, one layout per head
+  };
+  for (const auto& [name, params] : cases) {
+    const SparseMask m = build(name, 256, params);
+    const AttentionInputs in = syntheticInputs(2, 256, 32, 5);
+    const auto ref = referenceAttention(in, &m);
+    EXPECT_LT(maxDiff(maskedAttention(in, m).out, ref), 2e-5) << name;
+    AttentionOptions generic;
+    generic.useBlockLayout = false;
+    EXPECT_LT(maxDiff(maskedAttention(in, m, generic).out, ref), 2e-5) << name << " (generic kernel)";
+  }
+}
+
+TEST(Attention, EmptyRowsGiveZeroAndAreCounted) {
+  // Tokens 1 and 3 attend nothing.
+  const SparseMask m = SparseMask::fromRows(4, {{{0, 1}, {}, {2}, {}}});
+  const AttentionInputs in = syntheticInputs(3, 4, 8, 1);
+  const AttentionOutput out = maskedAttention(in, m);
+  EXPECT_EQ(out.emptyRows, 2 * 3);
+  for (int h = 0; h < 3; ++h) {
+    EXPECT_TRUE(out.out[h].row(1).isZero());
+    EXPECT_TRUE(out.out[h].row(3).isZero());
+    EXPECT_TRUE(out.out[h].row(2).isApprox(in.v[h].row(2)));  // one key: weight 1
+  }
+  EXPECT_LT(maxDiff(out.out, referenceAttention(in, &m)), 2e-5);
+}
+
+TEST(Attention, WeightsAreSoftmaxRowsOnActiveCells) {
+  const SparseMask m = build("window", 40, {{"radius", "3"}});
+  const AttentionInputs in = syntheticInputs(2, 40, 8, 9);
+  AttentionOptions options;
+  options.wantWeights = true;
+  const AttentionOutput out = maskedAttention(in, m, options);
+  ASSERT_TRUE(out.weights.has_value());
+  for (int h = 0; h < 2; ++h)
+    for (Index i = 0; i < 40; ++i) {
+      double sum = 0;
+      for (KeyIndex k : m.row(0, i)) sum += out.weights->at(h, i, k);
+      EXPECT_NEAR(sum, 1.0, 1e-5);
+      EXPECT_EQ(out.weights->at(h, i, (i + 20) % 40), 0.0f);
+      // Weights reproduce the output: Σ_j w_ij v_j.
+      Eigen::RowVectorXf o = Eigen::RowVectorXf::Zero(8);
+      for (KeyIndex k : m.row(0, i)) o += out.weights->at(h, i, k) * in.v[h].row(k);
+      EXPECT_LT((o - out.out[h].row(i)).cwiseAbs().maxCoeff(), 1e-5);
+    }
+  // Different heads, different weights, though the mask is shared.
+  EXPECT_NE(out.weights->at(0, 5, 5), out.weights->at(1, 5, 5));
+}
+
+TEST(Attention, HeadMismatchIsAnError) {
+  const SparseMask m = build("deepspeed-fixed", 64, {{"num_heads", "3"}});
+  EXPECT_NE(test::errorOf([&] { maskedAttention(syntheticInputs(2, 64, 8, 0), m); }).find("3 heads"),
+            std::string::npos);
+  EXPECT_NE(test::errorOf([&] { maskedAttention(syntheticInputs(3, 32, 8, 0), m); }).find("n = 64"),
+            std::string::npos);
+}
+
+TEST(MassKept, FullKeepsEverything) {
+  const AttentionInputs in = syntheticInputs(2, 50, 8, 2);
+  EXPECT_NEAR(attentionMassKept(in, build("full", 50)), 1.0, 1e-6);
+  const Comparison c = compareWithFull(in, build("full", 50));
+  EXPECT_NEAR(c.massKept, 1.0, 1e-6);
+  EXPECT_LT(c.relError, 1e-5);
+}
+
+TEST(MassKept, MatchesAHandComputation) {
+  // Two tokens, dim 1, q = k = (1, 2) → scores q_i k_j / √1: row 0 = (1, 2), row 1 = (2, 4).
+  // The pattern keeps only the diagonal: row 0 keeps e¹/(e¹+e²), row 1 keeps e⁴/(e²+e⁴).
+  AttentionInputs in;
+  Matrix x(2, 1);
+  x << 1, 2;
+  in.q = {x};
+  in.k = {x};
+  in.v = {x};
+  const SparseMask diagonal = SparseMask::fromRows(2, {{{0}, {1}}});
+  const double row0 = std::exp(1.0) / (std::exp(1.0) + std::exp(2.0));
+  const double row1 = std::exp(4.0) / (std::exp(2.0) + std::exp(4.0));
+  EXPECT_NEAR(attentionMassKept(in, diagonal), (row0 + row1) / 2, 1e-6);
+}
+
+TEST(Lsh, BucketsAgainstAHandRotation) {
+  // R = identity (dim 2, 4 buckets): [xR, −xR] = [x0, x1, −x0, −x1]; argmax picks the bucket.
+  Matrix x(4, 2);
+  x << 1, 0, 0, 1, -1, 0, 0.2f, -3;
+  const Matrix R = Matrix::Identity(2, 2);
+  EXPECT_EQ(lsh::buckets(x, R), (std::vector<int>{0, 1, 2, 3}));
+}
+
+TEST(Lsh, IdenticalVectorsShareABucketAndAttendEachOther) {
+  // Identical vectors always hash alike. Neighbouring identical tokens are neighbours in the bucket-sorted order
+  // too, so the later one always attends the earlier (same chunk, or the chunk before), and both ways when they
+  // share a chunk. (Chunking gives no such promise for identical tokens far apart in a crowded bucket.)
+  AttentionInputs in = syntheticInputs(1, 32, 16, 4);
+  in.q[0].row(20) = in.q[0].row(3);
+  in.q[0].row(11) = in.q[0].row(10);
+  const PatternSpec spec = PatternSpec::parse("lsh");
+  int bothWays = 0;
+  for (int seed = 0; seed < 20; ++seed) {
+    const auto b = lsh::buckets(in.q[0], lsh::rotation(16, 4, seed, 0, 0));
+    EXPECT_EQ(b[3], b[20]);
+    EXPECT_EQ(b[10], b[11]);
+    const SparseMask m = spec.build({{"buckets", "4"}, {"chunk", "4"}, {"seed", std::to_string(seed)}}, 32, {}, {}, &in);
+    EXPECT_TRUE(m.contains(0, 11, 10)) << seed;
+    bothWays += m.contains(0, 10, 11);
+  }
+  EXPECT_GT(bothWays, 10);  // sharing a chunk is the common case (3 of 4 places in a chunk of 4)
+  // With one chunk spanning everything, identical tokens anywhere attend each other.
+  const SparseMask wide = spec.build({{"buckets", "4"}, {"chunk", "32"}}, 32, {}, {}, &in);
+  EXPECT_TRUE(wide.contains(0, 3, 20) && wide.contains(0, 20, 3));
+}
+
+TEST(Lsh, NoSelfAttentionWhenOtherKeysExistAndHashesUnite) {
+  const AttentionInputs in = syntheticInputs(1, 64, 16, 8);
+  const PatternSpec spec = PatternSpec::parse("lsh");
+  const SparseMask one = spec.build({{"chunk", "4"}}, 64, {}, {}, &in);
+  const SparseMask two = spec.build({{"chunk", "4"}, {"hashes", "2"}}, 64, {}, {}, &in);
+  for (Index i = 0; i < 64; ++i) {
+    EXPECT_FALSE(one.contains(0, i, i));
+    EXPECT_EQ(one.degree(0, i), 7);  // own chunk of 4 and the previous one, less itself
+  }
+  EXPECT_EQ(intersect(two, one), one);  // the union over rounds contains round 0
+  EXPECT_GT(two.nnz(), one.nnz());
+  // One token alone: it attends itself.
+  const SparseMask alone = spec.build({{"chunk", "1"}}, 1, {}, {}, nullptr);
+  EXPECT_TRUE(alone.contains(0, 0, 0));
+  EXPECT_NE(test::errorOf([&] { spec.build({{"buckets", "5"}}, 64, {}, {}, &in); }).find("'buckets' = 5"),
+            std::string::npos);
+}
+
+TEST(Inputs, TextTokensAndStructure) {
+  const AttentionInputs in = textInputs("The cat sat. the cat ran!", 2, 16, 1);
+  EXPECT_EQ(in.tokens, (std::vector<std::string>{"The", "cat", "sat", ".", "the", "cat", "ran", "!"}));
+  EXPECT_EQ(in.n(), 8);
+  EXPECT_EQ(in.heads(), 2);
+  EXPECT_EQ(in.dim(), 16);
+  // "cat" at 1 and 5 share a type: their queries are closer than those of unrelated tokens.
+  const float same = (in.q[0].row(1) - in.q[0].row(5)).norm();
+  const float other = (in.q[0].row(1) - in.q[0].row(6)).norm();
+  EXPECT_LT(same, other);
+  EXPECT_THROW(textInputs("   ", 1, 8, 0), Error);
+}
+
+class NpyInputs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("attnscope-npy-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const char* name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(NpyInputs, RoundTripAndShapes) {
+  const AttentionInputs a = syntheticInputs(2, 10, 4, 3);
+  std::vector<float> flat;
+  for (const Matrix& m : a.q) flat.insert(flat.end(), m.data(), m.data() + m.size());
+  writeNpyFloat(path("q.npy"), {2, 10, 4}, flat.data());
+  const NpyArray back = readNpy(path("q.npy"));
+  EXPECT_EQ(back.shape, (std::vector<Index>{2, 10, 4}));
+  EXPECT_TRUE(std::equal(flat.begin(), flat.end(), back.data.begin()));
+  const AttentionInputs in = npyInputs(path("q.npy"), path("q.npy"), path("q.npy"));
+  EXPECT_EQ(in.heads(), 2);
+  EXPECT_TRUE(in.q[1].isApprox(a.q[1]));
+  // [n, dim] is one head.
+  writeNpyFloat(path("k.npy"), {10, 4}, flat.data());
+  EXPECT_EQ(npyInputs(path("k.npy"), path("k.npy"), path("k.npy")).heads(), 1);
+}
+
+TEST_F(NpyInputs, Float64AndErrors) {
+  // A float64 file written by hand: header then doubles.
+  {
+    std::ofstream out(path("d.npy"), std::ios::binary);
+    std::ostringstream header;
+    writeNpyHeader(out, "<f8", {3, 2});
+    const double values[6] = {1, 2, 3, 4, 5, 6};
+    out.write(reinterpret_cast<const char*>(values), sizeof values);
+  }
+  const NpyArray d = readNpy(path("d.npy"));
+  EXPECT_EQ(d.data[5], 6.0f);
+  const float small[4] = {1, 2, 3, 4};
+  writeNpyFloat(path("small.npy"), {2, 2}, small);
+  EXPECT_NE(test::errorOf([&] { npyInputs(path("d.npy"), path("small.npy"), path("d.npy")); }).find("--k"),
+            std::string::npos);
+  const float nan[4] = {1, std::nanf(""), 3, 4};
+  writeNpyFloat(path("nan.npy"), {2, 2}, nan);
+  EXPECT_NE(test::errorOf([&] { npyInputs(path("nan.npy"), path("nan.npy"), path("nan.npy")); }).find("NaN at [0, 0, 1]"),
+            std::string::npos);
+  EXPECT_NE(test::errorOf([&] { readNpy(path("missing.npy")); }).find("cannot read"), std::string::npos);
+  {
+    std::ofstream out(path("u8.npy"), std::ios::binary);
+    writeNpyHeader(out, "|u1", {2});
+    out.write("\x01\x02", 2);
+  }
+  EXPECT_NE(test::errorOf([&] { readNpy(path("u8.npy")); }).find("dtype |u1 is not supported"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attnscope
