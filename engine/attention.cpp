@@ -11,6 +11,7 @@
 #include <omp.h>
 #endif
 
+#include "engine/default_init.h"
 #include "engine/error.h"
 
 namespace attnscope {
@@ -18,8 +19,10 @@ namespace attnscope {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-constexpr Index kFlashRows = 64, kFlashCols = 256;  // tile of the fused full-attention kernel
-constexpr Index kSparseRows = 32;                   // query block of the masked kernel
+// Row counts that are multiples of 48 fill Eigen's AVX-512 register block for float (3 packets of 16 rows); the
+// sizes were chosen by `attnscope-cli bench` (docs/PERFORMANCE.md).
+constexpr Index kFlashRows = 96, kFlashCols = 256;  // tile of the fused full-attention kernel
+constexpr Index kSparseRows = 48;                   // query block of the masked kernel
 constexpr double kTileDensity = 0.25;  // below this share of active cells in a block's key union, go row by row
 
 using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
@@ -99,6 +102,14 @@ void finishRows(const Eigen::VectorXf& l, const Matrix& acc, Matrix& out, Index 
 }
 
 float scaleOf(const AttentionInputs& in) { return 1.0f / std::sqrt(static_cast<float>(in.dim())); }
+
+// An output matrix whose pages are asked to be huge before the kernel first writes it (page faults on a fresh
+// 16 MiB output cost more than the attention of a long window in this VM).
+Matrix outputMatrix(const AttentionInputs& in) {
+  Matrix m(in.n(), in.valueDim());
+  adviseHugePages(m.data(), static_cast<std::size_t>(m.size()) * sizeof(float));
+  return m;
+}
 
 // Full attention for one head: tiles of kFlashRows queries × kFlashCols keys.
 void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOptions& options,
@@ -205,19 +216,29 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, Matrix& o
       Matrix S(blockRows, width);
       if (contiguous) S.noalias() = Qs * K.middleRows(U.front(), width).transpose();
       else S.noalias() = Qs * Kg.transpose();
-      Matrix P = Matrix::Zero(blockRows, width);
+      // Softmax over each row's active cells, vectorised: a row whose keys are a run of U works on that segment;
+      // any other row has its inactive cells set to −∞ (exp gives 0) and works on the whole width.
+      Matrix& P = S;  // the scores become the weights in place
       for (Index r = 0; r < blockRows; ++r) {
         const auto keys = rows.row(r0 + r);
         if (keys.empty()) {
+          P.row(r).setZero();
           ++e;
           continue;
         }
-        float mx = kNegInf;
-        for (KeyIndex k : keys) mx = std::max(mx, S(r, slot[k]));
-        float sum = 0;
-        for (KeyIndex k : keys) sum += (P(r, slot[k]) = std::exp(S(r, slot[k]) - mx));
-        const float inv = 1.0f / sum;
-        for (KeyIndex k : keys) P(r, slot[k]) *= inv;
+        const Index a = slot[keys.front()], len = static_cast<Index>(keys.size());
+        if (slot[keys.back()] - a + 1 == len) {
+          auto seg = P.row(r).segment(a, len);
+          seg = (seg.array() - seg.maxCoeff()).exp();
+          seg /= seg.sum();
+          P.row(r).head(a).setZero();
+          P.row(r).tail(width - a - len).setZero();
+        } else {
+          RowVector masked = RowVector::Constant(width, kNegInf);
+          for (KeyIndex k : keys) masked[slot[k]] = P(r, slot[k]);
+          P.row(r) = (masked.array() - masked.maxCoeff()).exp();
+          P.row(r) /= P.row(r).sum();
+        }
         if (weights) {
           float* w = weights + rows.offsets[r0 + r];
           for (KeyIndex k : keys) *w++ = P(r, slot[k]);
@@ -287,7 +308,7 @@ AttentionOutput fullAttention(const AttentionInputs& in, const AttentionOptions&
   }
   AttentionOutput result;
   for (int h = 0; h < in.heads(); ++h) {
-    result.out.emplace_back(in.n(), in.valueDim());
+    result.out.push_back(outputMatrix(in));
     fullHead(in, h, result.out.back(), options, progress, double(h) / in.heads(), double(h + 1) / in.heads());
   }
   return result;
@@ -304,7 +325,7 @@ AttentionOutput maskedAttention(const AttentionInputs& in, const SparseMask& mas
   const bool blockSparse = options.useBlockLayout && !options.wantWeights && mask.hasBlockLayout();
   for (int h = 0; h < in.heads(); ++h) {
     const int mh = mask.heads() == 1 ? 0 : h;
-    result.out.emplace_back(in.n(), in.valueDim());
+    result.out.push_back(outputMatrix(in));
     const double from = double(h) / in.heads(), to = double(h + 1) / in.heads();
     if (blockSparse)
       blockSparseHead(in, h, mask.blockLayout(), mh, mask.blockSize(), result.out.back(), result.emptyRows, options,

@@ -1,5 +1,6 @@
 #include "engine/default_init.h"
 
+#include <cstdint>
 #include <cstdlib>
 
 #ifdef __linux__
@@ -7,7 +8,6 @@
 #endif
 
 namespace attnscope::detail {
-
 namespace {
 constexpr std::size_t kHugePage = std::size_t(2) << 20;
 constexpr std::size_t kLarge = std::size_t(4) << 20;
@@ -32,3 +32,19 @@ void* allocateLarge(std::size_t bytes) {
 void deallocateLarge(void* p) noexcept { std::free(p); }
 
 }  // namespace attnscope::detail
+
+namespace attnscope {
+
+void adviseHugePages(void* p, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes < detail::kLarge) return;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + detail::kHugePage - 1) / detail::kHugePage * detail::kHugePage;
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) / detail::kHugePage * detail::kHugePage;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+}  // namespace attnscope

@@ -18,6 +18,10 @@ void* allocateLarge(std::size_t bytes);
 void deallocateLarge(void* p) noexcept;
 }  // namespace detail
 
+/// Asks for transparent huge pages on the 2 MiB-aligned part of a large buffer someone else allocated (an Eigen
+/// matrix, say), before it is first written. A hint only; does nothing for small buffers or elsewhere than Linux.
+void adviseHugePages(void* p, std::size_t bytes);
+
 template <typename T>
 class DefaultInitAllocator {
  public:

@@ -31,10 +31,45 @@ Index readInteger(const QString& name, const QString& text, Index min, Index max
   return v;
 }
 
-PatternRequest readPatternRequest(const QCommandLineParser& parser, const PatternOptions& options) {
+void InputOptions::addTo(QCommandLineParser& parser) const {
+  for (const QCommandLineOption* o : {&dim, &heads, &seed, &text, &q, &k, &v}) parser.addOption(*o);
+}
+
+bool InputOptions::decideN(const QCommandLineParser& parser) const {
+  return parser.isSet(text) || parser.isSet(q) || parser.isSet(k) || parser.isSet(v);
+}
+
+namespace {
+
+AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions& o, Index n, QString& kind) {
+  const bool files = parser.isSet(o.q) || parser.isSet(o.k) || parser.isSet(o.v);
+  if (files && parser.isSet(o.text)) throw UsageError("--text and --q/--k/--v are not allowed together: choose one");
+  if (files) {
+    if (!parser.isSet(o.q) || !parser.isSet(o.k) || !parser.isSet(o.v))
+      throw UsageError("--q, --k and --v go together: give all three .npy files");
+    kind = QStringLiteral("npy");
+    return npyInputs(toStd(parser.value(o.q)), toStd(parser.value(o.k)), toStd(parser.value(o.v)));
+  }
+  const int heads = static_cast<int>(readInteger(QStringLiteral("heads"), parser.value(o.heads), 1, 256));
+  const Index dim = readInteger(QStringLiteral("dim"), parser.value(o.dim), 1, 4096);
+  const auto seed = static_cast<std::uint64_t>(readInteger(QStringLiteral("seed"), parser.value(o.seed), 0, kMaxTokens));
+  if (parser.isSet(o.text)) {
+    kind = QStringLiteral("text");
+    return textInputs(toStd(parser.value(o.text)), heads, dim, seed);
+  }
+  kind = QStringLiteral("synthetic");
+  return syntheticInputs(heads, n, dim, seed);
+}
+
+}  // namespace
+
+PatternRequest readPatternRequest(const QCommandLineParser& parser, const PatternOptions& options,
+                                  const InputOptions* inputOptions, bool alwaysInputs) {
   if (!parser.isSet(options.pattern)) throw UsageError("--pattern is required: see 'attnscope-cli patterns'");
-  if (!parser.isSet(options.n)) throw UsageError("--n is required: the sequence length, 1 … 2147483647");
-  PatternRequest request{PatternSpec::parse(toStd(parser.value(options.pattern))), {}, 0};
+  const bool inputsDecideN = inputOptions && inputOptions->decideN(parser);
+  if (!parser.isSet(options.n) && !inputsDecideN)
+    throw UsageError("--n is required: the sequence length, 1 … 2147483647");
+  PatternRequest request{PatternSpec::parse(toStd(parser.value(options.pattern))), {}, 0, std::nullopt, {}};
   std::vector<std::pair<std::string, std::string>> texts;
   for (const QString& kv : parser.values(options.param)) {
     const qsizetype eq = kv.indexOf(QLatin1Char('='));
@@ -43,7 +78,18 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
     texts.emplace_back(toStd(kv.left(eq).trimmed()), toStd(kv.mid(eq + 1)));
   }
   request.values = request.spec.resolve(texts);
-  request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxTokens);
+  if (parser.isSet(options.n)) request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxTokens);
+  if (inputOptions && (alwaysInputs || request.spec.needsInputs())) {
+    request.inputs = readInputs(parser, *inputOptions, request.n, request.inputsKind);
+    const Index inputN = request.inputs->n();
+    if (parser.isSet(options.n) && request.n != inputN)
+      throw UsageError("n = " + std::to_string(request.n) + " is not allowed: the " +
+                       (request.inputsKind == QStringLiteral("text") ? "text has " : "input files have ") +
+                       std::to_string(inputN) + " tokens (leave --n out)");
+    request.n = inputN;
+  } else if (request.n == 0) {
+    throw UsageError("--n is required: the sequence length, 1 … 2147483647");
+  }
   return request;
 }
 

@@ -5,6 +5,8 @@
 #include <QJsonObject>
 #include <QStringList>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,13 +35,44 @@ struct PatternOptions {
   void addTo(QCommandLineParser& parser) const;
 };
 
-/// The pattern, its parameter values and n, read and checked from a parsed command line.
+/// Where attention inputs come from: Gaussian (--seed), a sentence (--text), or .npy files (--q --k --v).
+/// `run` always uses them; the pattern commands use them for data-dependent patterns (lsh).
+struct InputOptions {
+  QCommandLineOption dim{QStringList{QStringLiteral("dim")}, QStringLiteral("Head dimension (default 64)."),
+                         QStringLiteral("D"), QStringLiteral("64")};
+  QCommandLineOption heads{QStringList{QStringLiteral("heads")}, QStringLiteral("Heads (default 1)."),
+                           QStringLiteral("H"), QStringLiteral("1")};
+  QCommandLineOption seed{QStringList{QStringLiteral("seed")},
+                          QStringLiteral("Seed of the synthetic inputs (default 0)."), QStringLiteral("S"),
+                          QStringLiteral("0")};
+  QCommandLineOption text{QStringList{QStringLiteral("text")},
+                          QStringLiteral("A sentence: its tokens get synthetic embeddings; n is the token count."),
+                          QStringLiteral("TEXT")};
+  QCommandLineOption q{QStringList{QStringLiteral("q")}, QStringLiteral("Queries .npy, [n, dim] or [heads, n, dim]."),
+                       QStringLiteral("Q.npy")};
+  QCommandLineOption k{QStringList{QStringLiteral("k")}, QStringLiteral("Keys .npy, shaped as --q."),
+                       QStringLiteral("K.npy")};
+  QCommandLineOption v{QStringList{QStringLiteral("v")}, QStringLiteral("Values .npy, with --q's heads and n."),
+                       QStringLiteral("V.npy")};
+
+  void addTo(QCommandLineParser& parser) const;
+  /// True when the inputs decide n (text or files).
+  bool decideN(const QCommandLineParser& parser) const;
+};
+
+/// The pattern, its parameter values and n, read and checked from a parsed command line. When `inputOptions` is
+/// given and the inputs decide n (--text, --q), --n may be left out; `inputs` is filled when the pattern needs
+/// inputs or `alwaysInputs` is set.
 struct PatternRequest {
   PatternSpec spec;
   ParamSet values;
   Index n = 0;
+  std::optional<AttentionInputs> inputs;
+  QString inputsKind;  ///< "synthetic", "text" or "npy"
+  std::unique_ptr<Pattern> makePattern() const { return spec.make(values, n, inputs ? &*inputs : nullptr); }
 };
-PatternRequest readPatternRequest(const QCommandLineParser& parser, const PatternOptions& options);
+PatternRequest readPatternRequest(const QCommandLineParser& parser, const PatternOptions& options,
+                                  const InputOptions* inputOptions = nullptr, bool alwaysInputs = false);
 
 /// Parses the command's own arguments; throws UsageError on unknown options or stray positionals.
 void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments);
@@ -48,6 +81,8 @@ void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments);
 Index readInteger(const QString& name, const QString& text, Index min, Index max);
 
 void printJson(const QJsonObject& object);
+/// Applies --threads T (1 … 256) to OpenMP and Eigen when given.
+void setThreads(const QCommandLineParser& parser, const QCommandLineOption& threads);
 std::string toStd(const QString& s);
 QString toQ(const std::string& s);
 
@@ -56,5 +91,7 @@ int runPatterns(const QStringList& arguments);
 int runStats(const QStringList& arguments);
 int runMask(const QStringList& arguments);
 int runPath(const QStringList& arguments);
+int runRun(const QStringList& arguments);
+int runBench(const QStringList& arguments);
 
 }  // namespace attnscope::cli

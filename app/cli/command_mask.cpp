@@ -38,6 +38,8 @@ int runMask(const QStringList& arguments) {
   const QCommandLineOption help = parser.addHelpOption();
   PatternOptions options;
   options.addTo(parser);
+  InputOptions inputOptions;  // for data-dependent patterns (lsh)
+  inputOptions.addTo(parser);
   const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output file (.npy, .csv or .png)."),
                                QStringLiteral("FILE"));
   const QCommandLineOption layout(QStringLiteral("layout"), QStringLiteral("Write the block layout (.npy)."));
@@ -58,8 +60,8 @@ int runMask(const QStringList& arguments) {
     throw UsageError("--out '" + toStd(path) + "' is not allowed: expected a file ending in .npy, .csv or .png");
   if (parser.isSet(layout) && suffix != QStringLiteral("npy"))
     throw UsageError("--out '" + toStd(path) + "' is not allowed with --layout: the layout is written as .npy");
-  const PatternRequest request = readPatternRequest(parser, options);
-  const auto pattern = request.spec.make(request.values, request.n);
+  const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
+  const auto pattern = request.makePattern();
   if (parser.isSet(layout) && !pattern->blockLayout())
     throw UsageError("--layout is not allowed for pattern '" + request.spec.name() +
                      "': it has no block layout (block families and 'blocks' do)");

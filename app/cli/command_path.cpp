@@ -16,6 +16,8 @@ int runPath(const QStringList& arguments) {
   const QCommandLineOption help = parser.addHelpOption();
   PatternOptions options;
   options.addTo(parser);
+  InputOptions inputOptions;  // for data-dependent patterns (lsh)
+  inputOptions.addTo(parser);
   const QCommandLineOption from(QStringLiteral("from"), QStringLiteral("Query token."), QStringLiteral("I"));
   const QCommandLineOption to(QStringLiteral("to"), QStringLiteral("Key token."), QStringLiteral("J"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
@@ -27,11 +29,11 @@ int runPath(const QStringList& arguments) {
     std::cout << toStd(parser.helpText());
     return 0;
   }
-  const PatternRequest request = readPatternRequest(parser, options);
+  const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
   if (!parser.isSet(from) || !parser.isSet(to)) throw UsageError("--from and --to are required: token indices");
   const Index i = readInteger(QStringLiteral("from"), parser.value(from), 0, request.n - 1);
   const Index j = readInteger(QStringLiteral("to"), parser.value(to), 0, request.n - 1);
-  const ReachGraph graph(buildMask(*request.spec.make(request.values, request.n)));
+  const ReachGraph graph(buildMask(*request.makePattern()));
   const ShortestPath p = shortestPath(graph, i, j);
 
   if (parser.isSet(json)) {

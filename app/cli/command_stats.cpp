@@ -75,6 +75,8 @@ int runStats(const QStringList& arguments) {
   const QCommandLineOption help = parser.addHelpOption();
   PatternOptions options;
   options.addTo(parser);
+  InputOptions inputOptions;  // for data-dependent patterns (lsh)
+  inputOptions.addTo(parser);
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
   const QCommandLineOption reach(QStringLiteral("reach"),
                                  QStringLiteral("Compute reachability even above 50,000,000 active cells."));
@@ -87,9 +89,9 @@ int runStats(const QStringList& arguments) {
     std::cout << toStd(parser.helpText());
     return 0;
   }
-  const PatternRequest request = readPatternRequest(parser, options);
+  const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
   const auto start = std::chrono::steady_clock::now();
-  const auto pattern = request.spec.make(request.values, request.n);
+  const auto pattern = request.makePattern();
   const SparseMask mask = buildMask(*pattern);
   const MaskStats s = computeStats(mask);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

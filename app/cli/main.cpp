@@ -15,6 +15,8 @@ const char* kUsage =
     "  stats      count a pattern's active cells (--pattern NAME -p KEY=VALUE --n N [--json])\n"
     "  mask       write a pattern's mask as .npy, .csv or .png (--out FILE [--layout])\n"
     "  path       the shortest multi-hop path between two tokens (--from I --to J)\n"
+    "  run        compute attention for a pattern and for full attention; times, mass kept, error\n"
+    "  bench      sweep n: dense and sparse kernels next to this machine's matrix-multiply speed\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
@@ -41,8 +43,10 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("stats")) return runStats(args);
     if (command == QStringLiteral("mask")) return runMask(args);
     if (command == QStringLiteral("path")) return runPath(args);
+    if (command == QStringLiteral("run")) return runRun(args);
+    if (command == QStringLiteral("bench")) return runBench(args);
     std::cerr << "attnscope-cli: command '" << command.toStdString()
-              << "' is unknown: expected patterns, stats, mask or path (see --help)\n";
+              << "' is unknown: expected patterns, stats, mask, path, run or bench (see --help)\n";
     return 2;
   } catch (const attnscope::Error& e) {
     std::cerr << "attnscope-cli: " << e.what() << "\n";

@@ -10,6 +10,10 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
+#include <cmath>
+
+#include "engine/npy.h"
+
 namespace {
 
 struct CliRun {
@@ -197,6 +201,141 @@ TEST(CliStats, LargeInputsSayWhatIsEstimated) {
   EXPECT_FALSE(o.value(QStringLiteral("reach_exact")).toBool());
   EXPECT_GT(o.value(QStringLiteral("reach_sample_sources")).toInteger(), 0);
   EXPECT_EQ(o.value(QStringLiteral("layers_for_full_reach")).toInteger(), 2);
+}
+
+TEST(CliRun, WindowAgainstFullJson) {
+  const CliRun r = cli(args({"run", "--pattern", "window", "-p", "radius=8", "--n", "256", "--dim", "16", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  for (const char* key : {"ms_pattern", "ms_full", "speedup", "gflops_pattern", "gflops_full"})
+    EXPECT_GT(o.value(QString::fromUtf8(key)).toDouble(), 0.0) << key;
+  const double mass = o.value(QStringLiteral("mass_kept")).toDouble();
+  EXPECT_GT(mass, 0.0);
+  EXPECT_LT(mass, 1.0);
+  EXPECT_GT(o.value(QStringLiteral("rel_error")).toDouble(), 0.0);
+  EXPECT_EQ(o.value(QStringLiteral("empty_rows")).toInteger(), 0);
+  EXPECT_EQ(o.value(QStringLiteral("nnz")).toDouble(), 256 * 17 - 2 * (8 * 9 / 2));
+  EXPECT_EQ(o.value(QStringLiteral("inputs")).toString(), QStringLiteral("synthetic"));
+}
+
+TEST(CliRun, FullKeepsAllTheMass) {
+  const CliRun r = cli(args({"run", "--pattern", "full", "--n", "64", "--heads", "2", "--json", "--threads", "1"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_NEAR(o.value(QStringLiteral("mass_kept")).toDouble(), 1.0, 1e-6);
+  EXPECT_LT(o.value(QStringLiteral("rel_error")).toDouble(), 1e-5);
+  EXPECT_EQ(o.value(QStringLiteral("threads")).toInt(), 1);
+}
+
+TEST(CliRun, TextDecidesN) {
+  CliRun r = cli(args({"run", "--pattern", "window", "-p", "radius=1", "--text", "the cat sat on the mat", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("n")).toInteger(), 6);
+  EXPECT_EQ(o.value(QStringLiteral("tokens")).toArray().size(), 6);
+  EXPECT_EQ(o.value(QStringLiteral("inputs")).toString(), QStringLiteral("text"));
+  expectBadInput(cli(args({"run", "--pattern", "window", "--text", "the cat sat", "--n", "5"})),
+                 "n = 5 is not allowed: the text has 3 tokens");
+  expectBadInput(cli(args({"run", "--pattern", "window", "--text", "  "})), "has no tokens");
+}
+
+TEST(CliRun, EmptyRowsAreWarnedAbout) {
+  const CliRun r = cli(args({"run", "--pattern", "global", "-p", "tokens=none", "--n", "8"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_TRUE(r.out.contains(QStringLiteral("8 (head, query) rows attend no key"))) << r.out.toStdString();
+}
+
+TEST(CliRun, BadInput) {
+  expectBadInput(cli(args({"run", "--pattern", "window", "--n", "64", "--threads", "0"})),
+                 "threads = 0 is not allowed");
+  expectBadInput(cli(args({"run", "--pattern", "window", "--n", "64", "--dim", "0"})), "dim = 0 is not allowed");
+  expectBadInput(cli(args({"run", "--pattern", "deepspeed-fixed", "-p", "num_heads=2", "--n", "64"})),
+                 "heads = 1 is not allowed: pattern 'deepspeed-fixed' has 2 heads");
+  expectBadInput(cli(args({"run", "--pattern", "window", "--n", "64", "--out", "o.txt"})), "expected a file ending in .npy");
+  expectBadInput(cli(args({"run", "--pattern", "window", "--q", "a.npy"})), "--q, --k and --v go together");
+}
+
+class CliRunFiles : public ::testing::Test {
+ protected:
+  QString path(const char* name) const { return dir_.filePath(QString::fromUtf8(name)); }
+  void write(const char* name, const std::vector<attnscope::Index>& shape, const std::vector<float>& data) const {
+    attnscope::writeNpyFloat(path(name).toStdString(), shape, data.data());
+  }
+  QTemporaryDir dir_;
+};
+
+TEST_F(CliRunFiles, NpyInputsOutputsAndWeights) {
+  std::vector<float> qk(2 * 16 * 4), v(2 * 16 * 3);
+  for (std::size_t i = 0; i < qk.size(); ++i) qk[i] = std::sin(0.37f * float(i));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::cos(0.11f * float(i));
+  write("q.npy", {2, 16, 4}, qk);
+  write("k.npy", {2, 16, 4}, qk);
+  write("v.npy", {2, 16, 3}, v);
+  const CliRun r = cli(QStringList{QStringLiteral("run"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                                   QStringLiteral("--q"), path("q.npy"), QStringLiteral("--k"), path("k.npy"),
+                                   QStringLiteral("--v"), path("v.npy"), QStringLiteral("--out"), path("o.npy"),
+                                   QStringLiteral("--weights"), path("w.npy"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_EQ(json(r).value(QStringLiteral("n")).toInteger(), 16);
+  EXPECT_EQ(json(r).value(QStringLiteral("heads")).toInteger(), 2);
+  const attnscope::NpyArray o = attnscope::readNpy(path("o.npy").toStdString());
+  EXPECT_EQ(o.shape, (std::vector<attnscope::Index>{2, 16, 3}));
+  const attnscope::NpyArray w = attnscope::readNpy(path("w.npy").toStdString());
+  ASSERT_EQ(w.shape, (std::vector<attnscope::Index>{2, 16, 16}));
+  for (int h = 0; h < 2; ++h)
+    for (int i = 0; i < 16; ++i) {
+      double sum = 0;
+      for (int j = 0; j < 16; ++j) {
+        const float x = w.data[(h * 16 + i) * 16 + j];
+        sum += x;
+        if (std::abs(i - j) > 2) EXPECT_EQ(x, 0.0f);
+      }
+      EXPECT_NEAR(sum, 1.0, 1e-5);
+    }
+}
+
+TEST_F(CliRunFiles, MismatchedAndNaNFilesAreRejected) {
+  write("q.npy", {8, 4}, std::vector<float>(32, 1.0f));
+  write("k.npy", {8, 5}, std::vector<float>(40, 1.0f));
+  std::vector<float> bad(32, 1.0f);
+  bad[9] = std::nanf("");
+  write("nan.npy", {8, 4}, bad);
+  auto run = [&](const char* q, const char* k, const char* v) {
+    return cli(QStringList{QStringLiteral("run"), QStringLiteral("--pattern"), QStringLiteral("full"),
+                           QStringLiteral("--q"), path(q), QStringLiteral("--k"), path(k), QStringLiteral("--v"),
+                           path(v)});
+  };
+  expectBadInput(run("q.npy", "k.npy", "q.npy"), "must match --q's [1, 8, 4]");
+  expectBadInput(run("q.npy", "q.npy", "nan.npy"), "v is not allowed: it holds NaN at [0, 2, 1]");
+  expectBadInput(run("q.npy", "q.npy", "missing.npy"), "cannot read");
+}
+
+TEST(CliLsh, StatsWithInputsAndErrors) {
+  const CliRun r = cli(args({"stats", "--pattern", "lsh", "-p", "chunk=2", "--text",
+                             "a b a b c d c d e f e f", "--no-reach", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_EQ(json(r).value(QStringLiteral("n")).toInteger(), 12);
+  // Chunks of 2 and the chunk before: 4 keys, less the token itself.
+  EXPECT_EQ(json(r).value(QStringLiteral("nnz")).toInteger(), 12 * 3);
+  expectBadInput(cli(args({"stats", "--pattern", "lsh", "-p", "buckets=3", "--n", "16"})),
+                 "parameter 'buckets' = 3 is not allowed: expected an even integer");
+}
+
+TEST(CliBench, SmallSweepJson) {
+  const CliRun r = cli(args({"bench", "--min-n", "64", "--max-n", "128", "--repeat", "1", "--threads", "2",
+                             "--patterns", "full,window", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  const QJsonArray machine = o.value(QStringLiteral("machine")).toArray();
+  ASSERT_EQ(machine.size(), 2);
+  EXPECT_GT(machine[0].toObject().value(QStringLiteral("matmul_gflops")).toDouble(), 0.0);
+  const QJsonArray rows = o.value(QStringLiteral("rows")).toArray();
+  EXPECT_EQ(rows.size(), 2 * 2 * 2);  // n ∈ {64, 128} × {full, window} × {1, 2 threads}
+  for (const auto& row : rows) {
+    EXPECT_GT(row.toObject().value(QStringLiteral("gflops")).toDouble(), 0.0);
+    EXPECT_GT(row.toObject().value(QStringLiteral("fraction_of_matmul")).toDouble(), 0.0);
+  }
+  expectBadInput(cli(args({"bench", "--patterns", "fast"})), "--patterns 'fast' is not allowed");
 }
 
 class CliMask : public ::testing::Test {

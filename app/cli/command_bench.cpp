@@ -1,0 +1,176 @@
+// attnscope-cli bench: attention kernels over a sweep of n, each next to this machine's own matrix-multiply speed
+// measured in the same run, so every figure is also a fraction of what the processor can do.
+#include <QJsonArray>
+
+#include <Eigen/Core>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "app/cli/cli_common.h"
+#include "engine/attention_compare.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Best of `repeat` runs, in milliseconds.
+template <typename F>
+double bestMs(int repeat, F&& f) {
+  double best = 1e300;
+  for (int r = 0; r < repeat; ++r) {
+    const auto t0 = Clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  return best;
+}
+
+void useThreads(int t) {
+#ifdef _OPENMP
+  omp_set_num_threads(t);
+#endif
+  Eigen::setNbThreads(t);
+}
+
+// Single-precision GEMM, 1024³, through Eigen with the same build flags as the kernels.
+double matmulGflops(int repeat) {
+  const Index s = 1024;
+  const Matrix a = Matrix::Random(s, s), b = Matrix::Random(s, s);
+  Matrix c(s, s);
+  const double ms = bestMs(repeat, [&] { c.noalias() = a * b; });
+  return 2.0 * double(s) * s * s / (ms * 1e6);
+}
+
+std::string fmt(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+}  // namespace
+
+int runBench(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Time full attention (fused kernel), a window of radius 128 (sparse kernel) and Hugging Face BigBird "
+      "(block-sparse kernel) for n doubling from --min-n to --max-n, at one thread and at --threads, next to this "
+      "machine's single-precision matrix-multiply GFLOP/s measured in the same run."));
+  const QCommandLineOption help = parser.addHelpOption();
+  const QCommandLineOption minN(QStringLiteral("min-n"), QStringLiteral("Smallest n (default 512)."),
+                                QStringLiteral("N"), QStringLiteral("512"));
+  const QCommandLineOption maxN(QStringLiteral("max-n"), QStringLiteral("Largest n (default 8192)."),
+                                QStringLiteral("N"), QStringLiteral("8192"));
+  const QCommandLineOption dimOption(QStringLiteral("dim"), QStringLiteral("Head dimension (default 64)."),
+                                     QStringLiteral("D"), QStringLiteral("64"));
+  const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("Threads (default: all cores)."),
+                                   QStringLiteral("T"));
+  const QCommandLineOption repeat(QStringLiteral("repeat"), QStringLiteral("Runs per figure; the best counts (3)."),
+                                  QStringLiteral("R"), QStringLiteral("3"));
+  const QCommandLineOption patterns(QStringLiteral("patterns"),
+                                    QStringLiteral("Which to time, comma-separated: full, window, bigbird (all)."),
+                                    QStringLiteral("LIST"), QStringLiteral("full,window,bigbird"));
+  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  for (const QCommandLineOption* o : {&minN, &maxN, &dimOption, &threads, &repeat, &patterns, &json})
+    parser.addOption(*o);
+  parseOrThrow(parser, arguments);
+  if (parser.isSet(help)) {
+    std::cout << toStd(parser.helpText());
+    return 0;
+  }
+  const Index lo = readInteger(QStringLiteral("min-n"), parser.value(minN), 64, 1 << 20);
+  const Index hi = readInteger(QStringLiteral("max-n"), parser.value(maxN), lo, 1 << 20);
+  const Index dim = readInteger(QStringLiteral("dim"), parser.value(dimOption), 1, 1024);
+  const int reps = static_cast<int>(readInteger(QStringLiteral("repeat"), parser.value(repeat), 1, 100));
+#ifdef _OPENMP
+  const int all = parser.isSet(threads)
+                      ? static_cast<int>(readInteger(QStringLiteral("threads"), parser.value(threads), 1, 256))
+                      : omp_get_num_procs();
+#else
+  const int all = 1;
+#endif
+  std::vector<int> threadCounts = {1};
+  if (all > 1) threadCounts.push_back(all);
+
+  struct Case {
+    const char* key;
+    const char* label;
+    const char* pattern;
+    std::vector<std::pair<std::string, std::string>> params;
+  };
+  const std::vector<Case> known = {{"full", "full", "full", {}},
+                                   {"window", "window radius 128", "window", {{"radius", "128"}}},
+                                   {"bigbird", "hf-bigbird", "hf-bigbird", {}}};
+  std::vector<Case> cases;
+  for (const QString& name : parser.value(patterns).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+    auto it = std::find_if(known.begin(), known.end(), [&](const Case& c) { return name.trimmed() == QString::fromUtf8(c.key); });
+    if (it == known.end())
+      throw UsageError("--patterns '" + toStd(parser.value(patterns)) + "' is not allowed: expected a comma-separated "
+                       "list of full, window and bigbird");
+    cases.push_back(*it);
+  }
+  QJsonArray machine, rows;
+  std::map<int, double> gemm;
+  for (int t : threadCounts) {
+    useThreads(t);
+    gemm[t] = matmulGflops(reps);
+    machine.append(QJsonObject{{QStringLiteral("threads"), t}, {QStringLiteral("matmul_gflops"), gemm[t]}});
+  }
+  if (!parser.isSet(json)) {
+    std::cout << "matrix multiply (SGEMM 1024³, Eigen):";
+    for (int t : threadCounts) std::cout << "  " << fmt(gemm[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+    std::cout << "\n\n" << "     n  pattern                 kernel        threads        ms   GFLOP/s  of matmul\n";
+  }
+  for (Index n = lo; n <= hi; n *= 2) {
+    const AttentionInputs in = syntheticInputs(1, n, dim, 0);
+    for (const Case& c : cases) {
+      const PatternSpec spec = PatternSpec::parse(c.pattern);
+      std::optional<SparseMask> mask;
+      if (std::string(c.pattern) != "full") {
+        try {
+          mask = spec.build(c.params, n);
+        } catch (const Error&) {
+          continue;  // not defined at this n (BigBird needs a multiple of 64)
+        }
+      }
+      const double cells = mask ? double(mask->nnz()) : double(n) * double(n);
+      const char* kernel = !mask ? "fused dense" : mask->hasBlockLayout() ? "block-sparse" : "sparse";
+      for (int t : threadCounts) {
+        useThreads(t);
+        const double ms = bestMs(reps, [&] {
+          if (mask) maskedAttention(in, *mask);
+          else fullAttention(in);
+        });
+        const double gflops = attentionFlops(cells, dim, dim) / (ms * 1e6);
+        rows.append(QJsonObject{{QStringLiteral("n"), static_cast<qint64>(n)},
+                                {QStringLiteral("pattern"), QString::fromUtf8(c.label)},
+                                {QStringLiteral("kernel"), QString::fromUtf8(kernel)},
+                                {QStringLiteral("threads"), t},
+                                {QStringLiteral("ms"), ms},
+                                {QStringLiteral("cells"), cells},
+                                {QStringLiteral("gflops"), gflops},
+                                {QStringLiteral("fraction_of_matmul"), gflops / gemm[t]}});
+        if (!parser.isSet(json)) {
+          char line[160];
+          std::snprintf(line, sizeof line, "%6lld  %-22s  %-12s  %7d  %8.2f  %8.1f  %8.0f%%\n", static_cast<long long>(n),
+                        c.label, kernel, t, ms, gflops, 100.0 * gflops / gemm[t]);
+          std::cout << line << std::flush;
+        }
+      }
+    }
+  }
+  useThreads(all);
+  if (parser.isSet(json))
+    printJson(QJsonObject{{QStringLiteral("dim"), static_cast<qint64>(dim)},
+                          {QStringLiteral("machine"), machine},
+                          {QStringLiteral("rows"), rows}});
+  return 0;
+}
+
+}  // namespace attnscope::cli
