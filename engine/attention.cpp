@@ -185,24 +185,59 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, Matrix& o
 #else
     auto& slot = slotOf[0];
 #endif
-    if (slot.empty()) slot.assign(static_cast<std::size_t>(n), -1);
-    std::vector<KeyIndex> U;
-    Index blockNnz = 0;
-    for (Index i = r0; i < r1; ++i)
-      for (KeyIndex k : rows.row(i)) {
-        ++blockNnz;
-        if (slot[k] < 0) {
-          slot[k] = 0;
-          U.push_back(k);
+    // The block's key union U. Fast path: every row is a run of consecutive keys and the runs join into one
+    // range (windows, causal masks, blocks) — then U is that range, found from two keys a row. Otherwise U is
+    // gathered key by key, with slot[k] its position.
+    Index lo = n, hi = -1, blockNnz = 0;
+    bool range = true;
+    // The next block's row ends are a cache miss each once the mask outgrows the cache (rows lie ~4·width bytes
+    // apart): ask for them now, while this block computes.
+    for (Index i = r1; i < std::min(n, r1 + kSparseRows); ++i) {
+      __builtin_prefetch(rows.keys.data() + rows.offsets[i]);
+      __builtin_prefetch(rows.keys.data() + std::max(rows.offsets[i], rows.offsets[i + 1] - 1));
+    }
+    {
+      std::pair<Index, Index> runs[kSparseRows];
+      Index count = 0;
+      for (Index i = r0; i < r1 && range; ++i) {
+        const auto keys = rows.row(i);
+        if (keys.empty()) continue;
+        blockNnz += static_cast<Index>(keys.size());
+        range = keys.back() - keys.front() + 1 == static_cast<Index>(keys.size());
+        runs[count++] = {keys.front(), keys.back()};
+      }
+      if (range && count > 0) {
+        std::sort(runs, runs + count);
+        lo = runs[0].first;
+        hi = runs[0].second;
+        for (Index t = 1; t < count && range; ++t) {
+          range = runs[t].first <= hi + 1;
+          hi = std::max(hi, runs[t].second);
         }
       }
-    std::sort(U.begin(), U.end());
-    for (std::size_t c = 0; c < U.size(); ++c) slot[U[c]] = static_cast<std::int32_t>(c);
-    const Index blockRows = r1 - r0, width = static_cast<Index>(U.size());
+    }
+    std::vector<KeyIndex> U;
+    if (!range) {
+      if (slot.empty()) slot.assign(static_cast<std::size_t>(n), -1);
+      blockNnz = 0;
+      for (Index i = r0; i < r1; ++i)
+        for (KeyIndex k : rows.row(i)) {
+          ++blockNnz;
+          if (slot[k] < 0) {
+            slot[k] = 0;
+            U.push_back(k);
+          }
+        }
+      std::sort(U.begin(), U.end());
+      for (std::size_t c = 0; c < U.size(); ++c) slot[U[c]] = static_cast<std::int32_t>(c);
+    }
+    const Index blockRows = r1 - r0, width = range ? std::max<Index>(0, hi - lo + 1) : static_cast<Index>(U.size());
+    auto slotOf = [&](KeyIndex k) -> Index { return range ? k - lo : slot[k]; };
     Index e = 0;
 
     if (width > 0 && double(blockNnz) >= kTileDensity * double(blockRows) * double(width)) {
-      const bool contiguous = U.back() - U.front() + 1 == width;
+      const bool contiguous = range || U.back() - U.front() + 1 == width;
+      const Index first = range ? lo : (U.empty() ? 0 : U.front());
       Matrix Kg, Vg;
       if (!contiguous) {
         Kg.resize(width, d);
@@ -214,7 +249,7 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, Matrix& o
       }
       const Matrix Qs = Q.middleRows(r0, blockRows) * scale;
       Matrix S(blockRows, width);
-      if (contiguous) S.noalias() = Qs * K.middleRows(U.front(), width).transpose();
+      if (contiguous) S.noalias() = Qs * K.middleRows(first, width).transpose();
       else S.noalias() = Qs * Kg.transpose();
       // Softmax over each row's active cells, vectorised: a row whose keys are a run of U works on that segment;
       // any other row has its inactive cells set to −∞ (exp gives 0) and works on the whole width.
@@ -226,25 +261,26 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, Matrix& o
           ++e;
           continue;
         }
-        const Index a = slot[keys.front()], len = static_cast<Index>(keys.size());
-        if (slot[keys.back()] - a + 1 == len) {
+        const Index a = slotOf(keys.front()), len = static_cast<Index>(keys.size());
+        if (slotOf(keys.back()) - a + 1 == len) {
           auto seg = P.row(r).segment(a, len);
           seg = (seg.array() - seg.maxCoeff()).exp();
           seg /= seg.sum();
           P.row(r).head(a).setZero();
           P.row(r).tail(width - a - len).setZero();
+          if (weights) std::copy(seg.data(), seg.data() + len, weights + rows.offsets[r0 + r]);
         } else {
           RowVector masked = RowVector::Constant(width, kNegInf);
-          for (KeyIndex k : keys) masked[slot[k]] = P(r, slot[k]);
+          for (KeyIndex k : keys) masked[slotOf(k)] = P(r, slotOf(k));
           P.row(r) = (masked.array() - masked.maxCoeff()).exp();
           P.row(r) /= P.row(r).sum();
-        }
-        if (weights) {
-          float* w = weights + rows.offsets[r0 + r];
-          for (KeyIndex k : keys) *w++ = P(r, slot[k]);
+          if (weights) {
+            float* w = weights + rows.offsets[r0 + r];
+            for (KeyIndex k : keys) *w++ = P(r, slotOf(k));
+          }
         }
       }
-      if (contiguous) out.middleRows(r0, blockRows).noalias() = P * V.middleRows(U.front(), width);
+      if (contiguous) out.middleRows(r0, blockRows).noalias() = P * V.middleRows(first, width);
       else out.middleRows(r0, blockRows).noalias() = P * Vg;
     } else {
       RowVector scores;
