@@ -1,5 +1,6 @@
 // attnscope: the desktop app.
 #include <QApplication>
+#include <QIcon>
 
 #include "app/main_window.h"
 
@@ -8,8 +9,8 @@ int main(int argc, char** argv) {
   QApplication::setApplicationName(QStringLiteral("AttnScope"));
   QApplication::setOrganizationName(QStringLiteral("AttnScope"));
   QApplication::setApplicationVersion(QStringLiteral(ATTNSCOPE_VERSION));
+  QApplication::setDesktopFileName(QStringLiteral("attnscope"));
   attnscope::MainWindow window;
-  window.resize(900, 600);
   window.show();
   return app.exec();
 }

@@ -1,42 +1,309 @@
 #include "app/main_window.h"
 
-#include <QComboBox>
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
+#include <QGridLayout>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QSettings>
 #include <QSpinBox>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QCheckBox>
+#include <QJsonDocument>
 
-#include "engine/pattern_registry.h"
-#include "widgets/stats_text.h"
+#include "engine/error.h"
+#include "widgets/explanation_panel.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/mask_controller.h"
+#include "widgets/pattern_controls.h"
+#include "widgets/resources.h"
+#include "widgets/stats_panel.h"
 
 namespace attnscope {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), restore_(restore) {
+  initResources();
   setWindowTitle(QStringLiteral("AttnScope"));
-  auto* central = new QWidget(this);
-  auto* form = new QFormLayout(central);
-  family_ = new QComboBox(central);
-  for (const PatternFamily* f : patternFamilies()) family_->addItem(QString::fromStdString(f->name()));
-  n_ = new QSpinBox(central);
-  n_->setRange(1, 65536);
-  n_->setValue(64);
-  summary_ = new QLabel(central);
-  summary_->setWordWrap(true);
-  form->addRow(QStringLiteral("Pattern"), family_);
-  form->addRow(QStringLiteral("n"), n_);
-  form->addRow(QStringLiteral("Active cells"), summary_);
-  setCentralWidget(central);
-  connect(family_, &QComboBox::currentIndexChanged, this, &MainWindow::refresh);
-  connect(n_, &QSpinBox::valueChanged, this, &MainWindow::refresh);
-  refresh();
+  setWindowIcon(QIcon(QStringLiteral(":/attnscope.svg")));
+  setObjectName(QStringLiteral("mainWindow"));
+  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+
+  // Centre: the matrix, and a grid with one small heatmap per head.
+  tabs_ = new QTabWidget(this);
+  auto* matrixPage = new QWidget(tabs_);
+  auto* matrixLayout = new QVBoxLayout(matrixPage);
+  auto* headRow = new QHBoxLayout;
+  head_ = new QSpinBox(matrixPage);
+  head_->setObjectName(QStringLiteral("head"));
+  head_->setRange(0, 0);
+  head_->setPrefix(QStringLiteral("head "));
+  head_->setToolTip(QStringLiteral("Which head to show (patterns with several heads)"));
+  hover_ = new QLabel(matrixPage);
+  hover_->setObjectName(QStringLiteral("hover"));
+  hover_->setText(QStringLiteral("Hover a cell to read it; click a query row to highlight its keys; wheel to zoom, "
+                                 "drag to pan, R to reset."));
+  headRow->addWidget(head_);
+  headRow->addWidget(hover_, 1);
+  heatmap_ = new HeatmapView(matrixPage);
+  heatmap_->setObjectName(QStringLiteral("heatmap"));
+  matrixLayout->addLayout(headRow);
+  matrixLayout->addWidget(heatmap_, 1);
+  tabs_->addTab(matrixPage, QStringLiteral("Matrix"));
+  headGrid_ = new QWidget(tabs_);
+  headGridLayout_ = new QGridLayout(headGrid_);
+  tabs_->addTab(headGrid_, QStringLiteral("All heads"));
+  setCentralWidget(tabs_);
+
+  // Docks.
+  auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
+    auto* d = new QDockWidget(title, this);
+    d->setObjectName(name);
+    d->setWidget(w);
+    addDockWidget(area, d);
+    return d;
+  };
+  controls_ = new PatternControls(this);
+  stats_ = new StatsPanel(this);
+  explanation_ = new ExplanationPanel(this);
+  dock(QStringLiteral("Pattern"), QStringLiteral("patternDock"), controls_, Qt::LeftDockWidgetArea)->setMinimumWidth(290);
+  dock(QStringLiteral("Counts"), QStringLiteral("countsDock"), stats_, Qt::RightDockWidgetArea);
+  dock(QStringLiteral("About this pattern"), QStringLiteral("explanationDock"), explanation_, Qt::RightDockWidgetArea);
+
+  progress_ = new QProgressBar(this);
+  progress_->setRange(0, 100);
+  progress_->setMaximumWidth(180);
+  progress_->hide();
+  statusBar()->addPermanentWidget(progress_);
+
+  controller_ = new MaskController(this);
+  connect(controls_, &PatternControls::changed, this, [this] {
+    controller_->request(controls_->choice());
+    explanation_->setPattern(controls_->choice().pattern);
+  });
+  connect(controller_, &MaskController::started, this, [this] {
+    progress_->setValue(0);
+    progress_->show();
+  });
+  connect(controller_, &MaskController::progress, this, [this](double f) { progress_->setValue(int(100 * f)); });
+  connect(controller_, &MaskController::ready, this, [this](std::shared_ptr<const MaskResult> r) {
+    progress_->hide();
+    controls_->showError(QString());
+    showResult(std::move(r));
+  });
+  connect(controller_, &MaskController::failed, this, [this](const QString& message) {
+    progress_->hide();
+    controls_->showError(message);  // the last good picture stays up
+    statusBar()->showMessage(message, 8000);
+  });
+  connect(head_, &QSpinBox::valueChanged, this, &MainWindow::showHead);
+  connect(heatmap_, &HeatmapView::cellHovered, this,
+          [this](Index q, Index k) { hover_->setText(heatmap_->describeCell(q, k)); });
+
+  buildMenus();
+  resize(1400, 860);
+  PatternChoice start;
+  start.params = {{QStringLiteral("radius"), QStringLiteral("2")}};
+  if (restore_) {
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    const QByteArray last = settings.value(QStringLiteral("pattern/last")).toByteArray();
+    if (!last.isEmpty()) {
+      try {
+        start = presetFromJson(QJsonDocument::fromJson(last).object());
+      } catch (const Error&) {
+      }
+    }
+  }
+  controls_->setChoice(start);
 }
 
-void MainWindow::refresh() {
-  try {
-    const PatternSpec spec = PatternSpec::parse(family_->currentText().toStdString());
-    summary_->setText(cellsSummary(computeStats(spec.build({}, n_->value()))));
-  } catch (const Error& e) {
-    summary_->setText(QString::fromStdString(e.what()));
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
+  file->addAction(QStringLiteral("&Open preset…"), QKeySequence::Open, this, &MainWindow::openPreset);
+  file->addAction(QStringLiteral("&Save preset…"), QKeySequence::Save, this, &MainWindow::savePreset);
+  file->addSeparator();
+  file->addAction(QStringLiteral("&Export picture…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportDialog);
+  file->addAction(QStringLiteral("&Copy picture"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
+                  [this] { heatmap_->copyToClipboard(900, 800); statusBar()->showMessage(QStringLiteral("Picture copied"), 3000); });
+  file->addSeparator();
+  file->addAction(QStringLiteral("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+  QMenu* presets = menuBar()->addMenu(QStringLiteral("&Presets"));
+  int index = 1;
+  for (const auto& [name, choice] : builtInPresets()) {
+    QAction* a = presets->addAction(name, this, [this, c = choice] { loadPreset(c); });
+    if (index <= 9) a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_0 + index)));
+    ++index;
   }
+
+  QMenu* view = menuBar()->addMenu(QStringLiteral("&View"));
+  view->addAction(QStringLiteral("&Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0), this, [this] { heatmap_->resetView(); });
+  showLayout_ = view->addAction(QStringLiteral("Show block &layout"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::showHead);
+  showLayout_->setCheckable(true);
+  showLayout_->setToolTip(QStringLiteral("Block families: show the layout of blocks instead of the token mask"));
+  QMenu* palette = view->addMenu(QStringLiteral("&Colours"));
+  palettes_ = new QActionGroup(this);
+  for (Palette p : allPalettes()) {
+    QAction* a = palette->addAction(paletteName(p), this, [this, p] {
+      heatmap_->setColorPalette(p);
+      rebuildHeadGrid();
+    });
+    a->setCheckable(true);
+    a->setChecked(p == Palette::Viridis);
+    palettes_->addAction(a);
+  }
+  view->addSeparator();
+  for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
+
+  QMenu* help = menuBar()->addMenu(QStringLiteral("&Help"));
+  help->addAction(QStringLiteral("&About AttnScope"), this, &MainWindow::about);
+  help->addAction(QStringLiteral("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::loadPreset(const PatternChoice& choice) { controls_->setChoice(choice); }
+
+void MainWindow::showResult(std::shared_ptr<const MaskResult> r) {
+  result_ = std::move(r);
+  stats_->setResult(*result_);
+  heatmap_->setTokens(result_->tokens);
+  const int heads = static_cast<int>(result_->picture->heads.size());
+  head_->setRange(0, heads - 1);
+  head_->setEnabled(heads > 1);
+  showLayout_->setEnabled(result_->layoutPicture != nullptr);
+  showHead();
+  rebuildHeadGrid();
+}
+
+void MainWindow::showHead() {
+  if (!result_) return;
+  const bool layout = showLayout_->isChecked() && result_->layoutPicture;
+  QString title = result_->title;
+  if (result_->picture->heads.size() > 1) title += QStringLiteral(", head %1").arg(head_->value());
+  if (layout) title += QStringLiteral(" — block layout");
+  heatmap_->setPicture(layout ? result_->layoutPicture : result_->picture, head_->value(),
+                       layout ? std::shared_ptr<const SparseMask>(result_->mask, &result_->mask->blockLayout()) : result_->mask,
+                       title);
+}
+
+void MainWindow::rebuildHeadGrid() {
+  while (QLayoutItem* item = headGridLayout_->takeAt(0)) {
+    delete item->widget();
+    delete item;
+  }
+  if (!result_) return;
+  const int heads = static_cast<int>(result_->picture->heads.size());
+  tabs_->setTabEnabled(1, heads > 1);
+  if (heads <= 1) return;
+  const int columns = heads <= 4 ? 2 : heads <= 9 ? 3 : 4;
+  for (int h = 0; h < std::min(heads, 16); ++h) {
+    auto* view = new HeatmapView(headGrid_);
+    view->setCompact(true);
+    view->setColorPalette(allPalettes().value(std::max<int>(0, static_cast<int>(palettes_->actions().indexOf(palettes_->checkedAction())))));
+    view->setPicture(result_->picture, h, result_->mask, QStringLiteral("head %1").arg(h));
+    headGridLayout_->addWidget(view, h / columns, h % columns);
+  }
+}
+
+void MainWindow::openPreset() {
+  const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open preset"), QString(),
+                                                    QStringLiteral("AttnScope presets (*.json)"));
+  if (path.isEmpty()) return;
+  try {
+    loadPreset(loadPresetFile(path));
+  } catch (const Error& e) {
+    QMessageBox::warning(this, QStringLiteral("Open preset"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::savePreset() {
+  const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Save preset"), QStringLiteral("pattern.json"),
+                                                    QStringLiteral("AttnScope presets (*.json)"));
+  if (path.isEmpty()) return;
+  try {
+    savePresetFile(controls_->choice(), QFileInfo(path).completeBaseName(), path);
+  } catch (const Error& e) {
+    QMessageBox::warning(this, QStringLiteral("Save preset"), QString::fromStdString(e.what()));
+  }
+}
+
+bool MainWindow::exportPicture(const QString& path, int width, int height, int dpi, QString* error) {
+  return heatmap_->exportTo(path, width, height, dpi, error);
+}
+
+void MainWindow::exportDialog() {
+  QString filter;
+  const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export picture"), QStringLiteral("attention.png"),
+                                                    QStringLiteral("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"),
+                                                    &filter);
+  if (path.isEmpty()) return;
+  const bool png = path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive);
+  QDialog dialog(this);
+  dialog.setWindowTitle(QStringLiteral("Export size"));
+  auto* form = new QFormLayout(&dialog);
+  auto* width = new QSpinBox(&dialog);
+  auto* height = new QSpinBox(&dialog);
+  auto* dpi = new QSpinBox(&dialog);
+  for (QSpinBox* s : {width, height}) s->setRange(16, 20000);
+  width->setValue(png ? 2400 : 640);
+  height->setValue(png ? 2100 : 560);
+  dpi->setRange(36, 2400);
+  dpi->setValue(300);
+  dpi->setEnabled(png);
+  auto* copy = new QCheckBox(QStringLiteral("Also copy to the clipboard"), &dialog);
+  form->addRow(png ? QStringLiteral("Width (pixels)") : QStringLiteral("Width (points)"), width);
+  form->addRow(png ? QStringLiteral("Height (pixels)") : QStringLiteral("Height (points)"), height);
+  form->addRow(QStringLiteral("Resolution (dpi)"), dpi);
+  form->addRow(copy);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+  form->addRow(buttons);
+  connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  if (dialog.exec() != QDialog::Accepted) return;
+  QString error;
+  if (!exportPicture(path, width->value(), height->value(), dpi->value(), &error)) {
+    QMessageBox::warning(this, QStringLiteral("Export picture"), error);
+    return;
+  }
+  if (copy->isChecked()) heatmap_->copyToClipboard(900, 800);
+  statusBar()->showMessage(QStringLiteral("Wrote %1").arg(path), 5000);
+}
+
+void MainWindow::about() {
+  QMessageBox box(this);
+  box.setWindowTitle(QStringLiteral("About AttnScope"));
+  box.setIconPixmap(QIcon(QStringLiteral(":/attnscope.svg")).pixmap(64, 64));
+  box.setText(QStringLiteral("<h3>AttnScope %1</h3><p>See how efficient transformers attend: sparse attention "
+                             "patterns, their cost, and how information travels through stacked layers.</p>"
+                             "<p>Patterns follow the definitions of Hugging Face Transformers, DeepSpeed and the "
+                             "papers they come from. Embeddings made from a sentence are synthetic.</p>"
+                             "<p>Built with Qt %2, QCustomPlot and Eigen.</p>")
+                  .arg(QApplication::applicationVersion(), QString::fromLatin1(qVersion())));
+  box.exec();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (restore_) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("pattern/last"), QJsonDocument(presetToJson(controls_->choice(), QString())).toJson());
+  }
+  event->accept();
 }
 
 }  // namespace attnscope

@@ -1,25 +1,73 @@
 #pragma once
-// The main window. For now a pattern picker and its counts; the heatmap arrives with the desktop app issue.
+// The main window: pattern controls in a dock on the left, the heatmap in the centre (and a grid of heads), the
+// counts and an explanation in docks on the right. Docks can be moved; layout, pattern and parameters are
+// restored at the next start.
 
 #include <QMainWindow>
 
-class QComboBox;
+#include <memory>
+
+class QActionGroup;
 class QLabel;
+class QProgressBar;
 class QSpinBox;
+class QTabWidget;
+class QGridLayout;
 
 namespace attnscope {
+
+class ExplanationPanel;
+class HeatmapView;
+class MaskController;
+class PatternControls;
+class StatsPanel;
+struct MaskResult;
+struct PatternChoice;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  explicit MainWindow(QWidget* parent = nullptr);
+  /// `restore`: read the last session from QSettings (off in tests).
+  explicit MainWindow(bool restore = true, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  PatternControls* controls() const { return controls_; }
+  HeatmapView* heatmap() const { return heatmap_; }
+  StatsPanel* statsPanel() const { return stats_; }
+  MaskController* controller() const { return controller_; }
+  std::shared_ptr<const MaskResult> result() const { return result_; }
+  void loadPreset(const PatternChoice& choice);
+  /// Writes the current picture (PNG, SVG or PDF by extension); false and a message on failure.
+  bool exportPicture(const QString& path, int width, int height, int dpi, QString* error);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
 
  private:
-  void refresh();
+  void buildMenus();
+  void showResult(std::shared_ptr<const MaskResult> result);
+  void showHead();
+  void rebuildHeadGrid();
+  void openPreset();
+  void savePreset();
+  void exportDialog();
+  void about();
 
-  QComboBox* family_ = nullptr;
-  QSpinBox* n_ = nullptr;
-  QLabel* summary_ = nullptr;
+  PatternControls* controls_ = nullptr;
+  HeatmapView* heatmap_ = nullptr;
+  StatsPanel* stats_ = nullptr;
+  ExplanationPanel* explanation_ = nullptr;
+  MaskController* controller_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  QWidget* headGrid_ = nullptr;
+  QGridLayout* headGridLayout_ = nullptr;
+  QSpinBox* head_ = nullptr;
+  QLabel* hover_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QAction* showLayout_ = nullptr;
+  QActionGroup* palettes_ = nullptr;
+  std::shared_ptr<const MaskResult> result_;
+  bool restore_ = true;
 };
 
 }  // namespace attnscope

@@ -93,5 +93,6 @@ int runMask(const QStringList& arguments);
 int runPath(const QStringList& arguments);
 int runRun(const QStringList& arguments);
 int runBench(const QStringList& arguments);
+int runRender(const QStringList& arguments);
 
 }  // namespace attnscope::cli

@@ -1,7 +1,15 @@
 // attnscope-cli: the engine for scripts and handouts, without a display.
 #include <QCoreApplication>
+#ifdef ATTNSCOPE_HAVE_RENDER
+#include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <unistd.h>
+#endif
 
 #include <iostream>
+#include <memory>
+#include <string>
 
 #include "app/cli/cli_common.h"
 
@@ -17,13 +25,29 @@ const char* kUsage =
     "  path       the shortest multi-hop path between two tokens (--from I --to J)\n"
     "  run        compute attention for a pattern and for full attention; times, mass kept, error\n"
     "  bench      sweep n: dense and sparse kernels next to this machine's matrix-multiply speed\n"
+    "  render     draw the heatmap figure to .png, .svg or .pdf without a display\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  QCoreApplication app(argc, argv);
+#ifdef ATTNSCOPE_HAVE_RENDER
+  // render draws widgets, so it needs a QApplication; without a chosen platform it draws offscreen.
+  const bool render = argc >= 2 && std::string(argv[1]) == "render";
+  if (render && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  if (render && qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+    // Outside a desktop session Qt would warn on stderr and then use this same private folder; errors stay one line.
+    const QString dir = QDir::tempPath() + QStringLiteral("/runtime-") + QString::number(::getuid());
+    QDir().mkpath(dir);
+    QFile::setPermissions(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    qputenv("XDG_RUNTIME_DIR", QFile::encodeName(dir));
+  }
+  std::unique_ptr<QCoreApplication> appPtr = render ? std::make_unique<QApplication>(argc, argv)
+                                                    : std::make_unique<QCoreApplication>(argc, argv);
+#else
+  auto appPtr = std::make_unique<QCoreApplication>(argc, argv);
+#endif
   QCoreApplication::setApplicationName(QStringLiteral("attnscope-cli"));
   QCoreApplication::setApplicationVersion(QStringLiteral(ATTNSCOPE_VERSION));
   QStringList args = QCoreApplication::arguments();
@@ -45,8 +69,16 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("path")) return runPath(args);
     if (command == QStringLiteral("run")) return runRun(args);
     if (command == QStringLiteral("bench")) return runBench(args);
+#ifdef ATTNSCOPE_HAVE_RENDER
+    if (command == QStringLiteral("render")) return runRender(args);
+#else
+    if (command == QStringLiteral("render")) {
+      std::cerr << "attnscope-cli: command 'render' is not available: this build has no widgets (ATTNSCOPE_BUILD_GUI=OFF)\n";
+      return 2;
+    }
+#endif
     std::cerr << "attnscope-cli: command '" << command.toStdString()
-              << "' is unknown: expected patterns, stats, mask, path, run or bench (see --help)\n";
+              << "' is unknown: expected patterns, stats, mask, path, run, bench or render (see --help)\n";
     return 2;
   } catch (const attnscope::Error& e) {
     std::cerr << "attnscope-cli: " << e.what() << "\n";

@@ -408,4 +408,42 @@ TEST_F(CliMask, BadOutputLeavesNothing) {
   EXPECT_TRUE(files().isEmpty()) << files().join(QLatin1Char(' ')).toStdString();
 }
 
+#ifndef ATTNSCOPE_NO_RENDER
+TEST_F(CliMask, RenderHasTheAskedSize) {
+  CliRun r = cli(QStringList{QStringLiteral("render"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                             QStringLiteral("-p"), QStringLiteral("radius=2"), QStringLiteral("--n"), QStringLiteral("16"),
+                             QStringLiteral("--out"), path("r.png"), QStringLiteral("--size"), QStringLiteral("800x600"),
+                             QStringLiteral("--dpi"), QStringLiteral("150")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QImageReader png(path("r.png"));
+  EXPECT_EQ(png.size(), QSize(800, 600));
+  EXPECT_NEAR(png.read().dotsPerMeterX() * 0.0254, 150.0, 1.0);
+  for (const char* name : {"r.svg", "r.pdf"}) {
+    r = cli(QStringList{QStringLiteral("render"), QStringLiteral("--pattern"), QStringLiteral("deepspeed-fixed"),
+                        QStringLiteral("-p"), QStringLiteral("num_heads=2"), QStringLiteral("--n"), QStringLiteral("128"),
+                        QStringLiteral("--head"), QStringLiteral("1"), QStringLiteral("--layout"), QStringLiteral("--out"),
+                        path(name)});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    QFile f(path(name));
+    ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+    EXPECT_TRUE(f.readAll().left(100).contains(QByteArray(name) == "r.svg" ? "<?xml" : "%PDF")) << name;
+  }
+}
+
+TEST_F(CliMask, RenderBadInput) {
+  const QStringList base{QStringLiteral("render"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                         QStringLiteral("--n"), QStringLiteral("16")};
+  expectBadInput(cli(base + QStringList{QStringLiteral("--out"), path("r.png"), QStringLiteral("--size"), QStringLiteral("big")}),
+                 "--size 'big' is not allowed: expected WxH");
+  expectBadInput(cli(base + QStringList{QStringLiteral("--out"), path("r.gif")}), "expected a file ending in .png, .svg or .pdf");
+  expectBadInput(cli(base + QStringList{QStringLiteral("--out"), path("r.png"), QStringLiteral("--layout")}),
+                 "--layout is not allowed for pattern 'window'");
+  expectBadInput(cli(base + QStringList{QStringLiteral("--out"), path("no/r.png")}), "cannot write");
+  expectBadInput(cli(QStringList{QStringLiteral("render"), QStringLiteral("--pattern"), QStringLiteral("blocks"),
+                                 QStringLiteral("--n"), QStringLiteral("10"), QStringLiteral("--out"), path("r.png")}),
+                 "n = 10 is not allowed for blocks");
+  EXPECT_TRUE(files().isEmpty()) << files().join(QLatin1Char(' ')).toStdString();
+}
+#endif
+
 }  // namespace

@@ -1,0 +1,189 @@
+// The desktop app driven as a user would: real widgets, simulated keys and clicks, offscreen.
+#include <gtest/gtest.h>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFile>
+#include <QImageReader>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "app/main_window.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/mask_controller.h"
+#include "widgets/pattern_controls.h"
+#include "widgets/stats_panel.h"
+
+namespace attnscope {
+namespace {
+
+// Waits for the controller's next result (or failure); true when one came.
+bool waitForResult(MainWindow& w) {
+  QSignalSpy ready(w.controller(), &MaskController::ready);
+  QSignalSpy failed(w.controller(), &MaskController::failed);
+  for (int i = 0; i < 200 && ready.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(25);
+  QCoreApplication::processEvents();
+  return !ready.isEmpty() || !failed.isEmpty();
+}
+
+class MainWindowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    window_ = std::make_unique<MainWindow>(/*restore=*/false);
+    window_->resize(1300, 850);
+    window_->show();
+    // The first result (window of 5 at n = 16) may already be on its way.
+    for (int i = 0; i < 200 && !window_->result(); ++i) QTest::qWait(25);
+    ASSERT_TRUE(window_->result());
+  }
+  MainWindow& w() { return *window_; }
+  std::unique_ptr<MainWindow> window_;
+};
+
+TEST_F(MainWindowTest, StartsWithTheWindowOfFive) {
+  EXPECT_TRUE(w().statsPanel()->plainText().contains(QStringLiteral("74 of 256 cells, 28.9%, ≈4.6 per token")))
+      << w().statsPanel()->plainText().toStdString();
+  EXPECT_TRUE(w().statsPanel()->plainText().contains(QStringLiteral("8 hops")));
+  EXPECT_EQ(w().heatmap()->tokens(), 16);
+  EXPECT_EQ(w().heatmap()->pictureValue(7, 5), 1.0f);
+  EXPECT_EQ(w().heatmap()->pictureValue(7, 3), 0.0f);  // 7 cannot attend 3 directly
+}
+
+TEST_F(MainWindowTest, ChangingAParameterUpdatesCountsAndPicture) {
+  auto* radius = qobject_cast<QSpinBox*>(w().controls()->editor(QStringLiteral("radius")));
+  ASSERT_NE(radius, nullptr);
+  radius->setFocus();
+  QTest::keyClick(radius, Qt::Key_Up);  // radius 2 → 3
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_EQ(radius->value(), 3);
+  // 16 rows of 7 keys, less 3 + 2 + 1 cut off at each end.
+  EXPECT_TRUE(w().statsPanel()->plainText().contains(QStringLiteral("100 of 256 cells"))) << w().statsPanel()->plainText().toStdString();
+  EXPECT_EQ(w().heatmap()->pictureValue(0, 3), 1.0f);
+  EXPECT_TRUE(w().heatmap()->title().contains(QStringLiteral("radius=3")));
+}
+
+TEST_F(MainWindowTest, AnInvalidValueShowsTheMessageAndKeepsThePicture) {
+  const QString before = w().heatmap()->title();
+  w().controls()->familyBox()->setCurrentText(QStringLiteral("blocks"));
+  ASSERT_TRUE(waitForResult(w()));
+  const QString blocks = w().heatmap()->title();
+  EXPECT_TRUE(blocks.startsWith(QStringLiteral("blocks"))) << blocks.toStdString();
+  QSpinBox* n = w().controls()->nBox();
+  n->setFocus();
+  QTest::keyClick(n, Qt::Key_Up);  // n = 17 is not a multiple of block 4
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_TRUE(w().controls()->errorText().contains(QStringLiteral("n = 17 is not allowed for blocks: it must be a multiple of block = 4")))
+      << w().controls()->errorText().toStdString();
+  EXPECT_EQ(w().heatmap()->title(), blocks);  // the last good picture stays up
+  EXPECT_EQ(w().heatmap()->tokens(), 16);
+  QTest::keyClick(n, Qt::Key_Down);  // back to 16: the message goes away
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_TRUE(w().controls()->errorText().isEmpty());
+  (void)before;
+}
+
+TEST_F(MainWindowTest, LoadingAPresetSetsEveryControl) {
+  PatternChoice preset;
+  for (const auto& [name, choice] : builtInPresets())
+    if (choice.pattern == QStringLiteral("deepspeed-fixed")) preset = choice;
+  ASSERT_EQ(preset.pattern, QStringLiteral("deepspeed-fixed"));
+  w().loadPreset(preset);
+  ASSERT_TRUE(waitForResult(w()));
+  PatternControls* c = w().controls();
+  EXPECT_EQ(c->familyBox()->currentText(), QStringLiteral("deepspeed-fixed"));
+  EXPECT_EQ(c->nBox()->value(), 512);
+  EXPECT_EQ(qobject_cast<QSpinBox*>(c->editor(QStringLiteral("num_heads")))->value(), 4);
+  EXPECT_EQ(qobject_cast<QSpinBox*>(c->editor(QStringLiteral("block")))->value(), 16);
+  EXPECT_TRUE(qobject_cast<QCheckBox*>(c->editor(QStringLiteral("different_layout_per_head")))->isChecked());
+  EXPECT_EQ(qobject_cast<QSpinBox*>(c->editor(QStringLiteral("num_different_global_patterns")))->value(), 4);
+  EXPECT_EQ(qobject_cast<QComboBox*>(c->editor(QStringLiteral("attention")))->currentText(), QStringLiteral("bidirectional"));
+  auto* head = w().findChild<QSpinBox*>(QStringLiteral("head"));
+  ASSERT_NE(head, nullptr);
+  EXPECT_EQ(head->maximum(), 3);
+  // The controls give the preset back: every value it sets is set (values equal to a default are left out).
+  const PatternChoice back = c->choice();
+  EXPECT_EQ(back.pattern, preset.pattern);
+  EXPECT_EQ(back.n, preset.n);
+  for (const auto& [key, value] : preset.params)
+    EXPECT_TRUE(back.param(key) == value || (back.param(key).isEmpty() && key == QStringLiteral("block"))) << key.toStdString();
+  EXPECT_TRUE(w().statsPanel()->plainText().contains(QStringLiteral("Blocks")));
+}
+
+TEST_F(MainWindowTest, EveryBuiltInPresetLoads) {
+  const auto presets = builtInPresets();
+  EXPECT_GE(presets.size(), 9);
+  for (const auto& [name, choice] : presets) {
+    w().loadPreset(choice);
+    ASSERT_TRUE(waitForResult(w())) << name.toStdString();
+    EXPECT_TRUE(w().controls()->errorText().isEmpty()) << name.toStdString() << ": " << w().controls()->errorText().toStdString();
+    EXPECT_EQ(w().heatmap()->tokens(), choice.n) << name.toStdString();
+  }
+}
+
+TEST_F(MainWindowTest, ASentenceSetsNAndLabelsTheAxes) {
+  QLineEdit* text = w().controls()->textField();
+  text->setFocus();
+  QTest::keyClicks(text, QStringLiteral("the cat sat on the mat"));
+  for (int i = 0; i < 200 && w().heatmap()->tokens() != 6; ++i) QTest::qWait(25);
+  EXPECT_EQ(w().controls()->nBox()->value(), 6);
+  EXPECT_EQ(w().heatmap()->tokens(), 6);
+  EXPECT_EQ(w().heatmap()->describeCell(1, 0), QStringLiteral("query 1 (cat) → key 0 (the): attended"));
+}
+
+TEST_F(MainWindowTest, ClickingAQueryRowHighlightsItsKeys) {
+  HeatmapView* map = w().heatmap();
+  QTest::qWait(100);  // let the queued replot lay out the axes
+  const QPoint cell = map->cellCenter(7, 3);
+  EXPECT_EQ(map->cellAt(cell), (std::pair<Index, Index>(7, 3)));
+  QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, cell);
+  EXPECT_EQ(map->highlightedQuery(), 7);
+  QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, cell);  // again: cleared
+  EXPECT_EQ(map->highlightedQuery(), -1);
+}
+
+TEST_F(MainWindowTest, ExportWritesPngSvgAndPdf) {
+  QTemporaryDir dir;
+  QString error;
+  const QString png = dir.filePath(QStringLiteral("a.png")), svg = dir.filePath(QStringLiteral("a.svg")),
+                pdf = dir.filePath(QStringLiteral("a.pdf"));
+  ASSERT_TRUE(w().exportPicture(png, 900, 700, 300, &error)) << error.toStdString();
+  ASSERT_TRUE(w().exportPicture(svg, 600, 500, 300, &error)) << error.toStdString();
+  ASSERT_TRUE(w().exportPicture(pdf, 600, 500, 300, &error)) << error.toStdString();
+  QImageReader reader(png);
+  EXPECT_EQ(reader.format(), QByteArray("png"));
+  EXPECT_EQ(reader.size(), QSize(900, 700));
+  const QImage image = reader.read();
+  EXPECT_NEAR(image.dotsPerMeterX() * 0.0254, 300.0, 1.0);
+  QFile s(svg), p(pdf);
+  ASSERT_TRUE(s.open(QIODevice::ReadOnly));
+  ASSERT_TRUE(p.open(QIODevice::ReadOnly));
+  const QByteArray svgText = s.readAll();
+  EXPECT_TRUE(svgText.contains("<svg"));
+  EXPECT_TRUE(svgText.contains("window, n = 16"));  // the title names the pattern
+  EXPECT_TRUE(p.readAll().startsWith("%PDF"));
+  // A failed write leaves nothing behind.
+  EXPECT_FALSE(w().exportPicture(dir.filePath(QStringLiteral("missing/a.png")), 900, 700, 300, &error));
+  EXPECT_TRUE(error.contains(QStringLiteral("cannot write")));
+  EXPECT_FALSE(w().exportPicture(dir.filePath(QStringLiteral("a.bmp")), 900, 700, 300, &error));
+  EXPECT_FALSE(QFile::exists(dir.filePath(QStringLiteral("a.bmp"))));
+}
+
+TEST_F(MainWindowTest, LargeInputsDrawTheDensityPicture) {
+  PatternChoice big;
+  big.pattern = QStringLiteral("hf-longformer");
+  big.params = {{QStringLiteral("attention_window"), QStringLiteral("512")}};
+  big.n = 65536;
+  w().loadPreset(big);
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_EQ(w().heatmap()->tokens(), 65536);
+  EXPECT_EQ(w().heatmap()->pictureSide(), kMaxPictureSide);
+  // A tile on the diagonal is about half attended (513 of 64 × 64 … keys per 64 rows); far off it, none.
+  EXPECT_GT(w().heatmap()->pictureValue(500, 500), 0.5f);
+  EXPECT_EQ(w().heatmap()->pictureValue(500, 900), 0.0f);
+}
+
+}  // namespace
+}  // namespace attnscope

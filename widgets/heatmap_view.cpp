@@ -1,0 +1,333 @@
+#include "widgets/heatmap_view.h"
+
+#include <QClipboard>
+#include <QFileInfo>
+#include <QGuiApplication>
+#include <QKeyEvent>
+#include <QPdfWriter>
+#include <QSaveFile>
+#include <QSvgGenerator>
+#include <QToolTip>
+#include <QVBoxLayout>
+
+#include <qcustomplot.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace attnscope {
+
+struct HeatmapView::Private {
+  QCustomPlot* plot = nullptr;
+  QCPColorMap* map = nullptr;
+  QCPColorScale* scale = nullptr;
+  QCPTextElement* titleElement = nullptr;
+  QCPMarginGroup* margins = nullptr;
+  std::shared_ptr<const MaskPicture> picture;
+  std::shared_ptr<const SparseMask> mask;
+  int head = 0;
+  QString title;
+  QStringList tokens;
+  Index highlighted = -1;
+  QList<QCPAbstractItem*> overlay;  // highlight and grid items
+  bool compact = false;
+  Palette palette = Palette::Viridis;
+
+  Index n() const { return picture ? picture->n : 0; }
+};
+
+namespace {
+
+QCPColorGradient gradientFor(Palette palette) {
+  QCPColorGradient g;
+  g.clearColorStops();
+  for (const auto& [pos, color] : paletteStops(palette)) g.setColorStopAt(pos, color);
+  g.setColorInterpolation(QCPColorGradient::ciRGB);
+  return g;
+}
+
+}  // namespace
+
+HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique<Private>()) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  d_->plot = new QCustomPlot(this);
+  layout->addWidget(d_->plot);
+  setFocusPolicy(Qt::StrongFocus);
+  d_->plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  d_->plot->setNoAntialiasingOnDrag(true);
+  d_->plot->plotLayout()->insertRow(0);
+  d_->titleElement = new QCPTextElement(d_->plot, QString(), QFont(font().family(), 11, QFont::Bold));
+  d_->plot->plotLayout()->addElement(0, 0, d_->titleElement);
+
+  d_->plot->xAxis->setLabel(QStringLiteral("key j"));
+  d_->plot->yAxis->setLabel(QStringLiteral("query i"));
+  d_->plot->yAxis->setRangeReversed(true);  // query 0 at the top, as a matrix is read
+  d_->map = new QCPColorMap(d_->plot->xAxis, d_->plot->yAxis);
+  d_->map->setInterpolate(false);  // crisp cells
+  d_->map->setTightBoundary(false);
+  d_->scale = new QCPColorScale(d_->plot);
+  d_->plot->plotLayout()->addElement(1, 1, d_->scale);
+  d_->scale->setType(QCPAxis::atRight);
+  d_->map->setColorScale(d_->scale);
+  d_->margins = new QCPMarginGroup(d_->plot);
+  d_->plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, d_->margins);
+  d_->scale->setMarginGroup(QCP::msBottom | QCP::msTop, d_->margins);
+  setColorPalette(Palette::Viridis);
+  d_->map->setDataRange(QCPRange(0, 1));
+
+  connect(d_->plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+    const auto [query, key] = cellAt(event->pos());
+    if (query < 0) {
+      QToolTip::hideText();
+      return;
+    }
+    emit cellHovered(query, key);
+    QToolTip::showText(event->globalPosition().toPoint(), describeCell(query, key), d_->plot);
+  });
+  connect(d_->plot, &QCustomPlot::mouseRelease, this, [this](QMouseEvent* event) {
+    if (event->button() != Qt::LeftButton) return;
+    const auto [query, key] = cellAt(event->pos());
+    if (query < 0) return;
+    highlightQuery(query == d_->highlighted ? -1 : query);
+    emit queryClicked(query);
+  });
+}
+
+HeatmapView::~HeatmapView() = default;
+
+void HeatmapView::setColorPalette(Palette palette) {
+  d_->palette = palette;
+  d_->map->setGradient(gradientFor(palette));
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapView::setCompact(bool compact) {
+  d_->compact = compact;
+  d_->scale->setVisible(!compact);
+  if (compact) {
+    d_->plot->plotLayout()->take(d_->scale);
+    d_->plot->plotLayout()->simplify();
+    d_->plot->xAxis->setLabel(QString());
+    d_->plot->yAxis->setLabel(QString());
+    d_->titleElement->setFont(QFont(font().family(), 9));
+  }
+}
+
+void HeatmapView::setTokens(const QStringList& tokens) { d_->tokens = tokens; }
+
+void HeatmapView::setPicture(std::shared_ptr<const MaskPicture> picture, int head,
+                             std::shared_ptr<const SparseMask> mask, const QString& title) {
+  const bool sameSize = d_->picture && picture && d_->picture->n == picture->n;
+  d_->picture = std::move(picture);
+  d_->mask = std::move(mask);
+  d_->head = d_->picture ? std::clamp(head, 0, static_cast<int>(d_->picture->heads.size()) - 1) : 0;
+  d_->title = title;
+  d_->titleElement->setText(title);
+  if (!d_->picture) return;
+  const int side = d_->picture->side;
+  const double n = double(d_->picture->n), cell = n / side;
+  auto* data = d_->map->data();
+  data->setSize(side, side);
+  // Cell centres: tokens are centred on integers, so the map spans −0.5 … n − 0.5.
+  data->setRange(QCPRange(cell / 2 - 0.5, n - cell / 2 - 0.5), QCPRange(cell / 2 - 0.5, n - cell / 2 - 0.5));
+  const std::vector<float>& values = d_->picture->heads[d_->head];
+  for (int r = 0; r < side; ++r)
+    for (int c = 0; c < side; ++c) data->setCell(c, r, values[static_cast<std::size_t>(r) * side + c]);
+  d_->map->setDataRange(QCPRange(0, 1));
+  d_->scale->axis()->setLabel(d_->picture->exact() ? QStringLiteral("attended (1) or not (0)")
+                                                   : QStringLiteral("share of cells attended"));
+
+  // Token labels when they fit; else numbers.
+  const bool labels = !d_->tokens.isEmpty() && d_->tokens.size() == d_->picture->n && d_->picture->n <= 48;
+  for (QCPAxis* axis : {d_->plot->xAxis, d_->plot->yAxis}) {
+    if (labels) {
+      auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+      for (int i = 0; i < d_->tokens.size(); ++i) ticker->addTick(i, d_->tokens[i]);
+      axis->setTicker(ticker);
+    } else {
+      // Tokens are whole numbers: ticks at integer steps, widened in multiples as the view zooms out.
+      auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+      ticker->setTickStep(1.0);
+      ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+      ticker->setTickCount(8);
+      axis->setTicker(ticker);
+    }
+  }
+  d_->plot->xAxis->setTickLabelRotation(labels ? 60 : 0);
+  if (!sameSize || d_->highlighted >= d_->picture->n) d_->highlighted = -1;
+  if (!sameSize) resetView();
+  highlightQuery(d_->highlighted);
+}
+
+void HeatmapView::resetView() {
+  const double n = double(d_->n());
+  d_->plot->xAxis->setRange(-0.5, std::max(0.5, n - 0.5));
+  d_->plot->yAxis->setRange(-0.5, std::max(0.5, n - 0.5));
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapView::highlightQuery(Index query) {
+  for (QCPAbstractItem* item : d_->overlay) d_->plot->removeItem(item);
+  d_->overlay.clear();
+  d_->highlighted = query;
+  const Index n = d_->n();
+  auto rect = [&](double x0, double y0, double x1, double y1, const QPen& pen, const QBrush& brush) {
+    auto* r = new QCPItemRect(d_->plot);
+    r->topLeft->setCoords(x0, y0);
+    r->bottomRight->setCoords(x1, y1);
+    r->setPen(pen);
+    r->setBrush(brush);
+    r->setSelectable(false);
+    d_->overlay << r;
+  };
+  // Thin grid lines when cells are large enough to see.
+  if (d_->picture && d_->picture->exact() && n <= 48 && !d_->compact) {
+    const QPen grid(QColor(255, 255, 255, 70), 0);
+    for (Index i = 0; i <= n; ++i) {
+      for (bool vertical : {true, false}) {
+        auto* line = new QCPItemLine(d_->plot);
+        line->start->setCoords(vertical ? i - 0.5 : -0.5, vertical ? -0.5 : i - 0.5);
+        line->end->setCoords(vertical ? i - 0.5 : n - 0.5, vertical ? n - 0.5 : i - 0.5);
+        line->setPen(grid);
+        line->setSelectable(false);
+        d_->overlay << line;
+      }
+    }
+  }
+  if (query >= 0 && query < n) {
+    rect(-0.5, query - 0.5, n - 0.5, query + 0.5, QPen(QColor(255, 64, 64), 2), Qt::NoBrush);
+    if (d_->mask) {
+      // One rectangle per run of consecutive keys: a window is one rectangle, not hundreds.
+      const auto keys = d_->mask->row(std::min(d_->head, d_->mask->heads() - 1), query);
+      for (std::size_t t = 0; t < keys.size();) {
+        std::size_t u = t;
+        while (u + 1 < keys.size() && keys[u + 1] == keys[u] + 1) ++u;
+        rect(keys[t] - 0.5, query - 0.5, keys[u] + 0.5, query + 0.5, QPen(QColor(255, 64, 64), 1),
+             QBrush(QColor(255, 64, 64, 110)));
+        t = u + 1;
+      }
+    }
+  }
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+Index HeatmapView::highlightedQuery() const { return d_->highlighted; }
+QString HeatmapView::title() const { return d_->title; }
+int HeatmapView::pictureSide() const { return d_->picture ? d_->picture->side : 0; }
+Index HeatmapView::tokens() const { return d_->n(); }
+
+float HeatmapView::pictureValue(int row, int column) const {
+  if (!d_->picture) return 0.0f;
+  return d_->picture->heads[d_->head][static_cast<std::size_t>(row) * d_->picture->side + column];
+}
+
+std::pair<Index, Index> HeatmapView::cellAt(const QPoint& position) const {
+  const Index n = d_->n();
+  if (n == 0 || !d_->plot->axisRect()->rect().contains(position)) return {-1, -1};
+  const double x = d_->plot->xAxis->pixelToCoord(position.x());
+  const double y = d_->plot->yAxis->pixelToCoord(position.y());
+  const Index key = static_cast<Index>(std::floor(x + 0.5)), query = static_cast<Index>(std::floor(y + 0.5));
+  if (key < 0 || key >= n || query < 0 || query >= n) return {-1, -1};
+  return {query, key};
+}
+
+QPoint HeatmapView::cellCenter(Index query, Index key) const {
+  return QPoint(static_cast<int>(std::lround(d_->plot->xAxis->coordToPixel(double(key)))),
+                static_cast<int>(std::lround(d_->plot->yAxis->coordToPixel(double(query)))));
+}
+
+QWidget* HeatmapView::plotWidget() const { return d_->plot; }
+
+QString HeatmapView::describeCell(Index query, Index key) const {
+  auto name = [&](Index t) {
+    QString s = QString::number(t);
+    if (d_->tokens.size() == d_->n() && t < d_->tokens.size()) s += QStringLiteral(" (") + d_->tokens[t] + QLatin1Char(')');
+    return s;
+  };
+  QString text = QStringLiteral("query ") + name(query) + QStringLiteral(" → key ") + name(key) + QStringLiteral(": ");
+  if (d_->mask) {
+    const int h = std::min(d_->head, d_->mask->heads() - 1);
+    text += d_->mask->contains(h, query, key) ? QStringLiteral("attended") : QStringLiteral("not attended");
+  }
+  if (d_->picture && !d_->picture->exact()) {
+    const int side = d_->picture->side;
+    const int r = static_cast<int>(query * side / d_->n()), c = static_cast<int>(key * side / d_->n());
+    text += QStringLiteral(" (tile around it: %1% attended)").arg(100.0 * pictureValue(r, c), 0, 'f', 1);
+  }
+  return text;
+}
+
+void HeatmapView::keyPressEvent(QKeyEvent* event) {
+  if (event->key() == Qt::Key_R || event->key() == Qt::Key_Home) {
+    resetView();
+    return;
+  }
+  if (event->key() == Qt::Key_Escape) {
+    highlightQuery(-1);
+    return;
+  }
+  QWidget::keyPressEvent(event);
+}
+
+QImage HeatmapView::toImage(int width, int height, double scale) {
+  return d_->plot->toPixmap(width, height, scale).toImage();
+}
+
+bool HeatmapView::exportTo(const QString& path, int width, int height, int dpi, QString* error) {
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  auto fail = [&](const QString& why) {
+    if (error) *error = why;
+    return false;
+  };
+  if (width < 16 || height < 16 || width > 20000 || height > 20000)
+    return fail(QStringLiteral("size %1×%2 is not allowed: expected 16 … 20000 on each side").arg(width).arg(height));
+  if (dpi < 36 || dpi > 2400) return fail(QStringLiteral("dpi %1 is not allowed: expected 36 … 2400").arg(dpi));
+  QSaveFile file(path);
+  if (!file.open(QIODevice::WriteOnly)) return fail(QStringLiteral("cannot write '%1': %2").arg(path, file.errorString()));
+  if (suffix == QStringLiteral("png")) {
+    // The figure is laid out at width·96/dpi logical pixels and drawn at dpi/96 times that: the file is exactly
+    // width × height pixels, with text sized for printing at `dpi`.
+    const double scale = dpi / 96.0;
+    QImage image = d_->plot->toPixmap(std::max(1, int(std::lround(width / scale))), std::max(1, int(std::lround(height / scale))),
+                                      scale).toImage();
+    if (image.size() != QSize(width, height)) image = image.scaled(width, height, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+    const int dotsPerMeter = static_cast<int>(std::lround(dpi / 0.0254));
+    image.setDotsPerMeterX(dotsPerMeter);
+    image.setDotsPerMeterY(dotsPerMeter);
+    if (!image.save(&file, "PNG")) return fail(QStringLiteral("cannot write '%1': PNG encoding failed").arg(path));
+  } else if (suffix == QStringLiteral("svg")) {
+    QSvgGenerator generator;
+    generator.setOutputDevice(&file);
+    generator.setSize(QSize(width, height));
+    generator.setViewBox(QRect(0, 0, width, height));
+    generator.setTitle(d_->title);
+    generator.setDescription(QStringLiteral("AttnScope attention pattern"));
+    QCPPainter painter;
+    painter.begin(&generator);
+    d_->plot->toPainter(&painter, width, height);
+    painter.end();
+  } else if (suffix == QStringLiteral("pdf")) {
+    QPdfWriter writer(&file);
+    writer.setPageSize(QPageSize(QSizeF(width, height), QPageSize::Point));
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0));
+    writer.setResolution(72);
+    writer.setTitle(d_->title);
+    writer.setCreator(QStringLiteral("AttnScope"));
+    QCPPainter painter;
+    if (!painter.begin(&writer)) return fail(QStringLiteral("cannot write '%1': PDF output failed").arg(path));
+    d_->plot->toPainter(&painter, width, height);
+    painter.end();
+  } else {
+    file.cancelWriting();
+    return fail(QStringLiteral("'%1' is not allowed: expected a file ending in .png, .svg or .pdf").arg(path));
+  }
+  if (!file.commit()) return fail(QStringLiteral("cannot write '%1': %2").arg(path, file.errorString()));
+  return true;
+}
+
+void HeatmapView::copyToClipboard(int width, int height) {
+  QGuiApplication::clipboard()->setImage(toImage(width, height, 2.0));
+}
+
+}  // namespace attnscope

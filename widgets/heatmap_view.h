@@ -1,0 +1,68 @@
+#pragma once
+// The attention matrix as a heatmap: query rows top to bottom, key columns left to right, crisp cells, a colour
+// scale, zoom with the wheel, pan by dragging, R (or Home) to reset; hovering names the cell, clicking a query
+// row highlights the keys it attends. It draws a precomputed MaskPicture, so its cost does not grow with n.
+
+#include <QWidget>
+
+#include <memory>
+
+#include "engine/sparse_mask.h"
+#include "widgets/mask_picture.h"
+#include "widgets/palettes.h"
+
+namespace attnscope {
+
+class HeatmapView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit HeatmapView(QWidget* parent = nullptr);
+  ~HeatmapView() override;
+
+  /// Shows head `head` of `picture`. `mask` (may be null) answers hover and clicks with exact cells; `title`
+  /// names the pattern and its parameters (it is drawn above the map and in exports).
+  void setPicture(std::shared_ptr<const MaskPicture> picture, int head, std::shared_ptr<const SparseMask> mask,
+                  const QString& title);
+  /// Axis labels for the tokens, used when they fit (n ≤ 48).
+  void setTokens(const QStringList& tokens);
+  void setColorPalette(Palette palette);
+  /// A small version for the grid of heads: no colour scale, a short title.
+  void setCompact(bool compact);
+  void resetView();
+  /// Highlights the keys query `query` attends (−1 clears).
+  void highlightQuery(Index query);
+  Index highlightedQuery() const;
+
+  /// "query 7 (cat) → key 3 (the): attended", or the density of a tile above the exact size.
+  QString describeCell(Index query, Index key) const;
+  QString title() const;
+  int pictureSide() const;
+  Index tokens() const;
+  /// Picture value at (row, column), for tests and tooltips.
+  float pictureValue(int row, int column) const;
+  /// The (query, key) under a position in plotWidget(), or (−1, −1); and the reverse.
+  std::pair<Index, Index> cellAt(const QPoint& position) const;
+  QPoint cellCenter(Index query, Index key) const;
+  /// The widget that receives the mouse (for simulated clicks in tests).
+  QWidget* plotWidget() const;
+
+  /// The whole figure (title, axes, colour scale) at width × height logical pixels times `scale`.
+  QImage toImage(int width, int height, double scale = 1.0);
+  /// Writes PNG (width × height pixels, `dpi` recorded and used to size text), SVG or PDF (width × height points),
+  /// chosen by the file's ending; all or nothing. Returns false and sets `error` on failure.
+  bool exportTo(const QString& path, int width, int height, int dpi, QString* error);
+  void copyToClipboard(int width, int height);
+
+ signals:
+  void queryClicked(Index query);
+  void cellHovered(Index query, Index key);
+
+ protected:
+  void keyPressEvent(QKeyEvent* event) override;
+
+ private:
+  struct Private;
+  std::unique_ptr<Private> d_;
+};
+
+}  // namespace attnscope

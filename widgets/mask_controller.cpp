@@ -1,0 +1,116 @@
+#include "widgets/mask_controller.h"
+
+#include <QFuture>
+#include <QLocale>
+#include <QPointer>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <chrono>
+
+#include "engine/attention_inputs.h"
+#include "engine/error.h"
+#include "engine/pattern_registry.h"
+
+namespace attnscope {
+
+MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progress, bool reachability) {
+  const auto start = std::chrono::steady_clock::now();
+  MaskResult r;
+  r.choice = choice;
+  const PatternSpec spec = PatternSpec::parse(choice.pattern.toStdString());
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const auto& [k, v] : choice.params) texts.emplace_back(k.toStdString(), v.toStdString());
+  const ParamSet values = spec.resolve(texts);
+  QStringList shown;
+  for (const ParamSpec& p : spec.params())
+    shown << QString::fromStdString(p.name + "=" + formatParam(values.values().at(p.name)));
+  r.title = choice.pattern + QStringLiteral(", n = ") + QLocale(QLocale::English).toString(static_cast<qlonglong>(choice.n));
+  if (!shown.isEmpty()) r.title += QLatin1Char('\n') + shown.join(QStringLiteral(", "));
+  const std::vector<std::string> tokens = choice.text.trimmed().isEmpty() ? std::vector<std::string>{}
+                                                                         : tokenize(choice.text.toStdString());
+  if (static_cast<Index>(tokens.size()) == choice.n)
+    for (const auto& t : tokens) r.tokens << QString::fromStdString(t);
+  std::optional<AttentionInputs> inputs;
+  if (spec.needsInputs())
+    inputs = r.tokens.isEmpty() ? syntheticInputs(1, choice.n, 64, 0) : textInputs(choice.text.toStdString(), 1, 64, 0);
+  const auto pattern = spec.make(values, choice.n, inputs ? &*inputs : nullptr);
+  for (const auto& note : pattern->notes()) r.notes << QString::fromStdString(note);
+  auto mask = std::make_shared<SparseMask>(buildMask(*pattern, {}, progress));
+  r.stats = computeStats(*mask);
+  progress.throwIfCancelled();
+  r.picture = std::make_shared<MaskPicture>(makePicture(*mask));
+  if (mask->hasBlockLayout()) r.layoutPicture = std::make_shared<MaskPicture>(makePicture(*mask, true));
+  progress.throwIfCancelled();
+  if (reachability && r.stats.nnz <= MaskController::kReachCells) {
+    ReachOptions options;
+    options.maxAllPairsWork = 3e8;
+    options.maxSampleWork = 2e8;
+    r.reach = analyzeReachability(ReachGraph(*mask), options, progress);
+  }
+  r.mask = std::move(mask);
+  r.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+struct MaskController::Job {
+  std::atomic<bool> cancelled{false};
+  QFuture<void> future;
+};
+
+MaskController::MaskController(QObject* parent) : QObject(parent) {}
+
+MaskController::~MaskController() {
+  for (auto& job : running_) job->cancelled = true;
+  for (auto& job : running_) job->future.waitForFinished();
+}
+
+void MaskController::cancel() {
+  if (current_) current_->cancelled = true;
+  current_.reset();
+}
+
+bool MaskController::busy() const { return current_ != nullptr; }
+
+void MaskController::request(const PatternChoice& choice) {
+  cancel();
+  auto job = std::make_shared<Job>();
+  current_ = job;
+  // Forget finished jobs.
+  std::erase_if(running_, [](const std::shared_ptr<Job>& j) { return j->future.isFinished(); });
+  running_.push_back(job);
+  emit started();
+  QPointer<MaskController> self(this);
+  job->future = QtConcurrent::run([self, job, choice] {
+    Progress progress;
+    progress.isCancelled = [job] { return job->cancelled.load(); };
+    progress.onProgress = [self, job](double f) {
+      QMetaObject::invokeMethod(self, [self, job, f] {
+        if (self && self->current_ == job) emit self->progress(f);
+      }, Qt::QueuedConnection);
+    };
+    try {
+      auto result = std::make_shared<const MaskResult>(computeMaskResult(choice, progress));
+      QMetaObject::invokeMethod(self, [self, job, result] {
+        if (!self || self->current_ != job) return;  // a newer request won
+        self->current_.reset();
+        emit self->ready(result);
+      }, Qt::QueuedConnection);
+    } catch (const Cancelled&) {
+    } catch (const Error& e) {
+      const QString message = QString::fromStdString(e.what());
+      QMetaObject::invokeMethod(self, [self, job, message] {
+        if (!self || self->current_ != job) return;
+        self->current_.reset();
+        emit self->failed(message);
+      }, Qt::QueuedConnection);
+    } catch (const std::bad_alloc&) {
+      QMetaObject::invokeMethod(self, [self, job] {
+        if (!self || self->current_ != job) return;
+        self->current_.reset();
+        emit self->failed(QStringLiteral("out of memory: choose a smaller n or a sparser pattern"));
+      }, Qt::QueuedConnection);
+    }
+  });
+}
+
+}  // namespace attnscope

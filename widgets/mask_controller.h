@@ -1,0 +1,64 @@
+#pragma once
+// Builds what the window shows — mask, statistics, reachability, pictures — off the GUI thread. A new request
+// cancels the one in flight (through the engine's Progress callback); only the newest result is delivered.
+
+#include <QObject>
+#include <QStringList>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+#include "engine/mask_stats.h"
+#include "engine/reachability.h"
+#include "widgets/mask_picture.h"
+#include "widgets/pattern_choice.h"
+
+template <typename T>
+class QFuture;
+
+namespace attnscope {
+
+struct MaskResult {
+  PatternChoice choice;
+  QString title;  ///< "pattern, n = N" and, on a second line, every parameter value: for the heatmap and exports
+  std::shared_ptr<const SparseMask> mask;
+  MaskStats stats;
+  std::optional<ReachSummary> reach;  ///< when affordable (see MaskController::kReachCells)
+  QStringList notes;
+  QStringList tokens;  ///< from the sentence, when its token count is n
+  std::shared_ptr<const MaskPicture> picture;        ///< token mask
+  std::shared_ptr<const MaskPicture> layoutPicture;  ///< block layout, for block families
+  double milliseconds = 0;
+};
+
+/// The whole computation, synchronous: what the controller runs in a worker, and what `attnscope-cli render` and
+/// the tests call directly. Throws Error (bad input) or Cancelled.
+MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progress = {}, bool reachability = true);
+
+class MaskController : public QObject {
+  Q_OBJECT
+ public:
+  /// Reachability is computed for masks up to this many active cells (it stays well under a second there).
+  static constexpr Index kReachCells = 4'000'000;
+
+  explicit MaskController(QObject* parent = nullptr);
+  ~MaskController() override;  // cancels and waits for the worker
+
+  void request(const PatternChoice& choice);
+  void cancel();
+  bool busy() const;
+
+ signals:
+  void started();
+  void ready(std::shared_ptr<const MaskResult> result);
+  void failed(const QString& message);
+  void progress(double fraction);
+
+ private:
+  struct Job;
+  std::shared_ptr<Job> current_;
+  std::vector<std::shared_ptr<Job>> running_;
+};
+
+}  // namespace attnscope

@@ -1,0 +1,25 @@
+#pragma once
+// What the heatmap draws, computed off the GUI thread: per head, a side × side grid of active-cell fractions
+// (side = min(n, kMaxPictureSide)). Up to that size every cell is its own pixel and the values are 0 or 1; above
+// it each value is the density of a tile, so a 65,536-token mask costs the view no more than a 1,024-token one.
+
+#include <memory>
+#include <vector>
+
+#include "engine/sparse_mask.h"
+
+namespace attnscope {
+
+inline constexpr int kMaxPictureSide = 1024;
+
+struct MaskPicture {
+  Index n = 0;
+  int side = 0;                          ///< picture cells per axis
+  std::vector<std::vector<float>> heads; ///< per head, side × side, row-major (query rows)
+  bool exact() const { return side == n; }
+};
+
+/// Pictures of the given heads (all when `heads` is empty) of `mask`, or of its block layout when `layout`.
+MaskPicture makePicture(const SparseMask& mask, bool layout = false, int maxSide = kMaxPictureSide);
+
+}  // namespace attnscope

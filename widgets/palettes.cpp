@@ -1,0 +1,31 @@
+#include "widgets/palettes.h"
+
+namespace attnscope {
+
+QList<QPair<double, QColor>> paletteStops(Palette palette) {
+  switch (palette) {
+    case Palette::Viridis:  // matplotlib's viridis, sampled at nine points
+      return {{0.0, QColor(0x44, 0x01, 0x54)},  {0.125, QColor(0x47, 0x2c, 0x7a)}, {0.25, QColor(0x3b, 0x52, 0x8b)},
+              {0.375, QColor(0x2c, 0x72, 0x8e)}, {0.5, QColor(0x21, 0x90, 0x8d)},  {0.625, QColor(0x27, 0xad, 0x81)},
+              {0.75, QColor(0x5c, 0xc8, 0x63)},  {0.875, QColor(0xaa, 0xdc, 0x32)}, {1.0, QColor(0xfd, 0xe7, 0x25)}};
+    case Palette::Cividis:  // Nuñez, Anderton and Renslow 2018
+      return {{0.0, QColor(0x00, 0x22, 0x4e)},  {0.25, QColor(0x3d, 0x4e, 0x6c)}, {0.5, QColor(0x7c, 0x7b, 0x78)},
+              {0.75, QColor(0xbc, 0xaf, 0x6f)}, {1.0, QColor(0xfe, 0xe8, 0x38)}};
+    case Palette::Grayscale:
+      return {{0.0, QColor(0xff, 0xff, 0xff)}, {1.0, QColor(0x10, 0x10, 0x10)}};
+  }
+  return {};
+}
+
+QString paletteName(Palette palette) {
+  switch (palette) {
+    case Palette::Viridis: return QStringLiteral("Viridis");
+    case Palette::Cividis: return QStringLiteral("Cividis (colour-blind safe)");
+    case Palette::Grayscale: return QStringLiteral("Grayscale (print)");
+  }
+  return {};
+}
+
+QList<Palette> allPalettes() { return {Palette::Viridis, Palette::Cividis, Palette::Grayscale}; }
+
+}  // namespace attnscope

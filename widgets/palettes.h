@@ -1,0 +1,19 @@
+#pragma once
+// Colour palettes for the heatmap, defined by their stops (QCustomPlot 2.1 has no viridis).
+
+#include <QColor>
+#include <QList>
+#include <QPair>
+#include <QString>
+
+namespace attnscope {
+
+enum class Palette { Viridis, Cividis, Grayscale };
+
+/// (position 0…1, colour) stops. Viridis: perceptually uniform (the default). Cividis: designed to read the same
+/// with colour-vision deficiency. Grayscale: white (inactive) to black (active), for print.
+QList<QPair<double, QColor>> paletteStops(Palette palette);
+QString paletteName(Palette palette);
+QList<Palette> allPalettes();
+
+}  // namespace attnscope

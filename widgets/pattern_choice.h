@@ -1,0 +1,35 @@
+#pragma once
+// What the user chose: a pattern (families joined by '+'), parameter texts, n and an optional sentence. Presets
+// are these in JSON: {"name", "family", "params": {key: value}, "n", "text"}.
+
+#include <QJsonObject>
+#include <QList>
+#include <QPair>
+#include <QString>
+
+#include "engine/types.h"
+
+namespace attnscope {
+
+struct PatternChoice {
+  QString pattern = QStringLiteral("window");
+  QList<QPair<QString, QString>> params;  ///< only those set; the rest take their defaults
+  Index n = 16;
+  QString text;  ///< a sentence whose tokens label the axes (and feed lsh)
+
+  QString param(const QString& key) const;
+  /// "window (radius=2), n = 16": for titles and exports.
+  QString title() const;
+  bool operator==(const PatternChoice&) const = default;
+};
+
+/// Reads a preset; throws attnscope::Error naming what is wrong.
+PatternChoice presetFromJson(const QJsonObject& json, QString* name = nullptr);
+QJsonObject presetToJson(const PatternChoice& choice, const QString& name);
+/// Reads or writes a preset file (all or nothing); throw attnscope::Error.
+PatternChoice loadPresetFile(const QString& path, QString* name = nullptr);
+void savePresetFile(const PatternChoice& choice, const QString& name, const QString& path);
+/// The presets shipped in the resources, in menu order: (name, choice).
+QList<QPair<QString, PatternChoice>> builtInPresets();
+
+}  // namespace attnscope
