@@ -54,6 +54,8 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   hover_->setObjectName(QStringLiteral("hover"));
   hover_->setText(QStringLiteral("Hover a cell to read it; click a query row to highlight its keys; wheel to zoom, "
                                  "drag to pan, R to reset."));
+  hover_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // long cell texts must not widen the window
+  hover_->setMinimumWidth(80);
   headRow->addWidget(head_);
   headRow->addWidget(hover_, 1);
   heatmap_ = new HeatmapView(matrixPage);
@@ -101,6 +103,10 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
     progress_->hide();
     controls_->showError(QString());
     showResult(std::move(r));
+  });
+  connect(controller_, &MaskController::reachabilityReady, this, [this](std::shared_ptr<const MaskResult> r) {
+    result_ = std::move(r);
+    stats_->setResult(*result_);
   });
   connect(controller_, &MaskController::failed, this, [this](const QString& message) {
     progress_->hide();

@@ -35,6 +35,22 @@ std::vector<std::string> tokenize(const std::string& text) {
   };
   for (std::size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
+    // Special tokens stay whole: [CLS], [SEP], [MASK], <s>, </s>.
+    if (c == '[' || c == '<') {
+      const char close = c == '[' ? ']' : '>';
+      const std::size_t end = text.find(close, i + 1);
+      if (end != std::string::npos && end - i <= 12) {
+        bool plain = end > i + 1;
+        for (std::size_t j = i + 1; j < end; ++j)
+          plain = plain && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '/' || text[j] == '_');
+        if (plain) {
+          flush();
+          tokens.push_back(text.substr(i, end - i + 1));
+          i = end;
+          continue;
+        }
+      }
+    }
     if (std::isalnum(c) || c == '\'' || c >= 0x80) word += static_cast<char>(c);  // bytes ≥ 0x80: UTF-8 letters
     else {
       flush();

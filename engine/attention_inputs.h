@@ -23,7 +23,8 @@ struct AttentionInputs {
   Index valueDim() const { return v.empty() ? 0 : v[0].cols(); }
 };
 
-/// Splits text into tokens: runs of letters, digits, apostrophes; each other visible character on its own.
+/// Splits text into tokens: special tokens such as [CLS], [SEP] or </s> whole; runs of letters, digits and
+/// apostrophes; each other visible character on its own.
 std::vector<std::string> tokenize(const std::string& text);
 
 /// Q, K, V with independent standard normal entries.

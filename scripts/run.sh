@@ -11,4 +11,4 @@ fi
 out=attnscope-default.png
 echo "run: no display found (DISPLAY and WAYLAND_DISPLAY are empty), so the app cannot open a window."
 echo "run: rendering the default picture (a window of 5 over 16 tokens) to $out instead."
-./build/app/attnscope-cli mask --pattern window -p radius=2 --n 16 --out "$out"
+./build/app/attnscope-cli render --pattern window -p radius=2 --n 16 --out "$out"

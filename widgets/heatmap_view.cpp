@@ -76,6 +76,14 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
   setColorPalette(Palette::Viridis);
   d_->map->setDataRange(QCPRange(0, 1));
 
+  // Square cells: the key axis follows the query axis's scale before every replot.
+  connect(d_->plot, &QCustomPlot::beforeReplot, this, [this] {
+    if (d_->compact) return;  // small views use their whole cell
+    QCPAxis* x = d_->plot->xAxis;
+    const double centre = x->range().center();
+    x->setScaleRatio(d_->plot->yAxis, 1.0);
+    x->setRange(centre, x->range().size(), Qt::AlignCenter);  // any spare width on both sides, not one
+  });
   connect(d_->plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
     const auto [query, key] = cellAt(event->pos());
     if (query < 0) {
@@ -106,6 +114,8 @@ void HeatmapView::setCompact(bool compact) {
   d_->compact = compact;
   d_->scale->setVisible(!compact);
   if (compact) {
+    setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);  // the grid divides the space; views do not push
+    setMinimumSize(120, 120);
     d_->plot->plotLayout()->take(d_->scale);
     d_->plot->plotLayout()->simplify();
     d_->plot->xAxis->setLabel(QString());

@@ -3,6 +3,7 @@
 #include <QFuture>
 #include <QLocale>
 #include <QPointer>
+#include <QThread>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <chrono>
@@ -41,15 +42,18 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
   r.picture = std::make_shared<MaskPicture>(makePicture(*mask));
   if (mask->hasBlockLayout()) r.layoutPicture = std::make_shared<MaskPicture>(makePicture(*mask, true));
   progress.throwIfCancelled();
-  if (reachability && r.stats.nnz <= MaskController::kReachCells) {
-    ReachOptions options;
-    options.maxAllPairsWork = 3e8;
-    options.maxSampleWork = 2e8;
-    r.reach = analyzeReachability(ReachGraph(*mask), options, progress);
-  }
   r.mask = std::move(mask);
   r.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (reachability) addReachability(r, progress);
   return r;
+}
+
+void addReachability(MaskResult& r, const Progress& progress) {
+  if (!r.mask || r.stats.nnz > MaskController::kReachCells) return;
+  ReachOptions options;
+  options.maxAllPairsWork = 3e8;
+  options.maxSampleWork = 2e8;
+  r.reach = analyzeReachability(ReachGraph(*r.mask), options, progress);
 }
 
 struct MaskController::Job {
@@ -89,11 +93,23 @@ void MaskController::request(const PatternChoice& choice) {
       }, Qt::QueuedConnection);
     };
     try {
-      auto result = std::make_shared<const MaskResult>(computeMaskResult(choice, progress));
-      QMetaObject::invokeMethod(self, [self, job, result] {
-        if (!self || self->current_ != job) return;  // a newer request won
+      auto result = std::make_shared<MaskResult>(computeMaskResult(choice, progress, /*reachability=*/false));
+      std::shared_ptr<const MaskResult> first = std::make_shared<const MaskResult>(*result);
+      QMetaObject::invokeMethod(self, [self, job, first] {
+        if (self && self->current_ == job) emit self->ready(first);  // a newer request wins
+      }, Qt::QueuedConnection);
+      // Reachability waits for 150 ms without a newer request: while a slider is dragged it never starts, so the
+      // cores stay free for the pictures.
+      for (int waited = 0; waited < 150; waited += 10) {
+        progress.throwIfCancelled();
+        QThread::msleep(10);
+      }
+      addReachability(*result, progress);
+      std::shared_ptr<const MaskResult> full = std::move(result);
+      QMetaObject::invokeMethod(self, [self, job, full] {
+        if (!self || self->current_ != job) return;
         self->current_.reset();
-        emit self->ready(result);
+        emit self->reachabilityReady(full);
       }, Qt::QueuedConnection);
     } catch (const Cancelled&) {
     } catch (const Error& e) {

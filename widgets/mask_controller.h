@@ -1,6 +1,7 @@
 #pragma once
-// Builds what the window shows — mask, statistics, reachability, pictures — off the GUI thread. A new request
-// cancels the one in flight (through the engine's Progress callback); only the newest result is delivered.
+// Builds what the window shows — mask, statistics, pictures, then reachability — off the GUI thread, in two
+// steps so that the picture never waits for the reachability figures. A new request cancels the one in flight
+// (through the engine's Progress callback); only the newest result is delivered.
 
 #include <QObject>
 #include <QStringList>
@@ -35,6 +36,8 @@ struct MaskResult {
 /// The whole computation, synchronous: what the controller runs in a worker, and what `attnscope-cli render` and
 /// the tests call directly. Throws Error (bad input) or Cancelled.
 MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progress = {}, bool reachability = true);
+/// Adds reachability to a result (when its mask is small enough, see MaskController::kReachCells).
+void addReachability(MaskResult& result, const Progress& progress = {});
 
 class MaskController : public QObject {
   Q_OBJECT
@@ -51,7 +54,10 @@ class MaskController : public QObject {
 
  signals:
   void started();
+  /// The picture and the counts, as soon as they exist.
   void ready(std::shared_ptr<const MaskResult> result);
+  /// The same result with reachability added, a moment later (when it is affordable).
+  void reachabilityReady(std::shared_ptr<const MaskResult> result);
   void failed(const QString& message);
   void progress(double fraction);
 

@@ -187,6 +187,8 @@ TEST(Inputs, TextTokensAndStructure) {
   const float other = (in.q[0].row(1) - in.q[0].row(6)).norm();
   EXPECT_LT(same, other);
   EXPECT_THROW(textInputs("   ", 1, 8, 0), Error);
+  EXPECT_EQ(tokenize("[CLS] a [b c] <s> x </s> [SEP]"),
+            (std::vector<std::string>{"[CLS]", "a", "[", "b", "c", "]", "<s>", "x", "</s>", "[SEP]"}));
 }
 
 class NpyInputs : public ::testing::Test {

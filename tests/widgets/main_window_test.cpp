@@ -20,13 +20,13 @@
 namespace attnscope {
 namespace {
 
-// Waits for the controller's next result (or failure); true when one came.
+// Waits until the controller has finished the current request (result with reachability, or failure).
 bool waitForResult(MainWindow& w) {
-  QSignalSpy ready(w.controller(), &MaskController::ready);
+  QSignalSpy done(w.controller(), &MaskController::reachabilityReady);
   QSignalSpy failed(w.controller(), &MaskController::failed);
-  for (int i = 0; i < 200 && ready.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(25);
+  for (int i = 0; i < 400 && done.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(25);
   QCoreApplication::processEvents();
-  return !ready.isEmpty() || !failed.isEmpty();
+  return !done.isEmpty() || !failed.isEmpty();
 }
 
 class MainWindowTest : public ::testing::Test {
@@ -35,9 +35,10 @@ class MainWindowTest : public ::testing::Test {
     window_ = std::make_unique<MainWindow>(/*restore=*/false);
     window_->resize(1300, 850);
     window_->show();
-    // The first result (window of 5 at n = 16) may already be on its way.
-    for (int i = 0; i < 200 && !window_->result(); ++i) QTest::qWait(25);
+    // The first result (window of 5 at n = 16) may already be on its way; wait for its reachability too.
+    for (int i = 0; i < 400 && (!window_->result() || !window_->result()->reach); ++i) QTest::qWait(25);
     ASSERT_TRUE(window_->result());
+    ASSERT_TRUE(window_->result()->reach);
   }
   MainWindow& w() { return *window_; }
   std::unique_ptr<MainWindow> window_;
