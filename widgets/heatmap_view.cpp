@@ -79,10 +79,13 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
   // Square cells: the key axis follows the query axis's scale before every replot.
   connect(d_->plot, &QCustomPlot::beforeReplot, this, [this] {
     if (d_->compact) return;  // small views use their whole cell
-    QCPAxis* x = d_->plot->xAxis;
-    const double centre = x->range().center();
-    x->setScaleRatio(d_->plot->yAxis, 1.0);
-    x->setRange(centre, x->range().size(), Qt::AlignCenter);  // any spare width on both sides, not one
+    // The axis with room to spare follows the other's scale, widened around its centre: nothing is cut off.
+    const QRect area = d_->plot->axisRect()->rect();
+    QCPAxis* follower = area.width() >= area.height() ? d_->plot->xAxis : d_->plot->yAxis;
+    QCPAxis* leader = follower == d_->plot->xAxis ? d_->plot->yAxis : d_->plot->xAxis;
+    const double centre = follower->range().center();
+    follower->setScaleRatio(leader, 1.0);
+    follower->setRange(centre, follower->range().size(), Qt::AlignCenter);
   });
   connect(d_->plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
     const auto [query, key] = cellAt(event->pos());
