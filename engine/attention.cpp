@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <numeric>
 
 #ifdef _OPENMP
@@ -13,6 +12,7 @@
 
 #include "engine/default_init.h"
 #include "engine/error.h"
+#include "engine/parallel.h"
 
 namespace attnscope {
 
@@ -27,47 +27,14 @@ constexpr double kTileDensity = 0.25;  // below this share of active cells in a 
 
 using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 
-// Runs body(r0, r1) over blocks of rows in parallel. Progress, cancellation and onRows happen on the calling
-// thread only: finished blocks are queued and handed to onRows between blocks and at the end.
+// Runs body(r0, r1) over blocks of rows in parallel, telling options.onRows (on the caller's thread) about every
+// finished block.
 template <typename Body>
 void forRowBlocks(Index n, Index block, int head, const AttentionOptions& options, const Progress& progress,
                   double from, double to, Body body) {
-  const Index blocks = (n + block - 1) / block;
-  std::atomic<bool> stop{false};
-  std::atomic<Index> done{0};
-  std::mutex mutex;
-  std::vector<std::pair<Index, Index>> finished;
-  auto drain = [&] {
-    std::vector<std::pair<Index, Index>> ready;
-    {
-      std::lock_guard lock(mutex);
-      ready.swap(finished);
-    }
-    for (auto [b, e] : ready) options.onRows(head, b, e);
-  };
-#pragma omp parallel for schedule(dynamic, 1)
-  for (Index b = 0; b < blocks; ++b) {
-    if (stop.load(std::memory_order_relaxed)) continue;
-    const Index r0 = b * block, r1 = std::min(n, r0 + block);
-    body(r0, r1);
-    if (options.onRows) {
-      std::lock_guard lock(mutex);
-      finished.emplace_back(r0, r1);
-    }
-    const Index d = done.fetch_add(1) + 1;
-#ifdef _OPENMP
-    const bool caller = omp_get_thread_num() == 0;
-#else
-    const bool caller = true;
-#endif
-    if (caller) {
-      if (progress.cancelled()) stop = true;
-      progress.report(from + (to - from) * double(d) / double(blocks));
-      if (options.onRows) drain();
-    }
-  }
-  if (options.onRows) drain();
-  if (stop) throw Cancelled();
+  std::function<void(Index, Index)> onDone;
+  if (options.onRows) onDone = [&](Index b, Index e) { options.onRows(head, b, e); };
+  parallelChunks(n, block, progress, from, to, body, onDone);
 }
 
 // The online-softmax update shared by the fused kernels: fold a tile of scores S (rows × cols, already scaled,

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -16,15 +20,33 @@ namespace attnscope {
 
 /// Splits [0, count) into chunks of `size` and runs body(begin, end) on each, in parallel (dynamic schedule).
 /// Progress goes from `from` to `to`; a stop request skips the remaining chunks and throws Cancelled after the loop.
+/// `onDone(begin, end)`, when given, hears of every finished chunk — also on the calling thread only: chunks that
+/// other threads finish are queued and handed over between chunks and at the end.
 template <typename Body>
-void parallelChunks(Index count, Index size, const Progress& progress, double from, double to, Body body) {
+void parallelChunks(Index count, Index size, const Progress& progress, double from, double to, Body body,
+                    const std::function<void(Index, Index)>& onDone = nullptr) {
   const Index chunks = (count + size - 1) / size;
   std::atomic<bool> stop{false};
   std::atomic<Index> done{0};
+  std::mutex mutex;
+  std::vector<std::pair<Index, Index>> finished;
+  auto drain = [&] {
+    std::vector<std::pair<Index, Index>> ready;
+    {
+      std::lock_guard lock(mutex);
+      ready.swap(finished);
+    }
+    for (auto [b, e] : ready) onDone(b, e);
+  };
 #pragma omp parallel for schedule(dynamic, 1)
   for (Index c = 0; c < chunks; ++c) {
     if (stop.load(std::memory_order_relaxed)) continue;
-    body(c * size, std::min(count, (c + 1) * size));
+    const Index b = c * size, e = std::min(count, (c + 1) * size);
+    body(b, e);
+    if (onDone) {
+      std::lock_guard lock(mutex);
+      finished.emplace_back(b, e);
+    }
     const Index d = done.fetch_add(1) + 1;
 #ifdef _OPENMP
     const bool caller = omp_get_thread_num() == 0;
@@ -34,8 +56,10 @@ void parallelChunks(Index count, Index size, const Progress& progress, double fr
     if (caller) {
       if (progress.cancelled()) stop = true;
       progress.report(from + (to - from) * double(d) / double(chunks));
+      if (onDone) drain();
     }
   }
+  if (onDone) drain();
   if (stop) throw Cancelled();
 }
 

@@ -141,14 +141,19 @@ QString PatternControls::patternName() const {
   return parts.join(QLatin1Char('+'));
 }
 
+namespace {
+// An editor's value as a user would type it.
+QString editorText(const QWidget* w) {
+  if (auto* s = qobject_cast<const QSpinBox*>(w)) return QString::number(s->value());
+  if (auto* c = qobject_cast<const QCheckBox*>(w)) return c->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
+  if (auto* b = qobject_cast<const QComboBox*>(w)) return b->currentText();
+  if (auto* e = qobject_cast<const QLineEdit*>(w)) return e->text().trimmed();
+  return {};
+}
+}  // namespace
+
 void PatternControls::storeEditors() {
-  for (auto it = editors_.begin(); it != editors_.end(); ++it) {
-    QWidget* w = it.value();
-    if (auto* s = qobject_cast<QSpinBox*>(w)) values_[it.key()] = QString::number(s->value());
-    else if (auto* c = qobject_cast<QCheckBox*>(w)) values_[it.key()] = c->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
-    else if (auto* b = qobject_cast<QComboBox*>(w)) values_[it.key()] = b->currentText();
-    else if (auto* e = qobject_cast<QLineEdit*>(w)) values_[it.key()] = e->text();
-  }
+  for (auto it = editors_.begin(); it != editors_.end(); ++it) values_[it.key()] = editorText(it.value());
 }
 
 void PatternControls::rebuildEditors() {
@@ -244,11 +249,7 @@ PatternChoice PatternControls::choice() const {
   }
   for (const ParamSpec& p : spec.params()) {
     QWidget* w = editors_.value(q(p.name));
-    QString v;
-    if (auto* s = qobject_cast<QSpinBox*>(w)) v = QString::number(s->value());
-    else if (auto* cb = qobject_cast<QCheckBox*>(w)) v = cb->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
-    else if (auto* b = qobject_cast<QComboBox*>(w)) v = b->currentText();
-    else if (auto* e = qobject_cast<QLineEdit*>(w)) v = e->text().trimmed();
+    const QString v = editorText(w);
     if (!w || v == q(p.defaultText)) continue;
     c.params.append({q(p.name), v});
   }

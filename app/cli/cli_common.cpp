@@ -2,6 +2,7 @@
 
 #include <QJsonDocument>
 
+#include <cstdio>
 #include <iostream>
 
 namespace attnscope::cli {
@@ -91,6 +92,12 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
     throw UsageError("--n is required: the sequence length, 1 … 2147483647");
   }
   return request;
+}
+
+std::string fixedDigits(double value, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, value);
+  return buf;
 }
 
 void printJson(const QJsonObject& object) {

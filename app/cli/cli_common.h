@@ -81,6 +81,8 @@ void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments);
 Index readInteger(const QString& name, const QString& text, Index min, Index max);
 
 void printJson(const QJsonObject& object);
+/// A number with a fixed count of decimals ("4.62").
+std::string fixedDigits(double value, int digits);
 /// Applies --threads T (1 … 256) to OpenMP and Eigen when given.
 void setThreads(const QCommandLineParser& parser, const QCommandLineOption& threads);
 std::string toStd(const QString& s);

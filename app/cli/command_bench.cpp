@@ -48,12 +48,6 @@ double matmulGflops(int repeat) {
   return 2.0 * double(s) * s * s / (ms * 1e6);
 }
 
-std::string fmt(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 }  // namespace
 
 int runBench(const QStringList& arguments) {
@@ -124,7 +118,7 @@ int runBench(const QStringList& arguments) {
   }
   if (!parser.isSet(json)) {
     std::cout << "matrix multiply (SGEMM 1024³, Eigen):";
-    for (int t : threadCounts) std::cout << "  " << fmt(gemm[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+    for (int t : threadCounts) std::cout << "  " << fixedDigits(gemm[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
     std::cout << "\n\n" << "     n  pattern                 kernel        threads        ms   GFLOP/s  of matmul\n";
   }
   for (Index n = lo; n <= hi; n *= 2) {

@@ -19,12 +19,6 @@ namespace attnscope::cli {
 
 namespace {
 
-std::string fmt(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 // The pattern's weights as a dense float32 [heads, n, n] array (zeros where masked).
 void writeWeights(const SparseWeights& w, const AttentionInputs& in, const std::string& path) {
   const Index n = in.n();
@@ -143,12 +137,12 @@ int runRun(const QStringList& arguments) {
             << (in.heads() == 1 ? " head" : " heads") << ", dim " << in.dim() << ", " << toStd(request.inputsKind)
             << " inputs" << (request.inputsKind == QStringLiteral("npy") ? "" : " (synthetic embeddings)") << ", "
             << threadCount << (threadCount == 1 ? " thread\n" : " threads\n")
-            << "pattern     " << fmt(c.msPattern, 2) << " ms, " << fmt(c.gflopsPattern, 1) << " useful GFLOP/s ("
+            << "pattern     " << fixedDigits(c.msPattern, 2) << " ms, " << fixedDigits(c.gflopsPattern, 1) << " useful GFLOP/s ("
             << kernel << " kernel, " << withSeparators(static_cast<Index>(c.usefulCells)) << " cells)\n"
-            << "full        " << fmt(c.msFull, 2) << " ms, " << fmt(c.gflopsFull, 1) << " GFLOP/s\n"
-            << "speed-up    " << fmt(c.speedup, 2) << "×\n"
-            << "mass kept   " << fmt(100.0 * c.massKept, 2) << "% of full attention's weight\n"
-            << "rel. error  " << fmt(c.relError, 4) << " (‖O_pattern − O_full‖ / ‖O_full‖)\n";
+            << "full        " << fixedDigits(c.msFull, 2) << " ms, " << fixedDigits(c.gflopsFull, 1) << " GFLOP/s\n"
+            << "speed-up    " << fixedDigits(c.speedup, 2) << "×\n"
+            << "mass kept   " << fixedDigits(100.0 * c.massKept, 2) << "% of full attention's weight\n"
+            << "rel. error  " << fixedDigits(c.relError, 4) << " (‖O_pattern − O_full‖ / ‖O_full‖)\n";
   if (c.emptyRows > 0)
     std::cout << "warning     " << withSeparators(c.emptyRows)
               << " (head, query) rows attend no key: their output is zero\n";

@@ -15,12 +15,6 @@ namespace attnscope::cli {
 
 namespace {
 
-std::string fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 // Above this many active cells reachability is skipped unless --reach asks for it (a few seconds' work).
 constexpr Index kReachByDefault = 50'000'000;
 
@@ -61,7 +55,7 @@ void printReach(const ReachSummary& r) {
       std::cout << "  …";
       k = L - 3;
     }
-    std::cout << "  " << (k + 1) << ": " << fixed(100.0 * r.reachByLayer[k], 1) << "%";
+    std::cout << "  " << (k + 1) << ": " << fixedDigits(100.0 * r.reachByLayer[k], 1) << "%";
   }
   if (r.allPairsExact) std::cout << "  (exact)\n";
   else std::cout << "  (estimated from " << r.sampledSources << " sampled sources)\n";
@@ -142,15 +136,15 @@ int runStats(const QStringList& arguments) {
   std::cout << "n              " << withSeparators(s.n) << "\n"
             << "heads          " << s.heads << "\n"
             << "active cells   " << withSeparators(s.nnz) << " of "
-            << withSeparators(static_cast<Index>(s.cells)) << " (" << fixed(100.0 * s.density, 2) << "%)\n"
-            << "per token      " << fixed(s.nnzPerToken, 2) << " keys per query (full attention: "
+            << withSeparators(static_cast<Index>(s.cells)) << " (" << fixedDigits(100.0 * s.density, 2) << "%)\n"
+            << "per token      " << fixedDigits(s.nnzPerToken, 2) << " keys per query (full attention: "
             << withSeparators(s.n) << ")\n"
-            << "row min/mean/max  " << s.rowMin << " / " << fixed(s.rowMean, 2) << " / " << s.rowMax << "\n"
+            << "row min/mean/max  " << s.rowMin << " / " << fixedDigits(s.rowMean, 2) << " / " << s.rowMax << "\n"
             << "empty rows     " << withSeparators(s.emptyRows) << "\n";
   if (s.blocksActive)
     std::cout << "blocks         " << withSeparators(*s.blocksActive) << " of " << withSeparators(*s.blocksTotal)
               << " active (block " << *s.blockSize << ")\n";
-  std::cout << "built in       " << fixed(ms, 1) << " ms, " << withSeparators(static_cast<Index>(mask.memoryBytes()))
+  std::cout << "built in       " << fixedDigits(ms, 1) << " ms, " << withSeparators(static_cast<Index>(mask.memoryBytes()))
             << " bytes\n";
   if (reachability) printReach(*reachability);
   else std::cout << reachNote << "\n";

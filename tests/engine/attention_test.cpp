@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "engine/attention.h"
 #include "engine/attention_compare.h"
@@ -102,6 +103,26 @@ TEST(Attention, HeadMismatchIsAnError) {
             std::string::npos);
   EXPECT_NE(test::errorOf([&] { maskedAttention(syntheticInputs(3, 32, 8, 0), m); }).find("n = 64"),
             std::string::npos);
+}
+
+TEST(Attention, FinishedRowsAreReportedOnceOnTheCallersThread) {
+  // onRows is how a view fills in block-row by block-row: every row exactly once per head, on the caller's thread.
+  const AttentionInputs in = syntheticInputs(2, 1000, 8, 1);
+  for (bool full : {true, false}) {
+    std::vector<std::vector<int>> seen(2, std::vector<int>(1000, 0));
+    bool otherThread = false;
+    const auto caller = std::this_thread::get_id();
+    AttentionOptions options;
+    options.onRows = [&](int head, Index begin, Index end) {
+      otherThread = otherThread || std::this_thread::get_id() != caller;
+      for (Index i = begin; i < end; ++i) ++seen[head][i];
+    };
+    if (full) fullAttention(in, options);
+    else maskedAttention(in, build("window", 1000, {{"radius", "3"}}), options);
+    EXPECT_FALSE(otherThread);
+    for (int h = 0; h < 2; ++h)
+      for (Index i = 0; i < 1000; ++i) EXPECT_EQ(seen[h][i], 1) << full << " " << h << " " << i;
+  }
 }
 
 TEST(MassKept, FullKeepsEverything) {
