@@ -27,6 +27,7 @@
 #include "widgets/explanation_panel.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_controller.h"
+#include "widgets/path_panel.h"
 #include "widgets/pattern_controls.h"
 #include "widgets/resources.h"
 #include "widgets/stats_panel.h"
@@ -52,8 +53,8 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   head_->setToolTip(QStringLiteral("Which head to show (patterns with several heads)"));
   hover_ = new QLabel(matrixPage);
   hover_->setObjectName(QStringLiteral("hover"));
-  hover_->setText(QStringLiteral("Hover a cell to read it; click a query row to highlight its keys; wheel to zoom, "
-                                 "drag to pan, R to reset."));
+  hover_->setText(QStringLiteral("Hover a cell to read it; click a query row to highlight its keys, shift-click a "
+                                 "key to trace the path to it; wheel to zoom, drag to pan, R to reset."));
   hover_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // long cell texts must not widen the window
   hover_->setMinimumWidth(80);
   headRow->addWidget(head_);
@@ -81,6 +82,8 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   explanation_ = new ExplanationPanel(this);
   dock(QStringLiteral("Pattern"), QStringLiteral("patternDock"), controls_, Qt::LeftDockWidgetArea)->setMinimumWidth(290);
   dock(QStringLiteral("Counts"), QStringLiteral("countsDock"), stats_, Qt::RightDockWidgetArea);
+  paths_ = new PathPanel(this);
+  dock(QStringLiteral("Paths through layers"), QStringLiteral("pathsDock"), paths_, Qt::RightDockWidgetArea);
   dock(QStringLiteral("About this pattern"), QStringLiteral("explanationDock"), explanation_, Qt::RightDockWidgetArea);
 
   progress_ = new QProgressBar(this);
@@ -107,6 +110,12 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   connect(controller_, &MaskController::reachabilityReady, this, [this](std::shared_ptr<const MaskResult> r) {
     result_ = std::move(r);
     stats_->setResult(*result_);
+    paths_->setResult(result_);
+  });
+  connect(heatmap_, &HeatmapView::queryClicked, paths_, [this](Index q) { paths_->setFrom(q); });
+  connect(heatmap_, &HeatmapView::keyClicked, paths_, [this](Index, Index k) { paths_->setTo(k); });
+  connect(paths_, &PathPanel::pathChanged, heatmap_, [this](const std::vector<Index>& path) {
+    if (!showLayout_->isChecked()) heatmap_->showPath(path);
   });
   connect(controller_, &MaskController::failed, this, [this](const QString& message) {
     progress_->hide();

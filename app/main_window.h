@@ -19,6 +19,7 @@ namespace attnscope {
 class ExplanationPanel;
 class HeatmapView;
 class MaskController;
+class PathPanel;
 class PatternControls;
 class StatsPanel;
 struct MaskResult;
@@ -34,6 +35,7 @@ class MainWindow : public QMainWindow {
   PatternControls* controls() const { return controls_; }
   HeatmapView* heatmap() const { return heatmap_; }
   StatsPanel* statsPanel() const { return stats_; }
+  PathPanel* pathPanel() const { return paths_; }
   MaskController* controller() const { return controller_; }
   std::shared_ptr<const MaskResult> result() const { return result_; }
   void loadPreset(const PatternChoice& choice);
@@ -57,6 +59,7 @@ class MainWindow : public QMainWindow {
   HeatmapView* heatmap_ = nullptr;
   StatsPanel* stats_ = nullptr;
   ExplanationPanel* explanation_ = nullptr;
+  PathPanel* paths_ = nullptr;
   MaskController* controller_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QWidget* headGrid_ = nullptr;

@@ -30,6 +30,8 @@ struct HeatmapView::Private {
   QStringList tokens;
   Index highlighted = -1;
   QList<QCPAbstractItem*> overlay;  // highlight and grid items
+  QList<QCPAbstractItem*> pathItems;
+  std::vector<Index> path;
   bool compact = false;
   Palette palette = Palette::Viridis;
 
@@ -100,6 +102,10 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
     if (event->button() != Qt::LeftButton) return;
     const auto [query, key] = cellAt(event->pos());
     if (query < 0) return;
+    if (event->modifiers() & Qt::ShiftModifier) {
+      emit keyClicked(query, key);
+      return;
+    }
     highlightQuery(query == d_->highlighted ? -1 : query);
     emit queryClicked(query);
   });
@@ -169,6 +175,7 @@ void HeatmapView::setPicture(std::shared_ptr<const MaskPicture> picture, int hea
   }
   d_->plot->xAxis->setTickLabelRotation(labels ? 60 : 0);
   if (!sameSize || d_->highlighted >= d_->picture->n) d_->highlighted = -1;
+  if (!sameSize) showPath({});
   if (!sameSize) resetView();
   highlightQuery(d_->highlighted);
 }
@@ -226,6 +233,35 @@ void HeatmapView::highlightQuery(Index query) {
 }
 
 Index HeatmapView::highlightedQuery() const { return d_->highlighted; }
+
+void HeatmapView::showPath(const std::vector<Index>& path) {
+  for (QCPAbstractItem* item : d_->pathItems) d_->plot->removeItem(item);
+  d_->pathItems.clear();
+  d_->path = path;
+  const QColor colour(255, 255, 255);
+  // Hop k is the cell (path[k], path[k+1]): query path[k] attends key path[k+1].
+  for (std::size_t k = 0; k + 1 < path.size(); ++k) {
+    auto* cell = new QCPItemRect(d_->plot);
+    cell->topLeft->setCoords(double(path[k + 1]) - 0.5, double(path[k]) - 0.5);
+    cell->bottomRight->setCoords(double(path[k + 1]) + 0.5, double(path[k]) + 0.5);
+    cell->setPen(QPen(QColor(230, 30, 30), 3));
+    cell->setBrush(QBrush(QColor(230, 30, 30, 90)));
+    cell->setSelectable(false);
+    d_->pathItems << cell;
+    if (k + 2 < path.size()) {  // to the next hop: row path[k+1], column path[k+2]
+      auto* arrow = new QCPItemLine(d_->plot);
+      arrow->start->setCoords(double(path[k + 1]), double(path[k]));
+      arrow->end->setCoords(double(path[k + 2]), double(path[k + 1]));
+      arrow->setPen(QPen(colour, 2));
+      arrow->setHead(QCPLineEnding::esSpikeArrow);
+      arrow->setSelectable(false);
+      d_->pathItems << arrow;
+    }
+  }
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+const std::vector<Index>& HeatmapView::shownPath() const { return d_->path; }
 QString HeatmapView::title() const { return d_->title; }
 int HeatmapView::pictureSide() const { return d_->picture ? d_->picture->side : 0; }
 Index HeatmapView::tokens() const { return d_->n(); }

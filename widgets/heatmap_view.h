@@ -6,6 +6,7 @@
 #include <QWidget>
 
 #include <memory>
+#include <vector>
 
 #include "engine/sparse_mask.h"
 #include "widgets/mask_picture.h"
@@ -32,6 +33,10 @@ class HeatmapView : public QWidget {
   /// Highlights the keys query `query` attends (−1 clears).
   void highlightQuery(Index query);
   Index highlightedQuery() const;
+  /// Marks a multi-hop path i → j → … → k: the cells (i, j), (j, …), … outlined, with an arrow from each hop to the
+  /// next. An empty path clears it.
+  void showPath(const std::vector<Index>& path);
+  const std::vector<Index>& shownPath() const;
 
   /// "query 7 (cat) → key 3 (the): attended", or the density of a tile above the exact size.
   QString describeCell(Index query, Index key) const;
@@ -55,6 +60,8 @@ class HeatmapView : public QWidget {
 
  signals:
   void queryClicked(Index query);
+  /// A shift-click: the key column picked as the end of a path.
+  void keyClicked(Index query, Index key);
   void cellHovered(Index query, Index key);
 
  protected:

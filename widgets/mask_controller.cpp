@@ -53,7 +53,10 @@ void addReachability(MaskResult& r, const Progress& progress) {
   ReachOptions options;
   options.maxAllPairsWork = 3e8;
   options.maxSampleWork = 2e8;
-  r.reach = analyzeReachability(ReachGraph(*r.mask), options, progress);
+  auto graph = std::make_shared<ReachGraph>(*r.mask);
+  graph->backward();  // built here, off the GUI thread, so a path query is one search
+  r.reach = analyzeReachability(*graph, options, progress);
+  r.graph = std::move(graph);
 }
 
 struct MaskController::Job {

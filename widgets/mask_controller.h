@@ -26,6 +26,7 @@ struct MaskResult {
   std::shared_ptr<const SparseMask> mask;
   MaskStats stats;
   std::optional<ReachSummary> reach;  ///< when affordable (see MaskController::kReachCells)
+  std::shared_ptr<const ReachGraph> graph;  ///< the same: answers shortest paths (its transpose is built)
   QStringList notes;
   QStringList tokens;  ///< from the sentence, when its token count is n
   std::shared_ptr<const MaskPicture> picture;        ///< token mask

@@ -14,7 +14,9 @@
 #include "app/main_window.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_controller.h"
+#include "widgets/path_panel.h"
 #include "widgets/pattern_controls.h"
+#include "widgets/reach_curve_view.h"
 #include "widgets/stats_panel.h"
 
 namespace attnscope {
@@ -143,6 +145,29 @@ TEST_F(MainWindowTest, ClickingAQueryRowHighlightsItsKeys) {
   EXPECT_EQ(map->highlightedQuery(), 7);
   QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, cell);  // again: cleared
   EXPECT_EQ(map->highlightedQuery(), -1);
+}
+
+TEST_F(MainWindowTest, ClickingTwoCellsShowsThePath) {
+  // The lesson: query 7 of a window of 5 cannot attend key 3, but hears from it two layers later.
+  HeatmapView* map = w().heatmap();
+  QTest::qWait(100);
+  QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, map->cellCenter(7, 9));   // query 7
+  QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::ShiftModifier, map->cellCenter(7, 3));  // key 3
+  EXPECT_EQ(w().pathPanel()->pathText(), QStringLiteral("7 → 5 → 3 (2 hops)"));
+  EXPECT_EQ(map->shownPath(), (std::vector<Index>{7, 5, 3}));
+  // A causal window never looks ahead: 3 never hears from 7.
+  auto* causal = qobject_cast<QCheckBox*>(w().controls()->editor(QStringLiteral("causal")));
+  ASSERT_NE(causal, nullptr);
+  causal->setFocus();
+  QTest::keyClick(causal, Qt::Key_Space);
+  ASSERT_TRUE(causal->isChecked());
+  ASSERT_TRUE(waitForResult(w()));
+  w().pathPanel()->setFrom(3);
+  w().pathPanel()->setTo(7);
+  EXPECT_TRUE(w().pathPanel()->pathText().startsWith(QStringLiteral("3 never reaches 7")))
+      << w().pathPanel()->pathText().toStdString();
+  EXPECT_TRUE(map->shownPath().empty());
+  EXPECT_EQ(w().pathPanel()->curve()->points(), 1 + 8);  // layer 0 and layers 1 … 8
 }
 
 TEST_F(MainWindowTest, ExportWritesPngSvgAndPdf) {

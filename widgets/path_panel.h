@@ -1,0 +1,46 @@
+#pragma once
+// Multi-hop paths: pick a query and a key (click a row, shift-click a column, or type them) and read the shortest
+// path over stacked layers ("7 → 5 → 3 (2 hops)"); below, the receptive-field curve.
+
+#include <QWidget>
+
+#include <memory>
+#include <vector>
+
+#include "engine/types.h"
+
+class QLabel;
+class QSpinBox;
+
+namespace attnscope {
+
+class ReachCurveView;
+struct MaskResult;
+
+class PathPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit PathPanel(QWidget* parent = nullptr);
+  /// A new result: its reachability graph (when computed) answers paths, its curve is drawn.
+  void setResult(std::shared_ptr<const MaskResult> result);
+  void setFrom(Index token);
+  void setTo(Index token);
+  QString pathText() const;
+  const std::vector<Index>& path() const { return path_; }
+  ReachCurveView* curve() const { return curve_; }
+
+ signals:
+  void pathChanged(const std::vector<Index>& path);
+
+ private:
+  void update();
+
+  QSpinBox* from_ = nullptr;
+  QSpinBox* to_ = nullptr;
+  QLabel* text_ = nullptr;
+  ReachCurveView* curve_ = nullptr;
+  std::shared_ptr<const MaskResult> result_;
+  std::vector<Index> path_;
+};
+
+}  // namespace attnscope
