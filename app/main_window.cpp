@@ -64,6 +64,17 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   matrixLayout->addLayout(headRow);
   matrixLayout->addWidget(heatmap_, 1);
   tabs_->addTab(matrixPage, QStringLiteral("Matrix"));
+  auto* hopsPage = new QWidget(tabs_);
+  auto* hopsLayout = new QVBoxLayout(hopsPage);
+  hopsNote_ = new QLabel(hopsPage);
+  hopsNote_->setWordWrap(true);
+  hopsNote_->setText(QStringLiteral("How many layers until query i hears from key j; grey: never. Click a query row "
+                                    "to read its hop distances."));
+  hops_ = new HeatmapView(hopsPage);
+  hops_->setObjectName(QStringLiteral("hopMap"));
+  hopsLayout->addWidget(hopsNote_);
+  hopsLayout->addWidget(hops_, 1);
+  tabs_->addTab(hopsPage, QStringLiteral("Hops"));
   headGrid_ = new QWidget(tabs_);
   headGridLayout_ = new QGridLayout(headGrid_);
   tabs_->addTab(headGrid_, QStringLiteral("All heads"));
@@ -111,7 +122,10 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
     result_ = std::move(r);
     stats_->setResult(*result_);
     paths_->setResult(result_);
+    showHops();
   });
+  connect(hops_, &HeatmapView::cellHovered, this,
+          [this](Index q, Index k) { hopsNote_->setText(hops_->describeCell(q, k)); });
   connect(heatmap_, &HeatmapView::queryClicked, paths_, [this](Index q) { paths_->setFrom(q); });
   connect(heatmap_, &HeatmapView::keyClicked, paths_, [this](Index, Index k) { paths_->setTo(k); });
   connect(paths_, &PathPanel::pathChanged, heatmap_, [this](const std::vector<Index>& path) {
@@ -215,6 +229,24 @@ void MainWindow::showHead() {
                        title);
 }
 
+void MainWindow::showHops() {
+  if (!result_ || !result_->hopPicture) {
+    hops_->setPicture(nullptr, 0, nullptr, QString());
+    hopsNote_->setText(result_ && result_->choice.n > kMaxPictureSide
+                           ? QStringLiteral("The hop map is drawn up to 1,024 tokens; the Paths dock traces single paths "
+                                            "further.")
+                           : QStringLiteral("The hop map appears with the reachability figures."));
+    return;
+  }
+  const int diameter = result_->reach ? result_->reach->diameter.upper : 1;
+  hops_->setValueScale(0, std::max(1, diameter), QStringLiteral("hops (grey: never)"));
+  hops_->setTokens(result_->tokens);
+  hops_->setPicture(result_->hopPicture, 0, result_->mask,
+                    result_->title + QStringLiteral(" — layers until query i hears from key j"));
+  hopsNote_->setText(QStringLiteral("How many layers until query i hears from key j; grey: never. Diameter %1.")
+                         .arg(diameter));
+}
+
 void MainWindow::rebuildHeadGrid() {
   while (QLayoutItem* item = headGridLayout_->takeAt(0)) {
     delete item->widget();
@@ -222,7 +254,7 @@ void MainWindow::rebuildHeadGrid() {
   }
   if (!result_) return;
   const int heads = static_cast<int>(result_->picture->heads.size());
-  tabs_->setTabEnabled(1, heads > 1);
+  tabs_->setTabEnabled(tabs_->indexOf(headGrid_), heads > 1);
   if (heads <= 1) return;
   const int columns = heads <= 4 ? 2 : heads <= 9 ? 3 : 4;
   for (int h = 0; h < std::min(heads, 16); ++h) {

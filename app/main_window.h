@@ -34,6 +34,7 @@ class MainWindow : public QMainWindow {
 
   PatternControls* controls() const { return controls_; }
   HeatmapView* heatmap() const { return heatmap_; }
+  HeatmapView* hopMap() const { return hops_; }
   StatsPanel* statsPanel() const { return stats_; }
   PathPanel* pathPanel() const { return paths_; }
   MaskController* controller() const { return controller_; }
@@ -50,6 +51,7 @@ class MainWindow : public QMainWindow {
   void showResult(std::shared_ptr<const MaskResult> result);
   void showHead();
   void rebuildHeadGrid();
+  void showHops();
   void openPreset();
   void savePreset();
   void exportDialog();
@@ -57,6 +59,8 @@ class MainWindow : public QMainWindow {
 
   PatternControls* controls_ = nullptr;
   HeatmapView* heatmap_ = nullptr;
+  HeatmapView* hops_ = nullptr;
+  QLabel* hopsNote_ = nullptr;
   StatsPanel* stats_ = nullptr;
   ExplanationPanel* explanation_ = nullptr;
   PathPanel* paths_ = nullptr;

@@ -34,6 +34,11 @@ struct HeatmapView::Private {
   std::vector<Index> path;
   bool compact = false;
   Palette palette = Palette::Viridis;
+  bool fitted = true;  ///< showing the whole matrix (until the user zooms or pans)
+  QSize squaredFor;    ///< the axis rectangle the square cells were computed for
+  bool customScale = false;
+  double scaleLo = 0, scaleHi = 1;
+  QString scaleLabel;
 
   Index n() const { return picture ? picture->n : 0; }
 };
@@ -45,6 +50,8 @@ QCPColorGradient gradientFor(Palette palette) {
   g.clearColorStops();
   for (const auto& [pos, color] : paletteStops(palette)) g.setColorStopAt(pos, color);
   g.setColorInterpolation(QCPColorGradient::ciRGB);
+  g.setNanHandling(QCPColorGradient::nhNanColor);  // "never": distinct from every value
+  g.setNanColor(QColor(0xc8, 0xc8, 0xc8));
   return g;
 }
 
@@ -78,18 +85,33 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
   setColorPalette(Palette::Viridis);
   d_->map->setDataRange(QCPRange(0, 1));
 
-  // Square cells: the key axis follows the query axis's scale before every replot.
+  // Square cells: ranges are set before the replot (ticks are computed from them); if the layout then turns out
+  // to have another size than the one used (a tab shown for the first time), one more replot follows.
   connect(d_->plot, &QCustomPlot::beforeReplot, this, [this] {
     if (d_->compact) return;  // small views use their whole cell
-    // The axis with room to spare follows the other's scale, widened around its centre: nothing is cut off.
+    // The axis with room to spare follows the other's scale, widened around its centre: nothing is cut off. While
+    // the whole matrix is shown, every replot starts again from it, so a resize (or a hidden tab's layout) never
+    // leaves it cropped.
     const QRect area = d_->plot->axisRect()->rect();
+    d_->squaredFor = area.size();
     QCPAxis* follower = area.width() >= area.height() ? d_->plot->xAxis : d_->plot->yAxis;
     QCPAxis* leader = follower == d_->plot->xAxis ? d_->plot->yAxis : d_->plot->xAxis;
+    if (d_->fitted) {
+      const double n = std::max(1.0, double(d_->n()));
+      d_->plot->xAxis->setRange(-0.5, n - 0.5);
+      d_->plot->yAxis->setRange(-0.5, n - 0.5);
+    }
     const double centre = follower->range().center();
     follower->setScaleRatio(leader, 1.0);
     follower->setRange(centre, follower->range().size(), Qt::AlignCenter);
   });
+  connect(d_->plot, &QCustomPlot::afterLayout, this, [this] {
+    if (!d_->compact && d_->plot->axisRect()->rect().size() != d_->squaredFor)
+      d_->plot->replot(QCustomPlot::rpQueuedReplot);
+  });
+  connect(d_->plot, &QCustomPlot::mouseWheel, this, [this] { d_->fitted = false; });
   connect(d_->plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+    if (event->buttons() & Qt::LeftButton) d_->fitted = false;  // a drag pans
     const auto [query, key] = cellAt(event->pos());
     if (query < 0) {
       QToolTip::hideText();
@@ -116,6 +138,16 @@ HeatmapView::~HeatmapView() = default;
 void HeatmapView::setColorPalette(Palette palette) {
   d_->palette = palette;
   d_->map->setGradient(gradientFor(palette));
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapView::setValueScale(double lo, double hi, const QString& label) {
+  d_->customScale = true;
+  d_->scaleLo = lo;
+  d_->scaleHi = std::max(hi, lo + 1e-9);
+  d_->scaleLabel = label;
+  d_->map->setDataRange(QCPRange(d_->scaleLo, d_->scaleHi));
+  d_->scale->axis()->setLabel(label);
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -153,9 +185,14 @@ void HeatmapView::setPicture(std::shared_ptr<const MaskPicture> picture, int hea
   const std::vector<float>& values = d_->picture->heads[d_->head];
   for (int r = 0; r < side; ++r)
     for (int c = 0; c < side; ++c) data->setCell(c, r, values[static_cast<std::size_t>(r) * side + c]);
-  d_->map->setDataRange(QCPRange(0, 1));
-  d_->scale->axis()->setLabel(d_->picture->exact() ? QStringLiteral("attended (1) or not (0)")
-                                                   : QStringLiteral("share of cells attended"));
+  if (d_->customScale) {
+    d_->map->setDataRange(QCPRange(d_->scaleLo, d_->scaleHi));
+    d_->scale->axis()->setLabel(d_->scaleLabel);
+  } else {
+    d_->map->setDataRange(QCPRange(0, 1));
+    d_->scale->axis()->setLabel(d_->picture->exact() ? QStringLiteral("attended (1) or not (0)")
+                                                     : QStringLiteral("share of cells attended"));
+  }
 
   // Token labels when they fit; else numbers.
   const bool labels = !d_->tokens.isEmpty() && d_->tokens.size() == d_->picture->n && d_->picture->n <= 48;
@@ -181,6 +218,7 @@ void HeatmapView::setPicture(std::shared_ptr<const MaskPicture> picture, int hea
 }
 
 void HeatmapView::resetView() {
+  d_->fitted = true;
   const double n = double(d_->n());
   d_->plot->xAxis->setRange(-0.5, std::max(0.5, n - 0.5));
   d_->plot->yAxis->setRange(-0.5, std::max(0.5, n - 0.5));
@@ -295,6 +333,11 @@ QString HeatmapView::describeCell(Index query, Index key) const {
     return s;
   };
   QString text = QStringLiteral("query ") + name(query) + QStringLiteral(" → key ") + name(key) + QStringLiteral(": ");
+  if (d_->customScale && d_->picture && d_->picture->exact()) {
+    const float v = pictureValue(static_cast<int>(query), static_cast<int>(key));
+    return text + (std::isnan(v) ? QStringLiteral("never hears from it")
+                                 : QStringLiteral("%1 %2").arg(v).arg(v == 1 ? QStringLiteral("hop") : QStringLiteral("hops")));
+  }
   if (d_->mask) {
     const int h = std::min(d_->head, d_->mask->heads() - 1);
     text += d_->mask->contains(h, query, key) ? QStringLiteral("attended") : QStringLiteral("not attended");

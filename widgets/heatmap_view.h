@@ -27,6 +27,9 @@ class HeatmapView : public QWidget {
   /// Axis labels for the tokens, used when they fit (n ≤ 48).
   void setTokens(const QStringList& tokens);
   void setColorPalette(Palette palette);
+  /// Values other than attended shares (hop counts, say): the colour scale spans lo … hi under `label`; NaN cells
+  /// are drawn in a distinct grey. Without this, the scale is 0 … 1.
+  void setValueScale(double lo, double hi, const QString& label);
   /// A small version for the grid of heads: no colour scale, a short title.
   void setCompact(bool compact);
   void resetView();

@@ -7,6 +7,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <chrono>
+#include <limits>
 
 #include "engine/attention_inputs.h"
 #include "engine/error.h"
@@ -53,9 +54,24 @@ void addReachability(MaskResult& r, const Progress& progress) {
   ReachOptions options;
   options.maxAllPairsWork = 3e8;
   options.maxSampleWork = 2e8;
+  const Index n = r.mask->n();
+  options.wantMatrix = n <= kMaxPictureSide;
+  options.maxMatrixTokens = kMaxPictureSide;
   auto graph = std::make_shared<ReachGraph>(*r.mask);
   graph->backward();  // built here, off the GUI thread, so a path query is one search
-  r.reach = analyzeReachability(*graph, options, progress);
+  ReachSummary reach = analyzeReachability(*graph, options, progress);
+  if (!reach.distances.empty()) {
+    auto hops = std::make_shared<MaskPicture>();
+    hops->n = n;
+    hops->side = static_cast<int>(n);
+    std::vector<float> values(static_cast<std::size_t>(n * n));
+    for (std::size_t i = 0; i < values.size(); ++i)
+      values[i] = reach.distances[i] == kUnreachable ? std::numeric_limits<float>::quiet_NaN() : float(reach.distances[i]);
+    hops->heads.push_back(std::move(values));
+    r.hopPicture = std::move(hops);
+    reach.distances = {};  // the picture holds them now
+  }
+  r.reach = std::move(reach);
   r.graph = std::move(graph);
 }
 

@@ -27,6 +27,8 @@ struct MaskResult {
   MaskStats stats;
   std::optional<ReachSummary> reach;  ///< when affordable (see MaskController::kReachCells)
   std::shared_ptr<const ReachGraph> graph;  ///< the same: answers shortest paths (its transpose is built)
+  /// All-pairs hop distances up to kMaxPictureSide tokens: hops from query (row) to key (column), NaN for never.
+  std::shared_ptr<const MaskPicture> hopPicture;
   QStringList notes;
   QStringList tokens;  ///< from the sentence, when its token count is n
   std::shared_ptr<const MaskPicture> picture;        ///< token mask

@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 #include "app/main_window.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_controller.h"
@@ -168,6 +170,22 @@ TEST_F(MainWindowTest, ClickingTwoCellsShowsThePath) {
       << w().pathPanel()->pathText().toStdString();
   EXPECT_TRUE(map->shownPath().empty());
   EXPECT_EQ(w().pathPanel()->curve()->points(), 1 + 8);  // layer 0 and layers 1 … 8
+}
+
+TEST_F(MainWindowTest, HopMapCountsLayersAndShowsNever) {
+  HeatmapView* hops = w().hopMap();
+  ASSERT_EQ(hops->tokens(), 16);
+  EXPECT_EQ(hops->pictureValue(7, 3), 2.0f);   // 7 → 5 → 3
+  EXPECT_EQ(hops->pictureValue(7, 8), 1.0f);
+  EXPECT_EQ(hops->pictureValue(0, 15), 8.0f);  // the diameter
+  EXPECT_EQ(hops->pictureValue(4, 4), 0.0f);
+  EXPECT_EQ(hops->describeCell(7, 3), QStringLiteral("query 7 → key 3: 2 hops"));
+  auto* causal = qobject_cast<QCheckBox*>(w().controls()->editor(QStringLiteral("causal")));
+  causal->setFocus();
+  QTest::keyClick(causal, Qt::Key_Space);
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_TRUE(std::isnan(hops->pictureValue(3, 7)));  // a causal window never looks ahead
+  EXPECT_EQ(hops->describeCell(3, 7), QStringLiteral("query 3 → key 7: never hears from it"));
 }
 
 TEST_F(MainWindowTest, ExportWritesPngSvgAndPdf) {
