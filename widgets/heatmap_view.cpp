@@ -175,7 +175,12 @@ void HeatmapView::setPicture(std::shared_ptr<const MaskPicture> picture, int hea
   d_->head = d_->picture ? std::clamp(head, 0, static_cast<int>(d_->picture->heads.size()) - 1) : 0;
   d_->title = title;
   d_->titleElement->setText(title);
-  if (!d_->picture) return;
+  if (!d_->picture) {  // nothing to show: clear what was there, so no stale picture stays up
+    d_->map->data()->clear();
+    showPath({});
+    highlightQuery(-1);
+    return;
+  }
   const int side = d_->picture->side;
   const double n = double(d_->picture->n), cell = n / side;
   auto* data = d_->map->data();

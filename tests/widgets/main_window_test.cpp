@@ -186,6 +186,14 @@ TEST_F(MainWindowTest, HopMapCountsLayersAndShowsNever) {
   ASSERT_TRUE(waitForResult(w()));
   EXPECT_TRUE(std::isnan(hops->pictureValue(3, 7)));  // a causal window never looks ahead
   EXPECT_EQ(hops->describeCell(3, 7), QStringLiteral("query 3 → key 7: never hears from it"));
+  // Above 1,024 tokens there is no hop map, and the old one does not stay up.
+  QSpinBox* n = w().controls()->nBox();
+  n->setFocus();
+  n->selectAll();
+  QTest::keyClicks(n, QStringLiteral("2048"));
+  for (int i = 0; i < 400 && hops->tokens() != 0; ++i) QTest::qWait(25);
+  EXPECT_EQ(hops->tokens(), 0);
+  EXPECT_EQ(hops->pictureSide(), 0);
 }
 
 TEST_F(MainWindowTest, ExportWritesPngSvgAndPdf) {
