@@ -105,8 +105,9 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
 
   controller_ = new MaskController(this);
   connect(controls_, &PatternControls::changed, this, [this] {
-    controller_->request(controls_->choice());
-    explanation_->setPattern(controls_->choice().pattern);
+    const PatternChoice choice = controls_->choice();
+    controller_->request(choice);
+    explanation_->setPattern(choice.pattern);
   });
   connect(controller_, &MaskController::started, this, [this] {
     progress_->setValue(0);

@@ -64,13 +64,8 @@ AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions&
 
 }  // namespace
 
-PatternRequest readPatternRequest(const QCommandLineParser& parser, const PatternOptions& options,
-                                  const InputOptions* inputOptions, bool alwaysInputs) {
-  if (!parser.isSet(options.pattern)) throw UsageError("--pattern is required: see 'attnscope-cli patterns'");
-  const bool inputsDecideN = inputOptions && inputOptions->decideN(parser);
-  if (!parser.isSet(options.n) && !inputsDecideN)
-    throw UsageError("--n is required: the sequence length, 1 … 2147483647");
-  PatternRequest request{PatternSpec::parse(toStd(parser.value(options.pattern))), {}, 0, std::nullopt, {}};
+std::vector<std::pair<std::string, std::string>> readParamTexts(const QCommandLineParser& parser,
+                                                                const PatternOptions& options) {
   std::vector<std::pair<std::string, std::string>> texts;
   for (const QString& kv : parser.values(options.param)) {
     const qsizetype eq = kv.indexOf(QLatin1Char('='));
@@ -78,7 +73,17 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
       throw UsageError("--param '" + toStd(kv) + "' is not allowed: expected KEY=VALUE, e.g. -p radius=2");
     texts.emplace_back(toStd(kv.left(eq).trimmed()), toStd(kv.mid(eq + 1)));
   }
-  request.values = request.spec.resolve(texts);
+  return texts;
+}
+
+PatternRequest readPatternRequest(const QCommandLineParser& parser, const PatternOptions& options,
+                                  const InputOptions* inputOptions, bool alwaysInputs) {
+  if (!parser.isSet(options.pattern)) throw UsageError("--pattern is required: see 'attnscope-cli patterns'");
+  const bool inputsDecideN = inputOptions && inputOptions->decideN(parser);
+  if (!parser.isSet(options.n) && !inputsDecideN)
+    throw UsageError("--n is required: the sequence length, 1 … 2147483647");
+  PatternRequest request{PatternSpec::parse(toStd(parser.value(options.pattern))), {}, 0, std::nullopt, {}};
+  request.values = request.spec.resolve(readParamTexts(parser, options));
   if (parser.isSet(options.n)) request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxTokens);
   if (inputOptions && (alwaysInputs || request.spec.needsInputs())) {
     request.inputs = readInputs(parser, *inputOptions, request.n, request.inputsKind);

@@ -74,6 +74,10 @@ struct PatternRequest {
 PatternRequest readPatternRequest(const QCommandLineParser& parser, const PatternOptions& options,
                                   const InputOptions* inputOptions = nullptr, bool alwaysInputs = false);
 
+/// The --param KEY=VALUE texts, split at the first '='; throws UsageError for one without a key.
+std::vector<std::pair<std::string, std::string>> readParamTexts(const QCommandLineParser& parser,
+                                                                const PatternOptions& options);
+
 /// Parses the command's own arguments; throws UsageError on unknown options or stray positionals.
 void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments);
 

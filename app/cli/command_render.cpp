@@ -63,11 +63,7 @@ int runRender(const QStringList& arguments) {
   if (!parser.isSet(options.pattern)) throw UsageError("--pattern is required: see 'attnscope-cli patterns'");
   PatternChoice choice;
   choice.pattern = parser.value(options.pattern);
-  for (const QString& kv : parser.values(options.param)) {
-    const qsizetype eq = kv.indexOf(QLatin1Char('='));
-    if (eq <= 0) throw UsageError("--param '" + toStd(kv) + "' is not allowed: expected KEY=VALUE, e.g. -p radius=2");
-    choice.params.append({kv.left(eq).trimmed(), kv.mid(eq + 1)});
-  }
+  for (const auto& [key, value] : readParamTexts(parser, options)) choice.params.append({toQ(key), toQ(value)});
   choice.text = parser.value(text);
   if (parser.isSet(options.n)) choice.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxTokens);
   else if (!choice.text.trimmed().isEmpty()) choice.n = static_cast<Index>(tokenize(toStd(choice.text)).size());
