@@ -3,6 +3,8 @@
 #include <QCommandLineParser>
 #include <QMessageBox>
 
+#include <cstdio>
+
 #include "app/main_window.h"
 #include "engine/error.h"
 #include "widgets/pattern_choice.h"
@@ -18,6 +20,9 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(QStringLiteral("See how efficient transformers attend."));
   parser.addHelpOption();
   parser.addVersionOption();
+  const QCommandLineOption view(QStringLiteral("view"),
+                                QStringLiteral("Open on a view: matrix, hops, heads, compare or run."), QStringLiteral("VIEW"));
+  parser.addOption(view);
   parser.addPositionalArgument(QStringLiteral("preset"), QStringLiteral("A preset (.json) to open."), QStringLiteral("[PRESET]"));
   parser.process(app);
 
@@ -28,6 +33,11 @@ int main(int argc, char** argv) {
     } catch (const attnscope::Error& e) {
       QMessageBox::warning(&window, QStringLiteral("Open preset"), QString::fromStdString(e.what()));
     }
+  }
+  if (parser.isSet(view) && !window.showView(parser.value(view))) {
+    std::fprintf(stderr, "attnscope: --view '%s' is not allowed: expected matrix, hops, heads, compare or run\n",
+                 qPrintable(parser.value(view)));
+    return 2;
   }
   window.show();
   return app.exec();

@@ -21,9 +21,11 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QJsonDocument>
 
 #include "engine/error.h"
+#include "widgets/compare_view.h"
 #include "widgets/explanation_panel.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_controller.h"
@@ -78,6 +80,9 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   headGrid_ = new QWidget(tabs_);
   headGridLayout_ = new QGridLayout(headGrid_);
   tabs_->addTab(headGrid_, QStringLiteral("All heads"));
+  compare_ = new CompareView(tabs_);
+  compare_->setObjectName(QStringLiteral("compare"));
+  tabs_->addTab(compare_, QStringLiteral("Side by side"));
   setCentralWidget(tabs_);
 
   // Docks.
@@ -138,6 +143,8 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
     statusBar()->showMessage(message, 8000);
   });
   connect(head_, &QSpinBox::valueChanged, this, &MainWindow::showHead);
+  connect(head_, &QSpinBox::valueChanged, compare_, &CompareView::setHead);
+  connect(compare_, &CompareView::exportRequested, this, &MainWindow::exportDialog);
   connect(heatmap_, &HeatmapView::cellHovered, this,
           [this](Index q, Index k) { hover_->setText(heatmap_->describeCell(q, k)); });
 
@@ -191,6 +198,7 @@ void MainWindow::buildMenus() {
   for (Palette p : allPalettes()) {
     QAction* a = palette->addAction(paletteName(p), this, [this, p] {
       heatmap_->setColorPalette(p);
+      compare_->setColorPalette(p);
       rebuildHeadGrid();
     });
     a->setCheckable(true);
@@ -207,6 +215,19 @@ void MainWindow::buildMenus() {
 
 void MainWindow::loadPreset(const PatternChoice& choice) { controls_->setChoice(choice); }
 
+bool MainWindow::showView(const QString& name) {
+  const QList<std::pair<QString, QWidget*>> views{{QStringLiteral("matrix"), heatmap_->parentWidget()},
+                                                  {QStringLiteral("hops"), hops_->parentWidget()},
+                                                  {QStringLiteral("heads"), headGrid_},
+                                                  {QStringLiteral("compare"), compare_}};
+  for (const auto& [key, page] : views)
+    if (key == name.toLower()) {
+      tabs_->setCurrentWidget(page);
+      return true;
+    }
+  return false;
+}
+
 void MainWindow::showResult(std::shared_ptr<const MaskResult> r) {
   result_ = std::move(r);
   stats_->setResult(*result_);
@@ -217,6 +238,7 @@ void MainWindow::showResult(std::shared_ptr<const MaskResult> r) {
   showLayout_->setEnabled(result_->layoutPicture != nullptr);
   showHead();
   rebuildHeadGrid();
+  compare_->setPrimary(result_);
 }
 
 void MainWindow::showHead() {
@@ -290,6 +312,9 @@ void MainWindow::savePreset() {
 }
 
 bool MainWindow::exportPicture(const QString& path, int width, int height, int dpi, QString* error) {
+  QWidget* page = tabs_->currentWidget();
+  if (page == compare_) return compare_->exportTo(path, width, height, dpi, error);
+  if (page == hops_->parentWidget()) return hops_->exportTo(path, width, height, dpi, error);
   return heatmap_->exportTo(path, width, height, dpi, error);
 }
 
@@ -300,6 +325,7 @@ void MainWindow::exportDialog() {
                                                     &filter);
   if (path.isEmpty()) return;
   const bool png = path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive);
+  const bool wide = tabs_->currentWidget() == compare_ && compare_->showBox()->currentIndex() == 0;  // two maps
   QDialog dialog(this);
   dialog.setWindowTitle(QStringLiteral("Export size"));
   auto* form = new QFormLayout(&dialog);
@@ -307,7 +333,7 @@ void MainWindow::exportDialog() {
   auto* height = new QSpinBox(&dialog);
   auto* dpi = new QSpinBox(&dialog);
   for (QSpinBox* s : {width, height}) s->setRange(16, 20000);
-  width->setValue(png ? 2400 : 640);
+  width->setValue((png ? 2400 : 640) * (wide ? 2 : 1));
   height->setValue(png ? 2100 : 560);
   dpi->setRange(36, 2400);
   dpi->setValue(300);

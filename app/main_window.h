@@ -16,6 +16,7 @@ class QGridLayout;
 
 namespace attnscope {
 
+class CompareView;
 class ExplanationPanel;
 class HeatmapView;
 class MaskController;
@@ -38,9 +39,13 @@ class MainWindow : public QMainWindow {
   StatsPanel* statsPanel() const { return stats_; }
   PathPanel* pathPanel() const { return paths_; }
   MaskController* controller() const { return controller_; }
+  CompareView* compareView() const { return compare_; }
+  QTabWidget* tabs() const { return tabs_; }
   std::shared_ptr<const MaskResult> result() const { return result_; }
   void loadPreset(const PatternChoice& choice);
-  /// Writes the current picture (PNG, SVG or PDF by extension); false and a message on failure.
+  /// Brings a view to the front: "matrix", "hops", "heads", "compare" or "run"; false for another name.
+  bool showView(const QString& name);
+  /// Writes what the current tab shows (PNG, SVG or PDF by extension); false and a message on failure.
   bool exportPicture(const QString& path, int width, int height, int dpi, QString* error);
 
  protected:
@@ -64,6 +69,7 @@ class MainWindow : public QMainWindow {
   StatsPanel* stats_ = nullptr;
   ExplanationPanel* explanation_ = nullptr;
   PathPanel* paths_ = nullptr;
+  CompareView* compare_ = nullptr;
   MaskController* controller_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QWidget* headGrid_ = nullptr;

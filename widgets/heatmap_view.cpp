@@ -7,6 +7,7 @@
 #include <QPdfWriter>
 #include <QSaveFile>
 #include <QSvgGenerator>
+#include <QTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
 
@@ -39,8 +40,11 @@ struct HeatmapView::Private {
   bool customScale = false;
   double scaleLo = 0, scaleHi = 1;
   QString scaleLabel;
+  QList<QPair<QString, QColor>> categories;
+  bool interacting = false;  ///< a drag, wheel or key of the user's is moving the view (linked views follow)
 
   Index n() const { return picture ? picture->n : 0; }
+  void applyScale();
 };
 
 namespace {
@@ -56,6 +60,39 @@ QCPColorGradient gradientFor(Palette palette) {
 }
 
 }  // namespace
+
+// The colour scale for what is shown: categories, a custom value range, or attended shares 0 … 1.
+void HeatmapView::Private::applyScale() {
+  Private& d = *this;
+  QCPAxis* axis = d.scale->axis();
+  if (!d.categories.isEmpty()) {
+    const int k = static_cast<int>(d.categories.size());
+    QCPColorGradient g;
+    g.clearColorStops();
+    for (int i = 0; i < k; ++i) g.setColorStopAt(k == 1 ? 0.0 : double(i) / (k - 1), d.categories[i].second);
+    g.setLevelCount(std::max(2, k));  // value i lands exactly on stop i: no blending between categories
+    g.setNanHandling(QCPColorGradient::nhNanColor);
+    g.setNanColor(QColor(0xc8, 0xc8, 0xc8));
+    d.map->setGradient(g);
+    d.map->setDataRange(QCPRange(0, std::max(1, k - 1)));
+    auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+    for (int i = 0; i < k; ++i) ticker->addTick(i, d.categories[i].first);
+    axis->setTicker(ticker);
+    axis->setLabel(QString());
+    return;
+  }
+  d.map->setGradient(gradientFor(d.palette));
+  if (!qSharedPointerDynamicCast<QCPAxisTickerText>(axis->ticker()).isNull())
+    axis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+  if (d.customScale) {
+    d.map->setDataRange(QCPRange(d.scaleLo, d.scaleHi));
+    axis->setLabel(d.scaleLabel);
+  } else {
+    d.map->setDataRange(QCPRange(0, 1));
+    axis->setLabel(!d.picture || d.picture->exact() ? QStringLiteral("attended (1) or not (0)")
+                                                    : QStringLiteral("share of cells attended"));
+  }
+}
 
 HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique<Private>()) {
   auto* layout = new QVBoxLayout(this);
@@ -94,6 +131,9 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
     // leaves it cropped.
     const QRect area = d_->plot->axisRect()->rect();
     d_->squaredFor = area.size();
+    // Fewer key labels on a narrow map, so that they never run into each other.
+    if (auto ticker = qSharedPointerDynamicCast<QCPAxisTickerFixed>(d_->plot->xAxis->ticker()))
+      ticker->setTickCount(std::clamp(area.width() / 70, 3, 8));
     QCPAxis* follower = area.width() >= area.height() ? d_->plot->xAxis : d_->plot->yAxis;
     QCPAxis* leader = follower == d_->plot->xAxis ? d_->plot->yAxis : d_->plot->xAxis;
     if (d_->fitted) {
@@ -109,7 +149,19 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
     if (!d_->compact && d_->plot->axisRect()->rect().size() != d_->squaredFor)
       d_->plot->replot(QCustomPlot::rpQueuedReplot);
   });
-  connect(d_->plot, &QCustomPlot::mouseWheel, this, [this] { d_->fitted = false; });
+  // Linked views: every range change made by the user's hand is announced.
+  for (QCPAxis* axis : {d_->plot->xAxis, d_->plot->yAxis})
+    connect(axis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
+      if (d_->interacting) emit viewMovedByUser(viewRange());
+    });
+  connect(d_->plot, &QCustomPlot::mouseWheel, this, [this] {
+    d_->fitted = false;
+    d_->interacting = true;  // the zoom follows this signal within the same event
+    QTimer::singleShot(0, this, [this] { d_->interacting = false; });
+  });
+  connect(d_->plot, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
+    if (event->button() == Qt::LeftButton) d_->interacting = true;
+  });
   connect(d_->plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
     if (event->buttons() & Qt::LeftButton) d_->fitted = false;  // a drag pans
     const auto [query, key] = cellAt(event->pos());
@@ -122,6 +174,7 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
   });
   connect(d_->plot, &QCustomPlot::mouseRelease, this, [this](QMouseEvent* event) {
     if (event->button() != Qt::LeftButton) return;
+    d_->interacting = false;
     const auto [query, key] = cellAt(event->pos());
     if (query < 0) return;
     if (event->modifiers() & Qt::ShiftModifier) {
@@ -137,7 +190,7 @@ HeatmapView::~HeatmapView() = default;
 
 void HeatmapView::setColorPalette(Palette palette) {
   d_->palette = palette;
-  d_->map->setGradient(gradientFor(palette));
+  d_->applyScale();
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -146,8 +199,25 @@ void HeatmapView::setValueScale(double lo, double hi, const QString& label) {
   d_->scaleLo = lo;
   d_->scaleHi = std::max(hi, lo + 1e-9);
   d_->scaleLabel = label;
-  d_->map->setDataRange(QCPRange(d_->scaleLo, d_->scaleHi));
-  d_->scale->axis()->setLabel(label);
+  d_->applyScale();
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapView::setCategories(const QList<QPair<QString, QColor>>& categories) {
+  d_->categories = categories;
+  d_->applyScale();
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapView::setColorScaleVisible(bool visible) {
+  if (visible == (d_->scale->layout() != nullptr)) return;
+  if (visible) {
+    d_->plot->plotLayout()->addElement(1, 1, d_->scale);
+  } else {
+    d_->plot->plotLayout()->take(d_->scale);
+    d_->plot->plotLayout()->simplify();
+  }
+  d_->scale->setVisible(visible);
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -190,14 +260,7 @@ void HeatmapView::setPicture(std::shared_ptr<const MaskPicture> picture, int hea
   const std::vector<float>& values = d_->picture->heads[d_->head];
   for (int r = 0; r < side; ++r)
     for (int c = 0; c < side; ++c) data->setCell(c, r, values[static_cast<std::size_t>(r) * side + c]);
-  if (d_->customScale) {
-    d_->map->setDataRange(QCPRange(d_->scaleLo, d_->scaleHi));
-    d_->scale->axis()->setLabel(d_->scaleLabel);
-  } else {
-    d_->map->setDataRange(QCPRange(0, 1));
-    d_->scale->axis()->setLabel(d_->picture->exact() ? QStringLiteral("attended (1) or not (0)")
-                                                     : QStringLiteral("share of cells attended"));
-  }
+  d_->applyScale();
 
   // Token labels when they fit; else numbers.
   const bool labels = !d_->tokens.isEmpty() && d_->tokens.size() == d_->picture->n && d_->picture->n <= 48;
@@ -331,6 +394,22 @@ QPoint HeatmapView::cellCenter(Index query, Index key) const {
 
 QWidget* HeatmapView::plotWidget() const { return d_->plot; }
 
+QRectF HeatmapView::viewRange() const {
+  const QCPRange x = d_->plot->xAxis->range(), y = d_->plot->yAxis->range();
+  return QRectF(QPointF(x.lower, y.lower), QPointF(x.upper, y.upper));
+}
+
+void HeatmapView::setViewRange(const QRectF& range) {
+  if (range.isNull()) {  // the other view was reset
+    resetView();
+    return;
+  }
+  d_->fitted = false;
+  d_->plot->xAxis->setRange(range.left(), range.right());
+  d_->plot->yAxis->setRange(range.top(), range.bottom());
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
 QString HeatmapView::describeCell(Index query, Index key) const {
   auto name = [&](Index t) {
     QString s = QString::number(t);
@@ -338,6 +417,14 @@ QString HeatmapView::describeCell(Index query, Index key) const {
     return s;
   };
   QString text = QStringLiteral("query ") + name(query) + QStringLiteral(" → key ") + name(key) + QStringLiteral(": ");
+  if (!d_->categories.isEmpty() && d_->picture) {
+    const int side = d_->picture->side;
+    const int r = static_cast<int>(query * side / d_->n()), c = static_cast<int>(key * side / d_->n());
+    const float v = pictureValue(r, c);
+    const int i = std::isnan(v) ? -1 : static_cast<int>(std::lround(v));
+    const QString what = i >= 0 && i < d_->categories.size() ? d_->categories[i].first : QStringLiteral("—");
+    return text + (d_->picture->exact() ? what : QStringLiteral("tile around it mostly ") + what);
+  }
   if (d_->customScale && d_->picture && d_->picture->exact()) {
     const float v = pictureValue(static_cast<int>(query), static_cast<int>(key));
     return text + (std::isnan(v) ? QStringLiteral("never hears from it")
@@ -346,6 +433,9 @@ QString HeatmapView::describeCell(Index query, Index key) const {
   if (d_->mask) {
     const int h = std::min(d_->head, d_->mask->heads() - 1);
     text += d_->mask->contains(h, query, key) ? QStringLiteral("attended") : QStringLiteral("not attended");
+  } else if (d_->picture && d_->picture->exact()) {  // a picture without a mask (full attention, say)
+    text += pictureValue(static_cast<int>(query), static_cast<int>(key)) > 0.5f ? QStringLiteral("attended")
+                                                                                 : QStringLiteral("not attended");
   }
   if (d_->picture && !d_->picture->exact()) {
     const int side = d_->picture->side;
@@ -358,6 +448,7 @@ QString HeatmapView::describeCell(Index query, Index key) const {
 void HeatmapView::keyPressEvent(QKeyEvent* event) {
   if (event->key() == Qt::Key_R || event->key() == Qt::Key_Home) {
     resetView();
+    emit viewMovedByUser(QRectF());  // a null range: linked views reset too
     return;
   }
   if (event->key() == Qt::Key_Escape) {
@@ -371,53 +462,93 @@ QImage HeatmapView::toImage(int width, int height, double scale) {
   return d_->plot->toPixmap(width, height, scale).toImage();
 }
 
+void FigureCanvas::drawView(HeatmapView& view, const QRectF& rect) { drawView_(view, rect); }
+
+void FigureCanvas::drawText(const QRectF& rect, const QString& text, double points, bool bold, Qt::Alignment alignment) {
+  painter_->save();
+  QFont font = painter_->font();
+  font.setPointSizeF(points);
+  font.setBold(bold);
+  painter_->setFont(font);
+  painter_->setPen(Qt::black);
+  painter_->drawText(rect, static_cast<int>(alignment) | Qt::TextWordWrap, text);
+  painter_->restore();
+}
+
 bool HeatmapView::exportTo(const QString& path, int width, int height, int dpi, QString* error) {
+  return writeFigure(path, QSize(width, height), dpi, d_->title,
+                     [this](FigureCanvas& canvas) { canvas.drawView(*this, QRectF(QPointF(0, 0), canvas.size())); },
+                     error);
+}
+
+bool HeatmapView::writeFigure(const QString& path, QSize size, int dpi, const QString& title,
+                              const std::function<void(FigureCanvas&)>& draw, QString* error) {
   const QString suffix = QFileInfo(path).suffix().toLower();
   auto fail = [&](const QString& why) {
     if (error) *error = why;
     return false;
   };
+  const int width = size.width(), height = size.height();
   if (width < 16 || height < 16 || width > 20000 || height > 20000)
     return fail(QStringLiteral("size %1×%2 is not allowed: expected 16 … 20000 on each side").arg(width).arg(height));
   if (dpi < 36 || dpi > 2400) return fail(QStringLiteral("dpi %1 is not allowed: expected 36 … 2400").arg(dpi));
+  if (suffix != QStringLiteral("png") && suffix != QStringLiteral("svg") && suffix != QStringLiteral("pdf"))
+    return fail(QStringLiteral("'%1' is not allowed: expected a file ending in .png, .svg or .pdf").arg(path));
   QSaveFile file(path);
   if (!file.open(QIODevice::WriteOnly)) return fail(QStringLiteral("cannot write '%1': %2").arg(path, file.errorString()));
+  // Every view is drawn by its own QCustomPlot onto the one painter, shifted to its place: vectors stay vectors.
+  auto compose = [&](QCPPainter& painter, QSizeF logical) {
+    FigureCanvas canvas(&painter, logical, [&painter](HeatmapView& view, const QRectF& rect) {
+      painter.save();
+      painter.translate(rect.topLeft());
+      view.d_->plot->toPainter(&painter, std::max(1, int(std::lround(rect.width()))),
+                               std::max(1, int(std::lround(rect.height()))));
+      painter.restore();
+    });
+    draw(canvas);
+  };
   if (suffix == QStringLiteral("png")) {
-    // The figure is laid out at width·96/dpi logical pixels and drawn at dpi/96 times that: the file is exactly
-    // width × height pixels, with text sized for printing at `dpi`.
+    // Laid out at size·96/dpi logical pixels and drawn at dpi/96 times that: the file is exactly width × height
+    // pixels, with text sized for printing at `dpi`.
     const double scale = dpi / 96.0;
-    QImage image = d_->plot->toPixmap(std::max(1, int(std::lround(width / scale))), std::max(1, int(std::lround(height / scale))),
-                                      scale).toImage();
-    if (image.size() != QSize(width, height)) image = image.scaled(width, height, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
-    const int dotsPerMeter = static_cast<int>(std::lround(dpi / 0.0254));
-    image.setDotsPerMeterX(dotsPerMeter);
-    image.setDotsPerMeterY(dotsPerMeter);
+    QImage image(width, height, QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::white);
+    auto setDpi = [&image](double d) {
+      const int dotsPerMeter = static_cast<int>(std::lround(d / 0.0254));
+      image.setDotsPerMeterX(dotsPerMeter);
+      image.setDotsPerMeterY(dotsPerMeter);
+    };
+    setDpi(96);  // fonts sized as on screen, then scaled with everything else
+    {
+      QCPPainter painter(&image);
+      painter.setRenderHint(QPainter::Antialiasing);
+      painter.scale(scale, scale);
+      compose(painter, QSizeF(width / scale, height / scale));
+    }
+    setDpi(dpi);
     if (!image.save(&file, "PNG")) return fail(QStringLiteral("cannot write '%1': PNG encoding failed").arg(path));
   } else if (suffix == QStringLiteral("svg")) {
     QSvgGenerator generator;
     generator.setOutputDevice(&file);
     generator.setSize(QSize(width, height));
     generator.setViewBox(QRect(0, 0, width, height));
-    generator.setTitle(d_->title);
+    generator.setTitle(title);
     generator.setDescription(QStringLiteral("AttnScope attention pattern"));
     QCPPainter painter;
     painter.begin(&generator);
-    d_->plot->toPainter(&painter, width, height);
+    compose(painter, QSizeF(width, height));
     painter.end();
-  } else if (suffix == QStringLiteral("pdf")) {
+  } else {
     QPdfWriter writer(&file);
     writer.setPageSize(QPageSize(QSizeF(width, height), QPageSize::Point));
     writer.setPageMargins(QMarginsF(0, 0, 0, 0));
     writer.setResolution(72);
-    writer.setTitle(d_->title);
+    writer.setTitle(title);
     writer.setCreator(QStringLiteral("AttnScope"));
     QCPPainter painter;
     if (!painter.begin(&writer)) return fail(QStringLiteral("cannot write '%1': PDF output failed").arg(path));
-    d_->plot->toPainter(&painter, width, height);
+    compose(painter, QSizeF(width, height));
     painter.end();
-  } else {
-    file.cancelWriting();
-    return fail(QStringLiteral("'%1' is not allowed: expected a file ending in .png, .svg or .pdf").arg(path));
   }
   if (!file.commit()) return fail(QStringLiteral("cannot write '%1': %2").arg(path, file.errorString()));
   return true;

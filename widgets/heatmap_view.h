@@ -5,6 +5,7 @@
 
 #include <QWidget>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -13,6 +14,29 @@
 #include "widgets/palettes.h"
 
 namespace attnscope {
+
+class HeatmapView;
+
+/// A figure being written by HeatmapView::writeFigure, in logical units (points for SVG and PDF; pixels at
+/// 96 dpi for PNG, scaled up to the file's resolution). Heatmaps are drawn as vectors where the format has them.
+class FigureCanvas {
+ public:
+  QSizeF size() const { return size_; }
+  QPainter& painter() { return *painter_; }
+  /// Draws `view`'s whole figure (title, axes, colour scale) into `rect`.
+  void drawView(HeatmapView& view, const QRectF& rect);
+  /// Text in `rect`, `points` high, wrapped at word boundaries.
+  void drawText(const QRectF& rect, const QString& text, double points, bool bold = false,
+                Qt::Alignment alignment = Qt::AlignCenter);
+
+ private:
+  friend class HeatmapView;
+  FigureCanvas(QPainter* painter, QSizeF size, std::function<void(HeatmapView&, const QRectF&)> drawView)
+      : painter_(painter), size_(size), drawView_(std::move(drawView)) {}
+  QPainter* painter_;
+  QSizeF size_;
+  std::function<void(HeatmapView&, const QRectF&)> drawView_;
+};
 
 class HeatmapView : public QWidget {
   Q_OBJECT
@@ -30,6 +54,11 @@ class HeatmapView : public QWidget {
   /// Values other than attended shares (hop counts, say): the colour scale spans lo … hi under `label`; NaN cells
   /// are drawn in a distinct grey. Without this, the scale is 0 … 1.
   void setValueScale(double lo, double hi, const QString& label);
+  /// Named categories instead of a continuous scale: picture value i (0, 1, …) is drawn in colours[i] and the
+  /// colour scale reads the names. An empty list goes back to the continuous palette.
+  void setCategories(const QList<QPair<QString, QColor>>& categories);
+  /// Shows or hides the colour scale (two views side by side share one).
+  void setColorScaleVisible(bool visible);
   /// A small version for the grid of heads: no colour scale, a short title.
   void setCompact(bool compact);
   void resetView();
@@ -53,6 +82,10 @@ class HeatmapView : public QWidget {
   QPoint cellCenter(Index query, Index key) const;
   /// The widget that receives the mouse (for simulated clicks in tests).
   QWidget* plotWidget() const;
+  /// The visible part of the matrix: x = keys, y = queries, in token coordinates (cells centred on integers).
+  QRectF viewRange() const;
+  /// Shows `range` (as another view's viewRange()); does not emit viewMovedByUser.
+  void setViewRange(const QRectF& range);
 
   /// The whole figure (title, axes, colour scale) at width × height logical pixels times `scale`.
   QImage toImage(int width, int height, double scale = 1.0);
@@ -60,12 +93,18 @@ class HeatmapView : public QWidget {
   /// chosen by the file's ending; all or nothing. Returns false and sets `error` on failure.
   bool exportTo(const QString& path, int width, int height, int dpi, QString* error);
   void copyToClipboard(int width, int height);
+  /// Writes a figure composed by `draw` — PNG (size in pixels, `dpi` recorded and used to size text), SVG or PDF
+  /// (size in points), chosen by the file's ending — all or nothing. Returns false and sets `error` on failure.
+  static bool writeFigure(const QString& path, QSize size, int dpi, const QString& title,
+                          const std::function<void(FigureCanvas&)>& draw, QString* error);
 
  signals:
   void queryClicked(Index query);
   /// A shift-click: the key column picked as the end of a path.
   void keyClicked(Index query, Index key);
   void cellHovered(Index query, Index key);
+  /// The user zoomed, panned or reset the view (for linking two views).
+  void viewMovedByUser(const QRectF& range);
 
  protected:
   void keyPressEvent(QKeyEvent* event) override;

@@ -103,7 +103,7 @@ void MaskController::request(const PatternChoice& choice) {
   running_.push_back(job);
   emit started();
   QPointer<MaskController> self(this);
-  job->future = QtConcurrent::run([self, job, choice] {
+  job->future = QtConcurrent::run([self, job, choice, reach = reachability_] {
     Progress progress;
     progress.isCancelled = [job] { return job->cancelled.load(); };
     progress.onProgress = [self, job](double f) {
@@ -114,9 +114,12 @@ void MaskController::request(const PatternChoice& choice) {
     try {
       auto result = std::make_shared<MaskResult>(computeMaskResult(choice, progress, /*reachability=*/false));
       std::shared_ptr<const MaskResult> first = std::make_shared<const MaskResult>(*result);
-      QMetaObject::invokeMethod(self, [self, job, first] {
-        if (self && self->current_ == job) emit self->ready(first);  // a newer request wins
+      QMetaObject::invokeMethod(self, [self, job, first, reach] {
+        if (!self || self->current_ != job) return;  // a newer request wins
+        if (!reach) self->current_.reset();
+        emit self->ready(first);
       }, Qt::QueuedConnection);
+      if (!reach) return;
       // Reachability waits for 150 ms without a newer request: while a slider is dragged it never starts, so the
       // cores stay free for the pictures.
       for (int waited = 0; waited < 150; waited += 10) {

@@ -52,6 +52,8 @@ class MaskController : public QObject {
   ~MaskController() override;  // cancels and waits for the worker
 
   void request(const PatternChoice& choice);
+  /// Off: only the picture and counts are computed (ready() is the last signal of a request).
+  void setReachability(bool on) { reachability_ = on; }
   void cancel();
   bool busy() const;
 
@@ -68,6 +70,7 @@ class MaskController : public QObject {
   struct Job;
   std::shared_ptr<Job> current_;
   std::vector<std::shared_ptr<Job>> running_;
+  bool reachability_ = true;
 };
 
 }  // namespace attnscope

@@ -66,11 +66,15 @@ AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions&
 
 std::vector<std::pair<std::string, std::string>> readParamTexts(const QCommandLineParser& parser,
                                                                 const PatternOptions& options) {
+  return readParamTexts(parser.values(options.param), "--param");
+}
+
+std::vector<std::pair<std::string, std::string>> readParamTexts(const QStringList& values, const std::string& option) {
   std::vector<std::pair<std::string, std::string>> texts;
-  for (const QString& kv : parser.values(options.param)) {
+  for (const QString& kv : values) {
     const qsizetype eq = kv.indexOf(QLatin1Char('='));
     if (eq <= 0)
-      throw UsageError("--param '" + toStd(kv) + "' is not allowed: expected KEY=VALUE, e.g. -p radius=2");
+      throw UsageError(option + " '" + toStd(kv) + "' is not allowed: expected KEY=VALUE, e.g. " + option + " radius=2");
     texts.emplace_back(toStd(kv.left(eq).trimmed()), toStd(kv.mid(eq + 1)));
   }
   return texts;

@@ -77,6 +77,8 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
 /// The --param KEY=VALUE texts, split at the first '='; throws UsageError for one without a key.
 std::vector<std::pair<std::string, std::string>> readParamTexts(const QCommandLineParser& parser,
                                                                 const PatternOptions& options);
+/// The same for any KEY=VALUE option (`option` names it in messages, e.g. "--compare-param").
+std::vector<std::pair<std::string, std::string>> readParamTexts(const QStringList& values, const std::string& option);
 
 /// Parses the command's own arguments; throws UsageError on unknown options or stray positionals.
 void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments);

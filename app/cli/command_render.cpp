@@ -1,11 +1,12 @@
 // attnscope-cli render: the app's heatmap figure (axes, colour scale, a title naming the pattern and its
-// parameters) as PNG, SVG or PDF, without a display.
+// parameters) as PNG, SVG or PDF, without a display; with --compare, the side-by-side comparison the app shows.
 #include <QRegularExpression>
 
 #include <iostream>
 
 #include "app/cli/cli_common.h"
 #include "engine/attention_inputs.h"
+#include "widgets/compare_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_controller.h"
 #include "widgets/resources.h"
@@ -34,7 +35,17 @@ int runRender(const QStringList& arguments) {
   const QCommandLineOption layout(QStringLiteral("layout"), QStringLiteral("Draw a block family's layout."));
   const QCommandLineOption palette(QStringLiteral("palette"), QStringLiteral("viridis, cividis or grayscale."),
                                    QStringLiteral("NAME"), QStringLiteral("viridis"));
-  for (const QCommandLineOption* o : {&text, &out, &size, &dpi, &head, &layout, &palette}) parser.addOption(*o);
+  const QCommandLineOption compare(QStringLiteral("compare"),
+                                   QStringLiteral("Draw the pattern side by side with pattern NAME ('full' for full "
+                                                  "attention), with both counts and their ratio."),
+                                   QStringLiteral("NAME"));
+  const QCommandLineOption compareParam(QStringLiteral("compare-param"),
+                                        QStringLiteral("A parameter of the --compare pattern, KEY=VALUE. Repeatable."),
+                                        QStringLiteral("KEY=VALUE"));
+  const QCommandLineOption difference(QStringLiteral("difference"),
+                                      QStringLiteral("With --compare: one map of the cells only in A, only in B and in both."));
+  for (const QCommandLineOption* o : {&text, &out, &size, &dpi, &head, &layout, &palette, &compare, &compareParam, &difference})
+    parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) {
     std::cout << toStd(parser.helpText());
@@ -45,7 +56,13 @@ int runRender(const QStringList& arguments) {
   const QString suffix = path.section(QLatin1Char('.'), -1).toLower();
   if (suffix != QStringLiteral("png") && suffix != QStringLiteral("svg") && suffix != QStringLiteral("pdf"))
     throw UsageError("--out '" + toStd(path) + "' is not allowed: expected a file ending in .png, .svg or .pdf");
-  int width = suffix == QStringLiteral("png") ? 2400 : 640, height = suffix == QStringLiteral("png") ? 2100 : 560;
+  const bool comparing = parser.isSet(compare);
+  if (!comparing && (parser.isSet(compareParam) || parser.isSet(difference)))
+    throw UsageError(std::string(parser.isSet(difference) ? "--difference" : "--compare-param") +
+                     " is not allowed without --compare NAME");
+  const bool twoMaps = comparing && !parser.isSet(difference);
+  int width = (suffix == QStringLiteral("png") ? 2400 : 640) * (twoMaps ? 2 : 1);
+  int height = suffix == QStringLiteral("png") ? 2100 : 560;
   if (parser.isSet(size)) {
     const auto m = QRegularExpression(QStringLiteral("^(\\d+)x(\\d+)$")).match(parser.value(size));
     if (!m.hasMatch()) throw UsageError("--size '" + toStd(parser.value(size)) + "' is not allowed: expected WxH, e.g. 1200x1000");
@@ -70,6 +87,33 @@ int runRender(const QStringList& arguments) {
   else throw UsageError("--n is required: the sequence length, 1 … 2147483647");
 
   initResources();
+  if (comparing) {
+    if (parser.isSet(layout)) throw UsageError("--layout is not allowed with --compare");
+    PatternChoice other;
+    other.pattern = parser.value(compare);
+    for (const auto& [key, value] : readParamTexts(parser.values(compareParam), "--compare-param"))
+      other.params.append({toQ(key), toQ(value)});
+    other.n = choice.n;
+    other.text = choice.text;
+    auto a = std::make_shared<const MaskResult>(computeMaskResult(choice, {}, false));
+    // Full attention is drawn without building its n² mask, as the app does.
+    std::shared_ptr<const MaskResult> b;
+    if (other.pattern != QStringLiteral("full") || !other.params.isEmpty())
+      b = std::make_shared<const MaskResult>(computeMaskResult(other, {}, false));
+    SideBySide s = compareResults(a, b);
+    const int heads = static_cast<int>(s.difference->heads.size());
+    const int h = static_cast<int>(readInteger(QStringLiteral("head"), parser.value(head), 0, heads - 1));
+    CompareView view;
+    view.resize(width, height);
+    view.setColorPalette(chosen);
+    view.setShow(twoMaps ? CompareView::Show::SideBySide : CompareView::Show::Difference);
+    view.setHead(h);
+    view.setComparison(std::move(s));
+    QString error;
+    if (!view.exportTo(path, width, height, dots, &error)) throw UsageError(toStd(error));
+    std::cout << toStd(view.countsText()) << "\nwrote " << toStd(path) << "\n";
+    return 0;
+  }
   const MaskResult result = computeMaskResult(choice, {}, /*reachability=*/false);
   const bool showLayout = parser.isSet(layout);
   if (showLayout && !result.layoutPicture)

@@ -444,6 +444,39 @@ TEST_F(CliMask, RenderBadInput) {
                  "n = 10 is not allowed for blocks");
   EXPECT_TRUE(files().isEmpty()) << files().join(QLatin1Char(' ')).toStdString();
 }
+
+TEST_F(CliMask, RenderCompareDrawsBothWithTheirCounts) {
+  const QStringList base{QStringLiteral("render"), QStringLiteral("--pattern"), QStringLiteral("window+global"),
+                         QStringLiteral("-p"), QStringLiteral("radius=2"), QStringLiteral("-p"), QStringLiteral("tokens=0"),
+                         QStringLiteral("--n"), QStringLiteral("256")};
+  CliRun r = cli(base + QStringList{QStringLiteral("--compare"), QStringLiteral("full"), QStringLiteral("--out"),
+                                    path("c.png"), QStringLiteral("--size"), QStringLiteral("1200x500")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_TRUE(r.out.startsWith(QStringLiteral("full: 65,536 cells; window+global: 1,780 cells, 36.8× fewer\n")))
+      << r.out.toStdString();
+  QImageReader png(path("c.png"));
+  EXPECT_EQ(png.size(), QSize(1200, 500));
+  // Against a second pattern with its own parameters, as one difference map.
+  r = cli(base + QStringList{QStringLiteral("--compare"), QStringLiteral("window"), QStringLiteral("--compare-param"),
+                             QStringLiteral("radius=5"), QStringLiteral("--difference"), QStringLiteral("--out"),
+                             path("d.svg")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_TRUE(r.out.startsWith(QStringLiteral("window: 2,786 cells; window+global: 1,780 cells, 1.6× fewer\n")))
+      << r.out.toStdString();
+  QFile svg(path("d.svg"));
+  ASSERT_TRUE(svg.open(QIODevice::ReadOnly));
+  EXPECT_TRUE(svg.readAll().contains("only in window+global"));
+  expectBadInput(cli(base + QStringList{QStringLiteral("--compare"), QStringLiteral("window"), QStringLiteral("--compare-param"),
+                                        QStringLiteral("radius=-1"), QStringLiteral("--out"), path("e.png")}),
+                 "parameter 'radius' = -1 is not allowed");
+  expectBadInput(cli(base + QStringList{QStringLiteral("--compare-param"), QStringLiteral("radius=1"), QStringLiteral("--out"),
+                                        path("e.png")}),
+                 "--compare-param is not allowed without --compare NAME");
+  expectBadInput(cli(base + QStringList{QStringLiteral("--compare"), QStringLiteral("window"), QStringLiteral("--compare-param"),
+                                        QStringLiteral("radius"), QStringLiteral("--out"), path("e.png")}),
+                 "--compare-param 'radius' is not allowed: expected KEY=VALUE");
+  EXPECT_FALSE(QFile::exists(path("e.png")));
+}
 #endif
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "app/main_window.h"
+#include "tests/widgets/window_fixture.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_controller.h"
 #include "widgets/path_panel.h"
@@ -23,30 +24,6 @@
 
 namespace attnscope {
 namespace {
-
-// Waits until the controller has finished the current request (result with reachability, or failure).
-bool waitForResult(MainWindow& w) {
-  QSignalSpy done(w.controller(), &MaskController::reachabilityReady);
-  QSignalSpy failed(w.controller(), &MaskController::failed);
-  for (int i = 0; i < 400 && done.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(25);
-  QCoreApplication::processEvents();
-  return !done.isEmpty() || !failed.isEmpty();
-}
-
-class MainWindowTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    window_ = std::make_unique<MainWindow>(/*restore=*/false);
-    window_->resize(1300, 850);
-    window_->show();
-    // The first result (window of 5 at n = 16) may already be on its way; wait for its reachability too.
-    for (int i = 0; i < 400 && (!window_->result() || !window_->result()->reach); ++i) QTest::qWait(25);
-    ASSERT_TRUE(window_->result());
-    ASSERT_TRUE(window_->result()->reach);
-  }
-  MainWindow& w() { return *window_; }
-  std::unique_ptr<MainWindow> window_;
-};
 
 TEST_F(MainWindowTest, StartsWithTheWindowOfFive) {
   EXPECT_TRUE(w().statsPanel()->plainText().contains(QStringLiteral("74 of 256 cells, 28.9%, ≈4.6 per token")))
