@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "engine/error.h"
 #include "engine/parallel.h"
 
 namespace attnscope {
@@ -38,8 +39,27 @@ double attentionMassKept(const AttentionInputs& in, const SparseMask& mask, cons
   return total / (double(in.heads()) * double(n));
 }
 
+double massKeptFromWeights(const SparseWeights& full, const SparseMask& mask) {
+  const int heads = static_cast<int>(full.values.size());
+  const Index n = mask.n();
+  if (full.mask.n() != n || heads == 0) throw Error("mass kept: the weights and the pattern have different sizes");
+  double total = 0;
+  for (int h = 0; h < heads; ++h) {
+    const int mh = mask.heads() == 1 ? 0 : h;
+    const CsrRows& rows = full.mask.headRows(full.maskHead(h));
+    for (Index q = 0; q < n; ++q) {
+      // Full attention's row q holds every key in order: key k sits at offset + k.
+      const float* w = full.values[h].data() + rows.offsets[q];
+      double kept = 0;
+      for (KeyIndex k : mask.row(mh, q)) kept += w[k];
+      total += kept;
+    }
+  }
+  return total / (double(heads) * double(n));
+}
+
 Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, const Progress& progress,
-                           AttentionOutput* patternOut, AttentionOutput* fullOut) {
+                           AttentionOutput* patternOut, AttentionOutput* fullOut, const CompareHooks& hooks) {
   checkMaskFits(in, mask);
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
@@ -52,13 +72,31 @@ Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, co
                                        : nullptr;
     return p;
   };
+  auto options = [&](bool isFull) {
+    AttentionOptions o;
+    if (hooks.onRows) o.onRows = [&, isFull](int h, Index b, Index e) { hooks.onRows(isFull, h, b, e); };
+    return o;
+  };
+  // The timed runs use the fast kernels; weights, when wanted, come from a second untimed pass (the fused kernel
+  // never holds them), which also gives the mass kept without another pass over n² scores.
+  if (hooks.onStage) hooks.onStage(0);
   auto t0 = Clock::now();
-  AttentionOutput pattern = maskedAttention(in, mask, {}, part(0.0, 0.2));
+  AttentionOutput pattern = maskedAttention(in, mask, options(false), part(0.0, 0.2));
   c.msPattern = ms(Clock::now() - t0);
+  if (hooks.onStage) hooks.onStage(1);
   t0 = Clock::now();
-  AttentionOutput full = fullAttention(in, {}, part(0.2, 0.6));
+  AttentionOutput full = fullAttention(in, options(true), part(0.2, 0.6));
   c.msFull = ms(Clock::now() - t0);
-  c.massKept = attentionMassKept(in, mask, part(0.6, 1.0));
+  if (hooks.onStage) hooks.onStage(2);
+  if (hooks.wantWeights) {
+    AttentionOptions weights;
+    weights.wantWeights = true;
+    pattern.weights = std::move(maskedAttention(in, mask, weights, part(0.6, 0.7)).weights);
+    full.weights = std::move(fullAttention(in, weights, part(0.7, 1.0)).weights);
+    c.massKept = massKeptFromWeights(*full.weights, mask);
+  } else {
+    c.massKept = attentionMassKept(in, mask, part(0.6, 1.0));
+  }
 
   c.speedup = c.msPattern > 0 ? c.msFull / c.msPattern : 0;
   for (int h = 0; h < in.heads(); ++h) c.usefulCells += double(mask.nnz(mask.heads() == 1 ? 0 : h));

@@ -24,9 +24,25 @@ double attentionFlops(double cells, Index dim, Index valueDim);
 /// tiled: no n × n matrix is held.
 double attentionMassKept(const AttentionInputs& inputs, const SparseMask& mask, const Progress& progress = {});
 
+/// The mass kept computed from full attention's weights (as fullAttention returns them with wantWeights): the same
+/// figure as attentionMassKept without another pass over n² scores.
+double massKeptFromWeights(const SparseWeights& fullWeights, const SparseMask& mask);
+
+/// What a live view needs while a comparison runs; every callback is called on the caller's thread.
+struct CompareHooks {
+  /// Also return both runs' softmax weights (full attention's are heads · n² floats), from a pass after the
+  /// timed runs, so the times stay those of the fast kernels.
+  bool wantWeights = false;
+  /// Rows [begin, end) of `head` are done, in the pattern's run (full = false) or full attention's.
+  std::function<void(bool full, int head, Index begin, Index end)> onRows;
+  /// A stage starts: 0 the pattern's run, 1 full attention, 2 the mass kept (and the weights).
+  std::function<void(int stage)> onStage;
+};
+
 /// Runs the pattern and full attention, timing each, and measures mass kept and output error.
 /// patternOut and fullOut, when given, receive the outputs.
 Comparison compareWithFull(const AttentionInputs& inputs, const SparseMask& mask, const Progress& progress = {},
-                           AttentionOutput* patternOut = nullptr, AttentionOutput* fullOut = nullptr);
+                           AttentionOutput* patternOut = nullptr, AttentionOutput* fullOut = nullptr,
+                           const CompareHooks& hooks = {});
 
 }  // namespace attnscope

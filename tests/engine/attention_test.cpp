@@ -148,6 +148,45 @@ TEST(MassKept, MatchesAHandComputation) {
   EXPECT_NEAR(attentionMassKept(in, diagonal), (row0 + row1) / 2, 1e-6);
 }
 
+TEST(MassKept, FromWeightsMatchesTheSeparatePass) {
+  const AttentionInputs in = syntheticInputs(2, 96, 16, 5);
+  const SparseMask window = build("window", 96, {{"radius", "4"}});
+  AttentionOptions weights;
+  weights.wantWeights = true;
+  const AttentionOutput full = fullAttention(in, weights);
+  ASSERT_TRUE(full.weights);
+  EXPECT_NEAR(massKeptFromWeights(*full.weights, window), attentionMassKept(in, window), 1e-5);
+}
+
+TEST(CompareHooks, ReportEveryRowOfBothRunsAndKeepTheWeights) {
+  const AttentionInputs in = syntheticInputs(1, 300, 16, 9);
+  const SparseMask window = build("window", 300, {{"radius", "2"}});
+  std::vector<int> seen[2] = {std::vector<int>(300, 0), std::vector<int>(300, 0)};
+  std::vector<int> stages;
+  CompareHooks hooks;
+  hooks.wantWeights = true;
+  hooks.onRows = [&](bool full, int, Index b, Index e) {
+    if (!stages.empty()) EXPECT_EQ(stages.back(), full ? 1 : 0);  // rows arrive within their own stage
+    for (Index i = b; i < e; ++i) ++seen[full][i];
+  };
+  hooks.onStage = [&](int stage) { stages.push_back(stage); };
+  AttentionOutput pattern, full;
+  const Comparison c = compareWithFull(in, window, {}, &pattern, &full, hooks);
+  EXPECT_EQ(stages, (std::vector<int>{0, 1, 2}));
+  for (int f = 0; f < 2; ++f)
+    for (Index i = 0; i < 300; ++i) EXPECT_EQ(seen[f][i], 1) << f << " " << i;
+  ASSERT_TRUE(pattern.weights && full.weights);
+  EXPECT_EQ(pattern.weights->mask.nnz(), window.nnz());
+  // A row of weights sums to 1 in both runs.
+  double rowSum = 0;
+  for (Index k = 0; k < 300; ++k) rowSum += full.weights->at(0, 17, k);
+  EXPECT_NEAR(rowSum, 1.0, 1e-5);
+  EXPECT_NEAR(pattern.weights->at(0, 17, 15) + pattern.weights->at(0, 17, 16) + pattern.weights->at(0, 17, 17) +
+                  pattern.weights->at(0, 17, 18) + pattern.weights->at(0, 17, 19),
+              1.0, 1e-5);
+  EXPECT_NEAR(c.massKept, attentionMassKept(in, window), 1e-5);
+}
+
 TEST(Lsh, BucketsAgainstAHandRotation) {
   // R = identity (dim 2, 4 buckets): [xR, −xR] = [x0, x1, −x0, −x1]; argmax picks the bucket.
   Matrix x(4, 2);
