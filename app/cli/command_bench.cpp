@@ -13,24 +13,13 @@
 
 #include "app/cli/cli_common.h"
 #include "engine/attention_compare.h"
+#include "engine/scaling_sweep.h"
 
 namespace attnscope::cli {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 
-// Best of `repeat` runs, in milliseconds.
-template <typename F>
-double bestMs(int repeat, F&& f) {
-  double best = 1e300;
-  for (int r = 0; r < repeat; ++r) {
-    const auto t0 = Clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
-  return best;
-}
 
 void useThreads(int t) {
 #ifdef _OPENMP
@@ -44,7 +33,7 @@ double matmulGflops(int repeat) {
   const Index s = 1024;
   const Matrix a = Matrix::Random(s, s), b = Matrix::Random(s, s);
   Matrix c(s, s);
-  const double ms = bestMs(repeat, [&] { c.noalias() = a * b; });
+  const double ms = bestOfMs(repeat, [&] { c.noalias() = a * b; });
   return 2.0 * double(s) * s * s / (ms * 1e6);
 }
 
@@ -137,7 +126,7 @@ int runBench(const QStringList& arguments) {
       const char* kernel = !mask ? "fused dense" : mask->hasBlockLayout() ? "block-sparse" : "sparse";
       for (int t : threadCounts) {
         useThreads(t);
-        const double ms = bestMs(reps, [&] {
+        const double ms = bestOfMs(reps, [&] {
           if (mask) maskedAttention(in, *mask);
           else fullAttention(in);
         });

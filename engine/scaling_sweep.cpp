@@ -1,0 +1,77 @@
+#include "engine/scaling_sweep.h"
+
+#include <algorithm>
+
+#include "engine/attention.h"
+#include "engine/attention_inputs.h"
+#include "engine/error.h"
+
+namespace attnscope {
+
+std::vector<ScalingPoint> scalingSweep(const PatternSpec& spec,
+                                       const std::vector<std::pair<std::string, std::string>>& params,
+                                       const ScalingOptions& options,
+                                       const std::function<void(const ScalingPoint&)>& onPoint,
+                                       const Progress& progress) {
+  if (options.minN < 2 || options.maxN < options.minN)
+    throw Error("the sweep's n range " + std::to_string(options.minN) + " … " + std::to_string(options.maxN) +
+                " is not allowed: expected 2 ≤ first ≤ last");
+  const ParamSet values = spec.resolve(params);  // wrong at every n: thrown here
+  std::vector<Index> ns;
+  for (Index n = options.minN; n <= options.maxN; n *= 2) ns.push_back(n);
+  // Progress by the work of full attention, which grows as n²: the last point is most of the sweep.
+  double total = 0;
+  for (Index n : ns) total += double(n) * double(n);
+  double before = 0;
+  std::vector<ScalingPoint> points;
+  for (Index n : ns) {
+    const double share = double(n) * double(n) / total;
+    auto part = [&](double from, double to) {
+      Progress p = progress;
+      const double a = before + share * from, b = before + share * to;
+      p.onProgress = progress.onProgress ? std::function<void(double)>([&, a, b](double f) {
+        progress.onProgress(a + (b - a) * f);
+      })
+                                         : nullptr;
+      return p;
+    };
+    progress.throwIfCancelled();
+    ScalingPoint point;
+    point.n = n;
+    int heads = 1;
+    try {
+      std::optional<AttentionInputs> patternInputs;
+      if (spec.needsInputs()) patternInputs = syntheticInputs(1, n, options.dim, options.seed);
+      const auto pattern = spec.make(values, n, patternInputs ? &*patternInputs : nullptr);
+      const SparseMask mask = buildMask(*pattern, {}, part(0.0, 0.05));
+      heads = mask.heads();
+      const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed);
+      for (int h = 0; h < heads; ++h) point.cellsPattern += double(mask.nnz(mask.heads() == 1 ? 0 : h));
+      point.msPattern = bestOfMs(options.repeat, [&] { maskedAttention(in, mask, {}, part(0.05, 0.2)); });
+    } catch (const Error& e) {
+      point.skipped = e.what();
+      point.msPattern = 0;
+    }
+    const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed);
+    point.msFull = bestOfMs(options.repeat, [&] { fullAttention(in, {}, part(0.2, 1.0)); });
+    before += share;
+    points.push_back(point);
+    if (onPoint) onPoint(point);
+  }
+  return points;
+}
+
+Index crossover(const std::vector<ScalingPoint>& points) {
+  Index from = 0;
+  for (const ScalingPoint& p : points) {
+    if (!p.skipped.empty()) continue;
+    if (p.msPattern < p.msFull) {
+      if (from == 0) from = p.n;
+    } else {
+      from = 0;  // slower again later: the crossover is after this point
+    }
+  }
+  return from;
+}
+
+}  // namespace attnscope
