@@ -24,6 +24,8 @@
 #include <QComboBox>
 #include <QJsonDocument>
 
+#include <cmath>
+
 #include "engine/error.h"
 #include "widgets/compare_view.h"
 #include "widgets/explanation_panel.h"
@@ -32,6 +34,7 @@
 #include "widgets/path_panel.h"
 #include "widgets/pattern_controls.h"
 #include "widgets/resources.h"
+#include "widgets/run_panel.h"
 #include "widgets/stats_panel.h"
 
 namespace attnscope {
@@ -74,6 +77,10 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
                                     "to read its hop distances."));
   hops_ = new HeatmapView(hopsPage);
   hops_->setObjectName(QStringLiteral("hopMap"));
+  hops_->setValueText([](float v) {
+    return std::isnan(v) ? QStringLiteral("never hears from it")
+                         : QStringLiteral("%1 %2").arg(v).arg(v == 1 ? QStringLiteral("hop") : QStringLiteral("hops"));
+  });
   hopsLayout->addWidget(hopsNote_);
   hopsLayout->addWidget(hops_, 1);
   tabs_->addTab(hopsPage, QStringLiteral("Hops"));
@@ -83,6 +90,9 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   compare_ = new CompareView(tabs_);
   compare_->setObjectName(QStringLiteral("compare"));
   tabs_->addTab(compare_, QStringLiteral("Side by side"));
+  run_ = new RunPanel(tabs_);
+  run_->setObjectName(QStringLiteral("run"));
+  tabs_->addTab(run_, QStringLiteral("Run attention"));
   setCentralWidget(tabs_);
 
   // Docks.
@@ -144,6 +154,7 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   });
   connect(head_, &QSpinBox::valueChanged, this, &MainWindow::showHead);
   connect(head_, &QSpinBox::valueChanged, compare_, &CompareView::setHead);
+  connect(head_, &QSpinBox::valueChanged, run_, &RunPanel::setHead);
   connect(compare_, &CompareView::exportRequested, this, &MainWindow::exportDialog);
   connect(heatmap_, &HeatmapView::cellHovered, this,
           [this](Index q, Index k) { hover_->setText(heatmap_->describeCell(q, k)); });
@@ -199,6 +210,7 @@ void MainWindow::buildMenus() {
     QAction* a = palette->addAction(paletteName(p), this, [this, p] {
       heatmap_->setColorPalette(p);
       compare_->setColorPalette(p);
+      run_->setColorPalette(p);
       rebuildHeadGrid();
     });
     a->setCheckable(true);
@@ -219,7 +231,8 @@ bool MainWindow::showView(const QString& name) {
   const QList<std::pair<QString, QWidget*>> views{{QStringLiteral("matrix"), heatmap_->parentWidget()},
                                                   {QStringLiteral("hops"), hops_->parentWidget()},
                                                   {QStringLiteral("heads"), headGrid_},
-                                                  {QStringLiteral("compare"), compare_}};
+                                                  {QStringLiteral("compare"), compare_},
+                                                  {QStringLiteral("run"), run_}};
   for (const auto& [key, page] : views)
     if (key == name.toLower()) {
       tabs_->setCurrentWidget(page);
@@ -239,6 +252,7 @@ void MainWindow::showResult(std::shared_ptr<const MaskResult> r) {
   showHead();
   rebuildHeadGrid();
   compare_->setPrimary(result_);
+  run_->setResult(result_);
 }
 
 void MainWindow::showHead() {
@@ -314,6 +328,7 @@ void MainWindow::savePreset() {
 bool MainWindow::exportPicture(const QString& path, int width, int height, int dpi, QString* error) {
   QWidget* page = tabs_->currentWidget();
   if (page == compare_) return compare_->exportTo(path, width, height, dpi, error);
+  if (page == run_) return run_->exportTo(path, width, height, dpi, error);
   if (page == hops_->parentWidget()) return hops_->exportTo(path, width, height, dpi, error);
   return heatmap_->exportTo(path, width, height, dpi, error);
 }
@@ -325,7 +340,8 @@ void MainWindow::exportDialog() {
                                                     &filter);
   if (path.isEmpty()) return;
   const bool png = path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive);
-  const bool wide = tabs_->currentWidget() == compare_ && compare_->showBox()->currentIndex() == 0;  // two maps
+  const bool wide = (tabs_->currentWidget() == compare_ && compare_->showBox()->currentIndex() == 0) ||
+                    tabs_->currentWidget() == run_;  // two maps
   QDialog dialog(this);
   dialog.setWindowTitle(QStringLiteral("Export size"));
   auto* form = new QFormLayout(&dialog);

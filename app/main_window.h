@@ -22,6 +22,7 @@ class HeatmapView;
 class MaskController;
 class PathPanel;
 class PatternControls;
+class RunPanel;
 class StatsPanel;
 struct MaskResult;
 struct PatternChoice;
@@ -40,6 +41,7 @@ class MainWindow : public QMainWindow {
   PathPanel* pathPanel() const { return paths_; }
   MaskController* controller() const { return controller_; }
   CompareView* compareView() const { return compare_; }
+  RunPanel* runPanel() const { return run_; }
   QTabWidget* tabs() const { return tabs_; }
   std::shared_ptr<const MaskResult> result() const { return result_; }
   void loadPreset(const PatternChoice& choice);
@@ -70,6 +72,7 @@ class MainWindow : public QMainWindow {
   ExplanationPanel* explanation_ = nullptr;
   PathPanel* paths_ = nullptr;
   CompareView* compare_ = nullptr;
+  RunPanel* run_ = nullptr;
   MaskController* controller_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QWidget* headGrid_ = nullptr;

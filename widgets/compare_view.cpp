@@ -21,6 +21,7 @@
 #include "engine/error.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/pattern_controls.h"
+#include "widgets/view_pair.h"
 
 namespace attnscope {
 
@@ -121,33 +122,6 @@ QString wrapTitle(const QString& title, int width = 32) {
   return out.join(QLatin1Char('\n'));
 }
 
-/// Two views side by side, as nearly square as the space allows, at the top: a tall narrow view would only add
-/// empty rows above and below the matrix.
-class PairBox : public QWidget {
- public:
-  PairBox(QWidget* parent) : QWidget(parent) {}
-  void setViews(QWidget* a, QWidget* b) {
-    a_ = a;
-    b_ = b;
-  }
-  QSize sizeHint() const override { return {900, 520}; }
-  QSize minimumSizeHint() const override { return {320, 200}; }
-
- protected:
-  void resizeEvent(QResizeEvent*) override {
-    // Around the matrix: about 140 pixels across (axis labels, colour scale) and 120 down (title, axis labels).
-    constexpr int gap = 8;
-    const int w = std::max(1, (width() - gap) / 2);
-    const int h = std::clamp(w - 20, 1, height());
-    a_->setGeometry(0, 0, w, h);
-    b_->setGeometry(w + gap, 0, w, h);
-  }
-
- private:
-  QWidget* a_ = nullptr;
-  QWidget* b_ = nullptr;
-};
-
 /// Pads the shorter of two titles with blank lines so that both maps start at the same height.
 void padTitles(QString& a, QString& b) {
   const auto lines = [](const QString& t) { return t.count(QLatin1Char('\n')) + 1; };
@@ -234,12 +208,11 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent), worker_(std::make_u
   body->addWidget(sideB_);
 
   pages_ = new QStackedWidget(this);
-  auto* pair = new PairBox(pages_);
-  viewA_ = new HeatmapView(pair);
+  viewA_ = new HeatmapView;
   viewA_->setObjectName(QStringLiteral("compareA"));
-  viewB_ = new HeatmapView(pair);
+  viewB_ = new HeatmapView;
   viewB_->setObjectName(QStringLiteral("compareB"));
-  pair->setViews(viewA_, viewB_);
+  auto* pair = new ViewPair(viewA_, viewB_, pages_);
   difference_ = new HeatmapView(pages_);
   difference_->setObjectName(QStringLiteral("compareDifference"));
   pages_->addWidget(pair);

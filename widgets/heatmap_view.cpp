@@ -38,6 +38,8 @@ struct HeatmapView::Private {
   bool fitted = true;  ///< showing the whole matrix (until the user zooms or pans)
   QSize squaredFor;    ///< the axis rectangle the square cells were computed for
   bool customScale = false;
+  bool logScale = false;
+  std::function<QString(float)> valueText;
   double scaleLo = 0, scaleHi = 1;
   QString scaleLabel;
   QList<QPair<QString, QColor>> categories;
@@ -82,8 +84,17 @@ void HeatmapView::Private::applyScale() {
     return;
   }
   d.map->setGradient(gradientFor(d.palette));
-  if (!qSharedPointerDynamicCast<QCPAxisTickerText>(axis->ticker()).isNull())
+  const bool log = d.customScale && d.logScale;
+  d.map->setDataScaleType(log ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  if (log) {
+    if (qSharedPointerDynamicCast<QCPAxisTickerLog>(axis->ticker()).isNull())
+      axis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+    axis->setNumberFormat(QStringLiteral("gb"));
+  } else if (!qSharedPointerDynamicCast<QCPAxisTickerText>(axis->ticker()).isNull() ||
+             !qSharedPointerDynamicCast<QCPAxisTickerLog>(axis->ticker()).isNull()) {
     axis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+    axis->setNumberFormat(QStringLiteral("gbd"));
+  }
   if (d.customScale) {
     d.map->setDataRange(QCPRange(d.scaleLo, d.scaleHi));
     axis->setLabel(d.scaleLabel);
@@ -194,8 +205,18 @@ void HeatmapView::setColorPalette(Palette palette) {
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void HeatmapView::setValueScale(double lo, double hi, const QString& label) {
+void HeatmapView::setValueText(std::function<QString(float)> describe) { d_->valueText = std::move(describe); }
+
+void HeatmapView::clearValueScale() {
+  d_->customScale = false;
+  d_->logScale = false;
+  d_->applyScale();
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapView::setValueScale(double lo, double hi, const QString& label, bool logarithmic) {
   d_->customScale = true;
+  d_->logScale = logarithmic && lo > 0;
   d_->scaleLo = lo;
   d_->scaleHi = std::max(hi, lo + 1e-9);
   d_->scaleLabel = label;
@@ -427,8 +448,7 @@ QString HeatmapView::describeCell(Index query, Index key) const {
   }
   if (d_->customScale && d_->picture && d_->picture->exact()) {
     const float v = pictureValue(static_cast<int>(query), static_cast<int>(key));
-    return text + (std::isnan(v) ? QStringLiteral("never hears from it")
-                                 : QStringLiteral("%1 %2").arg(v).arg(v == 1 ? QStringLiteral("hop") : QStringLiteral("hops")));
+    return text + (d_->valueText ? d_->valueText(v) : QString::number(v));
   }
   if (d_->mask) {
     const int h = std::min(d_->head, d_->mask->heads() - 1);

@@ -53,7 +53,12 @@ class HeatmapView : public QWidget {
   void setColorPalette(Palette palette);
   /// Values other than attended shares (hop counts, say): the colour scale spans lo … hi under `label`; NaN cells
   /// are drawn in a distinct grey. Without this, the scale is 0 … 1.
-  void setValueScale(double lo, double hi, const QString& label);
+  /// `logarithmic`: a log colour scale (lo > 0), for softmax weights that span orders of magnitude.
+  void setValueScale(double lo, double hi, const QString& label, bool logarithmic = false);
+  /// How hover text reads a value on a custom scale ("2 hops", "weight 0.013"); NaN cells included.
+  void setValueText(std::function<QString(float)> describe);
+  /// Back to the attended-share scale 0 … 1.
+  void clearValueScale();
   /// Named categories instead of a continuous scale: picture value i (0, 1, …) is drawn in colours[i] and the
   /// colour scale reads the names. An empty list goes back to the continuous palette.
   void setCategories(const QList<QPair<QString, QColor>>& categories);

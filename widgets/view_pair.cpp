@@ -1,0 +1,24 @@
+#include "widgets/view_pair.h"
+
+#include <algorithm>
+
+namespace attnscope {
+
+ViewPair::ViewPair(QWidget* left, QWidget* right, QWidget* parent) : QWidget(parent), left_(left), right_(right) {
+  left_->setParent(this);
+  right_->setParent(this);
+  QSizePolicy policy(QSizePolicy::Preferred, QSizePolicy::Preferred);
+  policy.setHeightForWidth(true);
+  setSizePolicy(policy);
+}
+
+void ViewPair::resizeEvent(QResizeEvent*) {
+  // Around the matrix: about 140 pixels across (axis labels, colour scale) and 120 down (title, axis labels).
+  constexpr int gap = 8;
+  const int w = std::max(1, (width() - gap) / 2);
+  const int h = std::clamp(squareHeight(width()), 1, height());
+  left_->setGeometry(0, 0, w, h);
+  right_->setGeometry(w + gap, 0, w, h);
+}
+
+}  // namespace attnscope
