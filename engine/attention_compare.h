@@ -35,6 +35,10 @@ struct CompareHooks {
   bool wantWeights = false;
   /// Rows [begin, end) of `head` are done, in the pattern's run (full = false) or full attention's.
   std::function<void(bool full, int head, Index begin, Index end)> onRows;
+  /// A timed run shorter than this many milliseconds is run again, up to 5 times in all, and the best time is
+  /// kept: the first run of a small problem also pays for starting threads and touching fresh memory. Only the
+  /// first pass reports rows. 0: one pass each.
+  double repeatBelowMs = 0;
   /// A stage starts: 0 the pattern's run, 1 full attention, 2 the mass kept (and the weights).
   std::function<void(int stage)> onStage;
 };

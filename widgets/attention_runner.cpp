@@ -158,6 +158,7 @@ bool AttentionRunner::run(const RunRequest& request) {
                         : QStringLiteral("Gaussian, seed %1").arg(request.seed);
     CompareHooks hooks;
     hooks.wantWeights = mask.n() <= kMaxPictureSide;
+    hooks.repeatBelowMs = 20;
     hooks.onStage = [job](int stage) {
       job->stageStart[stage] = Clock::now().time_since_epoch().count();
       job->stage = stage;

@@ -62,7 +62,10 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent), cancelClock_(new QElapsed
   QFont mono = timers_->font();
   mono.setFamily(QStringLiteral("monospace"));
   mono.setStyleHint(QFont::Monospace);
+  mono.setPointSizeF(mono.pointSizeF() * 1.2);
+  mono.setBold(true);
   timers_->setFont(mono);
+  timers_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // a long line never widens the window
   bar->addWidget(run_);
   bar->addWidget(cancel_);
   bar->addSpacing(12);
@@ -71,8 +74,9 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent), cancelClock_(new QElapsed
   bar->addWidget(dim_);
   bar->addSpacing(12);
   bar->addWidget(progress_);
-  bar->addWidget(timers_, 1);
+  bar->addStretch(1);
   layout->addLayout(bar);
+  layout->addWidget(timers_);
 
   patternView_ = new HeatmapView;
   patternView_->setObjectName(QStringLiteral("runPattern"));
@@ -236,7 +240,7 @@ void RunPanel::showPreview() {
   patternView_->setPicture(result_->picture, h, result_->mask,
                            QStringLiteral("pattern (not run yet)"));
   fullView_->setPicture(full, 0, nullptr, QStringLiteral("full attention (not run yet)"));
-  timers_->clear();
+  timers_->setText(QStringLiteral("pattern —   full attention —"));
 }
 
 void RunPanel::run() {
@@ -345,6 +349,9 @@ void RunPanel::onFinished(const RunResult& result) {
               .arg(result.heads == 1 ? QString() : QStringLiteral("s"))
               .arg(result.request.dim)
               .arg(result.inputs);
+  if (c.relError > 1)
+    text += QStringLiteral(" An error above 100% means full attention's output is small: on random inputs each query "
+                           "averages nearly every value, which cancels out.");
   if (c.emptyRows > 0)
     text += QStringLiteral(" %1 query rows had no key and give zero output.").arg(en().toString(qlonglong(c.emptyRows)));
   if (!result.weightsPattern)

@@ -13,7 +13,7 @@ ViewPair::ViewPair(QWidget* left, QWidget* right, QWidget* parent) : QWidget(par
 }
 
 void ViewPair::resizeEvent(QResizeEvent*) {
-  // Around the matrix: about 140 pixels across (axis labels, colour scale) and 120 down (title, axis labels).
+  // Around the matrix: about 150 pixels across (axis labels, colour scale) and 90 down (title, axis labels).
   constexpr int gap = 8;
   const int w = std::max(1, (width() - gap) / 2);
   const int h = std::clamp(squareHeight(width()), 1, height());

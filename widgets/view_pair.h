@@ -16,7 +16,7 @@ class ViewPair : public QWidget {
   bool hasHeightForWidth() const override { return true; }
   int heightForWidth(int width) const override { return std::max(200, squareHeight(width)); }
   /// The height at which each half's matrix is square.
-  static int squareHeight(int width) { return std::max(1, (width - 8) / 2 - 20); }
+  static int squareHeight(int width) { return std::max(1, (width - 8) / 2 - 60); }
 
  protected:
   void resizeEvent(QResizeEvent* event) override;

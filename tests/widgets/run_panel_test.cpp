@@ -1,0 +1,142 @@
+// The live run: a small run shows the engine's own figures; Cancel stops a long run quickly and the app carries
+// on; the scaling sweep plots its points and marks the crossover.
+#include <gtest/gtest.h>
+
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableWidget>
+
+#include <cmath>
+
+#include "engine/attention_compare.h"
+#include "tests/widgets/window_fixture.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/pattern_controls.h"
+#include "widgets/run_panel.h"
+#include "widgets/scaling_chart.h"
+
+namespace attnscope {
+namespace {
+
+class RunTest : public MainWindowTest {
+ protected:
+  void SetUp() override {
+    MainWindowTest::SetUp();
+    ASSERT_TRUE(w().showView(QStringLiteral("run")));
+    panel_ = w().runPanel();
+  }
+  void load(const QString& pattern, QList<QPair<QString, QString>> params, Index n) {
+    PatternChoice choice;
+    choice.pattern = pattern;
+    choice.params = params;
+    choice.n = n;
+    w().loadPreset(choice);
+    for (int i = 0; i < 400 && (!w().result() || w().result()->choice.n != n); ++i) QTest::qWait(25);
+    ASSERT_EQ(w().result()->choice.n, n);
+  }
+  RunPanel* panel_ = nullptr;
+};
+
+TEST_F(RunTest, ASmallRunShowsTheEnginesFigures) {
+  QSignalSpy finished(panel_->runner(), &AttentionRunner::finished);
+  ASSERT_TRUE(panel_->runButton()->isEnabled());
+  QTest::mouseClick(panel_->runButton(), Qt::LeftButton);
+  ASSERT_TRUE(finished.wait(5000));
+  ASSERT_NE(panel_->lastResult(), nullptr);
+  // The same figures straight from the engine, on the same inputs (window of 5 at n = 16, Gaussian, dim 64).
+  const RunResult& r = *panel_->lastResult();
+  const AttentionInputs in = runInputs(r.request, 1);
+  const SparseMask& mask = *w().result()->mask;
+  const Comparison engine = compareWithFull(in, mask);
+  EXPECT_NEAR(r.comparison.massKept, engine.massKept, 1e-6);
+  EXPECT_NEAR(r.comparison.relError, engine.relError, 1e-6);
+  const QString kept = QStringLiteral("%1%").arg(100 * engine.massKept, 0, 'f', 1);
+  EXPECT_TRUE(panel_->resultsText().contains(QStringLiteral("Attention mass kept <b>") + kept))
+      << panel_->resultsText().toStdString();
+  ASSERT_EQ(panel_->log()->rowCount(), 1);
+  EXPECT_EQ(panel_->log()->item(0, 8)->text(), kept);
+  EXPECT_EQ(panel_->log()->item(0, 1)->text(), QStringLiteral("window"));
+  // The weights: masked cells are NaN (grey), attended ones positive, each row of the pattern sums to 1.
+  EXPECT_TRUE(std::isnan(panel_->patternView()->pictureValue(7, 3)));
+  EXPECT_GT(panel_->patternView()->pictureValue(7, 5), 0.0f);
+  EXPECT_GT(panel_->fullView()->pictureValue(7, 3), 0.0f);
+  double row = 0;
+  for (int k = 5; k <= 9; ++k) row += panel_->patternView()->pictureValue(7, k);
+  EXPECT_NEAR(row, 1.0, 1e-5);
+  EXPECT_TRUE(panel_->patternView()->describeCell(7, 3).endsWith(QStringLiteral("masked out")));
+  // A second run adds a second line to the log, newest first.
+  QTest::mouseClick(panel_->runButton(), Qt::LeftButton);
+  ASSERT_TRUE(finished.wait(5000));
+  EXPECT_EQ(panel_->log()->rowCount(), 2);
+  EXPECT_EQ(panel_->log()->item(0, 0)->text(), QStringLiteral("2"));
+}
+
+TEST_F(RunTest, CancelStopsALongRunQuicklyAndTheAppCarriesOn) {
+  load(QStringLiteral("window"), {{QStringLiteral("radius"), QStringLiteral("2")}}, 32768);
+  QSignalSpy ticks(panel_->runner(), &AttentionRunner::tick);
+  QSignalSpy cancelled(panel_->runner(), &AttentionRunner::cancelled);
+  QSignalSpy finished(panel_->runner(), &AttentionRunner::finished);
+  QTest::mouseClick(panel_->runButton(), Qt::LeftButton);
+  EXPECT_FALSE(panel_->runButton()->isEnabled());
+  // Wait until full attention (stage 1, about 275 GFLOP here) is under way and some of its rows are on screen.
+  bool inFull = false;
+  for (int i = 0; i < 200 && !inFull; ++i) {
+    QTest::qWait(10);
+    for (const auto& args : ticks) inFull |= args.at(0).toInt() == 1;
+  }
+  ASSERT_TRUE(inFull);
+  EXPECT_TRUE(panel_->timersText().contains(QStringLiteral("full attention"))) << panel_->timersText().toStdString();
+  QElapsedTimer clock;
+  clock.start();
+  QTest::mouseClick(panel_->cancelButton(), Qt::LeftButton);
+  ASSERT_TRUE(cancelled.wait(2000));
+  EXPECT_LT(clock.elapsed(), 100);
+  EXPECT_TRUE(finished.isEmpty());
+  EXPECT_TRUE(panel_->resultsText().startsWith(QStringLiteral("Run cancelled"))) << panel_->resultsText().toStdString();
+  EXPECT_TRUE(panel_->runButton()->isEnabled());
+  EXPECT_FALSE(panel_->cancelButton()->isEnabled());
+  // The app is usable: a parameter change redraws, and a new (small) run completes.
+  auto* radius = qobject_cast<QSpinBox*>(w().controls()->editor(QStringLiteral("radius")));
+  radius->setValue(3);
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_TRUE(w().heatmap()->title().contains(QStringLiteral("radius=3")));
+  load(QStringLiteral("window"), {{QStringLiteral("radius"), QStringLiteral("3")}}, 512);
+  QTest::mouseClick(panel_->runButton(), Qt::LeftButton);
+  ASSERT_TRUE(finished.wait(5000));
+  EXPECT_EQ(panel_->log()->rowCount(), 1);
+}
+
+TEST_F(RunTest, SweepPlotsEveryNAndMarksTheCrossover) {
+  panel_->sweepLimit()->setCurrentIndex(0);  // 256, 512, 1,024
+  QSignalSpy done(panel_->runner(), &AttentionRunner::sweepFinished);
+  QTest::mouseClick(panel_->sweepButton(), Qt::LeftButton);
+  ASSERT_TRUE(done.wait(20000));
+  EXPECT_EQ(panel_->chart()->points(true), 3);
+  EXPECT_EQ(panel_->chart()->points(false), 3);
+  // A window of 5 does 5n of full attention's n² cells: at n = 1,024 it is far faster.
+  EXPECT_GT(panel_->chart()->crossoverMarked(), 0);
+  EXPECT_LE(panel_->chart()->crossoverMarked(), 1024);
+  EXPECT_TRUE(panel_->resultsText().contains(QStringLiteral("faster than full attention from n = ")))
+      << panel_->resultsText().toStdString();
+}
+
+TEST_F(RunTest, ASweepCanBeCancelledAtAnyPoint) {
+  panel_->sweepLimit()->setCurrentIndex(panel_->sweepLimit()->count() - 1);  // up to 65,536: minutes
+  QSignalSpy point(panel_->runner(), &AttentionRunner::sweepPoint);
+  QSignalSpy cancelled(panel_->runner(), &AttentionRunner::cancelled);
+  QTest::mouseClick(panel_->sweepButton(), Qt::LeftButton);
+  ASSERT_TRUE(point.wait(5000));
+  while (point.size() < 5) ASSERT_TRUE(point.wait(10000));  // into n = 8,192 and beyond
+  QElapsedTimer clock;
+  clock.start();
+  QTest::mouseClick(panel_->cancelButton(), Qt::LeftButton);
+  ASSERT_TRUE(cancelled.wait(2000));
+  EXPECT_LT(clock.elapsed(), 100);
+  EXPECT_LT(panel_->chart()->points(true), 9);
+  EXPECT_TRUE(panel_->sweepButton()->isEnabled());
+}
+
+}  // namespace
+}  // namespace attnscope
