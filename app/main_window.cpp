@@ -17,6 +17,7 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -25,11 +26,13 @@
 #include <QJsonDocument>
 
 #include <cmath>
+#include <limits>
 
 #include "engine/error.h"
 #include "widgets/compare_view.h"
 #include "widgets/explanation_panel.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/hop_profile_view.h"
 #include "widgets/mask_controller.h"
 #include "widgets/path_panel.h"
 #include "widgets/pattern_controls.h"
@@ -81,8 +84,20 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
     return std::isnan(v) ? QStringLiteral("never hears from it")
                          : QStringLiteral("%1 %2").arg(v).arg(v == 1 ? QStringLiteral("hop") : QStringLiteral("hops"));
   });
-  hopsLayout->addWidget(hopsNote_);
-  hopsLayout->addWidget(hops_, 1);
+  auto* queryRow = new QHBoxLayout;
+  hopQuery_ = new QSpinBox(hopsPage);
+  hopQuery_->setObjectName(QStringLiteral("hopQuery"));
+  hopQuery_->setPrefix(QStringLiteral("query "));
+  hopQuery_->setRange(0, 15);
+  hopQuery_->setValue(7);  // the query of the classroom example, 7 → 5 → 3
+  hopQuery_->setToolTip(QStringLiteral("The query whose hop distances the chart below shows (or click a row)"));
+  queryRow->addWidget(hopsNote_, 1);
+  queryRow->addWidget(hopQuery_);
+  hopProfile_ = new HopProfileView(hopsPage);
+  hopProfile_->setObjectName(QStringLiteral("hopProfile"));
+  hopsLayout->addLayout(queryRow);
+  hopsLayout->addWidget(hops_, 3);
+  hopsLayout->addWidget(hopProfile_, 1);
   tabs_->addTab(hopsPage, QStringLiteral("Hops"));
   headGrid_ = new QWidget(tabs_);
   headGridLayout_ = new QGridLayout(headGrid_);
@@ -140,6 +155,9 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
     paths_->setResult(result_);
     showHops();
   });
+  connect(hopQuery_, &QSpinBox::valueChanged, this, &MainWindow::showHopProfile);
+  connect(hops_, &HeatmapView::queryClicked, hopQuery_, &QSpinBox::setValue);
+  connect(heatmap_, &HeatmapView::queryClicked, hopQuery_, &QSpinBox::setValue);
   connect(hops_, &HeatmapView::cellHovered, this,
           [this](Index q, Index k) { hopsNote_->setText(hops_->describeCell(q, k)); });
   connect(heatmap_, &HeatmapView::queryClicked, paths_, [this](Index q) { paths_->setFrom(q); });
@@ -267,12 +285,20 @@ void MainWindow::showHead() {
 }
 
 void MainWindow::showHops() {
-  if (!result_ || !result_->hopPicture) {
+  if (result_) {
+    const QSignalBlocker quiet(hopQuery_);
+    hopQuery_->setRange(0, static_cast<int>(std::min<Index>(result_->choice.n, std::numeric_limits<int>::max()) - 1));
+  }
+  showHopProfile();
+  const bool map = result_ && result_->hopPicture;
+  hops_->setVisible(map);
+  if (!map) {
     hops_->setPicture(nullptr, 0, nullptr, QString());
-    hopsNote_->setText(result_ && result_->choice.n > kMaxPictureSide
-                           ? QStringLiteral("The hop map is drawn up to 1,024 tokens; the Paths dock traces single paths "
-                                            "further.")
-                           : QStringLiteral("The hop map appears with the reachability figures."));
+    hopsNote_->setText(!result_ || result_->graph
+                           ? QStringLiteral("The hop map is drawn up to 1,024 tokens; below, one query's hop distances "
+                                            "at any length (click a row in the matrix or pick the query).")
+                           : QStringLiteral("Hop distances are computed up to 4,000,000 active cells; attnscope-cli "
+                                            "path and stats --reach work at any size."));
     return;
   }
   const int diameter = result_->reach ? result_->reach->diameter.upper : 1;
@@ -280,8 +306,21 @@ void MainWindow::showHops() {
   hops_->setTokens(result_->tokens);
   hops_->setPicture(result_->hopPicture, 0, result_->mask,
                     result_->title + QStringLiteral(" — layers until query i hears from key j"));
-  hopsNote_->setText(QStringLiteral("How many layers until query i hears from key j; grey: never. Diameter %1.")
+  hopsNote_->setText(QStringLiteral("How many layers until query i hears from key j; grey: never. Diameter %1. Click "
+                                    "a row for its profile below.")
                          .arg(diameter));
+}
+
+void MainWindow::showHopProfile() {
+  if (!result_ || !result_->graph) {
+    hopProfile_->clear(result_ && result_->stats.nnz > MaskController::kReachCells
+                           ? QStringLiteral("Hop distances are computed up to 4,000,000 active cells")
+                           : QStringLiteral("Hop distances appear with the reachability figures"));
+    return;
+  }
+  const Index q = std::min<Index>(hopQuery_->value(), result_->graph->n() - 1);
+  const QString name = q < result_->tokens.size() ? result_->tokens[q] : QString();
+  hopProfile_->setProfile(hopDistances(result_->graph->forward(), q), q, name);
 }
 
 void MainWindow::rebuildHeadGrid() {

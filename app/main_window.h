@@ -19,6 +19,7 @@ namespace attnscope {
 class CompareView;
 class ExplanationPanel;
 class HeatmapView;
+class HopProfileView;
 class MaskController;
 class PathPanel;
 class PatternControls;
@@ -37,6 +38,8 @@ class MainWindow : public QMainWindow {
   PatternControls* controls() const { return controls_; }
   HeatmapView* heatmap() const { return heatmap_; }
   HeatmapView* hopMap() const { return hops_; }
+  HopProfileView* hopProfile() const { return hopProfile_; }
+  QSpinBox* hopQuery() const { return hopQuery_; }
   StatsPanel* statsPanel() const { return stats_; }
   PathPanel* pathPanel() const { return paths_; }
   MaskController* controller() const { return controller_; }
@@ -59,6 +62,7 @@ class MainWindow : public QMainWindow {
   void showHead();
   void rebuildHeadGrid();
   void showHops();
+  void showHopProfile();
   void openPreset();
   void savePreset();
   void exportDialog();
@@ -68,6 +72,8 @@ class MainWindow : public QMainWindow {
   HeatmapView* heatmap_ = nullptr;
   HeatmapView* hops_ = nullptr;
   QLabel* hopsNote_ = nullptr;
+  HopProfileView* hopProfile_ = nullptr;
+  QSpinBox* hopQuery_ = nullptr;
   StatsPanel* stats_ = nullptr;
   ExplanationPanel* explanation_ = nullptr;
   PathPanel* paths_ = nullptr;

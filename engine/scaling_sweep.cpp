@@ -47,13 +47,14 @@ std::vector<ScalingPoint> scalingSweep(const PatternSpec& spec,
       heads = mask.heads();
       const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed);
       for (int h = 0; h < heads; ++h) point.cellsPattern += double(mask.nnz(mask.heads() == 1 ? 0 : h));
-      point.msPattern = bestOfMs(options.repeat, [&] { maskedAttention(in, mask, {}, part(0.05, 0.2)); });
+      point.msPattern =
+          bestOfMs(options.repeat, [&] { maskedAttention(in, mask, {}, part(0.05, 0.2)); }, options.repeatBelowMs);
     } catch (const Error& e) {
       point.skipped = e.what();
       point.msPattern = 0;
     }
     const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed);
-    point.msFull = bestOfMs(options.repeat, [&] { fullAttention(in, {}, part(0.2, 1.0)); });
+    point.msFull = bestOfMs(options.repeat, [&] { fullAttention(in, {}, part(0.2, 1.0)); }, options.repeatBelowMs);
     before += share;
     points.push_back(point);
     if (onPoint) onPoint(point);

@@ -335,7 +335,8 @@ void RunPanel::onFinished(const RunResult& result) {
   const Comparison& c = result.comparison;
   const MaskResult& m = *result.request.mask;
   timers_->setText(QStringLiteral("pattern %1 ✓   full attention %2 ✓").arg(ms(c.msPattern), ms(c.msFull)));
-  const QString speed = c.speedup >= 1 ? QStringLiteral("%1× faster").arg(en().toString(c.speedup, 'f', 1))
+  const QString speed = std::abs(c.speedup - 1) < 0.05 ? QStringLiteral("about as fast")
+                        : c.speedup >= 1 ? QStringLiteral("%1× faster").arg(en().toString(c.speedup, 'f', 1))
                                        : QStringLiteral("%1× slower").arg(en().toString(1.0 / c.speedup, 'f', 1));
   QString text = QStringLiteral("<b>%1</b> in %2 (%3 GFLOP/s useful) against <b>full attention</b> in %4 (%5 GFLOP/s): "
                                 "<b>%6</b>.<br>Attention mass kept <b>%7</b>; output error <b>%8</b> "

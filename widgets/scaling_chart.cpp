@@ -39,6 +39,7 @@ ScalingChart::ScalingChart(QWidget* parent) : QWidget(parent), d_(std::make_uniq
     axis->setScaleType(QCPAxis::stLogarithmic);
     auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
     ticker->setLogBase(axis == d_->plot->xAxis ? 2 : 10);
+    ticker->setTickCount(axis == d_->plot->xAxis ? 4 : 5);  // n labels that never run into each other
     axis->setTicker(ticker);
   }
   d_->plot->xAxis->setNumberFormat(QStringLiteral("f"));
@@ -62,7 +63,7 @@ ScalingChart::ScalingChart(QWidget* parent) : QWidget(parent), d_(std::make_uniq
   d_->cross->setVisible(false);
   d_->crossLabel = new QCPItemText(d_->plot);
   d_->crossLabel->setColor(QColor(0xb0, 0x45, 0x00));
-  d_->crossLabel->setPositionAlignment(Qt::AlignTop | Qt::AlignRight);
+  d_->crossLabel->setPositionAlignment(Qt::AlignBottom | Qt::AlignLeft);
   d_->crossLabel->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
   d_->crossLabel->setVisible(false);
   clear(QStringLiteral("Scaling sweep: press Sweep"));
@@ -109,8 +110,8 @@ void ScalingChart::setCrossover(Index n) {
   if (n > 0) {
     d_->cross->point1->setCoords(double(n), 1);
     d_->cross->point2->setCoords(double(n), 2);
-    d_->crossLabel->position->setCoords(double(n), 0.03);
-    d_->crossLabel->setText(QStringLiteral("pattern faster from n = %1 ").arg(QLocale(QLocale::English).toString(qlonglong(n))));
+    d_->crossLabel->position->setCoords(double(n), 0.97);
+    d_->crossLabel->setText(QStringLiteral(" pattern faster from n = %1").arg(QLocale(QLocale::English).toString(qlonglong(n))));
   }
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }

@@ -16,6 +16,7 @@
 #include "app/main_window.h"
 #include "tests/widgets/window_fixture.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/hop_profile_view.h"
 #include "widgets/mask_controller.h"
 #include "widgets/path_panel.h"
 #include "widgets/pattern_controls.h"
@@ -171,6 +172,36 @@ TEST_F(MainWindowTest, HopMapCountsLayersAndShowsNever) {
   for (int i = 0; i < 400 && hops->tokens() != 0; ++i) QTest::qWait(25);
   EXPECT_EQ(hops->tokens(), 0);
   EXPECT_EQ(hops->pictureSide(), 0);
+}
+
+TEST_F(MainWindowTest, HopProfileForOneQueryWorksBeyondTheMap) {
+  // A window of 5 at n = 2,048: no all-pairs map, but query 7's distances are drawn — and a click picks another.
+  QSpinBox* n = w().controls()->nBox();
+  n->setFocus();
+  n->selectAll();
+  QTest::keyClicks(n, QStringLiteral("2048"));
+  QTest::keyClick(n, Qt::Key_Enter);
+  ASSERT_TRUE(waitForResult(w()));
+  ASSERT_TRUE(w().showView(QStringLiteral("hops")));
+  HopProfileView* profile = w().hopProfile();
+  EXPECT_FALSE(w().hopMap()->isVisible());
+  EXPECT_EQ(w().hopQuery()->value(), 7);
+  EXPECT_EQ(profile->keysAt(0), 1);  // itself
+  EXPECT_EQ(profile->keysAt(1), 4);  // 5, 6, 8, 9
+  EXPECT_EQ(profile->keysAt(2), 4);  // 3, 4, 10, 11
+  EXPECT_EQ(profile->keysNever(), 0);
+  // The farthest key, 2,047, is 2,040 tokens away: 1,020 hops of 2.
+  EXPECT_TRUE(profile->title().endsWith(QStringLiteral("within 1020 layers"))) << profile->title().toStdString();
+  ASSERT_TRUE(w().showView(QStringLiteral("matrix")));
+  QTest::qWait(100);
+  const QPoint at = w().heatmap()->cellCenter(1000, 1000);
+  const auto [query, key] = w().heatmap()->cellAt(at);
+  QTest::mouseClick(w().heatmap()->plotWidget(), Qt::LeftButton, Qt::NoModifier, at);
+  EXPECT_EQ(w().hopQuery()->value(), query);
+  // From query q the far ends are q and 2,047 − q tokens away.
+  const Index farthest = std::max<Index>(query, 2047 - query);
+  EXPECT_TRUE(profile->title().endsWith(QStringLiteral("within %1 layers").arg((farthest + 1) / 2)))
+      << profile->title().toStdString();
 }
 
 TEST_F(MainWindowTest, ExportWritesPngSvgAndPdf) {
