@@ -92,6 +92,7 @@ void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOpti
     Matrix S(rows, kFlashCols), acc = Matrix::Zero(rows, V.cols());
     Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
     for (Index c0 = 0; c0 < n; c0 += kFlashCols) {
+      if (progress.stopRequested()) return;  // a row block of a long sequence is many tiles: stop within it
       const Index cols = std::min(kFlashCols, n - c0);
       auto St = S.leftCols(cols);
       St.noalias() = Qs * K.middleRows(c0, cols).transpose();
@@ -117,6 +118,7 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
     Matrix S(rows, block), acc = Matrix::Zero(rows, V.cols());
     Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
     for (KeyIndex c : layout.row(layoutHead, r0 / block)) {
+      if (progress.stopRequested()) return;
       S.noalias() = Qs * K.middleRows(Index(c) * block, block).transpose();
       foldTile(S, V.middleRows(Index(c) * block, block), m, l, acc);
     }

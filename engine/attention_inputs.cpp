@@ -6,6 +6,7 @@
 
 #include "engine/error.h"
 #include "engine/npy.h"
+#include "engine/parallel.h"
 #include "engine/random.h"
 
 namespace attnscope {
@@ -61,13 +62,30 @@ std::vector<std::string> tokenize(const std::string& text) {
   return tokens;
 }
 
-AttentionInputs syntheticInputs(int heads, Index n, Index dim, std::uint64_t seed) {
+AttentionInputs syntheticInputs(int heads, Index n, Index dim, std::uint64_t seed, const Progress& progress) {
   AttentionInputs in;
   for (int h = 0; h < heads; ++h) {
-    SplitMix64 rng = rowStream(seed, static_cast<std::uint64_t>(h), 0);
-    in.q.push_back(gaussian(n, dim, rng));
-    in.k.push_back(gaussian(n, dim, rng));
-    in.v.push_back(gaussian(n, dim, rng));
+    in.q.emplace_back(n, dim);
+    in.k.emplace_back(n, dim);
+    in.v.emplace_back(n, dim);
+  }
+  // Every (head, matrix, row) has its own stream, so rows fill in parallel, in chunks that can be cancelled, and
+  // the values do not depend on the thread count. Box–Muller gives two normals per pair of uniforms.
+  constexpr Index kRows = 256;
+  for (int h = 0; h < heads; ++h) {
+    Matrix* mats[3] = {&in.q[h], &in.k[h], &in.v[h]};
+    parallelChunks(n, kRows, progress, double(h) / heads, double(h + 1) / heads, [&](Index r0, Index r1) {
+      for (int m = 0; m < 3; ++m)
+        for (Index i = r0; i < r1; ++i) {
+          SplitMix64 rng = rowStream(seed, static_cast<std::uint64_t>(3 * h + m), static_cast<std::uint64_t>(i));
+          float* row = mats[m]->row(i).data();
+          for (Index j = 0; j < dim; j += 2) {
+            const auto [a, b] = rng.normalPair();
+            row[j] = a;
+            if (j + 1 < dim) row[j + 1] = b;
+          }
+        }
+    });
   }
   return in;
 }

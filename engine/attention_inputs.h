@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/progress.h"
 #include "engine/types.h"
 
 namespace attnscope {
@@ -27,8 +28,8 @@ struct AttentionInputs {
 /// apostrophes; each other visible character on its own.
 std::vector<std::string> tokenize(const std::string& text);
 
-/// Q, K, V with independent standard normal entries.
-AttentionInputs syntheticInputs(int heads, Index n, Index dim, std::uint64_t seed);
+/// Q, K, V with independent standard normal entries; the same for any thread count. Throws Cancelled when asked.
+AttentionInputs syntheticInputs(int heads, Index n, Index dim, std::uint64_t seed, const Progress& progress = {});
 
 /// The sentence's tokens embedded synthetically: a seeded vector per (lower-cased) token type plus sinusoidal
 /// positions, projected per head by seeded W_q, W_k = W_q + a little noise, and W_v, so that repeated words and

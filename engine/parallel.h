@@ -20,6 +20,7 @@ namespace attnscope {
 
 /// Splits [0, count) into chunks of `size` and runs body(begin, end) on each, in parallel (dynamic schedule).
 /// Progress goes from `from` to `to`; a stop request skips the remaining chunks and throws Cancelled after the loop.
+/// Any thread skips the remaining chunks as soon as progress.stopFlag is set, and a body may return early on it.
 /// `onDone(begin, end)`, when given, hears of every finished chunk — also on the calling thread only: chunks that
 /// other threads finish are queued and handed over between chunks and at the end.
 template <typename Body>
@@ -41,8 +42,16 @@ void parallelChunks(Index count, Index size, const Progress& progress, double fr
 #pragma omp parallel for schedule(dynamic, 1)
   for (Index c = 0; c < chunks; ++c) {
     if (stop.load(std::memory_order_relaxed)) continue;
+    if (progress.stopRequested()) {  // a chunk skipped must never pass for done
+      stop = true;
+      continue;
+    }
     const Index b = c * size, e = std::min(count, (c + 1) * size);
     body(b, e);
+    if (progress.stopRequested()) {  // the body may have stopped part-way: this chunk is not done
+      stop = true;
+      continue;
+    }
     if (onDone) {
       std::lock_guard lock(mutex);
       finished.emplace_back(b, e);
@@ -60,7 +69,7 @@ void parallelChunks(Index count, Index size, const Progress& progress, double fr
     }
   }
   if (onDone) drain();
-  if (stop) throw Cancelled();
+  if (stop || progress.stopRequested()) throw Cancelled();
 }
 
 }  // namespace attnscope

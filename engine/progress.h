@@ -1,6 +1,7 @@
 #pragma once
 // Progress and cancellation without any GUI types: the GUI and the command line wrap these callbacks.
 
+#include <atomic>
 #include <functional>
 
 #include "engine/error.h"
@@ -13,11 +14,16 @@ struct Progress {
   std::function<void(double)> onProgress;
   /// Returns true when the caller wants the computation to stop.
   std::function<bool()> isCancelled;
+  /// Optional, and the one exception to "caller's thread only": a flag that any worker thread may read, so that
+  /// long work stops inside a block of rows as well as between blocks. Point it at the flag isCancelled reads.
+  const std::atomic<bool>* stopFlag = nullptr;
 
   void report(double fraction) const {
     if (onProgress) onProgress(fraction);
   }
-  bool cancelled() const { return isCancelled && isCancelled(); }
+  bool cancelled() const { return stopRequested() || (isCancelled && isCancelled()); }
+  /// The stop flag alone: safe on any thread.
+  bool stopRequested() const { return stopFlag && stopFlag->load(std::memory_order_relaxed); }
   /// Throws Cancelled when the caller asked to stop.
   void throwIfCancelled() const {
     if (cancelled()) throw Cancelled();

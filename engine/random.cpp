@@ -13,6 +13,14 @@ double SplitMix64::normal() {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
+std::pair<float, float> SplitMix64::normalPair() {
+  const std::uint64_t bits = next();
+  const float u1 = float((bits >> 40) + 1) * 0x1.0p-24f;  // (0, 1]
+  const float u2 = float((bits >> 16) & 0xFFFFFF) * 0x1.0p-24f;
+  const float r = std::sqrt(-2.0f * std::log(u1)), angle = 2.0f * std::numbers::pi_v<float> * u2;
+  return {r * std::cos(angle), r * std::sin(angle)};
+}
+
 std::vector<Index> sampleDistinct(SplitMix64& rng, Index range, Index count) {
   std::vector<Index> out;
   out.reserve(count);

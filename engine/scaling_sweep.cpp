@@ -41,19 +41,21 @@ std::vector<ScalingPoint> scalingSweep(const PatternSpec& spec,
     int heads = 1;
     try {
       std::optional<AttentionInputs> patternInputs;
-      if (spec.needsInputs()) patternInputs = syntheticInputs(1, n, options.dim, options.seed);
+      if (spec.needsInputs()) patternInputs = syntheticInputs(1, n, options.dim, options.seed, part(0.0, 0.0));
       const auto pattern = spec.make(values, n, patternInputs ? &*patternInputs : nullptr);
       const SparseMask mask = buildMask(*pattern, {}, part(0.0, 0.05));
       heads = mask.heads();
-      const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed);
+      const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed, part(0.05, 0.05));
       for (int h = 0; h < heads; ++h) point.cellsPattern += double(mask.nnz(mask.heads() == 1 ? 0 : h));
       point.msPattern =
           bestOfMs(options.repeat, [&] { maskedAttention(in, mask, {}, part(0.05, 0.2)); }, options.repeatBelowMs);
+    } catch (const Cancelled&) {
+      throw;
     } catch (const Error& e) {
       point.skipped = e.what();
       point.msPattern = 0;
     }
-    const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed);
+    const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed, part(0.2, 0.2));
     point.msFull = bestOfMs(options.repeat, [&] { fullAttention(in, {}, part(0.2, 1.0)); }, options.repeatBelowMs);
     before += share;
     points.push_back(point);

@@ -46,11 +46,11 @@ std::shared_ptr<MaskPicture> weightsPicture(const SparseWeights& w, int heads, f
 
 }  // namespace
 
-AttentionInputs runInputs(const RunRequest& request, int heads) {
+AttentionInputs runInputs(const RunRequest& request, int heads, const Progress& progress) {
   const MaskResult& m = *request.mask;
   if (request.fromSentence && !m.tokens.isEmpty())
     return textInputs(m.choice.text.toStdString(), heads, request.dim, request.seed);
-  return syntheticInputs(heads, m.choice.n, request.dim, request.seed);
+  return syntheticInputs(heads, m.choice.n, request.dim, request.seed, progress);
 }
 
 struct AttentionRunner::Job {
@@ -66,6 +66,7 @@ struct AttentionRunner::Job {
   Progress progress(QPointer<AttentionRunner> self, std::shared_ptr<Job> job) {
     Progress p;
     p.isCancelled = [job] { return job->cancelled.load(); };
+    p.stopFlag = &job->cancelled;  // the job outlives the work
     p.onProgress = [self, job](double f) {
       QMetaObject::invokeMethod(self, [self, job, f] {
         if (self && self->job_ == job) emit self->progress(f);
@@ -152,7 +153,9 @@ bool AttentionRunner::run(const RunRequest& request) {
     RunResult result;
     result.request = request;
     result.heads = heads;
-    const AttentionInputs inputs = runInputs(request, heads);
+    Progress progress = job->progress(self, job);
+    progress.onProgress = nullptr;  // making the inputs is quick: the bar is for the runs
+    const AttentionInputs inputs = runInputs(request, heads, progress);
     result.inputs = request.fromSentence && !request.mask->tokens.isEmpty()
                         ? QStringLiteral("sentence (synthetic embeddings)")
                         : QStringLiteral("Gaussian, seed %1").arg(request.seed);

@@ -42,7 +42,7 @@ struct RowsDone {
 };
 
 /// The inputs a run uses (also what the tests compare against).
-AttentionInputs runInputs(const RunRequest& request, int heads);
+AttentionInputs runInputs(const RunRequest& request, int heads, const Progress& progress = {});
 
 class AttentionRunner : public QObject {
   Q_OBJECT

@@ -106,6 +106,7 @@ void MaskController::request(const PatternChoice& choice) {
   job->future = QtConcurrent::run([self, job, choice, reach = reachability_] {
     Progress progress;
     progress.isCancelled = [job] { return job->cancelled.load(); };
+    progress.stopFlag = &job->cancelled;
     progress.onProgress = [self, job](double f) {
       QMetaObject::invokeMethod(self, [self, job, f] {
         if (self && self->current_ == job) emit self->progress(f);

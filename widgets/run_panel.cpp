@@ -34,7 +34,7 @@ QString percent(double v) { return en().toString(100.0 * v, 'f', 1) + QLatin1Cha
 
 }  // namespace
 
-RunPanel::RunPanel(QWidget* parent) : QWidget(parent), cancelClock_(new QElapsedTimer) {
+RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   auto* bar = new QHBoxLayout;
   run_ = new QPushButton(QStringLiteral("▶ Run"), this);
@@ -142,7 +142,7 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent), cancelClock_(new QElapsed
   connect(runner_, &AttentionRunner::tick, this, &RunPanel::onTick);
   connect(runner_, &AttentionRunner::finished, this, &RunPanel::onFinished);
   connect(runner_, &AttentionRunner::cancelled, this, [this] {
-    const qint64 took = cancelClock_->isValid() ? cancelClock_->elapsed() : 0;
+    const qint64 took = cancelClock_.isValid() ? cancelClock_.elapsed() : 0;
     setRunning(false);
     const QString what = sweeping_ ? QStringLiteral("Sweep") : QStringLiteral("Run");
     results_->setText(QStringLiteral("%1 cancelled; it stopped %2 ms after Cancel.").arg(what).arg(took));
@@ -171,7 +171,7 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent), cancelClock_(new QElapsed
   setRunning(false);
 }
 
-RunPanel::~RunPanel() { delete cancelClock_; }
+RunPanel::~RunPanel() = default;
 
 QString RunPanel::resultsText() const { return results_->text(); }
 QString RunPanel::timersText() const { return timers_->text(); }
@@ -252,7 +252,7 @@ void RunPanel::run() {
   if (!runner_->run(request)) return;
   running_ = result_;
   sweeping_ = false;
-  cancelClock_->invalidate();
+  cancelClock_.invalidate();
   setRunning(true);
   results_->setText(QStringLiteral("Running…"));
   startFill();
@@ -266,7 +266,7 @@ void RunPanel::sweep() {
   options.dim = dim_->value();
   if (!runner_->sweep(result_->choice, options)) return;
   sweeping_ = true;
-  cancelClock_->invalidate();
+  cancelClock_.invalidate();
   setRunning(true);
   chart_->clear(QStringLiteral("%1 against full attention, dim %2").arg(result_->choice.pattern).arg(options.dim));
   results_->setText(QStringLiteral("Sweeping n = 256 … %1…").arg(sweepLimit_->currentText()));
@@ -274,20 +274,35 @@ void RunPanel::sweep() {
 
 void RunPanel::cancel() {
   if (!runner_->busy()) return;
-  cancelClock_->start();
+  cancelClock_.start();
   runner_->cancel();
 }
 
 void RunPanel::startFill() {
+  // The filling maps are at most 512 cells a side (256 above that): they are redrawn many times a second, and the
+  // event loop must stay free to answer Cancel at once. The pattern's map is averaged down from its picture.
   const MaskPicture& mask = *running_->picture;
+  const int side = mask.side <= 512 ? mask.side : 256;
+  const int h = std::min(head_, static_cast<int>(mask.heads.size()) - 1);
+  fillMask_.assign(static_cast<std::size_t>(side) * side, 0.0f);
+  std::vector<int> count(fillMask_.size(), 0);
+  for (int r = 0; r < mask.side; ++r)
+    for (int c = 0; c < mask.side; ++c) {
+      const std::size_t to = static_cast<std::size_t>(Index(r) * side / mask.side) * side + Index(c) * side / mask.side;
+      fillMask_[to] += mask.heads[h][static_cast<std::size_t>(r) * mask.side + c];
+      ++count[to];
+    }
+  for (std::size_t i = 0; i < fillMask_.size(); ++i) fillMask_[i] /= float(std::max(1, count[i]));
   for (int f = 0; f < 2; ++f) {
     auto p = std::make_shared<MaskPicture>();
     p->n = mask.n;
-    p->side = mask.side;
-    p->heads.emplace_back(static_cast<std::size_t>(mask.side) * mask.side, 0.0f);
+    p->side = side;
+    p->heads.emplace_back(static_cast<std::size_t>(side) * side, 0.0f);
     fill_[f] = std::move(p);
-    rowsDone_[f].assign(static_cast<std::size_t>(mask.side), 0);
+    rowsDone_[f].assign(static_cast<std::size_t>(side), 0);
   }
+  fillHead_ = h;
+  sinceRedraw_.start();
   patternView_->clearValueScale();
   fullView_->clearValueScale();
   patternView_->setPicture(fill_[0], 0, running_->mask, QStringLiteral("pattern: rows computed"));
@@ -297,27 +312,26 @@ void RunPanel::startFill() {
 
 void RunPanel::onTick(int stage, const std::vector<double>& milliseconds, const std::vector<RowsDone>& rows) {
   if (!running_ || !fill_[0]) return;
-  const MaskPicture& mask = *running_->picture;
-  const int h = std::min(head_, static_cast<int>(mask.heads.size()) - 1);
-  const Index n = mask.n;
-  const int side = mask.side;
-  // Token rows per picture row: tile r covers rows [r·n/side, (r+1)·n/side).
-  auto rowsIn = [&](int r) { return static_cast<int>((Index(r + 1) * n) / side - (Index(r) * n) / side); };
+  const Index n = fill_[0]->n;
+  const int side = fill_[0]->side;
+  // Map row r holds the token rows i with ⌊i·side/n⌋ = r: from ⌈r·n/side⌉ to ⌈(r+1)·n/side⌉.
+  auto firstRow = [&](Index r) { return (r * n + side - 1) / side; };
   for (const RowsDone& done : rows) {
-    if (done.head != h) continue;
+    if (done.head != fillHead_) continue;
     const int f = done.full ? 1 : 0;
     std::vector<float>& picture = fill_[f]->heads[0];
     for (Index i = done.begin; i < done.end; ++i) {
-      const int r = static_cast<int>(i * side / n);
-      if (++rowsDone_[f][r] != rowsIn(r)) continue;
+      const Index r = i * side / n;
+      if (++rowsDone_[f][r] != firstRow(r + 1) - firstRow(r)) continue;
       float* row = picture.data() + static_cast<std::size_t>(r) * side;
       if (f == 1) std::fill(row, row + side, 1.0f);
-      else std::copy_n(mask.heads[h].data() + static_cast<std::size_t>(r) * side, side, row);
+      else std::copy_n(fillMask_.data() + static_cast<std::size_t>(r) * side, side, row);
       fillChanged_ = true;
     }
   }
-  if (fillChanged_) {
+  if (fillChanged_ && sinceRedraw_.elapsed() >= 100) {  // ten pictures a second are enough to watch
     fillChanged_ = false;
+    sinceRedraw_.restart();
     patternView_->setPicture(fill_[0], 0, running_->mask, patternView_->title());
     fullView_->setPicture(fill_[1], 0, nullptr, fullView_->title());
   }
@@ -331,6 +345,11 @@ void RunPanel::onTick(int stage, const std::vector<double>& milliseconds, const 
 
 void RunPanel::onFinished(const RunResult& result) {
   setRunning(false);
+  if (fillChanged_) {  // the last rows, held back by the redraw limit
+    fillChanged_ = false;
+    patternView_->setPicture(fill_[0], 0, running_->mask, patternView_->title());
+    fullView_->setPicture(fill_[1], 0, nullptr, fullView_->title());
+  }
   last_ = std::make_unique<RunResult>(result);
   const Comparison& c = result.comparison;
   const MaskResult& m = *result.request.mask;

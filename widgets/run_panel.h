@@ -5,6 +5,7 @@
 // the softmax weights (masked cells grey), the times, the speed-up, the attention mass kept and the output error,
 // and a line in the session's run log. Below, a scaling sweep plots time against n on log-log axes.
 
+#include <QElapsedTimer>
 #include <QWidget>
 
 #include <memory>
@@ -13,7 +14,6 @@
 #include "widgets/palettes.h"
 
 class QComboBox;
-class QElapsedTimer;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -90,8 +90,11 @@ class RunPanel : public QWidget {
   // are done.
   std::shared_ptr<MaskPicture> fill_[2];
   std::vector<int> rowsDone_[2];
+  std::vector<float> fillMask_;  ///< the pattern's map at the filling maps' size
+  int fillHead_ = 0;
   bool fillChanged_ = false;
-  QElapsedTimer* cancelClock_ = nullptr;
+  QElapsedTimer sinceRedraw_;
+  QElapsedTimer cancelClock_;
 };
 
 }  // namespace attnscope

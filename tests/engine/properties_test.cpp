@@ -1,6 +1,10 @@
 // Properties every family must keep: symmetry where bidirectional, lower triangles where causal, unions that
 // contain their members, reproducible seeds, masks independent of thread count, cancellation and limits.
 #include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "engine/attention.h"
 #include <omp.h>
 
 #include "engine/error.h"
@@ -123,6 +127,43 @@ TEST(Properties, BuildReportsProgressAndCanBeCancelled) {
   cancel.isCancelled = [&] { return ++calls > 3; };
   EXPECT_THROW(spec.build({{"radius", "4"}}, 200000, {}, cancel), Cancelled);
   EXPECT_THROW(PatternSpec::parse("window+random").build({}, 200000, {}, cancel), Cancelled);
+}
+
+TEST(Properties, AStopFlagSetMidwayAlwaysEndsInCancelled) {
+  // The flag any thread may read: whenever it is raised, the build throws Cancelled — it never returns a mask
+  // with chunks skipped, and never fails on half-filled offsets instead.
+  int cancelled = 0;
+  for (const char* pattern : {"window", "window+random"}) {
+    const SparseMask whole = PatternSpec::parse(pattern).build({{"radius", "3"}}, 300000);
+    for (int trial = 0; trial < 40; ++trial) {
+      std::atomic<bool> stop{false};
+      Progress progress;
+      progress.stopFlag = &stop;
+      const double at = 0.05 + 0.6 * (trial % 10) / 10.0;
+      progress.onProgress = [&](double f) {
+        if (f >= at) stop = true;
+      };
+      bool threw = false;
+      try {
+        const SparseMask mask = PatternSpec::parse(pattern).build({{"radius", "3"}}, 300000, {}, progress);
+        // Finished before the flag went up (it is raised from progress reports, the last after the work): then
+        // the mask is whole.
+        EXPECT_TRUE(mask == whole) << pattern << " at " << at;
+      } catch (const Cancelled&) {
+        threw = true;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << pattern << " at " << at << ": " << e.what();
+      }
+      cancelled += threw;
+    }
+  }
+  EXPECT_GT(cancelled, 40);
+  // Attention stops inside its row blocks on the flag too.
+  std::atomic<bool> stop{true};
+  Progress stopped;
+  stopped.stopFlag = &stop;
+  EXPECT_THROW(fullAttention(syntheticInputs(1, 512, 16, 1), {}, stopped), Cancelled);
+  EXPECT_THROW(syntheticInputs(1, 4096, 16, 1, stopped), Cancelled);
 }
 
 TEST(Properties, CellLimitGivesAMessage) {
