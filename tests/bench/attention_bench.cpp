@@ -77,4 +77,11 @@ void BM_Random8_65536(benchmark::State& state) {
 }
 BENCHMARK(BM_Random8_65536)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Gaussian inputs (Q, K, V, dim 64, one head) at n = 65,536: made before every run and every sweep point.
+void BM_SyntheticInputs_65536(benchmark::State& state) {
+  threads(state);
+  for (auto _ : state) benchmark::DoNotOptimize(syntheticInputs(1, 65536, 64, 0));
+}
+BENCHMARK(BM_SyntheticInputs_65536)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 }  // namespace

@@ -7,7 +7,13 @@
 #include <QElapsedTimer>
 #include <QTest>
 
+#include <QPushButton>
+#include <QSignalSpy>
+
 #include "app/main_window.h"
+#include "widgets/attention_runner.h"
+#include "widgets/compare_view.h"
+#include "widgets/run_panel.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_controller.h"
 #include "widgets/pattern_controls.h"
@@ -58,6 +64,60 @@ void BM_StartupToFirstPicture(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_StartupToFirstPicture)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(10);
+
+// Side by side at n = 65,536, the worker's part: counts, and the difference picture from the two masks.
+void compareAt65536(benchmark::State& state, const QString& other) {
+  PatternChoice a;
+  a.pattern = QStringLiteral("hf-longformer");
+  a.n = 65536;
+  a.params = {{QStringLiteral("attention_window"), QStringLiteral("512")}, {QStringLiteral("global_tokens"), QStringLiteral("0,1")}};
+  auto left = std::make_shared<const MaskResult>(computeMaskResult(a, {}, false));
+  std::shared_ptr<const MaskResult> right;
+  if (other != QStringLiteral("full")) {
+    PatternChoice b = a;
+    b.pattern = other;
+    b.params = {};
+    right = std::make_shared<const MaskResult>(computeMaskResult(b, {}, false));
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(compareResults(left, right));
+}
+void BM_CompareWithFull_65536(benchmark::State& state) { compareAt65536(state, QStringLiteral("full")); }
+void BM_CompareWithBigBird_65536(benchmark::State& state) { compareAt65536(state, QStringLiteral("hf-bigbird")); }
+BENCHMARK(BM_CompareWithFull_65536)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CompareWithBigBird_65536)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// From a click on Cancel, while full attention runs at n = 32,768, to the window hearing that the run stopped.
+void BM_CancelToStopped(benchmark::State& state) {
+  MainWindow window(/*restore=*/false);
+  window.resize(1400, 860);
+  window.show();
+  PatternChoice c;
+  c.pattern = QStringLiteral("window");
+  c.n = 32768;
+  c.params = {{QStringLiteral("radius"), QStringLiteral("2")}};
+  QSignalSpy reach(window.controller(), &MaskController::reachabilityReady);
+  window.loadPreset(c);
+  while (reach.isEmpty()) QTest::qWait(5);
+  window.showView(QStringLiteral("run"));
+  RunPanel* panel = window.runPanel();
+  for (auto _ : state) {
+    QSignalSpy ticks(panel->runner(), &AttentionRunner::tick);
+    QSignalSpy cancelled(panel->runner(), &AttentionRunner::cancelled);
+    panel->run();
+    bool inFull = false;
+    while (!inFull) {
+      QTest::qWait(5);
+      for (const auto& args : ticks) inFull |= args.at(0).toInt() == 1;
+    }
+    QTest::qWait(200);  // well into full attention
+    QElapsedTimer timer;
+    timer.start();
+    QTest::mouseClick(panel->cancelButton(), Qt::LeftButton);
+    while (cancelled.isEmpty()) QTest::qWait(0);
+    state.SetIterationTime(double(timer.nsecsElapsed()) * 1e-9);
+  }
+}
+BENCHMARK(BM_CancelToStopped)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(20);
 
 }  // namespace
 
