@@ -290,11 +290,13 @@ void CompareView::setAgainstFull(bool full) {
 void CompareView::setShow(Show show) {
   show_->setCurrentIndex(show == Show::SideBySide ? 0 : 1);
   pages_->setCurrentIndex(show == Show::SideBySide ? 0 : 1);
-  // The page shown takes over where the other was looking.
-  if (show == Show::Difference) difference_->setViewRange(viewA_->viewRange());
-  else {
-    viewA_->setViewRange(difference_->viewRange());
-    viewB_->setViewRange(difference_->viewRange());
+  // The page shown takes over where the other was looking (the whole matrix, or the part zoomed into).
+  auto follow = [](HeatmapView* from, HeatmapView* to) { to->setViewRange(from->showsWhole() ? QRectF() : from->viewRange()); };
+  if (show == Show::Difference) {
+    follow(viewA_, difference_);
+  } else {
+    follow(difference_, viewA_);
+    follow(difference_, viewB_);
   }
 }
 

@@ -420,6 +420,8 @@ QRectF HeatmapView::viewRange() const {
   return QRectF(QPointF(x.lower, y.lower), QPointF(x.upper, y.upper));
 }
 
+bool HeatmapView::showsWhole() const { return d_->fitted; }
+
 void HeatmapView::setViewRange(const QRectF& range) {
   if (range.isNull()) {  // the other view was reset
     resetView();

@@ -89,7 +89,10 @@ class HeatmapView : public QWidget {
   QWidget* plotWidget() const;
   /// The visible part of the matrix: x = keys, y = queries, in token coordinates (cells centred on integers).
   QRectF viewRange() const;
-  /// Shows `range` (as another view's viewRange()); does not emit viewMovedByUser.
+  /// True while the whole matrix is shown (until the user zooms or pans).
+  bool showsWhole() const;
+  /// Shows `range` (as another view's viewRange()); a null range shows the whole matrix. Does not emit
+  /// viewMovedByUser.
   void setViewRange(const QRectF& range);
 
   /// The whole figure (title, axes, colour scale) at width × height logical pixels times `scale`.
