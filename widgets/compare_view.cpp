@@ -254,8 +254,16 @@ bool CompareView::againstFull() const { return against_->currentIndex() == 0; }
 bool CompareView::busy() const { return worker_->future.isRunning() || controllerB_->busy(); }
 QString CompareView::countsText() const { return counts_->text(); }
 
+void CompareView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (stale_) setPrimary(a_);
+}
+
 void CompareView::setPrimary(std::shared_ptr<const MaskResult> a) {
   a_ = std::move(a);
+  // A hidden tab does no work: every parameter change would otherwise pay for a comparison nobody sees.
+  stale_ = !isVisible();
+  if (stale_) return;
   if (!againstFull() && b_ && (b_->choice.n != a_->choice.n || b_->choice.text != a_->choice.text)) {
     requestB();  // B follows A's n; the comparison waits for it
     return;

@@ -77,6 +77,9 @@ class CompareView : public QWidget {
   /// The comparison as one figure: the counts line above both heatmaps (or the difference view).
   bool exportTo(const QString& path, int width, int height, int dpi, QString* error);
 
+ protected:
+  void showEvent(QShowEvent* event) override;
+
  signals:
   /// A new comparison is on screen.
   void updated();
@@ -104,6 +107,7 @@ class CompareView : public QWidget {
   std::unique_ptr<SideBySide> shown_;
   int head_ = 0;
   bool bInitialised_ = false;
+  bool stale_ = false;  ///< A changed while the view was hidden: compared when it is next shown
   struct Worker;
   std::unique_ptr<Worker> worker_;
 };

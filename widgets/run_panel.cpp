@@ -216,6 +216,15 @@ void RunPanel::setResult(std::shared_ptr<const MaskResult> result) {
   if (result_ && result_->tokens.isEmpty()) inputs_->setCurrentIndex(0);
   if (!runner_->busy()) {
     setRunning(false);
+    previewStale_ = !isVisible();  // drawn when the tab is shown: a hidden tab costs a parameter change nothing
+    if (!previewStale_) showPreview();
+  }
+}
+
+void RunPanel::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (previewStale_ && !runner_->busy()) {
+    previewStale_ = false;
     showPreview();
   }
 }

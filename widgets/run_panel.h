@@ -58,6 +58,9 @@ class RunPanel : public QWidget {
   /// The last finished run (null before the first).
   const RunResult* lastResult() const { return last_.get(); }
 
+ protected:
+  void showEvent(QShowEvent* event) override;
+
  private:
   void startFill();
   void onTick(int stage, const std::vector<double>& milliseconds, const std::vector<RowsDone>& rows);
@@ -86,6 +89,7 @@ class RunPanel : public QWidget {
   int head_ = 0;
   int runs_ = 0;
   bool sweeping_ = false;
+  bool previewStale_ = false;  ///< the pattern changed while the tab was hidden
   // The filling pictures: per run (0 pattern, 1 full) the picture, and per picture row how many of its token rows
   // are done.
   std::shared_ptr<MaskPicture> fill_[2];
