@@ -99,6 +99,22 @@ TEST_F(CompareTest, AnotherPatternHasItsOwnControlsAndCounts) {
   EXPECT_EQ(compare_->differenceView()->pictureValue(0, 100), float(kOnlyA));  // the global row
 }
 
+TEST_F(CompareTest, AHiddenViewCatchesUpWhenShown) {
+  // Changed on the Matrix tab, the comparison waits — and is there as soon as its tab is opened.
+  ASSERT_TRUE(w().showView(QStringLiteral("matrix")));
+  auto* radius = qobject_cast<QSpinBox*>(w().controls()->editor(QStringLiteral("radius")));
+  radius->setValue(3);
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_TRUE(compare_->countsText().contains(QStringLiteral("1,780 cells"))) << "a hidden view does no work";
+  QSignalSpy updated(compare_, &CompareView::updated);
+  ASSERT_TRUE(w().showView(QStringLiteral("compare")));
+  ASSERT_TRUE(updated.wait(5000));
+  const Index cells = engineCells("window+global", {{"radius", "3"}, {"tokens", "0"}}, 256);
+  EXPECT_TRUE(compare_->countsText().contains(QLocale(QLocale::English).toString(static_cast<qlonglong>(cells)) +
+                                              QStringLiteral(" cells")))
+      << compare_->countsText().toStdString();
+}
+
 TEST_F(CompareTest, ZoomInOneViewZoomsTheOther) {
   HeatmapView* a = compare_->viewA();
   HeatmapView* b = compare_->viewB();
