@@ -396,24 +396,9 @@ bool CompareView::exportTo(const QString& path, int width, int height, int dpi, 
     if (error) *error = QStringLiteral("there is no comparison to export yet");
     return false;
   }
-  const bool pair = pages_->currentIndex() == 0;
-  const QString caption = countsText();
-  return HeatmapView::writeFigure(
-      path, QSize(width, height), dpi, caption,
-      [&](FigureCanvas& canvas) {
-        const QSizeF size = canvas.size();
-        const double top = std::min(48.0, size.height() * 0.12);
-        canvas.drawText(QRectF(8, 4, size.width() - 16, top - 8), caption, std::clamp(top / 3.2, 6.0, 13.0), true);
-        const QRectF below(0, top, size.width(), size.height() - top);
-        if (pair) {
-          const double half = below.width() / 2;
-          canvas.drawView(*viewA_, QRectF(below.left(), below.top(), half, below.height()));
-          canvas.drawView(*viewB_, QRectF(below.left() + half, below.top(), half, below.height()));
-        } else {
-          canvas.drawView(*difference_, below);
-        }
-      },
-      error);
+  const QList<HeatmapView*> views = pages_->currentIndex() == 0 ? QList<HeatmapView*>{viewA_, viewB_}
+                                                                 : QList<HeatmapView*>{difference_};
+  return HeatmapView::writeCaptioned(path, QSize(width, height), dpi, countsText(), views, error);
 }
 
 }  // namespace attnscope

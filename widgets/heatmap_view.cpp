@@ -576,6 +576,21 @@ bool HeatmapView::writeFigure(const QString& path, QSize size, int dpi, const QS
   return true;
 }
 
+bool HeatmapView::writeCaptioned(const QString& path, QSize size, int dpi, const QString& caption,
+                                 const QList<HeatmapView*>& views, QString* error) {
+  return writeFigure(
+      path, size, dpi, caption,
+      [&](FigureCanvas& canvas) {
+        const QSizeF whole = canvas.size();
+        const double top = std::min(48.0, whole.height() * 0.12);  // the caption's band
+        canvas.drawText(QRectF(8, 4, whole.width() - 16, top - 8), caption, std::clamp(top / 3.2, 6.0, 13.0), true);
+        const double width = whole.width() / std::max<qsizetype>(1, views.size());
+        for (qsizetype i = 0; i < views.size(); ++i)
+          canvas.drawView(*views[i], QRectF(double(i) * width, top, width, whole.height() - top));
+      },
+      error);
+}
+
 void HeatmapView::copyToClipboard(int width, int height) {
   QGuiApplication::clipboard()->setImage(toImage(width, height, 2.0));
 }

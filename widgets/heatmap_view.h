@@ -105,6 +105,9 @@ class HeatmapView : public QWidget {
   /// (size in points), chosen by the file's ending — all or nothing. Returns false and sets `error` on failure.
   static bool writeFigure(const QString& path, QSize size, int dpi, const QString& title,
                           const std::function<void(FigureCanvas&)>& draw, QString* error);
+  /// The figure of a comparison: `caption` in bold across the top, `views` side by side below it in equal widths.
+  static bool writeCaptioned(const QString& path, QSize size, int dpi, const QString& caption,
+                             const QList<HeatmapView*>& views, QString* error);
 
  signals:
   void queryClicked(Index query);

@@ -184,17 +184,7 @@ bool RunPanel::exportTo(const QString& path, int width, int height, int dpi, QSt
                   .arg(last_->request.mask->choice.pattern, ms(c.msPattern), ms(c.msFull), en().toString(c.speedup, 'f', 1),
                        percent(c.massKept), percent(c.relError));
   }
-  return HeatmapView::writeFigure(
-      path, QSize(width, height), dpi, caption,
-      [&](FigureCanvas& canvas) {
-        const QSizeF size = canvas.size();
-        const double top = std::min(48.0, size.height() * 0.12);
-        canvas.drawText(QRectF(8, 4, size.width() - 16, top - 8), caption, std::clamp(top / 3.2, 6.0, 13.0), true);
-        const double half = size.width() / 2;
-        canvas.drawView(*patternView_, QRectF(0, top, half, size.height() - top));
-        canvas.drawView(*fullView_, QRectF(half, top, half, size.height() - top));
-      },
-      error);
+  return HeatmapView::writeCaptioned(path, QSize(width, height), dpi, caption, {patternView_, fullView_}, error);
 }
 
 void RunPanel::setColorPalette(Palette palette) {

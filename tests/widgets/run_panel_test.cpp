@@ -4,6 +4,9 @@
 
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QImageReader>
+#include <QTemporaryDir>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
@@ -67,6 +70,17 @@ TEST_F(RunTest, ASmallRunShowsTheEnginesFigures) {
   for (int k = 5; k <= 9; ++k) row += panel_->patternView()->pictureValue(7, k);
   EXPECT_NEAR(row, 1.0, 1e-5);
   EXPECT_TRUE(panel_->patternView()->describeCell(7, 3).endsWith(QStringLiteral("masked out")));
+  // Exported from its tab, the run is one figure: both maps under its figures.
+  QTemporaryDir dir;
+  QString error;
+  const QString png = dir.filePath(QStringLiteral("run.png"));
+  ASSERT_TRUE(w().exportPicture(png, 1400, 650, 150, &error)) << error.toStdString();
+  EXPECT_EQ(QImageReader(png).size(), QSize(1400, 650));
+  const QString svg = dir.filePath(QStringLiteral("run.svg"));
+  ASSERT_TRUE(w().exportPicture(svg, 900, 420, 300, &error)) << error.toStdString();
+  QFile file(svg);
+  ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+  EXPECT_TRUE(file.readAll().contains(kept.toUtf8())) << "the mass kept is in the caption";
   // A second run adds a second line to the log, newest first.
   QTest::mouseClick(panel_->runButton(), Qt::LeftButton);
   ASSERT_TRUE(finished.wait(5000));
