@@ -64,22 +64,15 @@ Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, co
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
   Comparison c;
-  auto part = [&](double from, double to) {
-    Progress p = progress;
-    p.onProgress = progress.onProgress ? std::function<void(double)>([&, from, to](double f) {
-      progress.onProgress(from + (to - from) * f);
-    })
-                                       : nullptr;
-    return p;
-  };
+  auto part = [&](double from, double to) { return progress.part(from, to); };
   auto options = [&](bool isFull) {
     AttentionOptions o;
     if (hooks.onRows) o.onRows = [&, isFull](int h, Index b, Index e) { hooks.onRows(isFull, h, b, e); };
     return o;
   };
-  // The timed runs use the fast kernels; weights, when wanted, come from a second untimed pass (the fused kernel
-  // never holds them), which also gives the mass kept without another pass over n² scores.
-  // Times one kernel: a first pass with the row reports, then repeats while runs stay short.
+  // The timed runs use the fast kernels: a first pass that reports its rows, then repeats while runs stay short.
+  // Weights, when wanted, come from a second untimed pass (the fused kernel never holds them), which also gives the
+  // mass kept without another pass over n² scores.
   auto timed = [&](auto&& kernel, bool isFull, double from, double to, double& best) {
     auto t0 = Clock::now();
     AttentionOutput out = kernel(options(isFull), part(from, to));

@@ -24,6 +24,13 @@ struct Progress {
   bool cancelled() const { return stopRequested() || (isCancelled && isCancelled()); }
   /// The stop flag alone: safe on any thread.
   bool stopRequested() const { return stopFlag && stopFlag->load(std::memory_order_relaxed); }
+  /// The same callbacks for one stage of a longer computation: fractions 0 … 1 of the stage are reported as
+  /// from … to of the whole. The returned object refers to this one, which must outlive it.
+  Progress part(double from, double to) const {
+    Progress p = *this;
+    if (onProgress) p.onProgress = [this, from, to](double f) { onProgress(from + (to - from) * f); };
+    return p;
+  }
   /// Throws Cancelled when the caller asked to stop.
   void throwIfCancelled() const {
     if (cancelled()) throw Cancelled();

@@ -26,36 +26,28 @@ std::vector<ScalingPoint> scalingSweep(const PatternSpec& spec,
   std::vector<ScalingPoint> points;
   for (Index n : ns) {
     const double share = double(n) * double(n) / total;
-    auto part = [&](double from, double to) {
-      Progress p = progress;
-      const double a = before + share * from, b = before + share * to;
-      p.onProgress = progress.onProgress ? std::function<void(double)>([&, a, b](double f) {
-        progress.onProgress(a + (b - a) * f);
-      })
-                                         : nullptr;
-      return p;
-    };
+    auto part = [&](double from, double to) { return progress.part(before + share * from, before + share * to); };
     progress.throwIfCancelled();
     ScalingPoint point;
     point.n = n;
-    int heads = 1;
+    std::optional<SparseMask> mask;
     try {
       std::optional<AttentionInputs> patternInputs;
       if (spec.needsInputs()) patternInputs = syntheticInputs(1, n, options.dim, options.seed, part(0.0, 0.0));
       const auto pattern = spec.make(values, n, patternInputs ? &*patternInputs : nullptr);
-      const SparseMask mask = buildMask(*pattern, {}, part(0.0, 0.05));
-      heads = mask.heads();
-      const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed, part(0.05, 0.05));
-      for (int h = 0; h < heads; ++h) point.cellsPattern += double(mask.nnz(mask.heads() == 1 ? 0 : h));
-      point.msPattern =
-          bestOfMs(options.repeat, [&] { maskedAttention(in, mask, {}, part(0.05, 0.2)); }, options.repeatBelowMs);
+      mask = buildMask(*pattern, {}, part(0.0, 0.05));
     } catch (const Cancelled&) {
       throw;
     } catch (const Error& e) {
-      point.skipped = e.what();
-      point.msPattern = 0;
+      point.skipped = e.what();  // these parameters do not fit this n (a block size that does not divide it, say)
     }
-    const AttentionInputs in = syntheticInputs(heads, n, options.dim, options.seed, part(0.2, 0.2));
+    // One set of inputs for both, with as many heads as the pattern has.
+    const AttentionInputs in = syntheticInputs(mask ? mask->heads() : 1, n, options.dim, options.seed, part(0.05, 0.05));
+    if (mask) {
+      for (int h = 0; h < in.heads(); ++h) point.cellsPattern += double(mask->nnz(mask->heads() == 1 ? 0 : h));
+      point.msPattern =
+          bestOfMs(options.repeat, [&] { maskedAttention(in, *mask, {}, part(0.05, 0.2)); }, options.repeatBelowMs);
+    }
     point.msFull = bestOfMs(options.repeat, [&] { fullAttention(in, {}, part(0.2, 1.0)); }, options.repeatBelowMs);
     before += share;
     points.push_back(point);
