@@ -35,6 +35,10 @@ HopProfileView::HopProfileView(QWidget* parent) : QWidget(parent), d_(std::make_
   d_->never->setLineStyle(QCPGraph::lsNone);
   d_->never->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, QColor(0x9e, 0x9e, 0x9e), QColor(0xc8, 0xc8, 0xc8), 4));
   d_->plot->xAxis->setLabel(QStringLiteral("key j"));
+  auto keys = QSharedPointer<QCPAxisTickerFixed>::create();  // keys are whole numbers
+  keys->setTickStep(1.0);
+  keys->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  d_->plot->xAxis->setTicker(keys);
   d_->plot->yAxis->setLabel(QStringLiteral("layers until heard"));
   d_->plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   d_->plot->axisRect()->setRangeDrag(Qt::Horizontal);
