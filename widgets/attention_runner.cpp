@@ -61,7 +61,8 @@ struct AttentionRunner::Job {
   std::vector<RowsDone> pending;
   QFuture<void> future;
   bool comparison = false;
-  std::function<void(std::shared_ptr<Job>, QPointer<AttentionRunner>)> work;
+  /// The computation, on the worker thread; it returns how to announce its result on the GUI thread.
+  std::function<std::function<void(AttentionRunner*)>(std::shared_ptr<Job>, QPointer<AttentionRunner>)> work;
 
   Progress progress(QPointer<AttentionRunner> self, std::shared_ptr<Job> job) {
     Progress p;
@@ -128,7 +129,7 @@ bool AttentionRunner::start(std::shared_ptr<Job> job) {
       }, Qt::QueuedConnection);
     };
     try {
-      job->work(job, self);
+      finish(job->work(job, self));
     } catch (const Cancelled&) {
       finish([](AttentionRunner* r) { emit r->cancelled(); });
     } catch (const std::bad_alloc&) {
@@ -147,7 +148,7 @@ bool AttentionRunner::run(const RunRequest& request) {
   if (job_ || !request.mask || !request.mask->mask) return false;
   auto job = std::make_shared<Job>();
   job->comparison = true;
-  job->work = [request](std::shared_ptr<Job> job, QPointer<AttentionRunner> self) {
+  job->work = [request](std::shared_ptr<Job> job, QPointer<AttentionRunner> self) -> std::function<void(AttentionRunner*)> {
     const SparseMask& mask = *request.mask->mask;
     const int heads = mask.heads();
     RunResult result;
@@ -179,13 +180,7 @@ bool AttentionRunner::run(const RunRequest& request) {
       result.minWeight = std::isfinite(lo) ? lo : 0.0f;
       result.maxWeight = hi;
     }
-    QMetaObject::invokeMethod(self, [self, job, result] {
-      if (!self || self->job_ != job) return;
-      self->poll();
-      self->timer_->stop();
-      self->job_.reset();
-      emit self->finished(result);
-    }, Qt::QueuedConnection);
+    return [result](AttentionRunner* r) { emit r->finished(result); };
   };
   return start(job);
 }
@@ -193,7 +188,8 @@ bool AttentionRunner::run(const RunRequest& request) {
 bool AttentionRunner::sweep(const PatternChoice& choice, const ScalingOptions& options) {
   if (job_) return false;
   auto job = std::make_shared<Job>();
-  job->work = [choice, options](std::shared_ptr<Job> job, QPointer<AttentionRunner> self) {
+  job->work = [choice, options](std::shared_ptr<Job> job,
+                                QPointer<AttentionRunner> self) -> std::function<void(AttentionRunner*)> {
     std::vector<std::pair<std::string, std::string>> params;
     for (const auto& [k, v] : choice.params) params.emplace_back(k.toStdString(), v.toStdString());
     const auto points = scalingSweep(PatternSpec::parse(choice.pattern.toStdString()), params, options,
@@ -203,11 +199,7 @@ bool AttentionRunner::sweep(const PatternChoice& choice, const ScalingOptions& o
                                        }, Qt::QueuedConnection);
                                      },
                                      job->progress(self, job));
-    QMetaObject::invokeMethod(self, [self, job, points] {
-      if (!self || self->job_ != job) return;
-      self->job_.reset();
-      emit self->sweepFinished(points);
-    }, Qt::QueuedConnection);
+    return [points](AttentionRunner* r) { emit r->sweepFinished(points); };
   };
   return start(job);
 }
