@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "app/main_window.h"
-#include "engine/error.h"
+#include "engine/util/error.h"
 #include "widgets/pattern_choice.h"
 
 int main(int argc, char** argv) {

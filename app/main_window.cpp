@@ -28,7 +28,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/error.h"
+#include "engine/util/error.h"
 #include "widgets/compare_view.h"
 #include "widgets/explanation_panel.h"
 #include "widgets/heatmap_view.h"
@@ -313,7 +313,7 @@ void MainWindow::showHops() {
 
 void MainWindow::showHopProfile() {
   if (!result_ || !result_->graph) {
-    hopProfile_->clear(result_ && result_->stats.nnz > MaskController::kReachCells
+    hopProfile_->clear(result_ && result_->stats.nnz > kGuiReachCells
                            ? QStringLiteral("Hop distances are computed up to 4,000,000 active cells")
                            : QStringLiteral("Hop distances appear with the reachability figures"));
     return;

@@ -11,8 +11,8 @@
 #include <limits>
 #include <mutex>
 
-#include "engine/attention_inputs.h"
-#include "engine/error.h"
+#include "engine/attention/attention_inputs.h"
+#include "engine/util/error.h"
 
 namespace attnscope {
 

@@ -9,8 +9,8 @@
 #include <memory>
 #include <vector>
 
-#include "engine/attention_compare.h"
-#include "engine/scaling_sweep.h"
+#include "engine/attention/attention_compare.h"
+#include "engine/attention/scaling_sweep.h"
 #include "widgets/mask_controller.h"
 
 class QTimer;

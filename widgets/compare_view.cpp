@@ -18,7 +18,7 @@
 #include <algorithm>
 #include <atomic>
 
-#include "engine/error.h"
+#include "engine/util/error.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/pattern_controls.h"
 #include "widgets/view_pair.h"

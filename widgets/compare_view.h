@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "engine/progress.h"
+#include "engine/util/progress.h"
 #include "widgets/mask_controller.h"
 #include "widgets/palettes.h"
 

@@ -5,7 +5,7 @@
 #include <QGuiApplication>
 #include <QKeyEvent>
 #include <QPdfWriter>
-#include <QSaveFile>
+#include <QBuffer>
 #include <QSvgGenerator>
 #include <QTimer>
 #include <QToolTip>
@@ -15,6 +15,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
+
+#include "engine/io/atomic_file.h"
 
 namespace attnscope {
 
@@ -516,8 +519,10 @@ bool HeatmapView::writeFigure(const QString& path, QSize size, int dpi, const QS
   if (dpi < 36 || dpi > 2400) return fail(QStringLiteral("dpi %1 is not allowed: expected 36 … 2400").arg(dpi));
   if (suffix != QStringLiteral("png") && suffix != QStringLiteral("svg") && suffix != QStringLiteral("pdf"))
     return fail(QStringLiteral("'%1' is not allowed: expected a file ending in .png, .svg or .pdf").arg(path));
-  QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly)) return fail(QStringLiteral("cannot write '%1': %2").arg(path, file.errorString()));
+  // The figure is encoded in memory first and then written all or nothing, so a failed encoder or a full disk
+  // leaves the old file as it was; symbolic links are written through and special files refused (atomic_file.h).
+  QBuffer file;
+  file.open(QIODevice::WriteOnly);
   // Every view is drawn by its own QCustomPlot onto the one painter, shifted to its place: vectors stay vectors.
   auto compose = [&](QCPPainter& painter, QSizeF logical) {
     FigureCanvas canvas(&painter, logical, [&painter](HeatmapView& view, const QRectF& rect) {
@@ -572,7 +577,11 @@ bool HeatmapView::writeFigure(const QString& path, QSize size, int dpi, const QS
     compose(painter, QSizeF(width, height));
     painter.end();
   }
-  if (!file.commit()) return fail(QStringLiteral("cannot write '%1': %2").arg(path, file.errorString()));
+  try {
+    writeFileAtomically(path.toStdString(), std::string_view(file.data().constData(), std::size_t(file.data().size())));
+  } catch (const std::exception& e) {
+    return fail(QString::fromStdString(e.what()));
+  }
   return true;
 }
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/sparse_mask.h"
+#include "engine/masks/sparse_mask.h"
 #include "widgets/mask_picture.h"
 #include "widgets/palettes.h"
 

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "engine/reachability.h"
+#include "engine/reach/reachability.h"
 
 namespace attnscope {
 

@@ -9,9 +9,9 @@
 #include <chrono>
 #include <limits>
 
-#include "engine/attention_inputs.h"
-#include "engine/error.h"
-#include "engine/pattern_registry.h"
+#include "engine/attention/attention_inputs.h"
+#include "engine/util/error.h"
+#include "engine/masks/pattern_registry.h"
 
 namespace attnscope {
 
@@ -50,10 +50,10 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
 }
 
 void addReachability(MaskResult& r, const Progress& progress) {
-  if (!r.mask || r.stats.nnz > MaskController::kReachCells) return;
+  if (!r.mask || r.stats.nnz > kGuiReachCells) return;
   ReachOptions options;
-  options.maxAllPairsWork = 3e8;
-  options.maxSampleWork = 2e8;
+  options.maxAllPairsWork = kGuiAllPairsWork;
+  options.maxSampleWork = kGuiSampleWork;
   const Index n = r.mask->n();
   options.wantMatrix = n <= kMaxPictureSide;
   options.maxMatrixTokens = kMaxPictureSide;

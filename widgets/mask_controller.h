@@ -10,8 +10,8 @@
 #include <memory>
 #include <optional>
 
-#include "engine/mask_stats.h"
-#include "engine/reachability.h"
+#include "engine/masks/mask_stats.h"
+#include "engine/reach/reachability.h"
 #include "widgets/mask_picture.h"
 #include "widgets/pattern_choice.h"
 
@@ -25,7 +25,7 @@ struct MaskResult {
   QString title;  ///< "pattern, n = N" and, on a second line, every parameter value: for the heatmap and exports
   std::shared_ptr<const SparseMask> mask;
   MaskStats stats;
-  std::optional<ReachSummary> reach;  ///< when affordable (see MaskController::kReachCells)
+  std::optional<ReachSummary> reach;  ///< when affordable (see kGuiReachCells)
   std::shared_ptr<const ReachGraph> graph;  ///< the same: answers shortest paths (its transpose is built)
   /// All-pairs hop distances up to kMaxPictureSide tokens: hops from query (row) to key (column), NaN for never.
   std::shared_ptr<const MaskPicture> hopPicture;
@@ -39,14 +39,12 @@ struct MaskResult {
 /// The whole computation, synchronous: what the controller runs in a worker, and what `attnscope-cli render` and
 /// the tests call directly. Throws Error (bad input) or Cancelled.
 MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progress = {}, bool reachability = true);
-/// Adds reachability to a result (when its mask is small enough, see MaskController::kReachCells).
+/// Adds reachability to a result (when its mask is small enough, see kGuiReachCells).
 void addReachability(MaskResult& result, const Progress& progress = {});
 
 class MaskController : public QObject {
   Q_OBJECT
  public:
-  /// Reachability is computed for masks up to this many active cells (it stays well under a second there).
-  static constexpr Index kReachCells = 4'000'000;
 
   explicit MaskController(QObject* parent = nullptr);
   ~MaskController() override;  // cancels and waits for the worker

@@ -6,11 +6,11 @@
 #include <memory>
 #include <vector>
 
-#include "engine/sparse_mask.h"
+#include "engine/masks/sparse_mask.h"
+#include "engine/util/limits.h"
 
 namespace attnscope {
 
-inline constexpr int kMaxPictureSide = 1024;
 
 struct MaskPicture {
   Index n = 0;

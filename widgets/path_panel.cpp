@@ -9,7 +9,7 @@
 
 #include <climits>
 
-#include "engine/reachability.h"
+#include "engine/reach/reachability.h"
 #include "widgets/mask_controller.h"
 #include "widgets/reach_curve_view.h"
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/types.h"
+#include "engine/util/types.h"
 
 class QLabel;
 class QSpinBox;

@@ -5,11 +5,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocale>
-#include <QSaveFile>
 
 #include <cmath>
 
-#include "engine/error.h"
+#include "engine/io/atomic_file.h"
+#include "engine/util/error.h"
 #include "widgets/resources.h"
 
 namespace attnscope {
@@ -75,10 +75,8 @@ PatternChoice loadPresetFile(const QString& path, QString* name) {
 }
 
 void savePresetFile(const PatternChoice& choice, const QString& name, const QString& path) {
-  QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(presetToJson(choice, name)).toJson()) < 0 ||
-      !file.commit())
-    throw Error("cannot write '" + path.toStdString() + "': " + file.errorString().toStdString());
+  const QByteArray json = QJsonDocument(presetToJson(choice, name)).toJson();
+  writeFileAtomically(path.toStdString(), std::string_view(json.constData(), std::size_t(json.size())));
 }
 
 QList<QPair<QString, PatternChoice>> builtInPresets() {

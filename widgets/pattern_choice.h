@@ -7,7 +7,7 @@
 #include <QPair>
 #include <QString>
 
-#include "engine/types.h"
+#include "engine/util/types.h"
 
 namespace attnscope {
 

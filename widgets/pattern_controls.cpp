@@ -5,6 +5,7 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QLineEdit>
 #include <QMenu>
 #include <QRegularExpressionValidator>
@@ -13,18 +14,20 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <bit>
 #include <climits>
 #include <cmath>
 
-#include "engine/attention_inputs.h"
-#include "engine/error.h"
-#include "engine/pattern_registry.h"
+#include "engine/attention/attention_inputs.h"
+#include "engine/util/error.h"
+#include "engine/masks/pattern_registry.h"
 
 namespace attnscope {
 
 namespace {
-constexpr int kMaxN = 1 << 20;
 QString q(const std::string& s) { return QString::fromStdString(s); }
+// The slider's top: n = kMaxSequenceLength, a power of two.
+constexpr int kMaxLog2N = std::bit_width(static_cast<std::uint64_t>(kMaxSequenceLength)) - 1;
 }  // namespace
 
 PatternControls::PatternControls(QWidget* parent) : QWidget(parent) {
@@ -74,14 +77,15 @@ PatternControls::PatternControls(QWidget* parent) : QWidget(parent) {
   auto* nForm = new QFormLayout;
   n_ = new QSpinBox(this);
   n_->setObjectName(QStringLiteral("n"));
-  n_->setRange(1, kMaxN);
+  n_->setRange(1, kMaxSequenceLength);
   n_->setValue(16);
   n_->setGroupSeparatorShown(true);
   n_->setToolTip(QStringLiteral("Sequence length n: tokens, queries and keys (1 … 1,048,576)"));
   slider_ = new QSlider(Qt::Horizontal, this);
-  slider_->setRange(1, 20);  // n = 2^k
+  slider_->setRange(1, kMaxLog2N);  // n = 2^k
   slider_->setValue(4);
-  slider_->setToolTip(QStringLiteral("n in powers of two, 2 … 1,048,576"));
+  slider_->setToolTip(QStringLiteral("n in powers of two, 2 … %1")
+                          .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kMaxSequenceLength))));
   auto* nRow = new QHBoxLayout;
   nRow->addWidget(n_);
   nRow->addWidget(slider_, 1);
@@ -126,12 +130,12 @@ PatternControls::PatternControls(QWidget* parent) : QWidget(parent) {
 }
 
 void PatternControls::setN(Index n, bool byUser) {
-  n = std::clamp<Index>(n, 1, kMaxN);
+  n = std::clamp<Index>(n, 1, kMaxSequenceLength);
   if (byUser) nByHand_ = true;
   const bool was = quiet_;
   quiet_ = true;
   n_->setValue(static_cast<int>(n));
-  slider_->setValue(std::clamp(static_cast<int>(std::lround(std::log2(double(n)))), 1, 20));
+  slider_->setValue(std::clamp(static_cast<int>(std::lround(std::log2(double(n)))), 1, kMaxLog2N));
   quiet_ = was;
 }
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/scaling_sweep.h"
+#include "engine/attention/scaling_sweep.h"
 
 namespace attnscope {
 

@@ -61,7 +61,7 @@ void StatsPanel::setResult(const MaskResult& r) {
       row(QStringLiteral("Reach curve"), QStringLiteral("estimated from %1 sampled tokens").arg(rs.sampledSources));
   } else {
     row(QStringLiteral("Reachability"), QStringLiteral("not computed above %1 active cells (attnscope-cli stats --reach)")
-                                            .arg(en.toString(static_cast<qlonglong>(MaskController::kReachCells))));
+                                            .arg(en.toString(static_cast<qlonglong>(kGuiReachCells))));
   }
   html += QStringLiteral("</table>");
   for (const QString& note : r.notes) html += QStringLiteral("<p><i>Note:</i> %1</p>").arg(note.toHtmlEscaped());

@@ -3,7 +3,7 @@
 
 #include <QString>
 
-#include "engine/mask_stats.h"
+#include "engine/masks/mask_stats.h"
 
 namespace attnscope {
 

@@ -18,6 +18,16 @@ void PatternOptions::addTo(QCommandLineParser& parser) const {
 
 void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments) {
   if (!parser.parse(arguments)) throw UsageError(toStd(parser.errorText()));
+  // An option given twice would silently take its last value: only the KEY=VALUE options repeat.
+  QStringList seen;
+  for (const QString& name : parser.optionNames()) {
+    if (name == QStringLiteral("p") || name == QStringLiteral("param") || name == QStringLiteral("compare-param"))
+      continue;
+    if (seen.contains(name))
+      throw UsageError("option " + toStd(name.size() == 1 ? QStringLiteral("-") + name : QStringLiteral("--") + name) +
+                       " is given more than once: give it once");
+    seen << name;
+  }
   if (!parser.positionalArguments().isEmpty())
     throw UsageError("unexpected argument '" + toStd(parser.positionalArguments().first()) +
                      "': options start with -- (see --help)");
@@ -51,8 +61,8 @@ AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions&
     kind = QStringLiteral("npy");
     return npyInputs(toStd(parser.value(o.q)), toStd(parser.value(o.k)), toStd(parser.value(o.v)));
   }
-  const int heads = static_cast<int>(readInteger(QStringLiteral("heads"), parser.value(o.heads), 1, 256));
-  const Index dim = readInteger(QStringLiteral("dim"), parser.value(o.dim), 1, 4096);
+  const int heads = static_cast<int>(readInteger(QStringLiteral("heads"), parser.value(o.heads), 1, kMaxHeads));
+  const Index dim = readInteger(QStringLiteral("dim"), parser.value(o.dim), 1, kMaxHeadDim);
   const auto seed = static_cast<std::uint64_t>(readInteger(QStringLiteral("seed"), parser.value(o.seed), 0, kMaxTokens));
   if (parser.isSet(o.text)) {
     kind = QStringLiteral("text");
@@ -75,7 +85,12 @@ std::vector<std::pair<std::string, std::string>> readParamTexts(const QStringLis
     const qsizetype eq = kv.indexOf(QLatin1Char('='));
     if (eq <= 0)
       throw UsageError(option + " '" + toStd(kv) + "' is not allowed: expected KEY=VALUE, e.g. " + option + " radius=2");
-    texts.emplace_back(toStd(kv.left(eq).trimmed()), toStd(kv.mid(eq + 1)));
+    const std::string key = toStd(kv.left(eq).trimmed());
+    for (const auto& [k, v] : texts)
+      if (k == key)
+        throw UsageError(option + " " + key + " is given more than once (" + key + "=" + v + " and " + toStd(kv) +
+                         "): give it once");
+    texts.emplace_back(key, toStd(kv.mid(eq + 1)));
   }
   return texts;
 }
@@ -85,10 +100,10 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
   if (!parser.isSet(options.pattern)) throw UsageError("--pattern is required: see 'attnscope-cli patterns'");
   const bool inputsDecideN = inputOptions && inputOptions->decideN(parser);
   if (!parser.isSet(options.n) && !inputsDecideN)
-    throw UsageError("--n is required: the sequence length, 1 … 2147483647");
+    throw UsageError("--n is required: the sequence length, 1 … " + std::to_string(kMaxSequenceLength));
   PatternRequest request{PatternSpec::parse(toStd(parser.value(options.pattern))), {}, 0, std::nullopt, {}};
   request.values = request.spec.resolve(readParamTexts(parser, options));
-  if (parser.isSet(options.n)) request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxTokens);
+  if (parser.isSet(options.n)) request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
   if (inputOptions && (alwaysInputs || request.spec.needsInputs())) {
     request.inputs = readInputs(parser, *inputOptions, request.n, request.inputsKind);
     const Index inputN = request.inputs->n();
@@ -98,7 +113,7 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
                        std::to_string(inputN) + " tokens (leave --n out)");
     request.n = inputN;
   } else if (request.n == 0) {
-    throw UsageError("--n is required: the sequence length, 1 … 2147483647");
+    throw UsageError("--n is required: the sequence length, 1 … " + std::to_string(kMaxSequenceLength));
   }
   return request;
 }

@@ -12,8 +12,8 @@
 #endif
 
 #include "app/cli/cli_common.h"
-#include "engine/attention_compare.h"
-#include "engine/scaling_sweep.h"
+#include "engine/attention/attention_compare.h"
+#include "engine/attention/scaling_sweep.h"
 
 namespace attnscope::cli {
 

@@ -1,12 +1,13 @@
 // attnscope-cli mask: write a pattern's mask for other tools (.npy, .csv, .png) or its block layout (--layout).
 #include <QFileInfo>
 #include <QImage>
-#include <QSaveFile>
+#include <QBuffer>
 
 #include <iostream>
 
 #include "app/cli/cli_common.h"
-#include "engine/mask_io.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/mask_io.h"
 
 namespace attnscope::cli {
 
@@ -15,17 +16,18 @@ namespace {
 // One pixel a cell: active cells black on white, 1 bit a pixel.
 void writeMaskPng(const SparseMask& mask, int head, const QString& path) {
   const Index n = mask.n();
-  if (n > 32768)
-    throw UsageError("the mask is too large to write as .png: n = " + std::to_string(n) +
-                     ", the limit is 32768 (one pixel a cell)");
+  if (n > kMaxPngSide)
+    throw UsageError("the mask is too large to write as .png: n = " + std::to_string(n) + ", the limit is " +
+                     std::to_string(kMaxPngSide) + " (one pixel a cell)");
   QImage image(static_cast<int>(n), static_cast<int>(n), QImage::Format_Mono);
   image.setColorTable({qRgb(255, 255, 255), qRgb(0, 0, 0)});
   image.fill(0);
   for (Index i = 0; i < n; ++i)
     for (KeyIndex k : mask.row(head, i)) image.setPixel(k, static_cast<int>(i), 1);
-  QSaveFile file(path);
-  if (!file.open(QIODevice::WriteOnly) || !image.save(&file, "PNG") || !file.commit())
-    throw UsageError("cannot write '" + toStd(path) + "': " + toStd(file.errorString()));
+  QBuffer encoded;
+  encoded.open(QIODevice::WriteOnly);
+  if (!image.save(&encoded, "PNG")) throw UsageError("cannot write '" + toStd(path) + "': PNG encoding failed");
+  writeFileAtomically(toStd(path), std::string_view(encoded.data().constData(), std::size_t(encoded.data().size())));
 }
 
 }  // namespace

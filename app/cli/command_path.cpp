@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
-#include "engine/reachability.h"
+#include "engine/reach/reachability.h"
 
 namespace attnscope::cli {
 

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
-#include "engine/attention_inputs.h"
+#include "engine/attention/attention_inputs.h"
 #include "widgets/compare_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_controller.h"
@@ -82,7 +82,7 @@ int runRender(const QStringList& arguments) {
   choice.pattern = parser.value(options.pattern);
   for (const auto& [key, value] : readParamTexts(parser, options)) choice.params.append({toQ(key), toQ(value)});
   choice.text = parser.value(text);
-  if (parser.isSet(options.n)) choice.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxTokens);
+  if (parser.isSet(options.n)) choice.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
   else if (!choice.text.trimmed().isEmpty()) choice.n = static_cast<Index>(tokenize(toStd(choice.text)).size());
   else throw UsageError("--n is required: the sequence length, 1 … 2147483647");
 

@@ -10,10 +10,10 @@
 #endif
 
 #include "app/cli/cli_common.h"
-#include "engine/attention_compare.h"
-#include "engine/format.h"
-#include "engine/mask_io.h"
-#include "engine/npy.h"
+#include "engine/attention/attention_compare.h"
+#include "engine/util/format.h"
+#include "engine/io/mask_io.h"
+#include "engine/io/npy.h"
 
 namespace attnscope::cli {
 

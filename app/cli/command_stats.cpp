@@ -7,16 +7,14 @@
 #include <optional>
 
 #include "app/cli/cli_common.h"
-#include "engine/format.h"
-#include "engine/mask_stats.h"
-#include "engine/reachability.h"
+#include "engine/util/format.h"
+#include "engine/masks/mask_stats.h"
+#include "engine/reach/reachability.h"
 
 namespace attnscope::cli {
 
 namespace {
 
-// Above this many active cells reachability is skipped unless --reach asks for it (a few seconds' work).
-constexpr Index kReachByDefault = 50'000'000;
 
 QJsonValue orNull(const std::optional<int>& v) { return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null); }
 
@@ -92,8 +90,8 @@ int runStats(const QStringList& arguments) {
   std::optional<ReachSummary> reachability;
   std::string reachNote;
   if (parser.isSet(noReach)) reachNote = "reachability skipped (--no-reach)";
-  else if (s.nnz > kReachByDefault && !parser.isSet(reach))
-    reachNote = "reachability skipped above " + withSeparators(kReachByDefault) + " active cells; pass --reach";
+  else if (s.nnz > kCliReachCells && !parser.isSet(reach))
+    reachNote = "reachability skipped above " + withSeparators(kCliReachCells) + " active cells; pass --reach";
   else reachability = analyzeReachability(ReachGraph(mask));
 
   if (parser.isSet(json)) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/cli/cli_common.h"
+#include "engine/io/atomic_file.h"
 
 namespace {
 
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
 #else
   auto appPtr = std::make_unique<QCoreApplication>(argc, argv);
 #endif
+  attnscope::removeTemporariesOnSignals();  // Ctrl+C during a write leaves no .part file behind
   QCoreApplication::setApplicationName(QStringLiteral("attnscope-cli"));
   QCoreApplication::setApplicationVersion(QStringLiteral(ATTNSCOPE_VERSION));
   QStringList args = QCoreApplication::arguments();
@@ -85,6 +87,13 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "attnscope-cli: out of memory: choose a smaller n or a sparser pattern\n";
+    return 2;
+  } catch (const std::exception& e) {
+    // Anything else the standard library throws on odd input (out_of_range, length_error, …): still one line.
+    std::cerr << "attnscope-cli: internal error (" << e.what() << "); please report the command that caused it\n";
+    return 2;
+  } catch (...) {
+    std::cerr << "attnscope-cli: internal error of an unknown kind; please report the command that caused it\n";
     return 2;
   }
 }

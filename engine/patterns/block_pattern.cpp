@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "engine/error.h"
+#include "engine/util/error.h"
 
 namespace attnscope {
 
@@ -59,6 +59,11 @@ void BlockPattern::fill(int h, Index i, KeyIndex* out) const {
 void BlockPattern::generate(int h, Index i, std::vector<KeyIndex>& keys) const {
   keys.resize(degree(h, i));
   fill(h, i, keys.data());
+}
+
+double layoutBytes(Index n, Index block, int storedHeads) {
+  const double nb = double(n) / double(std::max<Index>(block, 1));
+  return nb * nb + double(storedHeads) * (nb + 1) * 8.0 + double(n);
 }
 
 Index blockCount(const std::string& family, Index n, Index block, const std::string& blockParam) {

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/pattern.h"
-#include "engine/pattern_family.h"
+#include "engine/masks/pattern.h"
+#include "engine/masks/pattern_family.h"
+#include "engine/util/limits.h"
 
 namespace attnscope {
 
@@ -54,7 +55,8 @@ class BlockPattern : public Pattern {
 /// Checks n against a block size and the layout size limit; returns n / block. Throws Error naming n.
 Index blockCount(const std::string& family, Index n, Index block, const std::string& blockParam);
 
-/// The largest number of blocks per side a layout may have (its dense form is built in memory).
-inline constexpr Index kMaxLayoutBlocks = 16384;
+/// What making a block family's pattern allocates: one dense nb × nb layout at a time (nb = n / block), each
+/// stored head's compressed layout offsets, and the token-row bookkeeping. For PatternFamily::makeBytes.
+double layoutBytes(Index n, Index block, int storedHeads);
 
 }  // namespace attnscope

@@ -2,7 +2,7 @@
 // A token-level family (it joins unions) that also keeps its diagonal block layout.
 #include <numeric>
 
-#include "engine/params.h"
+#include "engine/masks/params.h"
 #include "engine/patterns/families.h"
 
 namespace attnscope {

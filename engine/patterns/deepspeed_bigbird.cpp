@@ -3,10 +3,10 @@
 // unidirectional draws random blocks from 0 … row and then keeps the lower triangle.
 // Decision: where DeepSpeed's random.sample would raise because an early row has fewer than num_random_blocks
 // blocks at or before it (unidirectional), that row takes all of them.
-#include "engine/params.h"
+#include "engine/masks/params.h"
 #include "engine/patterns/deepspeed_common.h"
 #include "engine/patterns/families.h"
-#include "engine/random.h"
+#include "engine/util/random.h"
 
 namespace attnscope {
 namespace {
@@ -18,6 +18,9 @@ class DeepSpeedBigBirdFamily : public PatternFamily {
     return "DeepSpeed BigBird: random blocks, sliding block window, and the first blocks global";
   }
   bool isBlockFamily() const override { return true; }
+  double makeBytes(const ParamSet& p, Index n) const override {
+    return layoutBytes(n, p.getInt("block"), storedHeads(p));
+  }
   std::vector<ParamSpec> params() const override {
     using namespace deepspeed;
     return {blockParam(), numHeadsParam(), differentLayoutParam(),

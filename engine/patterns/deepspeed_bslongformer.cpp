@@ -1,7 +1,7 @@
 // `deepspeed-bslongformer`: DeepSpeed's BSLongformerSparsityConfig, a block-sparse Longformer: a sliding window
 // of num_sliding_window_blocks (half on each side) and global blocks (or ranges) as full rows and columns;
 // unidirectional keeps the lower triangle.
-#include "engine/params.h"
+#include "engine/masks/params.h"
 #include "engine/patterns/deepspeed_common.h"
 #include "engine/patterns/families.h"
 
@@ -15,6 +15,9 @@ class DeepSpeedBSLongformerFamily : public PatternFamily {
     return "DeepSpeed block-sparse Longformer: sliding block window plus global blocks";
   }
   bool isBlockFamily() const override { return true; }
+  double makeBytes(const ParamSet& p, Index n) const override {
+    return layoutBytes(n, p.getInt("block"), storedHeads(p));
+  }
   std::vector<ParamSpec> params() const override {
     using namespace deepspeed;
     return {blockParam(), numHeadsParam(), differentLayoutParam(),

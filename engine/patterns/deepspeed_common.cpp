@@ -1,7 +1,7 @@
 #include "engine/patterns/deepspeed_common.h"
 
-#include "engine/error.h"
-#include "engine/params.h"
+#include "engine/util/error.h"
+#include "engine/masks/params.h"
 
 namespace attnscope::deepspeed {
 

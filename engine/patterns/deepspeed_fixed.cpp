@@ -2,8 +2,8 @@
 // num_local_blocks blocks; the last num_global_blocks of each window are global (shifted per head by its pattern
 // index when num_different_global_patterns > 1). Bidirectional global columns are filled from row 0,
 // unidirectional ones from their own row down; horizontal global rows exist only in bidirectional mode.
-#include "engine/error.h"
-#include "engine/params.h"
+#include "engine/util/error.h"
+#include "engine/masks/params.h"
 #include "engine/patterns/deepspeed_common.h"
 #include "engine/patterns/families.h"
 
@@ -17,6 +17,9 @@ class DeepSpeedFixedFamily : public PatternFamily {
     return "DeepSpeed Fixed: fixed local block windows whose last blocks act as global summaries";
   }
   bool isBlockFamily() const override { return true; }
+  double makeBytes(const ParamSet& p, Index n) const override {
+    return layoutBytes(n, p.getInt("block"), storedHeads(p));
+  }
   std::vector<ParamSpec> params() const override {
     using namespace deepspeed;
     return {blockParam(), numHeadsParam(), differentLayoutParam(),

@@ -11,6 +11,9 @@ class DeepSpeedLocalFamily : public PatternFamily {
   std::string name() const override { return "deepspeed-local"; }
   std::string summary() const override { return "DeepSpeed local sliding window over blocks"; }
   bool isBlockFamily() const override { return true; }
+  double makeBytes(const ParamSet& p, Index n) const override {
+    return layoutBytes(n, p.getInt("block"), storedHeads(p));
+  }
   std::vector<ParamSpec> params() const override {
     using namespace deepspeed;
     return {blockParam(), numHeadsParam(),

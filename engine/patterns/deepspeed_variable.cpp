@@ -2,11 +2,11 @@
 // sizes in local_window_blocks (the last size repeats), and global blocks (single indices, or ranges with
 // global_block_end_indices). As in DeepSpeed, random blocks are drawn from the whole row even in unidirectional
 // mode, and the layout is not made lower-triangular afterwards.
-#include "engine/error.h"
-#include "engine/params.h"
+#include "engine/util/error.h"
+#include "engine/masks/params.h"
 #include "engine/patterns/deepspeed_common.h"
 #include "engine/patterns/families.h"
-#include "engine/random.h"
+#include "engine/util/random.h"
 
 namespace attnscope {
 namespace {
@@ -18,6 +18,9 @@ class DeepSpeedVariableFamily : public PatternFamily {
     return "DeepSpeed Variable: random blocks, local windows of given sizes, and global blocks or ranges";
   }
   bool isBlockFamily() const override { return true; }
+  double makeBytes(const ParamSet& p, Index n) const override {
+    return layoutBytes(n, p.getInt("block"), storedHeads(p));
+  }
   std::vector<ParamSpec> params() const override {
     using namespace deepspeed;
     return {blockParam(), numHeadsParam(), differentLayoutParam(),

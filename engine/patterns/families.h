@@ -1,7 +1,7 @@
 #pragma once
 // One accessor per family; each lives in its own file. The registry lists them.
 
-#include "engine/pattern_family.h"
+#include "engine/masks/pattern_family.h"
 
 namespace attnscope {
 

@@ -3,8 +3,8 @@
 //   A²(i) = {j : j mod l ∈ {l − c, …, l − 1}}   (the last c tokens of every block: its "summary")
 // The paper writes A² as j mod l ∈ {t, …, l} with t = l − c; since j mod l < l that is the last c positions.
 // causal (the paper's setting) keeps j ≤ i.
-#include "engine/error.h"
-#include "engine/params.h"
+#include "engine/util/error.h"
+#include "engine/masks/params.h"
 #include "engine/patterns/families.h"
 
 namespace attnscope {

@@ -7,10 +7,10 @@
 // Decisions: random blocks are drawn uniformly from all legal blocks with our seeded generator (Hugging Face's
 // training-time "plan" draws them from the first (2r+5) blocks for long inputs, and recent versions draw none at
 // evaluation time). When fewer legal blocks exist than num_random_blocks, all of them are taken.
-#include "engine/format.h"
+#include "engine/util/format.h"
 #include "engine/patterns/block_pattern.h"
 #include "engine/patterns/families.h"
-#include "engine/random.h"
+#include "engine/util/random.h"
 
 namespace attnscope {
 namespace {
@@ -45,6 +45,9 @@ class HfBigBirdFamily : public PatternFamily {
     return "Hugging Face BigBird (ITC): first/last blocks global, 3-block sliding window, random blocks";
   }
   bool isBlockFamily() const override { return true; }
+  double makeBytes(const ParamSet& p, Index n) const override {
+    return layoutBytes(n, p.getInt("block_size"), storedHeads(p));
+  }
   std::vector<ParamSpec> params() const override {
     return {intParam("block_size", 64, 1, 65536, "tokens per block; n must be a multiple of it"),
             intParam("num_random_blocks", 3, 0, 64, "random key blocks per middle query block"),

@@ -1,8 +1,8 @@
 // `hf-longformer`: Hugging Face Longformer's attention: attention_window is the whole (even) window, so each
 // token sees attention_window/2 keys on each side; global tokens (global_attention_mask = 1) attend and are
 // attended by all. dilation follows the original allenai code's per-layer attention_dilation.
-#include "engine/error.h"
-#include "engine/params.h"
+#include "engine/util/error.h"
+#include "engine/masks/params.h"
 #include "engine/patterns/families.h"
 #include "engine/patterns/local_global.h"
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "engine/error.h"
-#include "engine/params.h"
+#include "engine/util/error.h"
+#include "engine/masks/params.h"
 
 namespace attnscope {
 

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "engine/pattern.h"
+#include "engine/masks/pattern.h"
 
 namespace attnscope {
 

@@ -14,10 +14,12 @@
 #include <algorithm>
 #include <numeric>
 
-#include "engine/error.h"
-#include "engine/params.h"
+#include "engine/util/error.h"
+#include "engine/util/format.h"
+#include "engine/util/limits.h"
+#include "engine/masks/params.h"
 #include "engine/patterns/families.h"
-#include "engine/random.h"
+#include "engine/util/random.h"
 
 namespace attnscope {
 
@@ -70,6 +72,9 @@ class LshPattern : public Pattern {
   std::vector<std::shared_ptr<const CsrRows>> heads_;
 };
 
+// Keys a row gathers over all hash rounds before duplicates are removed: its chunk and the previous one, each round.
+Index roundKeys(const ParamSet& p, Index n) { return std::min(n, 2 * p.getInt("chunk")) * p.getInt("hashes"); }
+
 class LshFamily : public PatternFamily {
  public:
   std::string name() const override { return "lsh"; }
@@ -83,6 +88,11 @@ class LshFamily : public PatternFamily {
             intParam("seed", 0, 0, kMaxTokens, "seed of the random rotations")};
   }
   bool needsInputs() const override { return true; }
+  double makeBytes(const ParamSet& p, Index n) const override {
+    // Synthetic inputs (Q, K, V of width 64) when none are given, each row's keys before they are de-duplicated
+    // (a vector that may hold twice what it needs), and the sort order and buckets of one hash round.
+    return 3.0 * double(n) * 64 * 4 + double(n) * (24 + 8.0 * double(roundKeys(p, n))) + 16.0 * double(n);
+  }
 
   std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
     return makeFromInputs(p, syntheticInputs(1, n, 64, 0));
@@ -94,6 +104,12 @@ class LshFamily : public PatternFamily {
     const int hashes = static_cast<int>(p.getInt("hashes"));
     const auto seed = static_cast<std::uint64_t>(p.getInt("seed"));
     const Index n = in.n();
+    const double cells = double(in.heads()) * double(n) * double(roundKeys(p, n));
+    if (cells > double(maskCellLimit()))
+      throw Error(paramError("chunk", std::to_string(chunk),
+                             "at n = " + withSeparators(n) + " the rows would gather up to " +
+                                 withSeparators(static_cast<Index>(cells)) + " keys before duplicates go, over the " +
+                                 withSeparators(maskCellLimit()) + "-cell limit; choose a smaller chunk or fewer hashes"));
     std::vector<std::shared_ptr<const CsrRows>> heads;
     for (int h = 0; h < in.heads(); ++h) {
       std::vector<std::vector<KeyIndex>> keys(static_cast<std::size_t>(n));

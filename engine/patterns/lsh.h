@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/types.h"
+#include "engine/util/types.h"
 
 namespace attnscope::lsh {
 

@@ -1,8 +1,8 @@
 // `random`: each query attends per_row keys drawn uniformly from the other n−1 tokens (itself excluded).
 // Every row has its own stream from (seed, row), so the mask does not depend on thread count.
-#include "engine/params.h"
+#include "engine/masks/params.h"
 #include "engine/patterns/families.h"
-#include "engine/random.h"
+#include "engine/util/random.h"
 
 namespace attnscope {
 namespace {

@@ -4,7 +4,7 @@
 #include <memory>
 #include <vector>
 
-#include "engine/pattern.h"
+#include "engine/masks/pattern.h"
 
 namespace attnscope {
 

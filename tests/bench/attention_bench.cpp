@@ -9,9 +9,9 @@
 
 #include <Eigen/Core>
 
-#include "engine/attention.h"
-#include "engine/attention_compare.h"
-#include "engine/pattern_registry.h"
+#include "engine/attention/attention.h"
+#include "engine/attention/attention_compare.h"
+#include "engine/masks/pattern_registry.h"
 
 namespace {
 

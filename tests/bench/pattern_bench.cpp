@@ -5,8 +5,8 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
-#include "engine/mask_stats.h"
-#include "engine/pattern_registry.h"
+#include "engine/masks/mask_stats.h"
+#include "engine/masks/pattern_registry.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 //   exact diameter of a pure window of radius 64, n = 16,384:          goal < 2 s
 #include <benchmark/benchmark.h>
 
-#include "engine/pattern_registry.h"
-#include "engine/reachability.h"
+#include "engine/masks/pattern_registry.h"
+#include "engine/reach/reachability.h"
 
 namespace {
 

@@ -12,7 +12,7 @@
 
 #include <cmath>
 
-#include "engine/npy.h"
+#include "engine/io/npy.h"
 
 namespace {
 

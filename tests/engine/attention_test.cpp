@@ -5,10 +5,10 @@
 #include <fstream>
 #include <thread>
 
-#include "engine/attention.h"
-#include "engine/attention_compare.h"
-#include "engine/error.h"
-#include "engine/npy.h"
+#include "engine/attention/attention.h"
+#include "engine/attention/attention_compare.h"
+#include "engine/util/error.h"
+#include "engine/io/npy.h"
 #include "engine/patterns/lsh.h"
 #include "tests/engine/test_util.h"
 

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/error.h"
-#include "engine/mask_io.h"
+#include "engine/util/error.h"
+#include "engine/io/mask_io.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {

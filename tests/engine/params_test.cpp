@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
-#include "engine/pattern_registry.h"
+#include "engine/util/error.h"
+#include "engine/masks/pattern_registry.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {
@@ -66,7 +66,9 @@ TEST(Params, UnionsMergeParametersAndRefuseBlockFamilies) {
 
 TEST(Params, SequenceLengthIsChecked) {
   const PatternSpec w = PatternSpec::parse("window");
-  EXPECT_EQ(errorOf([&] { w.make(w.defaults(), 0); }), "n = 0 is not allowed: expected an integer 1 … 2147483647");
+  EXPECT_EQ(errorOf([&] { w.make(w.defaults(), 0); }), "n = 0 is not allowed: expected an integer 1 … 16777216");
+  EXPECT_EQ(errorOf([&] { w.make(w.defaults(), kMaxSequenceLength + 1); }),
+            "n = 16777217 is not allowed: expected an integer 1 … 16777216");
 }
 
 TEST(Params, EveryFamilyBuildsWithItsDefaults) {

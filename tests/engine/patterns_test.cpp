@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "engine/mask_stats.h"
+#include "engine/masks/mask_stats.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {

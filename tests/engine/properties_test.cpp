@@ -4,10 +4,10 @@
 
 #include <atomic>
 
-#include "engine/attention.h"
+#include "engine/attention/attention.h"
 #include <omp.h>
 
-#include "engine/error.h"
+#include "engine/util/error.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {

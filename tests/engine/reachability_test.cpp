@@ -3,8 +3,8 @@
 
 #include <queue>
 
-#include "engine/error.h"
-#include "engine/reachability.h"
+#include "engine/util/error.h"
+#include "engine/reach/reachability.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {

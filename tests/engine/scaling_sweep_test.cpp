@@ -1,8 +1,8 @@
 // The scaling sweep: which n it visits, what it skips, where it puts the crossover, and that it stops when asked.
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
-#include "engine/scaling_sweep.h"
+#include "engine/util/error.h"
+#include "engine/attention/scaling_sweep.h"
 
 namespace attnscope {
 namespace {

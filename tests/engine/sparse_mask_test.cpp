@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "engine/error.h"
-#include "engine/mask_stats.h"
-#include "engine/sparse_mask.h"
+#include "engine/util/error.h"
+#include "engine/masks/mask_stats.h"
+#include "engine/masks/sparse_mask.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {

@@ -13,7 +13,7 @@
 
 #include <cmath>
 
-#include "engine/attention_compare.h"
+#include "engine/attention/attention_compare.h"
 #include "tests/widgets/window_fixture.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/pattern_controls.h"

@@ -1,0 +1,376 @@
+#include "engine/attention/attention.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "engine/util/default_init.h"
+#include "engine/util/error.h"
+#include "engine/util/parallel.h"
+
+namespace attnscope {
+
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+// Row counts that are multiples of 48 fill Eigen's AVX-512 register block for float (3 packets of 16 rows); the
+// sizes were chosen by `attnscope-cli bench` (docs/PERFORMANCE.md).
+constexpr Index kFlashRows = 96, kFlashCols = 256;  // tile of the fused full-attention kernel
+constexpr Index kSparseRows = 48;                   // query block of the masked kernel
+constexpr double kTileDensity = 0.25;  // below this share of active cells in a block's key union, go row by row
+
+using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
+
+// Runs body(r0, r1) over blocks of rows in parallel, telling options.onRows (on the caller's thread) about every
+// finished block.
+template <typename Body>
+void forRowBlocks(Index n, Index block, int head, const AttentionOptions& options, const Progress& progress,
+                  double from, double to, Body body) {
+  std::function<void(Index, Index)> onDone;
+  if (options.onRows) onDone = [&](Index b, Index e) { options.onRows(head, b, e); };
+  parallelChunks(n, block, progress, from, to, body, onDone);
+}
+
+// The online-softmax update shared by the fused kernels: fold a tile of scores S (rows × cols, already scaled,
+// −∞ where masked) into running maxima m, sums l and accumulators acc, with values Vt (cols × dim_v).
+// After all tiles, out = acc / l. Exponentials are taken against the running maximum, so nothing overflows.
+template <typename Scores, typename Values>
+void foldTile(Scores& S, const Values& Vt, Eigen::VectorXf& m, Eigen::VectorXf& l, Matrix& acc) {
+  for (Index r = 0; r < S.rows(); ++r) {
+    const float rowMax = S.row(r).maxCoeff();
+    const float mNew = std::max(m[r], rowMax);
+    if (mNew == kNegInf) {  // nothing active yet in this row
+      S.row(r).setZero();
+      continue;
+    }
+    const float correction = std::exp(m[r] - mNew);  // exp(−∞) = 0 on the first tile
+    S.row(r) = (S.row(r).array() - mNew).exp();
+    l[r] = l[r] * correction + S.row(r).sum();
+    acc.row(r) *= correction;
+    m[r] = mNew;
+  }
+  acc.noalias() += S * Vt;
+}
+
+void finishRows(const Eigen::VectorXf& l, const Matrix& acc, Matrix& out, Index r0, Index& empty) {
+  for (Index r = 0; r < acc.rows(); ++r) {
+    if (l[r] > 0) out.row(r0 + r) = acc.row(r) / l[r];
+    else {
+      out.row(r0 + r).setZero();
+      ++empty;
+    }
+  }
+}
+
+float scaleOf(const AttentionInputs& in) { return 1.0f / std::sqrt(static_cast<float>(in.dim())); }
+
+// An output matrix whose pages are asked to be huge before the kernel first writes it (page faults on a fresh
+// 16 MiB output cost more than the attention of a long window in this VM).
+Matrix outputMatrix(const AttentionInputs& in) {
+  Matrix m(in.n(), in.valueDim());
+  adviseHugePages(m.data(), static_cast<std::size_t>(m.size()) * sizeof(float));
+  return m;
+}
+
+// Full attention for one head: tiles of kFlashRows queries × kFlashCols keys.
+void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOptions& options,
+              const Progress& progress, double from, double to) {
+  const Matrix& Q = in.q[h];
+  const Matrix& K = in.k[h];
+  const Matrix& V = in.v[h];
+  const Index n = in.n();
+  const float scale = scaleOf(in);
+  forRowBlocks(n, kFlashRows, h, options, progress, from, to, [&](Index r0, Index r1) {
+    const Index rows = r1 - r0;
+    const Matrix Qs = Q.middleRows(r0, rows) * scale;
+    Matrix S(rows, kFlashCols), acc = Matrix::Zero(rows, V.cols());
+    Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
+    for (Index c0 = 0; c0 < n; c0 += kFlashCols) {
+      if (progress.stopRequested()) return;  // a row block of a long sequence is many tiles: stop within it
+      const Index cols = std::min(kFlashCols, n - c0);
+      auto St = S.leftCols(cols);
+      St.noalias() = Qs * K.middleRows(c0, cols).transpose();
+      foldTile(St, V.middleRows(c0, cols), m, l, acc);
+    }
+    Index empty = 0;
+    finishRows(l, acc, out, r0, empty);
+  });
+}
+
+// Block-sparse attention for one head: the same fused tile loop, over the active blocks of the layout only.
+void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout, int layoutHead, Index block,
+                     Matrix& out, Index& emptyRows, const AttentionOptions& options, const Progress& progress,
+                     double from, double to) {
+  const Matrix& Q = in.q[h];
+  const Matrix& K = in.k[h];
+  const Matrix& V = in.v[h];
+  const float scale = scaleOf(in);
+  std::atomic<Index> empty{0};
+  forRowBlocks(in.n(), block, h, options, progress, from, to, [&](Index r0, Index r1) {
+    const Index rows = r1 - r0;
+    const Matrix Qs = Q.middleRows(r0, rows) * scale;
+    Matrix S(rows, block), acc = Matrix::Zero(rows, V.cols());
+    Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
+    for (KeyIndex c : layout.row(layoutHead, r0 / block)) {
+      if (progress.stopRequested()) return;
+      S.noalias() = Qs * K.middleRows(Index(c) * block, block).transpose();
+      foldTile(S, V.middleRows(Index(c) * block, block), m, l, acc);
+    }
+    Index e = 0;
+    finishRows(l, acc, out, r0, e);
+    empty += e;
+  });
+  emptyRows += empty;
+}
+
+// Masked attention for one head over compressed rows. Each block of kSparseRows queries gathers the union U of
+// its keys; when the block's active cells fill at least kTileDensity of rows × |U|, scores come from one small
+// product Q_blk K_Uᵀ (K_U contiguous in K when U is a range, else copied), inactive cells are skipped in the
+// softmax, and P V_U gives the outputs. Scattered rows are done one by one with dot products.
+void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, Matrix& out, Index& emptyRows,
+                float* weights, const AttentionOptions& options, const Progress& progress, double from, double to) {
+  const Matrix& Q = in.q[h];
+  const Matrix& K = in.k[h];
+  const Matrix& V = in.v[h];
+  const Index n = in.n(), d = in.dim(), dv = in.valueDim();
+  const float scale = scaleOf(in);
+  std::atomic<Index> empty{0};
+#ifdef _OPENMP
+  const int threads = omp_get_max_threads();
+#else
+  const int threads = 1;
+#endif
+  // Per-thread scratch: where each key sits in the block's union (−1: not in it).
+  std::vector<std::vector<std::int32_t>> slotOf(threads);
+  forRowBlocks(n, kSparseRows, h, options, progress, from, to, [&](Index r0, Index r1) {
+#ifdef _OPENMP
+    auto& slot = slotOf[omp_get_thread_num()];
+#else
+    auto& slot = slotOf[0];
+#endif
+    // The block's key union U. Fast path: every row is a run of consecutive keys and the runs join into one
+    // range (windows, causal masks, blocks) — then U is that range, found from two keys a row. Otherwise U is
+    // gathered key by key, with slot[k] its position.
+    Index lo = n, hi = -1, blockNnz = 0;
+    bool range = true;
+    // The next block's row ends are a cache miss each once the mask outgrows the cache (rows lie ~4·width bytes
+    // apart): ask for them now, while this block computes.
+    for (Index i = r1; i < std::min(n, r1 + kSparseRows); ++i) {
+      __builtin_prefetch(rows.keys.data() + rows.offsets[i]);
+      __builtin_prefetch(rows.keys.data() + std::max(rows.offsets[i], rows.offsets[i + 1] - 1));
+    }
+    {
+      std::pair<Index, Index> runs[kSparseRows];
+      Index count = 0;
+      for (Index i = r0; i < r1 && range; ++i) {
+        const auto keys = rows.row(i);
+        if (keys.empty()) continue;
+        blockNnz += static_cast<Index>(keys.size());
+        range = keys.back() - keys.front() + 1 == static_cast<Index>(keys.size());
+        runs[count++] = {keys.front(), keys.back()};
+      }
+      if (range && count > 0) {
+        std::sort(runs, runs + count);
+        lo = runs[0].first;
+        hi = runs[0].second;
+        for (Index t = 1; t < count && range; ++t) {
+          range = runs[t].first <= hi + 1;
+          hi = std::max(hi, runs[t].second);
+        }
+      }
+    }
+    std::vector<KeyIndex> U;
+    if (!range) {
+      if (slot.empty()) slot.assign(static_cast<std::size_t>(n), -1);
+      blockNnz = 0;
+      for (Index i = r0; i < r1; ++i)
+        for (KeyIndex k : rows.row(i)) {
+          ++blockNnz;
+          if (slot[k] < 0) {
+            slot[k] = 0;
+            U.push_back(k);
+          }
+        }
+      std::sort(U.begin(), U.end());
+      for (std::size_t c = 0; c < U.size(); ++c) slot[U[c]] = static_cast<std::int32_t>(c);
+    }
+    const Index blockRows = r1 - r0, width = range ? std::max<Index>(0, hi - lo + 1) : static_cast<Index>(U.size());
+    auto slotOf = [&](KeyIndex k) -> Index { return range ? k - lo : slot[k]; };
+    Index e = 0;
+
+    if (width > 0 && double(blockNnz) >= kTileDensity * double(blockRows) * double(width)) {
+      const bool contiguous = range || U.back() - U.front() + 1 == width;
+      const Index first = range ? lo : (U.empty() ? 0 : U.front());
+      Matrix Kg, Vg;
+      if (!contiguous) {
+        Kg.resize(width, d);
+        Vg.resize(width, dv);
+        for (Index c = 0; c < width; ++c) {
+          Kg.row(c) = K.row(U[c]);
+          Vg.row(c) = V.row(U[c]);
+        }
+      }
+      const Matrix Qs = Q.middleRows(r0, blockRows) * scale;
+      Matrix S(blockRows, width);
+      if (contiguous) S.noalias() = Qs * K.middleRows(first, width).transpose();
+      else S.noalias() = Qs * Kg.transpose();
+      // Softmax over each row's active cells, vectorised: a row whose keys are a run of U works on that segment;
+      // any other row has its inactive cells set to −∞ (exp gives 0) and works on the whole width.
+      Matrix& P = S;  // the scores become the weights in place
+      for (Index r = 0; r < blockRows; ++r) {
+        const auto keys = rows.row(r0 + r);
+        if (keys.empty()) {
+          P.row(r).setZero();
+          ++e;
+          continue;
+        }
+        const Index a = slotOf(keys.front()), len = static_cast<Index>(keys.size());
+        if (slotOf(keys.back()) - a + 1 == len) {
+          auto seg = P.row(r).segment(a, len);
+          seg = (seg.array() - seg.maxCoeff()).exp();
+          seg /= seg.sum();
+          P.row(r).head(a).setZero();
+          P.row(r).tail(width - a - len).setZero();
+          if (weights) std::copy(seg.data(), seg.data() + len, weights + rows.offsets[r0 + r]);
+        } else {
+          RowVector masked = RowVector::Constant(width, kNegInf);
+          for (KeyIndex k : keys) masked[slotOf(k)] = P(r, slotOf(k));
+          P.row(r) = (masked.array() - masked.maxCoeff()).exp();
+          P.row(r) /= P.row(r).sum();
+          if (weights) {
+            float* w = weights + rows.offsets[r0 + r];
+            for (KeyIndex k : keys) *w++ = P(r, slotOf(k));
+          }
+        }
+      }
+      if (contiguous) out.middleRows(r0, blockRows).noalias() = P * V.middleRows(first, width);
+      else out.middleRows(r0, blockRows).noalias() = P * Vg;
+    } else {
+      RowVector scores;
+      for (Index i = r0; i < r1; ++i) {
+        const auto keys = rows.row(i);
+        if (keys.empty()) {
+          out.row(i).setZero();
+          ++e;
+          continue;
+        }
+        scores.resize(static_cast<Index>(keys.size()));
+        const auto q = Q.row(i);
+        for (std::size_t t = 0; t < keys.size(); ++t) scores[t] = q.dot(K.row(keys[t])) * scale;
+        const float mx = scores.maxCoeff();
+        scores = (scores.array() - mx).exp();
+        scores /= scores.sum();
+        out.row(i).setZero();
+        for (std::size_t t = 0; t < keys.size(); ++t) out.row(i) += scores[t] * V.row(keys[t]);
+        if (weights) std::copy(scores.data(), scores.data() + keys.size(), weights + rows.offsets[i]);
+      }
+    }
+    for (KeyIndex k : U) slot[k] = -1;
+    for (Index r = r0; r < r1 && e > 0; ++r)
+      if (rows.row(r).empty()) out.row(r).setZero();
+    empty += e;
+  });
+  emptyRows += empty;
+}
+
+}  // namespace
+
+float SparseWeights::at(int head, Index query, Index key) const {
+  const int mh = maskHead(head);
+  const auto r = mask.row(mh, query);
+  const auto it = std::lower_bound(r.begin(), r.end(), static_cast<KeyIndex>(key));
+  if (it == r.end() || *it != key) return 0.0f;
+  return values[head][static_cast<std::size_t>(mask.headRows(mh).offsets[query] + (it - r.begin()))];
+}
+
+void checkMaskFits(const AttentionInputs& in, const SparseMask& mask) {
+  if (mask.n() != in.n())
+    throw Error("the pattern has n = " + std::to_string(mask.n()) + " but the inputs have n = " +
+                std::to_string(in.n()) + ": they must match");
+  if (mask.heads() != 1 && mask.heads() != in.heads())
+    throw Error("the pattern has " + std::to_string(mask.heads()) + " heads but the inputs have " +
+                std::to_string(in.heads()) + ": heads must match, or the pattern must have one");
+}
+
+AttentionOutput fullAttention(const AttentionInputs& in, const AttentionOptions& options, const Progress& progress) {
+  if (options.wantWeights) {
+    // The weights are n² floats anyway: compute them through the masked kernel on a full mask.
+    auto rows = std::make_shared<CsrRows>();
+    const Index n = in.n();
+    rows->offsets.resize(n + 1);
+    rows->keys.resize(n * n);
+    for (Index i = 0; i <= n; ++i) rows->offsets[i] = i * n;
+    for (Index i = 0; i < n; ++i) std::iota(rows->keys.data() + i * n, rows->keys.data() + (i + 1) * n, KeyIndex(0));
+    AttentionOptions generic = options;
+    generic.useBlockLayout = false;
+    return maskedAttention(in, SparseMask(n, {rows}), generic, progress);
+  }
+  AttentionOutput result;
+  for (int h = 0; h < in.heads(); ++h) {
+    result.out.push_back(outputMatrix(in));
+    fullHead(in, h, result.out.back(), options, progress, double(h) / in.heads(), double(h + 1) / in.heads());
+  }
+  return result;
+}
+
+AttentionOutput maskedAttention(const AttentionInputs& in, const SparseMask& mask, const AttentionOptions& options,
+                                const Progress& progress) {
+  checkMaskFits(in, mask);
+  AttentionOutput result;
+  if (options.wantWeights) {
+    result.weights = SparseWeights{mask, {}};
+    for (int h = 0; h < in.heads(); ++h) result.weights->values.emplace_back(mask.nnz(mask.heads() == 1 ? 0 : h));
+  }
+  const bool blockSparse = options.useBlockLayout && !options.wantWeights && mask.hasBlockLayout();
+  const Index n = in.n();
+  for (int h = 0; h < in.heads(); ++h) {
+    const int mh = mask.heads() == 1 ? 0 : h;
+    result.out.push_back(outputMatrix(in));
+    const double from = double(h) / in.heads(), to = double(h + 1) / in.heads();
+    // A head with every cell active (the `full` pattern) is full attention: the fused kernel does it fastest.
+    if (!options.wantWeights && mask.nnz(mh) == n * n)
+      fullHead(in, h, result.out.back(), options, progress, from, to);
+    else if (blockSparse)
+      blockSparseHead(in, h, mask.blockLayout(), mh, mask.blockSize(), result.out.back(), result.emptyRows, options,
+                      progress, from, to);
+    else
+      sparseHead(in, h, mask.headRows(mh), result.out.back(), result.emptyRows,
+                 options.wantWeights ? result.weights->values[h].data() : nullptr,
+                 options, progress, from, to);
+  }
+  return result;
+}
+
+std::vector<MatrixD> referenceAttention(const AttentionInputs& in, const SparseMask* mask) {
+  std::vector<MatrixD> out;
+  const Index n = in.n();
+  const double scale = 1.0 / std::sqrt(double(in.dim()));
+  for (int h = 0; h < in.heads(); ++h) {
+    const MatrixD Q = in.q[h].cast<double>(), K = in.k[h].cast<double>(), V = in.v[h].cast<double>();
+    MatrixD O = MatrixD::Zero(n, V.cols());
+    for (Index i = 0; i < n; ++i) {
+      std::vector<Index> keys;
+      if (mask)
+        for (KeyIndex k : mask->row(mask->heads() == 1 ? 0 : h, i)) keys.push_back(k);
+      else
+        for (Index j = 0; j < n; ++j) keys.push_back(j);
+      if (keys.empty()) continue;
+      std::vector<double> s;
+      for (Index j : keys) s.push_back(Q.row(i).dot(K.row(j)) * scale);
+      const double mx = *std::max_element(s.begin(), s.end());
+      double sum = 0;
+      for (double& x : s) sum += (x = std::exp(x - mx));
+      for (std::size_t t = 0; t < keys.size(); ++t) O.row(i) += (s[t] / sum) * V.row(keys[t]);
+    }
+    out.push_back(std::move(O));
+  }
+  return out;
+}
+
+}  // namespace attnscope

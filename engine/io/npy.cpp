@@ -1,0 +1,244 @@
+#include "engine/io/npy.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "engine/io/atomic_file.h"
+#include "engine/util/error.h"
+#include "engine/util/limits.h"
+
+namespace attnscope {
+
+namespace {
+
+// numpy itself refuses headers longer than this unless told otherwise (max_header_size); we do not go further.
+constexpr std::size_t kMaxHeaderBytes = 65536;
+
+[[noreturn]] void bad(const std::string& why) { throw Error(why); }
+
+// A tiny reader of the header's Python dict literal: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+class DictReader {
+ public:
+  explicit DictReader(std::string_view s) : s_(s) {}
+  void space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool eat(char c) {
+    space();
+    if (i_ < s_.size() && s_[i_] == c) return ++i_, true;
+    return false;
+  }
+  void expect(char c, const char* what) {
+    if (!eat(c)) bad(std::string("the header is not a dictionary NumPy wrote (expected ") + what + ")");
+  }
+  std::string quoted() {
+    space();
+    if (i_ >= s_.size() || (s_[i_] != '\'' && s_[i_] != '"')) bad("the header is not a dictionary NumPy wrote (expected a quoted text)");
+    const char q = s_[i_++];
+    const std::size_t end = s_.find(q, i_);
+    if (end == std::string_view::npos) bad("the header is not a dictionary NumPy wrote (a text is not closed)");
+    std::string out(s_.substr(i_, end - i_));
+    i_ = end + 1;
+    return out;
+  }
+  bool boolean() {
+    space();
+    if (s_.substr(i_, 4) == "True") return i_ += 4, true;
+    if (s_.substr(i_, 5) == "False") return i_ += 5, false;
+    bad("the header's fortran_order is neither True nor False");
+  }
+  std::vector<Index> shape() {
+    expect('(', "a shape such as (2, 3)");
+    std::vector<Index> dims;
+    while (!eat(')')) {
+      space();
+      Index v = 0;
+      std::size_t digits = 0;
+      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
+        if (++digits > 18) bad("the header's shape has a dimension too large to be real");
+        v = v * 10 + (s_[i_++] - '0');
+      }
+      if (digits == 0) bad("the header's shape is not a tuple of whole numbers");
+      space();
+      if (i_ < s_.size() && s_[i_] == 'L') ++i_;  // Python 2 long integers
+      dims.push_back(v);
+      if (dims.size() > 32) bad("the header's shape has more than 32 dimensions");
+      if (!eat(',')) {
+        expect(')', "')' after the shape");
+        break;
+      }
+    }
+    return dims;
+  }
+  bool atEnd() {
+    space();
+    return i_ >= s_.size();
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+float halfToFloat(std::uint16_t h) {
+  const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
+  const int exp = (h >> 10) & 0x1f;
+  const std::uint32_t mant = h & 0x3ffu;
+  float f;
+  if (exp == 0) f = std::ldexp(float(mant), -24);                      // zero and subnormals
+  else if (exp == 31) f = mant ? NAN : INFINITY;                        // NaN and infinity
+  else f = std::ldexp(float(mant | 0x400u), exp - 25);                  // normal numbers
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  bits |= sign;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+}  // namespace
+
+void requireRegularFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw Error("cannot read '" + path + "': no such file, or not readable");
+  if (!S_ISREG(st.st_mode))
+    throw Error("cannot read '" + path + "': it is not a regular file (" +
+                (S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket") +
+                "); give a file");
+}
+
+NpyHeader parseNpyHeader(std::string_view bytes, std::uint64_t fileSize) {
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) bad("not a NumPy .npy file");
+  const int major = static_cast<unsigned char>(bytes[6]);
+  if (major < 1 || major > 3)
+    bad("NPY format version " + std::to_string(major) + " is not supported (1, 2 or 3 are)");
+  const std::size_t lenBytes = major == 1 ? 2 : 4;
+  if (bytes.size() < 8 + lenBytes) bad("the header is cut short");
+  std::uint64_t headerLen = 0;
+  for (std::size_t b = 0; b < lenBytes; ++b) headerLen |= std::uint64_t(static_cast<unsigned char>(bytes[8 + b])) << (8 * b);
+  NpyHeader h;
+  h.fileSize = fileSize;
+  h.dataOffset = 8 + lenBytes + headerLen;
+  if (h.dataOffset > fileSize) bad("the header is cut short (it claims " + std::to_string(headerLen) + " bytes)");
+  if (headerLen > kMaxHeaderBytes)
+    bad("the header is " + std::to_string(headerLen) + " bytes long; at most " + std::to_string(kMaxHeaderBytes) + " are read");
+  if (bytes.size() < h.dataOffset) bad("the header is cut short");
+
+  DictReader dict(bytes.substr(8 + lenBytes, headerLen));
+  std::string descr;
+  bool fortran = false, haveDescr = false, haveOrder = false, haveShape = false;
+  dict.expect('{', "'{'");
+  while (!dict.eat('}')) {
+    const std::string key = dict.quoted();
+    dict.expect(':', "':' after a key");
+    if (key == "descr") descr = dict.quoted(), haveDescr = true;
+    else if (key == "fortran_order") fortran = dict.boolean(), haveOrder = true;
+    else if (key == "shape") h.shape = dict.shape(), haveShape = true;
+    else bad("the header has an unknown key '" + key + "' (expected descr, fortran_order and shape)");
+    if (!dict.eat(',')) {
+      dict.expect('}', "'}' to close the header");
+      break;
+    }
+  }
+  if (!dict.atEnd()) bad("the header has text after its dictionary");
+  if (!haveDescr || !haveOrder || !haveShape) bad("the header lacks descr, fortran_order or shape");
+  if (descr.size() == 3 && descr[0] == '>' && descr[1] == 'f')
+    bad("dtype " + descr + " is big-endian: save it little-endian (x.astype('<f4'))");
+  if (descr == "<f2" || descr == "=f2" || descr == "|f2") h.itemSize = 2;
+  else if (descr == "<f4" || descr == "=f4") h.itemSize = 4;
+  else if (descr == "<f8" || descr == "=f8") h.itemSize = 8;
+  else bad("dtype " + descr + " is not supported: save float16, float32 or float64 (e.g. x.astype('float32'))");
+  if (fortran) bad("Fortran-order arrays are not supported: save np.ascontiguousarray(x)");
+  Index count = 1;
+  for (Index d : h.shape)
+    if (__builtin_mul_overflow(count, d, &count) || count > (Index(1) << 56))
+      bad("the header's shape has more elements than any file could hold");
+  h.count = count;
+  const std::uint64_t need = std::uint64_t(count) * std::uint64_t(h.itemSize);
+  if (fileSize - h.dataOffset < need)
+    bad("the data is shorter than its shape says (" + std::to_string(need) + " bytes expected, " +
+        std::to_string(fileSize - h.dataOffset) + " present)");
+  return h;
+}
+
+NpyHeader readNpyHeader(const std::string& path) {
+  requireRegularFile(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read '" + path + "': no such file, or not readable");
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  in.seekg(0);
+  std::string head(static_cast<std::size_t>(std::min<std::uint64_t>(size, 12 + kMaxHeaderBytes)), '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  try {
+    return parseNpyHeader(head, size);
+  } catch (const Error& e) {
+    throw Error("cannot read '" + path + "': " + e.what());
+  }
+}
+
+void writeNpyHeader(std::ostream& out, const std::string& dtype, const std::vector<Index>& shape) {
+  // Magic, version 1.0, little-endian header length, then a Python dict literal padded with spaces so that the
+  // data starts on a multiple of 64 bytes, ending in a newline.
+  std::string dict = "{'descr': '" + dtype + "', 'fortran_order': False, 'shape': (";
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    dict += std::to_string(shape[i]) + (shape.size() == 1 ? "," : i + 1 < shape.size() ? ", " : "");
+  dict += "), }";
+  const std::size_t unpadded = 10 + dict.size() + 1;
+  dict.append((64 - unpadded % 64) % 64, ' ');
+  dict += '\n';
+  const auto len = static_cast<std::uint16_t>(dict.size());
+  out.write("\x93NUMPY\x01\x00", 8);
+  const char lenBytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+  out.write(lenBytes, 2);
+  out << dict;
+}
+
+void writeNpyFloat(const std::string& path, const std::vector<Index>& shape, const float* data) {
+  Index count = 1;
+  for (Index d : shape) count *= d;
+  AtomicFile file(path);
+  writeNpyHeader(file.stream(), "<f4", shape);
+  file.stream().write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(float)));
+  file.commit();
+}
+
+NpyArray readNpy(const std::string& path) {
+  const NpyHeader h = readNpyHeader(path);
+  checkMemory(double(h.count) * 4.0, "reading '" + path + "'", "give a smaller array");
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(h.dataOffset));
+  NpyArray array;
+  array.shape = h.shape;
+  array.data.resize(h.count);
+  if (h.itemSize == 4) {
+    if (!in.read(reinterpret_cast<char*>(array.data.data()), static_cast<std::streamsize>(h.count * 4)))
+      throw Error("cannot read '" + path + "': the data is shorter than its shape says");
+    return array;
+  }
+  // float16 and float64 are converted a slice at a time, never held whole in their own width.
+  constexpr Index kSlice = 1 << 16;
+  std::vector<char> buffer(static_cast<std::size_t>(kSlice * h.itemSize));
+  for (Index at = 0; at < h.count; at += kSlice) {
+    const Index m = std::min(kSlice, h.count - at);
+    if (!in.read(buffer.data(), static_cast<std::streamsize>(m * h.itemSize)))
+      throw Error("cannot read '" + path + "': the data is shorter than its shape says");
+    for (Index i = 0; i < m; ++i) {
+      if (h.itemSize == 8) {
+        double d;
+        std::memcpy(&d, buffer.data() + i * 8, 8);
+        array.data[at + i] = static_cast<float>(d);
+      } else {
+        std::uint16_t half;
+        std::memcpy(&half, buffer.data() + i * 2, 2);
+        array.data[at + i] = halfToFloat(half);
+      }
+    }
+  }
+  return array;
+}
+
+}  // namespace attnscope
