@@ -29,6 +29,7 @@
 #include <limits>
 
 #include "engine/util/error.h"
+#include "widgets/task_runner.h"
 #include "widgets/compare_view.h"
 #include "widgets/explanation_panel.h"
 #include "widgets/heatmap_view.h"
@@ -94,6 +95,8 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   queryRow->addWidget(hopsNote_, 1);
   queryRow->addWidget(hopQuery_);
   hopProfile_ = new HopProfileView(hopsPage);
+  hopRunner_ = new TaskRunner(this);
+  connect(hopRunner_, &TaskRunner::failed, hopProfile_, &HopProfileView::clear);
   hopProfile_->setObjectName(QStringLiteral("hopProfile"));
   hopsLayout->addLayout(queryRow);
   hopsLayout->addWidget(hops_, 3);
@@ -144,6 +147,7 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
     progress_->show();
   });
   connect(controller_, &MaskController::progress, this, [this](double f) { progress_->setValue(int(100 * f)); });
+  connect(controller_, &MaskController::cancelled, progress_, &QProgressBar::hide);
   connect(controller_, &MaskController::ready, this, [this](std::shared_ptr<const MaskResult> r) {
     progress_->hide();
     controls_->showError(QString());
@@ -320,7 +324,10 @@ void MainWindow::showHopProfile() {
   }
   const Index q = std::min<Index>(hopQuery_->value(), result_->graph->n() - 1);
   const QString name = q < result_->tokens.size() ? result_->tokens[q] : QString();
-  hopProfile_->setProfile(hopDistances(result_->graph->forward(), q), q, name);
+  hopRunner_->start([this, graph = result_->graph, q, name](const TaskRunner::Context&) -> std::function<void()> {
+    auto distances = std::make_shared<HopDistances>(hopDistances(graph->forward(), q));
+    return [this, distances, q, name] { hopProfile_->setProfile(*distances, q, name); };
+  });
 }
 
 void MainWindow::rebuildHeadGrid() {

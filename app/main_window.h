@@ -17,6 +17,7 @@ class QGridLayout;
 namespace attnscope {
 
 class CompareView;
+class TaskRunner;
 class ExplanationPanel;
 class HeatmapView;
 class HopProfileView;
@@ -73,6 +74,7 @@ class MainWindow : public QMainWindow {
   HeatmapView* hops_ = nullptr;
   QLabel* hopsNote_ = nullptr;
   HopProfileView* hopProfile_ = nullptr;
+  TaskRunner* hopRunner_ = nullptr;  ///< one query's hop distances, off the GUI thread
   QSpinBox* hopQuery_ = nullptr;
   StatsPanel* stats_ = nullptr;
   ExplanationPanel* explanation_ = nullptr;

@@ -1,9 +1,6 @@
 #include "widgets/attention_runner.h"
 
-#include <QFuture>
-#include <QPointer>
 #include <QTimer>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <atomic>
 #include <chrono>
@@ -54,45 +51,40 @@ AttentionInputs runInputs(const RunRequest& request, int heads, const Progress& 
 }
 
 struct AttentionRunner::Job {
-  std::atomic<bool> cancelled{false};
   std::atomic<int> stage{-1};
   std::atomic<std::int64_t> stageStart[3] = {0, 0, 0};  ///< steady-clock ticks at which each stage began
   std::mutex mutex;
   std::vector<RowsDone> pending;
-  QFuture<void> future;
   bool comparison = false;
-  /// The computation, on the worker thread; it returns how to announce its result on the GUI thread.
-  std::function<std::function<void(AttentionRunner*)>(std::shared_ptr<Job>, QPointer<AttentionRunner>)> work;
-
-  Progress progress(QPointer<AttentionRunner> self, std::shared_ptr<Job> job) {
-    Progress p;
-    p.isCancelled = [job] { return job->cancelled.load(); };
-    p.stopFlag = &job->cancelled;  // the job outlives the work
-    p.onProgress = [self, job](double f) {
-      QMetaObject::invokeMethod(self, [self, job, f] {
-        if (self && self->job_ == job) emit self->progress(f);
-      }, Qt::QueuedConnection);
-    };
-    return p;
-  }
 };
 
-AttentionRunner::AttentionRunner(QObject* parent) : QObject(parent), timer_(new QTimer(this)) {
+AttentionRunner::AttentionRunner(QObject* parent)
+    : QObject(parent), runner_(new TaskRunner(this)), timer_(new QTimer(this)) {
   timer_->setInterval(33);
   connect(timer_, &QTimer::timeout, this, &AttentionRunner::poll);
+  connect(runner_, &TaskRunner::started, this, &AttentionRunner::started);
+  connect(runner_, &TaskRunner::progress, this, &AttentionRunner::progress);
+  // Every ending drains the last rows first, then says how it ended (finished/sweepFinished come from the result).
+  connect(runner_, &TaskRunner::cancelled, this, [this] {
+    end();
+    emit cancelled();
+  });
+  connect(runner_, &TaskRunner::failed, this, [this](const QString& message) {
+    end();
+    emit failed(message);
+  });
 }
 
-AttentionRunner::~AttentionRunner() {
-  if (job_) {
-    job_->cancelled = true;
-    job_->future.waitForFinished();
-  }
-}
+AttentionRunner::~AttentionRunner() = default;  // the TaskRunner child cancels and waits
 
-bool AttentionRunner::busy() const { return job_ != nullptr; }
+bool AttentionRunner::busy() const { return runner_->busy(); }
 
-void AttentionRunner::cancel() {
-  if (job_) job_->cancelled = true;
+void AttentionRunner::cancel() { runner_->cancel(); }
+
+void AttentionRunner::end() {
+  poll();
+  timer_->stop();
+  job_.reset();
 }
 
 void AttentionRunner::poll() {
@@ -111,52 +103,26 @@ void AttentionRunner::poll() {
   emit tick(stage, ms, rows);
 }
 
-bool AttentionRunner::start(std::shared_ptr<Job> job) {
-  if (job_) return false;
-  job_ = job;
-  emit started();
-  if (job->comparison) timer_->start();
-  QPointer<AttentionRunner> self(this);
-  job->future = QtConcurrent::run([self, job] {
-    // Every ending is handed to the GUI thread, which drains the last rows and then says how it ended.
-    auto finish = [self, job](std::function<void(AttentionRunner*)> say) {
-      QMetaObject::invokeMethod(self, [self, job, say] {
-        if (!self || self->job_ != job) return;
-        self->poll();
-        self->timer_->stop();
-        self->job_.reset();
-        say(self);
-      }, Qt::QueuedConnection);
-    };
-    try {
-      finish(job->work(job, self));
-    } catch (const Cancelled&) {
-      finish([](AttentionRunner* r) { emit r->cancelled(); });
-    } catch (const std::bad_alloc&) {
-      finish([](AttentionRunner* r) {
-        emit r->failed(QStringLiteral("out of memory: choose a smaller n, fewer heads or a smaller dim"));
-      });
-    } catch (const std::exception& e) {
-      const QString message = QString::fromStdString(e.what());
-      finish([message](AttentionRunner* r) { emit r->failed(message); });
-    }
-  });
-  return true;
+bool AttentionRunner::start(std::shared_ptr<Job> job, TaskRunner::Work work) {
+  if (runner_->busy()) return false;
+  job_ = std::move(job);
+  if (job_->comparison) timer_->start();
+  return runner_->start(std::move(work), TaskRunner::Policy::RefuseWhileBusy);
 }
 
 bool AttentionRunner::run(const RunRequest& request) {
-  if (job_ || !request.mask || !request.mask->mask) return false;
+  if (runner_->busy() || !request.mask || !request.mask->mask) return false;
   auto job = std::make_shared<Job>();
   job->comparison = true;
-  job->work = [request](std::shared_ptr<Job> job, QPointer<AttentionRunner> self) -> std::function<void(AttentionRunner*)> {
+  return start(job, [this, request, job](const TaskRunner::Context& context) -> std::function<void()> {
     const SparseMask& mask = *request.mask->mask;
     const int heads = mask.heads();
     RunResult result;
     result.request = request;
     result.heads = heads;
-    Progress progress = job->progress(self, job);
-    progress.onProgress = nullptr;  // making the inputs is quick: the bar is for the runs
-    const AttentionInputs inputs = runInputs(request, heads, progress);
+    Progress quiet = context.progress();
+    quiet.onProgress = nullptr;  // making the inputs is quick: the bar is for the runs
+    const AttentionInputs inputs = runInputs(request, heads, quiet);
     result.inputs = request.fromSentence && !request.mask->tokens.isEmpty()
                         ? QStringLiteral("sentence (synthetic embeddings)")
                         : QStringLiteral("Gaussian, seed %1").arg(request.seed);
@@ -172,7 +138,7 @@ bool AttentionRunner::run(const RunRequest& request) {
       job->pending.push_back({full, head, b, e});
     };
     AttentionOutput pattern, full;
-    result.comparison = compareWithFull(inputs, mask, job->progress(self, job), &pattern, &full, hooks);
+    result.comparison = compareWithFull(inputs, mask, context.progress(), &pattern, &full, hooks);
     if (pattern.weights && full.weights) {
       float lo = std::numeric_limits<float>::infinity(), hi = 0;
       result.weightsPattern = weightsPicture(*pattern.weights, heads, lo, hi);
@@ -180,28 +146,28 @@ bool AttentionRunner::run(const RunRequest& request) {
       result.minWeight = std::isfinite(lo) ? lo : 0.0f;
       result.maxWeight = hi;
     }
-    return [result](AttentionRunner* r) { emit r->finished(result); };
-  };
-  return start(job);
+    return [this, result] {
+      end();
+      emit finished(result);
+    };
+  });
 }
 
 bool AttentionRunner::sweep(const PatternChoice& choice, const ScalingOptions& options) {
-  if (job_) return false;
-  auto job = std::make_shared<Job>();
-  job->work = [choice, options](std::shared_ptr<Job> job,
-                                QPointer<AttentionRunner> self) -> std::function<void(AttentionRunner*)> {
+  if (runner_->busy()) return false;
+  return start(std::make_shared<Job>(), [this, choice, options](const TaskRunner::Context& context) -> std::function<void()> {
     std::vector<std::pair<std::string, std::string>> params;
     for (const auto& [k, v] : choice.params) params.emplace_back(k.toStdString(), v.toStdString());
     const auto points = scalingSweep(PatternSpec::parse(choice.pattern.toStdString()), params, options,
-                                     [self, job](const ScalingPoint& p) {
-                                       QMetaObject::invokeMethod(self, [self, job, p] {
-                                         if (self && self->job_ == job) emit self->sweepPoint(p);
-                                       }, Qt::QueuedConnection);
+                                     [this, &context](const ScalingPoint& p) {
+                                       context.post([this, p] { emit sweepPoint(p); });
                                      },
-                                     job->progress(self, job));
-    return [points](AttentionRunner* r) { emit r->sweepFinished(points); };
-  };
-  return start(job);
+                                     context.progress());
+    return [this, points] {
+      end();
+      emit sweepFinished(points);
+    };
+  });
 }
 
 }  // namespace attnscope

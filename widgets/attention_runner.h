@@ -1,7 +1,7 @@
 #pragma once
-// Runs attention for the GUI off its thread: one comparison of the pattern against full attention (with the rows
-// each run has finished, so the view can fill in as it goes), or a scaling sweep. One job at a time; cancel()
-// stops it within one block of rows.
+// Runs attention for the GUI off its thread through a TaskRunner: one comparison of the pattern against full
+// attention (with the rows each run has finished, so the view can fill in as it goes), or a scaling sweep. One job
+// at a time; cancel() stops it within one block of rows.
 
 #include <QObject>
 #include <QString>
@@ -12,6 +12,7 @@
 #include "engine/attention/attention_compare.h"
 #include "engine/attention/scaling_sweep.h"
 #include "widgets/mask_controller.h"
+#include "widgets/task_runner.h"
 
 class QTimer;
 
@@ -71,9 +72,11 @@ class AttentionRunner : public QObject {
 
  private:
   struct Job;
-  bool start(std::shared_ptr<Job> job);
+  bool start(std::shared_ptr<Job> job, TaskRunner::Work work);
   void poll();
-  std::shared_ptr<Job> job_;
+  void end();
+  TaskRunner* runner_;
+  std::shared_ptr<Job> job_;  ///< the comparison's live state (stage clocks, finished rows), read by poll()
   QTimer* timer_ = nullptr;
 };
 

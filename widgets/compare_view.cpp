@@ -1,11 +1,9 @@
 #include "widgets/compare_view.h"
 
 #include <QComboBox>
-#include <QFuture>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
-#include <QPointer>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSlider>
@@ -13,10 +11,8 @@
 #include <QLineEdit>
 #include <QStackedWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
-#include <atomic>
 
 #include "engine/util/error.h"
 #include "widgets/heatmap_view.h"
@@ -142,17 +138,7 @@ QString countsLine(const SideBySide& s) {
                                               s.cellsA < s.cellsB ? QStringLiteral("fewer") : QStringLiteral("more"));
 }
 
-struct CompareView::Worker {
-  std::shared_ptr<std::atomic<bool>> cancelled;
-  QFuture<void> future;
-  int generation = 0;
-  ~Worker() {
-    if (cancelled) *cancelled = true;
-    future.waitForFinished();
-  }
-};
-
-CompareView::CompareView(QWidget* parent) : QWidget(parent), worker_(std::make_unique<Worker>()) {
+CompareView::CompareView(QWidget* parent) : QWidget(parent), runner_(new TaskRunner(this)) {
   auto* layout = new QVBoxLayout(this);
   auto* bar = new QHBoxLayout;
   against_ = new QComboBox(this);
@@ -245,13 +231,18 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent), worker_(std::make_u
   connect(show_, &QComboBox::currentIndexChanged, this,
           [this](int i) { setShow(i == 0 ? Show::SideBySide : Show::Difference); });
   connect(export_, &QPushButton::clicked, this, &CompareView::exportRequested);
+  connect(runner_, &TaskRunner::failed, this, [this](const QString& message) {  // a pair of huge masks, say
+    message_->setText(message);
+    message_->show();
+    emit failed(message);
+  });
   counts_->setText(QStringLiteral("Waiting for the pattern…"));
 }
 
 CompareView::~CompareView() = default;
 
 bool CompareView::againstFull() const { return against_->currentIndex() == 0; }
-bool CompareView::busy() const { return worker_->future.isRunning() || controllerB_->busy(); }
+bool CompareView::busy() const { return runner_->busy() || controllerB_->busy(); }
 QString CompareView::countsText() const { return counts_->text(); }
 
 void CompareView::showEvent(QShowEvent* event) {
@@ -333,29 +324,9 @@ void CompareView::recompute() {
     if (!b_ || b_->choice.n != a_->choice.n) return;  // B is on its way
     b = b_;
   }
-  if (worker_->cancelled) *worker_->cancelled = true;
-  auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  worker_->cancelled = cancelled;
-  const int generation = ++worker_->generation;
-  QPointer<CompareView> self(this);
-  worker_->future = QtConcurrent::run([self, cancelled, generation, a = a_, b] {
-    Progress progress;
-    progress.isCancelled = [cancelled] { return cancelled->load(); };
-    try {
-      auto s = std::make_shared<SideBySide>(compareResults(a, b, progress));
-      QMetaObject::invokeMethod(self, [self, generation, s] {
-        if (self && self->worker_->generation == generation) self->setComparison(std::move(*s));
-      }, Qt::QueuedConnection);
-    } catch (const Cancelled&) {
-    } catch (const std::exception& e) {  // Error, or bad_alloc for a pair of huge masks
-      const QString message = QString::fromStdString(e.what());
-      QMetaObject::invokeMethod(self, [self, generation, message] {
-        if (!self || self->worker_->generation != generation) return;
-        self->message_->setText(message);
-        self->message_->show();
-        emit self->failed(message);
-      }, Qt::QueuedConnection);
-    }
+  runner_->start([this, a = a_, b](const TaskRunner::Context& context) -> std::function<void()> {
+    auto s = std::make_shared<SideBySide>(compareResults(a, b, context.progress()));
+    return [this, s] { setComparison(std::move(*s)); };
   });
 }
 

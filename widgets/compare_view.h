@@ -9,6 +9,7 @@
 
 #include "engine/util/progress.h"
 #include "widgets/mask_controller.h"
+#include "widgets/task_runner.h"
 #include "widgets/palettes.h"
 
 class QComboBox;
@@ -108,8 +109,7 @@ class CompareView : public QWidget {
   int head_ = 0;
   bool bInitialised_ = false;
   bool stale_ = false;  ///< A changed while the view was hidden: compared when it is next shown
-  struct Worker;
-  std::unique_ptr<Worker> worker_;
+  TaskRunner* runner_;
 };
 
 }  // namespace attnscope

@@ -1,10 +1,6 @@
 #include "widgets/mask_controller.h"
 
-#include <QFuture>
 #include <QLocale>
-#include <QPointer>
-#include <QThread>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <chrono>
 #include <limits>
@@ -36,6 +32,9 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
   if (spec.needsInputs())
     inputs = r.tokens.isEmpty() ? syntheticInputs(1, choice.n, 64, 0) : textInputs(choice.text.toStdString(), 1, 64, 0);
   const auto pattern = spec.make(values, choice.n, inputs ? &*inputs : nullptr);
+  const double side = double(std::min<Index>(choice.n, kMaxPictureSide));
+  checkMemory(2.0 * double(pattern->heads()) * side * side * 4.0, "the pictures of " + std::to_string(pattern->heads()) + " heads",
+              "choose fewer heads");
   for (const auto& note : pattern->notes()) r.notes << QString::fromStdString(note);
   auto mask = std::make_shared<SparseMask>(buildMask(*pattern, {}, progress));
   r.stats = computeStats(*mask);
@@ -75,80 +74,29 @@ void addReachability(MaskResult& r, const Progress& progress) {
   r.graph = std::move(graph);
 }
 
-struct MaskController::Job {
-  std::atomic<bool> cancelled{false};
-  QFuture<void> future;
-};
-
-MaskController::MaskController(QObject* parent) : QObject(parent) {}
-
-MaskController::~MaskController() {
-  for (auto& job : running_) job->cancelled = true;
-  for (auto& job : running_) job->future.waitForFinished();
+MaskController::MaskController(QObject* parent) : QObject(parent), runner_(new TaskRunner(this)) {
+  connect(runner_, &TaskRunner::progress, this, &MaskController::progress);
+  connect(runner_, &TaskRunner::failed, this, &MaskController::failed);
+  connect(runner_, &TaskRunner::cancelled, this, &MaskController::cancelled);
 }
 
-void MaskController::cancel() {
-  if (current_) current_->cancelled = true;
-  current_.reset();
-}
+void MaskController::cancel() { runner_->cancel(); }
 
-bool MaskController::busy() const { return current_ != nullptr; }
+bool MaskController::busy() const { return runner_->busy(); }
 
 void MaskController::request(const PatternChoice& choice) {
-  cancel();
-  auto job = std::make_shared<Job>();
-  current_ = job;
-  // Forget finished jobs.
-  std::erase_if(running_, [](const std::shared_ptr<Job>& j) { return j->future.isFinished(); });
-  running_.push_back(job);
   emit started();
-  QPointer<MaskController> self(this);
-  job->future = QtConcurrent::run([self, job, choice, reach = reachability_] {
-    Progress progress;
-    progress.isCancelled = [job] { return job->cancelled.load(); };
-    progress.stopFlag = &job->cancelled;
-    progress.onProgress = [self, job](double f) {
-      QMetaObject::invokeMethod(self, [self, job, f] {
-        if (self && self->current_ == job) emit self->progress(f);
-      }, Qt::QueuedConnection);
-    };
-    try {
-      auto result = std::make_shared<MaskResult>(computeMaskResult(choice, progress, /*reachability=*/false));
-      std::shared_ptr<const MaskResult> first = std::make_shared<const MaskResult>(*result);
-      QMetaObject::invokeMethod(self, [self, job, first, reach] {
-        if (!self || self->current_ != job) return;  // a newer request wins
-        if (!reach) self->current_.reset();
-        emit self->ready(first);
-      }, Qt::QueuedConnection);
+  const bool reach = reachability_;
+  runner_->start([this, choice, reach](const TaskRunner::Context& context) -> std::function<void()> {
+    auto result = std::make_shared<MaskResult>(computeMaskResult(choice, context.progress(), /*reachability=*/false));
+    return [this, result, reach] {
+      emit ready(std::make_shared<const MaskResult>(*result));
       if (!reach) return;
-      // Reachability waits for 150 ms without a newer request: while a slider is dragged it never starts, so the
-      // cores stay free for the pictures.
-      for (int waited = 0; waited < 150; waited += 10) {
-        progress.throwIfCancelled();
-        QThread::msleep(10);
-      }
-      addReachability(*result, progress);
-      std::shared_ptr<const MaskResult> full = std::move(result);
-      QMetaObject::invokeMethod(self, [self, job, full] {
-        if (!self || self->current_ != job) return;
-        self->current_.reset();
-        emit self->reachabilityReady(full);
-      }, Qt::QueuedConnection);
-    } catch (const Cancelled&) {
-    } catch (const Error& e) {
-      const QString message = QString::fromStdString(e.what());
-      QMetaObject::invokeMethod(self, [self, job, message] {
-        if (!self || self->current_ != job) return;
-        self->current_.reset();
-        emit self->failed(message);
-      }, Qt::QueuedConnection);
-    } catch (const std::bad_alloc&) {
-      QMetaObject::invokeMethod(self, [self, job] {
-        if (!self || self->current_ != job) return;
-        self->current_.reset();
-        emit self->failed(QStringLiteral("out of memory: choose a smaller n or a sparser pattern"));
-      }, Qt::QueuedConnection);
-    }
+      runner_->startAfter(kReachDelayMs, [this, result](const TaskRunner::Context& context) -> std::function<void()> {
+        addReachability(*result, context.progress());
+        return [this, result] { emit reachabilityReady(result); };
+      });
+    };
   });
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// Builds what the window shows — mask, statistics, pictures, then reachability — off the GUI thread, in two
-// steps so that the picture never waits for the reachability figures. A new request cancels the one in flight
-// (through the engine's Progress callback); only the newest result is delivered.
+// Builds what the window shows — mask, statistics, pictures, then reachability — off the GUI thread through a
+// TaskRunner, in two steps so that the picture never waits for the reachability figures: reachability starts
+// 150 ms after the picture arrives (a timer on the GUI thread), unless a newer request came first. A new request
+// cancels the one in flight; only the newest result is delivered.
 
 #include <QObject>
 #include <QStringList>
@@ -14,9 +15,8 @@
 #include "engine/reach/reachability.h"
 #include "widgets/mask_picture.h"
 #include "widgets/pattern_choice.h"
+#include "widgets/task_runner.h"
 
-template <typename T>
-class QFuture;
 
 namespace attnscope {
 
@@ -46,8 +46,10 @@ class MaskController : public QObject {
   Q_OBJECT
  public:
 
+  /// How long reachability waits after the picture for a newer request (a dragged slider never starts it).
+  static constexpr int kReachDelayMs = 150;
+
   explicit MaskController(QObject* parent = nullptr);
-  ~MaskController() override;  // cancels and waits for the worker
 
   void request(const PatternChoice& choice);
   /// Off: only the picture and counts are computed (ready() is the last signal of a request).
@@ -62,12 +64,12 @@ class MaskController : public QObject {
   /// The same result with reachability added, a moment later (when it is affordable).
   void reachabilityReady(std::shared_ptr<const MaskResult> result);
   void failed(const QString& message);
+  /// cancel() stopped the request: no result follows.
+  void cancelled();
   void progress(double fraction);
 
  private:
-  struct Job;
-  std::shared_ptr<Job> current_;
-  std::vector<std::shared_ptr<Job>> running_;
+  TaskRunner* runner_;
   bool reachability_ = true;
 };
 

@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -12,6 +13,7 @@
 #include "engine/reach/reachability.h"
 #include "widgets/mask_controller.h"
 #include "widgets/reach_curve_view.h"
+#include "widgets/task_runner.h"
 
 namespace attnscope {
 
@@ -42,6 +44,8 @@ PathPanel::PathPanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(text_);
   curve_ = new ReachCurveView(this);
   layout->addWidget(curve_, 1);
+  runner_ = new TaskRunner(this);
+  connect(runner_, &TaskRunner::failed, this, [this](const QString& message) { show({}, message); });
   connect(from_, &QSpinBox::valueChanged, this, &PathPanel::update);
   connect(to_, &QSpinBox::valueChanged, this, &PathPanel::update);
 }
@@ -49,40 +53,50 @@ PathPanel::PathPanel(QWidget* parent) : QWidget(parent) {
 void PathPanel::setFrom(Index token) { from_->setValue(static_cast<int>(token)); }
 void PathPanel::setTo(Index token) { to_->setValue(static_cast<int>(token)); }
 QString PathPanel::pathText() const { return text_->text(); }
+bool PathPanel::busy() const { return runner_->busy(); }
 
 void PathPanel::setResult(std::shared_ptr<const MaskResult> result) {
   result_ = std::move(result);
+  // The token numbers follow n: both ranges change first, then one path is traced (never with a stale token).
   const int last = result_ ? static_cast<int>(std::min<Index>(result_->choice.n, INT_MAX) - 1) : 0;
-  from_->setRange(0, last);
-  to_->setRange(0, last);
+  for (QSpinBox* box : {from_, to_}) {
+    const QSignalBlocker quiet(box);
+    box->setRange(0, last);
+  }
   if (result_ && result_->reach) curve_->setCurve(result_->reach->reachByLayer, result_->reach->sampledSources);
-  else curve_->clear(QStringLiteral("Receptive field: computed up to 4,000,000 active cells"));
+  else curve_->clear(QStringLiteral("Receptive field: computed up to %1 active cells")
+                         .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kGuiReachCells))));
   update();
 }
 
 void PathPanel::update() {
-  std::vector<Index> path;
   if (!result_ || !result_->graph) {
-    text_->setText(result_ ? QStringLiteral("Paths are traced up to 4,000,000 active cells; "
-                                            "attnscope-cli path works at any size.")
-                           : QString());
-  } else {
-    const Index i = from_->value(), j = to_->value();
-    const ShortestPath p = shortestPath(*result_->graph, i, j);
-    auto name = [&](Index t) {
-      return t < result_->tokens.size() ? QStringLiteral("%1 (%2)").arg(t).arg(result_->tokens[t]) : QString::number(t);
-    };
-    if (!p.hops) {
-      text_->setText(QStringLiteral("%1 never reaches %2: no path of any length, so %1 never hears from %2.")
-                         .arg(name(i), name(j)));
-    } else {
-      QStringList hops;
-      for (Index t : p.path) hops << name(t);
-      text_->setText(hops.join(QStringLiteral(" → ")) +
-                     QStringLiteral(" (%1 %2)").arg(*p.hops).arg(*p.hops == 1 ? QStringLiteral("hop") : QStringLiteral("hops")));
-      path = p.path;
-    }
+    runner_->cancel();
+    show({}, result_ ? QStringLiteral("Paths are traced up to %1 active cells; attnscope-cli path works at any size.")
+                           .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kGuiReachCells)))
+                     : QString());
+    return;
   }
+  // A breadth-first search is proportional to the mask: it runs in the background like all such work.
+  const Index i = from_->value(), j = to_->value();
+  runner_->start([this, result = result_, i, j](const TaskRunner::Context&) -> std::function<void()> {
+    const ShortestPath p = shortestPath(*result->graph, i, j);
+    auto name = [&](Index t) {
+      return t < result->tokens.size() ? QStringLiteral("%1 (%2)").arg(t).arg(result->tokens[t]) : QString::number(t);
+    };
+    if (!p.hops)
+      return [this, text = QStringLiteral("%1 never reaches %2: no path of any length, so %1 never hears from %2.")
+                               .arg(name(i), name(j))] { show({}, text); };
+    QStringList hops;
+    for (Index t : p.path) hops << name(t);
+    const QString text = hops.join(QStringLiteral(" → ")) +
+                         QStringLiteral(" (%1 %2)").arg(*p.hops).arg(*p.hops == 1 ? QStringLiteral("hop") : QStringLiteral("hops"));
+    return [this, path = p.path, text] { show(path, text); };
+  });
+}
+
+void PathPanel::show(const std::vector<Index>& path, const QString& text) {
+  text_->setText(text);
   if (path != path_) {
     path_ = path;
     emit pathChanged(path_);

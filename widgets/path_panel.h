@@ -15,6 +15,7 @@ class QSpinBox;
 namespace attnscope {
 
 class ReachCurveView;
+class TaskRunner;
 struct MaskResult;
 
 class PathPanel : public QWidget {
@@ -26,6 +27,8 @@ class PathPanel : public QWidget {
   void setFrom(Index token);
   void setTo(Index token);
   QString pathText() const;
+  /// Whether a path is still being traced (in the background).
+  bool busy() const;
   const std::vector<Index>& path() const { return path_; }
   ReachCurveView* curve() const { return curve_; }
 
@@ -34,11 +37,13 @@ class PathPanel : public QWidget {
 
  private:
   void update();
+  void show(const std::vector<Index>& path, const QString& text);
 
   QSpinBox* from_ = nullptr;
   QSpinBox* to_ = nullptr;
   QLabel* text_ = nullptr;
   ReachCurveView* curve_ = nullptr;
+  TaskRunner* runner_ = nullptr;
   std::shared_ptr<const MaskResult> result_;
   std::vector<Index> path_;
 };

@@ -133,6 +133,7 @@ TEST_F(MainWindowTest, ClickingTwoCellsShowsThePath) {
   QTest::qWait(100);
   QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, map->cellCenter(7, 9));   // query 7
   QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::ShiftModifier, map->cellCenter(7, 3));  // key 3
+  ASSERT_TRUE(waitForBackground(w()));
   EXPECT_EQ(w().pathPanel()->pathText(), QStringLiteral("7 → 5 → 3 (2 hops)"));
   EXPECT_EQ(map->shownPath(), (std::vector<Index>{7, 5, 3}));
   // A causal window never looks ahead: 3 never hears from 7.
@@ -144,6 +145,7 @@ TEST_F(MainWindowTest, ClickingTwoCellsShowsThePath) {
   ASSERT_TRUE(waitForResult(w()));
   w().pathPanel()->setFrom(3);
   w().pathPanel()->setTo(7);
+  ASSERT_TRUE(waitForBackground(w()));
   EXPECT_TRUE(w().pathPanel()->pathText().startsWith(QStringLiteral("3 never reaches 7")))
       << w().pathPanel()->pathText().toStdString();
   EXPECT_TRUE(map->shownPath().empty());
@@ -186,6 +188,7 @@ TEST_F(MainWindowTest, HopProfileForOneQueryWorksBeyondTheMap) {
   HopProfileView* profile = w().hopProfile();
   EXPECT_FALSE(w().hopMap()->isVisible());
   EXPECT_EQ(w().hopQuery()->value(), 7);
+  ASSERT_TRUE(waitForBackground(w()));
   EXPECT_EQ(profile->keysAt(0), 1);  // itself
   EXPECT_EQ(profile->keysAt(1), 4);  // 5, 6, 8, 9
   EXPECT_EQ(profile->keysAt(2), 4);  // 3, 4, 10, 11
@@ -200,6 +203,7 @@ TEST_F(MainWindowTest, HopProfileForOneQueryWorksBeyondTheMap) {
   EXPECT_EQ(w().hopQuery()->value(), query);
   // From query q the far ends are q and 2,047 − q tokens away.
   const Index farthest = std::max<Index>(query, 2047 - query);
+  ASSERT_TRUE(waitForBackground(w()));
   EXPECT_TRUE(profile->title().endsWith(QStringLiteral("within %1 layers").arg((farthest + 1) / 2)))
       << profile->title().toStdString();
 }

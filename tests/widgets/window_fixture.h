@@ -9,6 +9,7 @@
 
 #include "app/main_window.h"
 #include "widgets/mask_controller.h"
+#include "widgets/task_runner.h"
 
 namespace attnscope {
 
@@ -19,6 +20,21 @@ inline bool waitForResult(MainWindow& w) {
   for (int i = 0; i < 400 && done.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(25);
   QCoreApplication::processEvents();
   return !done.isEmpty() || !failed.isEmpty();
+}
+
+// Waits until no background task of the window (mask, reachability, paths, hop profiles, comparisons, runs) is
+// current: every TaskRunner below it is idle.
+inline bool waitForBackground(QObject& root) {
+  for (int i = 0; i < 800; ++i) {
+    bool busy = false;
+    for (const TaskRunner* r : root.findChildren<TaskRunner*>()) busy = busy || r->busy();
+    if (!busy) {
+      QCoreApplication::processEvents();
+      return true;
+    }
+    QTest::qWait(10);
+  }
+  return false;
 }
 
 class MainWindowTest : public ::testing::Test {
