@@ -1,13 +1,10 @@
 // attnscope: the desktop app. `attnscope [PRESET.json]` opens a saved pattern.
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QMessageBox>
 
 #include <cstdio>
 
 #include "app/main_window.h"
-#include "engine/util/error.h"
-#include "widgets/pattern_choice.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
@@ -27,13 +24,7 @@ int main(int argc, char** argv) {
   parser.process(app);
 
   attnscope::MainWindow window;
-  if (!parser.positionalArguments().isEmpty()) {
-    try {
-      window.loadPreset(attnscope::loadPresetFile(parser.positionalArguments().first()));
-    } catch (const attnscope::Error& e) {
-      QMessageBox::warning(&window, QStringLiteral("Open preset"), QString::fromStdString(e.what()));
-    }
-  }
+  if (!parser.positionalArguments().isEmpty()) window.openPresetFile(parser.positionalArguments().first());
   if (parser.isSet(view) && !window.showView(parser.value(view))) {
     std::fprintf(stderr, "attnscope: --view '%s' is not allowed: expected matrix, hops, heads, compare or run\n",
                  qPrintable(parser.value(view)));

@@ -193,7 +193,9 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
     if (!last.isEmpty()) {
       try {
         start = presetFromJson(QJsonDocument::fromJson(last).object());
-      } catch (const Error&) {
+      } catch (const Error& e) {  // a session saved by another version, or edited by hand: start afresh, and say so
+        statusBar()->showMessage(QStringLiteral("The last session's pattern was not restored: ") +
+                                     QString::fromStdString(e.what()), 8000);
       }
     }
   }
@@ -352,11 +354,18 @@ void MainWindow::rebuildHeadGrid() {
 void MainWindow::openPreset() {
   const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open preset"), QString(),
                                                     QStringLiteral("AttnScope presets (*.json)"));
-  if (path.isEmpty()) return;
+  if (!path.isEmpty()) openPresetFile(path);
+}
+
+bool MainWindow::openPresetFile(const QString& path) {
   try {
     loadPreset(loadPresetFile(path));
-  } catch (const Error& e) {
-    QMessageBox::warning(this, QStringLiteral("Open preset"), QString::fromStdString(e.what()));
+    return true;
+  } catch (const std::exception& e) {  // nothing changes: the message is shown where the controls are
+    const QString message = QString::fromStdString(e.what());
+    controls_->showError(message);
+    statusBar()->showMessage(message, 8000);
+    return false;
   }
 }
 

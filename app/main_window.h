@@ -49,6 +49,8 @@ class MainWindow : public QMainWindow {
   QTabWidget* tabs() const { return tabs_; }
   std::shared_ptr<const MaskResult> result() const { return result_; }
   void loadPreset(const PatternChoice& choice);
+  /// Reads, checks and loads a preset file; a bad one changes nothing and its message is shown inline. False then.
+  bool openPresetFile(const QString& path);
   /// Brings a view to the front: "matrix", "hops", "heads", "compare" or "run"; false for another name.
   bool showView(const QString& name);
   /// Writes what the current tab shows (PNG, SVG or PDF by extension); false and a message on failure.

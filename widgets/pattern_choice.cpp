@@ -9,7 +9,9 @@
 #include <cmath>
 
 #include "engine/io/atomic_file.h"
+#include "engine/masks/pattern_registry.h"
 #include "engine/util/error.h"
+#include "engine/util/limits.h"
 #include "widgets/resources.h"
 
 namespace attnscope {
@@ -27,30 +29,65 @@ QString PatternChoice::title() const {
   return pattern + args + QStringLiteral(", n = ") + QLocale(QLocale::English).toString(static_cast<qlonglong>(n));
 }
 
+namespace {
+
+[[noreturn]] void badPreset(const std::string& why) { throw Error("preset is not allowed: " + why); }
+
+// A parameter as the command line would spell it: true/false, an integer, a comma-separated list or a text.
+QString paramText(const QString& key, const QJsonValue& v) {
+  const auto integer = [&key](const QJsonValue& x) -> QString {
+    const double d = x.toDouble();
+    if (!x.isDouble() || d != std::floor(d) || std::fabs(d) > 9.0e15)
+      badPreset("parameter \"" + key.toStdString() + "\" must be a whole number, true/false, a list of whole numbers or a text");
+    return QString::number(static_cast<qlonglong>(d));
+  };
+  if (v.isBool()) return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+  if (v.isString()) return v.toString();
+  if (v.isArray()) {
+    QStringList items;
+    for (const QJsonValue& x : v.toArray()) items << integer(x);
+    return items.isEmpty() ? QStringLiteral("none") : items.join(QLatin1Char(','));
+  }
+  return integer(v);
+}
+
+}  // namespace
+
 PatternChoice presetFromJson(const QJsonObject& json, QString* name) {
+  for (auto it = json.begin(); it != json.end(); ++it)
+    if (it.key() != QStringLiteral("name") && it.key() != QStringLiteral("family") && it.key() != QStringLiteral("params") &&
+        it.key() != QStringLiteral("n") && it.key() != QStringLiteral("text"))
+      badPreset("unknown key \"" + it.key().toStdString() + "\" (expected name, family, params, n and text)");
   PatternChoice c;
-  if (!json.value(QStringLiteral("family")).isString())
-    throw Error("preset is not allowed: it needs a \"family\" (a pattern name)");
+  if (!json.value(QStringLiteral("family")).isString()) badPreset("it needs a \"family\" (a pattern name)");
   c.pattern = json.value(QStringLiteral("family")).toString();
   const QJsonValue n = json.value(QStringLiteral("n"));
-  if (!n.isDouble() || n.toDouble() < 1 || n.toDouble() != std::floor(n.toDouble()))
-    throw Error("preset is not allowed: \"n\" must be a whole number ≥ 1");
-  c.n = static_cast<Index>(n.toDouble());
-  c.text = json.value(QStringLiteral("text")).toString();
-  const QJsonObject params = json.value(QStringLiteral("params")).toObject();
-  for (auto it = params.begin(); it != params.end(); ++it) {
-    QString v;
-    if (it->isBool()) v = it->toBool() ? QStringLiteral("true") : QStringLiteral("false");
-    else if (it->isDouble()) v = QString::number(static_cast<qlonglong>(it->toDouble()));
-    else if (it->isArray()) {
-      QStringList items;
-      for (const auto& x : it->toArray()) items << QString::number(static_cast<qlonglong>(x.toDouble()));
-      v = items.isEmpty() ? QStringLiteral("none") : items.join(QLatin1Char(','));
-    } else v = it->toString();
-    c.params.append({it.key(), v});
-  }
-  if (name) *name = json.value(QStringLiteral("name")).toString();
+  const double nv = n.toDouble();
+  if (!n.isDouble() || nv < 1 || nv > double(kMaxSequenceLength) || nv != std::floor(nv))
+    badPreset("\"n\" must be a whole number 1 … " + std::to_string(kMaxSequenceLength));
+  c.n = static_cast<Index>(nv);
+  const QJsonValue text = json.value(QStringLiteral("text"));
+  if (!text.isUndefined() && !text.isString()) badPreset("\"text\" must be a text");
+  c.text = text.toString();
+  const QJsonValue params = json.value(QStringLiteral("params"));
+  if (!params.isUndefined() && !params.isObject()) badPreset("\"params\" must be an object of parameter values");
+  const QJsonObject object = params.toObject();
+  for (auto it = object.begin(); it != object.end(); ++it) c.params.append({it.key(), paramText(it.key(), *it)});
+  const QJsonValue label = json.value(QStringLiteral("name"));
+  if (!label.isUndefined() && !label.isString()) badPreset("\"name\" must be a text");
+  if (name) *name = label.toString();
+  checkChoice(c);
   return c;
+}
+
+void checkChoice(const PatternChoice& c) {
+  const PatternSpec spec = PatternSpec::parse(c.pattern.toStdString());
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const auto& [k, v] : c.params) texts.emplace_back(k.toStdString(), v.toStdString());
+  const ParamSet values = spec.resolve(texts);  // unknown names, wrong types, values out of range
+  checkSequenceLength(c.n);
+  checkMemory(spec.buildBytes(values, c.n), "pattern '" + spec.name() + "' at n = " + std::to_string(c.n),
+              "choose a smaller n, fewer heads or a sparser pattern");
 }
 
 QJsonObject presetToJson(const PatternChoice& c, const QString& name) {
@@ -65,13 +102,23 @@ QJsonObject presetToJson(const PatternChoice& c, const QString& name) {
 }
 
 PatternChoice loadPresetFile(const QString& path, QString* name) {
+  if (!path.startsWith(QLatin1Char(':'))) requireRegularFile(path.toStdString());
   QFile file(path);
   if (!file.open(QIODevice::ReadOnly)) throw Error("cannot read '" + path.toStdString() + "': " + file.errorString().toStdString());
+  if (file.size() > kMaxPresetBytes)
+    throw Error("cannot read '" + path.toStdString() + "': it is " + formatBytes(double(file.size())) +
+                ", and a preset is at most " + formatBytes(double(kMaxPresetBytes)));
   QJsonParseError err{};
   const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
   if (err.error != QJsonParseError::NoError || !doc.isObject())
-    throw Error("'" + path.toStdString() + "' is not a preset: " + err.errorString().toStdString());
-  return presetFromJson(doc.object(), name);
+    throw Error("'" + path.toStdString() + "' is not a preset: " +
+                (err.error != QJsonParseError::NoError ? err.errorString().toStdString() + " at byte " + std::to_string(err.offset)
+                                                       : std::string("it is not a JSON object")));
+  try {
+    return presetFromJson(doc.object(), name);
+  } catch (const Error& e) {
+    throw Error("'" + path.toStdString() + "': " + e.what());
+  }
 }
 
 void savePresetFile(const PatternChoice& choice, const QString& name, const QString& path) {

@@ -23,7 +23,11 @@ struct PatternChoice {
   bool operator==(const PatternChoice&) const = default;
 };
 
-/// Reads a preset; throws attnscope::Error naming what is wrong.
+/// Checks a choice as the command line would before anything is built: the pattern name, every parameter through
+/// the registry's resolver, n against kMaxSequenceLength, and the memory its mask would take. Throws Error.
+void checkChoice(const PatternChoice& choice);
+/// Reads a preset strictly (known keys, the right types) and checks it with checkChoice; throws attnscope::Error
+/// naming what is wrong. Nothing is repaired.
 PatternChoice presetFromJson(const QJsonObject& json, QString* name = nullptr);
 QJsonObject presetToJson(const PatternChoice& choice, const QString& name);
 /// Reads or writes a preset file (all or nothing); throw attnscope::Error.

@@ -67,6 +67,15 @@ std::string outputTarget(const std::string& path) {
   return target.string();
 }
 
+void requireRegularFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw Error("cannot read '" + path + "': no such file, or not readable");
+  if (!S_ISREG(st.st_mode))
+    throw Error("cannot read '" + path + "': it is not a regular file (" +
+                (S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket") +
+                "); give a file");
+}
+
 void removeTemporariesOnSignals() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
     struct sigaction action {};

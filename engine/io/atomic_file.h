@@ -17,6 +17,10 @@ namespace attnscope {
 /// that is a folder, FIFO, device or socket.
 std::string outputTarget(const std::string& path);
 
+/// Throws Error naming `path` unless it is a regular file: inputs are read only from regular files (a FIFO would
+/// block, a device would never end, a folder cannot be read).
+void requireRegularFile(const std::string& path);
+
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove every open AtomicFile temporary and then end the
 /// process as the signal would have. For programs (the command line); safe to call more than once.
 void removeTemporariesOnSignals();

@@ -1,7 +1,5 @@
 #include "engine/io/npy.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -100,15 +98,6 @@ float halfToFloat(std::uint16_t h) {
 }
 
 }  // namespace
-
-void requireRegularFile(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw Error("cannot read '" + path + "': no such file, or not readable");
-  if (!S_ISREG(st.st_mode))
-    throw Error("cannot read '" + path + "': it is not a regular file (" +
-                (S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket") +
-                "); give a file");
-}
 
 NpyHeader parseNpyHeader(std::string_view bytes, std::uint64_t fileSize) {
   if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) bad("not a NumPy .npy file");

@@ -46,8 +46,4 @@ void writeNpyHeader(std::ostream& out, const std::string& dtype, const std::vect
 /// Writes a float32 array all-or-nothing.
 void writeNpyFloat(const std::string& path, const std::vector<Index>& shape, const float* data);
 
-/// Throws Error naming `path` when it exists and is not a regular file (a FIFO, a folder, a device): inputs are
-/// read only from regular files.
-void requireRegularFile(const std::string& path);
-
 }  // namespace attnscope

@@ -8,6 +8,7 @@
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSlider>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -250,4 +251,106 @@ TEST_F(MainWindowTest, LargeInputsDrawTheDensityPicture) {
 }
 
 }  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+
+TEST_F(MainWindowTest, BadPresetsShowOneMessageAndChangeNothing) {
+  QTemporaryDir dir;
+  const PatternChoice before = w().controls()->choice();
+  struct Case {
+    const char* file;
+    QByteArray body;
+    const char* needle;
+  };
+  QByteArray deep(5000, '[');
+  const Case cases[] = {
+      {"not-json.json", "window radius 2", "is not a preset"},
+      {"array.json", "[1, 2]", "it is not a JSON object"},
+      {"deep.json", deep, "is not a preset"},
+      {"no-family.json", R"({"n": 16})", "needs a \"family\""},
+      {"unknown-family.json", R"({"family": "sliding", "n": 16})", "pattern 'sliding' is unknown"},
+      {"n-text.json", R"({"family": "window", "n": "16"})", "\"n\" must be a whole number 1 … 16777216"},
+      {"n-fraction.json", R"({"family": "window", "n": 16.5})", "\"n\" must be a whole number"},
+      {"n-huge.json", R"({"family": "window", "n": 1e12})", "\"n\" must be a whole number 1 … 16777216"},
+      {"n-small.json", R"({"family": "window", "n": 0})", "\"n\" must be a whole number"},
+      {"param-range.json", R"({"family": "window", "n": 16, "params": {"radius": -3}})", "parameter 'radius' = -3"},
+      {"param-unknown.json", R"({"family": "window", "n": 16, "params": {"radius2": 3}})", "parameter 'radius2' is unknown"},
+      {"param-type.json", R"({"family": "window", "n": 16, "params": {"radius": {"a": 1}}})", "must be a whole number"},
+      {"params-type.json", R"({"family": "window", "n": 16, "params": [1]})", "\"params\" must be an object"},
+      {"extra-key.json", R"({"family": "window", "n": 16, "colour": "red"})", "unknown key \"colour\""},
+      {"memory.json", R"({"family": "deepspeed-fixed", "n": 16777216, "params": {"block": 1024, "num_heads": 256,
+                          "different_layout_per_head": true}})", "the limit here is"},
+  };
+  for (const Case& c : cases) {
+    const QString path = dir.filePath(QString::fromUtf8(c.file));
+    QFile f(path);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write(c.body);
+    f.close();
+    EXPECT_FALSE(w().openPresetFile(path)) << c.file;
+    EXPECT_TRUE(w().controls()->errorText().contains(QString::fromUtf8(c.needle)))
+        << c.file << ": " << w().controls()->errorText().toStdString();
+    EXPECT_EQ(w().controls()->errorText().count(QLatin1Char('\n')), 0) << c.file;
+    EXPECT_TRUE(w().controls()->choice() == before) << c.file;
+  }
+  // Not a regular file, and a file of more than a megabyte: refused before reading.
+  EXPECT_FALSE(w().openPresetFile(dir.path()));
+  EXPECT_TRUE(w().controls()->errorText().contains(QStringLiteral("not a regular file")));
+  {
+    QFile big(dir.filePath(QStringLiteral("big.json")));
+    ASSERT_TRUE(big.open(QIODevice::WriteOnly));
+    big.write(QByteArray(3 * 1024 * 1024, ' '));
+  }
+  EXPECT_FALSE(w().openPresetFile(dir.filePath(QStringLiteral("big.json"))));
+  EXPECT_TRUE(w().controls()->errorText().contains(QStringLiteral("a preset is at most")));
+  // A good one still loads after all that.
+  {
+    QFile good(dir.filePath(QStringLiteral("good.json")));
+    ASSERT_TRUE(good.open(QIODevice::WriteOnly));
+    good.write(R"({"name": "w", "family": "window", "n": 32, "params": {"radius": 3}})");
+  }
+  EXPECT_TRUE(w().openPresetFile(dir.filePath(QStringLiteral("good.json"))));
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_EQ(w().controls()->nBox()->value(), 32);
+}
+
+TEST_F(MainWindowTest, AShorterNNeverLeavesThePathPanelPastTheEnd) {
+  // Pick query 12 and key 3, then shrink n below both: the panel follows n instead of failing.
+  w().pathPanel()->setFrom(12);
+  w().pathPanel()->setTo(3);
+  ASSERT_TRUE(waitForBackground(w()));
+  QSpinBox* n = w().controls()->nBox();
+  n->setFocus();
+  n->selectAll();
+  QTest::keyClicks(n, QStringLiteral("2"));
+  QTest::keyClick(n, Qt::Key_Enter);
+  ASSERT_TRUE(waitForResult(w()));
+  ASSERT_TRUE(waitForBackground(w()));
+  auto* from = w().findChild<QSpinBox*>(QStringLiteral("pathFrom"));
+  auto* to = w().findChild<QSpinBox*>(QStringLiteral("pathTo"));
+  ASSERT_NE(from, nullptr);
+  ASSERT_NE(to, nullptr);
+  EXPECT_EQ(from->maximum(), 1);
+  EXPECT_EQ(from->value(), 1);
+  EXPECT_EQ(to->value(), 1);
+  EXPECT_EQ(w().pathPanel()->pathText(), QStringLiteral("1 (0 hops)"));
+  // Back to 16 and a path near the end, then the Home key on the n slider (its smallest n, 2): the same.
+  n->setFocus();
+  n->selectAll();
+  QTest::keyClicks(n, QStringLiteral("16"));
+  QTest::keyClick(n, Qt::Key_Enter);
+  ASSERT_TRUE(waitForResult(w()));
+  w().pathPanel()->setFrom(15);
+  auto* slider = w().controls()->findChild<QSlider*>();
+  ASSERT_NE(slider, nullptr);
+  slider->setFocus();
+  QTest::keyClick(slider, Qt::Key_Home);
+  ASSERT_TRUE(waitForResult(w()));
+  ASSERT_TRUE(waitForBackground(w()));
+  EXPECT_EQ(w().controls()->nBox()->value(), 2);
+  EXPECT_EQ(from->maximum(), 1);
+  EXPECT_EQ(from->value(), 1);
+}
+
 }  // namespace attnscope
