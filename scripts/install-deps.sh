@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages AttnScope needs to build, run and test, and only those that are missing.
-# Runs apt-get as root, or through sudo when started as another user.
+# With --fuzz also what the fuzz harnesses need (clang, libFuzzer, clang's OpenMP); with --package what
+# `cpack -G DEB` needs (dpkg-dev, file). Runs apt-get as root, or through sudo when started as another user.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,14 @@ packages=(
   libgtest-dev googletest libbenchmark-dev            # GoogleTest and Google Benchmark
   python3 python3-numpy                               # the test that numpy.load reads our .npy files
 )
+
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) packages+=(clang libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev) ;;
+    --package) packages+=(dpkg-dev file) ;;
+    *) echo "install-deps: unknown option '$arg' (expected --fuzz or --package)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

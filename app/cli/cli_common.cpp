@@ -24,8 +24,7 @@ void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments) {
     if (name == QStringLiteral("p") || name == QStringLiteral("param") || name == QStringLiteral("compare-param"))
       continue;
     if (seen.contains(name))
-      throw UsageError("option " + toStd(name.size() == 1 ? QStringLiteral("-") + name : QStringLiteral("--") + name) +
-                       " is given more than once: give it once");
+      throw UsageError("option --" + toStd(name) + " is given more than once: give it once");
     seen << name;
   }
   if (!parser.positionalArguments().isEmpty())
@@ -104,6 +103,11 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
   PatternRequest request{PatternSpec::parse(toStd(parser.value(options.pattern))), {}, 0, std::nullopt, {}};
   request.values = request.spec.resolve(readParamTexts(parser, options));
   if (parser.isSet(options.n)) request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
+  // What the mask will take is checked before any inputs are made for it (a data-dependent pattern needs them).
+  if (request.n > 0)
+    checkMemory(request.spec.buildBytes(request.values, request.n),
+                "pattern '" + request.spec.name() + "' at n = " + std::to_string(request.n),
+                "choose a smaller n, fewer heads or a sparser pattern");
   if (inputOptions && (alwaysInputs || request.spec.needsInputs())) {
     request.inputs = readInputs(parser, *inputOptions, request.n, request.inputsKind);
     const Index inputN = request.inputs->n();

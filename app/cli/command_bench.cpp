@@ -67,8 +67,8 @@ int runBench(const QStringList& arguments) {
     std::cout << toStd(parser.helpText());
     return 0;
   }
-  const Index lo = readInteger(QStringLiteral("min-n"), parser.value(minN), 64, 1 << 20);
-  const Index hi = readInteger(QStringLiteral("max-n"), parser.value(maxN), lo, 1 << 20);
+  const Index lo = readInteger(QStringLiteral("min-n"), parser.value(minN), 64, kMaxFullAttentionTokens);
+  const Index hi = readInteger(QStringLiteral("max-n"), parser.value(maxN), lo, kMaxFullAttentionTokens);
   const Index dim = readInteger(QStringLiteral("dim"), parser.value(dimOption), 1, 1024);
   const int reps = static_cast<int>(readInteger(QStringLiteral("repeat"), parser.value(repeat), 1, 100));
 #ifdef _OPENMP

@@ -77,6 +77,8 @@ int runRun(const QStringList& arguments) {
       throw UsageError("--" + toStd(o->names().first()) + " '" + toStd(parser.value(*o)) +
                        "' is not allowed: expected a file ending in .npy");
   setThreads(parser, threads);
+  if (parser.isSet(options.n))  // refused before any inputs are made for it
+    readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxFullAttentionTokens);
   const PatternRequest request = readPatternRequest(parser, options, &inputOptions, /*alwaysInputs=*/true);
   const AttentionInputs& in = *request.inputs;
   const auto pattern = request.makePattern();

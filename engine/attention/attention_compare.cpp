@@ -1,10 +1,12 @@
 #include "engine/attention/attention_compare.h"
 
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
 
 #include "engine/util/error.h"
+#include "engine/util/limits.h"
 #include "engine/util/parallel.h"
 
 namespace attnscope {
@@ -60,6 +62,15 @@ double massKeptFromWeights(const SparseWeights& full, const SparseMask& mask) {
 
 Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, const Progress& progress,
                            AttentionOutput* patternOut, AttentionOutput* fullOut, const CompareHooks& hooks) {
+  const Index n = in.n();
+  if (n > kMaxFullAttentionTokens)
+    throw Error("n = " + std::to_string(n) + " is not allowed for a comparison with full attention: its n² work stops at n = " +
+                std::to_string(kMaxFullAttentionTokens) + " (attnscope-cli stats counts any n)");
+  // Both outputs, and with weights both runs' weights on the mask's cells and on all n² cells.
+  const double outputs = 2.0 * double(in.heads()) * double(n) * double(in.valueDim()) * 4.0;
+  const double weights = hooks.wantWeights ? double(in.heads()) * (double(mask.nnz()) + double(n) * double(n)) * 8.0 : 0.0;
+  checkMemory(outputs + weights, "comparing with full attention at n = " + std::to_string(n),
+              "choose a smaller n, fewer heads or a smaller dim");
   checkMaskFits(in, mask);
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };

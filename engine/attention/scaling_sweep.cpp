@@ -1,10 +1,12 @@
 #include "engine/attention/scaling_sweep.h"
 
+
 #include <algorithm>
 
 #include "engine/attention/attention.h"
 #include "engine/attention/attention_inputs.h"
 #include "engine/util/error.h"
+#include "engine/util/limits.h"
 
 namespace attnscope {
 
@@ -13,6 +15,9 @@ std::vector<ScalingPoint> scalingSweep(const PatternSpec& spec,
                                        const ScalingOptions& options,
                                        const std::function<void(const ScalingPoint&)>& onPoint,
                                        const Progress& progress) {
+  if (options.maxN > kMaxFullAttentionTokens)
+    throw Error("the sweep's largest n = " + std::to_string(options.maxN) + " is not allowed: full attention is timed at " +
+                "every n, so n stops at " + std::to_string(kMaxFullAttentionTokens));
   if (options.minN < 2 || options.maxN < options.minN)
     throw Error("the sweep's n range " + std::to_string(options.minN) + " … " + std::to_string(options.maxN) +
                 " is not allowed: expected 2 ≤ first ≤ last");

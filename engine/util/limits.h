@@ -35,8 +35,9 @@ inline constexpr double kGuiAllPairsWork = 3e8;
 inline constexpr double kGuiSampleWork = 2e8;
 /// Presets are small JSON files; anything larger is refused before it is read.
 inline constexpr Index kMaxPresetBytes = 1024 * 1024;
-/// A scaling sweep doubles n: at most this many points.
-inline constexpr int kMaxSweepPoints = 20;
+/// Comparisons against full attention (run, bench, sweeps, the Run tab) do n² work: they stop at this n, minutes of
+/// work on one laptop core, so that no command runs for hours.
+inline constexpr Index kMaxFullAttentionTokens = Index(1) << 18;
 /// Inputs from files: the bound ‖q‖·‖k‖/√d on any score, and the largest |v|, stay well inside single precision's
 /// 3.4e38, so scores, sums and the squares behind the error figures are always finite.
 inline constexpr double kMaxInputScore = 1e30;

@@ -1,0 +1,235 @@
+// Bad input of every kind, as a hostile user would give it: each case must end with exit code 2, one line on
+// stderr that names what is wrong, nothing on stdout, no file left behind, in bounded time and with bounded peak
+// memory (the child's own maximum resident set, from wait4). None of this is a speed measurement: the bounds are
+// far above what a refusal costs and far below what the old behaviour cost (gigabytes, minutes).
+#include <gtest/gtest.h>
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+struct Child {
+  int exitCode = -1;     ///< -1 when ended by a signal
+  int signal = 0;
+  std::string out, err;
+  long maxRssKb = 0;
+  double seconds = 0;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Runs attnscope-cli with `args`; `whileRunning(pid)` is called once right after the start (to send a signal).
+Child spawnCli(const std::vector<std::string>& args, const std::string& dir,
+               const std::function<void(pid_t)>& whileRunning = nullptr) {
+  std::vector<char*> argv;
+  std::string program = ATTNSCOPE_CLI;
+  argv.push_back(program.data());
+  std::vector<std::string> copies(args);
+  for (std::string& a : copies) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string outPath = dir + "/.stdout", errPath = dir + "/.stderr";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  Child c;
+  if (posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ) != 0) return c;
+  posix_spawn_file_actions_destroy(&actions);
+  if (whileRunning) whileRunning(pid);
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  c.maxRssKb = usage.ru_maxrss;
+  if (WIFEXITED(status)) c.exitCode = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) c.signal = WTERMSIG(status);
+  c.out = slurp(outPath);
+  c.err = slurp(errPath);
+  ::unlink(outPath.c_str());
+  ::unlink(errPath.c_str());
+  return c;
+}
+
+// A raw .npy: the given header dict, padded as NumPy pads it, then `data` bytes.
+void writeNpy(const std::string& path, const std::string& dict, const std::string& data, int version = 1,
+              long long claimedLength = -1) {
+  std::string header = dict;
+  const std::size_t pre = version == 1 ? 10 : 12;
+  while ((pre + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  const unsigned long long len = claimedLength >= 0 ? static_cast<unsigned long long>(claimedLength) : header.size();
+  std::string bytes = "\x93NUMPY";
+  bytes += char(version);
+  bytes += char(0);
+  for (std::size_t b = 0; b < (version == 1 ? 2u : 4u); ++b) bytes += char((len >> (8 * b)) & 0xff);
+  std::ofstream(path, std::ios::binary) << bytes << header << data;
+}
+
+std::string floats(std::initializer_list<float> values, int repeat = 1) {
+  std::string s;
+  for (int r = 0; r < repeat; ++r)
+    for (float v : values) s.append(reinterpret_cast<const char*>(&v), 4);
+  return s;
+}
+
+struct Case {
+  const char* name;
+  std::vector<std::string> args;  ///< "{dir}" is replaced by the case's folder
+  const char* needle;             ///< a part of the one line on stderr
+};
+
+class HostileInput : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    const std::string d = dir_.path().toStdString();
+    // .npy files that lie in every way a header can.
+    writeNpy(d + "/q.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (8, 4), }", floats({0.5f}, 32));
+    writeNpy(d + "/huge-shape.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }",
+             floats({1.0f}, 16));
+    writeNpy(d + "/overflow.npy",
+             "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }",
+             floats({1.0f}, 4));
+    writeNpy(d + "/long-header.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", floats({1}, 4), 2,
+             4000000000LL);
+    writeNpy(d + "/short.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (8, 4), }", floats({1}, 31));
+    writeNpy(d + "/big-endian.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (8, 4), }", floats({1}, 32));
+    writeNpy(d + "/ints.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (8, 4), }", std::string(256, '\0'));
+    writeNpy(d + "/fortran.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (8, 4), }", floats({1}, 32));
+    writeNpy(d + "/garbage.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (8, 4)", floats({1}, 32));
+    writeNpy(d + "/rank1.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (32,), }", floats({1}, 32));
+    writeNpy(d + "/huge-values.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (8, 4), }", floats({1e30f}, 32));
+    std::ofstream(d + "/not-npy.npy") << "just text";
+    ::mkfifo((d + "/fifo.npy").c_str(), 0600);
+    ::mkfifo((d + "/out-fifo.npy").c_str(), 0600);
+    QDir(dir_.path()).mkdir(QStringLiteral("folder.npy"));
+    ::symlink("/dev/null", (d + "/device.npy").c_str());  // a link is written through: here, to a device
+  }
+  QTemporaryDir dir_;
+};
+
+TEST_P(HostileInput, OneLineExitTwoBoundedTimeAndMemory) {
+  const Case& c = GetParam();
+  const std::string d = dir_.path().toStdString();
+  std::vector<std::string> args;
+  for (std::string a : c.args) {
+    for (std::size_t at; (at = a.find("{dir}")) != std::string::npos;) a.replace(at, 5, d);
+    args.push_back(a);
+  }
+  const QStringList before = QDir(dir_.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System);
+  const Child r = spawnCli(args, d);
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  // Far above a refusal (a few tens of MB, more under the sanitizers), far below the gigabytes of old.
+  EXPECT_LT(r.maxRssKb, 400 * 1024) << "peak resident memory " << r.maxRssKb / 1024 << " MB";
+  EXPECT_LT(r.seconds, 30.0);
+  EXPECT_EQ(QDir(dir_.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System), before);
+}
+
+const Case kCases[] = {
+    // Sizes: refused from the parameters, before anything proportional to n.
+    {"n_of_a_billion", {"stats", "--pattern", "window", "--n", "1000000000"}, "n = 1000000000 is not allowed: expected an integer 1 … 16777216"},
+    {"n_negative", {"stats", "--pattern", "window", "--n", "-5"}, "n = -5 is not allowed"},
+    {"n_not_a_number", {"stats", "--pattern", "window", "--n", "1e9"}, "n = 1e9 is not allowed"},
+    {"layouts_of_256_heads", {"stats", "--pattern", "deepspeed-fixed", "-p", "block=1024", "-p", "num_heads=256", "-p",
+                              "different_layout_per_head=true", "--n", "16777216"}, "the limit here is"},
+    {"too_many_cells", {"stats", "--pattern", "window", "-p", "radius=2147483647", "--n", "16777216"}, "active cells; the limit is"},
+    {"lsh_chunk_of_everything", {"stats", "--pattern", "lsh", "-p", "chunk=100000", "--n", "1000000"}, "the limit here is"},
+    {"tiny_blocks_at_huge_n", {"stats", "--pattern", "hf-bigbird", "-p", "block_size=1", "--n", "16777216"}, "the limit here is"},
+    {"run_full_at_a_million", {"run", "--pattern", "window", "--n", "1000000"}, "n = 1000000 is not allowed: expected an integer 1 … 262144"},
+    {"run_huge_heads", {"run", "--pattern", "window", "--n", "1024", "--heads", "100000"}, "heads = 100000 is not allowed"},
+    {"run_huge_dim", {"run", "--pattern", "window", "--n", "1024", "--dim", "99999999"}, "dim = 99999999 is not allowed"},
+    {"bench_huge_n", {"bench", "--max-n", "1048576"}, "max-n = 1048576 is not allowed"},
+    {"path_past_the_end", {"path", "--pattern", "window", "--n", "16", "--from", "3", "--to", "1000000000"}, "is not allowed"},
+    {"png_too_large", {"mask", "--pattern", "window", "--n", "100000", "--out", "{dir}/m.png"}, "the limit is 32768"},
+    // Options.
+    {"repeated_n", {"stats", "--pattern", "window", "--n", "16", "--n", "32"}, "option --n is given more than once"},
+    {"repeated_param", {"stats", "--pattern", "window", "-p", "radius=2", "-p", "radius=3", "--n", "16"}, "radius is given more than once"},
+    {"unknown_pattern", {"stats", "--pattern", "window+nothing", "--n", "16"}, "pattern 'nothing' is unknown"},
+    {"param_overflow", {"stats", "--pattern", "window", "-p", "radius=99999999999999999999999", "--n", "16"}, "parameter 'radius'"},
+    {"list_garbage", {"stats", "--pattern", "global", "-p", "tokens=1,,x", "--n", "16"}, "parameter 'tokens'"},
+    // Input files.
+    {"npy_huge_shape", {"run", "--pattern", "window", "--q", "{dir}/huge-shape.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "the data is shorter than its shape says"},
+    {"npy_shape_overflow", {"run", "--pattern", "window", "--q", "{dir}/overflow.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "more elements than any file could hold"},
+    {"npy_long_header", {"run", "--pattern", "window", "--q", "{dir}/long-header.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "the header is cut short"},
+    {"npy_short_data", {"run", "--pattern", "window", "--q", "{dir}/short.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "the data is shorter than its shape says"},
+    {"npy_big_endian", {"run", "--pattern", "window", "--q", "{dir}/big-endian.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "is big-endian"},
+    {"npy_integers", {"run", "--pattern", "window", "--q", "{dir}/ints.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "dtype <i8 is not supported"},
+    {"npy_fortran", {"run", "--pattern", "window", "--q", "{dir}/fortran.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "Fortran-order"},
+    {"npy_garbage_header", {"run", "--pattern", "window", "--q", "{dir}/garbage.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "not a dictionary NumPy wrote"},
+    {"npy_rank_one", {"run", "--pattern", "window", "--q", "{dir}/rank1.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "expected shape [n, dim] or [heads, n, dim]"},
+    {"npy_not_npy", {"run", "--pattern", "window", "--q", "{dir}/not-npy.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "not a NumPy .npy file"},
+    {"npy_fifo", {"run", "--pattern", "window", "--q", "{dir}/fifo.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "it is not a regular file (a FIFO)"},
+    {"npy_folder", {"run", "--pattern", "window", "--q", "{dir}/folder.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "it is not a regular file (a folder)"},
+    {"npy_huge_values", {"run", "--pattern", "window", "--q", "{dir}/huge-values.npy", "--k", "{dir}/huge-values.npy", "--v", "{dir}/q.npy"}, "beyond what single precision holds safely"},
+    // Outputs that are not files.
+    {"out_fifo", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/out-fifo.npy"}, "it is a FIFO, not a regular file"},
+    {"out_folder", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/folder.npy"}, "it is a folder, not a regular file"},
+    {"out_device", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/device.npy"}, "it is a device or socket"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Cli, HostileInput, ::testing::ValuesIn(kCases),
+                         [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+
+TEST(HostileOutput, ALinkIsWrittenThroughAndStaysALink) {
+  QTemporaryDir dir;
+  const std::string d = dir.path().toStdString();
+  ASSERT_EQ(::mkdir((d + "/figures").c_str(), 0700), 0);
+  ASSERT_EQ(::symlink("figures/mask.npy", (d + "/link.npy").c_str()), 0);  // dangling: the file is created
+  const Child r = spawnCli({"mask", "--pattern", "window", "--n", "16", "--out", d + "/link.npy"}, d);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(::lstat((d + "/link.npy").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  ASSERT_EQ(::stat((d + "/figures/mask.npy").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 128 + 16 * 16);
+}
+
+TEST(HostileOutput, AnInterruptedWriteLeavesNoPartFile) {
+  // A dense mask of about 900 MB is being written when SIGINT (then, for a second run, SIGTERM) arrives.
+  for (int sig : {SIGINT, SIGTERM}) {
+    QTemporaryDir dir;
+    const std::string d = dir.path().toStdString();
+    const Child r = spawnCli({"mask", "--pattern", "window", "--n", "30000", "--out", d + "/big.npy"}, d, [&](pid_t pid) {
+      // Wait until the temporary exists, then interrupt.
+      for (int i = 0; i < 400; ++i) {
+        if (!QDir(dir.path()).entryList({QStringLiteral("*.part-*")}, QDir::Files).isEmpty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      }
+      ::kill(pid, sig);
+    });
+    EXPECT_EQ(r.signal, sig) << "exit " << r.exitCode << ": " << r.err;
+    EXPECT_TRUE(QDir(dir.path()).entryList({QStringLiteral("*.part-*")}, QDir::Files).isEmpty());
+    EXPECT_FALSE(QFile::exists(dir.filePath(QStringLiteral("big.npy"))));
+  }
+}
+
+}  // namespace
