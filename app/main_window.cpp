@@ -50,7 +50,18 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   setObjectName(QStringLiteral("mainWindow"));
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
 
-  // Centre: the matrix, and a grid with one small heatmap per head.
+  buildTabs();
+  buildDocks();
+  buildStatusBar();
+  connectController();
+  connectViews();
+  buildMenus();
+  resize(1400, 860);
+  restoreSession();
+}
+
+// Centre: the matrix, the hop map, a grid with one small heatmap per head, side by side, and the run.
+void MainWindow::buildTabs() {
   tabs_ = new QTabWidget(this);
   auto* matrixPage = new QWidget(tabs_);
   auto* matrixLayout = new QVBoxLayout(matrixPage);
@@ -73,6 +84,21 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   matrixLayout->addLayout(headRow);
   matrixLayout->addWidget(heatmap_, 1);
   tabs_->addTab(matrixPage, QStringLiteral("Matrix"));
+  buildHopsTab();
+  headGrid_ = new QWidget(tabs_);
+  headGridLayout_ = new QGridLayout(headGrid_);
+  tabs_->addTab(headGrid_, QStringLiteral("All heads"));
+  compare_ = new CompareView(tabs_);
+  compare_->setObjectName(QStringLiteral("compare"));
+  tabs_->addTab(compare_, QStringLiteral("Side by side"));
+  run_ = new RunPanel(tabs_);
+  run_->setObjectName(QStringLiteral("run"));
+  tabs_->addTab(run_, QStringLiteral("Run attention"));
+  setCentralWidget(tabs_);
+
+}
+
+void MainWindow::buildHopsTab() {
   auto* hopsPage = new QWidget(tabs_);
   auto* hopsLayout = new QVBoxLayout(hopsPage);
   hopsNote_ = new QLabel(hopsPage);
@@ -102,18 +128,10 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   hopsLayout->addWidget(hops_, 3);
   hopsLayout->addWidget(hopProfile_, 1);
   tabs_->addTab(hopsPage, QStringLiteral("Hops"));
-  headGrid_ = new QWidget(tabs_);
-  headGridLayout_ = new QGridLayout(headGrid_);
-  tabs_->addTab(headGrid_, QStringLiteral("All heads"));
-  compare_ = new CompareView(tabs_);
-  compare_->setObjectName(QStringLiteral("compare"));
-  tabs_->addTab(compare_, QStringLiteral("Side by side"));
-  run_ = new RunPanel(tabs_);
-  run_->setObjectName(QStringLiteral("run"));
-  tabs_->addTab(run_, QStringLiteral("Run attention"));
-  setCentralWidget(tabs_);
+}
 
-  // Docks.
+// Docks: the controls on the left; counts, paths and the explanation on the right.
+void MainWindow::buildDocks() {
   auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
     auto* d = new QDockWidget(title, this);
     d->setObjectName(name);
@@ -130,12 +148,18 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   dock(QStringLiteral("Paths through layers"), QStringLiteral("pathsDock"), paths_, Qt::RightDockWidgetArea);
   dock(QStringLiteral("About this pattern"), QStringLiteral("explanationDock"), explanation_, Qt::RightDockWidgetArea);
 
+}
+
+void MainWindow::buildStatusBar() {
   progress_ = new QProgressBar(this);
   progress_->setRange(0, 100);
   progress_->setMaximumWidth(180);
   progress_->hide();
   statusBar()->addPermanentWidget(progress_);
+}
 
+// The pattern's computation: controls → controller → every view, and failures shown inline.
+void MainWindow::connectController() {
   controller_ = new MaskController(this);
   connect(controls_, &PatternControls::changed, this, [this] {
     const PatternChoice choice = controls_->choice();
@@ -159,6 +183,15 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
     paths_->setResult(result_);
     showHops();
   });
+  connect(controller_, &MaskController::failed, this, [this](const QString& message) {
+    progress_->hide();
+    controls_->showError(message);  // the last good picture stays up
+    statusBar()->showMessage(message, 8000);
+  });
+}
+
+// Views that follow each other: clicks pick queries and keys, the head spin box drives every tab.
+void MainWindow::connectViews() {
   connect(hopQuery_, &QSpinBox::valueChanged, this, &MainWindow::showHopProfile);
   connect(hops_, &HeatmapView::queryClicked, hopQuery_, &QSpinBox::setValue);
   connect(heatmap_, &HeatmapView::queryClicked, hopQuery_, &QSpinBox::setValue);
@@ -169,20 +202,16 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   connect(paths_, &PathPanel::pathChanged, heatmap_, [this](const std::vector<Index>& path) {
     if (!showLayout_->isChecked()) heatmap_->showPath(path);
   });
-  connect(controller_, &MaskController::failed, this, [this](const QString& message) {
-    progress_->hide();
-    controls_->showError(message);  // the last good picture stays up
-    statusBar()->showMessage(message, 8000);
-  });
   connect(head_, &QSpinBox::valueChanged, this, &MainWindow::showHead);
   connect(head_, &QSpinBox::valueChanged, compare_, &CompareView::setHead);
   connect(head_, &QSpinBox::valueChanged, run_, &RunPanel::setHead);
   connect(compare_, &CompareView::exportRequested, this, &MainWindow::exportDialog);
   connect(heatmap_, &HeatmapView::cellHovered, this,
           [this](Index q, Index k) { hover_->setText(heatmap_->describeCell(q, k)); });
+}
 
-  buildMenus();
-  resize(1400, 860);
+// The last session's window layout and pattern, when asked to restore; else the window of 5 over 16 tokens.
+void MainWindow::restoreSession() {
   PatternChoice start;
   start.params = {{QStringLiteral("radius"), QStringLiteral("2")}};
   if (restore_) {

@@ -60,7 +60,15 @@ class MainWindow : public QMainWindow {
   void closeEvent(QCloseEvent* event) override;
 
  private:
+  // Setup steps, in the order the constructor takes them.
+  void buildTabs();
+  void buildHopsTab();
+  void buildDocks();
+  void buildStatusBar();
+  void connectController();
+  void connectViews();
   void buildMenus();
+  void restoreSession();
   void showResult(std::shared_ptr<const MaskResult> result);
   void showHead();
   void rebuildHeadGrid();

@@ -1,6 +1,7 @@
 #include "widgets/heatmap_view.h"
 
 #include <QClipboard>
+#include <QFontMetricsF>
 #include <QFileInfo>
 #include <QGuiApplication>
 #include <QKeyEvent>
@@ -20,6 +21,31 @@
 #include "engine/io/atomic_file.h"
 
 namespace attnscope {
+
+QString fitTitle(const QString& text, QFont& font, double width, double height) {
+  for (;;) {
+    const QFontMetricsF metrics(font);
+    QStringList lines;
+    bool wordTooWide = false;
+    for (const QString& paragraph : text.split(QLatin1Char('\n'))) {
+      QString line;
+      for (const QString& word : paragraph.split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+        wordTooWide = wordTooWide || metrics.horizontalAdvance(word) > width;
+        const QString longer = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+        if (!line.isEmpty() && metrics.horizontalAdvance(longer) > width) {
+          lines << line;
+          line = word;
+        } else {
+          line = longer;
+        }
+      }
+      lines << line;
+    }
+    const bool tooTall = metrics.lineSpacing() * lines.size() > height;
+    if ((!wordTooWide && !tooTall) || font.pointSizeF() <= 4.0) return lines.join(QLatin1Char('\n'));
+    font.setPointSizeF(std::max(4.0, font.pointSizeF() * 0.9));
+  }
+}
 
 struct HeatmapView::Private {
   QCustomPlot* plot = nullptr;
@@ -526,11 +552,21 @@ bool HeatmapView::writeFigure(const QString& path, QSize size, int dpi, const QS
   // Every view is drawn by its own QCustomPlot onto the one painter, shifted to its place: vectors stay vectors.
   auto compose = [&](QCPPainter& painter, QSizeF logical) {
     FigureCanvas canvas(&painter, logical, [&painter](HeatmapView& view, const QRectF& rect) {
+      // The title is wrapped (and, if a word is still too wide, set smaller) to the width it gets in this
+      // figure, then put back as the screen shows it.
+      QCPTextElement* title = view.d_->titleElement;
+      const QString text = title->text();
+      const QFont font = title->font();
+      QFont fitted = font;
+      title->setText(fitTitle(text, fitted, rect.width() - 12, rect.height() * 0.3));
+      title->setFont(fitted);
       painter.save();
       painter.translate(rect.topLeft());
       view.d_->plot->toPainter(&painter, std::max(1, int(std::lround(rect.width()))),
                                std::max(1, int(std::lround(rect.height()))));
       painter.restore();
+      title->setText(text);
+      title->setFont(font);
     });
     draw(canvas);
   };

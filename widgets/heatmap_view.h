@@ -19,6 +19,10 @@ class HeatmapView;
 
 /// A figure being written by HeatmapView::writeFigure, in logical units (points for SVG and PDF; pixels at
 /// 96 dpi for PNG, scaled up to the file's resolution). Heatmaps are drawn as vectors where the format has them.
+/// A title broken into lines no wider than `width` at spaces, with `font` made smaller while a single word is still
+/// too wide or the lines are taller than `height` (never below 4 pt): how exported figures fit their titles.
+QString fitTitle(const QString& text, QFont& font, double width, double height);
+
 class FigureCanvas {
  public:
   QSizeF size() const { return size_; }

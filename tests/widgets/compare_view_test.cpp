@@ -169,3 +169,22 @@ TEST_F(CompareTest, ExportWritesTheWholeComparison) {
 
 }  // namespace
 }  // namespace attnscope
+
+namespace attnscope {
+
+TEST(FigureTitles, WrapOrShrinkToFitEveryWidth) {
+  // The comparison's title at the widths a 600-pixel-wide figure and wider give each half (down to 90 points).
+  const QString title = QStringLiteral("A: window+global, n = 64\nradius=2, dilation=1, causal=false, tokens=0");
+  for (double width : {90.0, 140.0, 200.0, 400.0, 800.0}) {
+    QFont font(QStringLiteral("DejaVu Sans"), 11, QFont::Bold);
+    const QString fitted = fitTitle(title, font, width, 200);
+    const QFontMetricsF metrics(font);
+    for (const QString& line : fitted.split(QLatin1Char('\n')))
+      EXPECT_LE(metrics.horizontalAdvance(line), width) << width << ": '" << line.toStdString() << "'";
+    // Nothing is lost: the same words in the same order.
+    EXPECT_EQ(fitted.simplified(), QString(title).replace(QLatin1Char('\n'), QLatin1Char(' ')).simplified());
+    if (width >= 400) EXPECT_EQ(font.pointSizeF(), 11.0);  // wide enough: the size stays
+  }
+}
+
+}  // namespace attnscope
