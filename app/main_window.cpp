@@ -163,6 +163,7 @@ void MainWindow::connectController() {
   controller_ = new MaskController(this);
   connect(controls_, &PatternControls::changed, this, [this] {
     const PatternChoice choice = controls_->choice();
+    keepError_ = false;
     controller_->request(choice);
     explanation_->setPattern(choice.pattern);
   });
@@ -174,7 +175,7 @@ void MainWindow::connectController() {
   connect(controller_, &MaskController::cancelled, progress_, &QProgressBar::hide);
   connect(controller_, &MaskController::ready, this, [this](std::shared_ptr<const MaskResult> r) {
     progress_->hide();
-    controls_->showError(QString());
+    if (!keepError_) controls_->showError(QString());
     showResult(std::move(r));
   });
   connect(controller_, &MaskController::reachabilityReady, this, [this](std::shared_ptr<const MaskResult> r) {
@@ -392,6 +393,7 @@ bool MainWindow::openPresetFile(const QString& path) {
     return true;
   } catch (const std::exception& e) {  // nothing changes: the message is shown where the controls are
     const QString message = QString::fromStdString(e.what());
+    keepError_ = true;  // until the controls change, a result arriving does not clear it
     controls_->showError(message);
     statusBar()->showMessage(message, 8000);
     return false;

@@ -294,6 +294,9 @@ TEST_F(MainWindowTest, BadPresetsShowOneMessageAndChangeNothing) {
     EXPECT_EQ(w().controls()->errorText().count(QLatin1Char('\n')), 0) << c.file;
     EXPECT_TRUE(w().controls()->choice() == before) << c.file;
   }
+  // The message stays while nothing changes, even when a result arrives (a new window opening a bad preset).
+  ASSERT_TRUE(waitForBackground(w()));
+  EXPECT_FALSE(w().controls()->errorText().isEmpty());
   // Not a regular file, and a file of more than a megabyte: refused before reading.
   EXPECT_FALSE(w().openPresetFile(dir.path()));
   EXPECT_TRUE(w().controls()->errorText().contains(QStringLiteral("not a regular file")));
