@@ -52,6 +52,7 @@ struct HeatmapView::Private {
   QCPColorMap* map = nullptr;
   QCPColorScale* scale = nullptr;
   QCPTextElement* titleElement = nullptr;
+  QCPLayoutGrid* body = nullptr;  ///< the map's axes and its colour scale, under the title
   QCPMarginGroup* margins = nullptr;
   std::shared_ptr<const MaskPicture> picture;
   std::shared_ptr<const SparseMask> mask;
@@ -142,9 +143,16 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
   setFocusPolicy(Qt::StrongFocus);
   d_->plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   d_->plot->setNoAntialiasingOnDrag(true);
-  d_->plot->plotLayout()->insertRow(0);
+  // The title has a row of its own across the whole figure; below it, a grid of the map and its colour scale.
+  QCPLayoutGrid* top = d_->plot->plotLayout();
+  QCPAxisRect* axes = d_->plot->axisRect();
+  top->take(axes);
+  top->simplify();
   d_->titleElement = new QCPTextElement(d_->plot, QString(), QFont(font().family(), 11, QFont::Bold));
-  d_->plot->plotLayout()->addElement(0, 0, d_->titleElement);
+  top->addElement(0, 0, d_->titleElement);
+  d_->body = new QCPLayoutGrid;
+  top->addElement(1, 0, d_->body);
+  d_->body->addElement(0, 0, axes);
 
   d_->plot->xAxis->setLabel(QStringLiteral("key j"));
   d_->plot->yAxis->setLabel(QStringLiteral("query i"));
@@ -153,7 +161,7 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
   d_->map->setInterpolate(false);  // crisp cells
   d_->map->setTightBoundary(false);
   d_->scale = new QCPColorScale(d_->plot);
-  d_->plot->plotLayout()->addElement(1, 1, d_->scale);
+  d_->body->addElement(0, 1, d_->scale);
   d_->scale->setType(QCPAxis::atRight);
   d_->map->setColorScale(d_->scale);
   d_->margins = new QCPMarginGroup(d_->plot);
@@ -262,10 +270,10 @@ void HeatmapView::setCategories(const QList<QPair<QString, QColor>>& categories)
 void HeatmapView::setColorScaleVisible(bool visible) {
   if (visible == (d_->scale->layout() != nullptr)) return;
   if (visible) {
-    d_->plot->plotLayout()->addElement(1, 1, d_->scale);
+    d_->body->addElement(0, 1, d_->scale);
   } else {
-    d_->plot->plotLayout()->take(d_->scale);
-    d_->plot->plotLayout()->simplify();
+    d_->body->take(d_->scale);
+    d_->body->simplify();
   }
   d_->scale->setVisible(visible);
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
@@ -277,8 +285,8 @@ void HeatmapView::setCompact(bool compact) {
   if (compact) {
     setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);  // the grid divides the space; views do not push
     setMinimumSize(120, 120);
-    d_->plot->plotLayout()->take(d_->scale);
-    d_->plot->plotLayout()->simplify();
+    d_->body->take(d_->scale);
+    d_->body->simplify();
     d_->plot->xAxis->setLabel(QString());
     d_->plot->yAxis->setLabel(QString());
     d_->titleElement->setFont(QFont(font().family(), 9));
@@ -520,9 +528,15 @@ void FigureCanvas::drawText(const QRectF& rect, const QString& text, double poin
   QFont font = painter_->font();
   font.setPointSizeF(points);
   font.setBold(bold);
-  painter_->setFont(font);
+  const int flags = static_cast<int>(alignment) | Qt::TextWordWrap;
+  // Wrapped to the rectangle, and set smaller until it fits its height too (never below 4 pt).
+  for (;;) {
+    painter_->setFont(font);
+    if (font.pointSizeF() <= 4.0 || painter_->boundingRect(rect, flags, text).height() <= rect.height()) break;
+    font.setPointSizeF(std::max(4.0, font.pointSizeF() * 0.9));
+  }
   painter_->setPen(Qt::black);
-  painter_->drawText(rect, static_cast<int>(alignment) | Qt::TextWordWrap, text);
+  painter_->drawText(rect, flags, text);
   painter_->restore();
 }
 
