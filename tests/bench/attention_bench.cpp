@@ -47,6 +47,15 @@ void BM_FullAttention_4096(benchmark::State& state) {
 }
 BENCHMARK(BM_FullAttention_4096)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The small case the run tab races, and the one a busy machine hurts most (see PERFORMANCE.md, "Under load").
+void BM_FullAttention_1024(benchmark::State& state) {
+  threads(state);
+  const AttentionInputs in = syntheticInputs(1, 1024, 64, 0);
+  for (auto _ : state) benchmark::DoNotOptimize(fullAttention(in).out[0].data());
+  flops(state, 1024.0 * 1024.0);
+}
+BENCHMARK(BM_FullAttention_1024)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void window(benchmark::State& state, Index n) {
   threads(state);
   const AttentionInputs in = syntheticInputs(1, n, 64, 0);
