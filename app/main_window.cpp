@@ -13,6 +13,7 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -42,6 +43,11 @@
 #include "widgets/stats_panel.h"
 
 namespace attnscope {
+
+namespace {
+// A limit as the messages write it: "4,000,000".
+QString english(Index value) { return QLocale(QLocale::English).toString(static_cast<qlonglong>(value)); }
+}  // namespace
 
 MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), restore_(restore) {
   initResources();
@@ -331,10 +337,12 @@ void MainWindow::showHops() {
   if (!map) {
     hops_->setPicture(nullptr, 0, nullptr, QString());
     hopsNote_->setText(!result_ || result_->graph
-                           ? QStringLiteral("The hop map is drawn up to 1,024 tokens; below, one query's hop distances "
+                           ? QStringLiteral("The hop map is drawn up to %1 tokens; below, one query's hop distances "
                                             "at any length (click a row in the matrix or pick the query).")
-                           : QStringLiteral("Hop distances are computed up to 4,000,000 active cells; attnscope-cli "
-                                            "path and stats --reach work at any size."));
+                                 .arg(english(kMaxPictureSide))
+                           : QStringLiteral("Hop distances are computed up to %1 active cells; attnscope-cli "
+                                            "path and stats --reach work at any size.")
+                                 .arg(english(kGuiReachCells)));
     return;
   }
   const int diameter = result_->reach ? result_->reach->diameter.upper : 1;
@@ -350,7 +358,7 @@ void MainWindow::showHops() {
 void MainWindow::showHopProfile() {
   if (!result_ || !result_->graph) {
     hopProfile_->clear(result_ && result_->stats.nnz > kGuiReachCells
-                           ? QStringLiteral("Hop distances are computed up to 4,000,000 active cells")
+                           ? QStringLiteral("Hop distances are computed up to %1 active cells").arg(english(kGuiReachCells))
                            : QStringLiteral("Hop distances appear with the reachability figures"));
     return;
   }

@@ -80,7 +80,8 @@ PatternControls::PatternControls(QWidget* parent) : QWidget(parent) {
   n_->setRange(1, kMaxSequenceLength);
   n_->setValue(16);
   n_->setGroupSeparatorShown(true);
-  n_->setToolTip(QStringLiteral("Sequence length n: tokens, queries and keys (1 … 1,048,576)"));
+  n_->setToolTip(QStringLiteral("Sequence length n: tokens, queries and keys (1 … %1)")
+                     .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kMaxSequenceLength))));
   slider_ = new QSlider(Qt::Horizontal, this);
   slider_->setRange(1, kMaxLog2N);  // n = 2^k
   slider_->setValue(4);

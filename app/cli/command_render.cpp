@@ -84,7 +84,7 @@ int runRender(const QStringList& arguments) {
   choice.text = parser.value(text);
   if (parser.isSet(options.n)) choice.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
   else if (!choice.text.trimmed().isEmpty()) choice.n = static_cast<Index>(tokenize(toStd(choice.text)).size());
-  else throw UsageError("--n is required: the sequence length, 1 … 2147483647");
+  else throw UsageError("--n is required: the sequence length, 1 … " + std::to_string(kMaxSequenceLength));
 
   initResources();
   if (comparing) {

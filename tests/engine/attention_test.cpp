@@ -31,6 +31,19 @@ TEST(Attention, FullMatchesReference) {
   }
 }
 
+TEST(Attention, TheFullPatternTakesTheFusedKernel) {
+  // `run --pattern full` used to time the masked kernel over an all-ones mask. A mask with every cell active now
+  // goes to the fused kernel: its output is the fused kernel's to the bit (the masked kernel sums in another order).
+  const AttentionInputs in = syntheticInputs(2, 300, 48, 5);
+  const AttentionOutput fused = fullAttention(in);
+  const AttentionOutput masked = maskedAttention(in, build("full", 300));
+  ASSERT_EQ(masked.out.size(), 2u);
+  for (int h = 0; h < 2; ++h) EXPECT_TRUE(masked.out[h] == fused.out[h]) << "head " << h;
+  // And it still agrees with the double-precision reference.
+  const auto reference = referenceAttention(in, nullptr);
+  for (int h = 0; h < 2; ++h) EXPECT_LT((masked.out[h].cast<double>() - reference[h]).cwiseAbs().maxCoeff(), 1e-5);
+}
+
 TEST(Attention, FullWithLargeScoresStaysFinite) {
   AttentionInputs in = syntheticInputs(1, 100, 8, 3);
   in.q[0] *= 40.0f;  // scores in the thousands: a naive softmax would overflow
