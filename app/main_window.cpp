@@ -69,6 +69,7 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
 // Centre: the matrix, the hop map, a grid with one small heatmap per head, side by side, and the run.
 void MainWindow::buildTabs() {
   tabs_ = new QTabWidget(this);
+  tabs_->setObjectName(QStringLiteral("tabs"));
   auto* matrixPage = new QWidget(tabs_);
   auto* matrixLayout = new QVBoxLayout(matrixPage);
   auto* headRow = new QHBoxLayout;
@@ -146,11 +147,14 @@ void MainWindow::buildDocks() {
     return d;
   };
   controls_ = new PatternControls(this);
+  controls_->setObjectName(QStringLiteral("patternControls"));
   stats_ = new StatsPanel(this);
+  stats_->setObjectName(QStringLiteral("statsPanel"));
   explanation_ = new ExplanationPanel(this);
   dock(QStringLiteral("Pattern"), QStringLiteral("patternDock"), controls_, Qt::LeftDockWidgetArea)->setMinimumWidth(290);
   dock(QStringLiteral("Counts"), QStringLiteral("countsDock"), stats_, Qt::RightDockWidgetArea);
   paths_ = new PathPanel(this);
+  paths_->setObjectName(QStringLiteral("pathPanel"));
   dock(QStringLiteral("Paths through layers"), QStringLiteral("pathsDock"), paths_, Qt::RightDockWidgetArea);
   dock(QStringLiteral("About this pattern"), QStringLiteral("explanationDock"), explanation_, Qt::RightDockWidgetArea);
 
@@ -167,6 +171,7 @@ void MainWindow::buildStatusBar() {
 // The pattern's computation: controls → controller → every view, and failures shown inline.
 void MainWindow::connectController() {
   controller_ = new MaskController(this);
+  controller_->setObjectName(QStringLiteral("maskController"));
   connect(controls_, &PatternControls::changed, this, [this] {
     const PatternChoice choice = controls_->choice();
     keepError_ = false;

@@ -36,17 +36,11 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(bool restore = true, QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  PatternControls* controls() const { return controls_; }
-  HeatmapView* heatmap() const { return heatmap_; }
-  HeatmapView* hopMap() const { return hops_; }
   HopProfileView* hopProfile() const { return hopProfile_; }
   QSpinBox* hopQuery() const { return hopQuery_; }
-  StatsPanel* statsPanel() const { return stats_; }
-  PathPanel* pathPanel() const { return paths_; }
-  MaskController* controller() const { return controller_; }
-  CompareView* compareView() const { return compare_; }
-  RunPanel* runPanel() const { return run_; }
-  QTabWidget* tabs() const { return tabs_; }
+  /// The result on screen (with reachability once it has arrived). Tests find the window's parts by object name:
+  /// "patternControls", "heatmap", "hopMap", "hopProfile", "hopQuery", "statsPanel", "pathPanel",
+  /// "maskController", "compare", "run", "tabs".
   std::shared_ptr<const MaskResult> result() const { return result_; }
   void loadPreset(const PatternChoice& choice);
   /// Reads, checks and loads a preset file; a bad one changes nothing and its message is shown inline. False then.

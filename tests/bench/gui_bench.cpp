@@ -28,6 +28,7 @@ void changeToPicture(benchmark::State& state, Index n) {
   MainWindow window(/*restore=*/false);
   window.resize(1400, 860);
   window.show();
+  HeatmapView* heatmap = window.findChild<HeatmapView*>(QStringLiteral("heatmap"));
   PatternChoice a, b;
   a.pattern = b.pattern = QStringLiteral("hf-longformer");
   a.n = b.n = n;
@@ -41,8 +42,8 @@ void changeToPicture(benchmark::State& state, Index n) {
     timer.start();
     window.loadPreset(next);
     const QString wanted = next.param(QStringLiteral("attention_window"));
-    while (!window.heatmap()->title().contains(QStringLiteral("attention_window=") + wanted)) QTest::qWait(1);
-    window.heatmap()->repaint();  // the replot the user sees
+    while (!heatmap->title().contains(QStringLiteral("attention_window=") + wanted)) QTest::qWait(1);
+    heatmap->repaint();  // the replot the user sees
     QCoreApplication::processEvents();
     state.SetIterationTime(double(timer.nsecsElapsed()) * 1e-9);
   }
@@ -95,11 +96,11 @@ void BM_CancelToStopped(benchmark::State& state) {
   c.pattern = QStringLiteral("window");
   c.n = 32768;
   c.params = {{QStringLiteral("radius"), QStringLiteral("2")}};
-  QSignalSpy reach(window.controller(), &MaskController::reachabilityReady);
+  QSignalSpy reach(window.findChild<MaskController*>(QStringLiteral("maskController")), &MaskController::reachabilityReady);
   window.loadPreset(c);
   while (reach.isEmpty()) QTest::qWait(5);
   window.showView(QStringLiteral("run"));
-  RunPanel* panel = window.runPanel();
+  RunPanel* panel = window.findChild<RunPanel*>(QStringLiteral("run"));
   for (auto _ : state) {
     QSignalSpy ticks(panel->runner(), &AttentionRunner::tick);
     QSignalSpy cancelled(panel->runner(), &AttentionRunner::cancelled);

@@ -42,7 +42,7 @@ class CompareTest : public MainWindowTest {
     choice.pattern = QStringLiteral("window+global");
     choice.params = {{QStringLiteral("radius"), QStringLiteral("2")}, {QStringLiteral("tokens"), QStringLiteral("0")}};
     choice.n = 256;
-    compare_ = w().compareView();
+    compare_ = compareView();
     ASSERT_TRUE(w().showView(QStringLiteral("compare")));
     QSignalSpy updated(compare_, &CompareView::updated);
     w().loadPreset(choice);
@@ -102,7 +102,7 @@ TEST_F(CompareTest, AnotherPatternHasItsOwnControlsAndCounts) {
 TEST_F(CompareTest, AHiddenViewCatchesUpWhenShown) {
   // Changed on the Matrix tab, the comparison waits — and is there as soon as its tab is opened.
   ASSERT_TRUE(w().showView(QStringLiteral("matrix")));
-  auto* radius = qobject_cast<QSpinBox*>(w().controls()->editor(QStringLiteral("radius")));
+  auto* radius = qobject_cast<QSpinBox*>(controls()->editor(QStringLiteral("radius")));
   radius->setValue(3);
   ASSERT_TRUE(waitForResult(w()));
   EXPECT_TRUE(compare_->countsText().contains(QStringLiteral("1,780 cells"))) << "a hidden view does no work";

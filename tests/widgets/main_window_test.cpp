@@ -28,44 +28,44 @@ namespace attnscope {
 namespace {
 
 TEST_F(MainWindowTest, StartsWithTheWindowOfFive) {
-  EXPECT_TRUE(w().statsPanel()->plainText().contains(QStringLiteral("74 of 256 cells, 28.9%, ≈4.6 per token")))
-      << w().statsPanel()->plainText().toStdString();
-  EXPECT_TRUE(w().statsPanel()->plainText().contains(QStringLiteral("8 hops")));
-  EXPECT_EQ(w().heatmap()->tokens(), 16);
-  EXPECT_EQ(w().heatmap()->pictureValue(7, 5), 1.0f);
-  EXPECT_EQ(w().heatmap()->pictureValue(7, 3), 0.0f);  // 7 cannot attend 3 directly
+  EXPECT_TRUE(statsPanel()->plainText().contains(QStringLiteral("74 of 256 cells, 28.9%, ≈4.6 per token")))
+      << statsPanel()->plainText().toStdString();
+  EXPECT_TRUE(statsPanel()->plainText().contains(QStringLiteral("8 hops")));
+  EXPECT_EQ(heatmap()->tokens(), 16);
+  EXPECT_EQ(heatmap()->pictureValue(7, 5), 1.0f);
+  EXPECT_EQ(heatmap()->pictureValue(7, 3), 0.0f);  // 7 cannot attend 3 directly
 }
 
 TEST_F(MainWindowTest, ChangingAParameterUpdatesCountsAndPicture) {
-  auto* radius = qobject_cast<QSpinBox*>(w().controls()->editor(QStringLiteral("radius")));
+  auto* radius = qobject_cast<QSpinBox*>(controls()->editor(QStringLiteral("radius")));
   ASSERT_NE(radius, nullptr);
   radius->setFocus();
   QTest::keyClick(radius, Qt::Key_Up);  // radius 2 → 3
   ASSERT_TRUE(waitForResult(w()));
   EXPECT_EQ(radius->value(), 3);
   // 16 rows of 7 keys, less 3 + 2 + 1 cut off at each end.
-  EXPECT_TRUE(w().statsPanel()->plainText().contains(QStringLiteral("100 of 256 cells"))) << w().statsPanel()->plainText().toStdString();
-  EXPECT_EQ(w().heatmap()->pictureValue(0, 3), 1.0f);
-  EXPECT_TRUE(w().heatmap()->title().contains(QStringLiteral("radius=3")));
+  EXPECT_TRUE(statsPanel()->plainText().contains(QStringLiteral("100 of 256 cells"))) << statsPanel()->plainText().toStdString();
+  EXPECT_EQ(heatmap()->pictureValue(0, 3), 1.0f);
+  EXPECT_TRUE(heatmap()->title().contains(QStringLiteral("radius=3")));
 }
 
 TEST_F(MainWindowTest, AnInvalidValueShowsTheMessageAndKeepsThePicture) {
-  const QString before = w().heatmap()->title();
-  w().controls()->familyBox()->setCurrentText(QStringLiteral("blocks"));
+  const QString before = heatmap()->title();
+  controls()->familyBox()->setCurrentText(QStringLiteral("blocks"));
   ASSERT_TRUE(waitForResult(w()));
-  const QString blocks = w().heatmap()->title();
+  const QString blocks = heatmap()->title();
   EXPECT_TRUE(blocks.startsWith(QStringLiteral("blocks"))) << blocks.toStdString();
-  QSpinBox* n = w().controls()->nBox();
+  QSpinBox* n = controls()->nBox();
   n->setFocus();
   QTest::keyClick(n, Qt::Key_Up);  // n = 17 is not a multiple of block 4
   ASSERT_TRUE(waitForResult(w()));
-  EXPECT_TRUE(w().controls()->errorText().contains(QStringLiteral("n = 17 is not allowed for blocks: it must be a multiple of block = 4")))
-      << w().controls()->errorText().toStdString();
-  EXPECT_EQ(w().heatmap()->title(), blocks);  // the last good picture stays up
-  EXPECT_EQ(w().heatmap()->tokens(), 16);
+  EXPECT_TRUE(controls()->errorText().contains(QStringLiteral("n = 17 is not allowed for blocks: it must be a multiple of block = 4")))
+      << controls()->errorText().toStdString();
+  EXPECT_EQ(heatmap()->title(), blocks);  // the last good picture stays up
+  EXPECT_EQ(heatmap()->tokens(), 16);
   QTest::keyClick(n, Qt::Key_Down);  // back to 16: the message goes away
   ASSERT_TRUE(waitForResult(w()));
-  EXPECT_TRUE(w().controls()->errorText().isEmpty());
+  EXPECT_TRUE(controls()->errorText().isEmpty());
   (void)before;
 }
 
@@ -76,7 +76,7 @@ TEST_F(MainWindowTest, LoadingAPresetSetsEveryControl) {
   ASSERT_EQ(preset.pattern, QStringLiteral("deepspeed-fixed"));
   w().loadPreset(preset);
   ASSERT_TRUE(waitForResult(w()));
-  PatternControls* c = w().controls();
+  PatternControls* c = controls();
   EXPECT_EQ(c->familyBox()->currentText(), QStringLiteral("deepspeed-fixed"));
   EXPECT_EQ(c->nBox()->value(), 512);
   EXPECT_EQ(qobject_cast<QSpinBox*>(c->editor(QStringLiteral("num_heads")))->value(), 4);
@@ -93,7 +93,7 @@ TEST_F(MainWindowTest, LoadingAPresetSetsEveryControl) {
   EXPECT_EQ(back.n, preset.n);
   for (const auto& [key, value] : preset.params)
     EXPECT_TRUE(back.param(key) == value || (back.param(key).isEmpty() && key == QStringLiteral("block"))) << key.toStdString();
-  EXPECT_TRUE(w().statsPanel()->plainText().contains(QStringLiteral("Blocks")));
+  EXPECT_TRUE(statsPanel()->plainText().contains(QStringLiteral("Blocks")));
 }
 
 TEST_F(MainWindowTest, EveryBuiltInPresetLoads) {
@@ -102,23 +102,23 @@ TEST_F(MainWindowTest, EveryBuiltInPresetLoads) {
   for (const auto& [name, choice] : presets) {
     w().loadPreset(choice);
     ASSERT_TRUE(waitForResult(w())) << name.toStdString();
-    EXPECT_TRUE(w().controls()->errorText().isEmpty()) << name.toStdString() << ": " << w().controls()->errorText().toStdString();
-    EXPECT_EQ(w().heatmap()->tokens(), choice.n) << name.toStdString();
+    EXPECT_TRUE(controls()->errorText().isEmpty()) << name.toStdString() << ": " << controls()->errorText().toStdString();
+    EXPECT_EQ(heatmap()->tokens(), choice.n) << name.toStdString();
   }
 }
 
 TEST_F(MainWindowTest, ASentenceSetsNAndLabelsTheAxes) {
-  QLineEdit* text = w().controls()->textField();
+  QLineEdit* text = controls()->textField();
   text->setFocus();
   QTest::keyClicks(text, QStringLiteral("the cat sat on the mat"));
-  for (int i = 0; i < 200 && w().heatmap()->tokens() != 6; ++i) QTest::qWait(25);
-  EXPECT_EQ(w().controls()->nBox()->value(), 6);
-  EXPECT_EQ(w().heatmap()->tokens(), 6);
-  EXPECT_EQ(w().heatmap()->describeCell(1, 0), QStringLiteral("query 1 (cat) → key 0 (the): attended"));
+  for (int i = 0; i < 200 && heatmap()->tokens() != 6; ++i) QTest::qWait(25);
+  EXPECT_EQ(controls()->nBox()->value(), 6);
+  EXPECT_EQ(heatmap()->tokens(), 6);
+  EXPECT_EQ(heatmap()->describeCell(1, 0), QStringLiteral("query 1 (cat) → key 0 (the): attended"));
 }
 
 TEST_F(MainWindowTest, ClickingAQueryRowHighlightsItsKeys) {
-  HeatmapView* map = w().heatmap();
+  HeatmapView* map = heatmap();
   QTest::qWait(100);  // let the queued replot lay out the axes
   const QPoint cell = map->cellCenter(7, 3);
   EXPECT_EQ(map->cellAt(cell), (std::pair<Index, Index>(7, 3)));
@@ -130,45 +130,45 @@ TEST_F(MainWindowTest, ClickingAQueryRowHighlightsItsKeys) {
 
 TEST_F(MainWindowTest, ClickingTwoCellsShowsThePath) {
   // The lesson: query 7 of a window of 5 cannot attend key 3, but hears from it two layers later.
-  HeatmapView* map = w().heatmap();
+  HeatmapView* map = heatmap();
   QTest::qWait(100);
   QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, map->cellCenter(7, 9));   // query 7
   QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::ShiftModifier, map->cellCenter(7, 3));  // key 3
   ASSERT_TRUE(waitForBackground(w()));
-  EXPECT_EQ(w().pathPanel()->pathText(), QStringLiteral("7 → 5 → 3 (2 hops)"));
+  EXPECT_EQ(pathPanel()->pathText(), QStringLiteral("7 → 5 → 3 (2 hops)"));
   EXPECT_EQ(map->shownPath(), (std::vector<Index>{7, 5, 3}));
   // A causal window never looks ahead: 3 never hears from 7.
-  auto* causal = qobject_cast<QCheckBox*>(w().controls()->editor(QStringLiteral("causal")));
+  auto* causal = qobject_cast<QCheckBox*>(controls()->editor(QStringLiteral("causal")));
   ASSERT_NE(causal, nullptr);
   causal->setFocus();
   QTest::keyClick(causal, Qt::Key_Space);
   ASSERT_TRUE(causal->isChecked());
   ASSERT_TRUE(waitForResult(w()));
-  w().pathPanel()->setFrom(3);
-  w().pathPanel()->setTo(7);
+  pathPanel()->setFrom(3);
+  pathPanel()->setTo(7);
   ASSERT_TRUE(waitForBackground(w()));
-  EXPECT_TRUE(w().pathPanel()->pathText().startsWith(QStringLiteral("3 never reaches 7")))
-      << w().pathPanel()->pathText().toStdString();
+  EXPECT_TRUE(pathPanel()->pathText().startsWith(QStringLiteral("3 never reaches 7")))
+      << pathPanel()->pathText().toStdString();
   EXPECT_TRUE(map->shownPath().empty());
-  EXPECT_EQ(w().pathPanel()->curve()->points(), 1 + 8);  // layer 0 and layers 1 … 8
+  EXPECT_EQ(pathPanel()->curve()->points(), 1 + 8);  // layer 0 and layers 1 … 8
 }
 
 TEST_F(MainWindowTest, HopMapCountsLayersAndShowsNever) {
-  HeatmapView* hops = w().hopMap();
+  HeatmapView* hops = hopMap();
   ASSERT_EQ(hops->tokens(), 16);
   EXPECT_EQ(hops->pictureValue(7, 3), 2.0f);   // 7 → 5 → 3
   EXPECT_EQ(hops->pictureValue(7, 8), 1.0f);
   EXPECT_EQ(hops->pictureValue(0, 15), 8.0f);  // the diameter
   EXPECT_EQ(hops->pictureValue(4, 4), 0.0f);
   EXPECT_EQ(hops->describeCell(7, 3), QStringLiteral("query 7 → key 3: 2 hops"));
-  auto* causal = qobject_cast<QCheckBox*>(w().controls()->editor(QStringLiteral("causal")));
+  auto* causal = qobject_cast<QCheckBox*>(controls()->editor(QStringLiteral("causal")));
   causal->setFocus();
   QTest::keyClick(causal, Qt::Key_Space);
   ASSERT_TRUE(waitForResult(w()));
   EXPECT_TRUE(std::isnan(hops->pictureValue(3, 7)));  // a causal window never looks ahead
   EXPECT_EQ(hops->describeCell(3, 7), QStringLiteral("query 3 → key 7: never hears from it"));
   // Above 1,024 tokens there is no hop map, and the old one does not stay up.
-  QSpinBox* n = w().controls()->nBox();
+  QSpinBox* n = controls()->nBox();
   n->setFocus();
   n->selectAll();
   QTest::keyClicks(n, QStringLiteral("2048"));
@@ -179,16 +179,16 @@ TEST_F(MainWindowTest, HopMapCountsLayersAndShowsNever) {
 
 TEST_F(MainWindowTest, HopProfileForOneQueryWorksBeyondTheMap) {
   // A window of 5 at n = 2,048: no all-pairs map, but query 7's distances are drawn — and a click picks another.
-  QSpinBox* n = w().controls()->nBox();
+  QSpinBox* n = controls()->nBox();
   n->setFocus();
   n->selectAll();
   QTest::keyClicks(n, QStringLiteral("2048"));
   QTest::keyClick(n, Qt::Key_Enter);
   ASSERT_TRUE(waitForResult(w()));
   ASSERT_TRUE(w().showView(QStringLiteral("hops")));
-  HopProfileView* profile = w().hopProfile();
-  EXPECT_FALSE(w().hopMap()->isVisible());
-  EXPECT_EQ(w().hopQuery()->value(), 7);
+  HopProfileView* profile = hopProfile();
+  EXPECT_FALSE(hopMap()->isVisible());
+  EXPECT_EQ(hopQuery()->value(), 7);
   ASSERT_TRUE(waitForBackground(w()));
   EXPECT_EQ(profile->keysAt(0), 1);  // itself
   EXPECT_EQ(profile->keysAt(1), 4);  // 5, 6, 8, 9
@@ -198,10 +198,10 @@ TEST_F(MainWindowTest, HopProfileForOneQueryWorksBeyondTheMap) {
   EXPECT_TRUE(profile->title().endsWith(QStringLiteral("within 1020 layers"))) << profile->title().toStdString();
   ASSERT_TRUE(w().showView(QStringLiteral("matrix")));
   QTest::qWait(100);
-  const QPoint at = w().heatmap()->cellCenter(1000, 1000);
-  const auto [query, key] = w().heatmap()->cellAt(at);
-  QTest::mouseClick(w().heatmap()->plotWidget(), Qt::LeftButton, Qt::NoModifier, at);
-  EXPECT_EQ(w().hopQuery()->value(), query);
+  const QPoint at = heatmap()->cellCenter(1000, 1000);
+  const auto [query, key] = heatmap()->cellAt(at);
+  QTest::mouseClick(heatmap()->plotWidget(), Qt::LeftButton, Qt::NoModifier, at);
+  EXPECT_EQ(hopQuery()->value(), query);
   // From query q the far ends are q and 2,047 − q tokens away.
   const Index farthest = std::max<Index>(query, 2047 - query);
   ASSERT_TRUE(waitForBackground(w()));
@@ -243,11 +243,11 @@ TEST_F(MainWindowTest, LargeInputsDrawTheDensityPicture) {
   big.n = 65536;
   w().loadPreset(big);
   ASSERT_TRUE(waitForResult(w()));
-  EXPECT_EQ(w().heatmap()->tokens(), 65536);
-  EXPECT_EQ(w().heatmap()->pictureSide(), kMaxPictureSide);
+  EXPECT_EQ(heatmap()->tokens(), 65536);
+  EXPECT_EQ(heatmap()->pictureSide(), kMaxPictureSide);
   // A tile on the diagonal is about half attended (513 of 64 × 64 … keys per 64 rows); far off it, none.
-  EXPECT_GT(w().heatmap()->pictureValue(500, 500), 0.5f);
-  EXPECT_EQ(w().heatmap()->pictureValue(500, 900), 0.0f);
+  EXPECT_GT(heatmap()->pictureValue(500, 500), 0.5f);
+  EXPECT_EQ(heatmap()->pictureValue(500, 900), 0.0f);
 }
 
 }  // namespace
@@ -257,7 +257,7 @@ namespace attnscope {
 
 TEST_F(MainWindowTest, BadPresetsShowOneMessageAndChangeNothing) {
   QTemporaryDir dir;
-  const PatternChoice before = w().controls()->choice();
+  const PatternChoice before = controls()->choice();
   struct Case {
     const char* file;
     QByteArray body;
@@ -289,24 +289,24 @@ TEST_F(MainWindowTest, BadPresetsShowOneMessageAndChangeNothing) {
     f.write(c.body);
     f.close();
     EXPECT_FALSE(w().openPresetFile(path)) << c.file;
-    EXPECT_TRUE(w().controls()->errorText().contains(QString::fromUtf8(c.needle)))
-        << c.file << ": " << w().controls()->errorText().toStdString();
-    EXPECT_EQ(w().controls()->errorText().count(QLatin1Char('\n')), 0) << c.file;
-    EXPECT_TRUE(w().controls()->choice() == before) << c.file;
+    EXPECT_TRUE(controls()->errorText().contains(QString::fromUtf8(c.needle)))
+        << c.file << ": " << controls()->errorText().toStdString();
+    EXPECT_EQ(controls()->errorText().count(QLatin1Char('\n')), 0) << c.file;
+    EXPECT_TRUE(controls()->choice() == before) << c.file;
   }
   // The message stays while nothing changes, even when a result arrives (a new window opening a bad preset).
   ASSERT_TRUE(waitForBackground(w()));
-  EXPECT_FALSE(w().controls()->errorText().isEmpty());
+  EXPECT_FALSE(controls()->errorText().isEmpty());
   // Not a regular file, and a file of more than a megabyte: refused before reading.
   EXPECT_FALSE(w().openPresetFile(dir.path()));
-  EXPECT_TRUE(w().controls()->errorText().contains(QStringLiteral("not a regular file")));
+  EXPECT_TRUE(controls()->errorText().contains(QStringLiteral("not a regular file")));
   {
     QFile big(dir.filePath(QStringLiteral("big.json")));
     ASSERT_TRUE(big.open(QIODevice::WriteOnly));
     big.write(QByteArray(3 * 1024 * 1024, ' '));
   }
   EXPECT_FALSE(w().openPresetFile(dir.filePath(QStringLiteral("big.json"))));
-  EXPECT_TRUE(w().controls()->errorText().contains(QStringLiteral("a preset is at most")));
+  EXPECT_TRUE(controls()->errorText().contains(QStringLiteral("a preset is at most")));
   // A good one still loads after all that.
   {
     QFile good(dir.filePath(QStringLiteral("good.json")));
@@ -315,15 +315,15 @@ TEST_F(MainWindowTest, BadPresetsShowOneMessageAndChangeNothing) {
   }
   EXPECT_TRUE(w().openPresetFile(dir.filePath(QStringLiteral("good.json"))));
   ASSERT_TRUE(waitForResult(w()));
-  EXPECT_EQ(w().controls()->nBox()->value(), 32);
+  EXPECT_EQ(controls()->nBox()->value(), 32);
 }
 
 TEST_F(MainWindowTest, AShorterNNeverLeavesThePathPanelPastTheEnd) {
   // Pick query 12 and key 3, then shrink n below both: the panel follows n instead of failing.
-  w().pathPanel()->setFrom(12);
-  w().pathPanel()->setTo(3);
+  pathPanel()->setFrom(12);
+  pathPanel()->setTo(3);
   ASSERT_TRUE(waitForBackground(w()));
-  QSpinBox* n = w().controls()->nBox();
+  QSpinBox* n = controls()->nBox();
   n->setFocus();
   n->selectAll();
   QTest::keyClicks(n, QStringLiteral("2"));
@@ -337,21 +337,21 @@ TEST_F(MainWindowTest, AShorterNNeverLeavesThePathPanelPastTheEnd) {
   EXPECT_EQ(from->maximum(), 1);
   EXPECT_EQ(from->value(), 1);
   EXPECT_EQ(to->value(), 1);
-  EXPECT_EQ(w().pathPanel()->pathText(), QStringLiteral("1 (0 hops)"));
+  EXPECT_EQ(pathPanel()->pathText(), QStringLiteral("1 (0 hops)"));
   // Back to 16 and a path near the end, then the Home key on the n slider (its smallest n, 2): the same.
   n->setFocus();
   n->selectAll();
   QTest::keyClicks(n, QStringLiteral("16"));
   QTest::keyClick(n, Qt::Key_Enter);
   ASSERT_TRUE(waitForResult(w()));
-  w().pathPanel()->setFrom(15);
-  auto* slider = w().controls()->findChild<QSlider*>();
+  pathPanel()->setFrom(15);
+  auto* slider = controls()->findChild<QSlider*>();
   ASSERT_NE(slider, nullptr);
   slider->setFocus();
   QTest::keyClick(slider, Qt::Key_Home);
   ASSERT_TRUE(waitForResult(w()));
   ASSERT_TRUE(waitForBackground(w()));
-  EXPECT_EQ(w().controls()->nBox()->value(), 2);
+  EXPECT_EQ(controls()->nBox()->value(), 2);
   EXPECT_EQ(from->maximum(), 1);
   EXPECT_EQ(from->value(), 1);
 }

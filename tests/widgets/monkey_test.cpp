@@ -118,7 +118,7 @@ TEST_F(MainWindowTest, AMonkeyCannotBreakIt) {
   ASSERT_TRUE(waitForBackground(w()));
   ASSERT_TRUE(w().result());
   EXPECT_EQ(w().result()->stats.nnz, 74);  // 16 rows of a window of 5, less 6 cut at the ends
-  EXPECT_EQ(w().heatmap()->tokens(), 16);
+  EXPECT_EQ(heatmap()->tokens(), 16);
 }
 
 }  // namespace

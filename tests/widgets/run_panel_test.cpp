@@ -28,7 +28,7 @@ class RunTest : public MainWindowTest {
   void SetUp() override {
     MainWindowTest::SetUp();
     ASSERT_TRUE(w().showView(QStringLiteral("run")));
-    panel_ = w().runPanel();
+    panel_ = runPanel();
   }
   void load(const QString& pattern, QList<QPair<QString, QString>> params, Index n) {
     PatternChoice choice;
@@ -114,10 +114,10 @@ TEST_F(RunTest, CancelStopsALongRunQuicklyAndTheAppCarriesOn) {
   EXPECT_TRUE(panel_->runButton()->isEnabled());
   EXPECT_FALSE(panel_->cancelButton()->isEnabled());
   // The app is usable: a parameter change redraws, and a new (small) run completes.
-  auto* radius = qobject_cast<QSpinBox*>(w().controls()->editor(QStringLiteral("radius")));
+  auto* radius = qobject_cast<QSpinBox*>(controls()->editor(QStringLiteral("radius")));
   radius->setValue(3);
   ASSERT_TRUE(waitForResult(w()));
-  EXPECT_TRUE(w().heatmap()->title().contains(QStringLiteral("radius=3")));
+  EXPECT_TRUE(heatmap()->title().contains(QStringLiteral("radius=3")));
   load(QStringLiteral("window"), {{QStringLiteral("radius"), QStringLiteral("3")}}, 512);
   QTest::mouseClick(panel_->runButton(), Qt::LeftButton);
   ASSERT_TRUE(finished.wait(5000));

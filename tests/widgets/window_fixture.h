@@ -7,16 +7,34 @@
 
 #include <memory>
 
+#include <QSpinBox>
+
 #include "app/main_window.h"
+#include "widgets/compare_view.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/hop_profile_view.h"
+#include "widgets/path_panel.h"
+#include "widgets/pattern_controls.h"
+#include "widgets/run_panel.h"
+#include "widgets/stats_panel.h"
 #include "widgets/mask_controller.h"
 #include "widgets/task_runner.h"
 
 namespace attnscope {
 
+// A part of the window found by its object name, as a user's script or an accessibility tool would find it.
+template <typename T>
+T* part(const QObject& root, const char* name) {
+  T* found = root.findChild<T*>(QString::fromUtf8(name));
+  if (!found) ADD_FAILURE() << "the window has no " << name;
+  return found;
+}
+
 // Waits until the controller has finished the current request (result with reachability, or failure).
 inline bool waitForResult(MainWindow& w) {
-  QSignalSpy done(w.controller(), &MaskController::reachabilityReady);
-  QSignalSpy failed(w.controller(), &MaskController::failed);
+  auto* controller = part<MaskController>(w, "maskController");
+  QSignalSpy done(controller, &MaskController::reachabilityReady);
+  QSignalSpy failed(controller, &MaskController::failed);
   for (int i = 0; i < 400 && done.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(25);
   QCoreApplication::processEvents();
   return !done.isEmpty() || !failed.isEmpty();
@@ -49,6 +67,16 @@ class MainWindowTest : public ::testing::Test {
     ASSERT_TRUE(window_->result()->reach);
   }
   MainWindow& w() { return *window_; }
+  // The window's parts, by object name.
+  PatternControls* controls() { return part<PatternControls>(w(), "patternControls"); }
+  HeatmapView* heatmap() { return part<HeatmapView>(w(), "heatmap"); }
+  HeatmapView* hopMap() { return part<HeatmapView>(w(), "hopMap"); }
+  HopProfileView* hopProfile() { return part<HopProfileView>(w(), "hopProfile"); }
+  QSpinBox* hopQuery() { return part<QSpinBox>(w(), "hopQuery"); }
+  StatsPanel* statsPanel() { return part<StatsPanel>(w(), "statsPanel"); }
+  PathPanel* pathPanel() { return part<PathPanel>(w(), "pathPanel"); }
+  CompareView* compareView() { return part<CompareView>(w(), "compare"); }
+  RunPanel* runPanel() { return part<RunPanel>(w(), "run"); }
   std::unique_ptr<MainWindow> window_;
 };
 
