@@ -140,6 +140,14 @@ QString countsLine(const SideBySide& s) {
 
 CompareView::CompareView(QWidget* parent) : QWidget(parent), runner_(new TaskRunner(this)) {
   auto* layout = new QVBoxLayout(this);
+  buildBar(layout);
+  buildViews(layout);
+  connectWork();
+  counts_->setText(QStringLiteral("Waiting for the pattern…"));
+}
+
+// What to compare with, how to show it, export; the counts line and the message line under it.
+void CompareView::buildBar(QVBoxLayout* layout) {
   auto* bar = new QHBoxLayout;
   against_ = new QComboBox(this);
   against_->setObjectName(QStringLiteral("compareAgainst"));
@@ -171,7 +179,10 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent), runner_(new TaskRun
   message_->setWordWrap(true);
   message_->hide();
   layout->addWidget(message_);
+}
 
+// Pattern B's controls (hidden against full attention), then the two maps and the difference, linked.
+void CompareView::buildViews(QVBoxLayout* layout) {
   auto* body = new QHBoxLayout;
   sideB_ = new QWidget(this);
   auto* sideLayout = new QVBoxLayout(sideB_);
@@ -213,7 +224,10 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent), runner_(new TaskRun
       for (HeatmapView* to : views)
         if (to != from) to->setViewRange(range);
     });
+}
 
+// Pattern B's own computation, the choices in the bar, and the comparison's failures.
+void CompareView::connectWork() {
   controllerB_ = new MaskController(this);
   controllerB_->setReachability(false);
   connect(controlsB_, &PatternControls::changed, this, &CompareView::requestB);
@@ -236,7 +250,6 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent), runner_(new TaskRun
     message_->show();
     emit failed(message);
   });
-  counts_->setText(QStringLiteral("Waiting for the pattern…"));
 }
 
 CompareView::~CompareView() = default;

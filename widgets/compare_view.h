@@ -16,6 +16,7 @@ class QComboBox;
 class QLabel;
 class QPushButton;
 class QStackedWidget;
+class QVBoxLayout;
 
 namespace attnscope {
 
@@ -88,6 +89,10 @@ class CompareView : public QWidget {
   void exportRequested();
 
  private:
+  // Setup steps, in the constructor's order.
+  void buildBar(QVBoxLayout* layout);
+  void buildViews(QVBoxLayout* layout);
+  void connectWork();
   void requestB();
   void recompute();
   void showComparison();

@@ -36,6 +36,15 @@ QString percent(double v) { return en().toString(100.0 * v, 'f', 1) + QLatin1Cha
 
 RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
+  buildControlBar(layout);
+  buildMaps(layout);
+  buildResults(layout);
+  connectRunner();
+  setRunning(false);
+}
+
+// Run, Cancel, the inputs, the head dimension, the progress bar and the live timers.
+void RunPanel::buildControlBar(QVBoxLayout* layout) {
   auto* bar = new QHBoxLayout;
   run_ = new QPushButton(QStringLiteral("▶ Run"), this);
   run_->setObjectName(QStringLiteral("runButton"));
@@ -77,7 +86,10 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
   bar->addStretch(1);
   layout->addLayout(bar);
   layout->addWidget(timers_);
+}
 
+// The pattern's weights and full attention's, side by side, zoomed and panned together.
+void RunPanel::buildMaps(QVBoxLayout* layout) {
   patternView_ = new HeatmapView;
   patternView_->setObjectName(QStringLiteral("runPattern"));
   fullView_ = new HeatmapView;
@@ -92,7 +104,10 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
   };
   patternView_->setValueText(weightText);
   fullView_->setValueText(weightText);
+}
 
+// Below: the results, the session's run log, and the scaling sweep with its chart.
+void RunPanel::buildResults(QVBoxLayout* layout) {
   auto* bottom = new QWidget(this);
   auto* bottomLayout = new QHBoxLayout(bottom);
   bottomLayout->setContentsMargins(0, 0, 0, 0);
@@ -133,7 +148,10 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
   right->addWidget(chart_, 1);
   bottomLayout->addLayout(right, 2);
   layout->addWidget(bottom, 1);
+}
 
+// The runner's signals: progress, rows as they finish, and every way a run or a sweep ends.
+void RunPanel::connectRunner() {
   runner_ = new AttentionRunner(this);
   connect(run_, &QPushButton::clicked, this, &RunPanel::run);
   connect(cancel_, &QPushButton::clicked, this, &RunPanel::cancel);
@@ -168,7 +186,6 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent) {
     if (!skipped.isEmpty()) text += QStringLiteral("<br>Skipped: ") + skipped.join(QStringLiteral("; ")).toHtmlEscaped();
     results_->setText(text);
   });
-  setRunning(false);
 }
 
 RunPanel::~RunPanel() = default;

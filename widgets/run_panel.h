@@ -14,6 +14,7 @@
 #include "widgets/palettes.h"
 
 class QComboBox;
+class QVBoxLayout;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -62,6 +63,11 @@ class RunPanel : public QWidget {
   void showEvent(QShowEvent* event) override;
 
  private:
+  // Setup steps, in the constructor's order.
+  void buildControlBar(QVBoxLayout* layout);
+  void buildMaps(QVBoxLayout* layout);
+  void buildResults(QVBoxLayout* layout);
+  void connectRunner();
   void startFill();
   void onTick(int stage, const std::vector<double>& milliseconds, const std::vector<RowsDone>& rows);
   void onFinished(const RunResult& result);
