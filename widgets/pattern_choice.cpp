@@ -86,8 +86,7 @@ void checkChoice(const PatternChoice& c) {
   for (const auto& [k, v] : c.params) texts.emplace_back(k.toStdString(), v.toStdString());
   const ParamSet values = spec.resolve(texts);  // unknown names, wrong types, values out of range
   checkSequenceLength(c.n);
-  checkMemory(spec.buildBytes(values, c.n), "pattern '" + spec.name() + "' at n = " + std::to_string(c.n),
-              "choose a smaller n, fewer heads or a sparser pattern");
+  spec.checkBuildMemory(values, c.n);
 }
 
 QJsonObject presetToJson(const PatternChoice& c, const QString& name) {

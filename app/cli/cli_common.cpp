@@ -105,9 +105,7 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
   if (parser.isSet(options.n)) request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
   // What the mask will take is checked before any inputs are made for it (a data-dependent pattern needs them).
   if (request.n > 0)
-    checkMemory(request.spec.buildBytes(request.values, request.n),
-                "pattern '" + request.spec.name() + "' at n = " + std::to_string(request.n),
-                "choose a smaller n, fewer heads or a sparser pattern");
+    request.spec.checkBuildMemory(request.values, request.n);
   if (inputOptions && (alwaysInputs || request.spec.needsInputs())) {
     request.inputs = readInputs(parser, *inputOptions, request.n, request.inputsKind);
     const Index inputN = request.inputs->n();

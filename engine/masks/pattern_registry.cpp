@@ -107,6 +107,11 @@ double PatternSpec::buildBytes(const ParamSet& values, Index n) const {
   return bytes + double(heads) * double(n + 1) * 8.0 + cells * 8.0;
 }
 
+void PatternSpec::checkBuildMemory(const ParamSet& values, Index n) const {
+  checkMemory(buildBytes(values, n), "pattern '" + name_ + "' at n = " + withSeparators(n),
+              "choose a smaller n, fewer heads or a sparser pattern");
+}
+
 bool PatternSpec::needsInputs() const {
   for (const PatternFamily* f : members_)
     if (f->needsInputs()) return true;
@@ -120,8 +125,7 @@ std::unique_ptr<Pattern> PatternSpec::make(const ParamSet& values, Index n, cons
     if (it == values.values().end()) throw Error("parameter '" + p.name + "' of pattern '" + name_ + "' has no value");
     p.check(it->second);
   }
-  checkMemory(buildBytes(values, n), "pattern '" + name_ + "' at n = " + withSeparators(n),
-              "choose a smaller n, fewer heads or a sparser pattern");
+  checkBuildMemory(values, n);
   if (inputs && inputs->n() != n)
     throw Error("n = " + std::to_string(n) + " is not allowed: the inputs have " + std::to_string(inputs->n()) +
                 " tokens");

@@ -37,6 +37,9 @@ class PatternSpec {
   /// An upper bound of the memory making and building this pattern at n takes: what make() allocates, each stored
   /// head's row offsets, and its cells (at most maskCellLimit(), stored once and buffered once).
   double buildBytes(const ParamSet& values, Index n) const;
+  /// Throws Error when buildBytes passes the memory limit: the one wording of that refusal, for make() and for
+  /// callers that check before making inputs or changing controls.
+  void checkBuildMemory(const ParamSet& values, Index n) const;
   /// Checks n (1 … kMaxSequenceLength) and buildBytes against the memory limit, then builds the instance; throws
   /// Error. Families that need attention inputs use `inputs` (whose n must be n), or seeded synthetic ones when it
   /// is null.

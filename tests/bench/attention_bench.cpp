@@ -39,21 +39,18 @@ void BM_Sgemm1024(benchmark::State& state) {
 }
 BENCHMARK(BM_Sgemm1024)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_FullAttention_4096(benchmark::State& state) {
+void fullAttentionAt(benchmark::State& state, Index n) {
   threads(state);
-  const AttentionInputs in = syntheticInputs(1, 4096, 64, 0);
+  const AttentionInputs in = syntheticInputs(1, n, 64, 0);
   for (auto _ : state) benchmark::DoNotOptimize(fullAttention(in).out[0].data());
-  flops(state, 4096.0 * 4096.0);
+  flops(state, double(n) * double(n));
 }
+
+void BM_FullAttention_4096(benchmark::State& state) { fullAttentionAt(state, 4096); }
 BENCHMARK(BM_FullAttention_4096)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The small case the run tab races, and the one a busy machine hurts most (see PERFORMANCE.md, "Under load").
-void BM_FullAttention_1024(benchmark::State& state) {
-  threads(state);
-  const AttentionInputs in = syntheticInputs(1, 1024, 64, 0);
-  for (auto _ : state) benchmark::DoNotOptimize(fullAttention(in).out[0].data());
-  flops(state, 1024.0 * 1024.0);
-}
+void BM_FullAttention_1024(benchmark::State& state) { fullAttentionAt(state, 1024); }
 BENCHMARK(BM_FullAttention_1024)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void window(benchmark::State& state, Index n) {
