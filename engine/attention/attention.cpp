@@ -105,8 +105,8 @@ void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOpti
 
 // Block-sparse attention for one head: the same fused tile loop, over the active blocks of the layout only.
 void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout, int layoutHead, Index block,
-                     Matrix& out, Index& emptyRows, const AttentionOptions& options, const Progress& progress,
-                     double from, double to) {
+                     const BlockCopies* copies, Matrix& out, Index& emptyRows, const AttentionOptions& options,
+                     const Progress& progress, double from, double to) {
   const Matrix& Q = in.q[h];
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
@@ -120,6 +120,9 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
     for (KeyIndex c : layout.row(layoutHead, r0 / block)) {
       if (progress.stopRequested()) return;
       S.noalias() = Qs * K.middleRows(Index(c) * block, block).transpose();
+      if (copies)  // a key block counted k times in the softmax: exp(s + ln k) = k·exp(s)
+        for (const BlockCopies::Entry& e : copies->row(layoutHead, r0 / block))
+          if (e.keyBlock == Index(c)) S.array() += std::log(static_cast<float>(e.copies));
       foldTile(S, V.middleRows(Index(c) * block, block), m, l, acc);
     }
     Index e = 0;
@@ -129,12 +132,29 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
   emptyRows += empty;
 }
 
+// Repeated key blocks of one mask head, applied to a row's scores as + ln(copies).
+struct CopiesOfHead {
+  const BlockCopies* table = nullptr;
+  int head = 0;
+  Index block = 1;
+  template <class Add>
+  void apply(Index query, std::span<const KeyIndex> keys, Add add) const {
+    for (const BlockCopies::Entry& e : table->row(head, query / block)) {
+      const auto lo = std::lower_bound(keys.begin(), keys.end(), static_cast<KeyIndex>(e.keyBlock * block));
+      const auto hi = std::lower_bound(lo, keys.end(), static_cast<KeyIndex>((e.keyBlock + 1) * block));
+      const float bias = std::log(static_cast<float>(e.copies));
+      for (auto it = lo; it != hi; ++it) add(static_cast<std::size_t>(it - keys.begin()), bias);
+    }
+  }
+};
+
 // Masked attention for one head over compressed rows. Each block of kSparseRows queries gathers the union U of
 // its keys; when the block's active cells fill at least kTileDensity of rows × |U|, scores come from one small
 // product Q_blk K_Uᵀ (K_U contiguous in K when U is a range, else copied), inactive cells are skipped in the
 // softmax, and P V_U gives the outputs. Scattered rows are done one by one with dot products.
-void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, Matrix& out, Index& emptyRows,
-                float* weights, const AttentionOptions& options, const Progress& progress, double from, double to) {
+void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const CopiesOfHead& copies, Matrix& out,
+                Index& emptyRows, float* weights, const AttentionOptions& options, const Progress& progress,
+                double from, double to) {
   const Matrix& Q = in.q[h];
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
@@ -220,6 +240,11 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, Matrix& o
       Matrix S(blockRows, width);
       if (contiguous) S.noalias() = Qs * K.middleRows(first, width).transpose();
       else S.noalias() = Qs * Kg.transpose();
+      if (copies.table)
+        for (Index r = 0; r < blockRows; ++r)
+          copies.apply(r0 + r, rows.row(r0 + r), [&](std::size_t t, float bias) {
+            S(r, slotOf(rows.row(r0 + r)[t])) += bias;
+          });
       // Softmax over each row's active cells, vectorised: a row whose keys are a run of U works on that segment;
       // any other row has its inactive cells set to −∞ (exp gives 0) and works on the whole width.
       Matrix& P = S;  // the scores become the weights in place
@@ -263,6 +288,7 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, Matrix& o
         scores.resize(static_cast<Index>(keys.size()));
         const auto q = Q.row(i);
         for (std::size_t t = 0; t < keys.size(); ++t) scores[t] = q.dot(K.row(keys[t])) * scale;
+        if (copies.table) copies.apply(i, keys, [&](std::size_t t, float bias) { scores[t] += bias; });
         const float mx = scores.maxCoeff();
         scores = (scores.array() - mx).exp();
         scores /= scores.sum();
@@ -334,13 +360,14 @@ AttentionOutput maskedAttention(const AttentionInputs& in, const SparseMask& mas
     result.out.push_back(outputMatrix(in));
     const double from = double(h) / in.heads(), to = double(h + 1) / in.heads();
     // A head with every cell active (the `full` pattern) is full attention: the fused kernel does it fastest.
-    if (!options.wantWeights && mask.nnz(mh) == n * n)
+    if (!options.wantWeights && mask.nnz(mh) == n * n && !mask.blockCopies())
       fullHead(in, h, result.out.back(), options, progress, from, to);
     else if (blockSparse)
-      blockSparseHead(in, h, mask.blockLayout(), mh, mask.blockSize(), result.out.back(), result.emptyRows, options,
-                      progress, from, to);
+      blockSparseHead(in, h, mask.blockLayout(), mh, mask.blockSize(), mask.blockCopies(), result.out.back(),
+                      result.emptyRows, options, progress, from, to);
     else
-      sparseHead(in, h, mask.headRows(mh), result.out.back(), result.emptyRows,
+      sparseHead(in, h, mask.headRows(mh), CopiesOfHead{mask.blockCopies(), mh, std::max<Index>(mask.blockSize(), 1)},
+                 result.out.back(), result.emptyRows,
                  options.wantWeights ? result.weights->values[h].data() : nullptr,
                  options, progress, from, to);
   }
@@ -365,7 +392,11 @@ std::vector<MatrixD> referenceAttention(const AttentionInputs& in, const SparseM
       for (Index j : keys) s.push_back(Q.row(i).dot(K.row(j)) * scale);
       const double mx = *std::max_element(s.begin(), s.end());
       double sum = 0;
-      for (double& x : s) sum += (x = std::exp(x - mx));
+      const BlockCopies* copies = mask ? mask->blockCopies() : nullptr;
+      for (std::size_t t = 0; t < keys.size(); ++t) {
+        const int times = copies ? copies->copiesOf(mask->heads() == 1 ? 0 : h, i, keys[t], mask->blockSize()) : 1;
+        sum += (s[t] = times * std::exp(s[t] - mx));
+      }
       for (std::size_t t = 0; t < keys.size(); ++t) O.row(i) += (s[t] / sum) * V.row(keys[t]);
     }
     out.push_back(std::move(O));

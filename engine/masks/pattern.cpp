@@ -119,6 +119,7 @@ SparseMask buildMask(const Pattern& pattern, const BuildOptions& options, const 
   }
   SparseMask mask(pattern.n(), std::move(rows));
   if (const SparseMask* layout = pattern.blockLayout()) mask.setBlockLayout(pattern.blockSize(), *layout);
+  if (const BlockCopies* copies = pattern.blockCopies()) mask.setBlockCopies(*copies);
   progress.report(1.0);
   return mask;
 }

@@ -34,6 +34,8 @@ class Pattern {
   /// Block families: the block size and the layout over n/block blocks (heads as above).
   virtual Index blockSize() const { return 0; }
   virtual const SparseMask* blockLayout() const { return nullptr; }
+  /// Key blocks counted more than once in a softmax (see BlockCopies); null for almost every pattern.
+  virtual const BlockCopies* blockCopies() const { return nullptr; }
 
   /// Things the user should know about this instance (a fallback, an ignored index), one sentence each.
   const std::vector<std::string>& notes() const { return notes_; }

@@ -202,6 +202,28 @@ void SparseMask::setBlockLayout(Index block, SparseMask layout) {
   layout_ = std::make_shared<const SparseMask>(std::move(layout));
 }
 
+void SparseMask::setBlockCopies(BlockCopies copies) {
+  if (!layout_ || static_cast<int>(copies.heads.size()) != heads())
+    throw Error("internal: block copies do not fit the mask");
+  for (auto& entries : copies.heads) std::sort(entries.begin(), entries.end());
+  copies_ = std::make_shared<const BlockCopies>(std::move(copies));
+}
+
+std::span<const BlockCopies::Entry> BlockCopies::row(int head, Index queryBlock) const {
+  const auto& entries = heads[static_cast<std::size_t>(head)];
+  const auto lo = std::lower_bound(entries.begin(), entries.end(), queryBlock,
+                                   [](const Entry& e, Index qb) { return e.queryBlock < qb; });
+  auto hi = lo;
+  while (hi != entries.end() && hi->queryBlock == queryBlock) ++hi;
+  return {entries.data() + (lo - entries.begin()), static_cast<std::size_t>(hi - lo)};
+}
+
+int BlockCopies::copiesOf(int head, Index query, Index key, Index block) const {
+  for (const Entry& e : row(head, query / block))
+    if (e.keyBlock == key / block) return e.copies;
+  return 1;
+}
+
 std::size_t SparseMask::memoryBytes() const {
   std::size_t bytes = 0;
   for (int h = 0; h < heads(); ++h) {

@@ -22,6 +22,24 @@ struct CsrRows {
   }
 };
 
+/// Key blocks that a query block's softmax counts more than once. Hugging Face's BigBird concatenates the window,
+/// global and gathered random key blocks before its softmax, so a random block that is also a window or global
+/// block (or block 0 gathered again in every random slot in eval mode) weighs `copies` times: its scores get
+/// + ln(copies). entries[h] lists head h's (query block, key block, copies ≥ 2), sorted.
+struct BlockCopies {
+  struct Entry {
+    Index queryBlock;
+    Index keyBlock;
+    int copies;
+    auto operator<=>(const Entry&) const = default;
+  };
+  std::vector<std::vector<Entry>> heads;
+  /// The entries of one query block in head h (empty when none).
+  std::span<const Entry> row(int head, Index queryBlock) const;
+  /// How many times (query, key) counts; 1 for cells without an entry. `block` is the mask's block size.
+  int copiesOf(int head, Index query, Index key, Index block) const;
+};
+
 /// mask[h][i][j] = 1 means query i attends key j in head h.
 /// Heads that are equal may share one CsrRows, so a 16-head layout with one pattern costs one head of memory.
 class SparseMask {
@@ -68,6 +86,10 @@ class SparseMask {
   Index blockSize() const { return block_; }
   const SparseMask& blockLayout() const { return *layout_; }
   void setBlockLayout(Index block, SparseMask layout);
+  /// Repeated key blocks (needs the block layout); null when every cell counts once. Operations that make a new
+  /// mask (causal, unite, intersect, headUnion, transposed) drop them.
+  const BlockCopies* blockCopies() const { return copies_.get(); }
+  void setBlockCopies(BlockCopies copies);
 
   /// Bytes held by the mask's distinct row storage (shared heads counted once).
   std::size_t memoryBytes() const;
@@ -79,6 +101,7 @@ class SparseMask {
   std::vector<std::shared_ptr<const CsrRows>> heads_;
   Index block_ = 0;
   std::shared_ptr<const SparseMask> layout_;
+  std::shared_ptr<const BlockCopies> copies_;
 };
 
 }  // namespace attnscope

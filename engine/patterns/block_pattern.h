@@ -43,12 +43,16 @@ class BlockPattern : public Pattern {
   void fill(int h, Index i, KeyIndex* out) const override;
   Index blockSize() const override { return block_; }
   const SparseMask* blockLayout() const override { return &layout_; }
+  const BlockCopies* blockCopies() const override { return copies_.heads.empty() ? nullptr : &copies_; }
 
   void addNote(std::string note) { notes_.push_back(std::move(note)); }
+  /// Repeated key blocks, one entry list per head (see BlockCopies).
+  void setBlockCopies(BlockCopies copies) { copies_ = std::move(copies); }
 
  private:
   Index block_;
   SparseMask layout_;
+  BlockCopies copies_;
   std::vector<int> source_;
 };
 
