@@ -102,5 +102,6 @@ int runPath(const QStringList& arguments);
 int runRun(const QStringList& arguments);
 int runBench(const QStringList& arguments);
 int runRender(const QStringList& arguments);
+int runModel(const QStringList& arguments);
 
 }  // namespace attnscope::cli

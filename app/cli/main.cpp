@@ -27,6 +27,7 @@ const char* kUsage =
     "  run        compute attention for a pattern and for full attention; times, mass kept, error\n"
     "  bench      sweep n: dense and sparse kernels next to this machine's matrix-multiply speed\n"
     "  render     draw the heatmap figure to .png, .svg or .pdf without a display\n"
+    "  model      a model's layers from its config.json: reach through the stack, cost per layer\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("path")) return runPath(args);
     if (command == QStringLiteral("run")) return runRun(args);
     if (command == QStringLiteral("bench")) return runBench(args);
+    if (command == QStringLiteral("model")) return runModel(args);
 #ifdef ATTNSCOPE_HAVE_RENDER
     if (command == QStringLiteral("render")) return runRender(args);
 #else

@@ -97,6 +97,16 @@ std::shared_ptr<CsrRows> buildBuffered(const Pattern& p, int h, Index budget, co
 
 }  // namespace
 
+void Pattern::keyRuns(int h, Index i, std::vector<KeyRun>& runs) const {
+  runs.clear();
+  thread_local std::vector<KeyIndex> keys;
+  generate(h, i, keys);
+  for (KeyIndex k : keys) {
+    if (!runs.empty() && runs.back().last + 1 == Index(k)) runs.back().last = k;
+    else runs.push_back({k, k});
+  }
+}
+
 SparseMask buildMask(const Pattern& pattern, const BuildOptions& options, const Progress& progress) {
   const int heads = pattern.heads();
   int distinct = 0;

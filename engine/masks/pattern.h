@@ -31,6 +31,11 @@ class Pattern {
   /// Writes exactly degree(h, i) sorted keys to out.
   virtual void fill(int h, Index i, KeyIndex* out) const;
 
+  /// Query i's keys in head h as runs of consecutive keys [first, last], sorted and apart (cleared first). The
+  /// default generates the keys; families whose rows are a few runs (full, causal, windows, blocks) say so
+  /// directly, so stacks of them cost O(runs), not O(cells).
+  virtual void keyRuns(int h, Index i, std::vector<KeyRun>& runs) const;
+
   /// Block families: the block size and the layout over n/block blocks (heads as above).
   virtual Index blockSize() const { return 0; }
   virtual const SparseMask* blockLayout() const { return nullptr; }

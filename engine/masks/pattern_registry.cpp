@@ -107,6 +107,12 @@ double PatternSpec::buildBytes(const ParamSet& values, Index n) const {
   return bytes + double(heads) * double(n + 1) * 8.0 + cells * 8.0;
 }
 
+double PatternSpec::makeBytes(const ParamSet& values, Index n) const {
+  double bytes = 0;
+  for (const PatternFamily* f : members_) bytes += f->makeBytes(values, n);
+  return bytes;
+}
+
 void PatternSpec::checkBuildMemory(const ParamSet& values, Index n) const {
   checkMemory(buildBytes(values, n), "pattern '" + name_ + "' at n = " + withSeparators(n),
               "choose a smaller n, fewer heads or a sparser pattern");
@@ -119,13 +125,25 @@ bool PatternSpec::needsInputs() const {
 }
 
 std::unique_ptr<Pattern> PatternSpec::make(const ParamSet& values, Index n, const AttentionInputs* inputs) const {
+  return makeChecked(values, n, inputs, true);
+}
+
+std::unique_ptr<Pattern> PatternSpec::makeForRows(const ParamSet& values, Index n) const {
+  return makeChecked(values, n, nullptr, false);
+}
+
+std::unique_ptr<Pattern> PatternSpec::makeChecked(const ParamSet& values, Index n, const AttentionInputs* inputs,
+                                                  bool forMask) const {
   checkSequenceLength(n);
   for (const ParamSpec& p : params_) {
     const auto it = values.values().find(p.name);
     if (it == values.values().end()) throw Error("parameter '" + p.name + "' of pattern '" + name_ + "' has no value");
     p.check(it->second);
   }
-  checkBuildMemory(values, n);
+  if (forMask) checkBuildMemory(values, n);
+  else
+    checkMemory(makeBytes(values, n), "pattern '" + name_ + "' at n = " + withSeparators(n),
+                "choose a smaller n or a sparser pattern");
   if (inputs && inputs->n() != n)
     throw Error("n = " + std::to_string(n) + " is not allowed: the inputs have " + std::to_string(inputs->n()) +
                 " tokens");

@@ -37,6 +37,8 @@ class PatternSpec {
   /// An upper bound of the memory making and building this pattern at n takes: what make() allocates, each stored
   /// head's row offsets, and its cells (at most maskCellLimit(), stored once and buffered once).
   double buildBytes(const ParamSet& values, Index n) const;
+  /// What make() alone allocates (no mask cells): for callers that walk a pattern's rows without storing them.
+  double makeBytes(const ParamSet& values, Index n) const;
   /// Throws Error when buildBytes passes the memory limit: the one wording of that refusal, for make() and for
   /// callers that check before making inputs or changing controls.
   void checkBuildMemory(const ParamSet& values, Index n) const;
@@ -44,6 +46,9 @@ class PatternSpec {
   /// Error. Families that need attention inputs use `inputs` (whose n must be n), or seeded synthetic ones when it
   /// is null.
   std::unique_ptr<Pattern> make(const ParamSet& values, Index n, const AttentionInputs* inputs = nullptr) const;
+  /// The same for callers that walk the rows (Pattern::keyRuns) without building a mask: only what make() itself
+  /// allocates is checked against the memory limit. Data-dependent members get seeded synthetic inputs.
+  std::unique_ptr<Pattern> makeForRows(const ParamSet& values, Index n) const;
   /// Whether any member builds its mask from attention inputs.
   bool needsInputs() const;
   /// Shorthand: resolve, make and build the mask.
@@ -52,6 +57,8 @@ class PatternSpec {
                    const AttentionInputs* inputs = nullptr) const;
 
  private:
+  std::unique_ptr<Pattern> makeChecked(const ParamSet& values, Index n, const AttentionInputs* inputs,
+                                       bool forMask) const;
   std::string name_;
   std::vector<const PatternFamily*> members_;
   std::vector<ParamSpec> params_;

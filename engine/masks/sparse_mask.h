@@ -10,6 +10,13 @@
 
 namespace attnscope {
 
+/// Keys first … last, both included.
+struct KeyRun {
+  Index first;
+  Index last;
+  bool operator==(const KeyRun&) const = default;
+};
+
 /// One head's compressed rows: row i's keys are keys[offsets[i] .. offsets[i+1]), sorted and unique.
 struct CsrRows {
   BigVector<Index> offsets;   // n + 1 entries

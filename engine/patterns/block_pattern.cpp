@@ -56,6 +56,15 @@ void BlockPattern::fill(int h, Index i, KeyIndex* out) const {
   }
 }
 
+void BlockPattern::keyRuns(int h, Index i, std::vector<KeyRun>& runs) const {
+  runs.clear();
+  for (KeyIndex b : layout_.row(h, i / block_)) {
+    const Index first = Index(b) * block_, last = first + block_ - 1;
+    if (!runs.empty() && runs.back().last + 1 == first) runs.back().last = last;
+    else runs.push_back({first, last});
+  }
+}
+
 void BlockPattern::generate(int h, Index i, std::vector<KeyIndex>& keys) const {
   keys.resize(degree(h, i));
   fill(h, i, keys.data());

@@ -41,6 +41,7 @@ class BlockPattern : public Pattern {
   bool hasCheapDegree() const override { return true; }
   Index degree(int h, Index i) const override;
   void fill(int h, Index i, KeyIndex* out) const override;
+  void keyRuns(int h, Index i, std::vector<KeyRun>& runs) const override;
   Index blockSize() const override { return block_; }
   const SparseMask* blockLayout() const override { return &layout_; }
   const BlockCopies* blockCopies() const override { return copies_.heads.empty() ? nullptr : &copies_; }

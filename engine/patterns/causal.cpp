@@ -16,6 +16,7 @@ class CausalPattern : public Pattern {
   bool hasCheapDegree() const override { return true; }
   Index degree(int, Index i) const override { return i + 1; }
   void fill(int, Index i, KeyIndex* out) const override { std::iota(out, out + i + 1, KeyIndex(0)); }
+  void keyRuns(int, Index i, std::vector<KeyRun>& runs) const override { runs.assign(1, KeyRun{0, i}); }
 };
 
 class CausalFamily : public PatternFamily {

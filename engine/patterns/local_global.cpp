@@ -77,6 +77,31 @@ void LocalGlobalPattern::fill(int, Index i, KeyIndex* out) const {
   run(left);
 }
 
+void LocalGlobalPattern::keyRuns(int h, Index i, std::vector<KeyRun>& runs) const {
+  if (s_.dilation != 1 && s_.window && s_.radius > 0) return Pattern::keyRuns(h, i, runs);
+  runs.clear();
+  if (isGlobal_[i]) {
+    runs.push_back({0, n() - 1});
+    return;
+  }
+  Index kmin, kmax;
+  windowRange(i, kmin, kmax);
+  const Index lo = i + kmin, hi = i + kmax;  // an empty window has lo > hi
+  auto add = [&](Index a, Index b) {
+    if (!runs.empty() && runs.back().last + 1 >= a) runs.back().last = std::max(runs.back().last, b);
+    else runs.push_back({a, b});
+  };
+  bool windowDone = lo > hi;
+  for (Index g : s_.globals) {
+    if (!windowDone && lo <= g) {
+      add(lo, hi);
+      windowDone = true;
+    }
+    add(g, g);
+  }
+  if (!windowDone) add(lo, hi);
+}
+
 void LocalGlobalPattern::generate(int h, Index i, std::vector<KeyIndex>& keys) const {
   keys.resize(degree(h, i));
   fill(h, i, keys.data());

@@ -23,6 +23,7 @@ class LocalGlobalPattern : public Pattern {
   bool hasCheapDegree() const override { return true; }
   Index degree(int h, Index i) const override;
   void fill(int h, Index i, KeyIndex* out) const override;
+  void keyRuns(int h, Index i, std::vector<KeyRun>& runs) const override;
 
  private:
   // The window's k range for query i, clipped to the sequence.

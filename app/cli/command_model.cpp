@@ -1,0 +1,300 @@
+// attnscope-cli model: a model's layers read from its config.json (or a stack file, or a short form), the reach
+// through them, and what each layer costs.
+#include <QJsonArray>
+
+#include <cstdio>
+#include <iostream>
+
+#include "app/cli/cli_common.h"
+#include "engine/models/hf_config.h"
+#include "engine/models/model_report.h"
+#include "engine/util/format.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+std::vector<Index> readTokenList(const QString& text, Index n) {
+  std::vector<Index> out;
+  if (text.trimmed().isEmpty() || text.trimmed() == QStringLiteral("none")) return out;
+  for (const QString& part : text.split(QLatin1Char(','))) {
+    bool ok = false;
+    const qlonglong v = part.trimmed().toLongLong(&ok);
+    if (!ok || v < 0 || v >= n)
+      throw UsageError("--global " + toStd(part.trimmed()) + " is not allowed: expected token indices 0 … " +
+                       std::to_string(n - 1) + ", comma-separated");
+    out.push_back(static_cast<Index>(v));
+  }
+  return out;
+}
+
+std::string flops(double f) {
+  char buf[64];
+  if (f >= 1e12) std::snprintf(buf, sizeof buf, "%.2f TFLOP", f / 1e12);
+  else if (f >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GFLOP", f / 1e9);
+  else std::snprintf(buf, sizeof buf, "%.2f MFLOP", f / 1e6);
+  return buf;
+}
+
+// "21 sliding, 21 full" in order of first appearance.
+std::string kindSummary(const std::vector<StackLayer>& layers) {
+  std::vector<std::pair<std::string, int>> counts;
+  for (const StackLayer& l : layers) {
+    const std::string kind = l.kind.empty() ? l.pattern : l.kind;
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == kind; });
+    if (it == counts.end()) counts.emplace_back(kind, 1);
+    else ++it->second;
+  }
+  std::string out;
+  for (const auto& [kind, count] : counts) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(count) + " " + kind;
+  }
+  return out;
+}
+
+void printCurve(const char* label, const std::vector<double>& curve) {
+  std::cout << label;
+  const std::size_t L = curve.size();
+  for (std::size_t k = 0; k < L; ++k) {
+    if (L > 10 && k == 6) {
+      std::cout << "  …";
+      k = L - 3;
+    }
+    std::cout << "  " << (k + 1) << ": " << fixedDigits(100.0 * curve[k], 1) << "%";
+  }
+}
+
+QJsonObject paramsJson(const StackLayer& layer) {
+  QJsonObject o;
+  for (const auto& [k, v] : layer.params) o.insert(toQ(k), toQ(v));
+  return o;
+}
+
+}  // namespace
+
+int runModel(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "A model as a stack of attention layers: read from a Hugging Face config.json (--config), a stack file "
+      "(--stack) or a short form (--layers \"window radius=2 ×5, full\"); prints each layer, the reach through the "
+      "stack and what each layer costs."));
+  const QCommandLineOption help = parser.addHelpOption();
+  const QCommandLineOption config(QStringLiteral("config"), QStringLiteral("A Hugging Face config.json."),
+                                  QStringLiteral("FILE"));
+  const QCommandLineOption stackFile(QStringLiteral("stack"), QStringLiteral("A stack file (JSON)."),
+                                     QStringLiteral("FILE"));
+  const QCommandLineOption layers(QStringLiteral("layers"),
+                                  QStringLiteral("Layers in short form: \"window radius=2 ×5, full\"."),
+                                  QStringLiteral("TEXT"));
+  const QCommandLineOption n(QStringList{QStringLiteral("n")}, QStringLiteral("Sequence length."), QStringLiteral("N"));
+  const QCommandLineOption global(QStringLiteral("global"),
+                                  QStringLiteral("Longformer's global tokens (global_attention_mask), e.g. 0."),
+                                  QStringLiteral("LIST"));
+  const QCommandLineOption precision(QStringLiteral("precision"),
+                                     QStringLiteral("fp32, bf16 (default), fp16 or int8: bytes per cached element."),
+                                     QStringLiteral("P"), QStringLiteral("bf16"));
+  const QCommandLineOption mode(QStringLiteral("mode"),
+                                QStringLiteral("BigBird: train (random blocks, the default) or eval (none)."),
+                                QStringLiteral("MODE"), QStringLiteral("train"));
+  const QCommandLineOption from(QStringLiteral("from"), QStringLiteral("A path through the stack: the query."),
+                                QStringLiteral("I"));
+  const QCommandLineOption to(QStringLiteral("to"), QStringLiteral("A path through the stack: the key."),
+                              QStringLiteral("J"));
+  const QCommandLineOption saveStack(QStringLiteral("save-stack"),
+                                     QStringLiteral("Also write the stack as a stack file."), QStringLiteral("FILE"));
+  const QCommandLineOption noReach(QStringLiteral("no-reach"), QStringLiteral("Skip reachability."));
+  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  for (const auto* o : {&config, &stackFile, &layers, &n, &global, &precision, &mode, &from, &to, &saveStack,
+                        &noReach, &json})
+    parser.addOption(*o);
+  parseOrThrow(parser, arguments);
+  if (parser.isSet(help)) {
+    std::cout << toStd(parser.helpText());
+    return 0;
+  }
+  const int sources = int(parser.isSet(config)) + int(parser.isSet(stackFile)) + int(parser.isSet(layers));
+  if (sources != 1) throw UsageError("give exactly one of --config FILE, --stack FILE or --layers TEXT");
+  if (!parser.isSet(n) && !parser.isSet(stackFile)) throw UsageError("--n is required: the sequence length");
+  const Index requestedN = parser.isSet(n) ? readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxSequenceLength) : 0;
+  const Precision prec = parsePrecision(toStd(parser.value(precision)));
+  const QString modeText = parser.value(mode);
+  if (modeText != QStringLiteral("train") && modeText != QStringLiteral("eval"))
+    throw UsageError("--mode " + toStd(modeText) + " is not allowed: expected train or eval");
+  const std::vector<Index> globals =
+      parser.isSet(global) ? readTokenList(parser.value(global), std::max<Index>(requestedN, 1)) : std::vector<Index>{};
+
+  LayerStack stack;
+  if (parser.isSet(config)) {
+    ConfigRequest request;
+    request.n = requestedN;
+    request.globals = globals;
+    request.bigBirdEval = modeText == QStringLiteral("eval");
+    stack = readHfConfigFile(toStd(parser.value(config)), request);
+  } else if (parser.isSet(stackFile)) {
+    stack = readStackFile(toStd(parser.value(stackFile)));
+    if (parser.isSet(n)) stack.n = requestedN;
+  } else {
+    stack.name = "typed stack";
+    stack.n = requestedN;
+    stack.layers = parseShortForm(toStd(parser.value(layers)));
+  }
+  checkStack(stack);
+  if (parser.isSet(from) != parser.isSet(to)) throw UsageError("--from and --to go together: query and key tokens");
+  const Index qi = parser.isSet(from) ? readInteger(QStringLiteral("from"), parser.value(from), 0, stack.n - 1) : 0;
+  const Index kj = parser.isSet(to) ? readInteger(QStringLiteral("to"), parser.value(to), 0, stack.n - 1) : 0;
+  if (parser.isSet(saveStack)) writeStackFile(stack, toStd(parser.value(saveStack)));
+
+  ModelOptions options;
+  options.precision = prec;
+  options.reach = !parser.isSet(noReach) || parser.isSet(from);
+  const ModelReport report = analyzeModel(stack, options);
+  std::optional<StackPath> path;
+  if (parser.isSet(from)) path = stackPath(report.graph, qi, kj);
+  const ModelCost& c = report.cost;
+  const auto& s = report.stack;
+
+  if (parser.isSet(json)) {
+    QJsonArray layerList, derivation, notes;
+    for (const LayerCost& lc : c.layers) {
+      const StackLayer& l = s.layers[static_cast<std::size_t>(lc.index)];
+      layerList.append(QJsonObject{{QStringLiteral("index"), lc.index},
+                                   {QStringLiteral("kind"), toQ(l.kind)},
+                                   {QStringLiteral("pattern"), toQ(l.pattern)},
+                                   {QStringLiteral("params"), paramsJson(l)},
+                                   {QStringLiteral("active_cells"), lc.activeCells},
+                                   {QStringLiteral("attention_flops"), lc.attentionFlops},
+                                   {QStringLiteral("projection_flops"), lc.projectionFlops},
+                                   {QStringLiteral("feed_forward_flops"), lc.feedForwardFlops},
+                                   {QStringLiteral("score_matrix_bytes"), lc.scoreMatrixBytes},
+                                   {QStringLiteral("tokens_kept"), lc.tokensKept},
+                                   {QStringLiteral("kv_cache_bytes"), lc.kvCacheBytes},
+                                   {QStringLiteral("kv_cache_bytes_windowed"), lc.kvCacheBytesWindowed}});
+    }
+    for (const auto& line : s.derivation) derivation.append(toQ(line));
+    for (const auto& line : s.notes) notes.append(toQ(line));
+    for (const auto& layer : report.layers)
+      for (const auto& note : layer.pattern->notes())
+        if (!notes.contains(toQ(note))) notes.append(toQ(note));
+    const ModelDims& d = s.dims;
+    QJsonObject o{{QStringLiteral("model"), toQ(s.name)},
+                  {QStringLiteral("n"), static_cast<qint64>(s.n)},
+                  {QStringLiteral("n_requested"), static_cast<qint64>(requestedN ? requestedN : s.n)},
+                  {QStringLiteral("layer_count"), static_cast<int>(s.layers.size())},
+                  {QStringLiteral("short_form"), toQ(shortForm(s.layers))},
+                  {QStringLiteral("derivation"), derivation},
+                  {QStringLiteral("notes"), notes},
+                  {QStringLiteral("precision"), QString::fromLatin1(precisionName(prec))},
+                  {QStringLiteral("dims"), QJsonObject{{QStringLiteral("hidden_size"), static_cast<qint64>(d.hiddenSize)},
+                                                       {QStringLiteral("intermediate_size"), static_cast<qint64>(d.intermediateSize)},
+                                                       {QStringLiteral("num_attention_heads"), static_cast<qint64>(d.heads)},
+                                                       {QStringLiteral("num_key_value_heads"), static_cast<qint64>(d.keyValueHeads)},
+                                                       {QStringLiteral("head_dim"), static_cast<qint64>(d.headDim)},
+                                                       {QStringLiteral("gated_feed_forward"), d.gatedFeedForward},
+                                                       {QStringLiteral("from_config"), s.dimsFromConfig}}},
+                  {QStringLiteral("layers"), layerList},
+                  {QStringLiteral("active_cells"), c.activeCells},
+                  {QStringLiteral("attention_flops"), c.attentionFlops},
+                  {QStringLiteral("projection_flops"), c.projectionFlops},
+                  {QStringLiteral("feed_forward_flops"), c.feedForwardFlops},
+                  {QStringLiteral("score_matrix_bytes"), c.scoreMatrixBytes},
+                  {QStringLiteral("kv_cache_bytes"), c.kvCacheBytes},
+                  {QStringLiteral("kv_cache_bytes_windowed"), c.kvCacheBytesWindowed}};
+    if (report.reach) {
+      const StackReach& r = *report.reach;
+      QJsonArray curve;
+      for (double f : r.reachByLayer) curve.append(f);
+      o.insert(QStringLiteral("reach_by_layer"), curve);
+      o.insert(QStringLiteral("reach_exact"), r.exact);
+      o.insert(QStringLiteral("reach_sample_sources"), r.sampledSources);
+      o.insert(QStringLiteral("unreachable_pairs"), r.unreachablePairs);
+      o.insert(QStringLiteral("layers_for_full_reach"),
+               r.layersForFullReach ? QJsonValue(*r.layersForFullReach) : QJsonValue(QJsonValue::Null));
+      QJsonArray causal;
+      for (double f : r.earlierReachByLayer) causal.append(f);
+      o.insert(QStringLiteral("causal_reach_by_layer"), causal);
+      o.insert(QStringLiteral("layers_for_full_causal_reach"),
+               r.layersForFullEarlierReach ? QJsonValue(*r.layersForFullEarlierReach) : QJsonValue(QJsonValue::Null));
+      o.insert(QStringLiteral("layers_propagated"), r.layersComputed);
+    } else {
+      for (const char* key : {"reach_by_layer", "unreachable_pairs", "layers_for_full_reach"})
+        o.insert(QString::fromUtf8(key), QJsonValue(QJsonValue::Null));
+    }
+    if (path) {
+      QJsonArray hops;
+      for (const StackHop& h : path->hops)
+        hops.append(QJsonObject{{QStringLiteral("query"), static_cast<qint64>(h.query)},
+                                {QStringLiteral("key"), static_cast<qint64>(h.key)},
+                                {QStringLiteral("layer"), h.layer}});
+      o.insert(QStringLiteral("path"),
+               QJsonObject{{QStringLiteral("from"), static_cast<qint64>(qi)},
+                           {QStringLiteral("to"), static_cast<qint64>(kj)},
+                           {QStringLiteral("layers"), path->layers ? QJsonValue(*path->layers) : QJsonValue(QJsonValue::Null)},
+                           {QStringLiteral("hops"), hops}});
+    }
+    printJson(o);
+    return 0;
+  }
+
+  std::cout << "model          " << s.name << "\n";
+  for (const auto& line : s.derivation) std::cout << "derived        " << line << "\n";
+  std::cout << "n              " << withSeparators(s.n) << "\n"
+            << "layers         " << s.layers.size() << ": " << kindSummary(s.layers) << "\n";
+  if (const std::string form = shortForm(s.layers); form.size() <= 160) std::cout << "short form     " << form << "\n";
+  std::cout
+            << "sizes          hidden " << s.dims.hiddenSize << ", heads " << s.dims.heads << " (key-value "
+            << s.dims.keyValueHeads << "), head_dim " << s.dims.headDim << ", feed-forward "
+            << s.dims.intermediateSize << (s.dims.gatedFeedForward ? " (gated)" : "")
+            << (s.dimsFromConfig ? "" : "  [BERT-base sizes: this stack has no model sizes]") << "\n\n";
+  std::printf("%5s  %-12s  %-44s  %16s  %14s  %14s  %12s\n", "layer", "kind", "pattern", "active cells",
+              "attention", "feed-forward", "KV (window)");
+  for (const LayerCost& lc : c.layers) {
+    std::string pattern = s.layers[static_cast<std::size_t>(lc.index)].describe();
+    if (pattern.size() > 44) pattern = pattern.substr(0, 41) + "...";
+    std::printf("%5d  %-12s  %-44s  %16s  %14s  %14s  %12s\n", lc.index, lc.kind.c_str(), pattern.c_str(),
+                withSeparators(static_cast<Index>(lc.activeCells)).c_str(), flops(lc.attentionFlops).c_str(),
+                flops(lc.feedForwardFlops).c_str(), formatBytes(lc.kvCacheBytesWindowed).c_str());
+  }
+  std::cout << "\nattention      " << flops(c.attentionFlops) << " (4 · cells · head_dim), projections "
+            << flops(c.projectionFlops) << ", feed-forward " << flops(c.feedForwardFlops) << "\n"
+            << "score matrix   " << formatBytes(c.scoreMatrixBytes) << " a layer if held whole ("
+            << precisionName(prec) << ")\n"
+            << "KV cache       " << formatBytes(c.kvCacheBytes) << " keeping every token, "
+            << formatBytes(c.kvCacheBytesWindowed) << " with sliding layers keeping their window ("
+            << precisionName(prec) << ")\n";
+  if (report.reach) {
+    const StackReach& r = *report.reach;
+    const std::size_t L = r.reachByLayer.size();
+    const std::string tag = r.exact ? "  (exact)\n" : "  (estimated from " + std::to_string(r.sampledSources) + " sampled sources)\n";
+    printCurve("reach by layer", r.reachByLayer);
+    std::cout << tag;
+    printCurve("keys before    ", r.earlierReachByLayer);
+    std::cout << "  (pairs whose key precedes the query: all a causal model can reach)\n";
+    std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs)) << " ordered pairs after layer "
+              << L << (r.exact ? "" : " (estimated)") << "\n";
+    if (r.layersForFullReach) std::cout << "full reach     after " << *r.layersForFullReach << " layers" << (r.exact ? "" : " (estimated)") << "\n";
+    else std::cout << "full reach     never: some pairs are still apart after the last layer\n";
+    if (r.layersForFullEarlierReach)
+      std::cout << "earlier keys   every query has heard from every earlier key after layer " << *r.layersForFullEarlierReach
+                << (r.exact ? "" : " (estimated)") << "\n";
+  }
+  if (path) {
+    if (!path->layers) std::cout << "path           " << qi << " never hears from " << kj << " through this stack\n";
+    else {
+      std::cout << "path           " << qi;
+      for (const StackHop& h : path->hops) std::cout << " ← " << h.key << " (layer " << h.layer << ")";
+      std::cout << ": " << qi << " has heard from " << kj << " after layer " << *path->layers << "\n";
+    }
+  }
+  for (const auto& note : s.notes) std::cout << "note: " << note << "\n";
+  std::vector<std::string> seen;
+  for (const auto& layer : report.layers)
+    for (const auto& note : layer.pattern->notes())
+      if (std::find(seen.begin(), seen.end(), note) == seen.end()) {
+        seen.push_back(note);
+        std::cout << "note: " << note << "\n";
+      }
+  return 0;
+}
+
+}  // namespace attnscope::cli

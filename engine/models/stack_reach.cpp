@@ -1,0 +1,308 @@
+#include "engine/models/stack_reach.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "engine/util/error.h"
+#include "engine/util/format.h"
+#include "engine/util/limits.h"
+#include "engine/util/parallel.h"
+#include "engine/util/random.h"
+
+namespace attnscope {
+
+namespace {
+
+constexpr Index kRowsPerChunk = 1024;
+
+int levelsFor(Index maxRun) { return std::bit_width(static_cast<std::uint64_t>(std::max<Index>(maxRun, 1))); }
+
+void checkToken(Index n, Index t, const char* what) {
+  if (t < 0 || t >= n)
+    throw Error(std::string(what) + " = " + std::to_string(t) + " is not allowed: expected a token 0 … " +
+                std::to_string(n - 1));
+}
+
+}  // namespace
+
+LayerRuns layerRuns(const Pattern& pattern, const Progress& progress) {
+  const Index n = pattern.n();
+  const Index chunks = (n + kRowsPerChunk - 1) / kRowsPerChunk;
+  std::vector<std::vector<KeyRun>> chunkRuns(static_cast<std::size_t>(chunks));
+  std::vector<std::vector<Index>> chunkCounts(static_cast<std::size_t>(chunks));
+  std::vector<int> heads;
+  for (int h = 0; h < pattern.heads(); ++h)
+    if (pattern.sourceHead(h) == h) heads.push_back(h);
+  std::atomic<Index> total{0};
+  const Index limit = maskCellLimit();
+  std::atomic<bool> tooMany{false};
+  parallelChunks(n, kRowsPerChunk, progress, 0.0, 1.0, [&](Index begin, Index end) {
+    auto& out = chunkRuns[static_cast<std::size_t>(begin / kRowsPerChunk)];
+    auto& counts = chunkCounts[static_cast<std::size_t>(begin / kRowsPerChunk)];
+    std::vector<KeyRun> row, head;
+    for (Index i = begin; i < end; ++i) {
+      row.clear();
+      for (int h : heads) {
+        pattern.keyRuns(h, i, head);
+        row.insert(row.end(), head.begin(), head.end());
+      }
+      if (heads.size() > 1) std::sort(row.begin(), row.end(), [](const KeyRun& a, const KeyRun& b) { return a.first < b.first; });
+      const std::size_t before = out.size();
+      for (const KeyRun& r : row) {
+        if (out.size() > before && out.back().last + 1 >= r.first) out.back().last = std::max(out.back().last, r.last);
+        else out.push_back(r);
+      }
+      counts.push_back(static_cast<Index>(out.size() - before));
+    }
+    if ((total += static_cast<Index>(out.size())) > limit) tooMany = true;
+    if (tooMany) return;
+  });
+  if (tooMany)
+    throw Error("this layer's rows split into more than " + withSeparators(limit) +
+                " runs of keys, more than a stack may hold here; choose a smaller n");
+  LayerRuns lr;
+  lr.n = n;
+  lr.offsets.resize(static_cast<std::size_t>(n + 1));
+  lr.runs.resize(static_cast<std::size_t>(total.load()));
+  Index at = 0, i = 0;
+  lr.offsets[0] = 0;
+  for (std::size_t c = 0; c < chunkRuns.size(); ++c) {
+    std::copy(chunkRuns[c].begin(), chunkRuns[c].end(), lr.runs.begin() + at);
+    for (Index count : chunkCounts[c]) {
+      at += count;
+      lr.offsets[++i] = at;
+    }
+    for (const KeyRun& r : chunkRuns[c]) lr.maxRun = std::max(lr.maxRun, r.last - r.first + 1);
+    std::vector<KeyRun>().swap(chunkRuns[c]);
+  }
+  return lr;
+}
+
+StackGraph stackGraph(const std::vector<MadeLayer>& layers, const Progress& progress) {
+  StackGraph g;
+  if (layers.empty()) return g;
+  g.n = layers.front().pattern->n();
+  std::vector<std::shared_ptr<const LayerRuns>> byDistinct(layers.size());
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    progress.throwIfCancelled();
+    auto& slot = byDistinct[static_cast<std::size_t>(layers[l].distinct)];
+    if (!slot)
+      slot = std::make_shared<const LayerRuns>(
+          layerRuns(*layers[l].pattern, progress.part(double(l) / layers.size(), double(l + 1) / layers.size())));
+    g.layers.push_back(slot);
+  }
+  return g;
+}
+
+double exactStackWork(const StackGraph& g) {
+  const double words = std::ceil(double(g.n) / 64.0);
+  double perWord = 0;
+  for (const auto& layer : g.layers)
+    perWord += double(g.n) * (levelsFor(layer->maxRun) + 2) + 2.0 * double(layer->runs.size());
+  return words * perWord;
+}
+
+namespace {
+
+// Propagates the bitsets of `sources` (W words a token) through every layer; adds to connected[ℓ] the ordered
+// pairs (token, source), token ≠ source, connected after layer ℓ + 1.
+// Buffers reused from batch to batch (allocating and first-touching them per batch costs more than the work).
+struct Buffers {
+  BigVector<std::uint64_t> X, Y;
+  std::vector<BigVector<std::uint64_t>> table;
+};
+
+void propagate(const StackGraph& g, const std::vector<Index>& sources, std::vector<double>& connected,
+               std::vector<double>& earlier, int& computed, Buffers& buf, const Progress& progress, double from,
+               double to) {
+  const Index n = g.n, W = (static_cast<Index>(sources.size()) + 63) / 64;
+  const std::size_t L = g.layers.size();
+  {
+    int levels = 1;
+    for (const auto& layer : g.layers) levels = std::max(levels, levelsFor(layer->maxRun));
+    checkMemory(double(n) * double(W) * 8.0 * double(levels + 1),
+                "reachability through the stack at n = " + withSeparators(n), "choose a smaller n");
+  }
+  auto& X = buf.X;
+  auto& Y = buf.Y;
+  X.resize(static_cast<std::size_t>(n * W));
+  Y.resize(X.size());
+  std::fill(X.begin(), X.end(), 0);
+  for (std::size_t s = 0; s < sources.size(); ++s) X[sources[s] * W + Index(s) / 64] |= std::uint64_t(1) << (s % 64);
+  int maxLevels = 1;
+  for (const auto& layer : g.layers) maxLevels = std::max(maxLevels, levelsFor(layer->maxRun));
+  auto& table = buf.table;  // levels 1 …
+  table.resize(static_cast<std::size_t>(maxLevels - 1));
+  const double full = double(sources.size()) * double(n - 1);
+  std::vector<const LayerRuns*> stable;
+  double count = 0, earlierCount = 0;
+  bool saturated = false;
+  for (std::size_t l = 0; l < L; ++l) {
+    progress.throwIfCancelled();
+    progress.report(from + (to - from) * double(l) / double(L));
+    const LayerRuns* layer = g.layers[l].get();
+    if (saturated || std::find(stable.begin(), stable.end(), layer) != stable.end()) {
+      connected[l] += count;
+      earlier[l] += earlierCount;
+      continue;
+    }
+    ++computed;
+    const int levels = levelsFor(layer->maxRun);
+    // The sparse table: level k holds, for each t, the OR of X over [t, t + 2^k).
+    for (int k = 1; k < levels; ++k) {
+      auto& T = table[static_cast<std::size_t>(k - 1)];
+      if (T.size() != X.size()) T.resize(X.size());
+      const std::uint64_t* prev = k == 1 ? X.data() : table[static_cast<std::size_t>(k - 2)].data();
+      const Index half = Index(1) << (k - 1), last = n - (Index(1) << k);
+#pragma omp parallel for schedule(static)
+      for (Index t = 0; t <= last; ++t)
+        for (Index w = 0; w < W; ++w) T[t * W + w] = prev[t * W + w] | prev[(t + half) * W + w];
+    }
+    auto level = [&](int k) { return k == 0 ? X.data() : table[static_cast<std::size_t>(k - 1)].data(); };
+    std::atomic<bool> changed{false};
+    double total = 0, totalEarlier = 0;
+#pragma omp parallel for schedule(dynamic, 256) reduction(+ : total, totalEarlier)
+    for (Index i = 0; i < n; ++i) {
+      std::uint64_t* y = &Y[static_cast<std::size_t>(i * W)];
+      const std::uint64_t* x = &X[static_cast<std::size_t>(i * W)];
+      for (Index w = 0; w < W; ++w) y[w] = x[w];
+      for (const KeyRun& r : layer->row(i)) {
+        const Index len = r.last - r.first + 1;
+        const int k = std::bit_width(static_cast<std::uint64_t>(len)) - 1;
+        const std::uint64_t* a = level(k) + r.first * W;
+        const std::uint64_t* b = level(k) + (r.last - (Index(1) << k) + 1) * W;
+        for (Index w = 0; w < W; ++w) y[w] |= a[w] | b[w];
+      }
+      bool any = false;
+      // Sources are sorted, so those before token i are the first `before` bits.
+      const Index before = std::lower_bound(sources.begin(), sources.end(), i) - sources.begin();
+      for (Index w = 0; w < W; ++w) {
+        any = any || y[w] != x[w];
+        total += std::popcount(y[w]);
+        const Index bits = std::clamp<Index>(before - w * 64, 0, 64);
+        if (bits > 0) totalEarlier += std::popcount(bits == 64 ? y[w] : y[w] & ((std::uint64_t(1) << bits) - 1));
+      }
+      if (any) changed.store(true, std::memory_order_relaxed);
+    }
+    count = total - double(sources.size());
+    earlierCount = totalEarlier;
+    connected[l] += count;
+    earlier[l] += earlierCount;
+    if (changed) {  // a new state: nothing is known to be a fixed point of it yet
+      X.swap(Y);
+      stable.clear();
+    } else {  // the state is a fixed point of this layer: its repeats change nothing until the state does
+      stable.push_back(layer);
+    }
+    saturated = count >= full;
+  }
+}
+
+}  // namespace
+
+StackReach analyzeStack(const StackGraph& g, const StackReachOptions& options, const Progress& progress) {
+  StackReach out;
+  const Index n = out.n = g.n;
+  const std::size_t L = g.layers.size();
+  std::vector<double> connected(L, 0.0), earlier(L, 0.0);
+  const double pairs = double(n) * double(n - 1);
+  if (n <= 1 || L == 0) {
+    out.reachByLayer.assign(L, 1.0);
+    out.earlierReachByLayer.assign(L, 1.0);
+    if (L) out.layersForFullReach = out.layersForFullEarlierReach = 1;
+    return out;
+  }
+  // Fractions and the first layer that reaches all of them, from per-layer counts over `total` pairs.
+  auto curve = [&](const std::vector<double>& counts, double total, std::vector<double>& fractions,
+                   std::optional<int>& fullAfter) {
+    for (std::size_t l = 0; l < L; ++l) {
+      fractions.push_back(total > 0 ? counts[l] / total : 1.0);
+      if (!fullAfter && counts[l] >= total) fullAfter = static_cast<int>(l + 1);
+    }
+  };
+  if (exactStackWork(g) <= options.maxExactWork) {
+    // Batches of 512 sources (8 words a token): each batch's state and table stay in cache-friendly strips.
+    const Index batch = 512, batches = (n + batch - 1) / batch;
+    Buffers buffers;
+    for (Index b = 0; b < batches; ++b) {
+      std::vector<Index> sources;
+      for (Index s = b * batch; s < std::min(n, (b + 1) * batch); ++s) sources.push_back(s);
+      int computed = 0;
+      propagate(g, sources, connected, earlier, computed, buffers, progress, double(b) / batches,
+                double(b + 1) / batches);
+      out.layersComputed = std::max(out.layersComputed, computed);
+    }
+    out.exact = true;
+    curve(connected, pairs, out.reachByLayer, out.layersForFullReach);
+    curve(earlier, pairs / 2.0, out.earlierReachByLayer, out.layersForFullEarlierReach);
+    out.unreachablePairs = std::round(pairs - connected.back());
+  } else {
+    SplitMix64 rng(options.sampleSeed);
+    const Index k = std::min<Index>(n, std::max(1, options.sampleSources));
+    const std::vector<Index> sources = sampleDistinct(rng, n, k);
+    Buffers buffers;
+    propagate(g, sources, connected, earlier, out.layersComputed, buffers, progress, 0.0, 1.0);
+    out.exact = false;
+    out.sampledSources = static_cast<int>(sources.size());
+    // Pairs (token t, sampled source s) with t ≠ s, and those with s < t.
+    double earlierPairs = 0;
+    for (Index s : sources) earlierPairs += double(n - 1 - s);
+    curve(connected, double(sources.size()) * double(n - 1), out.reachByLayer, out.layersForFullReach);
+    curve(earlier, earlierPairs, out.earlierReachByLayer, out.layersForFullEarlierReach);
+    out.unreachablePairs = std::round(pairs * (1.0 - out.reachByLayer.back()));
+  }
+  progress.report(1.0);
+  return out;
+}
+
+StackPath stackPath(const StackGraph& g, Index from, Index to, const Progress& progress) {
+  checkToken(g.n, from, "query");
+  checkToken(g.n, to, "key");
+  StackPath path;
+  if (from == to) {
+    path.layers = 0;
+    return path;
+  }
+  const Index n = g.n;
+  // first[t]: the first layer after which t has heard from `to` (0 for `to` itself, −1 not yet).
+  std::vector<int> first(static_cast<std::size_t>(n), -1);
+  first[to] = 0;
+  std::vector<Index> prefix(static_cast<std::size_t>(n + 1));
+  for (std::size_t l = 0; l < g.layers.size() && first[from] < 0; ++l) {
+    progress.throwIfCancelled();
+    prefix[0] = 0;
+    for (Index t = 0; t < n; ++t) prefix[t + 1] = prefix[t] + (first[t] >= 0);
+    std::vector<Index> fresh;
+    for (Index t = 0; t < n; ++t) {
+      if (first[t] >= 0) continue;
+      for (const KeyRun& r : g.layers[l]->row(t))
+        if (prefix[r.last + 1] > prefix[r.first]) {
+          fresh.push_back(t);
+          break;
+        }
+    }
+    for (Index t : fresh) first[t] = static_cast<int>(l + 1);
+  }
+  if (first[from] < 0) return path;
+  path.layers = first[from];
+  Index cur = from;
+  int layer = first[from];
+  while (cur != to) {
+    Index best = -1;
+    for (const KeyRun& r : g.layers[static_cast<std::size_t>(layer - 1)]->row(cur))
+      for (Index k = r.first; k <= r.last; ++k) {
+        if (first[k] < 0 || first[k] >= layer) continue;
+        const auto rank = [&](Index c) { return std::tuple(c != to, first[c], std::llabs(c - to), c); };
+        if (best < 0 || rank(k) < rank(best)) best = k;
+      }
+    if (best < 0) throw Error("internal: no hop found on a stack path");
+    path.hops.push_back({cur, best, layer});
+    cur = best;
+    layer = first[best];
+  }
+  return path;
+}
+
+}  // namespace attnscope
