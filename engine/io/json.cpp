@@ -6,6 +6,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "engine/io/atomic_file.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
 
@@ -292,9 +293,9 @@ class Parser {
 JsonValue parseJson(std::string_view text, const std::string& what) { return Parser(text, what).document(); }
 
 JsonValue readJsonFile(const std::string& path, std::size_t maxBytes) {
+  requireRegularFile(path);
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw Error("cannot open " + path + ": no such file");
-  if (!S_ISREG(st.st_mode)) throw Error(path + " is not a regular file");
+  if (::stat(path.c_str(), &st) != 0) throw Error("cannot read '" + path + "': no such file, or not readable");
   if (static_cast<std::size_t>(st.st_size) > maxBytes)
     throw Error(path + " has " + formatBytes(double(st.st_size)) + ", more than the " +
                 formatBytes(double(maxBytes)) + " such a file may have");

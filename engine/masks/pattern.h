@@ -35,6 +35,8 @@ class Pattern {
   /// default generates the keys; families whose rows are a few runs (full, causal, windows, blocks) say so
   /// directly, so stacks of them cost O(runs), not O(cells).
   virtual void keyRuns(int h, Index i, std::vector<KeyRun>& runs) const;
+  /// True when keyRuns costs O(runs) rather than O(keys).
+  virtual bool hasCheapRuns() const { return false; }
 
   /// Block families: the block size and the layout over n/block blocks (heads as above).
   virtual Index blockSize() const { return 0; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "engine/models/stack_reach.h"
 #include "engine/util/error.h"
 #include "engine/util/parallel.h"
 
@@ -54,19 +55,24 @@ double cellsOf(const Pattern& p, Index modelHeads, const Progress& progress) {
       perHead[hi] = perHead[static_cast<std::size_t>(p.sourceHead(h))];
       continue;
     }
-    std::atomic<Index> count{0};
+    std::atomic<Index> count{0}, runCount{0};
+    const Index runLimit = maxLayerRuns();
+    std::atomic<bool> tooMany{false};
     parallelChunks(p.n(), 4096, progress, 0.0, 1.0, [&](Index b, Index e) {
-      Index local = 0;
+      Index local = 0, localRuns = 0;
       std::vector<KeyRun> runs;
-      for (Index i = b; i < e; ++i) {
+      for (Index i = b; i < e && !tooMany.load(std::memory_order_relaxed); ++i) {
         if (p.hasCheapDegree()) local += p.degree(h, i);
-        else {
+        else {  // generating keys costs O(cells): bounded as layerRuns bounds it
           p.keyRuns(h, i, runs);
+          localRuns += static_cast<Index>(runs.size());
           for (const KeyRun& r : runs) local += r.last - r.first + 1;
         }
       }
       count += local;
+      if ((runCount += localRuns) > runLimit) tooMany = true;
     });
+    if (tooMany) refuseLayerRuns();
     perHead[hi] = double(count.load());
   }
   for (double c : perHead) total += c;

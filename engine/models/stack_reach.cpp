@@ -17,8 +17,6 @@ namespace {
 
 constexpr Index kRowsPerChunk = 1024;
 
-int levelsFor(Index maxRun) { return std::bit_width(static_cast<std::uint64_t>(std::max<Index>(maxRun, 1))); }
-
 void checkToken(Index n, Index t, const char* what) {
   if (t < 0 || t >= n)
     throw Error(std::string(what) + " = " + std::to_string(t) + " is not allowed: expected a token 0 … " +
@@ -26,6 +24,15 @@ void checkToken(Index n, Index t, const char* what) {
 }
 
 }  // namespace
+
+Index maxLayerRuns() {
+  return std::min<Index>(maskCellLimit(), static_cast<Index>(memoryLimitBytes() / (4.0 * sizeof(KeyRun))));
+}
+
+void refuseLayerRuns() {
+  throw Error("this layer's rows split into more than " + withSeparators(maxLayerRuns()) +
+              " runs of keys, more than a stack may hold here; choose a smaller n or a sparser layer");
+}
 
 LayerRuns layerRuns(const Pattern& pattern, const Progress& progress) {
   const Index n = pattern.n();
@@ -36,13 +43,20 @@ LayerRuns layerRuns(const Pattern& pattern, const Progress& progress) {
   for (int h = 0; h < pattern.heads(); ++h)
     if (pattern.sourceHead(h) == h) heads.push_back(h);
   std::atomic<Index> total{0};
-  const Index limit = maskCellLimit();
+  const Index limit = maxLayerRuns();
+  auto refuse = [] { refuseLayerRuns(); };
+  if (!pattern.hasCheapRuns() && pattern.hasCheapDegree()) {  // runs ≤ cells, and the cells are cheap to count
+    double cells = 0;
+    for (int h : heads)
+      for (Index i = 0; i < n; ++i) cells += double(pattern.degree(h, i));
+    if (cells > double(limit)) refuse();
+  }
   std::atomic<bool> tooMany{false};
   parallelChunks(n, kRowsPerChunk, progress, 0.0, 1.0, [&](Index begin, Index end) {
     auto& out = chunkRuns[static_cast<std::size_t>(begin / kRowsPerChunk)];
     auto& counts = chunkCounts[static_cast<std::size_t>(begin / kRowsPerChunk)];
     std::vector<KeyRun> row, head;
-    for (Index i = begin; i < end; ++i) {
+    for (Index i = begin; i < end && !tooMany.load(std::memory_order_relaxed); ++i) {
       row.clear();
       for (int h : heads) {
         pattern.keyRuns(h, i, head);
@@ -57,11 +71,8 @@ LayerRuns layerRuns(const Pattern& pattern, const Progress& progress) {
       counts.push_back(static_cast<Index>(out.size() - before));
     }
     if ((total += static_cast<Index>(out.size())) > limit) tooMany = true;
-    if (tooMany) return;
   });
-  if (tooMany)
-    throw Error("this layer's rows split into more than " + withSeparators(limit) +
-                " runs of keys, more than a stack may hold here; choose a smaller n");
+  if (tooMany) refuse();
   LayerRuns lr;
   lr.n = n;
   lr.offsets.resize(static_cast<std::size_t>(n + 1));
@@ -97,10 +108,12 @@ StackGraph stackGraph(const std::vector<MadeLayer>& layers, const Progress& prog
 }
 
 double exactStackWork(const StackGraph& g) {
+  // Per 64 sources and layer: the prefix and suffix passes, the output pass, and a few lookups a run (short runs
+  // inside a block cost up to their length).
   const double words = std::ceil(double(g.n) / 64.0);
   double perWord = 0;
   for (const auto& layer : g.layers)
-    perWord += double(g.n) * (levelsFor(layer->maxRun) + 2) + 2.0 * double(layer->runs.size());
+    perWord += 4.0 * double(g.n) + double(layer->runs.size()) * double(std::min<Index>(layer->maxRun, 4));
   return words * perWord;
 }
 
@@ -110,31 +123,39 @@ namespace {
 // pairs (token, source), token ≠ source, connected after layer ℓ + 1.
 // Buffers reused from batch to batch (allocating and first-touching them per batch costs more than the work).
 struct Buffers {
-  BigVector<std::uint64_t> X, Y;
-  std::vector<BigVector<std::uint64_t>> table;
+  BigVector<std::uint64_t> X, Y, prefix, suffix;
+  std::vector<BigVector<std::uint64_t>> blocks;  // level k: OR of 2^k whole blocks from each block on
 };
+
+// A run's OR over [a, b] in O(1) table lookups, van Herk / Gil-Werman style: the sequence is cut into blocks of
+// kBlock tokens; prefix[t] ORs t's block from its start to t, suffix[t] from t to its end, and a sparse table over
+// whole blocks covers the blocks a long run spans. Runs inside one block are ORed token by token (< kBlock terms).
+constexpr Index kBlock = 64;
+
+int blockLevelsFor(Index maxRun) {
+  return std::bit_width(static_cast<std::uint64_t>(std::max<Index>(maxRun / kBlock, 1)));
+}
+
+double stateWords(Index n, Index W, int blockLevels) {
+  return double(n) * double(W) * 4.0 + double(n / kBlock + 1) * double(W) * double(blockLevels);
+}
 
 void propagate(const StackGraph& g, const std::vector<Index>& sources, std::vector<double>& connected,
                std::vector<double>& earlier, int& computed, Buffers& buf, const Progress& progress, double from,
                double to) {
-  const Index n = g.n, W = (static_cast<Index>(sources.size()) + 63) / 64;
+  const Index n = g.n, W = (static_cast<Index>(sources.size()) + 63) / 64, nb = (n + kBlock - 1) / kBlock;
   const std::size_t L = g.layers.size();
-  {
-    int levels = 1;
-    for (const auto& layer : g.layers) levels = std::max(levels, levelsFor(layer->maxRun));
-    checkMemory(double(n) * double(W) * 8.0 * double(levels + 1),
-                "reachability through the stack at n = " + withSeparators(n), "choose a smaller n");
-  }
+  int maxLevels = 1;
+  for (const auto& layer : g.layers) maxLevels = std::max(maxLevels, blockLevelsFor(layer->maxRun));
+  checkMemory(stateWords(n, W, maxLevels) * 8.0, "reachability through the stack at n = " + withSeparators(n),
+              "choose a smaller n");
   auto& X = buf.X;
   auto& Y = buf.Y;
-  X.resize(static_cast<std::size_t>(n * W));
-  Y.resize(X.size());
+  for (auto* v : {&X, &Y, &buf.prefix, &buf.suffix}) v->resize(static_cast<std::size_t>(n * W));
   std::fill(X.begin(), X.end(), 0);
   for (std::size_t s = 0; s < sources.size(); ++s) X[sources[s] * W + Index(s) / 64] |= std::uint64_t(1) << (s % 64);
-  int maxLevels = 1;
-  for (const auto& layer : g.layers) maxLevels = std::max(maxLevels, levelsFor(layer->maxRun));
-  auto& table = buf.table;  // levels 1 …
-  table.resize(static_cast<std::size_t>(maxLevels - 1));
+  buf.blocks.resize(static_cast<std::size_t>(maxLevels));
+  for (auto& level : buf.blocks) level.resize(static_cast<std::size_t>(nb * W));
   const double full = double(sources.size()) * double(n - 1);
   std::vector<const LayerRuns*> stable;
   double count = 0, earlierCount = 0;
@@ -149,18 +170,31 @@ void propagate(const StackGraph& g, const std::vector<Index>& sources, std::vect
       continue;
     }
     ++computed;
-    const int levels = levelsFor(layer->maxRun);
-    // The sparse table: level k holds, for each t, the OR of X over [t, t + 2^k).
-    for (int k = 1; k < levels; ++k) {
-      auto& T = table[static_cast<std::size_t>(k - 1)];
-      if (T.size() != X.size()) T.resize(X.size());
-      const std::uint64_t* prev = k == 1 ? X.data() : table[static_cast<std::size_t>(k - 2)].data();
-      const Index half = Index(1) << (k - 1), last = n - (Index(1) << k);
+    std::uint64_t* P = buf.prefix.data();
+    std::uint64_t* S = buf.suffix.data();
+    const bool longRuns = layer->maxRun > 2;
+    if (longRuns) {
 #pragma omp parallel for schedule(static)
-      for (Index t = 0; t <= last; ++t)
-        for (Index w = 0; w < W; ++w) T[t * W + w] = prev[t * W + w] | prev[(t + half) * W + w];
+      for (Index blk = 0; blk < nb; ++blk) {
+        const Index b0 = blk * kBlock, b1 = std::min(n, b0 + kBlock);
+        for (Index w = 0; w < W; ++w) P[b0 * W + w] = X[b0 * W + w];
+        for (Index t = b0 + 1; t < b1; ++t)
+          for (Index w = 0; w < W; ++w) P[t * W + w] = P[(t - 1) * W + w] | X[t * W + w];
+        for (Index w = 0; w < W; ++w) S[(b1 - 1) * W + w] = X[(b1 - 1) * W + w];
+        for (Index t = b1 - 2; t >= b0; --t)
+          for (Index w = 0; w < W; ++w) S[t * W + w] = S[(t + 1) * W + w] | X[t * W + w];
+        for (Index w = 0; w < W; ++w) buf.blocks[0][blk * W + w] = S[b0 * W + w];
+      }
+      const int levels = blockLevelsFor(layer->maxRun);
+      for (int k = 1; k < levels; ++k) {
+        const std::uint64_t* prev = buf.blocks[static_cast<std::size_t>(k - 1)].data();
+        std::uint64_t* cur = buf.blocks[static_cast<std::size_t>(k)].data();
+        const Index half = Index(1) << (k - 1), last = nb - (Index(1) << k);
+#pragma omp parallel for schedule(static)
+        for (Index blk = 0; blk <= last; ++blk)
+          for (Index w = 0; w < W; ++w) cur[blk * W + w] = prev[blk * W + w] | prev[(blk + half) * W + w];
+      }
     }
-    auto level = [&](int k) { return k == 0 ? X.data() : table[static_cast<std::size_t>(k - 1)].data(); };
     std::atomic<bool> changed{false};
     double total = 0, totalEarlier = 0;
 #pragma omp parallel for schedule(dynamic, 256) reduction(+ : total, totalEarlier)
@@ -168,12 +202,27 @@ void propagate(const StackGraph& g, const std::vector<Index>& sources, std::vect
       std::uint64_t* y = &Y[static_cast<std::size_t>(i * W)];
       const std::uint64_t* x = &X[static_cast<std::size_t>(i * W)];
       for (Index w = 0; w < W; ++w) y[w] = x[w];
+      auto orIn = [&](const std::uint64_t* src) {
+        for (Index w = 0; w < W; ++w) y[w] |= src[w];
+      };
       for (const KeyRun& r : layer->row(i)) {
-        const Index len = r.last - r.first + 1;
-        const int k = std::bit_width(static_cast<std::uint64_t>(len)) - 1;
-        const std::uint64_t* a = level(k) + r.first * W;
-        const std::uint64_t* b = level(k) + (r.last - (Index(1) << k) + 1) * W;
-        for (Index w = 0; w < W; ++w) y[w] |= a[w] | b[w];
+        const Index ba = r.first / kBlock, bb = r.last / kBlock;
+        if (ba == bb) {
+          if (longRuns && r.first % kBlock == 0) orIn(P + r.last * W);
+          else if (longRuns && (r.last % kBlock == kBlock - 1 || r.last == n - 1)) orIn(S + r.first * W);
+          else
+            for (Index t = r.first; t <= r.last; ++t) orIn(&X[static_cast<std::size_t>(t * W)]);
+          continue;
+        }
+        orIn(S + r.first * W);
+        orIn(P + r.last * W);
+        if (ba + 1 <= bb - 1) {  // whole blocks ba+1 … bb−1: two overlapping power-of-two ranges
+          const Index span = bb - 1 - ba;
+          const int k = std::bit_width(static_cast<std::uint64_t>(span)) - 1;
+          const std::uint64_t* level = buf.blocks[static_cast<std::size_t>(k)].data();
+          orIn(level + (ba + 1) * W);
+          orIn(level + (bb - (Index(1) << k)) * W);
+        }
       }
       bool any = false;
       // Sources are sorted, so those before token i are the first `before` bits.
@@ -240,7 +289,9 @@ StackReach analyzeStack(const StackGraph& g, const StackReachOptions& options, c
     out.unreachablePairs = std::round(pairs - connected.back());
   } else {
     SplitMix64 rng(options.sampleSeed);
-    const Index k = std::min<Index>(n, std::max(1, options.sampleSources));
+    // Past a million tokens 64 sources (one word a token) keep the state within a few hundred MB.
+    const Index k = std::min<Index>(n, std::max(1, n > (Index(1) << 20) ? std::min(64, options.sampleSources)
+                                                                         : options.sampleSources));
     const std::vector<Index> sources = sampleDistinct(rng, n, k);
     Buffers buffers;
     propagate(g, sources, connected, earlier, out.layersComputed, buffers, progress, 0.0, 1.0);

@@ -30,6 +30,11 @@ struct LayerRuns {
   }
 };
 
+/// The most runs of keys one layer may hold here: the cell limit, and a quarter of the memory limit at 16 bytes each.
+Index maxLayerRuns();
+/// The error for a layer past maxLayerRuns().
+[[noreturn]] void refuseLayerRuns();
+
 /// The runs of a pattern (all heads together). Throws Error when they would pass the cell limit's memory.
 LayerRuns layerRuns(const Pattern& pattern, const Progress& progress = {});
 

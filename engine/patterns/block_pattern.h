@@ -42,6 +42,7 @@ class BlockPattern : public Pattern {
   Index degree(int h, Index i) const override;
   void fill(int h, Index i, KeyIndex* out) const override;
   void keyRuns(int h, Index i, std::vector<KeyRun>& runs) const override;
+  bool hasCheapRuns() const override { return true; }
   Index blockSize() const override { return block_; }
   const SparseMask* blockLayout() const override { return &layout_; }
   const BlockCopies* blockCopies() const override { return copies_.heads.empty() ? nullptr : &copies_; }

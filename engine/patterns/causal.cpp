@@ -17,6 +17,7 @@ class CausalPattern : public Pattern {
   Index degree(int, Index i) const override { return i + 1; }
   void fill(int, Index i, KeyIndex* out) const override { std::iota(out, out + i + 1, KeyIndex(0)); }
   void keyRuns(int, Index i, std::vector<KeyRun>& runs) const override { runs.assign(1, KeyRun{0, i}); }
+  bool hasCheapRuns() const override { return true; }
 };
 
 class CausalFamily : public PatternFamily {

@@ -17,6 +17,7 @@ class FullPattern : public Pattern {
   Index degree(int, Index) const override { return n(); }
   void fill(int, Index, KeyIndex* out) const override { std::iota(out, out + n(), KeyIndex(0)); }
   void keyRuns(int, Index, std::vector<KeyRun>& runs) const override { runs.assign(1, KeyRun{0, n() - 1}); }
+  bool hasCheapRuns() const override { return true; }
 };
 
 class FullFamily : public PatternFamily {

@@ -24,6 +24,7 @@ class LocalGlobalPattern : public Pattern {
   Index degree(int h, Index i) const override;
   void fill(int h, Index i, KeyIndex* out) const override;
   void keyRuns(int h, Index i, std::vector<KeyRun>& runs) const override;
+  bool hasCheapRuns() const override { return s_.dilation == 1 || !s_.window || s_.radius == 0; }
 
  private:
   // The window's k range for query i, clipped to the sequence.

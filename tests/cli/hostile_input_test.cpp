@@ -126,6 +126,17 @@ class HostileInput : public ::testing::TestWithParam<Case> {
     writeNpy(d + "/rank1.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (32,), }", floats({1}, 32));
     writeNpy(d + "/huge-values.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (8, 4), }", floats({1e30f}, 32));
     std::ofstream(d + "/not-npy.npy") << "just text";
+    // Model configs that are broken, contradictory or lie about their size.
+    std::ofstream(d + "/not-json.json") << "{\"model_type\": \"llama\", \"num_hidden_layers\": 32,";
+    std::ofstream(d + "/no-layers.json") << R"({"model_type": "my_model", "hidden_size": 64})";
+    std::ofstream(d + "/odd-window.json") << R"({"model_type": "longformer", "attention_window": 511})";
+    std::ofstream(d + "/wrong-length.json")
+        << R"({"model_type": "longformer", "num_hidden_layers": 12, "attention_window": [512, 512]})";
+    std::ofstream(d + "/layers-huge.json") << R"({"model_type": "llama", "num_hidden_layers": 4000000000})";
+    std::ofstream(d + "/deep.json") << std::string(100000, '[') << std::string(100000, ']');
+    std::ofstream(d + "/big.json") << "[" << std::string(2 * 1024 * 1024, ' ') << "]";
+    std::ofstream(d + "/stack-bad.json") << R"({"n": 64, "layers": [{"pattern": "window", "repeat": 99999}]})";
+    ::mkfifo((d + "/fifo.json").c_str(), 0600);
     ::mkfifo((d + "/fifo.npy").c_str(), 0600);
     ::mkfifo((d + "/out-fifo.npy").c_str(), 0600);
     QDir(dir_.path()).mkdir(QStringLiteral("folder.npy"));
@@ -190,6 +201,22 @@ const Case kCases[] = {
     {"npy_fifo", {"run", "--pattern", "window", "--q", "{dir}/fifo.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "it is not a regular file (a FIFO)"},
     {"npy_folder", {"run", "--pattern", "window", "--q", "{dir}/folder.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "it is not a regular file (a folder)"},
     {"npy_huge_values", {"run", "--pattern", "window", "--q", "{dir}/huge-values.npy", "--k", "{dir}/huge-values.npy", "--v", "{dir}/q.npy"}, "beyond what single precision holds safely"},
+    // Model configs and stacks.
+    {"config_not_json", {"model", "--config", "{dir}/not-json.json", "--n", "64"}, "is not valid JSON"},
+    {"config_no_layers", {"model", "--config", "{dir}/no-layers.json", "--n", "64"}, "no layer count"},
+    {"config_odd_window", {"model", "--config", "{dir}/odd-window.json", "--n", "64"}, "is odd"},
+    {"config_wrong_length", {"model", "--config", "{dir}/wrong-length.json", "--n", "64"}, "has 2 entries but num_hidden_layers = 12"},
+    {"config_layers_huge", {"model", "--config", "{dir}/layers-huge.json", "--n", "64"}, "'num_hidden_layers' must be an integer 1 … 1,024"},
+    {"config_deep", {"model", "--config", "{dir}/deep.json", "--n", "64"}, "levels deep"},
+    {"config_big", {"model", "--config", "{dir}/big.json", "--n", "64"}, "more than the 1.0 MB"},
+    {"config_fifo", {"model", "--config", "{dir}/fifo.json", "--n", "64"}, "it is not a regular file (a FIFO)"},
+    {"config_missing", {"model", "--config", "{dir}/nothing.json", "--n", "64"}, "no such file"},
+    {"config_n_of_a_billion", {"model", "--config", "{dir}/odd-window.json", "--n", "1000000000"}, "n = 1000000000 is not allowed"},
+    {"stack_repeat_huge", {"model", "--stack", "{dir}/stack-bad.json"}, "repeat must be an integer 1 … 1024"},
+    {"layers_bad_form", {"model", "--layers", "window radius", "--n", "64"}, "neither KEY=VALUE nor a repeat"},
+    {"layers_dense_at_16m", {"model", "--layers", "random per_row=1000 ×2", "--n", "16777216"}, "runs of keys"},
+    {"model_precision", {"model", "--layers", "full", "--n", "64", "--precision", "fp8"}, "precision 'fp8' is not allowed"},
+    {"model_two_sources", {"model", "--layers", "full", "--config", "{dir}/odd-window.json", "--n", "64"}, "exactly one of"},
     // Outputs that are not files.
     {"out_fifo", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/out-fifo.npy"}, "it is a FIFO, not a regular file"},
     {"out_folder", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/folder.npy"}, "it is a folder, not a regular file"},
