@@ -479,4 +479,88 @@ TEST_F(CliMask, RenderCompareDrawsBothWithTheirCounts) {
 }
 #endif
 
+
+// --- model -------------------------------------------------------------------------------------------------------
+
+QString modelFile(const char* name) { return QStringLiteral(ATTNSCOPE_MODELS_DIR "/") + QString::fromUtf8(name); }
+
+TEST(CliModel, GemmaThreeFourBFromItsReleasedConfig) {
+  const CliRun r = cli(QStringList{QStringLiteral("model"), QStringLiteral("--config"), modelFile("gemma-3-4b.json"),
+                                   QStringLiteral("--n"), QStringLiteral("8192"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("layer_count")).toInt(), 34);
+  const QJsonArray layers = o.value(QStringLiteral("layers")).toArray();
+  ASSERT_EQ(layers.size(), 34);
+  EXPECT_EQ(layers[5].toObject().value(QStringLiteral("kind")).toString(), QStringLiteral("full"));
+  EXPECT_EQ(layers[4].toObject().value(QStringLiteral("kind")).toString(), QStringLiteral("sliding"));
+  EXPECT_EQ(layers[4].toObject().value(QStringLiteral("params")).toObject().value(QStringLiteral("radius")).toString(),
+            QStringLiteral("1023"));
+  // Cells a head: a causal window of 1,024 keys over 8,192 tokens keeps Σ min(i + 1, 1024); 8 heads.
+  double windowCells = 0;
+  for (int i = 0; i < 8192; ++i) windowCells += std::min(i + 1, 1024);
+  EXPECT_EQ(layers[4].toObject().value(QStringLiteral("active_cells")).toDouble(), 8 * windowCells);
+  EXPECT_EQ(layers[4].toObject().value(QStringLiteral("attention_flops")).toDouble(), 4 * 8 * windowCells * 256);
+  // KV cache: 2 × 34 layers × 4 kv heads × 256 × 8,192 tokens × 2 bytes; windowed: 29 sliding layers keep 1,024.
+  EXPECT_EQ(o.value(QStringLiteral("kv_cache_bytes")).toDouble(), 2.0 * 34 * 4 * 256 * 8192 * 2);
+  EXPECT_EQ(o.value(QStringLiteral("kv_cache_bytes_windowed")).toDouble(), 2.0 * 4 * 256 * 2 * (29 * 1024.0 + 5 * 8192.0));
+  // Reach: the first full layer (6) connects every earlier key.
+  EXPECT_EQ(o.value(QStringLiteral("layers_for_full_causal_reach")).toInt(), 6);
+  EXPECT_TRUE(o.value(QStringLiteral("layers_for_full_reach")).isNull());
+  EXPECT_EQ(o.value(QStringLiteral("unreachable_pairs")).toDouble(), 8192.0 * 8191 / 2);
+  EXPECT_EQ(o.value(QStringLiteral("reach_by_layer")).toArray().size(), 34);
+  EXPECT_TRUE(o.value(QStringLiteral("derivation")).toArray()[0].toString().contains(QStringLiteral("text_config")));
+}
+
+TEST(CliModel, EveryShippedConfigOpens) {
+  for (const char* name : {"mistral-7b-v0.1.json", "gemma-2-9b.json", "gemma-3-4b.json", "gpt-neo-1.3b.json",
+                           "longformer-base-4096.json", "bigbird-roberta-base.json", "llama-3-8b.json"}) {
+    const CliRun r = cli(QStringList{QStringLiteral("model"), QStringLiteral("--config"), modelFile(name),
+                                     QStringLiteral("--n"), QStringLiteral("4096"), QStringLiteral("--json")});
+    ASSERT_EQ(r.exitCode, 0) << name << ": " << r.err.toStdString();
+    EXPECT_GT(json(r).value(QStringLiteral("layer_count")).toInt(), 0) << name;
+  }
+}
+
+TEST(CliModel, BigBirdLayersAreTheExactPatternSeededWithTheirIndex) {
+  const CliRun r = cli(QStringList{QStringLiteral("model"), QStringLiteral("--config"), modelFile("bigbird-roberta-base.json"),
+                                   QStringLiteral("--n"), QStringLiteral("4000"), QStringLiteral("--json"),
+                                   QStringLiteral("--no-reach")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("n")).toInt(), 4032);  // padded to a multiple of 64
+  EXPECT_EQ(o.value(QStringLiteral("n_requested")).toInt(), 4000);
+  const QJsonObject layer7 = o.value(QStringLiteral("layers")).toArray()[7].toObject();
+  EXPECT_EQ(layer7.value(QStringLiteral("params")).toObject().value(QStringLiteral("seed")).toString(), QStringLiteral("7"));
+  // The same layer as a pattern: its cells must agree (12 heads each with their own random blocks).
+  const CliRun stats = cli(args({"stats", "--pattern", "hf-bigbird", "-p", "num_heads=12", "-p", "seed=7", "--n", "4032",
+                                 "--json", "--no-reach"}));
+  ASSERT_EQ(stats.exitCode, 0) << stats.err.toStdString();
+  EXPECT_EQ(layer7.value(QStringLiteral("active_cells")).toDouble(), json(stats).value(QStringLiteral("nnz")).toDouble());
+  EXPECT_TRUE(r.out.contains(QStringLiteral("padded to 4,032")));
+}
+
+TEST(CliModel, TypedStackPathNamesTheLayerOfEachHop) {
+  const CliRun r = cli(args({"model", "--layers", "window radius=2 ×2", "--n", "16", "--from", "7", "--to", "3"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_TRUE(r.out.contains(QStringLiteral("path           7 ← 5 (layer 2) ← 3 (layer 1)"))) << r.out.toStdString();
+  EXPECT_TRUE(r.out.contains(QStringLiteral("BERT-base sizes"))) << r.out.toStdString();
+}
+
+TEST(CliModel, SavedStackOpensAgain) {
+  QTemporaryDir dir;
+  const QString file = dir.filePath(QStringLiteral("s.json"));
+  ASSERT_EQ(cli(QStringList{QStringLiteral("model"), QStringLiteral("--config"), modelFile("gemma-2-9b.json"),
+                            QStringLiteral("--n"), QStringLiteral("512"), QStringLiteral("--save-stack"), file,
+                            QStringLiteral("--no-reach")}).exitCode, 0);
+  const CliRun again = cli(QStringList{QStringLiteral("model"), QStringLiteral("--stack"), file, QStringLiteral("--json"),
+                                       QStringLiteral("--no-reach")});
+  ASSERT_EQ(again.exitCode, 0) << again.err.toStdString();
+  const QJsonObject o = json(again);
+  EXPECT_EQ(o.value(QStringLiteral("layer_count")).toInt(), 42);
+  EXPECT_EQ(o.value(QStringLiteral("n")).toInt(), 512);
+  EXPECT_EQ(o.value(QStringLiteral("dims")).toObject().value(QStringLiteral("head_dim")).toInt(), 256);
+  expectBadInput(cli(args({"model", "--layers", "full"})), "--n is required");
+}
+
 }  // namespace
