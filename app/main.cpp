@@ -18,18 +18,22 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addVersionOption();
   const QCommandLineOption view(QStringLiteral("view"),
-                                QStringLiteral("Open on a view: matrix, hops, heads, compare or run."), QStringLiteral("VIEW"));
+                                QStringLiteral("Open on a view: matrix, hops, heads, compare, run or model."), QStringLiteral("VIEW"));
   parser.addOption(view);
+  const QCommandLineOption model(QStringLiteral("model"),
+                                 QStringLiteral("Open a model's config.json in the Model tab."), QStringLiteral("CONFIG"));
+  parser.addOption(model);
   parser.addPositionalArgument(QStringLiteral("preset"), QStringLiteral("A preset (.json) to open."), QStringLiteral("[PRESET]"));
   parser.process(app);
 
   attnscope::MainWindow window;
   if (!parser.positionalArguments().isEmpty()) window.openPresetFile(parser.positionalArguments().first());
   if (parser.isSet(view) && !window.showView(parser.value(view))) {
-    std::fprintf(stderr, "attnscope: --view '%s' is not allowed: expected matrix, hops, heads, compare or run\n",
+    std::fprintf(stderr, "attnscope: --view '%s' is not allowed: expected matrix, hops, heads, compare, run or model\n",
                  qPrintable(parser.value(view)));
     return 2;
   }
+  if (parser.isSet(model)) window.openModelConfig(parser.value(model));  // a bad file: the tab says why
   window.show();
   return app.exec();
 }

@@ -36,6 +36,7 @@
 #include "widgets/heatmap_view.h"
 #include "widgets/hop_profile_view.h"
 #include "widgets/mask_controller.h"
+#include "widgets/model_panel.h"
 #include "widgets/path_panel.h"
 #include "widgets/pattern_controls.h"
 #include "widgets/resources.h"
@@ -101,6 +102,9 @@ void MainWindow::buildTabs() {
   run_ = new RunPanel(tabs_);
   run_->setObjectName(QStringLiteral("run"));
   tabs_->addTab(run_, QStringLiteral("Run attention"));
+  model_ = new ModelPanel(tabs_);
+  model_->setObjectName(QStringLiteral("model"));
+  tabs_->addTab(model_, QStringLiteral("Model"));
   setCentralWidget(tabs_);
 
 }
@@ -204,6 +208,23 @@ void MainWindow::connectController() {
 
 // Views that follow each other: clicks pick queries and keys, the head spin box drives every tab.
 void MainWindow::connectViews() {
+  // The Model tab: a layer's thumbnail opens it in the matrix; "Add pattern from the left" takes the controls' choice.
+  connect(model_, &ModelPanel::openLayer, this,
+          [this](const QString& pattern, const QList<QPair<QString, QString>>& params, Index n) {
+            PatternChoice c;
+            c.pattern = pattern;
+            c.params = params;
+            c.n = n;
+            controls_->setChoice(c);
+            tabs_->setCurrentWidget(heatmap_->parentWidget());
+          });
+  connect(model_, &ModelPanel::addCurrentPatternRequested, this, [this] {
+    const PatternChoice c = controls_->choice();
+    StackLayer layer;
+    layer.pattern = c.pattern.toStdString();
+    for (const auto& [k, v] : c.params) layer.params.emplace_back(k.toStdString(), v.toStdString());
+    model_->appendLayer(layer);
+  });
   connect(hopQuery_, &QSpinBox::valueChanged, this, &MainWindow::showHopProfile);
   connect(hops_, &HeatmapView::queryClicked, hopQuery_, &QSpinBox::setValue);
   connect(heatmap_, &HeatmapView::queryClicked, hopQuery_, &QSpinBox::setValue);
@@ -249,6 +270,11 @@ void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
   file->addAction(QStringLiteral("&Open preset…"), QKeySequence::Open, this, &MainWindow::openPreset);
   file->addAction(QStringLiteral("&Save preset…"), QKeySequence::Save, this, &MainWindow::savePreset);
+  file->addAction(QStringLiteral("Open &model config…"), QKeySequence(Qt::CTRL | Qt::Key_M), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open a model's config.json"), QString(),
+                                                      QStringLiteral("Model config (*.json);;All files (*)"));
+    if (!path.isEmpty()) openModelConfig(path);
+  });
   file->addSeparator();
   file->addAction(QStringLiteral("&Export picture…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportDialog);
   file->addAction(QStringLiteral("&Copy picture"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
@@ -297,7 +323,8 @@ bool MainWindow::showView(const QString& name) {
                                                   {QStringLiteral("hops"), hops_->parentWidget()},
                                                   {QStringLiteral("heads"), headGrid_},
                                                   {QStringLiteral("compare"), compare_},
-                                                  {QStringLiteral("run"), run_}};
+                                                  {QStringLiteral("run"), run_},
+                                                  {QStringLiteral("model"), model_}};
   for (const auto& [key, page] : views)
     if (key == name.toLower()) {
       tabs_->setCurrentWidget(page);
@@ -394,6 +421,11 @@ void MainWindow::rebuildHeadGrid() {
   }
 }
 
+bool MainWindow::openModelConfig(const QString& path) {
+  tabs_->setCurrentWidget(model_);
+  return model_->openConfig(path);
+}
+
 void MainWindow::openPreset() {
   const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open preset"), QString(),
                                                     QStringLiteral("AttnScope presets (*.json)"));
@@ -428,6 +460,7 @@ bool MainWindow::exportPicture(const QString& path, int width, int height, int d
   QWidget* page = tabs_->currentWidget();
   if (page == compare_) return compare_->exportTo(path, width, height, dpi, error);
   if (page == run_) return run_->exportTo(path, width, height, dpi, error);
+  if (page == model_) return model_->exportTo(path, width, height, dpi, error);
   if (page == hops_->parentWidget()) return hops_->exportTo(path, width, height, dpi, error);
   return heatmap_->exportTo(path, width, height, dpi, error);
 }

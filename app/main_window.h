@@ -22,6 +22,7 @@ class ExplanationPanel;
 class HeatmapView;
 class HopProfileView;
 class MaskController;
+class ModelPanel;
 class PathPanel;
 class PatternControls;
 class RunPanel;
@@ -40,12 +41,14 @@ class MainWindow : public QMainWindow {
   QSpinBox* hopQuery() const { return hopQuery_; }
   /// The result on screen (with reachability once it has arrived). Tests find the window's parts by object name:
   /// "patternControls", "heatmap", "hopMap", "hopProfile", "hopQuery", "statsPanel", "pathPanel",
-  /// "maskController", "compare", "run", "tabs".
+  /// "maskController", "compare", "run", "model", "tabs".
   std::shared_ptr<const MaskResult> result() const { return result_; }
   void loadPreset(const PatternChoice& choice);
   /// Reads, checks and loads a preset file; a bad one changes nothing and its message is shown inline. False then.
   bool openPresetFile(const QString& path);
-  /// Brings a view to the front: "matrix", "hops", "heads", "compare" or "run"; false for another name.
+  /// Opens a model's config.json in the Model tab (and shows it); a bad file changes nothing, says why there, false.
+  bool openModelConfig(const QString& path);
+  /// Brings a view to the front: "matrix", "hops", "heads", "compare", "run" or "model"; false for another name.
   bool showView(const QString& name);
   /// Writes what the current tab shows (PNG, SVG or PDF by extension); false and a message on failure.
   bool exportPicture(const QString& path, int width, int height, int dpi, QString* error);
@@ -86,6 +89,7 @@ class MainWindow : public QMainWindow {
   PathPanel* paths_ = nullptr;
   CompareView* compare_ = nullptr;
   RunPanel* run_ = nullptr;
+  ModelPanel* model_ = nullptr;
   MaskController* controller_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QWidget* headGrid_ = nullptr;

@@ -270,12 +270,14 @@ int runModel(const QStringList& arguments) {
     std::cout << tag;
     printCurve("keys before    ", r.earlierReachByLayer);
     std::cout << "  (pairs whose key precedes the query: all a causal model can reach)\n";
-    std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs)) << " ordered pairs after layer "
-              << L << (r.exact ? "" : " (estimated)") << "\n";
-    if (r.layersForFullReach) std::cout << "full reach     after " << *r.layersForFullReach << " layers" << (r.exact ? "" : " (estimated)") << "\n";
+    std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs)) << " ordered pairs after all "
+              << L << " layers" << (r.exact ? "" : " (estimated)") << "\n";
+    if (r.layersForFullReach)
+      std::cout << "full reach     after " << *r.layersForFullReach << " layers" << (r.exact ? "" : " (estimated)") << "\n";
     else std::cout << "full reach     never: some pairs are still apart after the last layer\n";
     if (r.layersForFullEarlierReach)
-      std::cout << "earlier keys   every query has heard from every earlier key after layer " << *r.layersForFullEarlierReach
+      std::cout << "earlier keys   every query has heard from every earlier key after " << *r.layersForFullEarlierReach
+                << " layers"
                 << (r.exact ? "" : " (estimated)") << "\n";
   }
   if (path) {
@@ -283,7 +285,8 @@ int runModel(const QStringList& arguments) {
     else {
       std::cout << "path           " << qi;
       for (const StackHop& h : path->hops) std::cout << " ← " << h.key << " (layer " << h.layer << ")";
-      std::cout << ": " << qi << " has heard from " << kj << " after layer " << *path->layers << "\n";
+      std::cout << ": " << qi << " has heard from " << kj << " after " << *path->layers
+                << (*path->layers == 1 ? " layer" : " layers") << "\n";
     }
   }
   for (const auto& note : s.notes) std::cout << "note: " << note << "\n";

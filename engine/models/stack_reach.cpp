@@ -91,6 +91,28 @@ LayerRuns layerRuns(const Pattern& pattern, const Progress& progress) {
   return lr;
 }
 
+std::vector<float> layerDensity(const LayerRuns& lr, int side) {
+  const Index n = lr.n;
+  side = static_cast<int>(std::clamp<Index>(side, 1, std::max<Index>(n, 1)));
+  std::vector<double> counts(static_cast<std::size_t>(side) * side, 0.0);
+  auto start = [&](Index t) { return (t * n + side - 1) / side; };  // tile t covers [start(t), start(t + 1))
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int tr = 0; tr < side; ++tr) {
+    double* row = counts.data() + static_cast<std::size_t>(tr) * side;
+    for (Index i = start(tr); i < start(tr + 1); ++i)
+      for (const KeyRun& r : lr.row(i))
+        for (Index c = (r.first * side) / n; c < side && start(c) <= r.last; ++c)
+          row[c] += double(std::min(r.last + 1, start(c + 1)) - std::max(r.first, start(c)));
+  }
+  std::vector<float> out(counts.size());
+  for (int tr = 0; tr < side; ++tr)
+    for (int c = 0; c < side; ++c) {
+      const double area = double(start(tr + 1) - start(tr)) * double(start(c + 1) - start(c));
+      out[static_cast<std::size_t>(tr) * side + c] = area > 0 ? float(counts[static_cast<std::size_t>(tr) * side + c] / area) : 0.0f;
+    }
+  return out;
+}
+
 StackGraph stackGraph(const std::vector<MadeLayer>& layers, const Progress& progress) {
   StackGraph g;
   if (layers.empty()) return g;
@@ -349,7 +371,7 @@ StackPath stackPath(const StackGraph& g, Index from, Index to, const Progress& p
         if (best < 0 || rank(k) < rank(best)) best = k;
       }
     if (best < 0) throw Error("internal: no hop found on a stack path");
-    path.hops.push_back({cur, best, layer});
+    path.hops.push_back({cur, best, layer - 1});
     cur = best;
     layer = first[best];
   }

@@ -38,6 +38,10 @@ Index maxLayerRuns();
 /// The runs of a pattern (all heads together). Throws Error when they would pass the cell limit's memory.
 LayerRuns layerRuns(const Pattern& pattern, const Progress& progress = {});
 
+/// The share of cells each tile of a side × side grid holds (row-major, query rows), for thumbnails: O(runs · tiles
+/// a run spans).
+std::vector<float> layerDensity(const LayerRuns& runs, int side);
+
 /// A stack ready for reachability: layer ℓ uses runs[ℓ]; equal layers share one.
 struct StackGraph {
   Index n = 0;
@@ -72,15 +76,16 @@ StackReach analyzeStack(const StackGraph& graph, const StackReachOptions& option
 /// The work analyzeStack would do exactly, in word operations (for choosing, and for tests).
 double exactStackWork(const StackGraph& graph);
 
-/// A shortest path through the stack: query `from` hears from key `to` in as few layers as possible. Each hop
-/// names the 1-based layer in which the query attended the key; layers strictly decrease along the path.
+/// A shortest path through the stack: query `from` hears from key `to` after as few layers as possible. Each hop
+/// names the layer (its 0-based index, as Hugging Face's layer_idx) in which the query attended the key; layer
+/// indices strictly decrease along the path.
 struct StackHop {
   Index query;
   Index key;
   int layer;
 };
 struct StackPath {
-  std::optional<int> layers;  ///< the first layer after which `from` has heard from `to`; empty: never
+  std::optional<int> layers;  ///< how many layers it takes before `from` has heard from `to`; empty: never
   std::vector<StackHop> hops; ///< from `from` down to `to`
 };
 StackPath stackPath(const StackGraph& graph, Index from, Index to, const Progress& progress = {});

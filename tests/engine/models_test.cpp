@@ -139,10 +139,10 @@ TEST(StackPath, SevenHearsThreeThroughFiveInTwoLayers) {
   ASSERT_EQ(p.hops.size(), 2u);
   EXPECT_EQ(p.hops[0].query, 7);
   EXPECT_EQ(p.hops[0].key, 5);
-  EXPECT_EQ(p.hops[0].layer, 2);
+  EXPECT_EQ(p.hops[0].layer, 1);  // layer indices from 0, as Hugging Face's layer_idx
   EXPECT_EQ(p.hops[1].query, 5);
   EXPECT_EQ(p.hops[1].key, 3);
-  EXPECT_EQ(p.hops[1].layer, 1);
+  EXPECT_EQ(p.hops[1].layer, 0);
   EXPECT_FALSE(stackPath(graphOf(typed("window radius=2 causal=true ×3", 16)), 3, 7).layers);  // never forward
 }
 
@@ -161,11 +161,12 @@ TEST(StackPath, HopsAreValidAndLayersDecrease) {
     ASSERT_EQ(p.layers, first) << i << " " << j;
     if (!p.layers || i == j) continue;
     Index cur = i;
-    int last = *p.layers + 1;
+    int last = *p.layers;
+    EXPECT_EQ(p.hops.front().layer, *p.layers - 1);
     for (const StackHop& h : p.hops) {
       EXPECT_EQ(h.query, cur);
       EXPECT_LT(h.layer, last);
-      const SparseMask m = PatternSpec::parse(s.layers[h.layer - 1].pattern).build(s.layers[h.layer - 1].params, 40);
+      const SparseMask m = PatternSpec::parse(s.layers[h.layer].pattern).build(s.layers[h.layer].params, 40);
       EXPECT_TRUE(m.contains(0, h.query, h.key));
       cur = h.key;
       last = h.layer;
