@@ -44,6 +44,7 @@ QString flopsText(double f) {
   if (f >= 1e12) return QStringLiteral("%1 T").arg(f / 1e12, 0, 'f', 2);
   if (f >= 1e9) return QStringLiteral("%1 G").arg(f / 1e9, 0, 'f', 2);
   if (f >= 1e6) return QStringLiteral("%1 M").arg(f / 1e6, 0, 'f', 2);
+  if (f >= 1e3) return QStringLiteral("%1 k").arg(f / 1e3, 0, 'f', 1);
   return QStringLiteral("%1").arg(f, 0, 'f', 0);
 }
 

@@ -268,7 +268,7 @@ int runModel(const QStringList& arguments) {
     const std::string tag = r.exact ? "  (exact)\n" : "  (estimated from " + std::to_string(r.sampledSources) + " sampled sources)\n";
     printCurve("reach by layer", r.reachByLayer);
     std::cout << tag;
-    printCurve("keys before    ", r.earlierReachByLayer);
+    printCurve("keys before   ", r.earlierReachByLayer);
     std::cout << "  (pairs whose key precedes the query: all a causal model can reach)\n";
     std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs)) << " ordered pairs after all "
               << L << " layers" << (r.exact ? "" : " (estimated)") << "\n";
