@@ -20,11 +20,21 @@ void drawPlot(QCustomPlot* plot, FigureCanvas& canvas, const QRectF& rect) {
   painter.restore();
 }
 
-QCPTextElement* addTitle(QCustomPlot* plot, const QString& text, const QFont& base) {
+// The chart's QCustomPlot filling `owner`, with a bold title row and a small legend on a light ground.
+QCustomPlot* makePlot(QWidget* owner, const QString& text, QCPTextElement*& title) {
+  auto* layout = new QVBoxLayout(owner);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* plot = new QCustomPlot(owner);
+  plot->setMinimumHeight(170);
+  layout->addWidget(plot);
   plot->plotLayout()->insertRow(0);
-  auto* title = new QCPTextElement(plot, text, QFont(base.family(), 9, QFont::Bold));
+  title = new QCPTextElement(plot, text, QFont(owner->font().family(), 9, QFont::Bold));
   plot->plotLayout()->addElement(0, 0, title);
-  return title;
+  plot->legend->setVisible(true);
+  plot->legend->setFont(QFont(owner->font().family(), 8));
+  plot->legend->setBrush(QColor(255, 255, 255, 220));
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  return plot;
 }
 
 }  // namespace
@@ -38,12 +48,7 @@ struct StackReachChart::Private {
 };
 
 StackReachChart::StackReachChart(QWidget* parent) : QWidget(parent), d_(std::make_unique<Private>()) {
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(0, 0, 0, 0);
-  d_->plot = new QCustomPlot(this);
-  d_->plot->setMinimumHeight(170);
-  layout->addWidget(d_->plot);
-  d_->title = addTitle(d_->plot, QStringLiteral("Receptive field through the stack"), font());
+  d_->plot = makePlot(this, QStringLiteral("Receptive field through the stack"), d_->title);
   d_->reach = d_->plot->addGraph();
   d_->reach->setName(QStringLiteral("all pairs"));
   d_->reach->setPen(QPen(QColor(0x21, 0x90, 0x8d), 2));
@@ -54,10 +59,6 @@ StackReachChart::StackReachChart(QWidget* parent) : QWidget(parent), d_(std::mak
   d_->plot->xAxis->setLabel(QStringLiteral("layers passed"));
   d_->plot->yAxis->setLabel(QStringLiteral("pairs connected"));
   d_->plot->yAxis->setRange(0, 1.05);
-  d_->plot->legend->setVisible(true);
-  d_->plot->legend->setFont(QFont(font().family(), 8));
-  d_->plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
-  d_->plot->legend->setBrush(QColor(255, 255, 255, 220));
 }
 
 StackReachChart::~StackReachChart() = default;
@@ -115,12 +116,7 @@ struct CostChart::Private {
 };
 
 CostChart::CostChart(QWidget* parent) : QWidget(parent), d_(std::make_unique<Private>()) {
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(0, 0, 0, 0);
-  d_->plot = new QCustomPlot(this);
-  d_->plot->setMinimumHeight(170);
-  layout->addWidget(d_->plot);
-  d_->title = addTitle(d_->plot, QStringLiteral("Cost per forward pass"), font());
+  d_->plot = makePlot(this, QStringLiteral("Cost per forward pass"), d_->title);
   d_->attention = d_->plot->addGraph();
   d_->attention->setName(QStringLiteral("attention"));
   d_->attention->setPen(QPen(QColor(0x3b, 0x52, 0x8b), 2));
@@ -138,10 +134,6 @@ CostChart::CostChart(QWidget* parent) : QWidget(parent), d_(std::make_unique<Pri
   }
   d_->plot->xAxis->setLabel(QStringLiteral("sequence length n (dashed: this n)"));
   d_->plot->yAxis->setLabel(QStringLiteral("FLOPs per pass"));
-  d_->plot->legend->setVisible(true);
-  d_->plot->legend->setFont(QFont(font().family(), 8));
-  d_->plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
-  d_->plot->legend->setBrush(QColor(255, 255, 255, 220));
   d_->current = new QCPItemStraightLine(d_->plot);
   d_->current->setPen(QPen(Qt::gray, 1, Qt::DashLine));
   d_->current->setVisible(false);

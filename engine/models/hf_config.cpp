@@ -141,6 +141,16 @@ StackLayer slidingLayer(Index window) {
 }
 StackLayer fullLayer(bool causal) { return {causal ? "causal" : "full", {}, "full"}; }
 
+// Pads the stack's n up to a multiple of `multiple`, as the library pads its inputs, and says so.
+void padTo(LayerStack& stack, Index n, Index multiple, const std::string& what) {
+  const Index padded = (n + multiple - 1) / multiple * multiple;
+  if (padded == n) return;
+  stack.notes.push_back("n = " + withSeparators(n) + " is padded to " + withSeparators(padded) + ", a multiple of " +
+                        what + " " + withSeparators(multiple) +
+                        ", as Hugging Face pads its inputs; the padding tokens are masked out there");
+  stack.n = padded;
+}
+
 std::string listText(const std::vector<Index>& tokens) {
   if (tokens.empty()) return "none";
   std::string out;
@@ -308,14 +318,7 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
       if (windows[l] % 2 != 0)
         r.fail("attention_window = " + std::to_string(windows[l]) + " (layer " + std::to_string(l) +
                ") is odd: Longformer's window is the whole window, w/2 on each side, and must be even");
-    const Index widest = *std::max_element(windows.begin(), windows.end());
-    const Index padded = (request.n + widest - 1) / widest * widest;
-    if (padded != request.n) {
-      stack.notes.push_back("n = " + withSeparators(request.n) + " is padded to " + withSeparators(padded) +
-                            ", a multiple of attention_window " + withSeparators(widest) +
-                            ", as Hugging Face pads its inputs; the padding tokens are masked out there");
-      stack.n = padded;
-    }
+    padTo(stack, request.n, *std::max_element(windows.begin(), windows.end()), "attention_window");
     for (Index g : request.globals)
       if (g < 0 || g >= stack.n)
         throw Error("--global " + std::to_string(g) + " is not allowed: tokens are 0 … " + std::to_string(stack.n - 1));
@@ -345,13 +348,7 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
                               withSeparators(limit) + ": Hugging Face switches to full attention at this length");
         how = "full attention: block_sparse needs n > " + withSeparators(limit) + " (block_size, num_random_blocks)";
       } else {
-        const Index padded = (request.n + bs - 1) / bs * bs;
-        if (padded != request.n) {
-          stack.notes.push_back("n = " + withSeparators(request.n) + " is padded to " + withSeparators(padded) +
-                                ", a multiple of block_size " + withSeparators(bs) +
-                                ", as Hugging Face pads its inputs; the padding tokens are masked out there");
-          stack.n = padded;
-        }
+        padTo(stack, request.n, bs, "block_size");
         for (Index l = 0; l < L; ++l)
           stack.layers.push_back({"hf-bigbird",
                                   {{"block_size", std::to_string(bs)}, {"num_random_blocks", std::to_string(rb)},
