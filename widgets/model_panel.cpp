@@ -61,8 +61,11 @@ QColor viridisAt(double t) {
   return stops.back().second;
 }
 
-QImage thumbnail(const std::vector<float>& density, int side) {
-  QImage image(side, side, QImage::Format_RGB32);
+// A layer's picture: layerDensity() gives side² values, side = min(n, ModelView::kThumbSide).
+QImage thumbnail(const std::vector<float>& density) {
+  const int side = static_cast<int>(std::lround(std::sqrt(double(density.size()))));
+  QImage image(std::max(side, 1), std::max(side, 1), QImage::Format_RGB32);
+  image.fill(Qt::black);
   for (int r = 0; r < side; ++r)
     for (int c = 0; c < side; ++c) {
       const float d = density[static_cast<std::size_t>(r) * side + c];
@@ -548,7 +551,7 @@ void ModelPanel::showView(std::shared_ptr<const ModelView> view) {
     auto* b = new QToolButton(strip_);
     b->setObjectName(QStringLiteral("layerThumb%1").arg(l));
     b->setToolButtonStyle(Qt::ToolButtonTextUnderIcon);
-    b->setIcon(QIcon(QPixmap::fromImage(thumbnail(view_->thumbnails[l], ModelView::kThumbSide).scaled(80, 80))));
+    b->setIcon(QIcon(QPixmap::fromImage(thumbnail(view_->thumbnails[l]).scaled(80, 80))));
     b->setIconSize(QSize(80, 80));
     const StackLayer& layer = s.layers[l];
     const QString kind = layer.kind.empty() ? q(layer.pattern) : q(layer.kind);

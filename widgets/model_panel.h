@@ -33,7 +33,7 @@ class TaskRunner;
 struct ModelView {
   std::shared_ptr<const ModelReport> report;
   std::vector<CostPoint> curve;
-  std::vector<std::vector<float>> thumbnails;  ///< per layer, kThumbSide², the union of heads
+  std::vector<std::vector<float>> thumbnails;  ///< per layer, side² with side = min(n, kThumbSide), the union of heads
   static constexpr int kThumbSide = 64;
 };
 

@@ -132,6 +132,13 @@ TEST(StackReach, RepeatedLayersAreSkippedOnceTheyChangeNothing) {
   expectMatchesReference(typed("window radius=15 causal=true ×8", 64));
 }
 
+TEST(StackReach, LayerDensityCountsCellsPerTile) {
+  // The diagonal at n = 4 on a 2 × 2 grid: each diagonal tile holds 2 of its 4 cells. The side never passes n.
+  const StackGraph g = graphOf(typed("window radius=0, full", 4));
+  EXPECT_EQ(layerDensity(*g.layers[0], 2), (std::vector<float>{0.5f, 0.0f, 0.0f, 0.5f}));
+  EXPECT_EQ(layerDensity(*g.layers[1], 64), std::vector<float>(16, 1.0f));
+}
+
 TEST(StackPath, SevenHearsThreeThroughFiveInTwoLayers) {
   const StackGraph g = graphOf(typed("window radius=2 ×2", 16));
   const StackPath p = stackPath(g, 7, 3);

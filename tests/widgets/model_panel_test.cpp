@@ -58,6 +58,9 @@ TEST_F(ModelTabTest, OpeningAConfigReadsTheLayerCountAndTheReach) {
   EXPECT_EQ(panel()->stack().layers.size(), 12u);
   EXPECT_EQ(part<QListWidget>(w(), "modelLayers")->count(), 12);
   EXPECT_EQ(part<QTableWidget>(w(), "modelCost")->rowCount(), 12);
+  // Thumbnails are min(n, 64) cells a side: 32 here.
+  ASSERT_EQ(panel()->view()->thumbnails.size(), 12u);
+  EXPECT_EQ(panel()->view()->thumbnails[0].size(), 32u * 32u);
   const auto& reach = *panel()->view()->report->reach;
   // As worked by hand in the engine test: 90 and 171 of 496 earlier pairs, then all at the full layer 3.
   EXPECT_DOUBLE_EQ(reach.earlierReachByLayer[0], 90.0 / 496);
