@@ -158,9 +158,9 @@ void CostChart::setCurve(const std::vector<CostPoint>& points, Index currentN) {
   d_->plot->rescaleAxes();
   d_->plot->xAxis->scaleRange(1.15, d_->plot->xAxis->range().center());
   d_->plot->yAxis->scaleRange(1.3, d_->plot->yAxis->range().center());
-  d_->title->setText(d_->crossover
-                         ? QStringLiteral("Attention ≥ feed-forward from n = %L1").arg(d_->crossover)
-                         : QStringLiteral("Attention < feed-forward to n = %L1").arg(points.empty() ? 0 : points.back().n));
+  d_->title->setText(
+      d_->crossover ? QStringLiteral("Attention ≥ feed-forward from n = %L1").arg(d_->crossover)
+                    : QStringLiteral("Attention < feed-forward to n = %L1").arg(points.empty() ? 0 : points.back().n));
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

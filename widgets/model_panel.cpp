@@ -55,7 +55,8 @@ QColor viridisAt(double t) {
     if (t <= stops[i].first) {
       const double u = (t - stops[i - 1].first) / std::max(1e-9, stops[i].first - stops[i - 1].first);
       const QColor a = stops[i - 1].second, b = stops[i].second;
-      return QColor::fromRgbF(float(a.redF() + u * (b.redF() - a.redF())), float(a.greenF() + u * (b.greenF() - a.greenF())),
+      return QColor::fromRgbF(float(a.redF() + u * (b.redF() - a.redF())),
+                              float(a.greenF() + u * (b.greenF() - a.greenF())),
                               float(a.blueF() + u * (b.blueF() - a.blueF())));
     }
   return stops.back().second;
@@ -104,7 +105,10 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
   pathRunner_ = new TaskRunner(this);
   buildControls();
   buildViews();
-  connect(runner_, &TaskRunner::started, this, [this] { progress_->setVisible(true); progress_->setValue(0); });
+  connect(runner_, &TaskRunner::started, this, [this] {
+    progress_->setVisible(true);
+    progress_->setValue(0);
+  });
   connect(runner_, &TaskRunner::progress, this, [this](double f) { progress_->setValue(int(f * 100)); });
   connect(runner_, &TaskRunner::finished, this, [this] { progress_->setVisible(false); });
   connect(runner_, &TaskRunner::cancelled, this, [this] { progress_->setVisible(false); });
@@ -131,7 +135,8 @@ void ModelPanel::buildControls() {
   model_->setObjectName(QStringLiteral("modelChoice"));
   model_->addItem(QStringLiteral("Typed stack"));
   for (const auto& [name, path] : shippedModels()) model_->addItem(name, path);
-  model_->setToolTip(QStringLiteral("Shipped configs (numbers from the released config.json files), or a stack typed below"));
+  model_->setToolTip(
+      QStringLiteral("Shipped configs (numbers from the released config.json files), or a stack typed below"));
   auto* open = new QPushButton(QStringLiteral("Open config.json…"), this);
   n_ = new QSpinBox(this);
   n_->setObjectName(QStringLiteral("modelN"));
@@ -147,8 +152,9 @@ void ModelPanel::buildControls() {
   precision_->setToolTip(QStringLiteral("Bytes per element of the key-value cache and the score matrix"));
   mode_ = new QComboBox(this);
   mode_->addItems({QStringLiteral("BigBird: train"), QStringLiteral("BigBird: eval")});
-  mode_->setToolTip(QStringLiteral("BigBird's random blocks as in training (seeded with the layer index), or none as at "
-                                   "evaluation"));
+  mode_->setToolTip(
+      QStringLiteral("BigBird's random blocks as in training (seeded with the layer index), or none as at "
+                     "evaluation"));
   globals_ = new QLineEdit(this);
   globals_->setPlaceholderText(QStringLiteral("global tokens, e.g. 0"));
   globals_->setToolTip(QStringLiteral("Longformer: the tokens with global_attention_mask = 1"));
@@ -164,8 +170,9 @@ void ModelPanel::buildControls() {
   auto* row2 = new QHBoxLayout;
   shortForm_ = new QLineEdit(this);
   shortForm_->setObjectName(QStringLiteral("modelShortForm"));
-  shortForm_->setToolTip(QStringLiteral("Layers, comma-separated: a pattern, its KEY=VALUE parameters and ×N to repeat, "
-                                        "e.g. \"window radius=2 ×5, full\". Enter applies."));
+  shortForm_->setToolTip(
+      QStringLiteral("Layers, comma-separated: a pattern, its KEY=VALUE parameters and ×N to repeat, "
+                     "e.g. \"window radius=2 ×5, full\". Enter applies."));
   auto* apply = new QPushButton(QStringLiteral("Apply"), this);
   auto* addLeft = new QPushButton(QStringLiteral("Add pattern from the left"), this);
   addLeft->setToolTip(QStringLiteral("Append the pattern chosen in the controls as a new layer"));
@@ -309,8 +316,9 @@ void ModelPanel::buildViews() {
   table_->horizontalHeaderItem(3)->setToolTip(QStringLiteral("Attention FLOPs: 4 · cells · head_dim"));
   table_->horizontalHeaderItem(4)->setToolTip(QStringLiteral("FLOPs of the Q, K, V and output projections"));
   table_->horizontalHeaderItem(5)->setToolTip(QStringLiteral("FLOPs of the feed-forward layer"));
-  table_->horizontalHeaderItem(6)->setToolTip(QStringLiteral("Key-value cache of the layer when sliding layers keep only "
-                                                             "their window"));
+  table_->horizontalHeaderItem(6)->setToolTip(
+      QStringLiteral("Key-value cache of the layer when sliding layers keep only "
+                     "their window"));
   table_->verticalHeader()->setVisible(false);
   table_->verticalHeader()->setDefaultSectionSize(20);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -425,7 +433,8 @@ void ModelPanel::fromConfig() {
     for (const QString& part : globals_->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
       bool ok = false;
       const qlonglong v = part.trimmed().toLongLong(&ok);
-      if (!ok || v < 0) throw Error("global token '" + part.trimmed().toStdString() + "' is not allowed: expected token indices");
+      if (!ok || v < 0)
+        throw Error("global token '" + part.trimmed().toStdString() + "' is not allowed: expected token indices");
       request.globals.push_back(v);
     }
     setStack(stackFromHfConfig(*config_, request, configName_.toStdString()), configName_);
@@ -497,8 +506,10 @@ void ModelPanel::showLayers() {
   layers_->clear();
   for (std::size_t l = 0; l < stack_.layers.size(); ++l) {
     const StackLayer& layer = stack_.layers[l];
-    layers_->addItem(QStringLiteral("%1  %2%3").arg(l).arg(q(layer.describe()),
-                                                          layer.kind.empty() ? QString() : QStringLiteral("  [%1]").arg(q(layer.kind))));
+    layers_->addItem(
+        QStringLiteral("%1  %2%3")
+            .arg(l)
+            .arg(q(layer.describe()), layer.kind.empty() ? QString() : QStringLiteral("  [%1]").arg(q(layer.kind))));
   }
   QStringList lines;
   for (const auto& d : stack_.derivation) lines << q(d);
@@ -508,8 +519,9 @@ void ModelPanel::showLayers() {
                  .arg(q(stack_.name))
                  .arg(stack_.layers.size())
                  .arg(stack_.n)
-                 .arg(stack_.dimsFromConfig ? QStringLiteral("from the stack file")
-                                            : QStringLiteral("BERT-base's (hidden 768, 12 heads of 64), for the costs"));
+                 .arg(stack_.dimsFromConfig
+                          ? QStringLiteral("from the stack file")
+                          : QStringLiteral("BERT-base's (hidden 768, 12 heads of 64), for the costs"));
   derivation_->setText(lines.join(QLatin1Char('\n')));
   for (QSpinBox* s : {pathFrom_, pathTo_}) s->setMaximum(static_cast<int>(stack_.n - 1));
 }
@@ -574,9 +586,12 @@ void ModelPanel::showView(std::shared_ptr<const ModelView> view) {
   table_->setRowCount(static_cast<int>(c.layers.size()));
   for (int row = 0; row < int(c.layers.size()); ++row) {
     const LayerCost& lc = c.layers[static_cast<std::size_t>(row)];
-    const QStringList cells = {QString::number(lc.index), q(lc.kind.empty() ? lc.pattern : lc.kind),
-                               QStringLiteral("%L1").arg(lc.activeCells, 0, 'f', 0), flopsText(lc.attentionFlops),
-                               flopsText(lc.projectionFlops), flopsText(lc.feedForwardFlops),
+    const QStringList cells = {QString::number(lc.index),
+                               q(lc.kind.empty() ? lc.pattern : lc.kind),
+                               QStringLiteral("%L1").arg(lc.activeCells, 0, 'f', 0),
+                               flopsText(lc.attentionFlops),
+                               flopsText(lc.projectionFlops),
+                               flopsText(lc.feedForwardFlops),
                                q(formatBytes(lc.kvCacheBytesWindowed))};
     for (int col = 0; col < cells.size(); ++col) {
       auto* item = new QTableWidgetItem(cells[col]);
@@ -588,15 +603,17 @@ void ModelPanel::showView(std::shared_ptr<const ModelView> view) {
   if (r.reach) {
     const StackReach& sr = *r.reach;
     const QString est = sr.exact ? QString() : QStringLiteral(" (estimated from %1 tokens)").arg(sr.sampledSources);
-    reachText = sr.layersForFullReach
-                    ? QStringLiteral("Every token hears from every other after %1 layers%2.").arg(*sr.layersForFullReach).arg(est)
-                    : sr.layersForFullEarlierReach
-                          ? QStringLiteral("Every query hears from every earlier key after %1 layers%2; later keys never reach it.")
-                                .arg(*sr.layersForFullEarlierReach)
-                                .arg(est)
-                          : QStringLiteral("Some pairs never connect: %L1 ordered pairs apart after the last layer%2.")
-                                .arg(sr.unreachablePairs, 0, 'f', 0)
-                                .arg(est);
+    reachText =
+        sr.layersForFullReach ? QStringLiteral("Every token hears from every other after %1 layers%2.")
+                                    .arg(*sr.layersForFullReach)
+                                    .arg(est)
+        : sr.layersForFullEarlierReach
+            ? QStringLiteral("Every query hears from every earlier key after %1 layers%2; later keys never reach it.")
+                  .arg(*sr.layersForFullEarlierReach)
+                  .arg(est)
+            : QStringLiteral("Some pairs never connect: %L1 ordered pairs apart after the last layer%2.")
+                  .arg(sr.unreachablePairs, 0, 'f', 0)
+                  .arg(est);
   }
   totals_->setText(QStringLiteral("%1\nAttention %2FLOP, projections %3FLOP, feed-forward %4FLOP. Score matrix %5 a "
                                   "layer if held whole. KV cache (%6): %7 keeping every token, %8 with sliding layers "
@@ -636,13 +653,15 @@ void ModelPanel::showPath() {
       }
       QString text = QString::number(from);
       for (const StackHop& h : p.hops) text += QStringLiteral(" ← %1 (layer %2)").arg(h.key).arg(h.layer);
-      path_->setText(text + QStringLiteral(": query %1 has heard from key %2 after %3 layers.").arg(from).arg(to).arg(*p.layers));
+      path_->setText(
+          text + QStringLiteral(": query %1 has heard from key %2 after %3 layers.").arg(from).arg(to).arg(*p.layers));
     };
   });
 }
 
 bool ModelPanel::exportTo(const QString& path, int width, int height, int dpi, QString* error) {
-  const QString caption = QStringLiteral("%1, n = %L2: %3").arg(q(stack_.name)).arg(stack_.n).arg(q(shortForm(stack_.layers)));
+  const QString caption =
+      QStringLiteral("%1, n = %L2: %3").arg(q(stack_.name)).arg(stack_.n).arg(q(shortForm(stack_.layers)));
   return HeatmapView::writeFigure(
       path, QSize(width, height), dpi, caption,
       [&](FigureCanvas& canvas) {

@@ -30,9 +30,12 @@ std::vector<Index> readTokenList(const QString& text, Index n) {
 
 std::string flops(double f) {
   char buf[64];
-  if (f >= 1e12) std::snprintf(buf, sizeof buf, "%.2f TFLOP", f / 1e12);
-  else if (f >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GFLOP", f / 1e9);
-  else std::snprintf(buf, sizeof buf, "%.2f MFLOP", f / 1e6);
+  if (f >= 1e12)
+    std::snprintf(buf, sizeof buf, "%.2f TFLOP", f / 1e12);
+  else if (f >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.2f GFLOP", f / 1e9);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f MFLOP", f / 1e6);
   return buf;
 }
 
@@ -42,8 +45,10 @@ std::string kindSummary(const std::vector<StackLayer>& layers) {
   for (const StackLayer& l : layers) {
     const std::string kind = l.kind.empty() ? l.pattern : l.kind;
     auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == kind; });
-    if (it == counts.end()) counts.emplace_back(kind, 1);
-    else ++it->second;
+    if (it == counts.end())
+      counts.emplace_back(kind, 1);
+    else
+      ++it->second;
   }
   std::string out;
   for (const auto& [kind, count] : counts) {
@@ -105,8 +110,8 @@ int runModel(const QStringList& arguments) {
                                      QStringLiteral("Also write the stack as a stack file."), QStringLiteral("FILE"));
   const QCommandLineOption noReach(QStringLiteral("no-reach"), QStringLiteral("Skip reachability."));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const auto* o : {&config, &stackFile, &layers, &n, &global, &precision, &mode, &from, &to, &saveStack,
-                        &noReach, &json})
+  for (const auto* o :
+       {&config, &stackFile, &layers, &n, &global, &precision, &mode, &from, &to, &saveStack, &noReach, &json})
     parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) {
@@ -116,7 +121,8 @@ int runModel(const QStringList& arguments) {
   const int sources = int(parser.isSet(config)) + int(parser.isSet(stackFile)) + int(parser.isSet(layers));
   if (sources != 1) throw UsageError("give exactly one of --config FILE, --stack FILE or --layers TEXT");
   if (!parser.isSet(n) && !parser.isSet(stackFile)) throw UsageError("--n is required: the sequence length");
-  const Index requestedN = parser.isSet(n) ? readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxSequenceLength) : 0;
+  const Index requestedN =
+      parser.isSet(n) ? readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxSequenceLength) : 0;
   const Precision prec = parsePrecision(toStd(parser.value(precision)));
   const QString modeText = parser.value(mode);
   if (modeText != QStringLiteral("train") && modeText != QStringLiteral("eval"))
@@ -185,13 +191,14 @@ int runModel(const QStringList& arguments) {
                   {QStringLiteral("derivation"), derivation},
                   {QStringLiteral("notes"), notes},
                   {QStringLiteral("precision"), QString::fromLatin1(precisionName(prec))},
-                  {QStringLiteral("dims"), QJsonObject{{QStringLiteral("hidden_size"), static_cast<qint64>(d.hiddenSize)},
-                                                       {QStringLiteral("intermediate_size"), static_cast<qint64>(d.intermediateSize)},
-                                                       {QStringLiteral("num_attention_heads"), static_cast<qint64>(d.heads)},
-                                                       {QStringLiteral("num_key_value_heads"), static_cast<qint64>(d.keyValueHeads)},
-                                                       {QStringLiteral("head_dim"), static_cast<qint64>(d.headDim)},
-                                                       {QStringLiteral("gated_feed_forward"), d.gatedFeedForward},
-                                                       {QStringLiteral("from_config"), s.dimsFromConfig}}},
+                  {QStringLiteral("dims"),
+                   QJsonObject{{QStringLiteral("hidden_size"), static_cast<qint64>(d.hiddenSize)},
+                               {QStringLiteral("intermediate_size"), static_cast<qint64>(d.intermediateSize)},
+                               {QStringLiteral("num_attention_heads"), static_cast<qint64>(d.heads)},
+                               {QStringLiteral("num_key_value_heads"), static_cast<qint64>(d.keyValueHeads)},
+                               {QStringLiteral("head_dim"), static_cast<qint64>(d.headDim)},
+                               {QStringLiteral("gated_feed_forward"), d.gatedFeedForward},
+                               {QStringLiteral("from_config"), s.dimsFromConfig}}},
                   {QStringLiteral("layers"), layerList},
                   {QStringLiteral("active_cells"), c.activeCells},
                   {QStringLiteral("attention_flops"), c.attentionFlops},
@@ -227,10 +234,11 @@ int runModel(const QStringList& arguments) {
                                 {QStringLiteral("key"), static_cast<qint64>(h.key)},
                                 {QStringLiteral("layer"), h.layer}});
       o.insert(QStringLiteral("path"),
-               QJsonObject{{QStringLiteral("from"), static_cast<qint64>(qi)},
-                           {QStringLiteral("to"), static_cast<qint64>(kj)},
-                           {QStringLiteral("layers"), path->layers ? QJsonValue(*path->layers) : QJsonValue(QJsonValue::Null)},
-                           {QStringLiteral("hops"), hops}});
+               QJsonObject{
+                   {QStringLiteral("from"), static_cast<qint64>(qi)},
+                   {QStringLiteral("to"), static_cast<qint64>(kj)},
+                   {QStringLiteral("layers"), path->layers ? QJsonValue(*path->layers) : QJsonValue(QJsonValue::Null)},
+                   {QStringLiteral("hops"), hops}});
     }
     printJson(o);
     return 0;
@@ -241,13 +249,12 @@ int runModel(const QStringList& arguments) {
   std::cout << "n              " << withSeparators(s.n) << "\n"
             << "layers         " << s.layers.size() << ": " << kindSummary(s.layers) << "\n";
   if (const std::string form = shortForm(s.layers); form.size() <= 160) std::cout << "short form     " << form << "\n";
-  std::cout
-            << "sizes          hidden " << s.dims.hiddenSize << ", heads " << s.dims.heads << " (key-value "
-            << s.dims.keyValueHeads << "), head_dim " << s.dims.headDim << ", feed-forward "
-            << s.dims.intermediateSize << (s.dims.gatedFeedForward ? " (gated)" : "")
+  std::cout << "sizes          hidden " << s.dims.hiddenSize << ", heads " << s.dims.heads << " (key-value "
+            << s.dims.keyValueHeads << "), head_dim " << s.dims.headDim << ", feed-forward " << s.dims.intermediateSize
+            << (s.dims.gatedFeedForward ? " (gated)" : "")
             << (s.dimsFromConfig ? "" : "  [BERT-base sizes: this stack has no model sizes]") << "\n\n";
-  std::printf("%5s  %-12s  %-44s  %16s  %14s  %14s  %12s\n", "layer", "kind", "pattern", "active cells",
-              "attention", "feed-forward", "KV (window)");
+  std::printf("%5s  %-12s  %-44s  %16s  %14s  %14s  %12s\n", "layer", "kind", "pattern", "active cells", "attention",
+              "feed-forward", "KV (window)");
   for (const LayerCost& lc : c.layers) {
     std::string pattern = s.layers[static_cast<std::size_t>(lc.index)].describe();
     if (pattern.size() > 44) pattern = pattern.substr(0, 41) + "...";
@@ -257,31 +264,34 @@ int runModel(const QStringList& arguments) {
   }
   std::cout << "\nattention      " << flops(c.attentionFlops) << " (4 · cells · head_dim), projections "
             << flops(c.projectionFlops) << ", feed-forward " << flops(c.feedForwardFlops) << "\n"
-            << "score matrix   " << formatBytes(c.scoreMatrixBytes) << " a layer if held whole ("
-            << precisionName(prec) << ")\n"
+            << "score matrix   " << formatBytes(c.scoreMatrixBytes) << " a layer if held whole (" << precisionName(prec)
+            << ")\n"
             << "KV cache       " << formatBytes(c.kvCacheBytes) << " keeping every token, "
             << formatBytes(c.kvCacheBytesWindowed) << " with sliding layers keeping their window ("
             << precisionName(prec) << ")\n";
   if (report.reach) {
     const StackReach& r = *report.reach;
     const std::size_t L = r.reachByLayer.size();
-    const std::string tag = r.exact ? "  (exact)\n" : "  (estimated from " + std::to_string(r.sampledSources) + " sampled sources)\n";
+    const std::string tag =
+        r.exact ? "  (exact)\n" : "  (estimated from " + std::to_string(r.sampledSources) + " sampled sources)\n";
     printCurve("reach by layer", r.reachByLayer);
     std::cout << tag;
     printCurve("keys before   ", r.earlierReachByLayer);
     std::cout << "  (pairs whose key precedes the query: all a causal model can reach)\n";
-    std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs)) << " ordered pairs after all "
-              << L << " layers" << (r.exact ? "" : " (estimated)") << "\n";
+    std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs))
+              << " ordered pairs after all " << L << " layers" << (r.exact ? "" : " (estimated)") << "\n";
     if (r.layersForFullReach)
-      std::cout << "full reach     after " << *r.layersForFullReach << " layers" << (r.exact ? "" : " (estimated)") << "\n";
-    else std::cout << "full reach     never: some pairs are still apart after the last layer\n";
+      std::cout << "full reach     after " << *r.layersForFullReach << " layers" << (r.exact ? "" : " (estimated)")
+                << "\n";
+    else
+      std::cout << "full reach     never: some pairs are still apart after the last layer\n";
     if (r.layersForFullEarlierReach)
       std::cout << "earlier keys   every query has heard from every earlier key after " << *r.layersForFullEarlierReach
-                << " layers"
-                << (r.exact ? "" : " (estimated)") << "\n";
+                << " layers" << (r.exact ? "" : " (estimated)") << "\n";
   }
   if (path) {
-    if (!path->layers) std::cout << "path           " << qi << " never hears from " << kj << " through this stack\n";
+    if (!path->layers)
+      std::cout << "path           " << qi << " never hears from " << kj << " through this stack\n";
     else {
       std::cout << "path           " << qi;
       for (const StackHop& h : path->hops) std::cout << " ← " << h.key << " (layer " << h.layer << ")";

@@ -64,12 +64,18 @@ const JsonValue* JsonValue::find(std::string_view key) const {
 
 const char* JsonValue::kindName(Kind kind) {
   switch (kind) {
-    case Kind::Null: return "null";
-    case Kind::Bool: return "true or false";
-    case Kind::Number: return "a number";
-    case Kind::String: return "a string";
-    case Kind::Array: return "a list";
-    case Kind::Object: return "an object";
+    case Kind::Null:
+      return "null";
+    case Kind::Bool:
+      return "true or false";
+    case Kind::Number:
+      return "a number";
+    case Kind::String:
+      return "a string";
+    case Kind::Array:
+      return "a list";
+    case Kind::Object:
+      return "an object";
   }
   return "a value";
 }
@@ -164,8 +170,10 @@ class Parser {
       while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
       return pos_ - from;
     };
-    if (pos_ < s_.size() && s_[pos_] == '0') ++pos_;
-    else if (digits() == 0) fail("expected a digit");
+    if (pos_ < s_.size() && s_[pos_] == '0')
+      ++pos_;
+    else if (digits() == 0)
+      fail("expected a digit");
     if (take('.') && digits() == 0) fail("expected a digit after '.'");
     if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
       ++pos_;
@@ -200,10 +208,14 @@ class Parser {
     for (int i = 0; i < 4; ++i) {
       const char c = s_[pos_++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<std::uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<std::uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<std::uint32_t>(c - 'A' + 10);
-      else fail("a \\u escape needs four hex digits");
+      if (c >= '0' && c <= '9')
+        v |= static_cast<std::uint32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<std::uint32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<std::uint32_t>(c - 'A' + 10);
+      else
+        fail("a \\u escape needs four hex digits");
     }
     return v;
   }
@@ -223,28 +235,47 @@ class Parser {
       if (pos_ >= s_.size()) fail("a string is not closed");
       const char e = s_[pos_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           std::uint32_t cp = hex4();
           if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(pos_, 2) == "\\u") {
             pos_ += 2;
             const std::uint32_t low = hex4();
-            if (low >= 0xDC00 && low < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-            else cp = 0xFFFD;
+            if (low >= 0xDC00 && low < 0xE000)
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            else
+              cp = 0xFFFD;
           } else if (cp >= 0xD800 && cp < 0xE000) {
             cp = 0xFFFD;
           }
           appendUtf8(out, cp);
           break;
         }
-        default: fail("an unknown escape in a string");
+        default:
+          fail("an unknown escape in a string");
       }
     }
   }
@@ -297,8 +328,8 @@ JsonValue readJsonFile(const std::string& path, std::size_t maxBytes) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw Error("cannot read '" + path + "': no such file, or not readable");
   if (static_cast<std::size_t>(st.st_size) > maxBytes)
-    throw Error(path + " has " + formatBytes(double(st.st_size)) + ", more than the " +
-                formatBytes(double(maxBytes)) + " such a file may have");
+    throw Error(path + " has " + formatBytes(double(st.st_size)) + ", more than the " + formatBytes(double(maxBytes)) +
+                " such a file may have");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open " + path);
   std::ostringstream buffer;

@@ -23,50 +23,111 @@ struct TypeDefaults {
 
 const std::map<std::string, TypeDefaults>& typeDefaults() {
   static const std::map<std::string, TypeDefaults> table = {
-      {"llama", {{{"hidden_size", 4096}, {"intermediate_size", 11008}, {"num_hidden_layers", 32},
-                  {"num_attention_heads", 32}}, true, false}},
-      {"mistral", {{{"hidden_size", 4096}, {"intermediate_size", 14336}, {"num_hidden_layers", 32},
-                    {"num_attention_heads", 32}, {"num_key_value_heads", 8}, {"sliding_window", 4096}}, true, false}},
-      {"mixtral", {{{"hidden_size", 4096}, {"intermediate_size", 14336}, {"num_hidden_layers", 32},
-                    {"num_attention_heads", 32}, {"num_key_value_heads", 8}}, true, false}},
-      {"qwen2", {{{"hidden_size", 4096}, {"intermediate_size", 22016}, {"num_hidden_layers", 32},
-                  {"num_attention_heads", 32}, {"num_key_value_heads", 32}, {"sliding_window", 4096},
-                  {"max_window_layers", 28}}, true, false}},
-      {"gemma", {{{"hidden_size", 3072}, {"intermediate_size", 24576}, {"num_hidden_layers", 28},
-                  {"num_attention_heads", 16}, {"num_key_value_heads", 16}, {"head_dim", 256}}, true, false}},
-      {"gemma2", {{{"hidden_size", 2304}, {"intermediate_size", 9216}, {"num_hidden_layers", 26},
-                   {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"head_dim", 256},
-                   {"sliding_window", 4096}}, true, false}},
-      {"gemma3_text", {{{"hidden_size", 2304}, {"intermediate_size", 9216}, {"num_hidden_layers", 26},
-                        {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"head_dim", 256},
-                        {"sliding_window", 4096}, {"sliding_window_pattern", 6}}, true, false}},
+      {"llama",
+       {{{"hidden_size", 4096}, {"intermediate_size", 11008}, {"num_hidden_layers", 32}, {"num_attention_heads", 32}},
+        true,
+        false}},
+      {"mistral",
+       {{{"hidden_size", 4096},
+         {"intermediate_size", 14336},
+         {"num_hidden_layers", 32},
+         {"num_attention_heads", 32},
+         {"num_key_value_heads", 8},
+         {"sliding_window", 4096}},
+        true,
+        false}},
+      {"mixtral",
+       {{{"hidden_size", 4096},
+         {"intermediate_size", 14336},
+         {"num_hidden_layers", 32},
+         {"num_attention_heads", 32},
+         {"num_key_value_heads", 8}},
+        true,
+        false}},
+      {"qwen2",
+       {{{"hidden_size", 4096},
+         {"intermediate_size", 22016},
+         {"num_hidden_layers", 32},
+         {"num_attention_heads", 32},
+         {"num_key_value_heads", 32},
+         {"sliding_window", 4096},
+         {"max_window_layers", 28}},
+        true,
+        false}},
+      {"gemma",
+       {{{"hidden_size", 3072},
+         {"intermediate_size", 24576},
+         {"num_hidden_layers", 28},
+         {"num_attention_heads", 16},
+         {"num_key_value_heads", 16},
+         {"head_dim", 256}},
+        true,
+        false}},
+      {"gemma2",
+       {{{"hidden_size", 2304},
+         {"intermediate_size", 9216},
+         {"num_hidden_layers", 26},
+         {"num_attention_heads", 8},
+         {"num_key_value_heads", 4},
+         {"head_dim", 256},
+         {"sliding_window", 4096}},
+        true,
+        false}},
+      {"gemma3_text",
+       {{{"hidden_size", 2304},
+         {"intermediate_size", 9216},
+         {"num_hidden_layers", 26},
+         {"num_attention_heads", 8},
+         {"num_key_value_heads", 4},
+         {"head_dim", 256},
+         {"sliding_window", 4096},
+         {"sliding_window_pattern", 6}},
+        true,
+        false}},
       {"gpt_neo", {{{"hidden_size", 2048}, {"num_layers", 24}, {"num_heads", 16}, {"window_size", 256}}, false, false}},
       {"gpt2", {{{"n_embd", 768}, {"n_layer", 12}, {"n_head", 12}}, false, false}},
-      {"bert", {{{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12},
-                 {"num_attention_heads", 12}}, false, true}},
-      {"roberta", {{{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12},
-                    {"num_attention_heads", 12}}, false, true}},
-      {"longformer", {{{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12},
-                       {"num_attention_heads", 12}, {"attention_window", 512}}, false, true}},
-      {"big_bird", {{{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12},
-                     {"num_attention_heads", 12}, {"block_size", 64}, {"num_random_blocks", 3},
-                     {"max_position_embeddings", 4096}}, false, true}},
+      {"bert",
+       {{{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12}, {"num_attention_heads", 12}},
+        false,
+        true}},
+      {"roberta",
+       {{{"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12}, {"num_attention_heads", 12}},
+        false,
+        true}},
+      {"longformer",
+       {{{"hidden_size", 768},
+         {"intermediate_size", 3072},
+         {"num_hidden_layers", 12},
+         {"num_attention_heads", 12},
+         {"attention_window", 512}},
+        false,
+        true}},
+      {"big_bird",
+       {{{"hidden_size", 768},
+         {"intermediate_size", 3072},
+         {"num_hidden_layers", 12},
+         {"num_attention_heads", 12},
+         {"block_size", 64},
+         {"num_random_blocks", 3},
+         {"max_position_embeddings", 4096}},
+        false,
+        true}},
   };
   return table;
 }
 
 // Encoders attend both ways; every other model type is read as a decoder (causal).
 const std::set<std::string>& encoderTypes() {
-  static const std::set<std::string> types = {"bert", "roberta", "xlm-roberta", "longformer", "big_bird",
-                                              "distilbert", "electra", "deberta", "deberta-v2", "albert",
-                                              "camembert", "mpnet", "nomic_bert", "modernbert"};
+  static const std::set<std::string> types = {"bert",       "roberta", "xlm-roberta", "longformer", "big_bird",
+                                              "distilbert", "electra", "deberta",     "deberta-v2", "albert",
+                                              "camembert",  "mpnet",   "nomic_bert",  "modernbert"};
   return types;
 }
 // Feed-forward layers with a gate (three matrices).
 const std::set<std::string>& gatedTypes() {
-  static const std::set<std::string> types = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3",
-                                              "qwen3_moe", "gemma", "gemma2", "gemma3_text", "phi3", "olmo",
-                                              "olmo2", "cohere", "granite", "deepseek_v3", "smollm3"};
+  static const std::set<std::string> types = {"llama",     "mistral", "mixtral", "qwen2",       "qwen2_moe", "qwen3",
+                                              "qwen3_moe", "gemma",   "gemma2",  "gemma3_text", "phi3",      "olmo",
+                                              "olmo2",     "cohere",  "granite", "deepseek_v3", "smollm3"};
   return types;
 }
 
@@ -154,14 +215,18 @@ void padTo(LayerStack& stack, Index n, Index multiple, const std::string& what) 
 std::string listText(const std::vector<Index>& tokens) {
   if (tokens.empty()) return "none";
   std::string out;
-  for (Index t : tokens) { if (!out.empty()) out += ","; out += std::to_string(t); }
+  for (Index t : tokens) {
+    if (!out.empty()) out += ",";
+    out += std::to_string(t);
+  }
   return out;
 }
 
 }  // namespace
 
 LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request, const std::string& source) {
-  if (!root.isObject()) throw Error(source + ": a config.json holds a JSON object, not " + std::string(JsonValue::kindName(root.kind())));
+  if (!root.isObject())
+    throw Error(source + ": a config.json holds a JSON object, not " + std::string(JsonValue::kindName(root.kind())));
   checkSequenceLength(request.n);
   const JsonValue* cfg = &root;
   std::string type;
@@ -170,8 +235,10 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
   if (const JsonValue* text = root.find("text_config"); text && !text->isNull()) {
     if (!text->isObject()) throw Error(source + ": 'text_config' must be an object");
     cfg = text;
-    if (const JsonValue* mt = text->find("model_type"); mt && mt->isString()) type = mt->asString();
-    else if (type == "gemma3") type = "gemma3_text";
+    if (const JsonValue* mt = text->find("model_type"); mt && mt->isString())
+      type = mt->asString();
+    else if (type == "gemma3")
+      type = "gemma3_text";
     parts.push_back("the language model under text_config");
   }
   if (const JsonValue* mt = cfg->find("model_type"); mt && !mt->isNull() && !mt->isString())
@@ -184,8 +251,9 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
   const std::string layersKey = type == "gpt2" ? "n_layer" : type == "gpt_neo" ? "num_layers" : "num_hidden_layers";
   const auto layerCount = r.integer(layersKey, 1, kMaxStackLayers);
   if (!layerCount)
-    r.fail("no layer count: '" + layersKey + "' is missing" +
-           (type.empty() ? std::string(" and there is no model_type") : " and model_type '" + type + "' has no default"));
+    r.fail(
+        "no layer count: '" + layersKey + "' is missing" +
+        (type.empty() ? std::string(" and there is no model_type") : " and model_type '" + type + "' has no default"));
   const Index L = *layerCount;
 
   LayerStack stack;
@@ -206,13 +274,15 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
     d.heads = *heads;
     d.keyValueHeads = r.integer("num_key_value_heads", 1, kMaxHeads).value_or(*heads);
     if (d.heads % d.keyValueHeads != 0)
-      r.fail("num_attention_heads = " + std::to_string(d.heads) + " is not a multiple of num_key_value_heads = " +
-             std::to_string(d.keyValueHeads));
-    if (const auto hd = r.integer("head_dim", 1, kMaxHeadDim)) d.headDim = *hd;
+      r.fail("num_attention_heads = " + std::to_string(d.heads) +
+             " is not a multiple of num_key_value_heads = " + std::to_string(d.keyValueHeads));
+    if (const auto hd = r.integer("head_dim", 1, kMaxHeadDim))
+      d.headDim = *hd;
     else if (*hidden % *heads != 0)
       r.fail(hiddenKey + " = " + std::to_string(*hidden) + " is not a multiple of " + headsKey + " = " +
              std::to_string(*heads) + " and there is no head_dim");
-    else d.headDim = *hidden / *heads;
+    else
+      d.headDim = *hidden / *heads;
     const std::string innerKey = type == "gpt2" ? "n_inner" : "intermediate_size";
     d.intermediateSize = r.integer(innerKey, 1, Index(1) << 26).value_or(4 * *hidden);  // GPT-2/Neo: 4 × width
     d.gatedFeedForward = gatedTypes().count(type) != 0;
@@ -243,7 +313,8 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
                " is not supported: expected \"sliding_attention\" or \"full_attention\"");
       }
     }
-    how = "per-layer kinds from layer_types" + (w ? ", windows of " + withSeparators(*w) + " keys ending at the query (sliding_window)" : std::string());
+    how = "per-layer kinds from layer_types" +
+          (w ? ", windows of " + withSeparators(*w) + " keys ending at the query (sliding_window)" : std::string());
   } else if (type == "gemma2") {
     const Index w = slidingWindow("Gemma 2 alternates sliding and full layers");
     for (Index l = 0; l < L; ++l) stack.layers.push_back(l % 2 == 0 ? slidingLayer(w) : fullLayer(true));
@@ -253,19 +324,21 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
     const Index w = slidingWindow("Gemma 3 has sliding layers");
     const Index p = r.integer("sliding_window_pattern", 1, kMaxStackLayers).value_or(6);
     for (Index l = 0; l < L; ++l) stack.layers.push_back((l + 1) % p == 0 ? fullLayer(true) : slidingLayer(w));
-    how = "layer ℓ full when (ℓ + 1) is a multiple of " + std::to_string(p) + " (sliding_window_pattern), else a window of " +
-          withSeparators(w) + " keys (sliding_window)";
+    how = "layer ℓ full when (ℓ + 1) is a multiple of " + std::to_string(p) +
+          " (sliding_window_pattern), else a window of " + withSeparators(w) + " keys (sliding_window)";
   } else if (r.has("use_sliding_window") || type == "qwen2") {
     const bool use = r.boolean("use_sliding_window", false);
     const auto maxWindowLayers = r.integer("max_window_layers", 0, kMaxStackLayers);
     const auto w = use ? r.integer("sliding_window", 1, kMaxSequenceLength) : std::nullopt;
     const Index from = maxWindowLayers.value_or(0);
-    for (Index l = 0; l < L; ++l) stack.layers.push_back(use && w && l >= from ? slidingLayer(*w) : fullLayer(isCausal));
+    for (Index l = 0; l < L; ++l)
+      stack.layers.push_back(use && w && l >= from ? slidingLayer(*w) : fullLayer(isCausal));
     if (use && w)
       how = "layers " + std::to_string(from) + " … " + std::to_string(L - 1) + " slide over " + withSeparators(*w) +
             " keys (use_sliding_window, max_window_layers, sliding_window), the rest full";
     else
-      how = "every layer full (use_sliding_window is " + std::string(use ? "true but sliding_window is null" : "false") + ")";
+      how = "every layer full (use_sliding_window is " +
+            std::string(use ? "true but sliding_window is null" : "false") + ")";
   } else if (type == "gpt_neo") {
     const Index w = r.integer("window_size", 1, kMaxSequenceLength).value_or(256);
     std::vector<std::string> kinds;
@@ -285,13 +358,14 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
             if (!k.isString() || (k.asString() != "global" && k.asString() != "local"))
               r.fail("attention_types may name only \"global\" and \"local\" layers, not " + Reader::describe(k));
             kinds.push_back(k.asString());
-            if (static_cast<Index>(kinds.size()) > kMaxStackLayers) r.fail("'attention_types' expands to too many layers");
+            if (static_cast<Index>(kinds.size()) > kMaxStackLayers)
+              r.fail("'attention_types' expands to too many layers");
           }
       }
     }
     if (static_cast<Index>(kinds.size()) != L)
-      r.fail("attention_types expands to " + std::to_string(kinds.size()) + " layers but num_layers = " +
-             std::to_string(L) + ": they must match");
+      r.fail("attention_types expands to " + std::to_string(kinds.size()) +
+             " layers but num_layers = " + std::to_string(L) + ": they must match");
     for (const std::string& k : kinds) {
       StackLayer layer = k == "local" ? slidingLayer(w) : fullLayer(true);
       layer.kind = k;
@@ -308,7 +382,8 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
                std::to_string(L) + ": they must match");
       for (const JsonValue& v : aw->items()) {
         const auto i = v.isNumber() ? v.asInteger() : std::nullopt;
-        if (!i || *i < 1 || *i > kMaxSequenceLength) r.fail("'attention_window' entries must be positive integers, not " + Reader::describe(v));
+        if (!i || *i < 1 || *i > kMaxSequenceLength)
+          r.fail("'attention_window' entries must be positive integers, not " + Reader::describe(v));
         windows.push_back(static_cast<Index>(*i));
       }
     } else {
@@ -323,10 +398,13 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
       if (g < 0 || g >= stack.n)
         throw Error("--global " + std::to_string(g) + " is not allowed: tokens are 0 … " + std::to_string(stack.n - 1));
     for (Index w : windows)
-      stack.layers.push_back({"hf-longformer", {{"attention_window", std::to_string(w)}, {"global_tokens", listText(request.globals)}}, "sliding"});
+      stack.layers.push_back({"hf-longformer",
+                              {{"attention_window", std::to_string(w)}, {"global_tokens", listText(request.globals)}},
+                              "sliding"});
     how = "a window of attention_window keys (w/2 each side) per layer" +
-          std::string(request.globals.empty() ? ", no global tokens (pass --global 0 for <s>, as the classification heads do)"
-                                              : ", global tokens " + listText(request.globals) + " (--global)");
+          std::string(request.globals.empty()
+                          ? ", no global tokens (pass --global 0 for <s>, as the classification heads do)"
+                          : ", global tokens " + listText(request.globals) + " (--global)");
   } else if (type == "big_bird" || r.has("attention_type")) {
     std::string attentionType = "block_sparse";
     if (const JsonValue* at = r.raw("attention_type")) {
@@ -351,8 +429,10 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
         padTo(stack, request.n, bs, "block_size");
         for (Index l = 0; l < L; ++l)
           stack.layers.push_back({"hf-bigbird",
-                                  {{"block_size", std::to_string(bs)}, {"num_random_blocks", std::to_string(rb)},
-                                   {"num_heads", std::to_string(stack.dims.heads)}, {"seed", std::to_string(l)},
+                                  {{"block_size", std::to_string(bs)},
+                                   {"num_random_blocks", std::to_string(rb)},
+                                   {"num_heads", std::to_string(stack.dims.heads)},
+                                   {"seed", std::to_string(l)},
                                    {"max_position_embeddings", std::to_string(maxPos)},
                                    {"mode", request.bigBirdEval ? "eval" : "train"}},
                                   "block_sparse"});
@@ -379,7 +459,10 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
   if (!r.defaulted().empty()) {
     std::string list;
     for (const std::string& k : r.defaulted())
-      if (list.find(k) == std::string::npos) { if (!list.empty()) list += ", "; list += k; }
+      if (list.find(k) == std::string::npos) {
+        if (!list.empty()) list += ", ";
+        list += k;
+      }
     line += "; " + type + " defaults for " + list;
   }
   stack.derivation.push_back(line);

@@ -36,9 +36,12 @@ std::vector<std::string> words(std::string_view s) {
 // "×5", "x5", "*5" → 5; anything else → 0.
 int repeatOf(const std::string& word) {
   std::string digits;
-  if (word.rfind("×", 0) == 0) digits = word.substr(std::string("×").size());
-  else if (!word.empty() && (word[0] == 'x' || word[0] == '*' || word[0] == 'X')) digits = word.substr(1);
-  else return 0;
+  if (word.rfind("×", 0) == 0)
+    digits = word.substr(std::string("×").size());
+  else if (!word.empty() && (word[0] == 'x' || word[0] == '*' || word[0] == 'X'))
+    digits = word.substr(1);
+  else
+    return 0;
   if (digits.empty() || digits.size() > 6) return 0;
   for (char c : digits)
     if (!std::isdigit(static_cast<unsigned char>(c))) return 0;
@@ -73,13 +76,17 @@ std::vector<StackLayer> parseShortForm(std::string_view text) {
   std::string cur;
   auto flush = [&] {
     const std::string t = trim(cur);
-    if (!pieces.empty() && !t.empty() && std::isdigit(static_cast<unsigned char>(t[0]))) pieces.back() += "," + t;
-    else pieces.push_back(t);
+    if (!pieces.empty() && !t.empty() && std::isdigit(static_cast<unsigned char>(t[0])))
+      pieces.back() += "," + t;
+    else
+      pieces.push_back(t);
     cur.clear();
   };
   for (char c : text) {
-    if (c == ',') flush();
-    else cur += c;
+    if (c == ',')
+      flush();
+    else
+      cur += c;
   }
   flush();
   std::vector<StackLayer> layers;
@@ -101,8 +108,7 @@ std::vector<StackLayer> parseShortForm(std::string_view text) {
       }
       const auto eq = w[i].find('=');
       if (eq == std::string::npos || eq == 0)
-        throw Error(where + " (" + pieces[p] + "): '" + w[i] +
-                    "' is neither KEY=VALUE nor a repeat such as ×5");
+        throw Error(where + " (" + pieces[p] + "): '" + w[i] + "' is neither KEY=VALUE nor a repeat such as ×5");
       layer.params.emplace_back(w[i].substr(0, eq), w[i].substr(eq + 1));
     }
     if (layers.size() + static_cast<std::size_t>(repeat) > static_cast<std::size_t>(kMaxStackLayers))
@@ -155,7 +161,8 @@ std::string valueText(const JsonValue& v, const std::string& where) {
     for (const JsonValue& item : v.items()) {
       const auto i = item.isNumber() ? item.asInteger() : std::nullopt;
       if (!i) throw Error(where + " must be a list of integers");
-      { if (!out.empty()) out += ","; out += std::to_string(*i); }
+      if (!out.empty()) out += ",";
+      out += std::to_string(*i);
     }
     return out;
   }
@@ -175,7 +182,10 @@ void onlyKeys(const JsonValue& o, std::initializer_list<std::string_view> keys, 
     for (std::string_view key : keys) known = known || k == key;
     if (!known) {
       std::string list;
-      for (std::string_view key : keys) { if (!list.empty()) list += ", "; list += std::string(key); }
+      for (std::string_view key : keys) {
+        if (!list.empty()) list += ", ";
+        list += std::string(key);
+      }
       throw Error(where + " has an unknown key '" + k + "': expected " + list);
     }
   }
@@ -238,8 +248,9 @@ LayerStack stackFromJson(const JsonValue& json) {
   }
   if (const JsonValue* model = json.find("model")) {
     if (!model->isObject()) throw Error("the stack's 'model' must be an object");
-    onlyKeys(*model, {"hidden_size", "intermediate_size", "num_attention_heads", "num_key_value_heads", "head_dim",
-                      "gated_feed_forward"},
+    onlyKeys(*model,
+             {"hidden_size", "intermediate_size", "num_attention_heads", "num_key_value_heads", "head_dim",
+              "gated_feed_forward"},
              "the stack's 'model'");
     ModelDims& d = stack.dims;
     auto read = [&](const char* key, Index& out) {
@@ -269,8 +280,8 @@ LayerStack stackFromJson(const JsonValue& json) {
 }
 
 std::string stackToJson(const LayerStack& stack) {
-  std::string out = "{\n  \"name\": " + jsonString(stack.name) + ",\n  \"n\": " + std::to_string(stack.n) +
-                    ",\n  \"layers\": [";
+  std::string out =
+      "{\n  \"name\": " + jsonString(stack.name) + ",\n  \"n\": " + std::to_string(stack.n) + ",\n  \"layers\": [";
   for (std::size_t i = 0; i < stack.layers.size();) {
     std::size_t j = i + 1;
     while (j < stack.layers.size() && stack.layers[j] == stack.layers[i]) ++j;

@@ -42,7 +42,7 @@ struct LayerStack {
   Index n = 0;       ///< the length every layer is built at (a config's padding already applied)
   std::vector<StackLayer> layers;
   ModelDims dims;
-  bool dimsFromConfig = false;  ///< false: the BERT-base sizes above stand in (a hand-built stack)
+  bool dimsFromConfig = false;          ///< false: the BERT-base sizes above stand in (a hand-built stack)
   std::vector<std::string> derivation;  ///< one line each: what was derived, and from which field
   std::vector<std::string> notes;       ///< padding, fallbacks: things the user should know
 };

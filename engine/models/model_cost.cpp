@@ -19,10 +19,14 @@ Precision parsePrecision(std::string_view text) {
 
 const char* precisionName(Precision p) {
   switch (p) {
-    case Precision::Fp32: return "fp32";
-    case Precision::Bf16: return "bf16";
-    case Precision::Fp16: return "fp16";
-    case Precision::Int8: return "int8";
+    case Precision::Fp32:
+      return "fp32";
+    case Precision::Bf16:
+      return "bf16";
+    case Precision::Fp16:
+      return "fp16";
+    case Precision::Int8:
+      return "int8";
   }
   return "?";
 }
@@ -62,7 +66,8 @@ double cellsOf(const Pattern& p, Index modelHeads, const Progress& progress) {
       Index local = 0, localRuns = 0;
       std::vector<KeyRun> runs;
       for (Index i = b; i < e && !tooMany.load(std::memory_order_relaxed); ++i) {
-        if (p.hasCheapDegree()) local += p.degree(h, i);
+        if (p.hasCheapDegree())
+          local += p.degree(h, i);
         else {  // generating keys costs O(cells): bounded as layerRuns bounds it
           p.keyRuns(h, i, runs);
           localRuns += static_cast<Index>(runs.size());
@@ -97,17 +102,22 @@ ModelCost modelCost(const LayerStack& stack, const std::vector<MadeLayer>& layer
     progress.throwIfCancelled();
     double& cells = cellsByDistinct[static_cast<std::size_t>(layers[l].distinct)];
     if (cells < 0)
-      cells = cellsOf(*layers[l].pattern, d.heads, progress.part(double(l) / layers.size(), double(l + 1) / layers.size()));
+      cells =
+          cellsOf(*layers[l].pattern, d.heads, progress.part(double(l) / layers.size(), double(l + 1) / layers.size()));
     LayerCost lc;
     lc.index = static_cast<int>(l);
     lc.kind = stack.layers[l].kind;
     lc.pattern = stack.layers[l].pattern;
-    for (const auto& [k, v] : stack.layers[l].params) { if (!lc.params.empty()) lc.params += " "; lc.params += k + "=" + v; }
+    for (const auto& [k, v] : stack.layers[l].params) {
+      if (!lc.params.empty()) lc.params += " ";
+      lc.params += k + "=" + v;
+    }
     lc.activeCells = cells;
     lc.attentionFlops = 4.0 * cells * double(d.headDim);
     const double qo = double(d.heads * d.headDim), kv = double(d.keyValueHeads * d.headDim);
     lc.projectionFlops = 2.0 * n * double(d.hiddenSize) * (2.0 * qo + 2.0 * kv);
-    lc.feedForwardFlops = 2.0 * n * double(d.hiddenSize) * double(d.intermediateSize) * (d.gatedFeedForward ? 3.0 : 2.0);
+    lc.feedForwardFlops =
+        2.0 * n * double(d.hiddenSize) * double(d.intermediateSize) * (d.gatedFeedForward ? 3.0 : 2.0);
     lc.scoreMatrixBytes = double(d.heads) * n * n * bytes;
     const Index window = cachedWindow(stack.layers[l]);
     lc.tokensKept = window > 0 ? std::min(n, double(window)) : n;

@@ -20,9 +20,9 @@ int bytesPerElement(Precision p);
 struct LayerCost {
   int index = 0;  ///< 0-based
   std::string kind, pattern, params;
-  double activeCells = 0;     ///< summed over the model's attention heads
-  double attentionFlops = 0;  ///< 4 · cells · head_dim
-  double projectionFlops = 0; ///< Q, K, V and output projections
+  double activeCells = 0;      ///< summed over the model's attention heads
+  double attentionFlops = 0;   ///< 4 · cells · head_dim
+  double projectionFlops = 0;  ///< Q, K, V and output projections
   double feedForwardFlops = 0;
   double scoreMatrixBytes = 0;  ///< heads · n² elements, what a naive kernel materialises
   double tokensKept = 0;        ///< in the key-value cache of a windowed implementation

@@ -62,11 +62,14 @@ LayerRuns layerRuns(const Pattern& pattern, const Progress& progress) {
         pattern.keyRuns(h, i, head);
         row.insert(row.end(), head.begin(), head.end());
       }
-      if (heads.size() > 1) std::sort(row.begin(), row.end(), [](const KeyRun& a, const KeyRun& b) { return a.first < b.first; });
+      if (heads.size() > 1)
+        std::sort(row.begin(), row.end(), [](const KeyRun& a, const KeyRun& b) { return a.first < b.first; });
       const std::size_t before = out.size();
       for (const KeyRun& r : row) {
-        if (out.size() > before && out.back().last + 1 >= r.first) out.back().last = std::max(out.back().last, r.last);
-        else out.push_back(r);
+        if (out.size() > before && out.back().last + 1 >= r.first)
+          out.back().last = std::max(out.back().last, r.last);
+        else
+          out.push_back(r);
       }
       counts.push_back(static_cast<Index>(out.size() - before));
     }
@@ -108,7 +111,8 @@ std::vector<float> layerDensity(const LayerRuns& lr, int side) {
   for (int tr = 0; tr < side; ++tr)
     for (int c = 0; c < side; ++c) {
       const double area = double(start(tr + 1) - start(tr)) * double(start(c + 1) - start(c));
-      out[static_cast<std::size_t>(tr) * side + c] = area > 0 ? float(counts[static_cast<std::size_t>(tr) * side + c] / area) : 0.0f;
+      out[static_cast<std::size_t>(tr) * side + c] =
+          area > 0 ? float(counts[static_cast<std::size_t>(tr) * side + c] / area) : 0.0f;
     }
   return out;
 }
@@ -230,8 +234,10 @@ void propagate(const StackGraph& g, const std::vector<Index>& sources, std::vect
       for (const KeyRun& r : layer->row(i)) {
         const Index ba = r.first / kBlock, bb = r.last / kBlock;
         if (ba == bb) {
-          if (longRuns && r.first % kBlock == 0) orIn(P + r.last * W);
-          else if (longRuns && (r.last % kBlock == kBlock - 1 || r.last == n - 1)) orIn(S + r.first * W);
+          if (longRuns && r.first % kBlock == 0)
+            orIn(P + r.last * W);
+          else if (longRuns && (r.last % kBlock == kBlock - 1 || r.last == n - 1))
+            orIn(S + r.first * W);
           else
             for (Index t = r.first; t <= r.last; ++t) orIn(&X[static_cast<std::size_t>(t * W)]);
           continue;
@@ -312,8 +318,8 @@ StackReach analyzeStack(const StackGraph& g, const StackReachOptions& options, c
   } else {
     SplitMix64 rng(options.sampleSeed);
     // Past a million tokens 64 sources (one word a token) keep the state within a few hundred MB.
-    const Index k = std::min<Index>(n, std::max(1, n > (Index(1) << 20) ? std::min(64, options.sampleSources)
-                                                                         : options.sampleSources));
+    const Index k = std::min<Index>(
+        n, std::max(1, n > (Index(1) << 20) ? std::min(64, options.sampleSources) : options.sampleSources));
     const std::vector<Index> sources = sampleDistinct(rng, n, k);
     Buffers buffers;
     propagate(g, sources, connected, earlier, out.layersComputed, buffers, progress, 0.0, 1.0);

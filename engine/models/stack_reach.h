@@ -71,8 +71,7 @@ struct StackReach {
   int layersComputed = 0;  ///< layers actually propagated (the rest were fixed points)
 };
 
-StackReach analyzeStack(const StackGraph& graph, const StackReachOptions& options = {},
-                        const Progress& progress = {});
+StackReach analyzeStack(const StackGraph& graph, const StackReachOptions& options = {}, const Progress& progress = {});
 /// The work analyzeStack would do exactly, in word operations (for choosing, and for tests).
 double exactStackWork(const StackGraph& graph);
 
@@ -85,8 +84,8 @@ struct StackHop {
   int layer;
 };
 struct StackPath {
-  std::optional<int> layers;  ///< how many layers it takes before `from` has heard from `to`; empty: never
-  std::vector<StackHop> hops; ///< from `from` down to `to`
+  std::optional<int> layers;   ///< how many layers it takes before `from` has heard from `to`; empty: never
+  std::vector<StackHop> hops;  ///< from `from` down to `to`
 };
 StackPath stackPath(const StackGraph& graph, Index from, Index to, const Progress& progress = {});
 

@@ -69,11 +69,16 @@ void paperPlanHead(NumpyLegacyRandom& rng, Index maxBlocks, Index block, Index r
   for (Index i = 1; i < maxBlocks - 1; ++i) {
     const std::int64_t start = i - 2, end = i;
     Blocks pool;
-    if (i == 1) pool = slice(2, last);
-    else if (i == 2) pool = slice(3, last);
-    else if (i == maxBlocks - 3 || i == maxBlocks - 2) pool = slice(0, last);
-    else if (start > last) pool = slice(0, last);
-    else if (end + 1 == last) pool = slice(0, start);
+    if (i == 1)
+      pool = slice(2, last);
+    else if (i == 2)
+      pool = slice(3, last);
+    else if (i == maxBlocks - 3 || i == maxBlocks - 2)
+      pool = slice(0, last);
+    else if (start > last)
+      pool = slice(0, last);
+    else if (end + 1 == last)
+      pool = slice(0, start);
     else {
       pool = slice(0, start);
       const Blocks tail = slice(end + 1, last);
@@ -118,13 +123,13 @@ RandomBlocks planBased(NumpyLegacyRandom& rng, Index nb, Index r, int heads, std
     planBlocks = {nb};
     planNum = {r};
   }
-  const std::size_t maxPlan = static_cast<std::size_t>(
-      std::find(planBlocks.begin(), planBlocks.end(), nb) - planBlocks.begin());
+  const std::size_t maxPlan =
+      static_cast<std::size_t>(std::find(planBlocks.begin(), planBlocks.end(), nb) - planBlocks.begin());
   Index total = 0;
   for (std::size_t p = 0; p <= maxPlan; ++p) total += planNum[p];
-  std::vector<std::vector<Blocks>> rand(static_cast<std::size_t>(heads),
-                                        std::vector<Blocks>(static_cast<std::size_t>(nb),
-                                                            Blocks(static_cast<std::size_t>(total), 0)));
+  std::vector<std::vector<Blocks>> rand(
+      static_cast<std::size_t>(heads),
+      std::vector<Blocks>(static_cast<std::size_t>(nb), Blocks(static_cast<std::size_t>(total), 0)));
   auto sumTo = [&](std::size_t p) {
     Index s = 0;
     for (std::size_t q = 0; q < p; ++q) s += planNum[q];
@@ -203,8 +208,9 @@ class HfBigBirdFamily : public PatternFamily {
   }
   bool isBlockFamily() const override { return true; }
   double makeBytes(const ParamSet& p, Index n) const override {
-    const double draws = double(std::max(n, p.getInt("max_position_embeddings")) / std::max<Index>(p.getInt("block_size"), 1)) *
-                         double(p.getInt("num_random_blocks") + 4) * 16.0 * double(storedHeads(p));
+    const double draws =
+        double(std::max(n, p.getInt("max_position_embeddings")) / std::max<Index>(p.getInt("block_size"), 1)) *
+        double(p.getInt("num_random_blocks") + 4) * 16.0 * double(storedHeads(p));
     return layoutBytes(n, p.getInt("block_size"), storedHeads(p)) + draws;
   }
   std::vector<ParamSpec> params() const override {
@@ -240,9 +246,12 @@ class HfBigBirdFamily : public PatternFamily {
       for (Index row = 1; row + 1 < nb; ++row) {
         // The key blocks the library concatenates for this query block, each once, then the random ones.
         std::map<Index, int> count;
-        if (row == 1) count = {{0, 1}, {1, 1}, {2, 1}, {nb - 1, 1}};
-        else if (row == nb - 2) count = {{0, 1}, {nb - 3, 1}, {nb - 2, 1}, {nb - 1, 1}};
-        else count = {{0, 1}, {row - 1, 1}, {row, 1}, {row + 1, 1}, {nb - 1, 1}};
+        if (row == 1)
+          count = {{0, 1}, {1, 1}, {2, 1}, {nb - 1, 1}};
+        else if (row == nb - 2)
+          count = {{0, 1}, {nb - 3, 1}, {nb - 2, 1}, {nb - 1, 1}};
+        else
+          count = {{0, 1}, {row - 1, 1}, {row, 1}, {row + 1, 1}, {nb - 1, 1}};
         for (std::int64_t b : draw.rand[h][static_cast<std::size_t>(row - 1)])
           if (b >= 0) ++count[static_cast<Index>(b)];
         for (const auto& [b, times] : count) {
@@ -273,8 +282,10 @@ class HfBigBirdFamily : public PatternFamily {
                        std::to_string(nb - 2) + " (the attentions the library returns show one copy)");
     const Index limit = (5 + 2 * r) * bs;
     if (n <= limit)
-      pattern->addNote("Hugging Face would use full attention at this length: block-sparse attention needs n > (5 + "
-                       "2·num_random_blocks)·block_size = " + withSeparators(limit));
+      pattern->addNote(
+          "Hugging Face would use full attention at this length: block-sparse attention needs n > (5 + "
+          "2·num_random_blocks)·block_size = " +
+          withSeparators(limit));
     return pattern;
   }
 };

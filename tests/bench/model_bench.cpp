@@ -47,9 +47,7 @@ void BM_StackReach_Gemma3Pattern(benchmark::State& state) {
 BENCHMARK(BM_StackReach_Gemma3Pattern)->Arg(16384)->Arg(131072)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // A narrow window never saturates: every one of the 32 layers is propagated.
-void BM_StackReach_NarrowWindow32(benchmark::State& state) {
-  reachThrough(state, "window radius=64 ×32", true);
-}
+void BM_StackReach_NarrowWindow32(benchmark::State& state) { reachThrough(state, "window radius=64 ×32", true); }
 BENCHMARK(BM_StackReach_NarrowWindow32)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_BigBirdExactLayouts_12x12(benchmark::State& state) {

@@ -62,9 +62,9 @@ TEST(HfBigBirdExact, PaperPlanAt1024WithSeedZero) {
   // three are kept. Block 2 draws from [4 … 15] on the same stream, and so on; rows past the first 14 are drawn too
   // (the stream must advance) and dropped. These rows were worked through that way; NumPy 1.24's np.random agrees.
   const SparseMask m = build("hf-bigbird", 1024, {{"seed", "0"}});
-  const std::vector<std::set<Index>> expected = {
-      {9, 14, 7}, {9, 6, 7}, {10, 5, 14}, {6, 8, 12}, {2, 13, 1}, {4, 11, 3}, {1, 10, 5},
-      {2, 3, 15}, {13, 11, 14}, {15, 13, 8}, {9, 7, 4}, {1, 2, 5}, {8, 9, 7}, {2, 6, 5}};
+  const std::vector<std::set<Index>> expected = {{9, 14, 7}, {9, 6, 7},  {10, 5, 14}, {6, 8, 12},   {2, 13, 1},
+                                                 {4, 11, 3}, {1, 10, 5}, {2, 3, 15},  {13, 11, 14}, {15, 13, 8},
+                                                 {9, 7, 4},  {1, 2, 5},  {8, 9, 7},   {2, 6, 5}};
   for (Index row = 1; row <= 14; ++row) {
     std::set<Index> want = expected[row - 1];
     for (Index b : {Index(0), Index(15), row - 1, row, row + 1}) want.erase(b);
@@ -111,12 +111,14 @@ TEST(HfBigBirdExact, EvalModeGathersBlockZeroInEveryRandomSlot) {
   EXPECT_EQ(layoutRow(m, 14), (V{0, 13, 14, 15}));
   ASSERT_NE(m.blockCopies(), nullptr);
   for (Index row = 1; row <= 14; ++row) EXPECT_EQ(m.blockCopies()->copiesOf(2, row * 64, 5, 64), 4) << row;
-  EXPECT_EQ(m.blockCopies()->copiesOf(0, 0, 5, 64), 1);   // the global rows attend every key once
+  EXPECT_EQ(m.blockCopies()->copiesOf(0, 0, 5, 64), 1);  // the global rows attend every key once
   EXPECT_EQ(m.blockCopies()->copiesOf(0, 1000, 5, 64), 1);
 }
 
 TEST(HfBigBirdExact, PaperPlanNeedsMaxPositionsOfAtLeastN) {
-  EXPECT_EQ(test::errorOf([] { build("hf-bigbird", 4096, {{"max_position_embeddings", "2048"}}); }),
+  EXPECT_EQ(test::errorOf([] {
+              build("hf-bigbird", 4096, {{"max_position_embeddings", "2048"}});
+            }),
             "n = 4096 is not allowed for hf-bigbird: the paper's plan draws over max_position_embeddings = 2,048, "
             "which must be at least n");
 }
@@ -144,7 +146,9 @@ std::vector<MatrixD> concatenatedReference(const AttentionInputs& in, const Spar
       const Index qb = i / block;
       std::vector<Index> keyBlocks;
       for (Index b : layoutRow(m, qb, h)) {
-        const int times = (qb == 0 || qb == nb - 1) ? 1 : m.blockCopies() ? m.blockCopies()->copiesOf(h, i, b * block, block) : 1;
+        const int times = (qb == 0 || qb == nb - 1) ? 1
+                          : m.blockCopies()         ? m.blockCopies()->copiesOf(h, i, b * block, block)
+                                                    : 1;
         for (int t = 0; t < times; ++t) keyBlocks.push_back(b);
       }
       std::vector<double> s;

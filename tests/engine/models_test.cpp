@@ -77,7 +77,8 @@ TEST(StackReach, GemmaStylePatternOfThreeAtThirtyTwo) {
   // i−6 …: Σ min(i, 6) = 15 + 6·26 = 171; the full (causal) layer 3 connects all 496; later layers add nothing.
   const JsonValue cfg = parseJson(R"({"model_type": "gemma3_text", "num_hidden_layers": 6,
       "sliding_window_pattern": 3, "sliding_window": 4, "hidden_size": 64, "num_attention_heads": 2,
-      "num_key_value_heads": 1})", "fixture");
+      "num_key_value_heads": 1})",
+                                  "fixture");
   ConfigRequest request;
   request.n = 32;
   const LayerStack s = stackFromHfConfig(cfg, request, "fixture");
@@ -199,7 +200,8 @@ std::vector<std::string> patterns(const LayerStack& s) {
 
 TEST(HfConfig, MistralSlidesEveryLayerOverWKeysEndingAtTheQuery) {
   const LayerStack s = fromConfig(R"({"model_type": "mistral", "num_hidden_layers": 3, "sliding_window": 4,
-      "hidden_size": 32, "num_attention_heads": 4, "num_key_value_heads": 2})", 16);
+      "hidden_size": 32, "num_attention_heads": 4, "num_key_value_heads": 2})",
+                                  16);
   EXPECT_EQ(patterns(s), std::vector<std::string>(3, "window (radius=3, causal=true)"));
   // W = 4 keys including the query: i − 4 < j ≤ i.
   const SparseMask m = PatternSpec::parse("window").build(s.layers[0].params, 16);
@@ -212,14 +214,21 @@ TEST(HfConfig, MistralSlidesEveryLayerOverWKeysEndingAtTheQuery) {
 
 TEST(HfConfig, LayerTypesComeFirst) {
   const LayerStack s = fromConfig(R"({"model_type": "mistral", "num_hidden_layers": 3, "sliding_window": 8,
-      "layer_types": ["full_attention", "sliding_attention", "full_attention"]})", 32);
+      "layer_types": ["full_attention", "sliding_attention", "full_attention"]})",
+                                  32);
   EXPECT_EQ(patterns(s), (std::vector<std::string>{"causal", "window (radius=7, causal=true)", "causal"}));
-  EXPECT_NE(errorOf([] { fromConfig(R"({"model_type": "llama", "num_hidden_layers": 3, "layer_types": ["full_attention"]})", 8); })
-                .find("'layer_types' has 1 entries but num_hidden_layers = 3"), std::string::npos);
-  EXPECT_NE(errorOf([] { fromConfig(R"({"model_type": "llama", "num_hidden_layers": 1, "layer_types": ["chunked_attention"]})", 8); })
-                .find("layer_types[0] = \"chunked_attention\" is not supported"), std::string::npos);
-  EXPECT_NE(errorOf([] { fromConfig(R"({"model_type": "llama", "num_hidden_layers": 1, "layer_types": ["sliding_attention"]})", 8); })
-                .find("'sliding_window' is missing"), std::string::npos);
+  EXPECT_NE(errorOf([] {
+              fromConfig(R"({"model_type": "llama", "num_hidden_layers": 3, "layer_types": ["full_attention"]})", 8);
+            }).find("'layer_types' has 1 entries but num_hidden_layers = 3"),
+            std::string::npos);
+  EXPECT_NE(errorOf([] {
+              fromConfig(R"({"model_type": "llama", "num_hidden_layers": 1, "layer_types": ["chunked_attention"]})", 8);
+            }).find("layer_types[0] = \"chunked_attention\" is not supported"),
+            std::string::npos);
+  EXPECT_NE(errorOf([] {
+              fromConfig(R"({"model_type": "llama", "num_hidden_layers": 1, "layer_types": ["sliding_attention"]})", 8);
+            }).find("'sliding_window' is missing"),
+            std::string::npos);
 }
 
 TEST(HfConfig, Gemma2AlternatesEvenSlidingOddFull) {
@@ -232,7 +241,8 @@ TEST(HfConfig, Gemma2AlternatesEvenSlidingOddFull) {
 TEST(HfConfig, Gemma3NestedUnderTextConfigWithTheLibraryDefaults) {
   // As in the released 4B config: text_config leaves out the heads, head_dim and the pattern.
   const LayerStack s = fromConfig(R"({"model_type": "gemma3", "text_config": {"model_type": "gemma3_text",
-      "hidden_size": 2560, "intermediate_size": 10240, "num_hidden_layers": 12, "sliding_window": 1024}})", 2048);
+      "hidden_size": 2560, "intermediate_size": 10240, "num_hidden_layers": 12, "sliding_window": 1024}})",
+                                  2048);
   ASSERT_EQ(s.layers.size(), 12u);
   for (std::size_t l = 0; l < 12; ++l) EXPECT_EQ(s.layers[l].kind, (l + 1) % 6 == 0 ? "full" : "sliding") << l;
   EXPECT_EQ(s.dims.heads, 8);
@@ -243,7 +253,8 @@ TEST(HfConfig, Gemma3NestedUnderTextConfigWithTheLibraryDefaults) {
 }
 
 TEST(HfConfig, Qwen2SlidesFromMaxWindowLayersWhenAsked) {
-  const std::string base = R"({"model_type": "qwen2", "num_hidden_layers": 4, "sliding_window": 8, "max_window_layers": 2, "use_sliding_window": )";
+  const std::string base =
+      R"({"model_type": "qwen2", "num_hidden_layers": 4, "sliding_window": 8, "max_window_layers": 2, "use_sliding_window": )";
   const LayerStack on = fromConfig(base + "true}", 32), off = fromConfig(base + "false}", 32);
   EXPECT_EQ(patterns(on), (std::vector<std::string>{"causal", "causal", "window (radius=7, causal=true)",
                                                     "window (radius=7, causal=true)"}));
@@ -252,26 +263,37 @@ TEST(HfConfig, Qwen2SlidesFromMaxWindowLayersWhenAsked) {
 
 TEST(HfConfig, GptNeoExpandsAttentionTypes) {
   const LayerStack s = fromConfig(R"({"model_type": "gpt_neo", "num_layers": 4, "window_size": 8, "hidden_size": 64,
-      "num_heads": 4, "attention_types": [[["global", "local"], 2]], "intermediate_size": null})", 32);
+      "num_heads": 4, "attention_types": [[["global", "local"], 2]], "intermediate_size": null})",
+                                  32);
   EXPECT_EQ(patterns(s), (std::vector<std::string>{"causal", "window (radius=7, causal=true)", "causal",
                                                    "window (radius=7, causal=true)"}));
   EXPECT_EQ(s.layers[1].kind, "local");
   EXPECT_EQ(s.dims.intermediateSize, 256);  // null: 4 × hidden_size, as GPTNeoMLP does
-  EXPECT_NE(errorOf([] { fromConfig(R"({"model_type": "gpt_neo", "num_layers": 5, "attention_types": [[["global", "local"], 2]]})", 8); })
-                .find("expands to 4 layers but num_layers = 5"), std::string::npos);
+  EXPECT_NE(errorOf([] {
+              fromConfig(R"({"model_type": "gpt_neo", "num_layers": 5, "attention_types": [[["global", "local"], 2]]})",
+                         8);
+            }).find("expands to 4 layers but num_layers = 5"),
+            std::string::npos);
 }
 
 TEST(HfConfig, LongformerWindowsPaddingAndGlobals) {
-  const LayerStack s = fromConfig(R"({"model_type": "longformer", "num_hidden_layers": 2, "attention_window": [4, 8]})", 30, {0});
+  const LayerStack s =
+      fromConfig(R"({"model_type": "longformer", "num_hidden_layers": 2, "attention_window": [4, 8]})", 30, {0});
   EXPECT_EQ(s.n, 32);  // padded to a multiple of the widest window, 8
   EXPECT_EQ(patterns(s), (std::vector<std::string>{"hf-longformer (attention_window=4, global_tokens=0)",
                                                    "hf-longformer (attention_window=8, global_tokens=0)"}));
   EXPECT_NE(s.notes[0].find("padded to 32"), std::string::npos);
-  EXPECT_EQ(fromConfig(R"({"model_type": "longformer", "num_hidden_layers": 3, "attention_window": 6})", 12).layers.size(), 3u);
-  EXPECT_NE(errorOf([] { fromConfig(R"({"model_type": "longformer", "num_hidden_layers": 1, "attention_window": 5})", 12); })
-                .find("attention_window = 5 (layer 0) is odd"), std::string::npos);
-  EXPECT_NE(errorOf([] { fromConfig(R"({"model_type": "longformer", "num_hidden_layers": 2, "attention_window": [4]})", 12); })
-                .find("has 1 entries but num_hidden_layers = 2"), std::string::npos);
+  EXPECT_EQ(
+      fromConfig(R"({"model_type": "longformer", "num_hidden_layers": 3, "attention_window": 6})", 12).layers.size(),
+      3u);
+  EXPECT_NE(errorOf([] {
+              fromConfig(R"({"model_type": "longformer", "num_hidden_layers": 1, "attention_window": 5})", 12);
+            }).find("attention_window = 5 (layer 0) is odd"),
+            std::string::npos);
+  EXPECT_NE(errorOf([] {
+              fromConfig(R"({"model_type": "longformer", "num_hidden_layers": 2, "attention_window": [4]})", 12);
+            }).find("has 1 entries but num_hidden_layers = 2"),
+            std::string::npos);
 }
 
 TEST(HfConfig, BigBirdSeedsEachLayerWithItsIndexFallsBackAndPads) {
@@ -306,8 +328,10 @@ TEST(HfConfig, UnreadableOrContradictoryConfigsAreOneClearLine) {
             std::string::npos);
   EXPECT_EQ(errorOf([] { fromConfig(R"({"model_type": "my_model", "hidden_size": 8})", 8); }),
             "config.json: no layer count: 'num_hidden_layers' is missing and model_type 'my_model' has no default");
-  EXPECT_NE(errorOf([] { fromConfig(R"({"model_type": "llama", "num_hidden_layers": "32"})", 8); })
-                .find("'num_hidden_layers' must be an integer"), std::string::npos);
+  EXPECT_NE(errorOf([] {
+              fromConfig(R"({"model_type": "llama", "num_hidden_layers": "32"})", 8);
+            }).find("'num_hidden_layers' must be an integer"),
+            std::string::npos);
   EXPECT_NE(errorOf([] { fromConfig("[1, 2]", 8); }).find("holds a JSON object"), std::string::npos);
 }
 
@@ -335,11 +359,15 @@ TEST(StackFile, RoundTripsAndIsStrict) {
   EXPECT_EQ(back.n, 64);
   EXPECT_EQ(back.layers, s.layers);
   EXPECT_EQ(back.notes, s.notes);
-  EXPECT_NE(errorOf([] { stackFromJson(parseJson(R"({"n": 8, "layers": [{"pattern": "full", "colour": 1}]})", "s")); })
-                .find("layers[0] has an unknown key 'colour'"), std::string::npos);
+  EXPECT_NE(errorOf([] {
+              stackFromJson(parseJson(R"({"n": 8, "layers": [{"pattern": "full", "colour": 1}]})", "s"));
+            }).find("layers[0] has an unknown key 'colour'"),
+            std::string::npos);
   EXPECT_NE(errorOf([] { stackFromJson(parseJson(R"({"layers": []})", "s")); }).find("no 'n'"), std::string::npos);
-  EXPECT_NE(errorOf([] { stackFromJson(parseJson(R"({"n": 8, "layers": [{"pattern": "window", "params": {"radius": -1}}]})", "s")); })
-                .find("layer 1: parameter 'radius' = -1"), std::string::npos);
+  EXPECT_NE(errorOf([] {
+              stackFromJson(parseJson(R"({"n": 8, "layers": [{"pattern": "window", "params": {"radius": -1}}]})", "s"));
+            }).find("layer 1: parameter 'radius' = -1"),
+            std::string::npos);
 }
 
 TEST(ModelCost, CountedByHand) {
@@ -363,7 +391,8 @@ TEST(ModelCost, CountedByHand) {
   EXPECT_EQ(bf16.kvCacheBytes, 2 * 64.0);
   EXPECT_EQ(bf16.kvCacheBytesWindowed, 32.0 + 64.0);
   EXPECT_EQ(fp32.kvCacheBytes, 2 * bf16.kvCacheBytes);
-  EXPECT_EQ(errorOf([] { parsePrecision("fp8"); }), "precision 'fp8' is not allowed: expected fp32, bf16, fp16 or int8");
+  EXPECT_EQ(errorOf([] { parsePrecision("fp8"); }),
+            "precision 'fp8' is not allowed: expected fp32, bf16, fp16 or int8");
   // BigBird: each of its heads is counted, not head 0 times the heads.
   LayerStack bb = typed("hf-bigbird block_size=4 num_random_blocks=1 num_heads=2 seed=1", 64);
   bb.dims.heads = 2;
@@ -373,7 +402,8 @@ TEST(ModelCost, CountedByHand) {
 }
 
 TEST(Json, ReadsWhatPythonWritesAndNamesWhereItFails) {
-  const JsonValue v = parseJson("\xEF\xBB\xBF{\"a\": [1, 2.5, -3e2, true, null, \"\\u00e9\\ud83d\\ude00\"], \"big\": 9007199254740993}", "t");
+  const JsonValue v = parseJson(
+      "\xEF\xBB\xBF{\"a\": [1, 2.5, -3e2, true, null, \"\\u00e9\\ud83d\\ude00\"], \"big\": 9007199254740993}", "t");
   ASSERT_TRUE(v.isObject());
   EXPECT_EQ(v.find("a")->items()[0].asInteger(), 1);
   EXPECT_FALSE(v.find("a")->items()[1].asInteger());

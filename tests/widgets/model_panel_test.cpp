@@ -85,9 +85,10 @@ TEST_F(ModelTabTest, ABadConfigSaysWhyAndChangesNothing) {
   ASSERT_TRUE(waitForModel());
   const auto before = panel()->view();
   const std::vector<StackLayer> layers = panel()->stack().layers;
-  for (const QByteArray& bad : {QByteArray("{\"model_type\": \"llama\", "),
-                                QByteArray(R"({"model_type": "longformer", "num_hidden_layers": 2, "attention_window": [512]})"),
-                                QByteArray(R"({"model_type": "longformer", "attention_window": 511})")}) {
+  for (const QByteArray& bad :
+       {QByteArray("{\"model_type\": \"llama\", "),
+        QByteArray(R"({"model_type": "longformer", "num_hidden_layers": 2, "attention_window": [512]})"),
+        QByteArray(R"({"model_type": "longformer", "attention_window": 511})")}) {
     EXPECT_FALSE(w().openModelConfig(writeFile(QStringLiteral("bad.json"), bad)));
     EXPECT_FALSE(panel()->message().isEmpty());
     EXPECT_EQ(panel()->message().count(QLatin1Char('\n')), 0) << panel()->message().toStdString();
