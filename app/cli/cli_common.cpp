@@ -49,8 +49,6 @@ bool InputOptions::decideN(const QCommandLineParser& parser) const {
   return parser.isSet(text) || parser.isSet(q) || parser.isSet(k) || parser.isSet(v);
 }
 
-namespace {
-
 AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions& o, Index n, QString& kind) {
   const bool files = parser.isSet(o.q) || parser.isSet(o.k) || parser.isSet(o.v);
   if (files && parser.isSet(o.text)) throw UsageError("--text and --q/--k/--v are not allowed together: choose one");
@@ -70,8 +68,6 @@ AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions&
   kind = QStringLiteral("synthetic");
   return syntheticInputs(heads, n, dim, seed);
 }
-
-}  // namespace
 
 std::vector<std::pair<std::string, std::string>> readParamTexts(const QCommandLineParser& parser,
                                                                 const PatternOptions& options) {

@@ -60,6 +60,10 @@ struct InputOptions {
   bool decideN(const QCommandLineParser& parser) const;
 };
 
+/// The inputs the options describe: .npy files, a sentence, or Gaussian (n tokens); `kind` says which
+/// ("npy", "text", "synthetic").
+AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions& options, Index n, QString& kind);
+
 /// The pattern, its parameter values and n, read and checked from a parsed command line. When `inputOptions` is
 /// given and the inputs decide n (--text, --q), --n may be left out; `inputs` is filled when the pattern needs
 /// inputs or `alwaysInputs` is set.
@@ -103,5 +107,6 @@ int runRun(const QStringList& arguments);
 int runBench(const QStringList& arguments);
 int runRender(const QStringList& arguments);
 int runModel(const QStringList& arguments);
+int runApprox(const QStringList& arguments);
 
 }  // namespace attnscope::cli

@@ -28,6 +28,7 @@ const char* kUsage =
     "  bench      sweep n: dense and sparse kernels next to this machine's matrix-multiply speed\n"
     "  render     draw the heatmap figure to .png, .svg or .pdf without a display\n"
     "  model      a model's layers from its config.json: reach through the stack, cost per layer\n"
+    "  approx     a low-rank or kernel approximation (linear, performer, linformer, nystrom) against exact softmax\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("run")) return runRun(args);
     if (command == QStringLiteral("bench")) return runBench(args);
     if (command == QStringLiteral("model")) return runModel(args);
+    if (command == QStringLiteral("approx")) return runApprox(args);
 #ifdef ATTNSCOPE_HAVE_RENDER
     if (command == QStringLiteral("render")) return runRender(args);
 #else

@@ -14,7 +14,7 @@ const std::vector<const PatternFamily*>& patternFamilies() {
       &fullFamily(),          &causalFamily(),           &windowFamily(),           &globalFamily(),
       &randomFamily(),        &blocksFamily(),           &stridedFamily(),          &fixedFamily(),
       &hfLongformerFamily(),  &hfBigBirdFamily(),        &deepspeedFixedFamily(),   &deepspeedVariableFamily(),
-      &deepspeedBigBirdFamily(), &deepspeedBSLongformerFamily(), &deepspeedLocalFamily(), &lshFamily(),
+      &deepspeedBigBirdFamily(), &deepspeedBSLongformerFamily(), &deepspeedLocalFamily(), &lshFamily(), &topkFamily(),
   };
   return families;
 }

@@ -21,5 +21,6 @@ const PatternFamily& deepspeedBigBirdFamily();
 const PatternFamily& deepspeedBSLongformerFamily();
 const PatternFamily& deepspeedLocalFamily();
 const PatternFamily& lshFamily();
+const PatternFamily& topkFamily();
 
 }  // namespace attnscope

@@ -19,6 +19,7 @@
 #include "engine/util/limits.h"
 #include "engine/masks/params.h"
 #include "engine/patterns/families.h"
+#include "engine/patterns/rows_pattern.h"
 #include "engine/util/random.h"
 
 namespace attnscope {
@@ -52,25 +53,6 @@ std::vector<int> buckets(const Matrix& x, const Matrix& R) {
 }  // namespace lsh
 
 namespace {
-
-class LshPattern : public Pattern {
- public:
-  LshPattern(Index n, std::vector<std::shared_ptr<const CsrRows>> heads) : Pattern(n), heads_(std::move(heads)) {}
-  int heads() const override { return static_cast<int>(heads_.size()); }
-  void generate(int h, Index i, std::vector<KeyIndex>& keys) const override {
-    const auto r = heads_[h]->row(i);
-    keys.assign(r.begin(), r.end());
-  }
-  bool hasCheapDegree() const override { return true; }
-  Index degree(int h, Index i) const override { return static_cast<Index>(heads_[h]->row(i).size()); }
-  void fill(int h, Index i, KeyIndex* out) const override {
-    const auto r = heads_[h]->row(i);
-    std::copy(r.begin(), r.end(), out);
-  }
-
- private:
-  std::vector<std::shared_ptr<const CsrRows>> heads_;
-};
 
 // Keys a row gathers over all hash rounds before duplicates are removed: its chunk and the previous one, each round.
 Index roundKeys(const ParamSet& p, Index n) { return std::min(n, 2 * p.getInt("chunk")) * p.getInt("hashes"); }
@@ -143,7 +125,7 @@ class LshFamily : public PatternFamily {
       }
       heads.push_back(std::move(rows));
     }
-    return std::make_unique<LshPattern>(n, std::move(heads));
+    return std::make_unique<RowsPattern>(n, std::move(heads));
   }
 };
 

@@ -103,7 +103,7 @@ TEST(CliPatterns, ListsEveryFamilyWithParameters) {
   const CliRun r = cli(args({"patterns", "--json"}));
   ASSERT_EQ(r.exitCode, 0);
   const QJsonArray families = json(r).value(QStringLiteral("patterns")).toArray();
-  EXPECT_EQ(families.size(), 16);
+  EXPECT_EQ(families.size(), 17);  // the 16 of issue 1 and topk
   bool sawRadius = false;
   for (const auto& f : families) {
     if (f.toObject().value(QStringLiteral("name")).toString() != QStringLiteral("window")) continue;
@@ -561,6 +561,56 @@ TEST(CliModel, SavedStackOpensAgain) {
   EXPECT_EQ(o.value(QStringLiteral("n")).toInt(), 512);
   EXPECT_EQ(o.value(QStringLiteral("dims")).toObject().value(QStringLiteral("head_dim")).toInt(), 256);
   expectBadInput(cli(args({"model", "--layers", "full"})), "--n is required");
+}
+
+
+// --- approx ------------------------------------------------------------------------------------------------------
+
+TEST(CliApprox, JsonHasEveryMeasureAndTheWeightsFileIsTheMethodsWeights) {
+  QTemporaryDir dir;
+  const QString w = dir.filePath(QStringLiteral("w.npy"));
+  const CliRun r = cli(QStringList{QStringLiteral("approx"), QStringLiteral("--method"), QStringLiteral("nystrom"),
+                                   QStringLiteral("-p"), QStringLiteral("num_landmarks=16"), QStringLiteral("--n"),
+                                   QStringLiteral("256"), QStringLiteral("--dim"), QStringLiteral("32"),
+                                   QStringLiteral("--weights-out"), w, QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("method")).toString(), QStringLiteral("nystrom"));
+  EXPECT_EQ(o.value(QStringLiteral("params")).toObject().value(QStringLiteral("num_landmarks")).toString(),
+            QStringLiteral("16"));
+  for (const char* key : {"ms_method", "ms_full", "output_rel_error", "weights_l1", "uniform_l1", "negative_share",
+                          "row_sum_max_dev"})
+    EXPECT_TRUE(o.value(QString::fromLatin1(key)).isDouble()) << key;
+  EXPECT_TRUE(o.value(QStringLiteral("all_rows")).toBool());
+  const attnscope::NpyArray a = attnscope::readNpy(w.toStdString());
+  ASSERT_EQ(a.shape, (std::vector<attnscope::Index>{256, 256}));
+  // Nyströmformer's rows sum to 1 up to its pseudo-inverse's error; the file holds the figure the JSON reports.
+  double worst = 0;
+  for (int i = 0; i < 256; ++i) {
+    double sum = 0;
+    for (int j = 0; j < 256; ++j) sum += a.data[std::size_t(i) * 256 + j];
+    worst = std::max(worst, std::fabs(sum - 1));
+  }
+  EXPECT_NEAR(worst, o.value(QStringLiteral("row_sum_max_dev")).toDouble(), 1e-4);
+}
+
+TEST(CliApprox, SweepDoublesTheBudgetAndTheErrorFalls) {
+  const CliRun r = cli(args({"approx", "--method", "performer", "--n", "512", "--dim", "16", "--sweep", "nb_features",
+                             "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonArray steps = json(r).value(QStringLiteral("steps")).toArray();
+  ASSERT_EQ(steps.size(), 7);  // 8, 16, …, 512
+  EXPECT_EQ(steps[0].toObject().value(QStringLiteral("value")).toInt(), 8);
+  EXPECT_LT(steps[6].toObject().value(QStringLiteral("weights_l1")).toDouble(),
+            steps[0].toObject().value(QStringLiteral("weights_l1")).toDouble());
+  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "64", "--sweep", "k"})), "--sweep k is not allowed for linear");
+  expectBadInput(cli(args({"approx", "--method", "nystrom", "--n", "100", "-p", "num_landmarks=64"})),
+                 "it must be a multiple of num_landmarks = 64");
+  expectBadInput(cli(args({"approx", "--method", "nothing", "--n", "64"})), "method 'nothing' is unknown");
+  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "8192", "--weights-out", "/tmp/never.npy"})),
+                 "too large to write the weights");
+  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "64", "--scale", "-1"})), "--scale -1 is not allowed");
+  expectBadInput(cli(args({"approx", "--method", "linformer", "--n", "64", "-p", "k=100"})), "expected at most n = 64");
 }
 
 }  // namespace

@@ -1,0 +1,154 @@
+// attnscope-cli approx: a low-rank or kernel approximation of softmax attention against the exact one.
+#include <QJsonArray>
+
+#include <iostream>
+
+#include "app/cli/cli_common.h"
+#include "engine/approx/approx_measure.h"
+#include "engine/io/npy.h"
+#include "engine/util/format.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+QJsonObject reportJson(const ApproxMethod& method, const ParamSet& params, const ApproxReport& r, Index n, Index dim,
+                       int heads) {
+  QJsonObject p;
+  for (const auto& [name, value] : params.values()) p.insert(toQ(name), toQ(formatParam(value)));
+  return QJsonObject{{QStringLiteral("method"), toQ(method.name())},
+                     {QStringLiteral("params"), p},
+                     {QStringLiteral("n"), static_cast<qint64>(n)},
+                     {QStringLiteral("dim"), static_cast<qint64>(dim)},
+                     {QStringLiteral("heads"), heads},
+                     {QStringLiteral("ms_method"), r.msMethod},
+                     {QStringLiteral("ms_full"), r.msFull},
+                     {QStringLiteral("output_rel_error"), r.outputRelError},
+                     {QStringLiteral("weights_l1"), r.weightsL1},
+                     {QStringLiteral("uniform_l1"), r.uniformL1},
+                     {QStringLiteral("negative_share"), r.negativeShare},
+                     {QStringLiteral("row_sum_max_dev"), r.rowSumMaxDev},
+                     {QStringLiteral("rows_measured"), static_cast<qint64>(r.rowsMeasured)},
+                     {QStringLiteral("all_rows"), r.allRows}};
+}
+
+}  // namespace
+
+int runApprox(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "An approximation of softmax attention (linear, performer, linformer, nystrom) against the exact one on the "
+      "same inputs: times, output error, the L1 distance of its effective weights from the exact ones (with uniform "
+      "attention's beside it), negative entries and row sums."));
+  const QCommandLineOption help = parser.addHelpOption();
+  const QCommandLineOption method(QStringLiteral("method"), QStringLiteral("linear, performer, linformer or nystrom."),
+                                  QStringLiteral("NAME"));
+  const QCommandLineOption param(QStringList{QStringLiteral("p"), QStringLiteral("param")},
+                                 QStringLiteral("A parameter, KEY=VALUE. Repeatable."), QStringLiteral("KEY=VALUE"));
+  const QCommandLineOption n(QStringList{QStringLiteral("n")}, QStringLiteral("Sequence length."), QStringLiteral("N"));
+  const QCommandLineOption scale(QStringLiteral("scale"),
+                                 QStringLiteral("Gaussian inputs: queries times S, so logits have standard deviation S "
+                                                "(default 1)."),
+                                 QStringLiteral("S"), QStringLiteral("1"));
+  const QCommandLineOption weightsOut(QStringLiteral("weights-out"),
+                                      QStringLiteral("Write Â of head 0 as float32 .npy [n, n] (n ≤ 4,096)."),
+                                      QStringLiteral("W.npy"));
+  const QCommandLineOption sweep(QStringLiteral("sweep"),
+                                 QStringLiteral("Double this budget (k, nb_features or num_landmarks) from 8 up to n "
+                                                "(at most 4,096) and print the error at each step."),
+                                 QStringLiteral("PARAM"));
+  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  InputOptions inputOptions;
+  inputOptions.addTo(parser);
+  for (const auto* o : {&method, &param, &n, &scale, &weightsOut, &sweep, &json}) parser.addOption(*o);
+  parseOrThrow(parser, arguments);
+  if (parser.isSet(help)) {
+    std::cout << toStd(parser.helpText());
+    return 0;
+  }
+  if (!parser.isSet(method)) throw UsageError("--method is required: linear, performer, linformer or nystrom");
+  const ApproxMethod& m = findApproxMethod(toStd(parser.value(method)));
+  const auto texts = readParamTexts(parser.values(param), "--param");
+  bool ok = false;
+  const double s = parser.value(scale).toDouble(&ok);
+  if (!ok || !(s > 0) || s > 1e4)
+    throw UsageError("--scale " + toStd(parser.value(scale)) + " is not allowed: expected a number > 0 and ≤ 10000");
+  const bool decided = inputOptions.decideN(parser);
+  if (!decided && !parser.isSet(n)) throw UsageError("--n is required: the sequence length");
+  ApproxOptions options;
+  options.wantWeights = parser.isSet(weightsOut);
+  Index tokens = 0;
+  if (!decided) {
+    tokens = readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxFullAttentionTokens);
+    const Index dim = readInteger(QStringLiteral("dim"), parser.value(inputOptions.dim), 1, kMaxHeadDim);
+    const int heads =
+        static_cast<int>(readInteger(QStringLiteral("heads"), parser.value(inputOptions.heads), 1, kMaxHeads));
+    checkApprox(m, resolveApproxParams(m, dim, texts), heads, tokens, dim, dim, options);  // before any input exists
+  }
+  QString kind;
+  AttentionInputs in = readInputs(parser, inputOptions, tokens, kind);
+  if (kind == QStringLiteral("synthetic") && s != 1.0)
+    for (Matrix& q : in.q) q *= static_cast<float>(s);
+  const ParamSet params = resolveApproxParams(m, in.dim(), texts);
+  if (parser.isSet(sweep)) {
+    const std::string key = toStd(parser.value(sweep));
+    bool known = false;
+    for (const ParamSpec& spec : m.params(in.dim()))
+      known = known || (spec.name == key && spec.type == ParamType::Int && key != "seed");
+    if (!known)
+      throw UsageError("--sweep " + key + " is not allowed for " + m.name() +
+                       ": expected its budget (linformer: k, performer: nb_features, nystrom: num_landmarks)");
+    if (options.wantWeights) throw UsageError("--sweep and --weights-out are not allowed together: choose one");
+    QJsonArray steps;
+    if (!parser.isSet(json))
+      std::cout << m.name() << ": " << key << " doubling, n = " << withSeparators(in.n()) << "\n";
+    for (Index value = 8; value <= std::min<Index>(in.n(), 4096); value *= 2) {
+      ParamSet at = params;
+      at.set(key, value);
+      try {
+        m.check(at, in.n(), in.dim());
+      } catch (const Error&) {
+        continue;  // a budget n does not allow (num_landmarks must divide n): skipped
+      }
+      ApproxOptions stepOptions;
+      stepOptions.timeFull = false;
+      const ApproxReport step = measureApprox(m, at, in, stepOptions);
+      steps.append(QJsonObject{{QStringLiteral("value"), static_cast<qint64>(value)},
+                               {QStringLiteral("ms_method"), step.msMethod},
+                               {QStringLiteral("output_rel_error"), step.outputRelError},
+                               {QStringLiteral("weights_l1"), step.weightsL1},
+                               {QStringLiteral("uniform_l1"), step.uniformL1}});
+      if (!parser.isSet(json))
+        std::cout << "  " << key << " = " << value << ": output error " << fixedDigits(step.outputRelError, 4)
+                  << ", weights L1 " << fixedDigits(step.weightsL1, 4) << " (uniform " << fixedDigits(step.uniformL1, 4)
+                  << "), " << fixedDigits(step.msMethod, 2) << " ms\n";
+    }
+    if (parser.isSet(json))
+      printJson(QJsonObject{{QStringLiteral("method"), toQ(m.name())},
+                            {QStringLiteral("sweep"), toQ(key)},
+                            {QStringLiteral("n"), static_cast<qint64>(in.n())},
+                            {QStringLiteral("steps"), steps}});
+    return 0;
+  }
+  const ApproxReport r = measureApprox(m, params, in, options);
+  if (options.wantWeights) writeNpyFloat(toStd(parser.value(weightsOut)), {in.n(), in.n()}, r.weights->data());
+  if (parser.isSet(json)) {
+    printJson(reportJson(m, params, r, in.n(), in.dim(), in.heads()));
+    return 0;
+  }
+  std::cout << "method            " << m.name();
+  for (const auto& [name, value] : params.values()) std::cout << "  " << name << "=" << formatParam(value);
+  std::cout << "\ninputs            " << toStd(kind) << ", n = " << withSeparators(in.n()) << ", dim " << in.dim()
+            << ", " << in.heads() << (in.heads() == 1 ? " head" : " heads") << "\n"
+            << "time              " << fixedDigits(r.msMethod, 2) << " ms (full attention " << fixedDigits(r.msFull, 2)
+            << " ms, " << fixedDigits(r.msFull / std::max(r.msMethod, 1e-9), 1) << "×)\n"
+            << "output error      " << fixedDigits(r.outputRelError, 4) << " (‖O − O_exact‖ / ‖O_exact‖)\n"
+            << "weights L1        " << fixedDigits(r.weightsL1, 4)
+            << " per row (uniform attention: " << fixedDigits(r.uniformL1, 4) << ")"
+            << (r.allRows ? "" : " over " + withSeparators(r.rowsMeasured) + " rows a head") << "\n"
+            << "negative entries  " << fixedDigits(100.0 * r.negativeShare, 2) << "%\n"
+            << "row sums          within " << fixedDigits(r.rowSumMaxDev, 6) << " of 1\n";
+  return 0;
+}
+
+}  // namespace attnscope::cli

@@ -1,0 +1,107 @@
+#include "engine/approx/approx_measure.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "engine/attention/attention.h"
+#include "engine/util/error.h"
+#include "engine/util/format.h"
+#include "engine/util/limits.h"
+#include "engine/util/parallel.h"
+
+namespace attnscope {
+
+void checkApprox(const ApproxMethod& method, const ParamSet& params, Index heads, Index n, Index dim, Index valueDim,
+                 const ApproxOptions& options) {
+  checkInputSize(heads, n, dim, valueDim);
+  method.check(params, n, dim);
+  if (n > kMaxFullAttentionTokens)
+    throw Error("n = " + std::to_string(n) + " is not allowed: expected an integer 1 … " +
+                std::to_string(kMaxFullAttentionTokens) + " (the measures compare with full attention, n² work)");
+  if (options.wantWeights && n > kMaxApproxWeightsTokens)
+    throw Error("n = " + std::to_string(n) + " is too large to write the weights: at most " +
+                std::to_string(kMaxApproxWeightsTokens) + " tokens (n² floats)");
+  const double bytes = method.runBytes(params, n, dim, valueDim) +
+                       2.0 * double(heads) * double(n) * double(valueDim) * 4.0 +
+                       (options.wantWeights ? double(n) * double(n) * 4.0 : 0.0);
+  checkMemory(bytes, "method '" + method.name() + "' at n = " + withSeparators(n), "choose a smaller n or budget");
+}
+
+ApproxReport measureApprox(const ApproxMethod& method, const ParamSet& params, const AttentionInputs& in,
+                           const ApproxOptions& options, const Progress& progress) {
+  const Index n = in.n(), d = in.dim();
+  checkApprox(method, params, in.heads(), n, d, in.valueDim(), options);
+  using Clock = std::chrono::steady_clock;
+  ApproxReport r;
+  // The method, timed over all heads.
+  std::vector<std::unique_ptr<ApproxHead>> heads;
+  const auto t0 = Clock::now();
+  for (int h = 0; h < in.heads(); ++h)
+    heads.push_back(method.run(params, in.q[h], in.k[h], in.v[h], h, progress.part(0.0, 0.3)));
+  r.msMethod = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  // Full attention (the fused kernel), timed.
+  const auto t1 = Clock::now();
+  const AttentionOutput exact = fullAttention(in, {}, progress.part(0.3, 0.6));
+  r.msFull = options.timeFull ? std::chrono::duration<double, std::milli>(Clock::now() - t1).count() : 0.0;
+  double diff = 0, norm = 0;
+  for (int h = 0; h < in.heads(); ++h) {
+    diff += (heads[h]->out - exact.out[h]).cast<double>().squaredNorm();
+    norm += exact.out[h].cast<double>().squaredNorm();
+  }
+  r.outputRelError = norm > 0 ? std::sqrt(diff / norm) : 0.0;
+  // Rows of Â against the exact softmax rows.
+  for (auto& h : heads) h->prepareWeights();
+  std::vector<Index> rows;
+  r.allRows = n <= options.maxWeightRows;
+  const Index count = r.allRows ? n : options.maxWeightRows;
+  for (Index t = 0; t < count; ++t) rows.push_back(r.allRows ? t : (t * n) / count);
+  r.rowsMeasured = count;
+  const float scale = 1.0f / std::sqrt(float(d));
+  double l1 = 0, uniform = 0, negative = 0, maxDev = 0;
+  for (int h = 0; h < in.heads(); ++h) {
+    parallelChunks(count, 16, progress.part(0.6 + 0.4 * h / in.heads(), 0.6 + 0.4 * (h + 1) / in.heads()), 0.0, 1.0,
+                   [&](Index b, Index e) {
+                     std::vector<float> approx(static_cast<std::size_t>(n));
+                     Eigen::VectorXf exactRow(n);
+                     double lL1 = 0, lUniform = 0, lNeg = 0, lDev = 0;
+                     for (Index t = b; t < e; ++t) {
+                       const Index i = rows[static_cast<std::size_t>(t)];
+                       heads[h]->weightsRow(i, approx.data());
+                       exactRow.noalias() = in.k[h] * (in.q[h].row(i).transpose() * scale);
+                       exactRow = (exactRow.array() - exactRow.maxCoeff()).exp();
+                       exactRow /= exactRow.sum();
+                       double sum = 0;
+                       for (Index j = 0; j < n; ++j) {
+                         const double a = approx[static_cast<std::size_t>(j)];
+                         lL1 += std::fabs(a - double(exactRow[j]));
+                         lUniform += std::fabs(1.0 / double(n) - double(exactRow[j]));
+                         lNeg += a < 0;
+                         sum += a;
+                       }
+                       lDev = std::max(lDev, std::fabs(sum - 1.0));
+                     }
+#pragma omp critical(attnscope_approx_measure)
+                     {
+                       l1 += lL1;
+                       uniform += lUniform;
+                       negative += lNeg;
+                       maxDev = std::max(maxDev, lDev);
+                     }
+                   });
+  }
+  const double measured = double(count) * double(in.heads());
+  r.weightsL1 = l1 / measured;
+  r.uniformL1 = uniform / measured;
+  r.negativeShare = negative / (measured * double(n));
+  r.rowSumMaxDev = maxDev;
+  if (options.wantWeights) {
+    Matrix W(n, n);
+    for (Index i = 0; i < n; ++i) heads[0]->weightsRow(i, W.row(i).data());
+    r.weights = std::move(W);
+  }
+  for (auto& h : heads) r.out.push_back(std::move(h->out));
+  progress.report(1.0);
+  return r;
+}
+
+}  // namespace attnscope

@@ -1,0 +1,218 @@
+// The approximations against plain double-precision references of their formulas, and the properties the issue
+// names: output = Â·V for every method, Performer's Â positive with rows summing to 1 and its error falling with
+// more features, Linformer's Â of rank ≤ k.
+#include <gtest/gtest.h>
+
+#include <Eigen/SVD>
+
+#include <cmath>
+
+#include "engine/approx/approx_measure.h"
+#include "engine/attention/attention.h"
+#include "engine/attention/attention_inputs.h"
+#include "tests/engine/test_util.h"
+
+namespace attnscope {
+namespace {
+
+using test::errorOf;
+
+MatrixD weightsOf(const ApproxHead& h, Index n) {
+  MatrixD W(n, n);
+  std::vector<float> row(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) {
+    h.weightsRow(i, row.data());
+    for (Index j = 0; j < n; ++j) W(i, j) = row[static_cast<std::size_t>(j)];
+  }
+  return W;
+}
+
+std::unique_ptr<ApproxHead> runOne(const std::string& name, const std::vector<std::pair<std::string, std::string>>& p,
+                                   const AttentionInputs& in, int head = 0) {
+  const ApproxMethod& m = findApproxMethod(name);
+  auto h = m.run(resolveApproxParams(m, in.dim(), p), in.q[head], in.k[head], in.v[head], head);
+  h->prepareWeights();
+  return h;
+}
+
+TEST(Approx, EveryMethodsOutputIsItsWeightsTimesV) {
+  const AttentionInputs in = syntheticInputs(1, 128, 16, 3);
+  const MatrixD V = in.v[0].cast<double>();
+  for (const auto& [name, params] :
+       std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>{
+           {"linear", {}},
+           {"linear", {{"causal", "true"}}},
+           {"performer", {{"nb_features", "32"}}},
+           {"performer", {{"kernel", "relu"}}},
+           {"linformer", {{"k", "16"}}},
+           {"nystrom", {{"num_landmarks", "8"}}}}) {
+    const auto h = runOne(name, params, in);
+    const MatrixD want = weightsOf(*h, 128) * V;
+    EXPECT_LT((h->out.cast<double>() - want).cwiseAbs().maxCoeff(), 2e-4 * (1 + want.cwiseAbs().maxCoeff())) << name;
+  }
+}
+
+TEST(Approx, LinearAgainstItsFormula) {
+  // φ(x) = elu(x) + 1; Â_ij = φ(q_i)·φ(k_j) / Σ_l φ(q_i)·φ(k_l), over l ≤ i when causal. No 1/√d.
+  const AttentionInputs in = syntheticInputs(1, 70, 8, 5);
+  auto phi = [](const Matrix& X) {
+    MatrixD out = X.cast<double>();
+    for (Index r = 0; r < out.rows(); ++r)
+      for (Index c = 0; c < out.cols(); ++c) out(r, c) = out(r, c) > 0 ? out(r, c) + 1 : std::exp(out(r, c));
+    return out;
+  };
+  const MatrixD q = phi(in.q[0]), k = phi(in.k[0]), V = in.v[0].cast<double>();
+  for (bool causal : {false, true}) {
+    MatrixD A = q * k.transpose();
+    if (causal)
+      for (Index i = 0; i < 70; ++i)
+        for (Index j = i + 1; j < 70; ++j) A(i, j) = 0;
+    for (Index i = 0; i < 70; ++i) A.row(i) /= A.row(i).sum();
+    const auto h = runOne("linear", {{"causal", causal ? "true" : "false"}}, in);
+    EXPECT_LT((weightsOf(*h, 70) - A).cwiseAbs().maxCoeff(), 1e-5) << causal;
+    EXPECT_LT((h->out.cast<double>() - A * V).cwiseAbs().maxCoeff(), 1e-4) << causal;
+  }
+}
+
+TEST(Approx, NystromAgainstItsFormula) {
+  const Index n = 96, d = 16, m = 12, seg = n / m;
+  const AttentionInputs in = syntheticInputs(1, n, d, 9);
+  const double s = std::pow(double(d), -0.25);
+  const MatrixD Q = in.q[0].cast<double>() * s, K = in.k[0].cast<double>() * s, V = in.v[0].cast<double>();
+  MatrixD Ql(m, d), Kl(m, d);
+  for (Index l = 0; l < m; ++l) {
+    Ql.row(l) = Q.middleRows(l * seg, seg).colwise().mean();
+    Kl.row(l) = K.middleRows(l * seg, seg).colwise().mean();
+  }
+  auto softmax = [](MatrixD S) {
+    for (Index r = 0; r < S.rows(); ++r) {
+      S.row(r) = (S.row(r).array() - S.row(r).maxCoeff()).exp();
+      S.row(r) /= S.row(r).sum();
+    }
+    return S;
+  };
+  const MatrixD F1 = softmax(Q * Kl.transpose()), A = softmax(Ql * Kl.transpose()), F3 = softmax(Ql * K.transpose());
+  MatrixD Z = A.transpose() / A.colwise().sum().maxCoeff();
+  const MatrixD I = MatrixD::Identity(m, m);
+  for (int it = 0; it < 6; ++it) {
+    const MatrixD AZ = A * Z;
+    Z = 0.25 * Z * (13 * I - AZ * (15 * I - AZ * (7 * I - AZ)));
+  }
+  const MatrixD W = F1 * Z * F3;
+  const auto h = runOne("nystrom", {{"num_landmarks", "12"}}, in);
+  EXPECT_LT((weightsOf(*h, n) - W).cwiseAbs().maxCoeff(), 1e-4);
+  EXPECT_LT((h->out.cast<double>() - W * V).cwiseAbs().maxCoeff(), 1e-3);
+  EXPECT_EQ(errorOf([&] {
+              findApproxMethod("nystrom").check(
+                  resolveApproxParams(findApproxMethod("nystrom"), d, {{"num_landmarks", "7"}}), n, d);
+            }),
+            "n = 96 is not allowed for nystrom: it must be a multiple of num_landmarks = 7");
+}
+
+TEST(Approx, LinformerWeightsHaveRankAtMostK) {
+  const AttentionInputs in = syntheticInputs(1, 120, 16, 2);
+  for (int k : {4, 10}) {
+    const auto h = runOne("linformer", {{"k", std::to_string(k)}}, in);
+    const Eigen::JacobiSVD<MatrixD> svd(weightsOf(*h, 120));
+    const auto& sv = svd.singularValues();
+    Index rank = 0;
+    for (Index i = 0; i < sv.size(); ++i) rank += sv[i] > 1e-6 * sv[0];
+    EXPECT_LE(rank, k);
+    EXPECT_GE(rank, k - 1);
+  }
+  const ApproxMethod& l = findApproxMethod("linformer");
+  EXPECT_NE(errorOf([&] {
+              l.check(resolveApproxParams(l, 16, {{"k", "200"}}), 120, 16);
+            }).find("expected at most n = 120"),
+            std::string::npos);
+}
+
+TEST(Approx, PerformerIsPositiveNormalisedAndImprovesWithFeatures) {
+  const AttentionInputs in = syntheticInputs(1, 256, 16, 4);
+  const auto h = runOne("performer", {{"nb_features", "64"}}, in);
+  const MatrixD W = weightsOf(*h, 256);
+  EXPECT_GT(W.minCoeff(), 0.0);
+  for (Index i = 0; i < 256; ++i) EXPECT_NEAR(W.row(i).sum(), 1.0, 1e-5);
+  // The L1 distance from exact softmax falls as nb_features grows, averaged over 6 seeds.
+  const ApproxMethod& p = findApproxMethod("performer");
+  double previous = 1e9;
+  for (int m : {8, 64, 512}) {
+    double sum = 0;
+    for (int seed = 0; seed < 6; ++seed) {
+      ApproxOptions o;
+      o.timeFull = false;
+      sum += measureApprox(
+                 p, resolveApproxParams(p, 16, {{"nb_features", std::to_string(m)}, {"seed", std::to_string(seed)}}),
+                 in, o)
+                 .weightsL1;
+    }
+    EXPECT_LT(sum / 6, previous) << m;
+    previous = sum / 6;
+  }
+}
+
+TEST(Approx, MeasuresAgainstAPlainReference) {
+  // Uniform attention's L1 and the output error, worked out directly.
+  const AttentionInputs in = syntheticInputs(2, 64, 8, 1);
+  const ApproxMethod& lin = findApproxMethod("linear");
+  ApproxOptions o;
+  o.wantWeights = true;
+  const ApproxReport r = measureApprox(lin, resolveApproxParams(lin, 8, {}), in, o);
+  const auto exact = referenceAttention(in, nullptr);
+  double uniform = 0, l1 = 0, diff = 0, norm = 0;
+  for (int h = 0; h < 2; ++h) {
+    const MatrixD Q = in.q[h].cast<double>(), K = in.k[h].cast<double>();
+    const auto head = runOne("linear", {}, in, h);
+    const MatrixD W = weightsOf(*head, 64);
+    for (Index i = 0; i < 64; ++i) {
+      Eigen::VectorXd s = K * Q.row(i).transpose() / std::sqrt(8.0);
+      s = (s.array() - s.maxCoeff()).exp();
+      s /= s.sum();
+      for (Index j = 0; j < 64; ++j) {
+        uniform += std::fabs(1.0 / 64 - s[j]);
+        l1 += std::fabs(W(i, j) - s[j]);
+      }
+    }
+    diff += (head->out.cast<double>() - exact[h]).squaredNorm();
+    norm += exact[h].squaredNorm();
+  }
+  EXPECT_NEAR(r.uniformL1, uniform / 128, 1e-5);
+  EXPECT_NEAR(r.weightsL1, l1 / 128, 1e-5);
+  EXPECT_NEAR(r.outputRelError, std::sqrt(diff / norm), 1e-4);
+  EXPECT_EQ(r.negativeShare, 0);
+  EXPECT_LT(r.rowSumMaxDev, 1e-5);
+  ASSERT_TRUE(r.weights);
+  EXPECT_EQ(r.weights->rows(), 64);
+  EXPECT_EQ(errorOf([] { findApproxMethod("nope"); }),
+            "method 'nope' is unknown: expected one of linear, performer, linformer, nystrom");
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+TEST(Topk, KeepsExactlyTheKLargestScores) {
+  const AttentionInputs in = syntheticInputs(2, 50, 8, 6);
+  const auto spec = PatternSpec::parse("topk");
+  for (bool causal : {false, true}) {
+    const SparseMask m =
+        buildMask(*spec.make(spec.resolve({{"k", "7"}, {"causal", causal ? "true" : "false"}}), 50, &in));
+    ASSERT_EQ(m.heads(), 2);
+    for (int h = 0; h < 2; ++h)
+      for (Index i = 0; i < 50; ++i) {
+        // The plain way: score every allowed key, sort by (score descending, key), keep the first 7.
+        std::vector<std::pair<double, Index>> s;
+        for (Index j = 0; j < (causal ? i + 1 : 50); ++j) s.push_back({-double(in.q[h].row(i).dot(in.k[h].row(j))), j});
+        std::sort(s.begin(), s.end());
+        std::vector<Index> want;
+        for (std::size_t t = 0; t < std::min<std::size_t>(7, s.size()); ++t) want.push_back(s[t].second);
+        std::sort(want.begin(), want.end());
+        EXPECT_EQ(test::row(m, i, h), want) << causal << " " << h << " " << i;
+      }
+  }
+}
+
+}  // namespace
+}  // namespace attnscope
