@@ -217,6 +217,12 @@ const Case kCases[] = {
     {"layers_dense_at_16m", {"model", "--layers", "random per_row=1000 ×2", "--n", "16777216"}, "runs of keys"},
     {"model_precision", {"model", "--layers", "full", "--n", "64", "--precision", "fp8"}, "precision 'fp8' is not allowed"},
     {"model_two_sources", {"model", "--layers", "full", "--config", "{dir}/odd-window.json", "--n", "64"}, "exactly one of"},
+    // Approximations.
+    {"approx_n_of_a_billion", {"approx", "--method", "linear", "--n", "1000000000"}, "n = 1000000000 is not allowed"},
+    {"approx_features_memory", {"approx", "--method", "performer", "-p", "nb_features=65536", "--n", "262144",
+                                "--dim", "4096"}, "the limit here is"},
+    {"approx_unknown_param", {"approx", "--method", "linear", "-p", "k=3", "--n", "64"}, "parameter 'k' is unknown for method 'linear'"},
+    {"topk_huge_k", {"stats", "--pattern", "topk", "-p", "k=1000000", "--n", "1000000"}, "the limit here is"},
     // Outputs that are not files.
     {"out_fifo", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/out-fifo.npy"}, "it is a FIFO, not a regular file"},
     {"out_folder", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/folder.npy"}, "it is a folder, not a regular file"},
