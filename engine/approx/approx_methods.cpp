@@ -35,7 +35,6 @@ void softmaxRows(Matrix& S) {
 class KernelHead : public ApproxHead {
  public:
   Matrix phiQ, phiK;  // n × m
-  RowVector keySum;   // Σ_l φ(k_l), non-causal
   bool causal = false;
   void weightsRow(Index i, float* row) const override {
     const Index n = phiK.rows();
@@ -47,19 +46,11 @@ class KernelHead : public ApproxHead {
   }
 };
 
-// out_i = φ(q_i) · (Σ_j φ(k_j)ᵀ v_j) / (φ(q_i) · Σ_j φ(k_j)), or with the sums over j ≤ i, kept as running sums.
-void kernelOutput(KernelHead& h, const Matrix& V, const Progress& progress) {
+// Causal: out_i = φ(q_i) · (Σ_{j≤i} φ(k_j)ᵀ v_j) / (φ(q_i) · Σ_{j≤i} φ(k_j)), in blocks of 64 rows: inside a
+// block the triangle is a small dense product, across blocks running sums.
+void causalKernelOutput(KernelHead& h, const Matrix& V, const Progress& progress) {
   const Index n = V.rows(), m = h.phiK.cols();
   h.out.resize(n, V.cols());
-  if (!h.causal) {
-    const Matrix KV = h.phiK.transpose() * V;  // m × dv
-    h.keySum = h.phiK.colwise().sum();
-    const Eigen::VectorXf norm = h.phiQ * h.keySum.transpose();
-    h.out.noalias() = h.phiQ * KV;
-    for (Index i = 0; i < n; ++i) h.out.row(i) /= std::max(norm[i], 1e-30f);
-    return;
-  }
-  // Causal: blocks of 64 rows; inside a block the triangle is a small dense product, across blocks running sums.
   constexpr Index kBlock = 64;
   Matrix S = Matrix::Zero(m, V.cols());
   RowVector z = RowVector::Zero(m);
@@ -80,17 +71,18 @@ void kernelOutput(KernelHead& h, const Matrix& V, const Progress& progress) {
 }
 
 // linear (Katharopoulos et al. 2020): φ(x) = elu(x) + 1, no 1/√d.
+Matrix eluPlusOne(const Eigen::Ref<const Matrix>& X) {
+  return X.unaryExpr([](float x) { return x > 0 ? x + 1.0f : std::exp(x); });
+}
+
 class LinearHead : public KernelHead {
  public:
   const Matrix* Q = nullptr;
   const Matrix* K = nullptr;
   void prepareWeights() override {
     if (phiQ.size() > 0) return;
-    auto phi = [](const Matrix& X) {
-      return Matrix(X.unaryExpr([](float x) { return x > 0 ? x + 1.0f : std::exp(x); }));
-    };
-    phiQ = phi(*Q);
-    phiK = phi(*K);
+    phiQ = eluPlusOne(*Q);
+    phiK = eluPlusOne(*K);
   }
 };
 
@@ -106,9 +98,6 @@ class LinearMethod : public ApproxMethod {
   double runBytes(const ParamSet&, Index n, Index dim, Index valueDim) const override {
     return double(n) * double(2 * dim + valueDim) * 4.0 + double(dim) * double(valueDim) * 8.0;
   }
-  static Matrix phi(const Eigen::Ref<const Matrix>& X) {
-    return X.unaryExpr([](float x) { return x > 0 ? x + 1.0f : std::exp(x); });
-  }
   std::unique_ptr<ApproxHead> run(const ParamSet& p, const Matrix& Q, const Matrix& K, const Matrix& V, int,
                                   const Progress& progress) const override {
     auto h = std::make_unique<LinearHead>();
@@ -117,7 +106,7 @@ class LinearMethod : public ApproxMethod {
     h->K = &K;
     if (h->causal) {  // running sums over the keys before each query block
       h->prepareWeights();
-      kernelOutput(*h, V, progress);
+      causalKernelOutput(*h, V, progress);
       return h;
     }
     // Σ_j φ(k_j)ᵀ v_j and Σ_j φ(k_j) in blocks of keys, then each block of queries: no n × d copy is made.
@@ -128,14 +117,14 @@ class LinearMethod : public ApproxMethod {
     for (Index b = 0; b < n; b += kBlock) {
       progress.throwIfCancelled();
       const Index rows = std::min(kBlock, n - b);
-      const Matrix phiK = phi(K.middleRows(b, rows));
+      const Matrix phiK = eluPlusOne(K.middleRows(b, rows));
       KV.noalias() += phiK.transpose() * V.middleRows(b, rows);
       z += phiK.colwise().sum();
     }
     h->out.resize(n, V.cols());
     for (Index b = 0; b < n; b += kBlock) {
       const Index rows = std::min(kBlock, n - b);
-      const Matrix phiQ = phi(Q.middleRows(b, rows));
+      const Matrix phiQ = eluPlusOne(Q.middleRows(b, rows));
       const Eigen::VectorXf norm = phiQ * z.transpose();
       h->out.middleRows(b, rows).noalias() = phiQ * KV;
       for (Index r = 0; r < rows; ++r) h->out.row(b + r) /= std::max(norm[r], 1e-30f);
@@ -352,10 +341,9 @@ class LinformerMethod : public ApproxMethod {
 // then 6 times Z ← ¼ Z (13I − AZ(15I − AZ(7I − AZ))). The m × m steps are done in double precision.
 class NystromHead : public ApproxHead {
  public:
-  Matrix Kl;                 // m × d landmarks of the (scaled) keys
-  MatrixD Z;                 // m × m
-  Matrix F3;                 // m × n, made by prepareWeights()
-  RowVector keyMax, keySum;  // per landmark: the softmax's maximum and sum over the keys
+  Matrix Kl;  // m × d landmarks of the (scaled) keys
+  MatrixD Z;  // m × m
+  Matrix F3;  // m × n, made by prepareWeights()
   const Matrix* Q = nullptr;
   const Matrix* K = nullptr;
   Matrix Ql;
@@ -390,8 +378,8 @@ class NystromMethod : public ApproxMethod {
                   " is not allowed for nystrom: it must be a multiple of num_landmarks = " + std::to_string(m));
   }
   double runBytes(const ParamSet& p, Index n, Index dim, Index valueDim) const override {
-    const double m = double(p.getInt("num_landmarks"));
-    return (2.0 * m * double(n) + double(n) * double(valueDim)) * 4.0 + 8.0 * m * m * 8.0;
+    const double m = double(p.getInt("num_landmarks"));  // F3 (m × n) for the weights, the output, and m × m steps
+    return (m * double(n) + double(n) * double(valueDim) + m * double(dim)) * 4.0 + 8.0 * m * m * 8.0;
   }
   std::unique_ptr<ApproxHead> run(const ParamSet& p, const Matrix& Q, const Matrix& K, const Matrix& V, int,
                                   const Progress& progress) const override {
@@ -474,7 +462,9 @@ ParamSet resolveApproxParams(const ApproxMethod& method, Index dim,
   const std::vector<ParamSpec> specs = method.params(dim);
   ParamSet values;
   for (const ParamSpec& s : specs) values.set(s.name, s.defaultValue());
-  for (const auto& [key, text] : texts) {
+  for (const auto& entry : texts) {
+    const std::string& key = entry.first;  // a named variable: clang 14 cannot capture a structured binding
+    const std::string& text = entry.second;
     const auto it = std::find_if(specs.begin(), specs.end(), [&](const ParamSpec& s) { return s.name == key; });
     if (it == specs.end()) {
       std::string names;
