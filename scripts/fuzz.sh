@@ -17,7 +17,8 @@ cmake --build build-fuzz --parallel "$(nproc)" >> build-fuzz.log 2>&1 || { tail 
 rm -f build-fuzz.log
 
 mkdir -p build-fuzz/artifacts
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# intercept_tls_get_addr=0: see scripts/test.sh (a sanitizer-runtime guess that crashes LeakSanitizer's tracer).
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export QT_QPA_PLATFORM=offscreen
 status=0
 for harness in npy pattern_spec preset model_config; do
