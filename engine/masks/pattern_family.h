@@ -31,6 +31,13 @@ class PatternFamily {
   /// counted by PatternSpec::buildBytes). The default fits token-level families: a flag or two a token.
   virtual double makeBytes(const ParamSet& p, Index n) const;
 
+  /// Throws Error when making at n would take more work than is allowed (a data-dependent family's clustering),
+  /// before any input or mask exists. Most families have nothing to refuse here.
+  virtual void checkWork(const ParamSet& p, Index n) const {
+    (void)p;
+    (void)n;
+  }
+
   /// Data-dependent families (Reformer's LSH) build their mask from attention inputs.
   virtual bool needsInputs() const { return false; }
   virtual std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& inputs) const {

@@ -14,7 +14,7 @@ const std::vector<const PatternFamily*>& patternFamilies() {
       &fullFamily(),          &causalFamily(),           &windowFamily(),           &globalFamily(),
       &randomFamily(),        &blocksFamily(),           &stridedFamily(),          &fixedFamily(),
       &hfLongformerFamily(),  &hfBigBirdFamily(),        &deepspeedFixedFamily(),   &deepspeedVariableFamily(),
-      &deepspeedBigBirdFamily(), &deepspeedBSLongformerFamily(), &deepspeedLocalFamily(), &lshFamily(), &topkFamily(),
+      &deepspeedBigBirdFamily(), &deepspeedBSLongformerFamily(), &deepspeedLocalFamily(), &lshFamily(), &topkFamily(), &routingFamily(),
   };
   return families;
 }
@@ -114,6 +114,7 @@ double PatternSpec::makeBytes(const ParamSet& values, Index n) const {
 }
 
 void PatternSpec::checkBuildMemory(const ParamSet& values, Index n) const {
+  for (const PatternFamily* f : members_) f->checkWork(values, n);
   checkMemory(buildBytes(values, n), "pattern '" + name_ + "' at n = " + withSeparators(n),
               "choose a smaller n, fewer heads or a sparser pattern");
 }
@@ -141,9 +142,11 @@ std::unique_ptr<Pattern> PatternSpec::makeChecked(const ParamSet& values, Index 
     p.check(it->second);
   }
   if (forMask) checkBuildMemory(values, n);
-  else
+  else {
+    for (const PatternFamily* f : members_) f->checkWork(values, n);
     checkMemory(makeBytes(values, n), "pattern '" + name_ + "' at n = " + withSeparators(n),
                 "choose a smaller n or a sparser pattern");
+  }
   if (inputs && inputs->n() != n)
     throw Error("n = " + std::to_string(n) + " is not allowed: the inputs have " + std::to_string(inputs->n()) +
                 " tokens");

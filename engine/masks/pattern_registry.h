@@ -39,8 +39,9 @@ class PatternSpec {
   double buildBytes(const ParamSet& values, Index n) const;
   /// What make() alone allocates (no mask cells): for callers that walk a pattern's rows without storing them.
   double makeBytes(const ParamSet& values, Index n) const;
-  /// Throws Error when buildBytes passes the memory limit: the one wording of that refusal, for make() and for
-  /// callers that check before making inputs or changing controls.
+  /// Throws Error when a member refuses the work (PatternFamily::checkWork) or buildBytes passes the memory limit:
+  /// the one wording of those refusals, for make() and for callers that check before making inputs or changing
+  /// controls.
   void checkBuildMemory(const ParamSet& values, Index n) const;
   /// Checks n (1 … kMaxSequenceLength) and buildBytes against the memory limit, then builds the instance; throws
   /// Error. Families that need attention inputs use `inputs` (whose n must be n), or seeded synthetic ones when it

@@ -22,5 +22,6 @@ const PatternFamily& deepspeedBSLongformerFamily();
 const PatternFamily& deepspeedLocalFamily();
 const PatternFamily& lshFamily();
 const PatternFamily& topkFamily();
+const PatternFamily& routingFamily();
 
 }  // namespace attnscope

@@ -1,5 +1,5 @@
 #pragma once
-// A pattern whose rows were computed whole when it was made (the data-dependent families: lsh, topk).
+// A pattern whose rows were computed whole when it was made (the data-dependent families: lsh, topk, routing).
 
 #include <memory>
 #include <vector>

@@ -103,7 +103,7 @@ TEST(CliPatterns, ListsEveryFamilyWithParameters) {
   const CliRun r = cli(args({"patterns", "--json"}));
   ASSERT_EQ(r.exitCode, 0);
   const QJsonArray families = json(r).value(QStringLiteral("patterns")).toArray();
-  EXPECT_EQ(families.size(), 17);  // the 16 of issue 1 and topk
+  EXPECT_EQ(families.size(), 18);  // the 16 of issue 1, topk and routing
   bool sawRadius = false;
   for (const auto& f : families) {
     if (f.toObject().value(QStringLiteral("name")).toString() != QStringLiteral("window")) continue;

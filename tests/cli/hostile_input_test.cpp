@@ -223,6 +223,8 @@ const Case kCases[] = {
                                 "--dim", "4096"}, "the limit here is"},
     {"approx_unknown_param", {"approx", "--method", "linear", "-p", "k=3", "--n", "64"}, "parameter 'k' is unknown for method 'linear'"},
     {"topk_huge_k", {"stats", "--pattern", "topk", "-p", "k=1000000", "--n", "1000000"}, "the limit here is"},
+    {"routing_huge_kmeans", {"stats", "--pattern", "routing", "--n", "1000000"}, "choose a larger window, fewer clusters"},
+    {"routing_too_many_clusters", {"stats", "--pattern", "routing", "-p", "clusters=300", "-p", "shared_qk=true", "--n", "100"}, "at most the 100 vectors clustered"},
     // Outputs that are not files.
     {"out_fifo", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/out-fifo.npy"}, "it is a FIFO, not a regular file"},
     {"out_folder", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/folder.npy"}, "it is a folder, not a regular file"},

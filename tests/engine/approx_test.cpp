@@ -6,10 +6,13 @@
 #include <Eigen/SVD>
 
 #include <cmath>
+#include <map>
+#include <set>
 
 #include "engine/approx/approx_measure.h"
 #include "engine/attention/attention.h"
 #include "engine/attention/attention_inputs.h"
+#include "engine/patterns/routing.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {
@@ -212,6 +215,130 @@ TEST(Topk, KeepsExactlyTheKLargestScores) {
         EXPECT_EQ(test::row(m, i, h), want) << causal << " " << h << " " << i;
       }
   }
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+// Inputs whose queries and keys are both the given 2-d directions (degrees), values the identity-ish rows.
+AttentionInputs directions(const std::vector<double>& degrees) {
+  const Index n = static_cast<Index>(degrees.size());
+  AttentionInputs in;
+  Matrix x(n, 2), v = Matrix::Zero(n, n);
+  for (Index i = 0; i < n; ++i) {
+    const double a = degrees[static_cast<std::size_t>(i)] * 3.14159265358979 / 180;
+    x(i, 0) = static_cast<float>(3 * std::cos(a));  // lengths are normalised away
+    x(i, 1) = static_cast<float>(3 * std::sin(a));
+    v(i, i) = 1;
+  }
+  in.q = {x};
+  in.k = {x};
+  in.v = {v};
+  return in;
+}
+
+SparseMask routingMask(const AttentionInputs& in, const std::vector<std::pair<std::string, std::string>>& values) {
+  const auto spec = PatternSpec::parse("routing");
+  return buildMask(*spec.make(spec.resolve(values), in.n(), &in));
+}
+
+TEST(Routing, TwoDirectionsMakeTwoClustersWorkedByHand) {
+  // Even tokens point east (0°…21°), odd ones north (70°…90°): k-means over queries and keys finds the two groups
+  // whatever the seed, each cluster routes its 4 tokens, and a query attends exactly its own group.
+  const AttentionInputs in = directions({0, 90, 7, 83, 14, 77, 21, 70});
+  for (const char* seed : {"0", "1", "2", "3"}) {
+    const SparseMask m = routingMask(in, {{"window", "4"}, {"seed", seed}});
+    for (Index i = 0; i < 8; ++i) {
+      const std::vector<Index> want = i % 2 == 0 ? std::vector<Index>{0, 2, 4, 6} : std::vector<Index>{1, 3, 5, 7};
+      EXPECT_EQ(test::row(m, i), want) << "seed " << seed << " query " << i;
+    }
+    const SparseMask causal = routingMask(in, {{"window", "4"}, {"seed", seed}, {"causal", "true"}});
+    EXPECT_EQ(test::row(causal, 4), (std::vector<Index>{0, 2, 4}));
+    EXPECT_EQ(test::row(causal, 1), (std::vector<Index>{1}));
+    // Shared queries and keys: a token attends itself only when it has no other key.
+    const SparseMask shared = routingMask(in, {{"window", "4"}, {"seed", seed}, {"shared_qk", "true"}});
+    EXPECT_EQ(test::row(shared, 4), (std::vector<Index>{0, 2, 6}));
+    const SparseMask both =
+        routingMask(in, {{"window", "4"}, {"seed", seed}, {"shared_qk", "true"}, {"causal", "true"}});
+    EXPECT_EQ(test::row(both, 0), (std::vector<Index>{0}));
+    EXPECT_EQ(test::row(both, 6), (std::vector<Index>{0, 2, 4}));
+  }
+}
+
+TEST(Routing, ATokenNoClusterChoseHasNoKeysAndAZeroOutput) {
+  // Worked by hand: the groups {0°, 5°, 30°} and {60°, 85°, 90°} settle on means along their sums of unit vectors, at 11.59° and 78.41°; with
+  // window 2 each keeps its two nearest tokens, so 30° (token 2) and 60° (token 5) are routed nowhere. The library's
+  // scatter_mean leaves their output zero; so does the kernel, which counts them as empty rows.
+  const AttentionInputs in = directions({0, 5, 30, 90, 85, 60});
+  const SparseMask m = routingMask(in, {{"window", "2"}, {"clusters", "2"}});
+  EXPECT_EQ(test::row(m, 0), (std::vector<Index>{0, 1}));
+  EXPECT_EQ(test::row(m, 1), (std::vector<Index>{0, 1}));
+  EXPECT_TRUE(test::row(m, 2).empty());
+  EXPECT_EQ(test::row(m, 3), (std::vector<Index>{3, 4}));
+  EXPECT_TRUE(test::row(m, 5).empty());
+  const AttentionOutput out = maskedAttention(in, m);
+  EXPECT_EQ(out.emptyRows, 2);
+  EXPECT_EQ(out.out[0].row(2).squaredNorm(), 0.0f);
+  EXPECT_NEAR(out.out[0].row(0).sum(), 1.0f, 1e-6);
+  const routing::Clustering c = routing::cluster(in.q[0], in.k[0], 2, 2, 10, 0, false, 0);
+  const double a = std::atan2(c.means(0, 1), c.means(0, 0)) * 180 / 3.14159265358979;
+  const double b = std::atan2(c.means(1, 1), c.means(1, 0)) * 180 / 3.14159265358979;
+  EXPECT_NEAR(std::min(a, b), 11.593, 0.01);
+  EXPECT_NEAR(std::max(a, b), 78.407, 0.01);
+}
+
+TEST(Routing, EachRoundIsOneSphericalKmeansStepAndTheMembersAreTheNearest) {
+  // Against a plain double-precision reading of the library's kmeans_iter and distribution(): one more round moves
+  // the means to the normalised sums of the points nearest each (an empty cluster keeps its mean), and each cluster's
+  // members are its `window` nearest queries and keys. The mask is the union over a query's clusters.
+  const AttentionInputs in = syntheticInputs(2, 96, 8, 11);
+  const Index clusters = 6, window = 16;
+  for (int h = 0; h < 2; ++h) {
+    std::vector<MatrixD> points;
+    for (const Matrix* x : {&in.q[h], &in.k[h]}) {
+      MatrixD p = x->cast<double>();
+      for (Index i = 0; i < p.rows(); ++i) p.row(i).normalize();
+      points.push_back(p);
+    }
+    const routing::Clustering before = routing::cluster(in.q[h], in.k[h], clusters, window, 3, 5, false, h);
+    const routing::Clustering after = routing::cluster(in.q[h], in.k[h], clusters, window, 4, 5, false, h);
+    MatrixD sums = MatrixD::Zero(clusters, 8);
+    for (const MatrixD& p : points)
+      for (Index i = 0; i < p.rows(); ++i) {
+        Index best = 0;
+        (before.means.cast<double>() * p.row(i).transpose()).maxCoeff(&best);
+        sums.row(best) += p.row(i);
+      }
+    for (Index c = 0; c < clusters; ++c) {
+      const Eigen::RowVectorXd want =
+          sums.row(c).norm() > 0 ? Eigen::RowVectorXd(sums.row(c).normalized()) : before.means.row(c).cast<double>();
+      EXPECT_LT((after.means.row(c).cast<double>() - want).norm(), 1e-5) << "head " << h << " cluster " << c;
+    }
+    for (int side = 0; side < 2; ++side)
+      for (Index c = 0; c < clusters; ++c) {
+        std::vector<std::pair<double, Index>> s;
+        for (Index i = 0; i < 96; ++i) s.push_back({-points[side].row(i).dot(after.means.row(c).cast<double>()), i});
+        std::sort(s.begin(), s.end());
+        std::vector<KeyIndex> want;
+        for (Index t = 0; t < window; ++t) want.push_back(static_cast<KeyIndex>(s[static_cast<std::size_t>(t)].second));
+        std::sort(want.begin(), want.end());
+        EXPECT_EQ(side == 0 ? after.queries[c] : after.keys[c], want) << "head " << h << " cluster " << c;
+      }
+    const SparseMask m = routingMask(in, {{"window", "16"}, {"clusters", "6"}, {"iterations", "4"}, {"seed", "5"}});
+    for (Index i = 0; i < 96; ++i) {
+      std::set<Index> want;
+      for (Index c = 0; c < clusters; ++c) {
+        const auto& qs = after.queries[c];
+        if (std::find(qs.begin(), qs.end(), i) != qs.end()) want.insert(after.keys[c].begin(), after.keys[c].end());
+      }
+      EXPECT_EQ(test::row(m, i, h), std::vector<Index>(want.begin(), want.end())) << "head " << h << " query " << i;
+    }
+  }
+  EXPECT_EQ(errorOf([&] { routingMask(in, {{"clusters", "500"}}); }),
+            "parameter 'clusters' = 500 is not allowed: expected at most the 192 vectors clustered (n queries and n keys)");
 }
 
 }  // namespace
