@@ -92,37 +92,22 @@ int runApprox(const QStringList& arguments) {
   const ParamSet params = resolveApproxParams(m, in.dim(), texts);
   if (parser.isSet(sweep)) {
     const std::string key = toStd(parser.value(sweep));
-    bool known = false;
-    for (const ParamSpec& spec : m.params(in.dim()))
-      known = known || (spec.name == key && spec.type == ParamType::Int && key != "seed");
-    if (!known)
-      throw UsageError("--sweep " + key + " is not allowed for " + m.name() +
-                       ": expected its budget (linformer: k, performer: nb_features, nystrom: num_landmarks)");
     if (options.wantWeights) throw UsageError("--sweep and --weights-out are not allowed together: choose one");
     QJsonArray steps;
-    if (!parser.isSet(json))
-      std::cout << m.name() << ": " << key << " doubling, n = " << withSeparators(in.n()) << "\n";
-    for (Index value = 8; value <= std::min<Index>(in.n(), 4096); value *= 2) {
-      ParamSet at = params;
-      at.set(key, value);
-      try {
-        m.check(at, in.n(), in.dim());
-      } catch (const Error&) {
-        continue;  // a budget n does not allow (num_landmarks must divide n): skipped
-      }
-      ApproxOptions stepOptions;
-      stepOptions.timeFull = false;
-      const ApproxReport step = measureApprox(m, at, in, stepOptions);
-      steps.append(QJsonObject{{QStringLiteral("value"), static_cast<qint64>(value)},
+    bool header = false;
+    approxBudgetSweep(m, params, key, in, [&](const ApproxBudgetStep& step) {
+      steps.append(QJsonObject{{QStringLiteral("value"), static_cast<qint64>(step.value)},
                                {QStringLiteral("ms_method"), step.msMethod},
                                {QStringLiteral("output_rel_error"), step.outputRelError},
                                {QStringLiteral("weights_l1"), step.weightsL1},
                                {QStringLiteral("uniform_l1"), step.uniformL1}});
-      if (!parser.isSet(json))
-        std::cout << "  " << key << " = " << value << ": output error " << fixedDigits(step.outputRelError, 4)
-                  << ", weights L1 " << fixedDigits(step.weightsL1, 4) << " (uniform " << fixedDigits(step.uniformL1, 4)
-                  << "), " << fixedDigits(step.msMethod, 2) << " ms\n";
-    }
+      if (parser.isSet(json)) return;
+      if (!header) std::cout << m.name() << ": " << key << " doubling, n = " << withSeparators(in.n()) << "\n";
+      header = true;
+      std::cout << "  " << key << " = " << step.value << ": output error " << fixedDigits(step.outputRelError, 4)
+                << ", weights L1 " << fixedDigits(step.weightsL1, 4) << " (uniform " << fixedDigits(step.uniformL1, 4)
+                << "), " << fixedDigits(step.msMethod, 2) << " ms\n";
+    });
     if (parser.isSet(json))
       printJson(QJsonObject{{QStringLiteral("method"), toQ(m.name())},
                             {QStringLiteral("sweep"), toQ(key)},

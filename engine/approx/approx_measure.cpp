@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/attention/attention.h"
+#include "engine/masks/params.h"
 #include "engine/util/error.h"
 #include "engine/util/format.h"
 #include "engine/util/limits.h"
@@ -95,13 +96,100 @@ ApproxReport measureApprox(const ApproxMethod& method, const ParamSet& params, c
   r.negativeShare = negative / (measured * double(n));
   r.rowSumMaxDev = maxDev;
   if (options.wantWeights) {
-    Matrix W(n, n);
+    Matrix W(n, n), A(n, n);
     for (Index i = 0; i < n; ++i) heads[0]->weightsRow(i, W.row(i).data());
+    A.noalias() = (in.q[0] * scale) * in.k[0].transpose();
+    for (Index i = 0; i < n; ++i) {
+      A.row(i) = (A.row(i).array() - A.row(i).maxCoeff()).exp();
+      A.row(i) /= A.row(i).sum();
+    }
     r.weights = std::move(W);
+    r.exactWeights = std::move(A);
   }
   for (auto& h : heads) r.out.push_back(std::move(h->out));
   progress.report(1.0);
   return r;
+}
+
+std::string approxBudgetKey(const ApproxMethod& method) {
+  if (method.name() == "linformer") return "k";
+  if (method.name() == "performer") return "nb_features";
+  if (method.name() == "nystrom") return "num_landmarks";
+  return {};
+}
+
+std::vector<ApproxBudgetStep> approxBudgetSweep(const ApproxMethod& method, const ParamSet& params,
+                                                const std::string& key, const AttentionInputs& in,
+                                                const std::function<void(const ApproxBudgetStep&)>& onStep,
+                                                const Progress& progress) {
+  bool known = false;
+  for (const ParamSpec& spec : method.params(in.dim()))
+    known = known || (spec.name == key && spec.type == ParamType::Int && key != "seed");
+  if (!known) {
+    const std::string budget = approxBudgetKey(method);
+    throw Error("the budget '" + key + "' is not a parameter of " + method.name() + ": expected " +
+                (budget.empty() ? std::string("none (") + method.name() + " has no budget)" : budget));
+  }
+  std::vector<Index> values;
+  for (Index value = 8; value <= std::min<Index>(in.n(), 4096); value *= 2) {
+    ParamSet at = params;
+    at.set(key, value);
+    try {
+      method.check(at, in.n(), in.dim());
+      values.push_back(value);
+    } catch (const Error&) {
+      // a budget this n does not allow (num_landmarks must divide n): left out
+    }
+  }
+  std::vector<ApproxBudgetStep> steps;
+  for (std::size_t s = 0; s < values.size(); ++s) {
+    ParamSet at = params;
+    at.set(key, values[s]);
+    ApproxOptions options;
+    options.timeFull = false;
+    const double from = double(s) / double(values.size()), to = double(s + 1) / double(values.size());
+    const ApproxReport r = measureApprox(method, at, in, options, progress.part(from, to));
+    steps.push_back({values[s], r.msMethod, r.outputRelError, r.weightsL1, r.uniformL1});
+    if (onStep) onStep(steps.back());
+  }
+  return steps;
+}
+
+std::vector<ScalingPoint> approxScalingSweep(const ApproxMethod& method, const ParamSet& params,
+                                             const ScalingOptions& options, double scale,
+                                             const std::function<void(const ScalingPoint&)>& onPoint,
+                                             const Progress& progress) {
+  std::vector<Index> sizes;
+  for (Index n = options.minN; n <= options.maxN; n *= 2) sizes.push_back(n);
+  std::vector<ScalingPoint> points;
+  for (std::size_t s = 0; s < sizes.size(); ++s) {
+    const Index n = sizes[s];
+    const double from = double(s) / double(sizes.size()), to = double(s + 1) / double(sizes.size());
+    const double span = to - from;
+    ScalingPoint point;
+    point.n = n;
+    AttentionInputs in = syntheticInputs(1, n, options.dim, options.seed, progress.part(from, from + 0.1 * span));
+    for (Matrix& q : in.q) q *= static_cast<float>(scale);
+    try {
+      checkApprox(method, params, 1, n, options.dim, options.dim, {});
+    } catch (const Error& e) {
+      point.skipped = e.what();
+    }
+    if (point.skipped.empty())
+      point.msPattern = bestOfMs(
+          options.repeat,
+          [&] {
+            method.run(params, in.q[0], in.k[0], in.v[0], 0, progress.part(from + 0.1 * span, from + 0.5 * span));
+          },
+          options.repeatBelowMs);
+    progress.throwIfCancelled();
+    point.msFull = bestOfMs(
+        options.repeat, [&] { fullAttention(in, {}, progress.part(from + 0.5 * span, to)); }, options.repeatBelowMs);
+    progress.report(to);
+    points.push_back(point);
+    if (onPoint) onPoint(points.back());
+  }
+  return points;
 }
 
 }  // namespace attnscope

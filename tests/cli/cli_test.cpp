@@ -603,7 +603,7 @@ TEST(CliApprox, SweepDoublesTheBudgetAndTheErrorFalls) {
   EXPECT_EQ(steps[0].toObject().value(QStringLiteral("value")).toInt(), 8);
   EXPECT_LT(steps[6].toObject().value(QStringLiteral("weights_l1")).toDouble(),
             steps[0].toObject().value(QStringLiteral("weights_l1")).toDouble());
-  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "64", "--sweep", "k"})), "--sweep k is not allowed for linear");
+  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "64", "--sweep", "k"})), "the budget 'k' is not a parameter of linear: expected none (linear has no budget)");
   expectBadInput(cli(args({"approx", "--method", "nystrom", "--n", "100", "-p", "num_landmarks=64"})),
                  "it must be a multiple of num_landmarks = 64");
   expectBadInput(cli(args({"approx", "--method", "nothing", "--n", "64"})), "method 'nothing' is unknown");

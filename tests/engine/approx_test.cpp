@@ -6,6 +6,7 @@
 #include <Eigen/SVD>
 
 #include <cmath>
+#include <atomic>
 #include <map>
 #include <set>
 
@@ -269,9 +270,10 @@ TEST(Routing, TwoDirectionsMakeTwoClustersWorkedByHand) {
 }
 
 TEST(Routing, ATokenNoClusterChoseHasNoKeysAndAZeroOutput) {
-  // Worked by hand: the groups {0°, 5°, 30°} and {60°, 85°, 90°} settle on means along their sums of unit vectors, at 11.59° and 78.41°; with
-  // window 2 each keeps its two nearest tokens, so 30° (token 2) and 60° (token 5) are routed nowhere. The library's
-  // scatter_mean leaves their output zero; so does the kernel, which counts them as empty rows.
+  // Worked by hand: the groups {0°, 5°, 30°} and {60°, 85°, 90°} settle on means along their sums of unit vectors,
+  // at 11.59° and 78.41°; with window 2 each keeps its two nearest tokens, so 30° (token 2) and 60° (token 5) are
+  // routed nowhere. The library's scatter_mean leaves their output zero; so does the kernel, which counts them as empty
+  // rows.
   const AttentionInputs in = directions({0, 5, 30, 90, 85, 60});
   const SparseMask m = routingMask(in, {{"window", "2"}, {"clusters", "2"}});
   EXPECT_EQ(test::row(m, 0), (std::vector<Index>{0, 1}));
@@ -337,8 +339,73 @@ TEST(Routing, EachRoundIsOneSphericalKmeansStepAndTheMembersAreTheNearest) {
       EXPECT_EQ(test::row(m, i, h), std::vector<Index>(want.begin(), want.end())) << "head " << h << " query " << i;
     }
   }
-  EXPECT_EQ(errorOf([&] { routingMask(in, {{"clusters", "500"}}); }),
-            "parameter 'clusters' = 500 is not allowed: expected at most the 192 vectors clustered (n queries and n keys)");
+  EXPECT_EQ(
+      errorOf([&] {
+        routingMask(in, {{"clusters", "500"}});
+      }),
+      "parameter 'clusters' = 500 is not allowed: expected at most the 192 vectors clustered (n queries and n keys)");
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+TEST(ApproxSweeps, TimeAgainstNSkipsWhatDoesNotFitAndTheExactWeightsAreSoftmax) {
+  // Nyström with 512 landmarks does not fit n = 256 (n must be a multiple); it is timed from 512 on, full
+  // attention at every n.
+  const ApproxMethod& nystrom = findApproxMethod("nystrom");
+  ScalingOptions options;
+  options.minN = 256;
+  options.maxN = 1024;
+  options.dim = 16;
+  std::vector<Index> heard;
+  const auto points = approxScalingSweep(nystrom, resolveApproxParams(nystrom, 16, {{"num_landmarks", "512"}}), options,
+                                         1.0, [&](const ScalingPoint& p) { heard.push_back(p.n); });
+  EXPECT_EQ(heard, (std::vector<Index>{256, 512, 1024}));
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_FALSE(points[0].skipped.empty());
+  EXPECT_EQ(points[0].msPattern, 0);
+  for (const ScalingPoint& p : points) EXPECT_GT(p.msFull, 0);
+  EXPECT_TRUE(points[1].skipped.empty());
+  EXPECT_GT(points[2].msPattern, 0);
+  // A cancelled sweep stops.
+  std::atomic<bool> stop{true};
+  Progress cancelled;
+  cancelled.stopFlag = &stop;
+  EXPECT_THROW(approxScalingSweep(nystrom, resolveApproxParams(nystrom, 16, {}), options, 1.0, nullptr, cancelled),
+               Cancelled);
+  // The exact weights beside Â: each row the softmax of q·k/√d, in double precision.
+  const AttentionInputs in = syntheticInputs(1, 40, 8, 3);
+  ApproxOptions want;
+  want.wantWeights = true;
+  const ApproxReport r =
+      measureApprox(findApproxMethod("linear"), resolveApproxParams(findApproxMethod("linear"), 8, {}), in, want);
+  ASSERT_TRUE(r.exactWeights);
+  for (Index i = 0; i < 40; ++i) {
+    Eigen::VectorXd s = (in.k[0].cast<double>() * in.q[0].row(i).cast<double>().transpose()) / std::sqrt(8.0);
+    s = (s.array() - s.maxCoeff()).exp();
+    s /= s.sum();
+    EXPECT_LT((r.exactWeights->row(i).cast<double>().transpose() - s).cwiseAbs().maxCoeff(), 1e-6) << i;
+  }
+  // The budget sweep: error steps for every budget that fits, none for a method without a budget.
+  const ApproxMethod& linformer = findApproxMethod("linformer");
+  const auto steps = approxBudgetSweep(linformer, resolveApproxParams(linformer, 8, {}), "k", in);
+  ASSERT_EQ(steps.size(), 3u);  // k = 8, 16, 32: doubling while at most n = 40
+  EXPECT_EQ(steps[2].value, 32);
+  EXPECT_LT(steps[2].weightsL1, 2.0);
+  // num_landmarks must divide n = 40: of 8, 16 and 32 only 8 does.
+  const ApproxMethod& nys = findApproxMethod("nystrom");
+  const auto landmarks =
+      approxBudgetSweep(nys, resolveApproxParams(nys, 8, {{"num_landmarks", "8"}}), "num_landmarks", in);
+  ASSERT_EQ(landmarks.size(), 1u);
+  EXPECT_EQ(landmarks[0].value, 8);
+  EXPECT_EQ(errorOf([&] {
+              approxBudgetSweep(findApproxMethod("linear"), resolveApproxParams(findApproxMethod("linear"), 8, {}), "k",
+                                in);
+            }),
+            "the budget 'k' is not a parameter of linear: expected none (linear has no budget)");
 }
 
 }  // namespace
