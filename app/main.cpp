@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   parser.addHelpOption();
   parser.addVersionOption();
   const QCommandLineOption view(QStringLiteral("view"),
-                                QStringLiteral("Open on a view: matrix, hops, heads, compare, run or model."), QStringLiteral("VIEW"));
+                                QStringLiteral("Open on a view: matrix, hops, heads, compare, run, model or approx."), QStringLiteral("VIEW"));
   parser.addOption(view);
   const QCommandLineOption model(QStringLiteral("model"),
                                  QStringLiteral("Open a model's config.json in the Model tab."), QStringLiteral("CONFIG"));
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   attnscope::MainWindow window;
   if (!parser.positionalArguments().isEmpty()) window.openPresetFile(parser.positionalArguments().first());
   if (parser.isSet(view) && !window.showView(parser.value(view))) {
-    std::fprintf(stderr, "attnscope: --view '%s' is not allowed: expected matrix, hops, heads, compare, run or model\n",
+    std::fprintf(stderr, "attnscope: --view '%s' is not allowed: expected matrix, hops, heads, compare, run, model or approx\n",
                  qPrintable(parser.value(view)));
     return 2;
   }

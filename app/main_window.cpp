@@ -36,6 +36,7 @@
 #include "widgets/heatmap_view.h"
 #include "widgets/hop_profile_view.h"
 #include "widgets/mask_controller.h"
+#include "widgets/approx_panel.h"
 #include "widgets/model_panel.h"
 #include "widgets/path_panel.h"
 #include "widgets/pattern_controls.h"
@@ -105,6 +106,9 @@ void MainWindow::buildTabs() {
   model_ = new ModelPanel(tabs_);
   model_->setObjectName(QStringLiteral("model"));
   tabs_->addTab(model_, QStringLiteral("Model"));
+  approx_ = new ApproxPanel(tabs_);
+  approx_->setObjectName(QStringLiteral("approx"));
+  tabs_->addTab(approx_, QStringLiteral("Approximate"));
   setCentralWidget(tabs_);
 
 }
@@ -302,6 +306,7 @@ void MainWindow::buildMenus() {
       heatmap_->setColorPalette(p);
       compare_->setColorPalette(p);
       run_->setColorPalette(p);
+      approx_->setColorPalette(p);
       rebuildHeadGrid();
     });
     a->setCheckable(true);
@@ -324,7 +329,8 @@ bool MainWindow::showView(const QString& name) {
                                                   {QStringLiteral("heads"), headGrid_},
                                                   {QStringLiteral("compare"), compare_},
                                                   {QStringLiteral("run"), run_},
-                                                  {QStringLiteral("model"), model_}};
+                                                  {QStringLiteral("model"), model_},
+                                                  {QStringLiteral("approx"), approx_}};
   for (const auto& [key, page] : views)
     if (key == name.toLower()) {
       tabs_->setCurrentWidget(page);
@@ -461,6 +467,7 @@ bool MainWindow::exportPicture(const QString& path, int width, int height, int d
   if (page == compare_) return compare_->exportTo(path, width, height, dpi, error);
   if (page == run_) return run_->exportTo(path, width, height, dpi, error);
   if (page == model_) return model_->exportTo(path, width, height, dpi, error);
+  if (page == approx_) return approx_->exportTo(path, width, height, dpi, error);
   if (page == hops_->parentWidget()) return hops_->exportTo(path, width, height, dpi, error);
   return heatmap_->exportTo(path, width, height, dpi, error);
 }
@@ -473,7 +480,7 @@ void MainWindow::exportDialog() {
   if (path.isEmpty()) return;
   const bool png = path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive);
   const bool wide = (tabs_->currentWidget() == compare_ && compare_->showBox()->currentIndex() == 0) ||
-                    tabs_->currentWidget() == run_;  // two maps
+                    tabs_->currentWidget() == run_ || tabs_->currentWidget() == approx_;  // two or three maps
   QDialog dialog(this);
   dialog.setWindowTitle(QStringLiteral("Export size"));
   auto* form = new QFormLayout(&dialog);

@@ -22,6 +22,7 @@ class ExplanationPanel;
 class HeatmapView;
 class HopProfileView;
 class MaskController;
+class ApproxPanel;
 class ModelPanel;
 class PathPanel;
 class PatternControls;
@@ -90,6 +91,7 @@ class MainWindow : public QMainWindow {
   CompareView* compare_ = nullptr;
   RunPanel* run_ = nullptr;
   ModelPanel* model_ = nullptr;
+  ApproxPanel* approx_ = nullptr;
   MaskController* controller_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QWidget* headGrid_ = nullptr;

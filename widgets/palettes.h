@@ -8,10 +8,11 @@
 
 namespace attnscope {
 
-enum class Palette { Viridis, Cividis, Grayscale };
+enum class Palette { Viridis, Cividis, Grayscale, Diverging };
 
 /// (position 0…1, colour) stops. Viridis: perceptually uniform (the default). Cividis: designed to read the same
-/// with colour-vision deficiency. Grayscale: white (inactive) to black (active), for print.
+/// with colour-vision deficiency. Grayscale: white (inactive) to black (active), for print. Diverging: blue
+/// (negative) through white (0) to red (positive), for signed differences; not offered for masks.
 QList<QPair<double, QColor>> paletteStops(Palette palette);
 QString paletteName(Palette palette);
 QList<Palette> allPalettes();

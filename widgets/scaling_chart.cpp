@@ -17,6 +17,7 @@ struct ScalingChart::Private {
   QCPItemStraightLine* cross = nullptr;
   QCPItemText* crossLabel = nullptr;
   double crossN = 0;
+  QString series = QStringLiteral("pattern");
   double lo = 1e300, hi = 0, nLo = 1e300, nHi = 0;
 
   void fit() {
@@ -111,8 +112,19 @@ void ScalingChart::setCrossover(Index n) {
     d_->cross->point1->setCoords(double(n), 1);
     d_->cross->point2->setCoords(double(n), 2);
     d_->crossLabel->position->setCoords(double(n), 0.97);
-    d_->crossLabel->setText(QStringLiteral(" pattern faster from n = %1").arg(QLocale(QLocale::English).toString(qlonglong(n))));
+    d_->crossLabel->setText(QStringLiteral(" %1 faster from n = %2").arg(d_->series).arg(QLocale(QLocale::English).toString(qlonglong(n))));
   }
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ScalingChart::setSeriesName(const QString& name) {
+  d_->series = name;
+  d_->pattern->setName(name);
+  d_->plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ScalingChart::setTitle(const QString& title) {
+  d_->title->setText(title);
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

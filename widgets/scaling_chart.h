@@ -21,6 +21,10 @@ class ScalingChart : public QWidget {
   void addPoint(const ScalingPoint& point);
   /// Marks n (0: the pattern never became faster, which the title says).
   void setCrossover(Index n);
+  /// What the faster curve is called (default "pattern"): a method's name in the Approximate tab.
+  void setSeriesName(const QString& name);
+  /// A new title, the points kept (a sweep's ending: cancelled, never faster).
+  void setTitle(const QString& title);
   int points(bool full) const;
   double crossoverMarked() const;  ///< the n marked, 0 if none
   QString title() const;
