@@ -3,6 +3,8 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -17,6 +19,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/io/npy.h"
 #include "engine/masks/params.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
@@ -67,7 +70,9 @@ std::shared_ptr<MaskPicture> matrixPicture(const Matrix& m, bool positiveOnly, f
   return p;
 }
 
-AttentionInputs makeInputs(bool sentence, const std::string& text, Index n, Index dim, double scale) {
+AttentionInputs makeInputs(bool sentence, const std::string& text, Index n, Index dim, double scale,
+                           const std::vector<std::string>& npy) {
+  if (npy.size() == 3) return npyInputs(npy[0], npy[1], npy[2]);
   if (sentence) return textInputs(text, 1, dim, 0);
   AttentionInputs in = syntheticInputs(1, n, dim, 0);
   for (Matrix& q : in.q) q *= static_cast<float>(scale);
@@ -83,6 +88,9 @@ struct ApproxPanel::Request {
   Index n = 0, dim = 0;
   bool sentence = false;
   std::string text;
+  std::vector<std::string> npy;  ///< Q, K, V files, or empty
+  Index heads = 1;
+  Index valueDim = 0;
   double scale = 1;
   QString inputsText;  ///< "Gaussian, logit scale 1"
 };
@@ -165,7 +173,10 @@ void ApproxPanel::buildControls() {
   inputs_ = new QComboBox(this);
   inputs_->addItem(QStringLiteral("Gaussian"));
   inputs_->addItem(QStringLiteral("Sentence embeddings"));
-  inputs_->setToolTip(QStringLiteral("Gaussian Q, K, V (seed 0), or the synthetic embeddings of the sentence below"));
+  inputs_->addItem(QStringLiteral(".npy files (Q, K, V)"));
+  inputs_->setToolTip(
+      QStringLiteral("Gaussian Q, K, V (seed 0), the synthetic embeddings of the sentence below, or "
+                     "your own Q, K and V as .npy files ([n, d] or [heads, n, d])"));
   inputsForm_->addRow(QStringLiteral("Inputs"), inputs_);
   scale_ = new QDoubleSpinBox(this);
   scale_->setRange(0.1, 8.0);
@@ -178,6 +189,30 @@ void ApproxPanel::buildControls() {
   text_ = new QLineEdit(QString::fromLatin1(kDefaultSentence), this);
   text_->setEnabled(false);
   inputsForm_->addRow(QStringLiteral("Sentence"), text_);
+  files_ = new QPushButton(QStringLiteral("Choose Q, K, V…"), this);
+  files_->setEnabled(false);
+  files_->setToolTip(QStringLiteral("three .npy files of the same shape, [n, d] or [heads, n, d], float16/32/64"));
+  inputsForm_->addRow(QStringLiteral("Files"), files_);
+  connect(files_, &QPushButton::clicked, this, [this] {
+    const QStringList paths = QFileDialog::getOpenFileNames(
+        this, QStringLiteral("Choose Q, K and V (three .npy files, in that order or named q, k, v)"), QString(),
+        QStringLiteral("NumPy arrays (*.npy)"));
+    if (paths.isEmpty()) return;
+    if (paths.size() != 3)
+      return showError(QStringLiteral("%1 files chosen: expected three, Q, K and V").arg(paths.size()));
+    // Files named q…, k…, v… go in that order; otherwise the order chosen.
+    QStringList ordered = paths;
+    for (const QString& p : paths) {
+      const QChar c = QFileInfo(p).fileName().at(0).toLower();
+      const int at = c == QLatin1Char('q') ? 0 : c == QLatin1Char('k') ? 1 : c == QLatin1Char('v') ? 2 : -1;
+      if (at < 0) {
+        ordered = paths;
+        break;
+      }
+      ordered[at] = p;
+    }
+    setNpyInputs(ordered[0], ordered[1], ordered[2]);
+  });
   error_ = new QLabel(this);
   error_->setObjectName(QStringLiteral("approxError"));
   error_->setWordWrap(true);
@@ -203,6 +238,9 @@ void ApproxPanel::buildControls() {
     text_->setEnabled(index == 1);
     scale_->setEnabled(index == 0);
     n_->setEnabled(index == 0);
+    dim_->setEnabled(index != 2);
+    files_->setEnabled(index == 2);
+    if (index == 2 && npy_.size() != 3) return showError(QStringLiteral("choose the Q, K and V files"));
     changed();
   });
   connect(scale_, &QDoubleSpinBox::valueChanged, this, [this] { changed(); });
@@ -333,10 +371,32 @@ std::shared_ptr<const ApproxPanel::Request> ApproxPanel::request(bool wantWeight
   try {
     r->method = &findApproxMethod(method_->currentText().toStdString());
     r->dim = dim_->value();
+    r->heads = 1;
     r->sentence = inputs_->currentIndex() == 1;
+    if (inputs_->currentIndex() == 2) {
+      if (npy_.size() != 3) throw Error("no .npy files chosen: choose Q, K and V");
+      std::vector<NpyHeader> headers;
+      for (const QString& path : npy_) {
+        headers.push_back(readNpyHeader(path.toStdString()));
+        r->npy.push_back(path.toStdString());
+      }
+      const std::vector<Index>& shape = headers[0].shape;
+      if (shape.size() != 2 && shape.size() != 3)
+        throw Error(npy_[0].toStdString() + ": expected shape [n, d] or [heads, n, d], not " +
+                    std::to_string(shape.size()) + " dimensions");
+      r->heads = shape.size() == 3 ? shape[0] : 1;
+      r->n = shape[shape.size() - 2];
+      r->dim = shape.back();
+      r->valueDim = headers[2].shape.back();
+      for (int f = 1; f < 3; ++f)
+        if (headers[f].shape.size() != shape.size() || headers[f].shape[shape.size() - 2] != r->n ||
+            (shape.size() == 3 && headers[f].shape[0] != r->heads) || (f == 1 && headers[f].shape.back() != r->dim))
+          throw Error(npy_[f].toStdString() + ": its shape does not match Q's (heads, n" +
+                      std::string(f == 1 ? " and d" : "") + " must agree)");
+    }
     r->text = text_->text().toStdString();
     r->scale = scale_->value();
-    r->n = r->sentence ? static_cast<Index>(tokenize(r->text).size()) : n_->value();
+    if (r->npy.empty()) r->n = r->sentence ? static_cast<Index>(tokenize(r->text).size()) : n_->value();
     if (r->sentence && r->n < 2)
       throw Error("the sentence has " + std::to_string(r->n) + " tokens: expected at least 2");
     std::vector<std::pair<std::string, std::string>> texts;
@@ -355,9 +415,13 @@ std::shared_ptr<const ApproxPanel::Request> ApproxPanel::request(bool wantWeight
     r->params = resolveApproxParams(*r->method, r->dim, texts);
     ApproxOptions options;
     options.wantWeights = wantWeights;
-    checkApprox(*r->method, r->params, 1, r->n, r->dim, r->dim, options);
-    r->inputsText = r->sentence ? QStringLiteral("sentence embeddings, %1 tokens").arg(r->n)
-                                : QStringLiteral("Gaussian, logit scale %1").arg(number(r->scale, 3));
+    if (r->valueDim == 0) r->valueDim = r->dim;
+    checkApprox(*r->method, r->params, r->heads, r->n, r->dim, r->valueDim, options);
+    r->inputsText =
+        !r->npy.empty()
+            ? QStringLiteral("%1 (%2 heads; maps of head 0)").arg(QFileInfo(npy_[0]).fileName()).arg(r->heads)
+        : r->sentence ? QStringLiteral("sentence embeddings, %1 tokens").arg(r->n)
+                      : QStringLiteral("Gaussian, logit scale %1").arg(number(r->scale, 3));
   } catch (const std::exception& e) {
     showError(QString::fromUtf8(e.what()));
     return nullptr;
@@ -381,7 +445,7 @@ void ApproxPanel::measure() {
   if (!r) return;
   setBusy(true, QStringLiteral("measure"));
   runner_->startAfter(120, [this, r](const TaskRunner::Context& ctx) -> std::function<void()> {
-    const AttentionInputs in = makeInputs(r->sentence, r->text, r->n, r->dim, r->scale);
+    const AttentionInputs in = makeInputs(r->sentence, r->text, r->n, r->dim, r->scale, r->npy);
     ApproxOptions options;
     options.wantWeights = true;
     auto report = std::make_shared<ApproxReport>(measureApprox(*r->method, r->params, in, options, ctx.progress()));
@@ -403,8 +467,7 @@ void ApproxPanel::measure() {
       diff_->setPicture(diff, 0, nullptr, QStringLiteral("Â − exact"));
       const ApproxReport& a = *report;
       const QString method = toQ(r->method->name());
-      QString text =
-          QStringLiteral("<b>%1</b> %2<br>%3, n = %4, d = %5<br><br>")
+      QString text = QStringLiteral("<b>%1</b> %2<br>%3, n = %4, d = %5<br><br>")
                          .arg(method, r->paramsText.toHtmlEscaped(), r->inputsText, count(r->n), count(r->dim));
       text += QStringLiteral("output error <b>%1</b> (‖O − O_exact‖ / ‖O_exact‖)<br>").arg(number(a.outputRelError, 3));
       text += QStringLiteral("weights: mean row L1 <b>%1</b> from exact; uniform attention %2%3<br>")
@@ -437,7 +500,7 @@ void ApproxPanel::sweepBudget() {
   budget_->setBudgetName(toQ(key));
   setBusy(true, QStringLiteral("budget"));
   runner_->start([this, r, key](const TaskRunner::Context& ctx) -> std::function<void()> {
-    const AttentionInputs in = makeInputs(r->sentence, r->text, r->n, r->dim, r->scale);
+    const AttentionInputs in = makeInputs(r->sentence, r->text, r->n, r->dim, r->scale, r->npy);
     approxBudgetSweep(
         *r->method, r->params, key, in,
         [this, &ctx](const ApproxBudgetStep& step) { ctx.post([this, step] { budget_->addStep(step); }); },
@@ -471,6 +534,26 @@ void ApproxPanel::sweepTime() {
 }
 
 void ApproxPanel::cancel() { runner_->cancel(); }
+
+bool ApproxPanel::setNpyInputs(const QString& q, const QString& k, const QString& v) {
+  const QStringList before = npy_;
+  const int index = inputs_->currentIndex();
+  npy_ = {q, k, v};
+  quiet_ = true;
+  inputs_->setCurrentIndex(2);
+  quiet_ = false;
+  if (!request(false)) {  // the message is shown; the inputs stay as they were
+    npy_ = before;
+    quiet_ = true;
+    inputs_->setCurrentIndex(index);
+    quiet_ = false;
+    const QString why = error_->text();
+    showError(why);
+    return false;
+  }
+  changed();
+  return true;
+}
 
 void ApproxPanel::setColorPalette(Palette palette) {
   exact_->setColorPalette(palette);

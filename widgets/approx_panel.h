@@ -46,6 +46,9 @@ class ApproxPanel : public QWidget {
   void setColorPalette(Palette palette);
   /// The three maps as one figure, the method and its measures above them.
   bool exportTo(const QString& path, int width, int height, int dpi, QString* error);
+  /// Runs on Q, K and V read from .npy files ([n, d] or [heads, n, d]); their headers are checked here, before
+  /// anything is read, and a refusal is shown in one line (false) with the inputs unchanged.
+  bool setNpyInputs(const QString& q, const QString& k, const QString& v);
 
   // For tests and the main window.
   QComboBox* methodBox() const { return method_; }
@@ -98,6 +101,8 @@ class ApproxPanel : public QWidget {
   QComboBox* inputs_ = nullptr;
   QDoubleSpinBox* scale_ = nullptr;
   QLineEdit* text_ = nullptr;
+  QPushButton* files_ = nullptr;  ///< chooses the three .npy files
+  QStringList npy_;               ///< Q, K, V paths once chosen
   QLabel* error_ = nullptr;
   QLabel* measures_ = nullptr;
   QPushButton* budgetSweep_ = nullptr;

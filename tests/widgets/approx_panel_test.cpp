@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "engine/attention/attention_inputs.h"
+#include "engine/io/npy.h"
 #include "tests/widgets/window_fixture.h"
 #include "widgets/approx_charts.h"
 #include "widgets/approx_panel.h"
@@ -136,6 +137,43 @@ TEST_F(ApproxTabTest, TheSweepsFillTheirChartsAndCanBeCancelled) {
       << panel()->timeChart()->title().toStdString();
   EXPECT_LT(panel()->timeChart()->points(true), 9);
   EXPECT_FALSE(panel()->cancelButton()->isEnabled());
+}
+
+TEST_F(ApproxTabTest, ItRunsOnYourOwnQKVFromNpyFilesAndRefusesAMismatchInOneLine) {
+  ASSERT_TRUE(open());
+  QTemporaryDir dir;
+  // Two heads of 64 tokens, width 8, as a model dump would give them: [heads, n, d].
+  const AttentionInputs in = syntheticInputs(2, 64, 8, 21);
+  auto write = [&](const char* name, const std::vector<Matrix>& m) {
+    std::vector<float> data;
+    for (const Matrix& h : m) data.insert(data.end(), h.data(), h.data() + h.size());
+    const QString path = dir.filePath(QString::fromLatin1(name));
+    writeNpyFloat(path.toStdString(), {2, 64, 8}, data.data());
+    return path;
+  };
+  const QString q = write("q.npy", in.q), k = write("k.npy", in.k), v = write("v.npy", in.v);
+  choose("linear");
+  ASSERT_TRUE(measured());
+  ASSERT_TRUE(panel()->setNpyInputs(q, k, v)) << panel()->errorText().toStdString();
+  ASSERT_TRUE(measured());
+  EXPECT_EQ(panel()->inputsBox()->currentIndex(), 2);
+  EXPECT_TRUE(panel()->measuresText().contains(QStringLiteral("q.npy (2 heads")))
+      << panel()->measuresText().toStdString();
+  ASSERT_EQ(panel()->lastReport()->out.size(), 2u);
+  // The exact map is head 0's softmax(q·k/√8).
+  Eigen::VectorXd s = in.k[0].cast<double>() * in.q[0].row(9).cast<double>().transpose() / std::sqrt(8.0);
+  s = (s.array() - s.maxCoeff()).exp();
+  s /= s.sum();
+  EXPECT_NEAR(panel()->exactView()->pictureValue(9, 30), s[30], 1e-6);
+  // A K of another length: one line naming the file, and the inputs stay as they were.
+  const std::vector<float> shortK(2 * 32 * 8, 0.5f);
+  const QString bad = dir.filePath(QStringLiteral("k-short.npy"));
+  writeNpyFloat(bad.toStdString(), {2, 32, 8}, shortK.data());
+  const ApproxReport* shown = panel()->lastReport();
+  EXPECT_FALSE(panel()->setNpyInputs(q, bad, v));
+  EXPECT_TRUE(panel()->errorText().contains(QStringLiteral("k-short.npy"))) << panel()->errorText().toStdString();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(panel()->lastReport(), shown);
 }
 
 TEST_F(ApproxTabTest, TheTabExportsItsThreeMaps) {
