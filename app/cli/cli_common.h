@@ -108,5 +108,6 @@ int runBench(const QStringList& arguments);
 int runRender(const QStringList& arguments);
 int runModel(const QStringList& arguments);
 int runApprox(const QStringList& arguments);
+int runAttention(const QStringList& arguments);
 
 }  // namespace attnscope::cli

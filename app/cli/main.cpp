@@ -29,6 +29,7 @@ const char* kUsage =
     "  render     draw the heatmap figure to .png, .svg or .pdf without a display\n"
     "  model      a model's layers from its config.json: reach through the stack, cost per layer\n"
     "  approx     a low-rank or kernel approximation (linear, performer, linformer, nystrom) against exact softmax\n"
+    "  attention  a model's own attention weights (.npy/.npz): what each head does, what a pattern keeps of it\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("bench")) return runBench(args);
     if (command == QStringLiteral("model")) return runModel(args);
     if (command == QStringLiteral("approx")) return runApprox(args);
+    if (command == QStringLiteral("attention")) return runAttention(args);
 #ifdef ATTNSCOPE_HAVE_RENDER
     if (command == QStringLiteral("render")) return runRender(args);
 #else

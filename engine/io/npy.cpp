@@ -82,6 +82,8 @@ class DictReader {
   std::size_t i_ = 0;
 };
 
+}  // namespace
+
 float halfToFloat(std::uint16_t h) {
   const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
   const int exp = (h >> 10) & 0x1f;
@@ -96,8 +98,6 @@ float halfToFloat(std::uint16_t h) {
   std::memcpy(&f, &bits, 4);
   return f;
 }
-
-}  // namespace
 
 NpyHeader parseNpyHeader(std::string_view bytes, std::uint64_t fileSize) {
   if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0) bad("not a NumPy .npy file");

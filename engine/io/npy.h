@@ -40,6 +40,9 @@ NpyHeader readNpyHeader(const std::string& path);
 /// Throws Error naming the file.
 NpyArray readNpy(const std::string& path);
 
+/// float16 bits to float (zero, subnormals, infinities and NaN included).
+float halfToFloat(std::uint16_t h);
+
 /// Writes the NPY 1.0 header for a C-order array of `dtype` ('<f4', '|u1', …) and `shape`.
 void writeNpyHeader(std::ostream& out, const std::string& dtype, const std::vector<Index>& shape);
 

@@ -8,6 +8,8 @@
 #include <QFile>
 #include <QTemporaryDir>
 
+#include "engine/io/npy.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -138,6 +140,23 @@ class HostileInput : public ::testing::TestWithParam<Case> {
     std::ofstream(d + "/stack-bad.json") << R"({"n": 64, "layers": [{"pattern": "window", "repeat": 99999}]})";
     ::mkfifo((d + "/fifo.json").c_str(), 0600);
     ::mkfifo((d + "/fifo.npy").c_str(), 0600);
+    {
+      std::ofstream out(d + "/attn-not-square.npy", std::ios::binary);
+      attnscope::writeNpyHeader(out, "<f4", {3, 4});
+      out << std::string(48, '\0');
+    }
+    {
+      std::ofstream out(d + "/attn-huge.npy", std::ios::binary);  // claims 300,000² weights, holds none
+      attnscope::writeNpyHeader(out, "<f2", {300000, 300000});
+    }
+    {
+      std::ofstream out(d + "/attn.npy", std::ios::binary);
+      attnscope::writeNpyHeader(out, "<f4", {4, 4});
+      for (int i = 0; i < 16; ++i) out.write("\0\0\x80\x3e", 4);  // 0.25 everywhere
+    }
+    std::ofstream(d + "/attn.npz") << "PK\x03\x04 not really an archive";
+    std::ofstream(d + "/attn-tokens.txt") << "a\nb\nc\n";
+    ::mkfifo((d + "/fifo.npy").c_str(), 0600);
     ::mkfifo((d + "/out-fifo.npy").c_str(), 0600);
     QDir(dir_.path()).mkdir(QStringLiteral("folder.npy"));
     ::symlink("/dev/null", (d + "/device.npy").c_str());  // a link is written through: here, to a device
@@ -211,6 +230,14 @@ const Case kCases[] = {
     {"config_big", {"model", "--config", "{dir}/big.json", "--n", "64"}, "more than the 1.0 MB"},
     {"config_fifo", {"model", "--config", "{dir}/fifo.json", "--n", "64"}, "it is not a regular file (a FIFO)"},
     {"config_missing", {"model", "--config", "{dir}/nothing.json", "--n", "64"}, "no such file"},
+    {"attention_not_square", {"attention", "{dir}/attn-not-square.npy"}, "square in the last two dimensions"},
+    {"attention_truncated", {"attention", "{dir}/attn-huge.npy"}, "cannot read"},
+    {"attention_not_zip", {"attention", "{dir}/attn.npz"}, "not a ZIP file"},
+    {"attention_fifo", {"attention", "{dir}/fifo.npy"}, "it is not a regular file (a FIFO)"},
+    {"attention_folder", {"attention", "{dir}"}, "it is not a regular file (a folder)"},
+    {"attention_tokens", {"attention", "{dir}/attn.npy", "--tokens", "{dir}/attn-tokens.txt"}, "has 3 tokens: expected exactly n = 4"},
+    {"attention_layer", {"attention", "{dir}/attn.npy", "--layer", "3"}, "expected an integer 0 … 0"},
+    {"attention_pattern_n", {"attention", "{dir}/attn.npy", "--pattern", "window", "-p", "radius=9999999999"}, "radius"},
     {"config_n_of_a_billion", {"model", "--config", "{dir}/odd-window.json", "--n", "1000000000"}, "n = 1000000000 is not allowed"},
     {"stack_repeat_huge", {"model", "--stack", "{dir}/stack-bad.json"}, "repeat must be an integer 1 … 1024"},
     {"layers_bad_form", {"model", "--layers", "window radius", "--n", "64"}, "neither KEY=VALUE nor a repeat"},

@@ -1,0 +1,150 @@
+// attnscope-cli attention: a model's own attention weights (a .npy or .npz dump), what each head does, and what a
+// pattern would keep of it.
+#include <QJsonArray>
+
+#include <iomanip>
+#include <iostream>
+
+#include "app/cli/cli_common.h"
+#include "engine/masks/pattern_registry.h"
+#include "engine/util/format.h"
+#include "engine/weights/attention_dump.h"
+#include "engine/weights/head_stats.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+template <typename F>
+QJsonArray perHead(const WeightsReport& r, F value) {
+  QJsonArray layers;
+  for (const auto& layer : r.stats) {
+    QJsonArray heads;
+    for (const HeadStats& s : layer) heads.append(value(s));
+    layers.append(heads);
+  }
+  return layers;
+}
+
+}  // namespace
+
+int runAttention(const QStringList& given) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "attention FILE: a model's own attention weights, a .npy [n, n], [heads, n, n] or [layers, heads, n, n] or a "
+      ".npz with one array per layer (float16/32/64, memory-mapped). Per layer and head: entropy, the mass on the "
+      "diagonal, the previous token, the first token and the k largest keys, a role when the mass says so; with "
+      "--pattern, the mass the pattern keeps beside the best any pattern of the same budget could (top-k)."));
+  const QCommandLineOption help = parser.addHelpOption();
+  const QCommandLineOption tokens(QStringLiteral("tokens"),
+                                  QStringLiteral("The tokens, one a line (.txt) or a JSON list (.json)."),
+                                  QStringLiteral("T"));
+  const QCommandLineOption layer(QStringLiteral("layer"), QStringLiteral("Only this layer (from 0)."),
+                                 QStringLiteral("L"));
+  const QCommandLineOption topk(QStringLiteral("top-k"), QStringLiteral("k of the top-k mass (default 8, at most n)."),
+                                QStringLiteral("K"));
+  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  PatternOptions patternOptions;
+  parser.addOption(patternOptions.pattern);
+  parser.addOption(patternOptions.param);
+  for (const auto* o : {&tokens, &layer, &topk, &json}) parser.addOption(*o);
+  // The dump is the first argument after the command.
+  QStringList arguments = given;
+  QString file;
+  if (arguments.size() > 1 && !arguments[1].startsWith(QLatin1Char('-'))) file = arguments.takeAt(1);
+  parseOrThrow(parser, arguments);
+  if (parser.isSet(help)) {
+    std::cout << "Usage: attnscope-cli attention FILE [options]\n" << toStd(parser.helpText());
+    return 0;
+  }
+  if (file.isEmpty()) throw UsageError("attention needs the dump first: attnscope-cli attention FILE.npy|FILE.npz");
+  const AttentionDump dump = AttentionDump::open(toStd(file));
+  const Index k = parser.isSet(topk) ? readInteger(QStringLiteral("top-k"), parser.value(topk), 1, dump.n())
+                                     : std::min<Index>(8, dump.n());
+  WeightsOptions options;
+  options.topk = k;
+  if (parser.isSet(layer)) {
+    options.fromLayer = readInteger(QStringLiteral("layer"), parser.value(layer), 0, dump.layers() - 1);
+    options.toLayer = options.fromLayer + 1;
+  }
+  std::vector<std::string> labels;
+  if (parser.isSet(tokens)) labels = AttentionDump::readTokens(toStd(parser.value(tokens)), dump.n());
+  std::optional<SparseMask> mask;
+  std::optional<PatternSpec> spec;
+  ParamSet values;
+  if (parser.isSet(patternOptions.pattern)) {
+    spec = PatternSpec::parse(toStd(parser.value(patternOptions.pattern)));
+    values = spec->resolve(readParamTexts(parser, patternOptions));
+    spec->checkBuildMemory(values, dump.n());
+    mask = buildMask(*spec->make(values, dump.n()));
+    options.mask = &*mask;
+  } else if (parser.isSet(patternOptions.param)) {
+    throw UsageError("--param needs --pattern: name the pattern whose parameters these are");
+  }
+  const WeightsReport r = measureWeights(dump, options);
+
+  if (parser.isSet(json)) {
+    QJsonObject o{
+        {QStringLiteral("file"), file},
+        {QStringLiteral("layers"), static_cast<qint64>(dump.layers())},
+        {QStringLiteral("heads"), dump.heads()},
+        {QStringLiteral("n"), static_cast<qint64>(dump.n())},
+        {QStringLiteral("first_layer"), static_cast<qint64>(r.firstLayer)},
+        {QStringLiteral("top_k"), static_cast<qint64>(k)},
+        {QStringLiteral("padding_rows"), static_cast<qint64>(r.paddingRows)},
+        {QStringLiteral("rows_not_summing_to_1"), static_cast<qint64>(r.offRows)},
+        {QStringLiteral("entropy"), perHead(r, [](const HeadStats& s) { return s.entropy; })},
+        {QStringLiteral("normalised_entropy"), perHead(r, [](const HeadStats& s) { return s.normalisedEntropy; })},
+        {QStringLiteral("diagonal"), perHead(r, [](const HeadStats& s) { return s.diagonal; })},
+        {QStringLiteral("previous_token"), perHead(r, [](const HeadStats& s) { return s.previous; })},
+        {QStringLiteral("first_token"), perHead(r, [](const HeadStats& s) { return s.first; })},
+        {QStringLiteral("topk_mass"), perHead(r, [](const HeadStats& s) { return s.topk; })},
+        {QStringLiteral("role"), perHead(r, [](const HeadStats& s) { return toQ(s.role()); })}};
+    if (mask) {
+      QJsonObject p;
+      for (const auto& [name, value] : values.values()) p.insert(toQ(name), toQ(formatParam(value)));
+      o.insert(QStringLiteral("pattern"), toQ(spec->name()));
+      o.insert(QStringLiteral("params"), p);
+      o.insert(QStringLiteral("mass_kept"), perHead(r, [](const HeadStats& s) { return s.massKept; }));
+      o.insert(QStringLiteral("topk_oracle_kept"), perHead(r, [](const HeadStats& s) { return s.oracleKept; }));
+      o.insert(QStringLiteral("density"), perHead(r, [](const HeadStats& s) { return s.density; }));
+    }
+    printJson(o);
+    return 0;
+  }
+  std::cout << "file           " << toStd(file) << " (" << dump.description() << ", float" << 8 * dump.itemSize()
+            << ")\n";
+  std::cout << "layers         " << dump.layers() << "\nheads          " << dump.heads() << "\nn              "
+            << withSeparators(dump.n()) << "\n";
+  if (!labels.empty()) std::cout << "tokens         " << labels.size() << " (" << labels.front() << " …)\n";
+  if (r.paddingRows > 0)
+    std::cout << "padding rows   " << withSeparators(r.paddingRows) << " all-zero rows left out of every figure\n";
+  if (r.offRows > 0)
+    std::cout << "warning        " << withSeparators(r.offRows) << " rows do not sum to 1 (within " << kRowSumTolerance
+              << "): are these softmax weights?\n";
+  if (mask) {
+    std::cout << "pattern        " << spec->name();
+    for (const auto& [name, value] : values.values()) std::cout << "  " << name << "=" << formatParam(value);
+    std::cout << "\n";
+  }
+  for (std::size_t l = 0; l < r.stats.size(); ++l) {
+    std::cout << "\nlayer " << r.firstLayer + static_cast<Index>(l) << "  head  entropy  diag   prev   first  top-" << k
+              << (mask ? "  kept   best   density" : "") << "  role\n";
+    for (std::size_t h = 0; h < r.stats[l].size(); ++h) {
+      const HeadStats& s = r.stats[l][h];
+      std::cout << "        " << std::setw(4) << h << "  " << std::setw(7) << fixedDigits(s.entropy, 3) << "  "
+                << fixedDigits(s.diagonal, 3) << "  " << fixedDigits(s.previous, 3) << "  " << fixedDigits(s.first, 3)
+                << "  " << std::setw(5) << fixedDigits(s.topk, 3);
+      if (mask)
+        std::cout << "  " << fixedDigits(s.massKept, 3) << "  " << fixedDigits(s.oracleKept, 3) << "  " << std::setw(7)
+                  << fixedDigits(s.density, 4);
+      std::cout << "  " << s.role() << "\n";
+    }
+  }
+  if (mask)
+    std::cout << "\nkept: mean attention mass inside the pattern; best: the same for each row's largest weights "
+                 "with the pattern's budget (top-k)\n";
+  return 0;
+}
+
+}  // namespace attnscope::cli

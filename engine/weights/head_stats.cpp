@@ -1,0 +1,135 @@
+#include "engine/weights/head_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/util/error.h"
+#include "engine/util/format.h"
+#include "engine/util/parallel.h"
+
+namespace attnscope {
+
+std::string HeadStats::role() const {
+  if (previous >= 0.5) return "previous-token";
+  if (first >= 0.5) return "first-token sink";
+  if (diagonal >= 0.5) return "diagonal";
+  if (normalisedEntropy >= 0.85) return "broad";
+  return {};
+}
+
+namespace {
+
+struct Sums {
+  double entropy = 0, normalised = 0, diagonal = 0, previous = 0, first = 0, topk = 0, kept = 0, oracle = 0;
+  Index rows = 0, previousRows = 0, padding = 0, off = 0;
+  bool causal = true;
+  void add(const Sums& o) {
+    entropy += o.entropy, normalised += o.normalised, diagonal += o.diagonal, previous += o.previous;
+    first += o.first, topk += o.topk, kept += o.kept, oracle += o.oracle;
+    rows += o.rows, previousRows += o.previousRows, padding += o.padding, off += o.off;
+    causal = causal && o.causal;
+  }
+};
+
+}  // namespace
+
+WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& options, const Progress& progress) {
+  const Index n = dump.n(), from = options.fromLayer, to = options.toLayer < 0 ? dump.layers() : options.toLayer;
+  const std::string layers = std::to_string(dump.layers()) + (dump.layers() == 1 ? " layer" : " layers") + " (0 … " +
+                             std::to_string(dump.layers() - 1) + ")";
+  if (from < 0 || from >= dump.layers())
+    throw Error("layer " + std::to_string(from) + " is not in the dump: it has " + layers);
+  if (to <= from || to > dump.layers())
+    throw Error("layers " + std::to_string(from) + " up to " + std::to_string(to) + " are not in the dump: it has " +
+                layers);
+  const SparseMask* mask = options.mask;
+  if (mask && mask->n() != n)
+    throw Error("the pattern has n = " + std::to_string(mask->n()) + " but the weights have n = " + std::to_string(n));
+  if (mask && mask->heads() != 1 && mask->heads() != dump.heads())
+    throw Error("the pattern has " + std::to_string(mask->heads()) + " heads but the weights have " +
+                std::to_string(dump.heads()) + ": expected one layout for all heads or one a head");
+  const Index k = std::clamp<Index>(options.topk, 1, n);
+  WeightsReport report;
+  report.layers = dump.layers();
+  report.heads = dump.heads();
+  report.n = n;
+  report.firstLayer = from;
+  const double total = double(to - from) * dump.heads();
+  for (Index l = from; l < to; ++l) {
+    std::vector<HeadStats> layer;
+    for (int h = 0; h < dump.heads(); ++h) {
+      const int mh = mask ? (mask->heads() == 1 ? 0 : h) : 0;
+      const double done = (double(l - from) * dump.heads() + h) / total;
+      Sums sums;
+      parallelChunks(n, 256, progress.part(done, done + 1.0 / total), 0.0, 1.0, [&](Index b, Index e) {
+        std::vector<float> row(static_cast<std::size_t>(n)), sorted;
+        Sums local;
+        for (Index i = b; i < e; ++i) {
+          dump.row(l, h, i, row.data());
+          double sum = 0, entropy = 0;
+          Index support = 0;
+          for (Index j = 0; j < n; ++j) {
+            const double a = row[static_cast<std::size_t>(j)];
+            sum += a;
+            if (a > 0) entropy -= a * std::log(a), ++support;
+            if (j > i && a != 0) local.causal = false;
+          }
+          if (sum == 0) {
+            ++local.padding;
+            continue;
+          }
+          if (std::fabs(sum - 1) > kRowSumTolerance) ++local.off;
+          ++local.rows;
+          local.entropy += entropy;
+          local.diagonal += row[static_cast<std::size_t>(i)];
+          local.first += row[0];
+          if (i > 0) local.previous += row[static_cast<std::size_t>(i - 1)], ++local.previousRows;
+          sorted.assign(row.begin(), row.end());
+          std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<float>());
+          for (Index t = 0; t < k; ++t) local.topk += sorted[static_cast<std::size_t>(t)];
+          local.normalised += entropy / std::log(double(std::max<Index>(2, support)));
+          if (mask) {
+            const auto keys = mask->row(mh, i);
+            double kept = 0;
+            for (KeyIndex j : keys) kept += row[static_cast<std::size_t>(j)];
+            local.kept += kept;
+            const Index m = static_cast<Index>(keys.size());
+            if (m > 0) {
+              sorted.assign(row.begin(), row.end());
+              std::nth_element(sorted.begin(), sorted.begin() + (m - 1), sorted.end(), std::greater<float>());
+              double best = 0;
+              for (Index t = 0; t < m; ++t) best += sorted[static_cast<std::size_t>(t)];
+              local.oracle += best;
+            }
+          }
+        }
+#pragma omp critical(attnscope_head_stats)
+        sums.add(local);
+      });
+      dump.release(l, h);
+      HeadStats s;
+      const double rows = double(std::max<Index>(1, sums.rows));
+      s.entropy = sums.entropy / rows;
+      s.normalisedEntropy = sums.normalised / rows;
+      s.diagonal = sums.diagonal / rows;
+      s.first = sums.first / rows;
+      s.previous = sums.previousRows > 0 ? sums.previous / double(sums.previousRows) : 0.0;
+      s.topk = sums.topk / rows;
+      s.paddingRows = sums.padding;
+      s.offRows = sums.off;
+      s.causal = sums.causal;
+      if (mask) {
+        s.massKept = sums.kept / rows;
+        s.oracleKept = sums.oracle / rows;
+        s.density = double(mask->headRows(mh).offsets.back()) / (double(n) * double(n));
+      }
+      report.paddingRows += s.paddingRows;
+      report.offRows += s.offRows;
+      layer.push_back(s);
+    }
+    report.stats.push_back(std::move(layer));
+  }
+  return report;
+}
+
+}  // namespace attnscope

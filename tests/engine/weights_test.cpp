@@ -1,0 +1,286 @@
+// A model's own attention weights: every shape and dtype a dump comes in, .npz archives in natural order, memory
+// that stays small on a large file, and each head's figures against plain double-precision loops.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <functional>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "engine/io/npy.h"
+#include "engine/masks/pattern_registry.h"
+#include "engine/weights/attention_dump.h"
+#include "engine/weights/head_stats.h"
+#include "tests/engine/test_util.h"
+
+namespace attnscope {
+namespace {
+
+using test::errorOf;
+
+std::string tempPath(const std::string& name) {
+  return ::testing::TempDir() + "attnscope_weights_" + std::to_string(::getpid()) + "_" + name;
+}
+
+// float → float16 bits for values float16 holds exactly (the tests use k / 2^m).
+std::uint16_t toHalf(float f) {
+  if (f == 0) return 0;
+  int e = 0;
+  const float m = std::frexp(f, &e);  // f = m · 2^e, m in [0.5, 1)
+  const int exponent = e - 1 + 15;
+  const auto mantissa = static_cast<std::uint16_t>(std::lround((m * 2 - 1) * 1024));
+  return static_cast<std::uint16_t>((exponent << 10) | mantissa);
+}
+
+// Writes `values` (C order) as .npy of `shape` in float32 or float16, the way numpy.save does.
+std::string npyBytes(const std::vector<Index>& shape, const std::vector<float>& values, bool half) {
+  std::ostringstream out;
+  writeNpyHeader(out, half ? "<f2" : "<f4", shape);
+  for (float v : values) {
+    if (half) {
+      const std::uint16_t h = toHalf(v);
+      out.write(reinterpret_cast<const char*>(&h), 2);
+    } else {
+      out.write(reinterpret_cast<const char*>(&v), 4);
+    }
+  }
+  return out.str();
+}
+
+void writeFile(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+void put(std::string& s, std::uint64_t v, int bytes) {
+  for (int b = 0; b < bytes; ++b) s += static_cast<char>((v >> (8 * b)) & 0xff);
+}
+
+// An uncompressed ZIP of named members, as np.savez writes (CRCs left 0: the reader does not check them).
+std::string zipBytes(const std::vector<std::pair<std::string, std::string>>& members, int method = 0) {
+  std::string out, directory;
+  for (const auto& [name, data] : members) {
+    const std::uint64_t local = out.size();
+    put(out, 0x04034b50, 4), put(out, 20, 2), put(out, 0, 2), put(out, method, 2), put(out, 0, 4), put(out, 0, 4);
+    put(out, data.size(), 4), put(out, data.size(), 4), put(out, name.size(), 2), put(out, 0, 2);
+    out += name + data;
+    put(directory, 0x02014b50, 4), put(directory, 20, 2), put(directory, 20, 2), put(directory, 0, 2);
+    put(directory, method, 2), put(directory, 0, 4), put(directory, 0, 4), put(directory, data.size(), 4);
+    put(directory, data.size(), 4), put(directory, name.size(), 2), put(directory, 0, 2), put(directory, 0, 2);
+    put(directory, 0, 2), put(directory, 0, 2), put(directory, 0, 4), put(directory, local, 4);
+    directory += name;
+  }
+  const std::uint64_t at = out.size();
+  out += directory;
+  put(out, 0x06054b50, 4), put(out, 0, 2), put(out, 0, 2), put(out, members.size(), 2), put(out, members.size(), 2);
+  put(out, directory.size(), 4), put(out, at, 4), put(out, 0, 2);
+  return out;
+}
+
+// weights(l, h, i, j) for a [layers, heads, n, n] dump.
+std::vector<float> tensor(Index layers, Index heads, Index n,
+                          const std::function<float(Index, Index, Index, Index)>& f) {
+  std::vector<float> v;
+  for (Index l = 0; l < layers; ++l)
+    for (Index h = 0; h < heads; ++h)
+      for (Index i = 0; i < n; ++i)
+        for (Index j = 0; j < n; ++j) v.push_back(f(l, h, i, j));
+  return v;
+}
+
+TEST(AttentionDump, EveryShapeAndDtypeReadsTheSameRows) {
+  const auto f = [](Index l, Index h, Index i, Index j) { return float((l * 7 + h * 3 + i * 5 + j) % 16) / 16; };
+  const std::vector<float> all = tensor(2, 3, 8, f);
+  struct Case {
+    std::vector<Index> shape;
+    bool half;
+    Index layers, heads;
+  };
+  for (const Case& c : {Case{{8, 8}, false, 1, 1}, Case{{3, 8, 8}, true, 1, 3}, Case{{2, 3, 8, 8}, false, 2, 3},
+                        Case{{2, 3, 8, 8}, true, 2, 3}}) {
+    Index count = 1;
+    for (Index d : c.shape) count *= d;
+    const std::string path = tempPath("shape.npy");
+    writeFile(path, npyBytes(c.shape, std::vector<float>(all.begin(), all.begin() + count), c.half));
+    const AttentionDump dump = AttentionDump::open(path);
+    EXPECT_EQ(dump.layers(), c.layers);
+    EXPECT_EQ(dump.heads(), c.heads);
+    EXPECT_EQ(dump.n(), 8);
+    EXPECT_EQ(dump.itemSize(), c.half ? 2 : 4);
+    std::vector<float> row(8);
+    for (Index l = 0; l < c.layers; ++l)
+      for (int h = 0; h < c.heads; ++h)
+        for (Index i = 0; i < 8; i += 3) {
+          dump.row(l, h, i, row.data());
+          for (Index j = 0; j < 8; ++j) EXPECT_EQ(row[j], f(l, h, i, j)) << l << h << i << j;
+        }
+    std::remove(path.c_str());
+  }
+}
+
+TEST(AttentionDump, AnNpzIsOneLayerAMemberInNaturalOrder) {
+  // Twelve layers written out of order, named as a user's loop would name them: layer_10 must come after layer_9.
+  const auto f = [](Index l, Index h, Index i, Index j) { return float(l) + float(h * 64 + i * 8 + j) / 1024; };
+  std::vector<std::pair<std::string, std::string>> members;
+  for (Index l : {10, 2, 0, 11, 1, 3, 4, 5, 6, 7, 8, 9})
+    members.push_back(
+        {"layer_" + std::to_string(l) + ".npy",
+         npyBytes({1, 2, 8, 8}, tensor(1, 2, 8, [&](Index, Index h, Index i, Index j) { return f(l, h, i, j); }),
+                  false)});
+  const std::string path = tempPath("dump.npz");
+  writeFile(path, zipBytes(members));
+  const AttentionDump dump = AttentionDump::open(path);
+  ASSERT_EQ(dump.layers(), 12);
+  EXPECT_EQ(dump.heads(), 2);
+  std::vector<float> row(8);
+  for (Index l = 0; l < 12; ++l) {
+    dump.row(l, 1, 5, row.data());
+    EXPECT_EQ(row[3], f(l, 1, 5, 3)) << "layer " << l;
+  }
+  // np.savez_compressed deflates its members: refused in one line that says what to do.
+  writeFile(path, zipBytes({{"layer_0.npy", npyBytes({2, 8, 8}, std::vector<float>(128, 0.125f), false)}}, 8));
+  EXPECT_EQ(errorOf([&] { AttentionDump::open(path); }),
+            "cannot read '" + path +
+                "' as a .npz archive: member 'layer_0.npy' is compressed; save it with np.savez, "
+                "not np.savez_compressed");
+  // Layers that disagree.
+  writeFile(path, zipBytes({{"layer_0.npy", npyBytes({2, 8, 8}, std::vector<float>(128, 0.125f), false)},
+                            {"layer_1.npy", npyBytes({2, 4, 4}, std::vector<float>(32, 0.25f), false)}}));
+  EXPECT_NE(errorOf([&] { AttentionDump::open(path); }).find("every layer must agree"), std::string::npos);
+  std::remove(path.c_str());
+}
+
+TEST(AttentionDump, BadFilesAreRefusedInOneLine) {
+  const std::string path = tempPath("bad.npy");
+  writeFile(path, npyBytes({3, 4}, std::vector<float>(12, 0.25f), false));
+  EXPECT_EQ(
+      errorOf([&] { AttentionDump::open(path); }),
+      "'" + path + "' has shape [3, 4]: expected attention weights [..., n, n], square in the last two dimensions");
+  writeFile(path, npyBytes({1, 1, 2, 2, 2}, std::vector<float>(8, 0.5f), false));
+  EXPECT_NE(errorOf([&] { AttentionDump::open(path); }).find("expected [n, n], [heads, n, n] or [layers, heads, n, n]"),
+            std::string::npos);
+  writeFile(path, npyBytes({4, 4}, std::vector<float>(16, 0.25f), false).substr(0, 100));  // cut short
+  EXPECT_NE(errorOf([&] { AttentionDump::open(path); }).find("cannot read '" + path + "'"), std::string::npos);
+  const std::string tokens = tempPath("tokens.txt");
+  writeFile(tokens, "the\ncat\nsat\n");
+  EXPECT_EQ(AttentionDump::readTokens(tokens, 3), (std::vector<std::string>{"the", "cat", "sat"}));
+  EXPECT_EQ(errorOf([&] { AttentionDump::readTokens(tokens, 4); }),
+            "'" + tokens + "' has 3 tokens: expected exactly n = 4 (one a line, or a JSON list)");
+  writeFile(tokens, R"(["a", "b"])");
+  const std::string json = tokens + ".json";
+  std::rename(tokens.c_str(), json.c_str());
+  EXPECT_EQ(AttentionDump::readTokens(json, 2), (std::vector<std::string>{"a", "b"}));
+  std::remove(path.c_str());
+  std::remove(json.c_str());
+}
+
+TEST(HeadStats, RolesEntropyAndMassAgainstPlainLoops) {
+  // Four causal heads of n = 16 with known behaviour, and a padding row (token 15) in every head:
+  // 0 previous-token, 1 first-token sink (0.75 on token 0, the rest spread evenly), 2 uniform over earlier keys,
+  // 3 on the diagonal.
+  const Index n = 16;
+  const auto f = [&](Index, Index h, Index i, Index j) -> float {
+    if (i == n - 1 || j > i) return 0;
+    switch (h) {
+      case 0:
+        return j == std::max<Index>(0, i - 1) ? 1.0f : 0.0f;
+      case 1:
+        return i == 0 ? 1.0f : j == 0 ? 0.75f : 0.25f / float(i);
+      case 2:
+        return 1.0f / float(i + 1);
+      default:
+        return i == j ? 1.0f : 0.0f;
+    }
+  };
+  const std::vector<float> all = tensor(1, 4, n, f);
+  const std::string path = tempPath("heads.npy");
+  writeFile(path, npyBytes({1, 4, n, n}, all, false));
+  const AttentionDump dump = AttentionDump::open(path);
+  const SparseMask window = PatternSpec::parse("window").build({{"radius", "1"}, {"causal", "true"}}, n);
+  WeightsOptions options;
+  options.topk = 2;
+  options.mask = &window;
+  const WeightsReport r = measureWeights(dump, options);
+  ASSERT_EQ(r.stats.size(), 1u);
+  EXPECT_EQ(r.paddingRows, 4);
+  EXPECT_EQ(r.offRows, 0);
+  for (int h = 0; h < 4; ++h) {
+    double entropy = 0, diag = 0, prev = 0, first = 0, top = 0, kept = 0, oracle = 0;
+    for (Index i = 0; i < n - 1; ++i) {
+      std::vector<double> row;
+      for (Index j = 0; j < n; ++j) row.push_back(f(0, h, i, j));
+      for (double a : row)
+        if (a > 0) entropy -= a * std::log(a);
+      diag += row[i];
+      if (i > 0) prev += row[i - 1];
+      first += row[0];
+      std::vector<double> sorted = row;
+      std::sort(sorted.rbegin(), sorted.rend());
+      top += sorted[0] + sorted[1];
+      kept += row[i] + (i > 0 ? row[i - 1] : 0.0);      // the causal window of radius 1: i − 1 and i
+      oracle += sorted[0] + (i > 0 ? sorted[1] : 0.0);  // as many of the largest weights
+    }
+    const HeadStats& s = r.stats[0][h];
+    EXPECT_NEAR(s.entropy, entropy / (n - 1), 1e-6) << h;
+    EXPECT_NEAR(s.diagonal, diag / (n - 1), 1e-6) << h;
+    EXPECT_NEAR(s.previous, prev / (n - 2), 1e-6) << h;
+    EXPECT_NEAR(s.first, first / (n - 1), 1e-6) << h;
+    EXPECT_NEAR(s.topk, top / (n - 1), 1e-6) << h;
+    EXPECT_NEAR(s.massKept, kept / (n - 1), 1e-6) << h;
+    EXPECT_NEAR(s.oracleKept, oracle / (n - 1), 1e-6) << h;
+    EXPECT_NEAR(s.density, double(window.headRows(0).offsets.back()) / (n * n), 1e-12) << h;
+    EXPECT_TRUE(s.causal);
+    EXPECT_EQ(s.paddingRows, 1);
+  }
+  EXPECT_EQ(r.stats[0][0].role(), "previous-token");
+  EXPECT_EQ(r.stats[0][1].role(), "first-token sink");
+  EXPECT_EQ(r.stats[0][2].role(), "broad");
+  EXPECT_EQ(r.stats[0][3].role(), "diagonal");
+  // A mask of another n, and a layer that is not there.
+  const SparseMask other = PatternSpec::parse("full").build({}, 8);
+  options.mask = &other;
+  EXPECT_EQ(errorOf([&] { measureWeights(dump, options); }), "the pattern has n = 8 but the weights have n = 16");
+  options.mask = nullptr;
+  options.fromLayer = 1;
+  EXPECT_EQ(errorOf([&] { measureWeights(dump, options); }), "layer 1 is not in the dump: it has 1 layer (0 … 0)");
+  std::remove(path.c_str());
+}
+
+long peakKb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+TEST(AttentionDump, ALargeFileIsMappedNotRead) {
+  // A 4-layer × 2-head × 4,096² float16 dump: 268 MB on disk, sparse (all zeros, so every row is padding). Opening
+  // it, reading rows of every head and measuring one layer must stay far below the file's size in peak memory.
+  const std::string path = tempPath("large.npy");
+  {
+    std::ofstream out(path, std::ios::binary);
+    writeNpyHeader(out, "<f2", {4, 2, 4096, 4096});
+  }
+  const std::uint64_t bytes = 128 + std::uint64_t(4) * 2 * 4096 * 4096 * 2;
+  ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(bytes)), 0);
+  const long before = peakKb();
+  const AttentionDump dump = AttentionDump::open(path);
+  EXPECT_EQ(dump.layers(), 4);
+  std::vector<float> row(4096);
+  for (Index l = 0; l < 4; ++l)
+    for (int h = 0; h < 2; ++h) dump.row(l, h, 2048, row.data());
+  WeightsOptions options;
+  options.fromLayer = 3;
+  options.toLayer = 4;
+  const WeightsReport r = measureWeights(dump, options);
+  EXPECT_EQ(r.paddingRows, 2 * 4096);
+  const long grown = peakKb() - before;
+  EXPECT_LT(grown, 120 * 1024) << "peak memory grew by " << grown / 1024 << " MB reading a 268 MB file";
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace attnscope
