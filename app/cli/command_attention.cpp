@@ -9,7 +9,9 @@
 #include "engine/masks/pattern_registry.h"
 #include "engine/util/format.h"
 #include "engine/weights/attention_dump.h"
+#include "engine/io/npy.h"
 #include "engine/weights/head_stats.h"
+#include "engine/weights/rollout.h"
 
 namespace attnscope::cli {
 
@@ -43,11 +45,16 @@ int runAttention(const QStringList& given) {
                                  QStringLiteral("L"));
   const QCommandLineOption topk(QStringLiteral("top-k"), QStringLiteral("k of the top-k mass (default 8, at most n)."),
                                 QStringLiteral("K"));
+  const QCommandLineOption rolloutOut(
+      QStringLiteral("rollout-out"),
+      QStringLiteral("Write the attention rollout through the layers (Abnar and Zuidema 2020) as float32 .npy [n, n]; "
+                     "with --pattern, also the rollout restricted to it, and their difference is printed."),
+      QStringLiteral("R.npy"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
   PatternOptions patternOptions;
   parser.addOption(patternOptions.pattern);
   parser.addOption(patternOptions.param);
-  for (const auto* o : {&tokens, &layer, &topk, &json}) parser.addOption(*o);
+  for (const auto* o : {&tokens, &layer, &topk, &rolloutOut, &json}) parser.addOption(*o);
   // The dump is the first argument after the command.
   QStringList arguments = given;
   QString file;
@@ -81,7 +88,24 @@ int runAttention(const QStringList& given) {
   } else if (parser.isSet(patternOptions.param)) {
     throw UsageError("--param needs --pattern: name the pattern whose parameters these are");
   }
+  if (parser.isSet(rolloutOut) && dump.n() > kMaxRolloutTokens)
+    throw UsageError("--rollout-out is not allowed at n = " + withSeparators(dump.n()) + ": at most " +
+                     withSeparators(kMaxRolloutTokens) + " tokens");
   const WeightsReport r = measureWeights(dump, options);
+  // The rollout through the measured layers: the real weights, and with a pattern the weights restricted to it.
+  double rolloutL1 = -1;
+  if (parser.isSet(rolloutOut)) {
+    RolloutOptions ro;
+    ro.fromLayer = options.fromLayer;
+    ro.toLayer = options.toLayer;
+    const Matrix real = attentionRollout(dump, ro);
+    if (mask) {
+      ro.mask = &*mask;
+      const Matrix restricted = attentionRollout(dump, ro);
+      rolloutL1 = (real - restricted).cwiseAbs().cast<double>().rowwise().sum().mean();
+    }
+    writeNpyFloat(toStd(parser.value(rolloutOut)), {dump.n(), dump.n()}, real.data());
+  }
 
   if (parser.isSet(json)) {
     QJsonObject o{
@@ -109,6 +133,7 @@ int runAttention(const QStringList& given) {
       o.insert(QStringLiteral("topk_oracle_kept"), perHead(r, [](const HeadStats& s) { return s.oracleKept; }));
       o.insert(QStringLiteral("density"), perHead(r, [](const HeadStats& s) { return s.density; }));
     }
+    if (rolloutL1 >= 0) o.insert(QStringLiteral("rollout_l1_vs_pattern"), rolloutL1);
     printJson(o);
     return 0;
   }
@@ -141,6 +166,13 @@ int runAttention(const QStringList& given) {
       std::cout << "  " << s.role() << "\n";
     }
   }
+  if (parser.isSet(rolloutOut))
+    std::cout << "\nrollout        written to " << toStd(parser.value(rolloutOut)) << " (float32 [n, n], row i: where "
+              << "output token i comes from)\n";
+  if (rolloutL1 >= 0)
+    std::cout << "rollout L1     " << fixedDigits(rolloutL1, 4)
+              << " mean per-row distance between the real rollout and the pattern's (0 … 2); the pattern's is "
+                 "non-zero exactly where its layers reach\n";
   if (mask)
     std::cout << "\nkept: mean attention mass inside the pattern; best: the same for each row's largest weights "
                  "with the pattern's budget (top-k)\n";

@@ -42,6 +42,8 @@ NpyArray readNpy(const std::string& path);
 
 /// float16 bits to float (zero, subnormals, infinities and NaN included).
 float halfToFloat(std::uint16_t h);
+/// `count` float16 values (little-endian, any alignment) to float, eight at a time where the CPU has F16C.
+void halfToFloat(const unsigned char* in, float* out, Index count);
 
 /// Writes the NPY 1.0 header for a C-order array of `dtype` ('<f4', '|u1', …) and `shape`.
 void writeNpyHeader(std::ostream& out, const std::string& dtype, const std::vector<Index>& shape);

@@ -186,11 +186,7 @@ void AttentionDump::row(Index layer, int head, Index query, float* out) const {
   if (itemSize_ == 4) {
     std::memcpy(out, p, static_cast<std::size_t>(n_) * 4);
   } else if (itemSize_ == 2) {
-    for (Index j = 0; j < n_; ++j) {
-      std::uint16_t h;
-      std::memcpy(&h, p + 2 * j, 2);
-      out[j] = halfToFloat(h);
-    }
+    halfToFloat(p, out, n_);
   } else {
     for (Index j = 0; j < n_; ++j) {
       double v;

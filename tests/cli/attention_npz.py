@@ -41,9 +41,22 @@ with tempfile.TemporaryDirectory() as d:
     assert all(role == "previous-token" for role in np.array(r["role"])[:, 0]), r["role"]
     assert r["density"][0][0] == window.sum() / n**2
 
+    # The rollout (Abnar and Zuidema 2020): heads averaged, 0.5·A + 0.5·I, rows renormalised, layers multiplied.
+    out_path = os.path.join(d, "rollout.npy")
+    subprocess.run([cli, "attention", os.path.join(d, "attentions.npz"), "--rollout-out", out_path], check=True,
+                   stdout=subprocess.DEVNULL)
+    rollout = None
+    for layer in range(layers):
+        a = 0.5 * w[layer].mean(axis=0) + 0.5 * np.eye(n)
+        a /= a.sum(axis=1, keepdims=True)
+        rollout = a if rollout is None else a @ rollout
+    got = np.load(out_path)
+    assert got.dtype == np.float32 and got.shape == (n, n), (got.dtype, got.shape)
+    assert np.abs(got - rollout).max() < 1e-5, np.abs(got - rollout).max()
+
     # np.savez_compressed is refused in one line, exit 2.
     path = os.path.join(d, "compressed.npz")
     np.savez_compressed(path, layer_0=half[0])
     p = subprocess.run([cli, "attention", path], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "np.savez_compressed" in p.stderr, p.stderr
-print("attention .npz from numpy: 2 passed, 0 failed")
+print("attention .npz from numpy: 3 passed, 0 failed")

@@ -284,3 +284,114 @@ TEST(AttentionDump, ALargeFileIsMappedNotRead) {
 
 }  // namespace
 }  // namespace attnscope
+
+#include "engine/weights/rollout.h"
+
+namespace attnscope {
+namespace {
+
+TEST(Rollout, AgainstADenseDoublePrecisionReferenceWithAndWithoutAPattern) {
+  // Three layers of two heads over 12 tokens, each row a softmax of seeded logits.
+  const Index L = 3, H = 2, n = 12;
+  std::vector<float> all;
+  std::uint64_t state = 12345;
+  auto uniform = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return double(state >> 11) / double(1ull << 53);
+  };
+  for (Index r = 0; r < L * H * n; ++r) {
+    std::vector<double> e(n);
+    double sum = 0;
+    for (Index j = 0; j < n; ++j) sum += e[j] = std::exp(3 * uniform());
+    for (Index j = 0; j < n; ++j) all.push_back(float(e[j] / sum));
+  }
+  const std::string path = tempPath("rollout.npy");
+  writeFile(path, npyBytes({L, H, n, n}, all, false));
+  const AttentionDump dump = AttentionDump::open(path);
+  const SparseMask window = PatternSpec::parse("window").build({{"radius", "1"}}, n);
+  for (const SparseMask* mask : {static_cast<const SparseMask*>(nullptr), &window}) {
+    // The reference: per layer the heads (restricted and renormalised) averaged, 0.5·A + 0.5·I, rows renormalised.
+    MatrixD R;
+    for (Index l = 0; l < L; ++l) {
+      MatrixD A = MatrixD::Zero(n, n);
+      for (Index h = 0; h < H; ++h)
+        for (Index i = 0; i < n; ++i) {
+          double sum = 0;
+          for (Index j = 0; j < n; ++j)
+            if (!mask || std::abs(i - j) <= 1) sum += all[((l * H + h) * n + i) * n + j];
+          for (Index j = 0; j < n; ++j)
+            if (!mask || std::abs(i - j) <= 1) A(i, j) += all[((l * H + h) * n + i) * n + j] / sum / H;
+        }
+      A = 0.5 * A + 0.5 * MatrixD::Identity(n, n);
+      for (Index i = 0; i < n; ++i) A.row(i) /= A.row(i).sum();
+      R = l == 0 ? A : MatrixD(A * R);
+    }
+    RolloutOptions options;
+    options.mask = mask;
+    const Matrix got = attentionRollout(dump, options);
+    EXPECT_LT((got.cast<double>() - R).cwiseAbs().maxCoeff(), 1e-5) << (mask ? "window" : "dense");
+    for (Index i = 0; i < n; ++i) EXPECT_NEAR(got.row(i).sum(), 1.0, 1e-5);
+    if (mask)  // three layers of a window of radius 1: exactly the tokens within 3 hops
+      for (Index i = 0; i < n; ++i)
+        for (Index j = 0; j < n; ++j) EXPECT_EQ(got(i, j) > 0, std::abs(i - j) <= 3) << i << " " << j;
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Rollout, ThroughAFullPatternTheSparseProductIsTheDenseOne) {
+  // n = 100: the sparse product's 64-column strips and its remainder, against the dense product (checked above).
+  const Index n = 100;
+  std::vector<float> all;
+  for (Index r = 0; r < 2 * n; ++r) {
+    std::vector<double> e(n);
+    double sum = 0;
+    for (Index j = 0; j < n; ++j) sum += e[j] = 1.0 + double((r * 31 + j * 17) % 23);
+    for (Index j = 0; j < n; ++j) all.push_back(float(e[j] / sum));
+  }
+  const std::string path = tempPath("rollout100.npy");
+  writeFile(path, npyBytes({2, 1, n, n}, all, false));
+  const AttentionDump dump = AttentionDump::open(path);
+  const SparseMask full = PatternSpec::parse("full").build({}, n);
+  RolloutOptions options;
+  const Matrix dense = attentionRollout(dump, options);
+  options.mask = &full;
+  const Matrix sparse = attentionRollout(dump, options);
+  EXPECT_LT((dense - sparse).cwiseAbs().maxCoeff(), 1e-6);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+TEST(Float16, EveryBitPatternConvertsExactly) {
+  // All 65,536 float16 values against the definition: (−1)^s · 2^(e−15) · 1.m, subnormals 2^−14 · 0.m, e = 31
+  // infinity or NaN; one at a time and in bulk (the F16C path where the CPU has it), at an odd address.
+  std::vector<unsigned char> bytes(1 + 2 * 65536);
+  for (std::uint32_t h = 0; h < 65536; ++h) {
+    bytes[1 + 2 * h] = static_cast<unsigned char>(h & 0xff);
+    bytes[2 + 2 * h] = static_cast<unsigned char>(h >> 8);
+  }
+  std::vector<float> bulk(65536);
+  halfToFloat(bytes.data() + 1, bulk.data(), 65536);
+  for (std::uint32_t h = 0; h < 65536; ++h) {
+    const int e = (h >> 10) & 31, m = h & 1023;
+    const double magnitude = e == 0 ? std::ldexp(double(m), -24) : std::ldexp(1.0 + m / 1024.0, e - 15);
+    const double want = (h & 0x8000 ? -1 : 1) * magnitude;
+    const float one = halfToFloat(static_cast<std::uint16_t>(h));
+    if (e == 31) {
+      EXPECT_EQ(std::isnan(one), m != 0) << h;
+      EXPECT_EQ(std::isinf(one), m == 0) << h;
+      EXPECT_EQ(std::isnan(bulk[h]), m != 0) << h;
+    } else {
+      EXPECT_EQ(double(one), want) << h;
+      EXPECT_EQ(double(bulk[h]), want) << h;
+      EXPECT_EQ(std::signbit(one), bool(h & 0x8000)) << h;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace attnscope
