@@ -10,6 +10,7 @@
 #include "engine/util/format.h"
 #include "engine/weights/attention_dump.h"
 #include "engine/io/npy.h"
+#include "engine/weights/fit.h"
 #include "engine/weights/head_stats.h"
 #include "engine/weights/rollout.h"
 
@@ -50,11 +51,16 @@ int runAttention(const QStringList& given) {
       QStringLiteral("Write the attention rollout through the layers (Abnar and Zuidema 2020) as float32 .npy [n, n]; "
                      "with --pattern, also the rollout restricted to it, and their difference is printed."),
       QStringLiteral("R.npy"));
+  const QCommandLineOption fit(QStringLiteral("fit"),
+                               QStringLiteral("Per head, the cheapest window pattern (both ways or causal, with or "
+                                              "without token 0 global) that keeps --keep of its mass."));
+  const QCommandLineOption keep(QStringLiteral("keep"), QStringLiteral("The share --fit must keep (default 0.9)."),
+                                QStringLiteral("SHARE"), QStringLiteral("0.9"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
   PatternOptions patternOptions;
   parser.addOption(patternOptions.pattern);
   parser.addOption(patternOptions.param);
-  for (const auto* o : {&tokens, &layer, &topk, &rolloutOut, &json}) parser.addOption(*o);
+  for (const auto* o : {&tokens, &layer, &topk, &rolloutOut, &fit, &keep, &json}) parser.addOption(*o);
   // The dump is the first argument after the command.
   QStringList arguments = given;
   QString file;
@@ -91,7 +97,33 @@ int runAttention(const QStringList& given) {
   if (parser.isSet(rolloutOut) && dump.n() > kMaxRolloutTokens)
     throw UsageError("--rollout-out is not allowed at n = " + withSeparators(dump.n()) + ": at most " +
                      withSeparators(kMaxRolloutTokens) + " tokens");
+  double share = 0.9;
+  if (parser.isSet(keep)) {
+    bool ok = false;
+    share = parser.value(keep).toDouble(&ok);
+    if (!ok || !(share > 0 && share <= 1))
+      throw UsageError("--keep " + toStd(parser.value(keep)) + " is not allowed: expected a share 0 < keep ≤ 1");
+    if (!parser.isSet(fit)) throw UsageError("--keep needs --fit: it is the share the fitted patterns keep");
+  }
   const WeightsReport r = measureWeights(dump, options);
+  std::vector<std::vector<HeadFit>> fits;
+  if (parser.isSet(fit)) {
+    FitOptions fo;
+    fo.keep = share;
+    fo.fromLayer = options.fromLayer;
+    fo.toLayer = options.toLayer;
+    fits = fitPatterns(dump, fo);
+  }
+  // Cells of the fitted patterns against n² a head: per layer and for the whole (measured) model.
+  double fitCells = 0;
+  std::vector<double> layerCells;
+  for (const auto& layerFits : fits) {
+    double cells = 0;
+    for (const HeadFit& f : layerFits) cells += double(f.best.cells);
+    layerCells.push_back(cells);
+    fitCells += cells;
+  }
+  const double nn = double(dump.n()) * double(dump.n());
   // The rollout through the measured layers: the real weights, and with a pattern the weights restricted to it.
   double rolloutL1 = -1;
   if (parser.isSet(rolloutOut)) {
@@ -134,6 +166,33 @@ int runAttention(const QStringList& given) {
       o.insert(QStringLiteral("density"), perHead(r, [](const HeadStats& s) { return s.density; }));
     }
     if (rolloutL1 >= 0) o.insert(QStringLiteral("rollout_l1_vs_pattern"), rolloutL1);
+    if (!fits.empty()) {
+      QJsonArray fitLayers, layerShares;
+      for (std::size_t l = 0; l < fits.size(); ++l) {
+        QJsonArray heads;
+        for (const HeadFit& f : fits[l]) {
+          QJsonObject p, fo;
+          for (const auto& [key, value] : f.best.params) p.insert(toQ(key), toQ(value));
+          fo.insert(QStringLiteral("pattern"), toQ(f.best.pattern));
+          fo.insert(QStringLiteral("params"), p);
+          fo.insert(QStringLiteral("cells"), static_cast<qint64>(f.best.cells));
+          fo.insert(QStringLiteral("mass_kept"), f.best.massKept);
+          QJsonArray front;
+          for (const FitCandidate& c : f.front)
+            front.append(QJsonObject{{QStringLiteral("pattern"), toQ(c.text())},
+                                     {QStringLiteral("cells"), static_cast<qint64>(c.cells)},
+                                     {QStringLiteral("mass_kept"), c.massKept}});
+          fo.insert(QStringLiteral("front"), front);
+          heads.append(fo);
+        }
+        fitLayers.append(heads);
+        layerShares.append(layerCells[l] / (nn * double(dump.heads())));
+      }
+      o.insert(QStringLiteral("fit"), fitLayers);
+      o.insert(QStringLiteral("keep"), share);
+      o.insert(QStringLiteral("fit_cells_share_by_layer"), layerShares);
+      o.insert(QStringLiteral("fit_cells_share"), fitCells / (nn * double(dump.heads()) * double(fits.size())));
+    }
     printJson(o);
     return 0;
   }
@@ -165,6 +224,21 @@ int runAttention(const QStringList& given) {
                   << fixedDigits(s.density, 4);
       std::cout << "  " << s.role() << "\n";
     }
+  }
+  if (!fits.empty()) {
+    std::cout << "\nfit            the cheapest window pattern keeping " << fixedDigits(100 * share, 1)
+              << "% of each head's mass\n";
+    for (std::size_t l = 0; l < fits.size(); ++l) {
+      std::cout << "layer " << r.firstLayer + static_cast<Index>(l) << "  ("
+                << fixedDigits(100 * layerCells[l] / (nn * double(dump.heads())), 2) << "% of n² a head)\n";
+      for (std::size_t h = 0; h < fits[l].size(); ++h) {
+        const FitCandidate& b = fits[l][h].best;
+        std::cout << "  head " << std::setw(3) << h << "  " << b.text() << "  keeps " << fixedDigits(b.massKept, 3)
+                  << " with " << withSeparators(b.cells) << " cells\n";
+      }
+    }
+    std::cout << "whole model    " << fixedDigits(100 * fitCells / (nn * double(dump.heads()) * double(fits.size())), 2)
+              << "% of the cells of full attention\n";
   }
   if (parser.isSet(rolloutOut))
     std::cout << "\nrollout        written to " << toStd(parser.value(rolloutOut)) << " (float32 [n, n], row i: where "

@@ -54,9 +54,19 @@ with tempfile.TemporaryDirectory() as d:
     assert got.dtype == np.float32 and got.shape == (n, n), (got.dtype, got.shape)
     assert np.abs(got - rollout).max() < 1e-5, np.abs(got - rollout).max()
 
+    # --fit: the previous-token head is fitted by a causal window of radius 1 in every layer, keeping all its mass.
+    out = subprocess.run([cli, "attention", os.path.join(d, "attentions.npz"), "--fit", "--keep", "0.95", "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    fit = json.loads(out)["fit"]
+    assert len(fit) == layers and len(fit[0]) == heads, fit
+    for layer in range(layers):
+        f = fit[layer][0]
+        assert (f["pattern"], f["params"]) == ("window", {"radius": "1", "causal": "true"}), f
+        assert f["cells"] == 2 * n - 1 and abs(f["mass_kept"] - 1) < 1e-3, f
+
     # np.savez_compressed is refused in one line, exit 2.
     path = os.path.join(d, "compressed.npz")
     np.savez_compressed(path, layer_0=half[0])
     p = subprocess.run([cli, "attention", path], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "np.savez_compressed" in p.stderr, p.stderr
-print("attention .npz from numpy: 3 passed, 0 failed")
+print("attention .npz from numpy: 4 passed, 0 failed")

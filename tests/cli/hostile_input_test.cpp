@@ -236,6 +236,8 @@ const Case kCases[] = {
     {"attention_fifo", {"attention", "{dir}/fifo.npy"}, "it is not a regular file (a FIFO)"},
     {"attention_folder", {"attention", "{dir}"}, "it is not a regular file (a folder)"},
     {"attention_tokens", {"attention", "{dir}/attn.npy", "--tokens", "{dir}/attn-tokens.txt"}, "has 3 tokens: expected exactly n = 4"},
+    {"attention_keep", {"attention", "{dir}/attn.npy", "--fit", "--keep", "2"}, "expected a share 0 < keep ≤ 1"},
+    {"attention_keep_alone", {"attention", "{dir}/attn.npy", "--keep", "0.5"}, "--keep needs --fit"},
     {"attention_layer", {"attention", "{dir}/attn.npy", "--layer", "3"}, "expected an integer 0 … 0"},
     {"attention_pattern_n", {"attention", "{dir}/attn.npy", "--pattern", "window", "-p", "radius=9999999999"}, "radius"},
     {"config_n_of_a_billion", {"model", "--config", "{dir}/odd-window.json", "--n", "1000000000"}, "n = 1000000000 is not allowed"},

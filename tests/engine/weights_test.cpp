@@ -395,3 +395,73 @@ TEST(Float16, EveryBitPatternConvertsExactly) {
 
 }  // namespace
 }  // namespace attnscope
+
+#include "engine/weights/fit.h"
+
+namespace attnscope {
+namespace {
+
+TEST(Fit, TheCellFormulasAreTheBuiltMasks) {
+  for (Index n : {1, 2, 7, 33})
+    for (Index r : {0, 1, 3, 40})
+      for (bool causal : {false, true})
+        for (bool global : {false, true}) {
+          std::vector<std::pair<std::string, std::string>> p{{"radius", std::to_string(r)},
+                                                             {"causal", causal ? "true" : "false"}};
+          if (global) p.push_back({"tokens", "0"});
+          const SparseMask m = PatternSpec::parse(global ? "window+global" : "window").build(p, n);
+          EXPECT_EQ(windowCells(n, r, causal, global), m.headRows(0).offsets.back())
+              << n << " " << r << " " << causal << " " << global;
+        }
+}
+
+TEST(Fit, HeadsWithKnownStructureGetThePatternThatMadeThem) {
+  // n = 64, causal weights: head 0 uniform over |i − j| ≤ 3 (both ways, so not causal: a window head); head 1 the
+  // previous token; head 2 an attention sink: 0.6 on token 0, 0.4 spread over the two keys before the query.
+  const Index n = 64;
+  const auto f = [&](Index, Index h, Index i, Index j) -> float {
+    if (h == 0) {
+      const Index lo = std::max<Index>(0, i - 3), hi = std::min(n - 1, i + 3);
+      return j >= lo && j <= hi ? 1.0f / float(hi - lo + 1) : 0.0f;
+    }
+    if (h == 1) return j == std::max<Index>(0, i - 1) ? 1.0f : 0.0f;
+    if (i <= 2) return j <= i ? 1.0f / float(i + 1) : 0.0f;
+    return j == 0 ? 0.6f : (j == i - 1 || j == i - 2) ? 0.2f : 0.0f;
+  };
+  const std::string path = tempPath("fit.npy");
+  writeFile(path, npyBytes({1, 3, n, n}, tensor(1, 3, n, f), false));
+  const AttentionDump dump = AttentionDump::open(path);
+  FitOptions options;
+  options.keep = 0.9;
+  const auto fits = fitPatterns(dump, options);
+  ASSERT_EQ(fits.size(), 1u);
+  EXPECT_EQ(fits[0][0].best.text(), "window radius=3");
+  EXPECT_EQ(fits[0][1].best.text(), "window radius=1 causal=true");
+  EXPECT_EQ(fits[0][2].best.text(), "window+global radius=2 causal=true tokens=0");
+  for (int h = 0; h < 3; ++h) {
+    const FitCandidate& best = fits[0][h].best;
+    // The best really keeps the share: the mask built from its text, measured by the head statistics.
+    const SparseMask mask = PatternSpec::parse(best.pattern).build(best.params, n);
+    WeightsOptions wo;
+    wo.mask = &mask;
+    const HeadStats s = measureWeights(dump, wo).stats[0][h];
+    EXPECT_NEAR(s.massKept, best.massKept, 1e-6) << h;
+    EXPECT_GE(s.massKept, 0.9) << h;
+    EXPECT_EQ(mask.headRows(0).offsets.back(), best.cells) << h;
+    // The front is sorted by cells, each point keeping more than the one before, and the best lies on it.
+    const auto& front = fits[0][h].front;
+    for (std::size_t k = 1; k < front.size(); ++k) {
+      EXPECT_GT(front[k].cells, front[k - 1].cells);
+      EXPECT_GT(front[k].massKept, front[k - 1].massKept);
+    }
+  }
+  // A radius smaller by one keeps less than the share: the window head at radius 2 keeps 5/7 inside.
+  options.keep = 1.0;
+  EXPECT_EQ(fitPatterns(dump, options)[0][0].best.text(), "window radius=3");
+  options.keep = 1.5;
+  EXPECT_EQ(errorOf([&] { fitPatterns(dump, options); }), "keep = 1.5 is not allowed: expected a share 0 < keep ≤ 1");
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace attnscope
