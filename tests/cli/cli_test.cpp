@@ -614,3 +614,31 @@ TEST(CliApprox, SweepDoublesTheBudgetAndTheErrorFalls) {
 }
 
 }  // namespace
+
+namespace attnscope {
+namespace {
+
+TEST(CliAttention, TheSyntheticExampleShowsEachHeadsRole) {
+  // resources/examples/synthetic-attention.npz (scripts/make-synthetic-attention.py): five heads, one behaviour each.
+  const CliRun r = cli(args({"attention", ATTNSCOPE_EXAMPLES_DIR "/synthetic-attention.npz", "--tokens",
+                             ATTNSCOPE_EXAMPLES_DIR "/synthetic-attention-tokens.txt", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("layers")).toInt(), 4);
+  EXPECT_EQ(o.value(QStringLiteral("heads")).toInt(), 5);
+  EXPECT_EQ(o.value(QStringLiteral("n")).toInt(), 64);
+  const QJsonArray roles = o.value(QStringLiteral("role")).toArray();
+  ASSERT_EQ(roles.size(), 4);
+  for (const QJsonValue& layer : roles) {
+    const QJsonArray heads = layer.toArray();
+    EXPECT_EQ(heads[0].toString(), QStringLiteral("diagonal"));
+    EXPECT_EQ(heads[1].toString(), QStringLiteral("previous-token"));
+    EXPECT_EQ(heads[2].toString(), QStringLiteral("first-token sink"));
+    EXPECT_EQ(heads[3].toString(), QString());  // blocks: no single role
+    EXPECT_EQ(heads[4].toString(), QStringLiteral("broad"));
+  }
+  EXPECT_EQ(o.value(QStringLiteral("rows_not_summing_to_1")).toInt(), 0);
+}
+
+}  // namespace
+}  // namespace attnscope
