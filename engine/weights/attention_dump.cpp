@@ -196,6 +196,25 @@ void AttentionDump::row(Index layer, int head, Index query, float* out) const {
   }
 }
 
+Index AttentionDump::checkLayers(Index from, Index to) const {
+  const Index last = to < 0 ? layers() : to;
+  const std::string has =
+      std::to_string(layers()) + (layers() == 1 ? " layer" : " layers") + " (0 … " + std::to_string(layers() - 1) + ")";
+  if (from < 0 || from >= layers()) throw Error("layer " + std::to_string(from) + " is not in the dump: it has " + has);
+  if (last <= from || last > layers())
+    throw Error("layers " + std::to_string(from) + " up to " + std::to_string(last) + " are not in the dump: it has " +
+                has);
+  return last;
+}
+
+void AttentionDump::checkMask(Index maskN, int maskHeads) const {
+  if (maskN != n_)
+    throw Error("the pattern has n = " + std::to_string(maskN) + " but the weights have n = " + std::to_string(n_));
+  if (maskHeads != 1 && maskHeads != heads_)
+    throw Error("the pattern has " + std::to_string(maskHeads) + " heads but the weights have " +
+                std::to_string(heads_) + ": expected one layout for all heads or one a head");
+}
+
 void AttentionDump::release(Index layer, int head) const {
   const Layer& l = layers_[static_cast<std::size_t>(layer)];
   const std::uint64_t bytes = std::uint64_t(n_) * std::uint64_t(n_) * std::uint64_t(itemSize_);

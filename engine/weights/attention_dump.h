@@ -31,6 +31,12 @@ class AttentionDump {
 
   /// Row `query` of (layer, head) as float32, n values into out.
   void row(Index layer, int head, Index query, float* out) const;
+  /// The layers [from, to) with to = −1 meaning the last, checked; returns to. Throws Error naming what the dump has.
+  Index checkLayers(Index from, Index to) const;
+  /// Throws Error when a mask of `maskN` tokens and `maskHeads` heads cannot be held against these weights (n must
+  /// match; one layout for all heads, or one a head).
+  void checkMask(Index maskN, int maskHeads) const;
+
   /// Lets the kernel drop the pages of (layer, head) from memory once they have been read (they stay readable).
   void release(Index layer, int head) const;
 

@@ -107,10 +107,7 @@ std::vector<std::vector<HeadFit>> fitPatterns(const AttentionDump& dump, const F
     text << options.keep;
     throw Error("keep = " + text.str() + " is not allowed: expected a share 0 < keep ≤ 1");
   }
-  const Index n = dump.n(), from = options.fromLayer, to = options.toLayer < 0 ? dump.layers() : options.toLayer;
-  if (from < 0 || from >= dump.layers() || to <= from || to > dump.layers())
-    throw Error("layers " + std::to_string(from) + " up to " + std::to_string(to) + " are not in the dump: it has " +
-                std::to_string(dump.layers()));
+  const Index n = dump.n(), from = options.fromLayer, to = dump.checkLayers(options.fromLayer, options.toLayer);
   std::vector<std::vector<HeadFit>> fits;
   const double total = double(to - from) * dump.heads();
   for (Index l = from; l < to; ++l) {

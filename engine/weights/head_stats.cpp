@@ -34,20 +34,9 @@ struct Sums {
 }  // namespace
 
 WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& options, const Progress& progress) {
-  const Index n = dump.n(), from = options.fromLayer, to = options.toLayer < 0 ? dump.layers() : options.toLayer;
-  const std::string layers = std::to_string(dump.layers()) + (dump.layers() == 1 ? " layer" : " layers") + " (0 … " +
-                             std::to_string(dump.layers() - 1) + ")";
-  if (from < 0 || from >= dump.layers())
-    throw Error("layer " + std::to_string(from) + " is not in the dump: it has " + layers);
-  if (to <= from || to > dump.layers())
-    throw Error("layers " + std::to_string(from) + " up to " + std::to_string(to) + " are not in the dump: it has " +
-                layers);
+  const Index n = dump.n(), from = options.fromLayer, to = dump.checkLayers(options.fromLayer, options.toLayer);
   const SparseMask* mask = options.mask;
-  if (mask && mask->n() != n)
-    throw Error("the pattern has n = " + std::to_string(mask->n()) + " but the weights have n = " + std::to_string(n));
-  if (mask && mask->heads() != 1 && mask->heads() != dump.heads())
-    throw Error("the pattern has " + std::to_string(mask->heads()) + " heads but the weights have " +
-                std::to_string(dump.heads()) + ": expected one layout for all heads or one a head");
+  if (mask) dump.checkMask(mask->n(), mask->heads());
   const Index k = std::clamp<Index>(options.topk, 1, n);
   WeightsReport report;
   report.layers = dump.layers();

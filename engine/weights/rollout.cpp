@@ -10,19 +10,12 @@
 namespace attnscope {
 
 Matrix attentionRollout(const AttentionDump& dump, const RolloutOptions& options, const Progress& progress) {
-  const Index n = dump.n(), from = options.fromLayer, to = options.toLayer < 0 ? dump.layers() : options.toLayer;
-  if (from < 0 || from >= dump.layers() || to <= from || to > dump.layers())
-    throw Error("layers " + std::to_string(from) + " up to " + std::to_string(to) + " are not in the dump: it has " +
-                std::to_string(dump.layers()));
+  const Index n = dump.n(), from = options.fromLayer, to = dump.checkLayers(options.fromLayer, options.toLayer);
   if (n > kMaxRolloutTokens)
     throw Error("n = " + withSeparators(n) + " is too large to roll out: at most " + withSeparators(kMaxRolloutTokens) +
                 " tokens (three n × n matrices)");
   const SparseMask* mask = options.mask;
-  if (mask && mask->n() != n)
-    throw Error("the pattern has n = " + std::to_string(mask->n()) + " but the weights have n = " + std::to_string(n));
-  if (mask && mask->heads() != 1 && mask->heads() != dump.heads())
-    throw Error("the pattern has " + std::to_string(mask->heads()) + " heads but the weights have " +
-                std::to_string(dump.heads()) + ": expected one layout for all heads or one a head");
+  if (mask) dump.checkMask(mask->n(), mask->heads());
   checkMemory(3.0 * double(n) * double(n) * 4.0, "rollout at n = " + withSeparators(n), "choose a smaller dump");
   Matrix R, A(n, n), next;
   const double layers = double(to - from);
