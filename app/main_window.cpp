@@ -37,6 +37,7 @@
 #include "widgets/hop_profile_view.h"
 #include "widgets/mask_controller.h"
 #include "widgets/approx_panel.h"
+#include "widgets/weights_panel.h"
 #include "widgets/model_panel.h"
 #include "widgets/path_panel.h"
 #include "widgets/pattern_controls.h"
@@ -109,6 +110,9 @@ void MainWindow::buildTabs() {
   approx_ = new ApproxPanel(tabs_);
   approx_->setObjectName(QStringLiteral("approx"));
   tabs_->addTab(approx_, QStringLiteral("Approximate"));
+  weights_ = new WeightsPanel(tabs_);
+  weights_->setObjectName(QStringLiteral("weights"));
+  tabs_->addTab(weights_, QStringLiteral("Real attention"));
   setCentralWidget(tabs_);
 
 }
@@ -222,6 +226,7 @@ void MainWindow::connectViews() {
             controls_->setChoice(c);
             tabs_->setCurrentWidget(heatmap_->parentWidget());
           });
+  connect(weights_, &WeightsPanel::patternRequested, this, [this] { weights_->measurePattern(controls_->choice()); });
   connect(model_, &ModelPanel::addCurrentPatternRequested, this, [this] {
     const PatternChoice c = controls_->choice();
     StackLayer layer;
@@ -279,6 +284,11 @@ void MainWindow::buildMenus() {
                                                       QStringLiteral("Model config (*.json);;All files (*)"));
     if (!path.isEmpty()) openModelConfig(path);
   });
+  file->addAction(QStringLiteral("Open &attention weights…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open attention weights"), QString(),
+                                                      QStringLiteral("Attention weights (*.npy *.npz)"));
+    if (!path.isEmpty()) openAttentionWeights(path);
+  });
   file->addSeparator();
   file->addAction(QStringLiteral("&Export picture…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportDialog);
   file->addAction(QStringLiteral("&Copy picture"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
@@ -330,7 +340,8 @@ bool MainWindow::showView(const QString& name) {
                                                   {QStringLiteral("compare"), compare_},
                                                   {QStringLiteral("run"), run_},
                                                   {QStringLiteral("model"), model_},
-                                                  {QStringLiteral("approx"), approx_}};
+                                                  {QStringLiteral("approx"), approx_},
+                                                  {QStringLiteral("weights"), weights_}};
   for (const auto& [key, page] : views)
     if (key == name.toLower()) {
       tabs_->setCurrentWidget(page);
@@ -427,6 +438,11 @@ void MainWindow::rebuildHeadGrid() {
   }
 }
 
+bool MainWindow::openAttentionWeights(const QString& path) {
+  tabs_->setCurrentWidget(weights_);
+  return weights_->openDump(path);
+}
+
 bool MainWindow::openModelConfig(const QString& path) {
   tabs_->setCurrentWidget(model_);
   return model_->openConfig(path);
@@ -468,6 +484,7 @@ bool MainWindow::exportPicture(const QString& path, int width, int height, int d
   if (page == run_) return run_->exportTo(path, width, height, dpi, error);
   if (page == model_) return model_->exportTo(path, width, height, dpi, error);
   if (page == approx_) return approx_->exportTo(path, width, height, dpi, error);
+  if (page == weights_) return weights_->exportTo(path, width, height, dpi, error);
   if (page == hops_->parentWidget()) return hops_->exportTo(path, width, height, dpi, error);
   return heatmap_->exportTo(path, width, height, dpi, error);
 }

@@ -23,6 +23,7 @@ class HeatmapView;
 class HopProfileView;
 class MaskController;
 class ApproxPanel;
+class WeightsPanel;
 class ModelPanel;
 class PathPanel;
 class PatternControls;
@@ -49,6 +50,8 @@ class MainWindow : public QMainWindow {
   bool openPresetFile(const QString& path);
   /// Opens a model's config.json in the Model tab (and shows it); a bad file changes nothing, says why there, false.
   bool openModelConfig(const QString& path);
+  /// Opens a dump of attention weights in the Real attention tab (a bad file: the tab says why).
+  bool openAttentionWeights(const QString& path);
   /// Brings a view to the front: "matrix", "hops", "heads", "compare", "run" or "model"; false for another name.
   bool showView(const QString& name);
   /// Writes what the current tab shows (PNG, SVG or PDF by extension); false and a message on failure.
@@ -92,6 +95,7 @@ class MainWindow : public QMainWindow {
   RunPanel* run_ = nullptr;
   ModelPanel* model_ = nullptr;
   ApproxPanel* approx_ = nullptr;
+  WeightsPanel* weights_ = nullptr;
   MaskController* controller_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QWidget* headGrid_ = nullptr;

@@ -48,20 +48,6 @@ QString flopsText(double f) {
   return QStringLiteral("%1").arg(f, 0, 'f', 0);
 }
 
-QColor viridisAt(double t) {
-  const auto stops = paletteStops(Palette::Viridis);
-  t = std::clamp(t, 0.0, 1.0);
-  for (qsizetype i = 1; i < stops.size(); ++i)
-    if (t <= stops[i].first) {
-      const double u = (t - stops[i - 1].first) / std::max(1e-9, stops[i].first - stops[i - 1].first);
-      const QColor a = stops[i - 1].second, b = stops[i].second;
-      return QColor::fromRgbF(float(a.redF() + u * (b.redF() - a.redF())),
-                              float(a.greenF() + u * (b.greenF() - a.greenF())),
-                              float(a.blueF() + u * (b.blueF() - a.blueF())));
-    }
-  return stops.back().second;
-}
-
 // A layer's picture: layerDensity() gives side² values, side = min(n, ModelView::kThumbSide).
 QImage thumbnail(const std::vector<float>& density) {
   const int side = static_cast<int>(std::lround(std::sqrt(double(density.size()))));
@@ -71,7 +57,7 @@ QImage thumbnail(const std::vector<float>& density) {
     for (int c = 0; c < side; ++c) {
       const float d = density[static_cast<std::size_t>(r) * side + c];
       // Any active cell shows: sparse tiles get at least a third of the scale.
-      image.setPixelColor(c, r, viridisAt(d > 0 ? 0.33 + 0.67 * std::sqrt(double(d)) : 0.0));
+      image.setPixelColor(c, r, paletteColorAt(Palette::Viridis, d > 0 ? 0.33 + 0.67 * std::sqrt(double(d)) : 0.0));
     }
   return image;
 }

@@ -15,6 +15,8 @@ enum class Palette { Viridis, Cividis, Grayscale, Diverging };
 /// (negative) through white (0) to red (positive), for signed differences; not offered for masks.
 QList<QPair<double, QColor>> paletteStops(Palette palette);
 QString paletteName(Palette palette);
+/// The palette's colour at t in 0 … 1 (clamped), interpolated between its stops: for pictures drawn without a plot.
+QColor paletteColorAt(Palette palette, double t);
 QList<Palette> allPalettes();
 
 }  // namespace attnscope

@@ -20,6 +20,7 @@ std::string HeadStats::role() const {
 namespace {
 
 struct Sums {
+  std::vector<double> picture;  ///< side × side sums of weights
   double entropy = 0, normalised = 0, diagonal = 0, previous = 0, first = 0, topk = 0, kept = 0, oracle = 0;
   Index rows = 0, previousRows = 0, padding = 0, off = 0;
   bool causal = true;
@@ -28,6 +29,7 @@ struct Sums {
     first += o.first, topk += o.topk, kept += o.kept, oracle += o.oracle;
     rows += o.rows, previousRows += o.previousRows, padding += o.padding, off += o.off;
     causal = causal && o.causal;
+    for (std::size_t t = 0; t < o.picture.size(); ++t) picture[t] += o.picture[t];
   }
 };
 
@@ -49,10 +51,13 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
     for (int h = 0; h < dump.heads(); ++h) {
       const int mh = mask ? (mask->heads() == 1 ? 0 : h) : 0;
       const double done = (double(l - from) * dump.heads() + h) / total;
+      const int side = options.thumbnailSide > 0 ? static_cast<int>(std::min<Index>(n, options.thumbnailSide)) : 0;
       Sums sums;
+      sums.picture.assign(static_cast<std::size_t>(side) * side, 0.0);
       parallelChunks(n, 256, progress.part(done, done + 1.0 / total), 0.0, 1.0, [&](Index b, Index e) {
         std::vector<float> row(static_cast<std::size_t>(n)), sorted;
         Sums local;
+        local.picture.assign(static_cast<std::size_t>(side) * side, 0.0);
         for (Index i = b; i < e; ++i) {
           dump.row(l, h, i, row.data());
           double sum = 0, entropy = 0;
@@ -62,6 +67,10 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
             sum += a;
             if (a > 0) entropy -= a * std::log(a), ++support;
             if (j > i && a != 0) local.causal = false;
+          }
+          if (side > 0) {
+            double* tile = local.picture.data() + static_cast<std::size_t>(i * side / n) * side;
+            for (Index j = 0; j < n; ++j) tile[j * side / n] += row[static_cast<std::size_t>(j)];
           }
           if (sum == 0) {
             ++local.padding;
@@ -112,6 +121,15 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
         s.oracleKept = sums.oracle / rows;
         s.density = double(mask->headRows(mh).offsets.back()) / (double(n) * double(n));
       }
+      if (side > 0) {
+        std::vector<double> tokens(static_cast<std::size_t>(side), 0.0);  // tokens in each picture row or column
+        for (Index i = 0; i < n; ++i) tokens[static_cast<std::size_t>(i * side / n)] += 1;
+        s.thumbnail.resize(sums.picture.size());
+        for (int t = 0; t < side; ++t)
+          for (int u = 0; u < side; ++u)
+            s.thumbnail[static_cast<std::size_t>(t) * side + u] =
+                static_cast<float>(sums.picture[static_cast<std::size_t>(t) * side + u] / (tokens[t] * tokens[u]));
+      }
       report.paddingRows += s.paddingRows;
       report.offRows += s.offRows;
       layer.push_back(s);
@@ -119,6 +137,29 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
     report.stats.push_back(std::move(layer));
   }
   return report;
+}
+
+std::vector<float> headPicture(const AttentionDump& dump, Index layer, int head, int side, const Progress& progress) {
+  const Index n = dump.n();
+  dump.checkLayers(layer, layer + 1);
+  side = static_cast<int>(std::clamp<Index>(side, 1, n));
+  std::vector<double> sums(static_cast<std::size_t>(side) * side, 0.0);
+  std::vector<int> counts(static_cast<std::size_t>(side) * side, 0);
+  // Rows are split at picture-row boundaries, so that each chunk writes its own picture rows.
+  parallelChunks(side, 8, progress, 0.0, 1.0, [&](Index b, Index e) {
+    std::vector<float> row(static_cast<std::size_t>(n));
+    for (Index i = (b * n + side - 1) / side; i < n && i * side / n < e; ++i) {
+      dump.row(layer, head, i, row.data());
+      const std::size_t at = static_cast<std::size_t>(i * side / n) * side;
+      for (Index j = 0; j < n; ++j) {
+        sums[at + static_cast<std::size_t>(j * side / n)] += row[static_cast<std::size_t>(j)];
+        ++counts[at + static_cast<std::size_t>(j * side / n)];
+      }
+    }
+  });
+  std::vector<float> picture(sums.size());
+  for (std::size_t t = 0; t < sums.size(); ++t) picture[t] = static_cast<float>(sums[t] / std::max(1, counts[t]));
+  return picture;
 }
 
 }  // namespace attnscope

@@ -29,6 +29,7 @@ struct HeadStats {
   double massKept = -1;          ///< with a mask: mean over rows of the mass inside it (else −1)
   double oracleKept = -1;        ///< with a mask: the same for each row's |mask row| largest weights
   double density = -1;           ///< with a mask: its cells / n²
+  std::vector<float> thumbnail;  ///< with WeightsOptions::thumbnailSide s: s × s tile means of the weights, rows first
   /// "previous-token", "first-token sink", "diagonal" (at least half the mass there) or "broad" (normalised
   /// entropy ≥ 0.85); empty when no role is clear.
   std::string role() const;
@@ -38,7 +39,12 @@ struct WeightsOptions {
   Index topk = 8;                     ///< k of the top-k mass
   const SparseMask* mask = nullptr;   ///< one head, or as many as the dump; n must match
   Index fromLayer = 0, toLayer = -1;  ///< the layers measured, [from, to); −1: to the last
+  int thumbnailSide = 0;              ///< also a picture of each head, min(n, this) cells a side (0: none)
 };
+
+/// Head `head` of layer `layer` as a picture of side × side tile means (side ≤ n), rows first. Cancellable.
+std::vector<float> headPicture(const AttentionDump& dump, Index layer, int head, int side,
+                               const Progress& progress = {});
 
 struct WeightsReport {
   Index layers = 0, heads = 0, n = 0;

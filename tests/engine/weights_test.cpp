@@ -465,3 +465,37 @@ TEST(Fit, HeadsWithKnownStructureGetThePatternThatMadeThem) {
 
 }  // namespace
 }  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+TEST(HeadStats, PicturesAreTheMeansOfTheirTiles) {
+  // n = 10 into 4 × 4 tiles of 3, 3, 2 and 2 tokens (i · 4 / 10): each picture cell the mean of its tile.
+  const Index n = 10;
+  const auto f = [](Index, Index h, Index i, Index j) { return float(h + 1) * float(i * 10 + j) / 1024; };
+  const std::string path = tempPath("pictures.npy");
+  writeFile(path, npyBytes({2, n, n}, tensor(1, 2, n, f), false));
+  const AttentionDump dump = AttentionDump::open(path);
+  WeightsOptions options;
+  options.thumbnailSide = 4;
+  const WeightsReport r = measureWeights(dump, options);
+  for (int h = 0; h < 2; ++h) {
+    const std::vector<float> big = headPicture(dump, 0, h, 4);
+    ASSERT_EQ(r.stats[0][h].thumbnail.size(), 16u);
+    for (int t = 0; t < 4; ++t)
+      for (int u = 0; u < 4; ++u) {
+        double sum = 0;
+        int cells = 0;
+        for (Index i = 0; i < n; ++i)
+          for (Index j = 0; j < n; ++j)
+            if (i * 4 / n == t && j * 4 / n == u) sum += f(0, h, i, j), ++cells;
+        EXPECT_NEAR(r.stats[0][h].thumbnail[t * 4 + u], sum / cells, 1e-6) << h << t << u;
+        EXPECT_NEAR(big[t * 4 + u], sum / cells, 1e-6) << h << t << u;
+      }
+    EXPECT_EQ(headPicture(dump, 0, h, 100).size(), 100u) << "at most n a side";
+  }
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace attnscope

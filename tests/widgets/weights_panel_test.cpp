@@ -1,0 +1,92 @@
+// The Real attention tab driven as a user would: open the synthetic example, read each head's role in the grid and
+// the table, click a head to see it large, measure the pattern chosen on the left, refuse a bad file in one line.
+#include <QFile>
+#include <QLabel>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QTemporaryDir>
+
+#include "tests/widgets/window_fixture.h"
+#include "widgets/weights_panel.h"
+
+namespace attnscope {
+namespace {
+
+class WeightsTabTest : public MainWindowTest {
+ protected:
+  WeightsPanel* panel() { return part<WeightsPanel>(w(), "weights"); }
+  bool openExample() {
+    w().showView(QStringLiteral("weights"));
+    if (!panel()->openExample()) return false;
+    return waitForBackground(*panel()) && panel()->report() != nullptr;
+  }
+};
+
+TEST_F(WeightsTabTest, TheSyntheticExampleShowsEveryHeadAndItsRole) {
+  ASSERT_TRUE(openExample()) << panel()->message().toStdString();
+  EXPECT_TRUE(part<QLabel>(w(), "weightsTitle")->text().contains(QStringLiteral("SYNTHETIC")));
+  QTableWidget* grid = panel()->grid();
+  ASSERT_EQ(grid->rowCount(), 4);
+  ASSERT_EQ(grid->columnCount(), 5);
+  for (int l = 0; l < 4; ++l) {
+    EXPECT_EQ(grid->item(l, 0)->data(Qt::UserRole).toString(), QStringLiteral("diagonal"));
+    EXPECT_EQ(grid->item(l, 1)->data(Qt::UserRole).toString(), QStringLiteral("previous-token"));
+    EXPECT_EQ(grid->item(l, 2)->data(Qt::UserRole).toString(), QStringLiteral("first-token sink"));
+    EXPECT_EQ(grid->item(l, 3)->data(Qt::UserRole).toString(), QString()) << "blocks: no single role";
+    EXPECT_EQ(grid->item(l, 4)->data(Qt::UserRole).toString(), QStringLiteral("broad"));
+    EXPECT_EQ(grid->item(l, 1)->text(), QStringLiteral("prev"));
+    EXPECT_FALSE(grid->item(l, 0)->icon().isNull());
+  }
+  EXPECT_EQ(panel()->table()->rowCount(), 20);
+  EXPECT_EQ(panel()->headView()->title(), QStringLiteral("layer 0, head 0"));
+  EXPECT_EQ(panel()->headView()->tokens(), 64);
+  // Clicking a head shows it large: its picture holds the head's own weights (n = 64: a cell a weight).
+  const QRect cell = grid->visualRect(grid->model()->index(2, 1));
+  QTest::mouseClick(grid->viewport(), Qt::LeftButton, {}, cell.center());
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(panel()->headView()->title(), QStringLiteral("layer 2, head 1"));
+  std::vector<float> row(64);
+  panel()->dump()->row(2, 1, 10, row.data());
+  EXPECT_NEAR(panel()->headView()->pictureValue(10, 9), row[9], 1e-6);
+  EXPECT_GT(row[9], 0.5f) << "the previous-token head's weight on token 9 from token 10";
+}
+
+TEST_F(WeightsTabTest, ThePatternOnTheLeftIsMeasuredOnEveryHead) {
+  ASSERT_TRUE(openExample());
+  PatternChoice c;
+  c.pattern = QStringLiteral("window");
+  c.params = {{QStringLiteral("radius"), QStringLiteral("1")}, {QStringLiteral("causal"), QStringLiteral("true")}};
+  c.n = 16;  // the pattern's n on the left does not matter: it is built at the dump's n
+  controls()->setChoice(c);
+  ASSERT_TRUE(waitForResult(w()));
+  QTest::mouseClick(part<QPushButton>(w(), "weightsMeasurePattern"), Qt::LeftButton);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  const WeightsReport& r = *panel()->report();
+  ASSERT_GE(r.stats[0][1].massKept, 0.0);
+  EXPECT_GT(r.stats[0][1].massKept, 0.9) << "a causal window of 2 keeps the previous-token head";
+  EXPECT_LT(r.stats[0][4].massKept, 0.3) << "but not the broad one";
+  EXPECT_GE(r.stats[0][4].oracleKept, r.stats[0][4].massKept);
+  EXPECT_EQ(panel()->table()->columnCount(), 11);
+  EXPECT_TRUE(part<QLabel>(w(), "weightsTitle")->text().contains(QStringLiteral("window")));
+}
+
+TEST_F(WeightsTabTest, ABadFileSaysWhyAndChangesNothing) {
+  ASSERT_TRUE(openExample());
+  QTemporaryDir dir;
+  const QString bad = dir.filePath(QStringLiteral("weights.npz"));
+  QFile f(bad);
+  ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+  f.write(QByteArray(200, 'x'));  // no end-of-archive record
+  f.close();
+  EXPECT_FALSE(w().openAttentionWeights(bad));
+  EXPECT_TRUE(panel()->message().contains(QStringLiteral("not a ZIP file"))) << panel()->message().toStdString();
+  EXPECT_EQ(panel()->dump()->layers(), 4) << "the example is still open";
+  EXPECT_EQ(panel()->grid()->rowCount(), 4);
+  QString error;
+  const QString png = dir.filePath(QStringLiteral("head.png"));
+  ASSERT_TRUE(w().exportPicture(png, 800, 700, 100, &error)) << error.toStdString();
+  EXPECT_TRUE(QFile::exists(png));
+}
+
+}  // namespace
+}  // namespace attnscope
