@@ -73,13 +73,15 @@ std::vector<Member> zipMembers(const MappedFile& file) {
     Member m;
     m.name.assign(reinterpret_cast<const char*>(d + at + 46), nameLen);
     // ZIP64 sizes and offsets, in the order of the fields that overflowed.
-    for (std::uint64_t x = at + 46 + nameLen; x + 4 <= at + 46 + nameLen + extraLen;) {
+    const std::uint64_t extraEnd = at + 46 + nameLen + extraLen;
+    for (std::uint64_t x = at + 46 + nameLen; x + 4 <= extraEnd;) {
       const auto id = le(d + x, 2), len = le(d + x + 2, 2);
+      const std::uint64_t fieldEnd = std::min(x + 4 + len, extraEnd);  // a field never reads past its entry
       if (id == 0x0001) {
         std::uint64_t y = x + 4;
-        if (plain == 0xFFFFFFFFu && y + 8 <= x + 4 + len) plain = le(d + y, 8), y += 8;
-        if (compressed == 0xFFFFFFFFu && y + 8 <= x + 4 + len) compressed = le(d + y, 8), y += 8;
-        if (local == 0xFFFFFFFFu && y + 8 <= x + 4 + len) local = le(d + y, 8);
+        if (plain == 0xFFFFFFFFu && y + 8 <= fieldEnd) plain = le(d + y, 8), y += 8;
+        if (compressed == 0xFFFFFFFFu && y + 8 <= fieldEnd) compressed = le(d + y, 8), y += 8;
+        if (local == 0xFFFFFFFFu && y + 8 <= fieldEnd) local = le(d + y, 8);
       }
       x += 4 + len;
     }
@@ -110,6 +112,7 @@ AttentionDump AttentionDump::open(const std::string& path) {
   AttentionDump dump;
   dump.path_ = path;
   const auto file = MappedFile::open(path);
+  Index heads = 0;
   auto headerAt = [&](std::uint64_t offset, std::uint64_t size, const std::string& what) {
     try {
       const std::string_view bytes(reinterpret_cast<const char*>(file->data() + offset),
@@ -120,9 +123,12 @@ AttentionDump AttentionDump::open(const std::string& path) {
     }
   };
   auto square = [&](const std::vector<Index>& shape, const std::string& what) {
-    if (shape.size() < 2 || shape[shape.size() - 1] != shape[shape.size() - 2] || shape.back() < 1)
+    if (shape.size() < 2 || shape[shape.size() - 1] != shape[shape.size() - 2])
       throw Error("'" + path + "'" + what + " has shape " + shapeText(shape) +
                   ": expected attention weights [..., n, n], square in the last two dimensions");
+    if (std::find(shape.begin(), shape.end(), Index{0}) != shape.end())
+      throw Error("'" + path + "'" + what + " has shape " + shapeText(shape) +
+                  ": an empty dimension (every layer, head and token count must be at least 1)");
   };
   if (endsWith(path, ".npz")) {
     std::vector<Member> members = zipMembers(*file);
@@ -147,7 +153,7 @@ AttentionDump AttentionDump::open(const std::string& path) {
                     shapeText(first) + ": every layer must agree");
       dump.layers_.push_back({file, m.offset + h.dataOffset});
     }
-    dump.heads_ = static_cast<int>(first[0]);
+    heads = first[0];
     dump.n_ = first[1];
     dump.description_ = std::to_string(members.size()) + " arrays, " + naturalKey(members.front().name).first +
                         "… in natural order, each " + shapeText(first);
@@ -160,14 +166,15 @@ AttentionDump AttentionDump::open(const std::string& path) {
                   ": expected [n, n], [heads, n, n] or [layers, heads, n, n]");
     while (shape.size() < 4) shape.insert(shape.begin(), 1);
     dump.itemSize_ = h.itemSize;
-    dump.heads_ = static_cast<int>(shape[1]);
+    heads = shape[1];
     dump.n_ = shape[3];
     const std::uint64_t layerBytes = std::uint64_t(shape[1] * shape[2] * shape[3]) * std::uint64_t(h.itemSize);
     for (Index l = 0; l < shape[0]; ++l) dump.layers_.push_back({file, h.dataOffset + std::uint64_t(l) * layerBytes});
     dump.description_ = shapeText(h.shape);
   }
-  if (dump.heads_ > kMaxHeads)
-    throw Error("'" + path + "' has " + std::to_string(dump.heads_) + " heads: at most " + std::to_string(kMaxHeads));
+  if (heads > kMaxHeads)
+    throw Error("'" + path + "' has " + std::to_string(heads) + " heads: at most " + std::to_string(kMaxHeads));
+  dump.heads_ = static_cast<int>(heads);
   if (dump.n_ > kMaxFullAttentionTokens)
     throw Error("'" + path + "' has n = " + withSeparators(dump.n_) + " tokens: at most " +
                 withSeparators(kMaxFullAttentionTokens) + " (the weights are n × n)");

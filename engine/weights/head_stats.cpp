@@ -62,8 +62,11 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
           dump.row(l, h, i, row.data());
           double sum = 0, entropy = 0;
           Index support = 0;
+          bool finite = true;
           for (Index j = 0; j < n; ++j) {
-            const double a = row[static_cast<std::size_t>(j)];
+            float& value = row[static_cast<std::size_t>(j)];
+            if (!std::isfinite(value)) value = 0, finite = false;  // NaN would break the top-k's ordering
+            const double a = value;
             sum += a;
             if (a > 0) entropy -= a * std::log(a), ++support;
             if (j > i && a != 0) local.causal = false;
@@ -72,11 +75,11 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
             double* tile = local.picture.data() + static_cast<std::size_t>(i * side / n) * side;
             for (Index j = 0; j < n; ++j) tile[j * side / n] += row[static_cast<std::size_t>(j)];
           }
-          if (sum == 0) {
+          if (sum == 0 && finite) {
             ++local.padding;
             continue;
           }
-          if (std::fabs(sum - 1) > kRowSumTolerance) ++local.off;
+          if (!finite || std::fabs(sum - 1) > kRowSumTolerance) ++local.off;
           ++local.rows;
           local.entropy += entropy;
           local.diagonal += row[static_cast<std::size_t>(i)];

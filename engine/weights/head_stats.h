@@ -24,7 +24,8 @@ struct HeadStats {
   double first = 0;              ///< mean a_i0
   double topk = 0;               ///< mean over rows of the k largest weights' sum
   Index paddingRows = 0;         ///< all-zero rows (padding tokens), left out of every mean
-  Index offRows = 0;             ///< other rows whose sum is off 1 by more than kRowSumTolerance
+  Index offRows = 0;             ///< other rows whose sum is off 1 by more than kRowSumTolerance, or not finite
+                                 ///< (NaN or infinite weights count as 0 in every figure)
   bool causal = true;            ///< no row has weight above its diagonal
   double massKept = -1;          ///< with a mask: mean over rows of the mass inside it (else −1)
   double oracleKept = -1;        ///< with a mask: the same for each row's |mask row| largest weights

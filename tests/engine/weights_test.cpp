@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <limits>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -161,6 +162,9 @@ TEST(AttentionDump, BadFilesAreRefusedInOneLine) {
   writeFile(path, npyBytes({1, 1, 2, 2, 2}, std::vector<float>(8, 0.5f), false));
   EXPECT_NE(errorOf([&] { AttentionDump::open(path); }).find("expected [n, n], [heads, n, n] or [layers, heads, n, n]"),
             std::string::npos);
+  writeFile(path, npyBytes({0, 4, 4}, {}, false));  // no heads at all
+  EXPECT_EQ(errorOf([&] { AttentionDump::open(path); }),
+            "'" + path + "' has shape [0, 4, 4]: an empty dimension (every layer, head and token count must be at least 1)");
   writeFile(path, npyBytes({4, 4}, std::vector<float>(16, 0.25f), false).substr(0, 100));  // cut short
   EXPECT_NE(errorOf([&] { AttentionDump::open(path); }).find("cannot read '" + path + "'"), std::string::npos);
   const std::string tokens = tempPath("tokens.txt");
@@ -238,6 +242,18 @@ TEST(HeadStats, RolesEntropyAndMassAgainstPlainLoops) {
   EXPECT_EQ(r.stats[0][1].role(), "first-token sink");
   EXPECT_EQ(r.stats[0][2].role(), "broad");
   EXPECT_EQ(r.stats[0][3].role(), "diagonal");
+  // Weights that are not numbers count as 0 and their rows as off, in every figure (no crash in the top-k).
+  std::vector<float> broken = all;
+  broken[static_cast<std::size_t>(3 * n + 2)] = std::numeric_limits<float>::quiet_NaN();  // head 0: a_3,2
+  broken[static_cast<std::size_t>(n * n + 2 * n)] = std::numeric_limits<float>::infinity();  // head 1, row 2
+  const std::string brokenPath = tempPath("broken.npy");
+  writeFile(brokenPath, npyBytes({1, 4, n, n}, broken, false));
+  const WeightsReport b = measureWeights(AttentionDump::open(brokenPath), options);
+  EXPECT_EQ(b.offRows, 2);
+  EXPECT_EQ(b.stats[0][0].offRows, 1);
+  EXPECT_EQ(b.stats[0][1].offRows, 1);
+  EXPECT_NEAR(b.stats[0][0].previous, double(n - 3) / (n - 2), 1e-6);  // the NaN was row 3's previous token
+  std::remove(brokenPath.c_str());
   // A mask of another n, and a layer that is not there.
   const SparseMask other = PatternSpec::parse("full").build({}, 8);
   options.mask = &other;
@@ -331,9 +347,10 @@ TEST(Rollout, AgainstADenseDoublePrecisionReferenceWithAndWithoutAPattern) {
     const Matrix got = attentionRollout(dump, options);
     EXPECT_LT((got.cast<double>() - R).cwiseAbs().maxCoeff(), 1e-5) << (mask ? "window" : "dense");
     for (Index i = 0; i < n; ++i) EXPECT_NEAR(got.row(i).sum(), 1.0, 1e-5);
-    if (mask)  // three layers of a window of radius 1: exactly the tokens within 3 hops
+    if (mask) {  // three layers of a window of radius 1: exactly the tokens within 3 hops
       for (Index i = 0; i < n; ++i)
         for (Index j = 0; j < n; ++j) EXPECT_EQ(got(i, j) > 0, std::abs(i - j) <= 3) << i << " " << j;
+    }
   }
   std::remove(path.c_str());
 }
