@@ -23,13 +23,26 @@ void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments) {
   for (const QString& name : parser.optionNames()) {
     if (name == QStringLiteral("p") || name == QStringLiteral("param") || name == QStringLiteral("compare-param"))
       continue;
-    if (seen.contains(name))
-      throw UsageError("option --" + toStd(name) + " is given more than once: give it once");
+    if (seen.contains(name)) throw UsageError("option --" + toStd(name) + " is given more than once: give it once");
     seen << name;
   }
   if (!parser.positionalArguments().isEmpty())
     throw UsageError("unexpected argument '" + toStd(parser.positionalArguments().first()) +
                      "': options start with -- (see --help)");
+}
+
+std::vector<Index> readTokenList(const QString& text, Index n) {
+  std::vector<Index> out;
+  if (text.trimmed().isEmpty() || text.trimmed() == QStringLiteral("none")) return out;
+  for (const QString& part : text.split(QLatin1Char(','))) {
+    bool ok = false;
+    const qlonglong v = part.trimmed().toLongLong(&ok);
+    if (!ok || v < 0 || v >= n)
+      throw UsageError("--global " + toStd(part.trimmed()) + " is not allowed: expected token indices 0 … " +
+                       std::to_string(n - 1) + ", comma-separated");
+    out.push_back(static_cast<Index>(v));
+  }
+  return out;
 }
 
 Index readInteger(const QString& name, const QString& text, Index min, Index max) {
@@ -60,7 +73,8 @@ AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions&
   }
   const int heads = static_cast<int>(readInteger(QStringLiteral("heads"), parser.value(o.heads), 1, kMaxHeads));
   const Index dim = readInteger(QStringLiteral("dim"), parser.value(o.dim), 1, kMaxHeadDim);
-  const auto seed = static_cast<std::uint64_t>(readInteger(QStringLiteral("seed"), parser.value(o.seed), 0, kMaxTokens));
+  const auto seed =
+      static_cast<std::uint64_t>(readInteger(QStringLiteral("seed"), parser.value(o.seed), 0, kMaxTokens));
   if (parser.isSet(o.text)) {
     kind = QStringLiteral("text");
     return textInputs(toStd(parser.value(o.text)), heads, dim, seed);
@@ -79,7 +93,8 @@ std::vector<std::pair<std::string, std::string>> readParamTexts(const QStringLis
   for (const QString& kv : values) {
     const qsizetype eq = kv.indexOf(QLatin1Char('='));
     if (eq <= 0)
-      throw UsageError(option + " '" + toStd(kv) + "' is not allowed: expected KEY=VALUE, e.g. " + option + " radius=2");
+      throw UsageError(option + " '" + toStd(kv) + "' is not allowed: expected KEY=VALUE, e.g. " + option +
+                       " radius=2");
     const std::string key = toStd(kv.left(eq).trimmed());
     for (const auto& [k, v] : texts)
       if (k == key)
@@ -98,10 +113,10 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
     throw UsageError("--n is required: the sequence length, 1 … " + std::to_string(kMaxSequenceLength));
   PatternRequest request{PatternSpec::parse(toStd(parser.value(options.pattern))), {}, 0, std::nullopt, {}};
   request.values = request.spec.resolve(readParamTexts(parser, options));
-  if (parser.isSet(options.n)) request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
+  if (parser.isSet(options.n))
+    request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
   // What the mask will take is checked before any inputs are made for it (a data-dependent pattern needs them).
-  if (request.n > 0)
-    request.spec.checkBuildMemory(request.values, request.n);
+  if (request.n > 0) request.spec.checkBuildMemory(request.values, request.n);
   if (inputOptions && (alwaysInputs || request.spec.needsInputs())) {
     request.inputs = readInputs(parser, *inputOptions, request.n, request.inputsKind);
     const Index inputN = request.inputs->n();

@@ -89,6 +89,8 @@ void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments);
 
 /// Parses an integer option value; throws UsageError naming the option and what is allowed.
 Index readInteger(const QString& name, const QString& text, Index min, Index max);
+/// --global's comma-separated token indices, each in 0 … n − 1 ("none" or nothing: no tokens). Throws UsageError.
+std::vector<Index> readTokenList(const QString& text, Index n);
 
 void printJson(const QJsonObject& object);
 /// A number with a fixed count of decimals ("4.62").

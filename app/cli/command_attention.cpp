@@ -7,12 +7,15 @@
 
 #include "app/cli/cli_common.h"
 #include "engine/masks/pattern_registry.h"
+#include "engine/models/hf_config.h"
+#include "engine/models/layer_stack.h"
 #include "engine/util/format.h"
 #include "engine/weights/attention_dump.h"
 #include "engine/io/npy.h"
 #include "engine/weights/fit.h"
 #include "engine/weights/head_stats.h"
 #include "engine/weights/rollout.h"
+#include "engine/weights/stack_masks.h"
 
 namespace attnscope::cli {
 
@@ -37,7 +40,8 @@ int runAttention(const QStringList& given) {
       "attention FILE: a model's own attention weights, a .npy [n, n], [heads, n, n] or [layers, heads, n, n] or a "
       ".npz with one array per layer (float16/32/64, memory-mapped). Per layer and head: entropy, the mass on the "
       "diagonal, the previous token, the first token and the k largest keys, a role when the mass says so; with "
-      "--pattern, the mass the pattern keeps beside the best any pattern of the same budget could (top-k)."));
+      "--pattern, the mass the pattern keeps beside the best any pattern of the same budget could (top-k); with "
+      "--config, --stack or --layers, the same for a model's stack, its layer ℓ against the weights' layer ℓ."));
   const QCommandLineOption help = parser.addHelpOption();
   const QCommandLineOption tokens(QStringLiteral("tokens"),
                                   QStringLiteral("The tokens, one a line (.txt) or a JSON list (.json)."),
@@ -57,10 +61,26 @@ int runAttention(const QStringList& given) {
   const QCommandLineOption keep(QStringLiteral("keep"), QStringLiteral("The share --fit must keep (default 0.9)."),
                                 QStringLiteral("SHARE"), QStringLiteral("0.9"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  const QCommandLineOption config(QStringLiteral("config"),
+                                  QStringLiteral("Measure a model's stack read from its config.json (as the model "
+                                                 "command reads it), built at the weights' n."),
+                                  QStringLiteral("FILE"));
+  const QCommandLineOption stackFile(QStringLiteral("stack"), QStringLiteral("Measure a stack file's layers."),
+                                     QStringLiteral("FILE"));
+  const QCommandLineOption stackLayers(
+      QStringLiteral("layers"),
+      QStringLiteral("Measure a typed stack: \"window radius=64 causal=true ×11, causal\" (one layer: every layer)."),
+      QStringLiteral("TEXT"));
+  const QCommandLineOption global(QStringLiteral("global"),
+                                  QStringLiteral("With --config: Longformer's global tokens."), QStringLiteral("LIST"));
+  const QCommandLineOption mode(QStringLiteral("mode"), QStringLiteral("With --config: BigBird train or eval."),
+                                QStringLiteral("MODE"), QStringLiteral("train"));
   PatternOptions patternOptions;
   parser.addOption(patternOptions.pattern);
   parser.addOption(patternOptions.param);
-  for (const auto* o : {&tokens, &layer, &topk, &rolloutOut, &fit, &keep, &json}) parser.addOption(*o);
+  for (const auto* o :
+       {&tokens, &layer, &topk, &rolloutOut, &fit, &keep, &json, &config, &stackFile, &stackLayers, &global, &mode})
+    parser.addOption(*o);
   // The dump is the first argument after the command.
   QStringList arguments = given;
   QString file;
@@ -94,6 +114,35 @@ int runAttention(const QStringList& given) {
   } else if (parser.isSet(patternOptions.param)) {
     throw UsageError("--param needs --pattern: name the pattern whose parameters these are");
   }
+  // A model's stack: layer ℓ against the weights' layer ℓ.
+  const int stackSources = int(parser.isSet(config)) + int(parser.isSet(stackFile)) + int(parser.isSet(stackLayers));
+  if (stackSources > 1) throw UsageError("give at most one of --config FILE, --stack FILE or --layers TEXT");
+  if (stackSources == 1 && mask)
+    throw UsageError("give either --pattern or a stack (--config, --stack, --layers): one thing to measure against");
+  if (!parser.isSet(config) && (parser.isSet(global) || parser.isSet(mode)))
+    throw UsageError("--global and --mode go with --config: they are how a config's model is built");
+  std::optional<LayerMasks> stackMasks;
+  LayerStack stack;
+  if (stackSources == 1) {
+    if (parser.isSet(config)) {
+      const QString modeText = parser.value(mode);
+      if (modeText != QStringLiteral("train") && modeText != QStringLiteral("eval"))
+        throw UsageError("--mode " + toStd(modeText) + " is not allowed: expected train or eval");
+      ConfigRequest request;
+      request.n = dump.n();
+      if (parser.isSet(global)) request.globals = readTokenList(parser.value(global), dump.n());
+      request.bigBirdEval = modeText == QStringLiteral("eval");
+      stack = readHfConfigFile(toStd(parser.value(config)), request);
+    } else if (parser.isSet(stackFile)) {
+      stack = readStackFile(toStd(parser.value(stackFile)));
+    } else {
+      stack.name = "typed stack";
+      stack.layers = parseShortForm(toStd(parser.value(stackLayers)));
+    }
+    stackMasks = masksFromStack(stack, dump);
+    options.layerMasks = stackMasks->pointers();
+  }
+  const bool against = mask || stackMasks;
   if (parser.isSet(rolloutOut) && dump.n() > kMaxRolloutTokens)
     throw UsageError("--rollout-out is not allowed at n = " + withSeparators(dump.n()) + ": at most " +
                      withSeparators(kMaxRolloutTokens) + " tokens");
@@ -131,8 +180,9 @@ int runAttention(const QStringList& given) {
     ro.fromLayer = options.fromLayer;
     ro.toLayer = options.toLayer;
     const Matrix real = attentionRollout(dump, ro);
-    if (mask) {
-      ro.mask = &*mask;
+    if (against) {
+      ro.mask = mask ? &*mask : nullptr;
+      ro.layerMasks = options.layerMasks;
       const Matrix restricted = attentionRollout(dump, ro);
       rolloutL1 = (real - restricted).cwiseAbs().cast<double>().rowwise().sum().mean();
     }
@@ -161,6 +211,15 @@ int runAttention(const QStringList& given) {
       for (const auto& [name, value] : values.values()) p.insert(toQ(name), toQ(formatParam(value)));
       o.insert(QStringLiteral("pattern"), toQ(spec->name()));
       o.insert(QStringLiteral("params"), p);
+    }
+    if (stackMasks) {
+      o.insert(QStringLiteral("stack"), toQ(shortForm(stack.layers)));
+      o.insert(QStringLiteral("stack_name"), toQ(stack.name));
+      QJsonArray notes;
+      for (const std::string& note : stackMasks->notes) notes.append(toQ(note));
+      o.insert(QStringLiteral("stack_notes"), notes);
+    }
+    if (against) {
       o.insert(QStringLiteral("mass_kept"), perHead(r, [](const HeadStats& s) { return s.massKept; }));
       o.insert(QStringLiteral("topk_oracle_kept"), perHead(r, [](const HeadStats& s) { return s.oracleKept; }));
       o.insert(QStringLiteral("density"), perHead(r, [](const HeadStats& s) { return s.density; }));
@@ -211,15 +270,20 @@ int runAttention(const QStringList& given) {
     for (const auto& [name, value] : values.values()) std::cout << "  " << name << "=" << formatParam(value);
     std::cout << "\n";
   }
+  if (stackMasks) {
+    std::cout << "stack          " << stack.name << ": " << shortForm(stack.layers)
+              << (stack.layers.size() == 1 ? " (every layer)" : " (layer ℓ against layer ℓ)") << "\n";
+    for (const std::string& note : stackMasks->notes) std::cout << "note           " << note << "\n";
+  }
   for (std::size_t l = 0; l < r.stats.size(); ++l) {
     std::cout << "\nlayer " << r.firstLayer + static_cast<Index>(l) << "  head  entropy  diag   prev   first  top-" << k
-              << (mask ? "  kept   best   density" : "") << "  role\n";
+              << (against ? "  kept   best   density" : "") << "  role\n";
     for (std::size_t h = 0; h < r.stats[l].size(); ++h) {
       const HeadStats& s = r.stats[l][h];
       std::cout << "        " << std::setw(4) << h << "  " << std::setw(7) << fixedDigits(s.entropy, 3) << "  "
                 << fixedDigits(s.diagonal, 3) << "  " << fixedDigits(s.previous, 3) << "  " << fixedDigits(s.first, 3)
                 << "  " << std::setw(5) << fixedDigits(s.topk, 3);
-      if (mask)
+      if (against)
         std::cout << "  " << fixedDigits(s.massKept, 3) << "  " << fixedDigits(s.oracleKept, 3) << "  " << std::setw(7)
                   << fixedDigits(s.density, 4);
       std::cout << "  " << s.role() << "\n";
@@ -247,7 +311,7 @@ int runAttention(const QStringList& given) {
     std::cout << "rollout L1     " << fixedDigits(rolloutL1, 4)
               << " mean per-row distance between the real rollout and the pattern's (0 … 2); the pattern's is "
                  "non-zero exactly where its layers reach\n";
-  if (mask)
+  if (against)
     std::cout << "\nkept: mean attention mass inside the pattern; best: the same for each row's largest weights "
                  "with the pattern's budget (top-k)\n";
   return 0;

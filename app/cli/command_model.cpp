@@ -14,20 +14,6 @@ namespace attnscope::cli {
 
 namespace {
 
-std::vector<Index> readTokenList(const QString& text, Index n) {
-  std::vector<Index> out;
-  if (text.trimmed().isEmpty() || text.trimmed() == QStringLiteral("none")) return out;
-  for (const QString& part : text.split(QLatin1Char(','))) {
-    bool ok = false;
-    const qlonglong v = part.trimmed().toLongLong(&ok);
-    if (!ok || v < 0 || v >= n)
-      throw UsageError("--global " + toStd(part.trimmed()) + " is not allowed: expected token indices 0 … " +
-                       std::to_string(n - 1) + ", comma-separated");
-    out.push_back(static_cast<Index>(v));
-  }
-  return out;
-}
-
 std::string flops(double f) {
   char buf[64];
   if (f >= 1e12)

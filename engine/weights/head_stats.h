@@ -37,8 +37,11 @@ struct HeadStats {
 };
 
 struct WeightsOptions {
-  Index topk = 8;                     ///< k of the top-k mass
-  const SparseMask* mask = nullptr;   ///< one head, or as many as the dump; n must match
+  Index topk = 8;                    ///< k of the top-k mass
+  const SparseMask* mask = nullptr;  ///< one head, or as many as the dump; n must match
+  /// One mask a dump layer (a model's stack, see stack_masks.h); when given, layer ℓ is held against layerMasks[ℓ]
+  /// and `mask` is not used. Null entries measure nothing for that layer.
+  std::vector<const SparseMask*> layerMasks;
   Index fromLayer = 0, toLayer = -1;  ///< the layers measured, [from, to); −1: to the last
   int thumbnailSide = 0;              ///< also a picture of each head, min(n, this) cells a side (0: none)
 };

@@ -5,6 +5,8 @@
 // (each row renormalised) before the average, so R is non-zero exactly where the pattern's layers (with the
 // residual's self-loop) reach in L hops: the multi-hop reachability the app already computes.
 
+#include <vector>
+
 #include "engine/masks/sparse_mask.h"
 #include "engine/util/progress.h"
 #include "engine/weights/attention_dump.h"
@@ -12,8 +14,9 @@
 namespace attnscope {
 
 struct RolloutOptions {
-  const SparseMask* mask = nullptr;   ///< restrict every layer to this pattern (one head, or one a head)
-  Index fromLayer = 0, toLayer = -1;  ///< the layers rolled out, [from, to); −1: to the last
+  const SparseMask* mask = nullptr;           ///< restrict every layer to this pattern (one head, or one a head)
+  std::vector<const SparseMask*> layerMasks;  ///< or layer ℓ to layerMasks[ℓ] (a model's stack; null: not restricted)
+  Index fromLayer = 0, toLayer = -1;          ///< the layers rolled out, [from, to); −1: to the last
 };
 
 /// The largest n rolled out (three n × n float matrices).

@@ -640,5 +640,30 @@ TEST(CliAttention, TheSyntheticExampleShowsEachHeadsRole) {
   EXPECT_EQ(o.value(QStringLiteral("rows_not_summing_to_1")).toInt(), 0);
 }
 
+TEST(CliAttention, AStackIsHeldAgainstTheWeightsLayerByLayer) {
+  // The diagonal alone (window radius=0) keeps exactly each head's diagonal mass; the causal layers keep every
+  // weight of these causal heads (rows sum to 1 up to float16 rounding).
+  const CliRun r = cli(args({"attention", ATTNSCOPE_EXAMPLES_DIR "/synthetic-attention.npz", "--layers",
+                             "window radius=0, causal, window radius=0, causal", "--json"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("stack")).toString(), QStringLiteral("window radius=0, causal, window radius=0, causal"));
+  const QJsonArray kept = o.value(QStringLiteral("mass_kept")).toArray();
+  const QJsonArray diagonal = o.value(QStringLiteral("diagonal")).toArray();
+  const QJsonArray density = o.value(QStringLiteral("density")).toArray();
+  ASSERT_EQ(kept.size(), 4);
+  for (int l = 0; l < 4; ++l)
+    for (int h = 0; h < 5; ++h) {
+      const double k = kept[l].toArray()[h].toDouble(), d = density[l].toArray()[h].toDouble();
+      if (l % 2 == 0) {
+        EXPECT_NEAR(k, diagonal[l].toArray()[h].toDouble(), 1e-9) << l << " " << h;
+        EXPECT_DOUBLE_EQ(d, 64.0 / (64 * 64));
+      } else {
+        EXPECT_NEAR(k, 1.0, 2e-3) << l << " " << h;
+        EXPECT_DOUBLE_EQ(d, 64.0 * 65 / 2 / (64 * 64));
+      }
+    }
+}
+
 }  // namespace
 }  // namespace attnscope

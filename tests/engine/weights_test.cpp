@@ -301,7 +301,9 @@ TEST(AttentionDump, ALargeFileIsMappedNotRead) {
 }  // namespace
 }  // namespace attnscope
 
+#include "engine/models/layer_stack.h"
 #include "engine/weights/rollout.h"
+#include "engine/weights/stack_masks.h"
 
 namespace attnscope {
 namespace {
@@ -325,18 +327,28 @@ TEST(Rollout, AgainstADenseDoublePrecisionReferenceWithAndWithoutAPattern) {
   writeFile(path, npyBytes({L, H, n, n}, all, false));
   const AttentionDump dump = AttentionDump::open(path);
   const SparseMask window = PatternSpec::parse("window").build({{"radius", "1"}}, n);
-  for (const SparseMask* mask : {static_cast<const SparseMask*>(nullptr), &window}) {
+  // A model's stack: a window, a full layer, a window (the full layer lets everything through).
+  LayerStack stack;
+  stack.n = 999;  // built at the dump's n whatever the stack says
+  stack.layers = parseShortForm("window radius=1, full, window radius=1");
+  const LayerMasks stackMasks = masksFromStack(stack, dump);
+  ASSERT_EQ(stackMasks.byLayer.size(), 3u);
+  EXPECT_EQ(stackMasks.byLayer[0], stackMasks.byLayer[2]);  // equal layers share one mask
+  EXPECT_EQ(*stackMasks.byLayer[0], window);
+  for (int mode = 0; mode < 3; ++mode) {  // dense, every layer the window, the stack
+    const SparseMask* mask = mode == 1 ? &window : nullptr;
     // The reference: per layer the heads (restricted and renormalised) averaged, 0.5·A + 0.5·I, rows renormalised.
     MatrixD R;
     for (Index l = 0; l < L; ++l) {
+      const bool restricted = mode == 1 || (mode == 2 && l != 1);
       MatrixD A = MatrixD::Zero(n, n);
       for (Index h = 0; h < H; ++h)
         for (Index i = 0; i < n; ++i) {
           double sum = 0;
           for (Index j = 0; j < n; ++j)
-            if (!mask || std::abs(i - j) <= 1) sum += all[((l * H + h) * n + i) * n + j];
+            if (!restricted || std::abs(i - j) <= 1) sum += all[((l * H + h) * n + i) * n + j];
           for (Index j = 0; j < n; ++j)
-            if (!mask || std::abs(i - j) <= 1) A(i, j) += all[((l * H + h) * n + i) * n + j] / sum / H;
+            if (!restricted || std::abs(i - j) <= 1) A(i, j) += all[((l * H + h) * n + i) * n + j] / sum / H;
         }
       A = 0.5 * A + 0.5 * MatrixD::Identity(n, n);
       for (Index i = 0; i < n; ++i) A.row(i) /= A.row(i).sum();
@@ -344,14 +356,52 @@ TEST(Rollout, AgainstADenseDoublePrecisionReferenceWithAndWithoutAPattern) {
     }
     RolloutOptions options;
     options.mask = mask;
+    if (mode == 2) options.layerMasks = stackMasks.pointers();
     const Matrix got = attentionRollout(dump, options);
-    EXPECT_LT((got.cast<double>() - R).cwiseAbs().maxCoeff(), 1e-5) << (mask ? "window" : "dense");
+    EXPECT_LT((got.cast<double>() - R).cwiseAbs().maxCoeff(), 1e-5) << "mode " << mode;
     for (Index i = 0; i < n; ++i) EXPECT_NEAR(got.row(i).sum(), 1.0, 1e-5);
-    if (mask) {  // three layers of a window of radius 1: exactly the tokens within 3 hops
+    if (mode == 1) {  // three layers of a window of radius 1: exactly the tokens within 3 hops
       for (Index i = 0; i < n; ++i)
         for (Index j = 0; j < n; ++j) EXPECT_EQ(got(i, j) > 0, std::abs(i - j) <= 3) << i << " " << j;
     }
   }
+  // A stack of another depth is refused, naming both.
+  stack.layers = parseShortForm("window radius=1 ×2");
+  EXPECT_EQ(errorOf([&] { masksFromStack(stack, dump); }),
+            "the stack has 2 layers but the weights have 3: give a stack of as many layers (layer ℓ is held against "
+            "layer ℓ), or of one layer for every layer");
+  std::remove(path.c_str());
+}
+
+TEST(HeadStats, AStackHoldsEachOfItsLayersAgainstThatLayer) {
+  // Two layers of one head over 10 tokens, every row uniform over its earlier keys. Held against the stack
+  // "window radius=1 causal=true, causal": layer 0 keeps the query and the one before it (2/(i+1) of row i, 1 for
+  // row 0), layer 1 keeps everything.
+  const Index n = 10;
+  const std::string path = tempPath("stack.npy");
+  writeFile(path, npyBytes({2, 1, n, n}, tensor(2, 1, n, [](Index, Index, Index i, Index j) {
+                             return j <= i ? 1.0f / float(i + 1) : 0.0f;
+                           }),
+                           false));
+  const AttentionDump dump = AttentionDump::open(path);
+  LayerStack stack;
+  stack.layers = parseShortForm("window radius=1 causal=true, causal");
+  const LayerMasks masks = masksFromStack(stack, dump);
+  WeightsOptions options;
+  options.layerMasks = masks.pointers();
+  const WeightsReport r = measureWeights(dump, options);
+  double kept = 1;  // row 0
+  for (Index i = 1; i < n; ++i) kept += 2.0 / double(i + 1);
+  EXPECT_NEAR(r.stats[0][0].massKept, kept / n, 1e-6);
+  EXPECT_NEAR(r.stats[0][0].density, double(2 * n - 1) / (n * n), 1e-12);
+  EXPECT_NEAR(r.stats[1][0].massKept, 1.0, 1e-6);
+  EXPECT_NEAR(r.stats[1][0].density, double(n * (n + 1) / 2) / (n * n), 1e-12);
+  // One layer stands for every layer.
+  stack.layers = parseShortForm("causal");
+  const LayerMasks one = masksFromStack(stack, dump);
+  ASSERT_EQ(one.byLayer.size(), 2u);
+  options.layerMasks = one.pointers();
+  EXPECT_EQ(measureWeights(dump, options).stats[0][0].density, r.stats[1][0].density);
   std::remove(path.c_str());
 }
 
