@@ -1,10 +1,10 @@
 #include "widgets/approx_charts.h"
 
-#include <QVBoxLayout>
-
 #include <qcustomplot.h>
 
 #include <algorithm>
+
+#include "widgets/chart_frame.h"
 
 namespace attnscope {
 
@@ -25,21 +25,9 @@ struct BudgetChart::Private {
 };
 
 BudgetChart::BudgetChart(QWidget* parent) : QWidget(parent), d_(std::make_unique<Private>()) {
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(0, 0, 0, 0);
-  d_->plot = new QCustomPlot(this);
+  d_->plot = makeTitledPlot(this, d_->title);
   d_->plot->setMinimumSize(260, 200);
-  layout->addWidget(d_->plot);
-  d_->plot->plotLayout()->insertRow(0);
-  d_->title = new QCPTextElement(d_->plot, QString(), QFont(font().family(), 9, QFont::Bold));
-  d_->plot->plotLayout()->addElement(0, 0, d_->title);
-  d_->plot->xAxis->setScaleType(QCPAxis::stLogarithmic);
-  auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
-  ticker->setLogBase(2);
-  ticker->setTickCount(5);
-  d_->plot->xAxis->setTicker(ticker);
-  d_->plot->xAxis->setNumberFormat(QStringLiteral("f"));
-  d_->plot->xAxis->setNumberPrecision(0);
+  setLogAxis(d_->plot->xAxis, 2, 5);
   d_->plot->yAxis->setLabel(QStringLiteral("error"));
   auto graph = [&](const QString& name, QColor colour, QCPScatterStyle::ScatterShape shape) {
     QCPGraph* g = d_->plot->addGraph();

@@ -39,37 +39,6 @@ QString count(Index v) { return QLocale(QLocale::English).toString(qlonglong(v))
 
 const char* kDefaultSentence = "the cat sat on the mat because it was warm and the dog lay by the door";
 
-// An n × n matrix as a picture of at most kMaxPictureSide per axis (each cell the mean of its tile). With
-// `positiveOnly`, cells ≤ 0 are NaN (drawn grey): the log scale cannot show them, the difference map does.
-std::shared_ptr<MaskPicture> matrixPicture(const Matrix& m, bool positiveOnly, float& lo, float& hi) {
-  auto p = std::make_shared<MaskPicture>();
-  const Index n = m.rows();
-  p->n = n;
-  p->side = static_cast<int>(std::min<Index>(n, kMaxPictureSide));
-  const int side = p->side;
-  std::vector<float> values(static_cast<std::size_t>(side) * side, 0.0f);
-  std::vector<int> cells(static_cast<std::size_t>(side) * side, 0);
-  for (Index i = 0; i < n; ++i) {
-    const Index r = i * side / n;
-    for (Index j = 0; j < n; ++j) {
-      const std::size_t at = static_cast<std::size_t>(r * side + j * side / n);
-      values[at] += m(i, j);
-      ++cells[at];
-    }
-  }
-  for (std::size_t t = 0; t < values.size(); ++t) {
-    float v = values[t] / float(std::max(1, cells[t]));
-    if (positiveOnly && !(v > 0)) v = std::numeric_limits<float>::quiet_NaN();
-    if (!std::isnan(v)) {
-      if (!positiveOnly || v > 0) lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
-    values[t] = v;
-  }
-  p->heads.push_back(std::move(values));
-  return p;
-}
-
 AttentionInputs makeInputs(bool sentence, const std::string& text, Index n, Index dim, double scale,
                            const std::vector<std::string>& npy) {
   if (npy.size() == 3) return npyInputs(npy[0], npy[1], npy[2]);

@@ -8,6 +8,7 @@
 
 #include "engine/masks/sparse_mask.h"
 #include "engine/util/limits.h"
+#include "engine/util/types.h"
 
 namespace attnscope {
 
@@ -21,5 +22,10 @@ struct MaskPicture {
 
 /// Pictures of the given heads (all when `heads` is empty) of `mask`, or of its block layout when `layout`.
 MaskPicture makePicture(const SparseMask& mask, bool layout = false, int maxSide = kMaxPictureSide);
+
+/// An n × n matrix (weights, a rollout, a difference) as a one-head picture of at most kMaxPictureSide a side, each
+/// cell the mean of its tile. With `positiveOnly`, cells ≤ 0 are NaN (drawn grey: a log scale cannot show them).
+/// lo and hi are lowered and raised to the values drawn (lo: the smallest positive with `positiveOnly`).
+std::shared_ptr<MaskPicture> matrixPicture(const Matrix& m, bool positiveOnly, float& lo, float& hi);
 
 }  // namespace attnscope

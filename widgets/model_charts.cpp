@@ -1,11 +1,10 @@
 #include "widgets/model_charts.h"
 
-#include <QVBoxLayout>
-
 #include <cmath>
 
 #include <qcustomplot.h>
 
+#include "widgets/chart_frame.h"
 #include "widgets/heatmap_view.h"
 
 namespace attnscope {
@@ -22,14 +21,9 @@ void drawPlot(QCustomPlot* plot, FigureCanvas& canvas, const QRectF& rect) {
 
 // The chart's QCustomPlot filling `owner`, with a bold title row and a small legend on a light ground.
 QCustomPlot* makePlot(QWidget* owner, const QString& text, QCPTextElement*& title) {
-  auto* layout = new QVBoxLayout(owner);
-  layout->setContentsMargins(0, 0, 0, 0);
-  auto* plot = new QCustomPlot(owner);
+  QCustomPlot* plot = makeTitledPlot(owner, title);
+  title->setText(text);
   plot->setMinimumHeight(170);
-  layout->addWidget(plot);
-  plot->plotLayout()->insertRow(0);
-  title = new QCPTextElement(plot, text, QFont(owner->font().family(), 9, QFont::Bold));
-  plot->plotLayout()->addElement(0, 0, title);
   plot->legend->setVisible(true);
   plot->legend->setFont(QFont(owner->font().family(), 8));
   plot->legend->setBrush(QColor(255, 255, 255, 220));
@@ -125,13 +119,7 @@ CostChart::CostChart(QWidget* parent) : QWidget(parent), d_(std::make_unique<Pri
   d_->feedForward->setName(QStringLiteral("feed-forward"));
   d_->feedForward->setPen(QPen(QColor(0x5e, 0xc9, 0x62), 2));
   d_->feedForward->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, 4));
-  for (QCPAxis* axis : {d_->plot->xAxis, d_->plot->yAxis}) {
-    axis->setScaleType(QCPAxis::stLogarithmic);
-    auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
-    axis->setTicker(ticker);
-    axis->setNumberFormat(QStringLiteral("eb"));
-    axis->setNumberPrecision(0);
-  }
+  for (QCPAxis* axis : {d_->plot->xAxis, d_->plot->yAxis}) setLogAxis(axis, 10, 5, "eb", 0);
   d_->plot->xAxis->setLabel(QStringLiteral("sequence length n (dashed: this n)"));
   d_->plot->yAxis->setLabel(QStringLiteral("FLOPs per pass"));
   d_->current = new QCPItemStraightLine(d_->plot);

@@ -1,11 +1,12 @@
 #include "widgets/scaling_chart.h"
 
 #include <QLocale>
-#include <QVBoxLayout>
 
 #include <qcustomplot.h>
 
 #include <cmath>
+
+#include "widgets/chart_frame.h"
 
 namespace attnscope {
 
@@ -28,24 +29,10 @@ struct ScalingChart::Private {
 };
 
 ScalingChart::ScalingChart(QWidget* parent) : QWidget(parent), d_(std::make_unique<Private>()) {
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(0, 0, 0, 0);
-  d_->plot = new QCustomPlot(this);
+  d_->plot = makeTitledPlot(this, d_->title);
   d_->plot->setMinimumSize(260, 200);
-  layout->addWidget(d_->plot);
-  d_->plot->plotLayout()->insertRow(0);
-  d_->title = new QCPTextElement(d_->plot, QString(), QFont(font().family(), 9, QFont::Bold));
-  d_->plot->plotLayout()->addElement(0, 0, d_->title);
-  for (QCPAxis* axis : {d_->plot->xAxis, d_->plot->yAxis}) {
-    axis->setScaleType(QCPAxis::stLogarithmic);
-    auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
-    ticker->setLogBase(axis == d_->plot->xAxis ? 2 : 10);
-    ticker->setTickCount(axis == d_->plot->xAxis ? 4 : 5);  // n labels that never run into each other
-    axis->setTicker(ticker);
-  }
-  d_->plot->xAxis->setNumberFormat(QStringLiteral("f"));
-  d_->plot->xAxis->setNumberPrecision(0);
-  d_->plot->yAxis->setNumberFormat(QStringLiteral("gb"));
+  setLogAxis(d_->plot->xAxis, 2, 4);  // n labels that never run into each other
+  setLogAxis(d_->plot->yAxis, 10, 5, "gb", 6);
   d_->plot->xAxis->setLabel(QStringLiteral("sequence length n (log scale)"));
   d_->plot->yAxis->setLabel(QStringLiteral("time, ms (log scale)"));
   auto graph = [&](const QString& name, QColor colour, QCPScatterStyle::ScatterShape shape) {
