@@ -27,6 +27,12 @@ int main(int argc, char** argv) {
                                    QStringLiteral("Open a dump of attention weights (.npy or .npz) in the Real attention tab."),
                                    QStringLiteral("FILE"));
   parser.addOption(weights);
+  const QCommandLineOption weightsPage(
+      QStringLiteral("weights-page"),
+      QStringLiteral("With --weights: open the Real attention tab on heads, fit (every head fitted) or rollout (rolled "
+                     "out, and restricted to the pattern on the left)."),
+      QStringLiteral("PAGE"));
+  parser.addOption(weightsPage);
   parser.addPositionalArgument(QStringLiteral("preset"), QStringLiteral("A preset (.json) to open."), QStringLiteral("[PRESET]"));
   parser.process(app);
 
@@ -35,6 +41,11 @@ int main(int argc, char** argv) {
   if (parser.isSet(view) && !window.showView(parser.value(view))) {
     std::fprintf(stderr, "attnscope: --view '%s' is not allowed: expected matrix, hops, heads, compare, run, model, approx or weights\n",
                  qPrintable(parser.value(view)));
+    return 2;
+  }
+  if (parser.isSet(weightsPage) && !window.showWeightsPage(parser.value(weightsPage))) {
+    std::fprintf(stderr, "attnscope: --weights-page '%s' is not allowed: expected heads, fit or rollout\n",
+                 qPrintable(parser.value(weightsPage)));
     return 2;
   }
   if (parser.isSet(model)) window.openModelConfig(parser.value(model));  // a bad file: the tab says why

@@ -227,6 +227,7 @@ void MainWindow::connectViews() {
             tabs_->setCurrentWidget(heatmap_->parentWidget());
           });
   connect(weights_, &WeightsPanel::patternRequested, this, [this] { weights_->measurePattern(controls_->choice()); });
+  connect(weights_, &WeightsPanel::stackRequested, this, [this] { weights_->measureStack(model_->stack()); });
   connect(model_, &ModelPanel::addCurrentPatternRequested, this, [this] {
     const PatternChoice c = controls_->choice();
     StackLayer layer;
@@ -436,6 +437,12 @@ void MainWindow::rebuildHeadGrid() {
     view->setPicture(result_->picture, h, result_->mask, QStringLiteral("head %1").arg(h));
     headGridLayout_->addWidget(view, h / columns, h % columns);
   }
+}
+
+bool MainWindow::showWeightsPage(const QString& page) {
+  if (!weights_->showPage(page, true)) return false;
+  tabs_->setCurrentWidget(weights_);
+  return true;
 }
 
 bool MainWindow::openAttentionWeights(const QString& path) {

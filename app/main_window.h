@@ -52,6 +52,8 @@ class MainWindow : public QMainWindow {
   bool openModelConfig(const QString& path);
   /// Opens a dump of attention weights in the Real attention tab (a bad file: the tab says why).
   bool openAttentionWeights(const QString& path);
+  /// Opens the Real attention tab on a page (heads, fit, rollout) whose work runs once a dump is open.
+  bool showWeightsPage(const QString& page);
   /// Brings a view to the front: "matrix", "hops", "heads", "compare", "run" or "model"; false for another name.
   bool showView(const QString& name);
   /// Writes what the current tab shows (PNG, SVG or PDF by extension); false and a message on failure.

@@ -2,8 +2,10 @@
 // Attention rollout (Abnar and Zuidema 2020): how much of each output token comes from each input token after the
 // layers. Each layer's heads are averaged, the residual stream mixed in as 0.5·A + 0.5·I, the rows renormalised,
 // and the layers multiplied in order: R = Â_L ⋯ Â_1. Restricted to a pattern, each head keeps only the mask's cells
-// (each row renormalised) before the average, so R is non-zero exactly where the pattern's layers (with the
-// residual's self-loop) reach in L hops: the multi-hop reachability the app already computes.
+// (each row renormalised) before the average, so R can be non-zero only where the pattern's layers (with the
+// residual's self-loop) reach in L hops: the multi-hop reachability the app already computes. Softmax weights are
+// positive wherever the model lets a query look, so R's support is exactly that reachability through the cells the
+// model itself uses (a decoder's causal mask removes the later keys).
 
 #include <vector>
 

@@ -1,5 +1,6 @@
 // The Real attention tab driven as a user would: open the synthetic example, read each head's role in the grid and
 // the table, click a head to see it large, measure the pattern chosen on the left, refuse a bad file in one line.
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
 #include <QPushButton>
@@ -7,6 +8,9 @@
 #include <QTemporaryDir>
 
 #include "tests/widgets/window_fixture.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/model_panel.h"
+#include "widgets/pareto_chart.h"
 #include "widgets/weights_panel.h"
 
 namespace attnscope {
@@ -68,6 +72,85 @@ TEST_F(WeightsTabTest, ThePatternOnTheLeftIsMeasuredOnEveryHead) {
   EXPECT_GE(r.stats[0][4].oracleKept, r.stats[0][4].massKept);
   EXPECT_EQ(panel()->table()->columnCount(), 11);
   EXPECT_TRUE(part<QLabel>(w(), "weightsTitle")->text().contains(QStringLiteral("window")));
+}
+
+TEST_F(WeightsTabTest, FittingEveryHeadFindsPatternsThatKeepTheShare) {
+  ASSERT_TRUE(openExample());
+  part<QDoubleSpinBox>(w(), "weightsKeep")->setValue(0.9);
+  QTest::mouseClick(part<QPushButton>(w(), "weightsFit"), Qt::LeftButton);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_NE(panel()->fits(), nullptr);
+  const auto& fits = *panel()->fits();
+  ASSERT_EQ(fits.size(), 4u);
+  EXPECT_EQ(panel()->fitTable()->rowCount(), 20);
+  for (const auto& layer : fits)
+    for (const HeadFit& f : layer) EXPECT_GE(f.best.massKept, 0.9) << f.best.text();
+  // The previous-token head needs only the query and the one before it.
+  EXPECT_EQ(fits[0][1].best.text(), "window radius=1 causal=true");
+  EXPECT_TRUE(part<QLabel>(w(), "weightsFitSummary")->text().contains(QStringLiteral("Keeping 90%")));
+  // Clicking a row shows that head's front; the chosen point sits on the dashed line's side that keeps enough.
+  QTableWidget* table = panel()->fitTable();
+  const QRect row = table->visualRect(table->model()->index(1, 2));
+  QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, row.center());
+  EXPECT_EQ(panel()->selected(), (std::pair<Index, int>{0, 1}));
+  ParetoChart* chart = part<ParetoChart>(w(), "weightsPareto");
+  EXPECT_TRUE(chart->title().startsWith(QStringLiteral("Layer 0, head 1")));
+  EXPECT_EQ(chart->points(), static_cast<int>(fits[0][1].front.size()));
+  EXPECT_DOUBLE_EQ(chart->keepLevel(), 0.9);
+  EXPECT_DOUBLE_EQ(chart->point(-1).x(), double(fits[0][1].best.cells) / (64.0 * 64.0));
+  EXPECT_GE(chart->point(-1).y(), 0.9);
+}
+
+TEST_F(WeightsTabTest, TheModelTabsStackIsHeldLayerByLayer) {
+  ASSERT_TRUE(openExample());
+  // Layers 0 and 2 see only the diagonal, 1 and 3 every earlier key: each layer keeps what its own layer allows.
+  ASSERT_TRUE(part<ModelPanel>(w(), "model")
+                  ->applyShortForm(QStringLiteral("window radius=0, causal, window radius=0, causal")));
+  QTest::mouseClick(part<QPushButton>(w(), "weightsMeasureStack"), Qt::LeftButton);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  const WeightsReport& r = *panel()->report();
+  for (int h = 0; h < 5; ++h) {
+    EXPECT_NEAR(r.stats[0][h].massKept, r.stats[0][h].diagonal, 1e-9) << h;
+    EXPECT_NEAR(r.stats[1][h].massKept, 1.0, 2e-3) << h;
+    EXPECT_NEAR(r.stats[2][h].massKept, r.stats[2][h].diagonal, 1e-9) << h;
+  }
+  EXPECT_TRUE(part<QLabel>(w(), "weightsTitle")->text().contains(QStringLiteral("layer ℓ against layer ℓ")));
+  // A stack of another depth says why, and the figures shown stay.
+  ASSERT_TRUE(part<ModelPanel>(w(), "model")->applyShortForm(QStringLiteral("causal ×3")));
+  QTest::mouseClick(part<QPushButton>(w(), "weightsMeasureStack"), Qt::LeftButton);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_TRUE(panel()->message().contains(QStringLiteral("the stack has 3 layers but the weights have 4")))
+      << panel()->message().toStdString();
+  EXPECT_EQ(panel()->report(), &r);
+}
+
+TEST_F(WeightsTabTest, TheRolloutRestrictedToAPatternStaysWithinItsReach) {
+  ASSERT_TRUE(openExample());
+  PatternChoice c;
+  c.pattern = QStringLiteral("window");
+  c.params = {{QStringLiteral("radius"), QStringLiteral("1")}};
+  c.n = 16;
+  controls()->setChoice(c);
+  ASSERT_TRUE(waitForResult(w()));
+  QTest::mouseClick(part<QPushButton>(w(), "weightsMeasurePattern"), Qt::LeftButton);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_TRUE(panel()->showPage(QStringLiteral("rollout")));
+  QTest::mouseClick(part<QPushButton>(w(), "weightsRollout"), Qt::LeftButton);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  HeatmapView* real = panel()->rolloutView(0);
+  HeatmapView* restricted = panel()->rolloutView(1);
+  ASSERT_NE(restricted, nullptr);
+  EXPECT_EQ(restricted->title(), QStringLiteral("restricted to the pattern"));
+  EXPECT_GT(panel()->rolloutL1(), 0.0);
+  // n = 64: a cell a pixel. Four layers of a window of radius 1 over causal heads: row i reaches keys i − 4 … i,
+  // and nothing else (grey, NaN); the real rollout reaches every earlier key.
+  for (int i = 0; i < 64; i += 7)
+    for (int j = 0; j < 64; ++j) {
+      const float v = restricted->pictureValue(i, j);
+      EXPECT_EQ(!std::isnan(v) && v > 0, j <= i && i - j <= 4) << i << " " << j;
+      EXPECT_EQ(!std::isnan(real->pictureValue(i, j)), j <= i) << i << " " << j;
+    }
+  EXPECT_TRUE(part<QLabel>(w(), "weightsRolloutNote")->text().contains(QStringLiteral("reachability")));
 }
 
 TEST_F(WeightsTabTest, ABadFileSaysWhyAndChangesNothing) {
