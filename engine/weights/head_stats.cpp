@@ -68,11 +68,16 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
           dump.row(l, h, i, row.data());
           double sum = 0, entropy = 0;
           Index support = 0;
-          bool finite = true;
+          // A NaN or an infinity makes the float sum non-finite: only then is the row mended (each such weight
+          // counts as 0), since NaN would break the top-k's ordering.
+          float check = 0;
+          for (Index j = 0; j < n; ++j) check += row[static_cast<std::size_t>(j)];
+          const bool finite = std::isfinite(check);
+          if (!finite)
+            for (float& value : row)
+              if (!std::isfinite(value)) value = 0;
           for (Index j = 0; j < n; ++j) {
-            float& value = row[static_cast<std::size_t>(j)];
-            if (!std::isfinite(value)) value = 0, finite = false;  // NaN would break the top-k's ordering
-            const double a = value;
+            const double a = row[static_cast<std::size_t>(j)];
             sum += a;
             if (a > 0) entropy -= a * std::log(a), ++support;
             if (j > i && a != 0) local.causal = false;
@@ -91,23 +96,28 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
           local.diagonal += row[static_cast<std::size_t>(i)];
           local.first += row[0];
           if (i > 0) local.previous += row[static_cast<std::size_t>(i - 1)], ++local.previousRows;
-          sorted.assign(row.begin(), row.end());
-          std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<float>());
-          for (Index t = 0; t < k; ++t) local.topk += sorted[static_cast<std::size_t>(t)];
           local.normalised += entropy / std::log(double(std::max<Index>(2, support)));
+          // The k largest weights, and with a mask the |mask row| largest (the oracle): one selection of the larger
+          // count over the row, then one of the smaller inside it.
+          std::span<const KeyIndex> keys;
+          if (mask) keys = mask->row(mh, i);
+          const Index m = static_cast<Index>(keys.size()), big = std::max(k, m), small = m > 0 ? std::min(k, m) : k;
+          sorted.assign(row.begin(), row.end());
+          std::nth_element(sorted.begin(), sorted.begin() + (big - 1), sorted.end(), std::greater<float>());
+          double topBig = 0, topSmall = 0;
+          for (Index t = 0; t < big; ++t) topBig += sorted[static_cast<std::size_t>(t)];
+          if (small < big) {
+            std::nth_element(sorted.begin(), sorted.begin() + (small - 1), sorted.begin() + big, std::greater<float>());
+            for (Index t = 0; t < small; ++t) topSmall += sorted[static_cast<std::size_t>(t)];
+          } else {
+            topSmall = topBig;
+          }
+          local.topk += k == big ? topBig : topSmall;
           if (mask) {
-            const auto keys = mask->row(mh, i);
             double kept = 0;
             for (KeyIndex j : keys) kept += row[static_cast<std::size_t>(j)];
             local.kept += kept;
-            const Index m = static_cast<Index>(keys.size());
-            if (m > 0) {
-              sorted.assign(row.begin(), row.end());
-              std::nth_element(sorted.begin(), sorted.begin() + (m - 1), sorted.end(), std::greater<float>());
-              double best = 0;
-              for (Index t = 0; t < m; ++t) best += sorted[static_cast<std::size_t>(t)];
-              local.oracle += best;
-            }
+            if (m > 0) local.oracle += m == big ? topBig : topSmall;
           }
         }
 #pragma omp critical(attnscope_head_stats)

@@ -153,6 +153,22 @@ TEST_F(WeightsTabTest, TheRolloutRestrictedToAPatternStaysWithinItsReach) {
   EXPECT_TRUE(part<QLabel>(w(), "weightsRolloutNote")->text().contains(QStringLiteral("reachability")));
 }
 
+TEST_F(WeightsTabTest, OpeningOnAPageRunsItsWorkOnceTheDumpIsOpen) {
+  EXPECT_FALSE(w().showWeightsPage(QStringLiteral("everything")));
+  ASSERT_TRUE(w().showWeightsPage(QStringLiteral("fit")));
+  ASSERT_TRUE(panel()->openExample());
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_NE(panel()->fits(), nullptr);
+  EXPECT_EQ(panel()->fits()->size(), 4u);
+  // The rollout page measures the pattern on the left first, then rolls out against it.
+  ASSERT_TRUE(w().showWeightsPage(QStringLiteral("rollout")));
+  ASSERT_TRUE(panel()->openExample());
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_GT(panel()->rolloutL1(), 0.0);
+  EXPECT_TRUE(part<QLabel>(w(), "weightsTitle")->text().contains(QStringLiteral("measured against window")));
+  EXPECT_EQ(panel()->fits(), nullptr) << "a dump opened again starts afresh";
+}
+
 TEST_F(WeightsTabTest, ABadFileSaysWhyAndChangesNothing) {
   ASSERT_TRUE(openExample());
   QTemporaryDir dir;
