@@ -68,19 +68,23 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
           dump.row(l, h, i, row.data());
           double sum = 0, entropy = 0;
           Index support = 0;
-          // A NaN or an infinity makes the float sum non-finite: only then is the row mended (each such weight
-          // counts as 0), since NaN would break the top-k's ordering.
-          float check = 0;
-          for (Index j = 0; j < n; ++j) check += row[static_cast<std::size_t>(j)];
-          const bool finite = std::isfinite(check);
-          if (!finite)
+          const auto scan = [&] {
+            sum = 0, entropy = 0, support = 0;
+            for (Index j = 0; j < n; ++j) {
+              const double a = row[static_cast<std::size_t>(j)];
+              sum += a;
+              if (a > 0) entropy -= a * std::log(a), ++support;
+              if (j > i && a != 0) local.causal = false;
+            }
+          };
+          scan();
+          // A NaN or an infinity makes the sum non-finite: only then is the row mended (each such weight counts as
+          // 0, the row as off) and scanned again, since NaN would break the top-k's ordering.
+          const bool finite = std::isfinite(sum);
+          if (!finite) {
             for (float& value : row)
               if (!std::isfinite(value)) value = 0;
-          for (Index j = 0; j < n; ++j) {
-            const double a = row[static_cast<std::size_t>(j)];
-            sum += a;
-            if (a > 0) entropy -= a * std::log(a), ++support;
-            if (j > i && a != 0) local.causal = false;
+            scan();
           }
           if (side > 0) {
             double* tile = local.picture.data() + static_cast<std::size_t>(i * side / n) * side;
