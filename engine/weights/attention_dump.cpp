@@ -222,13 +222,10 @@ void AttentionDump::checkMask(Index maskN, int maskHeads) const {
                 std::to_string(heads_) + ": expected one layout for all heads or one a head");
 }
 
-void AttentionDump::release(Index layer, int head) const { release(layer, head, 0, n_); }
-
-void AttentionDump::release(Index layer, int head, Index from, Index to) const {
+void AttentionDump::release(Index layer, int head) const {
   const Layer& l = layers_[static_cast<std::size_t>(layer)];
-  const std::uint64_t row = std::uint64_t(n_) * std::uint64_t(itemSize_);
-  l.file->release(l.offset + (std::uint64_t(head) * std::uint64_t(n_) + std::uint64_t(from)) * row,
-                  std::uint64_t(to - from) * row);
+  const std::uint64_t bytes = std::uint64_t(n_) * std::uint64_t(n_) * std::uint64_t(itemSize_);
+  l.file->release(l.offset + std::uint64_t(head) * bytes, bytes);
 }
 
 std::vector<std::string> AttentionDump::readTokens(const std::string& path, Index n) {

@@ -39,8 +39,6 @@ class AttentionDump {
 
   /// Lets the kernel drop the pages of (layer, head) from memory once they have been read (they stay readable).
   void release(Index layer, int head) const;
-  /// The same for rows [from, to) of (layer, head): only the pages wholly inside them.
-  void release(Index layer, int head, Index from, Index to) const;
 
   /// Axis labels: one token a line (.txt) or a JSON list of strings (.json), exactly n of them. Throws Error.
   static std::vector<std::string> readTokens(const std::string& path, Index n);

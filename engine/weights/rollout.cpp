@@ -28,14 +28,14 @@ Matrix attentionRollout(const AttentionDump& dump, const RolloutOptions& options
     const SparseMask* mask =
         options.layerMasks.empty() ? options.mask : options.layerMasks[static_cast<std::size_t>(l)];
     // Â of this layer: the heads (each restricted to the mask and renormalised) averaged, the residual mixed in.
-    // A chunk of rows reads every head, then lets those rows' pages go: resident memory holds a few chunks of the
-    // dump, not the layer.
-    parallelChunks(n, 64, part.part(0.0, 0.4), 0.0, 1.0, [&](Index b, Index e) {
-      std::vector<float> row(static_cast<std::size_t>(n));
-      for (Index i = b; i < e; ++i) {
-        auto out = A.row(i);
-        out.setZero();
-        for (int h = 0; h < dump.heads(); ++h) {
+    // Head by head, each released once read, so that resident memory holds one head of the dump at a time.
+    A.setZero();
+    for (int h = 0; h < dump.heads(); ++h) {
+      const double share = 0.4 / dump.heads();
+      parallelChunks(n, 64, part.part(h * share, (h + 1) * share), 0.0, 1.0, [&](Index b, Index e) {
+        std::vector<float> row(static_cast<std::size_t>(n));
+        for (Index i = b; i < e; ++i) {
+          auto out = A.row(i);
           dump.row(l, h, i, row.data());
           if (!mask) {
             for (Index j = 0; j < n; ++j) out[j] += row[static_cast<std::size_t>(j)];
@@ -47,11 +47,16 @@ Matrix attentionRollout(const AttentionDump& dump, const RolloutOptions& options
           if (sum > 0)
             for (KeyIndex j : keys) out[j] += static_cast<float>(row[static_cast<std::size_t>(j)] / sum);
         }
+      });
+      dump.release(l, h);
+    }
+    parallelChunks(n, 256, {}, 0.0, 1.0, [&](Index b, Index e) {
+      for (Index i = b; i < e; ++i) {
+        auto out = A.row(i);
         out *= 0.5f / float(dump.heads());
         out[i] += 0.5f;
         out /= out.sum();
       }
-      for (int h = 0; h < dump.heads(); ++h) dump.release(l, h, b, e);
     });
     if (l == from) {
       R = A;
