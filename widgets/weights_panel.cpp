@@ -69,6 +69,15 @@ QColor keptColor(double share) {
   return QColor::fromHsvF(float(t / 3), 0.45f, 1.0f);
 }
 
+// A button that waits for a dump: named for tests, explained by its tooltip.
+QPushButton* dumpButton(QWidget* parent, const QString& text, const QString& name, const QString& tip) {
+  auto* b = new QPushButton(text, parent);
+  b->setObjectName(name);
+  b->setEnabled(false);
+  b->setToolTip(tip);
+  return b;
+}
+
 }  // namespace
 
 WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
@@ -84,14 +93,11 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
                      "a layer (np.savez); see the README for the lines that dump a Hugging Face model"));
   example_ = new QPushButton(QStringLiteral("Synthetic example"), this);
   example_->setToolTip(QStringLiteral("weights written by scripts/make-synthetic-attention.py, not by a model"));
-  measurePattern_ = new QPushButton(QStringLiteral("Measure the pattern on the left"), this);
-  measurePattern_->setObjectName(QStringLiteral("weightsMeasurePattern"));
-  measurePattern_->setEnabled(false);
-  measurePattern_->setToolTip(QStringLiteral("the attention mass each head keeps inside the pattern, at this n"));
-  measureStack_ = new QPushButton(QStringLiteral("Measure the Model tab's stack"), this);
-  measureStack_->setObjectName(QStringLiteral("weightsMeasureStack"));
-  measureStack_->setEnabled(false);
-  measureStack_->setToolTip(
+  measurePattern_ =
+      dumpButton(this, QStringLiteral("Measure the pattern on the left"), QStringLiteral("weightsMeasurePattern"),
+                 QStringLiteral("the attention mass each head keeps inside the pattern, at this n"));
+  measureStack_ = dumpButton(
+      this, QStringLiteral("Measure the Model tab's stack"), QStringLiteral("weightsMeasureStack"),
       QStringLiteral("the stack in the Model tab (a config's layers), built at this n: its layer ℓ against the "
                      "weights' layer ℓ, or a one-layer stack against every layer"));
   title_ = new QLabel(QStringLiteral("No weights open: open a dump, or the synthetic example."), this);
@@ -187,10 +193,8 @@ void WeightsPanel::buildPages() {
   keep_->setDecimals(2);
   keep_->setValue(0.9);
   keep_->setToolTip(QStringLiteral("the share of each head's attention mass the pattern must keep"));
-  fit_ = new QPushButton(QStringLiteral("Fit every head"), fitPage);
-  fit_->setObjectName(QStringLiteral("weightsFit"));
-  fit_->setEnabled(false);
-  fit_->setToolTip(
+  fit_ = dumpButton(
+      fitPage, QStringLiteral("Fit every head"), QStringLiteral("weightsFit"),
       QStringLiteral("per head, the cheapest window (both ways or causal, with or without token 0 global) that "
                      "keeps this share; causal or full when no window does"));
   fitBar->addWidget(new QLabel(QStringLiteral("keep"), fitPage));
@@ -219,10 +223,8 @@ void WeightsPanel::buildPages() {
   auto* rolloutPage = new QWidget(pages_);
   auto* rolloutLayout = new QVBoxLayout(rolloutPage);
   auto* rolloutBar = new QHBoxLayout;
-  rollout_ = new QPushButton(QStringLiteral("Roll out"), rolloutPage);
-  rollout_->setObjectName(QStringLiteral("weightsRollout"));
-  rollout_->setEnabled(false);
-  rollout_->setToolTip(QStringLiteral("attention rollout (Abnar and Zuidema 2020) through every layer"));
+  rollout_ = dumpButton(rolloutPage, QStringLiteral("Roll out"), QStringLiteral("weightsRollout"),
+                        QStringLiteral("attention rollout (Abnar and Zuidema 2020) through every layer"));
   rolloutNote_ = new QLabel(
       QStringLiteral("Rollout: how much of each output token comes from each input token after all the layers."),
       rolloutPage);

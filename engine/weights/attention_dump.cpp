@@ -8,6 +8,7 @@
 #include "engine/io/json.h"
 #include "engine/io/mapped_file.h"
 #include "engine/io/npy.h"
+#include "engine/masks/sparse_mask.h"
 #include "engine/util/error.h"
 #include "engine/util/format.h"
 #include "engine/util/limits.h"
@@ -220,6 +221,15 @@ void AttentionDump::checkMask(Index maskN, int maskHeads) const {
   if (maskHeads != 1 && maskHeads != heads_)
     throw Error("the pattern has " + std::to_string(maskHeads) + " heads but the weights have " +
                 std::to_string(heads_) + ": expected one layout for all heads or one a head");
+}
+
+void AttentionDump::checkMasks(const SparseMask* mask, const std::vector<const SparseMask*>& layerMasks) const {
+  if (!layerMasks.empty() && static_cast<Index>(layerMasks.size()) != layers())
+    throw Error("one mask a layer: " + std::to_string(layerMasks.size()) + " masks for " + std::to_string(layers()) +
+                " layers");
+  for (const SparseMask* m : layerMasks)
+    if (m) checkMask(m->n(), m->heads());
+  if (mask) checkMask(mask->n(), mask->heads());
 }
 
 void AttentionDump::release(Index layer, int head) const {

@@ -14,6 +14,7 @@
 namespace attnscope {
 
 class MappedFile;
+class SparseMask;
 
 class AttentionDump {
  public:
@@ -36,6 +37,14 @@ class AttentionDump {
   /// Throws Error when a mask of `maskN` tokens and `maskHeads` heads cannot be held against these weights (n must
   /// match; one layout for all heads, or one a head).
   void checkMask(Index maskN, int maskHeads) const;
+  /// What a measurement is held against: `mask` for every layer, or `layerMasks` (as many as the dump's layers,
+  /// a null entry: nothing for that layer) when not empty. Throws Error for a count or a mask that does not fit.
+  void checkMasks(const SparseMask* mask, const std::vector<const SparseMask*>& layerMasks) const;
+  /// The mask layer `layer` is held against, of those checkMasks accepted.
+  static const SparseMask* maskOfLayer(Index layer, const SparseMask* mask,
+                                       const std::vector<const SparseMask*>& layerMasks) {
+    return layerMasks.empty() ? mask : layerMasks[static_cast<std::size_t>(layer)];
+  }
 
   /// Lets the kernel drop the pages of (layer, head) from memory once they have been read (they stay readable).
   void release(Index layer, int head) const;

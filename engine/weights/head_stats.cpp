@@ -37,12 +37,7 @@ struct Sums {
 
 WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& options, const Progress& progress) {
   const Index n = dump.n(), from = options.fromLayer, to = dump.checkLayers(options.fromLayer, options.toLayer);
-  if (!options.layerMasks.empty() && static_cast<Index>(options.layerMasks.size()) != dump.layers())
-    throw Error("one mask a layer: " + std::to_string(options.layerMasks.size()) + " masks for " +
-                std::to_string(dump.layers()) + " layers");
-  for (const SparseMask* m : options.layerMasks)
-    if (m) dump.checkMask(m->n(), m->heads());
-  if (options.mask) dump.checkMask(options.mask->n(), options.mask->heads());
+  dump.checkMasks(options.mask, options.layerMasks);
   const Index k = std::clamp<Index>(options.topk, 1, n);
   WeightsReport report;
   report.layers = dump.layers();
@@ -51,8 +46,7 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
   report.firstLayer = from;
   const double total = double(to - from) * dump.heads();
   for (Index l = from; l < to; ++l) {
-    const SparseMask* mask =
-        options.layerMasks.empty() ? options.mask : options.layerMasks[static_cast<std::size_t>(l)];
+    const SparseMask* mask = AttentionDump::maskOfLayer(l, options.mask, options.layerMasks);
     std::vector<HeadStats> layer;
     for (int h = 0; h < dump.heads(); ++h) {
       const int mh = mask ? (mask->heads() == 1 ? 0 : h) : 0;

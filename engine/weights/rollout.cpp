@@ -14,19 +14,13 @@ Matrix attentionRollout(const AttentionDump& dump, const RolloutOptions& options
   if (n > kMaxRolloutTokens)
     throw Error("n = " + withSeparators(n) + " is too large to roll out: at most " + withSeparators(kMaxRolloutTokens) +
                 " tokens (three n × n matrices)");
-  if (!options.layerMasks.empty() && static_cast<Index>(options.layerMasks.size()) != dump.layers())
-    throw Error("one mask a layer: " + std::to_string(options.layerMasks.size()) + " masks for " +
-                std::to_string(dump.layers()) + " layers");
-  for (const SparseMask* m : options.layerMasks)
-    if (m) dump.checkMask(m->n(), m->heads());
-  if (options.mask) dump.checkMask(options.mask->n(), options.mask->heads());
+  dump.checkMasks(options.mask, options.layerMasks);
   checkMemory(3.0 * double(n) * double(n) * 4.0, "rollout at n = " + withSeparators(n), "choose a smaller dump");
   Matrix R, A(n, n), next;
   const double layers = double(to - from);
   for (Index l = from; l < to; ++l) {
     const Progress part = progress.part(double(l - from) / layers, double(l - from + 1) / layers);
-    const SparseMask* mask =
-        options.layerMasks.empty() ? options.mask : options.layerMasks[static_cast<std::size_t>(l)];
+    const SparseMask* mask = AttentionDump::maskOfLayer(l, options.mask, options.layerMasks);
     // Â of this layer: the heads (each restricted to the mask and renormalised) averaged, the residual mixed in.
     // Head by head, each released once read, so that resident memory holds one head of the dump at a time.
     A.setZero();
