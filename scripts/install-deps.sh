@@ -9,6 +9,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libgl-dev                  # Qt 6 (its CMake files want the OpenGL headers)
   libqcustomplot-dev                                  # QCustomPlot 2.1 (CMake package QCustomPlotQt6)
   libeigen3-dev                                       # Eigen 3.4
+  libxsmm-dev                                         # libxsmm 1.17: JIT kernels for the attention tiles
   libgtest-dev googletest libbenchmark-dev            # GoogleTest and Google Benchmark
   python3 python3-numpy                               # the test that numpy.load reads our .npy files
 )

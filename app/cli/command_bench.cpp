@@ -1,5 +1,6 @@
-// attnscope-cli bench: attention kernels over a sweep of n, each next to this machine's own matrix-multiply speed
-// measured in the same run, so every figure is also a fraction of what the processor can do.
+// attnscope-cli bench: attention kernels over a sweep of n, each next to three ceilings measured in the same run —
+// the processor's FMA peak, the tile products on the backend in use (and on Eigen), Eigen's SGEMM — so every figure
+// is also a fraction of what this machine can do.
 #include <QJsonArray>
 
 #include <Eigen/Core>
@@ -13,13 +14,13 @@
 
 #include "app/cli/cli_common.h"
 #include "engine/attention/attention_compare.h"
+#include "engine/attention/ceilings.h"
+#include "engine/attention/tile_gemm.h"
 #include "engine/attention/scaling_sweep.h"
 
 namespace attnscope::cli {
 
 namespace {
-
-
 
 void useThreads(int t) {
 #ifdef _OPENMP
@@ -28,23 +29,14 @@ void useThreads(int t) {
   Eigen::setNbThreads(t);
 }
 
-// Single-precision GEMM, 1024³, through Eigen with the same build flags as the kernels.
-double matmulGflops(int repeat) {
-  const Index s = 1024;
-  const Matrix a = Matrix::Random(s, s), b = Matrix::Random(s, s);
-  Matrix c(s, s);
-  const double ms = bestOfMs(repeat, [&] { c.noalias() = a * b; });
-  return 2.0 * double(s) * s * s / (ms * 1e6);
-}
-
 }  // namespace
 
 int runBench(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
       "Time full attention (fused kernel), a window of radius 128 (sparse kernel) and Hugging Face BigBird "
-      "(block-sparse kernel) for n doubling from --min-n to --max-n, at one thread and at --threads, next to this "
-      "machine's single-precision matrix-multiply GFLOP/s measured in the same run."));
+      "(block-sparse kernel) for n doubling from --min-n to --max-n, at one thread and at --threads, as a share of "
+      "this machine's FMA peak measured in the same run (with the tile products and Eigen's SGEMM beside it)."));
   const QCommandLineOption help = parser.addHelpOption();
   const QCommandLineOption minN(QStringLiteral("min-n"), QStringLiteral("Smallest n (default 512)."),
                                 QStringLiteral("N"), QStringLiteral("512"));
@@ -60,7 +52,10 @@ int runBench(const QStringList& arguments) {
                                     QStringLiteral("Which to time, comma-separated: full, window, bigbird (all)."),
                                     QStringLiteral("LIST"), QStringLiteral("full,window,bigbird"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&minN, &maxN, &dimOption, &threads, &repeat, &patterns, &json})
+  const QCommandLineOption backend(
+      QStringLiteral("backend"), QStringLiteral("Tile products on libxsmm (the default when built with it) or eigen."),
+      QStringLiteral("B"));
+  for (const QCommandLineOption* o : {&minN, &maxN, &dimOption, &threads, &repeat, &patterns, &json, &backend})
     parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) {
@@ -92,23 +87,51 @@ int runBench(const QStringList& arguments) {
                                    {"bigbird", "hf-bigbird", "hf-bigbird", {}}};
   std::vector<Case> cases;
   for (const QString& name : parser.value(patterns).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-    auto it = std::find_if(known.begin(), known.end(), [&](const Case& c) { return name.trimmed() == QString::fromUtf8(c.key); });
+    auto it = std::find_if(known.begin(), known.end(),
+                           [&](const Case& c) { return name.trimmed() == QString::fromUtf8(c.key); });
     if (it == known.end())
-      throw UsageError("--patterns '" + toStd(parser.value(patterns)) + "' is not allowed: expected a comma-separated "
+      throw UsageError("--patterns '" + toStd(parser.value(patterns)) +
+                       "' is not allowed: expected a comma-separated "
                        "list of full, window and bigbird");
     cases.push_back(*it);
   }
+  if (parser.isSet(backend)) {
+    const QString b = parser.value(backend);
+    if (b == QStringLiteral("eigen"))
+      setTileBackend(TileBackend::Eigen);
+    else if (b == QStringLiteral("libxsmm") && libxsmmAvailable())
+      setTileBackend(TileBackend::Libxsmm);
+    else
+      throw UsageError("--backend " + toStd(b) + " is not allowed: expected " +
+                       (libxsmmAvailable() ? "libxsmm or eigen" : "eigen (this build has no libxsmm)"));
+  }
+  const TileBackend chosen = tileBackend();
+  // The ceilings, measured now: the FMA peak and SGEMM at each thread count, the tile products on one thread.
   QJsonArray machine, rows;
-  std::map<int, double> gemm;
+  std::map<int, double> peak, gemm;
   for (int t : threadCounts) {
     useThreads(t);
-    gemm[t] = matmulGflops(reps);
-    machine.append(QJsonObject{{QStringLiteral("threads"), t}, {QStringLiteral("matmul_gflops"), gemm[t]}});
+    peak[t] = fmaPeakGflops(t, reps + 2);
+    gemm[t] = eigenSgemmGflops(reps);
+    machine.append(QJsonObject{{QStringLiteral("threads"), t},
+                               {QStringLiteral("fma_peak_gflops"), peak[t]},
+                               {QStringLiteral("eigen_sgemm_gflops"), gemm[t]}});
   }
+  useThreads(1);
+  const double tiles = tileProductsGflops(reps + 2);
+  setTileBackend(TileBackend::Eigen);
+  const double eigenTiles = tileProductsGflops(reps + 2);
+  setTileBackend(chosen);
   if (!parser.isSet(json)) {
-    std::cout << "matrix multiply (SGEMM 1024³, Eigen):";
-    for (int t : threadCounts) std::cout << "  " << fixedDigits(gemm[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
-    std::cout << "\n\n" << "     n  pattern                 kernel        threads        ms   GFLOP/s  of matmul\n";
+    std::cout << "FMA peak (" << fmaLanes() * 32 << "-bit vectors):";
+    for (int t : threadCounts)
+      std::cout << "  " << fixedDigits(peak[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+    std::cout << "\ntile products (QKᵀ then PV, 96 × 256, d 64, one thread): " << fixedDigits(tiles, 1)
+              << " GFLOP/s on " << tileBackendName(chosen) << ", " << fixedDigits(eigenTiles, 1) << " on Eigen\n";
+    std::cout << "SGEMM 1024³ (Eigen):";
+    for (int t : threadCounts)
+      std::cout << "  " << fixedDigits(gemm[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+    std::cout << "\n\n     n  pattern                 kernel        threads        ms   GFLOP/s   of peak  of SGEMM\n";
   }
   for (Index n = lo; n <= hi; n *= 2) {
     const AttentionInputs in = syntheticInputs(1, n, dim, 0);
@@ -127,8 +150,10 @@ int runBench(const QStringList& arguments) {
       for (int t : threadCounts) {
         useThreads(t);
         const double ms = bestOfMs(reps, [&] {
-          if (mask) maskedAttention(in, *mask);
-          else fullAttention(in);
+          if (mask)
+            maskedAttention(in, *mask);
+          else
+            fullAttention(in);
         });
         const double gflops = attentionFlops(cells, dim, dim) / (ms * 1e6);
         rows.append(QJsonObject{{QStringLiteral("n"), static_cast<qint64>(n)},
@@ -138,11 +163,13 @@ int runBench(const QStringList& arguments) {
                                 {QStringLiteral("ms"), ms},
                                 {QStringLiteral("cells"), cells},
                                 {QStringLiteral("gflops"), gflops},
-                                {QStringLiteral("fraction_of_matmul"), gflops / gemm[t]}});
+                                {QStringLiteral("fraction_of_peak"), gflops / peak[t]},
+                                {QStringLiteral("fraction_of_sgemm"), gflops / gemm[t]}});
         if (!parser.isSet(json)) {
           char line[160];
-          std::snprintf(line, sizeof line, "%6lld  %-22s  %-12s  %7d  %8.2f  %8.1f  %8.0f%%\n", static_cast<long long>(n),
-                        c.label, kernel, t, ms, gflops, 100.0 * gflops / gemm[t]);
+          std::snprintf(line, sizeof line, "%6lld  %-22s  %-12s  %7d  %8.2f  %8.1f  %7.0f%%  %7.0f%%\n",
+                        static_cast<long long>(n), c.label, kernel, t, ms, gflops, 100.0 * gflops / peak[t],
+                        100.0 * gflops / gemm[t]);
           std::cout << line << std::flush;
         }
       }
@@ -151,6 +178,9 @@ int runBench(const QStringList& arguments) {
   useThreads(all);
   if (parser.isSet(json))
     printJson(QJsonObject{{QStringLiteral("dim"), static_cast<qint64>(dim)},
+                          {QStringLiteral("tile_backend"), QString::fromUtf8(tileBackendName(chosen))},
+                          {QStringLiteral("tile_products_gflops"), tiles},
+                          {QStringLiteral("tile_products_eigen_gflops"), eigenTiles},
                           {QStringLiteral("machine"), machine},
                           {QStringLiteral("rows"), rows}});
   return 0;

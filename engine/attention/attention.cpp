@@ -12,6 +12,7 @@
 
 #include "engine/util/default_init.h"
 #include "engine/util/error.h"
+#include "engine/attention/tile_gemm.h"
 #include "engine/util/parallel.h"
 
 namespace attnscope {
@@ -37,11 +38,12 @@ void forRowBlocks(Index n, Index block, int head, const AttentionOptions& option
   parallelChunks(n, block, progress, from, to, body, onDone);
 }
 
-// The online-softmax update shared by the fused kernels: fold a tile of scores S (rows × cols, already scaled,
-// −∞ where masked) into running maxima m, sums l and accumulators acc, with values Vt (cols × dim_v).
-// After all tiles, out = acc / l. Exponentials are taken against the running maximum, so nothing overflows.
-template <typename Scores, typename Values>
-void foldTile(Scores& S, const Values& Vt, Eigen::VectorXf& m, Eigen::VectorXf& l, Matrix& acc) {
+// The online-softmax update shared by the fused kernels: turn a tile of scores S (rows × cols, already scaled,
+// −∞ where masked) into exponentials against the running maxima m, update the sums l and rescale the accumulators
+// acc; the caller then adds S · V into acc (tileAccumulate). After all tiles, out = acc / l. Exponentials are taken
+// against the running maximum, so nothing overflows.
+template <typename Scores>
+void softmaxTile(Scores& S, Eigen::VectorXf& m, Eigen::VectorXf& l, Matrix& acc) {
   for (Index r = 0; r < S.rows(); ++r) {
     const float rowMax = S.row(r).maxCoeff();
     const float mNew = std::max(m[r], rowMax);
@@ -55,12 +57,19 @@ void foldTile(Scores& S, const Values& Vt, Eigen::VectorXf& m, Eigen::VectorXf& 
     acc.row(r) *= correction;
     m[r] = mNew;
   }
-  acc.noalias() += S * Vt;
+}
+
+// The same, then S · V into acc: Vt is cols × dim_v, rows contiguous.
+template <typename Scores>
+void foldTile(Scores& S, const float* v, Index ldv, Eigen::VectorXf& m, Eigen::VectorXf& l, Matrix& acc) {
+  softmaxTile(S, m, l, acc);
+  tileAccumulate(S.rows(), S.cols(), acc.cols(), S.data(), S.outerStride(), v, ldv, acc.data(), acc.cols());
 }
 
 void finishRows(const Eigen::VectorXf& l, const Matrix& acc, Matrix& out, Index r0, Index& empty) {
   for (Index r = 0; r < acc.rows(); ++r) {
-    if (l[r] > 0) out.row(r0 + r) = acc.row(r) / l[r];
+    if (l[r] > 0)
+      out.row(r0 + r) = acc.row(r) / l[r];
     else {
       out.row(r0 + r).setZero();
       ++empty;
@@ -79,13 +88,14 @@ Matrix outputMatrix(const AttentionInputs& in) {
 }
 
 // Full attention for one head: tiles of kFlashRows queries × kFlashCols keys.
-void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOptions& options,
-              const Progress& progress, double from, double to) {
+void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOptions& options, const Progress& progress,
+              double from, double to) {
   const Matrix& Q = in.q[h];
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
-  const Index n = in.n();
+  const Index n = in.n(), d = Q.cols();
   const float scale = scaleOf(in);
+  const Matrix Kt = K.transpose();  // packed once a head (O(n·d)): every key tile is a column range of it
   forRowBlocks(n, kFlashRows, h, options, progress, from, to, [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
     const Matrix Qs = Q.middleRows(r0, rows) * scale;
@@ -95,8 +105,8 @@ void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOpti
       if (progress.stopRequested()) return;  // a row block of a long sequence is many tiles: stop within it
       const Index cols = std::min(kFlashCols, n - c0);
       auto St = S.leftCols(cols);
-      St.noalias() = Qs * K.middleRows(c0, cols).transpose();
-      foldTile(St, V.middleRows(c0, cols), m, l, acc);
+      tileScores(rows, cols, d, Qs.data(), d, Kt.data() + c0, n, S.data(), kFlashCols);
+      foldTile(St, V.row(c0).data(), V.cols(), m, l, acc);
     }
     Index empty = 0;
     finishRows(l, acc, out, r0, empty);
@@ -110,20 +120,22 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
   const Matrix& Q = in.q[h];
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
+  const Index n = in.n(), d = Q.cols();
   const float scale = scaleOf(in);
+  const Matrix Kt = K.transpose();  // packed once a head: every key block is a column range of it
   std::atomic<Index> empty{0};
-  forRowBlocks(in.n(), block, h, options, progress, from, to, [&](Index r0, Index r1) {
+  forRowBlocks(n, block, h, options, progress, from, to, [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
     const Matrix Qs = Q.middleRows(r0, rows) * scale;
     Matrix S(rows, block), acc = Matrix::Zero(rows, V.cols());
     Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
     for (KeyIndex c : layout.row(layoutHead, r0 / block)) {
       if (progress.stopRequested()) return;
-      S.noalias() = Qs * K.middleRows(Index(c) * block, block).transpose();
+      tileScores(rows, block, d, Qs.data(), d, Kt.data() + Index(c) * block, n, S.data(), block);
       if (copies)  // a key block counted k times in the softmax: exp(s + ln k) = k·exp(s)
         for (const BlockCopies::Entry& e : copies->row(layoutHead, r0 / block))
           if (e.keyBlock == Index(c)) S.array() += std::log(static_cast<float>(e.copies));
-      foldTile(S, V.middleRows(Index(c) * block, block), m, l, acc);
+      foldTile(S, V.row(Index(c) * block).data(), V.cols(), m, l, acc);
     }
     Index e = 0;
     finishRows(l, acc, out, r0, e);
@@ -238,13 +250,14 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
       }
       const Matrix Qs = Q.middleRows(r0, blockRows) * scale;
       Matrix S(blockRows, width);
-      if (contiguous) S.noalias() = Qs * K.middleRows(first, width).transpose();
-      else S.noalias() = Qs * Kg.transpose();
+      if (contiguous)
+        S.noalias() = Qs * K.middleRows(first, width).transpose();
+      else
+        S.noalias() = Qs * Kg.transpose();
       if (copies.table)
         for (Index r = 0; r < blockRows; ++r)
-          copies.apply(r0 + r, rows.row(r0 + r), [&](std::size_t t, float bias) {
-            S(r, slotOf(rows.row(r0 + r)[t])) += bias;
-          });
+          copies.apply(r0 + r, rows.row(r0 + r),
+                       [&](std::size_t t, float bias) { S(r, slotOf(rows.row(r0 + r)[t])) += bias; });
       // Softmax over each row's active cells, vectorised: a row whose keys are a run of U works on that segment;
       // any other row has its inactive cells set to −∞ (exp gives 0) and works on the whole width.
       Matrix& P = S;  // the scores become the weights in place
@@ -274,8 +287,10 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
           }
         }
       }
-      if (contiguous) out.middleRows(r0, blockRows).noalias() = P * V.middleRows(first, width);
-      else out.middleRows(r0, blockRows).noalias() = P * Vg;
+      if (contiguous)
+        out.middleRows(r0, blockRows).noalias() = P * V.middleRows(first, width);
+      else
+        out.middleRows(r0, blockRows).noalias() = P * Vg;
     } else {
       RowVector scores;
       for (Index i = r0; i < r1; ++i) {
@@ -317,8 +332,8 @@ float SparseWeights::at(int head, Index query, Index key) const {
 
 void checkMaskFits(const AttentionInputs& in, const SparseMask& mask) {
   if (mask.n() != in.n())
-    throw Error("the pattern has n = " + std::to_string(mask.n()) + " but the inputs have n = " +
-                std::to_string(in.n()) + ": they must match");
+    throw Error("the pattern has n = " + std::to_string(mask.n()) +
+                " but the inputs have n = " + std::to_string(in.n()) + ": they must match");
   if (mask.heads() != 1 && mask.heads() != in.heads())
     throw Error("the pattern has " + std::to_string(mask.heads()) + " heads but the inputs have " +
                 std::to_string(in.heads()) + ": heads must match, or the pattern must have one");
@@ -367,8 +382,7 @@ AttentionOutput maskedAttention(const AttentionInputs& in, const SparseMask& mas
                       result.emptyRows, options, progress, from, to);
     else
       sparseHead(in, h, mask.headRows(mh), CopiesOfHead{mask.blockCopies(), mh, std::max<Index>(mask.blockSize(), 1)},
-                 result.out.back(), result.emptyRows,
-                 options.wantWeights ? result.weights->values[h].data() : nullptr,
+                 result.out.back(), result.emptyRows, options.wantWeights ? result.weights->values[h].data() : nullptr,
                  options, progress, from, to);
   }
   return result;

@@ -7,6 +7,7 @@
 
 #include "engine/attention/attention.h"
 #include "engine/attention/attention_compare.h"
+#include "engine/attention/tile_gemm.h"
 #include "engine/util/error.h"
 #include "engine/io/npy.h"
 #include "engine/patterns/lsh.h"
@@ -29,6 +30,28 @@ TEST(Attention, FullMatchesReference) {
     const AttentionInputs in = syntheticInputs(2, n, 16, n);
     EXPECT_LT(maxDiff(fullAttention(in).out, referenceAttention(in, nullptr)), 2e-5) << n;
   }
+}
+
+TEST(Attention, EveryTileBackendMatchesTheReferenceAtOddSizes) {
+  // The fused kernels' tile products on libxsmm's JIT kernels and on Eigen (the fallback, forced here), with n
+  // that ends in part tiles and head dims other than 64.
+  const TileBackend before = tileBackend();
+  for (TileBackend backend : {TileBackend::Eigen, TileBackend::Libxsmm}) {
+    setTileBackend(backend);
+    EXPECT_EQ(tileBackend(), libxsmmAvailable() ? backend : TileBackend::Eigen);
+    const std::string name = tileBackendName(tileBackend());
+    for (Index d : {48, 80}) {
+      for (Index n : {333, 1001}) {
+        const AttentionInputs in = syntheticInputs(2, n, d, 11);
+        EXPECT_LT(maxDiff(fullAttention(in).out, referenceAttention(in, nullptr)), 2e-5) << name << " n " << n << " d " << d;
+      }
+      // Block-sparse: 21 blocks of 16 (an odd count), BigBird's layout, one a head.
+      const SparseMask m = build("hf-bigbird", 336, {{"block_size", "16"}, {"num_heads", "2"}});
+      const AttentionInputs in = syntheticInputs(2, 336, d, 12);
+      EXPECT_LT(maxDiff(maskedAttention(in, m).out, referenceAttention(in, &m)), 2e-5) << name << " d " << d;
+    }
+  }
+  setTileBackend(before);
 }
 
 TEST(Attention, TheFullPatternTakesTheFusedKernel) {

@@ -1,0 +1,95 @@
+#include "engine/attention/ceilings.h"
+
+#include <algorithm>
+#include <chrono>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "engine/attention/tile_gemm.h"
+#include "engine/util/types.h"
+
+namespace attnscope {
+
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+#elif defined(__AVX2__) || defined(__AVX__)
+constexpr int kLanes = 8;
+#else
+constexpr int kLanes = 4;
+#endif
+// Enough independent chains to cover the FMA latency (4–5 cycles) on two FMA ports, with registers to spare.
+constexpr int kChains = 12;
+using Lane = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+template <typename F>
+double bestSeconds(int repeat, F f) {
+  double best = 1e300;
+  for (int r = 0; r < std::max(1, repeat); ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
+// kChains chains of `iterations` a · x + b each; the result is kept so the loop is not removed.
+__attribute__((noinline)) float fmaChains(long iterations, float seed) {
+  Lane acc[kChains], x, y;
+  for (int l = 0; l < kLanes; ++l) x[l] = 0.999999f, y[l] = 1e-7f * seed;
+  for (int c = 0; c < kChains; ++c)
+    for (int l = 0; l < kLanes; ++l) acc[c][l] = seed + float(c + l);
+  for (long i = 0; i < iterations; ++i)
+    for (int c = 0; c < kChains; ++c) acc[c] = acc[c] * x + y;  // contracted to one FMA with -ffp-contract=fast
+  float sum = 0;
+  for (int c = 0; c < kChains; ++c)
+    for (int l = 0; l < kLanes; ++l) sum += acc[c][l];
+  return sum;
+}
+
+}  // namespace
+
+int fmaLanes() { return kLanes; }
+
+double fmaPeakGflops(int threads, int repeat) {
+  const long iterations = 20'000'000;
+  volatile float sink = 0;
+  const double seconds = bestSeconds(repeat, [&] {
+#pragma omp parallel num_threads(threads)
+    {
+      const float r = fmaChains(iterations, 1.0f);
+#pragma omp atomic
+      sink += r;
+    }
+  });
+  (void)sink;
+  return 2.0 * kLanes * kChains * double(iterations) * threads / seconds / 1e9;
+}
+
+double tileProductsGflops(int repeat) {
+  const Index rows = 96, cols = 256, d = 64, reps = 400;
+  const Matrix q = Matrix::Random(rows, d), kt = Matrix::Random(d, cols), v = Matrix::Random(cols, d);
+  Matrix s(rows, cols), acc = Matrix::Zero(rows, d);
+  const double seconds = bestSeconds(repeat, [&] {
+    for (Index r = 0; r < reps; ++r) {
+      tileScores(rows, cols, d, q.data(), d, kt.data(), cols, s.data(), cols);
+      tileAccumulate(rows, cols, d, s.data(), cols, v.data(), d, acc.data(), d);
+    }
+  });
+  volatile float sink = acc(0, 0);
+  (void)sink;
+  return 4.0 * rows * cols * d * reps / seconds / 1e9;
+}
+
+double eigenSgemmGflops(int repeat) {
+  const Index s = 1024;
+  const Matrix a = Matrix::Random(s, s), b = Matrix::Random(s, s);
+  Matrix c(s, s);
+  const double seconds = bestSeconds(repeat, [&] { c.noalias() = a * b; });
+  return 2.0 * double(s) * s * s / seconds / 1e9;
+}
+
+}  // namespace attnscope

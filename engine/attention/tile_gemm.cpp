@@ -1,0 +1,75 @@
+#include "engine/attention/tile_gemm.h"
+
+#include <atomic>
+
+#ifdef ATTNSCOPE_HAVE_LIBXSMM
+#include <libxsmm.h>
+#endif
+
+namespace attnscope {
+
+namespace {
+
+#ifdef ATTNSCOPE_HAVE_LIBXSMM
+std::atomic<TileBackend> backend{TileBackend::Libxsmm};
+
+// libxsmm initialises itself on first use as well; doing it once here keeps that out of the first timed tile.
+struct Init {
+  Init() { libxsmm_init(); }
+} init;
+
+// The kernel for a shape, from libxsmm's own code cache (a hash lookup once generated). Null when libxsmm has no
+// kernel for it (then Eigen computes that product).
+libxsmm_smmfunction kernel(Index m, Index n, Index k, Index lda, Index ldb, Index ldc, bool accumulate) {
+  const float alpha = 1, beta = accumulate ? 1.0f : 0.0f;
+  const libxsmm_blasint M = m, N = n, K = k, A = lda, B = ldb, C = ldc;
+  return libxsmm_smmdispatch(M, N, K, &A, &B, &C, &alpha, &beta, nullptr, nullptr);
+}
+#else
+std::atomic<TileBackend> backend{TileBackend::Eigen};
+#endif
+
+using Strided = Eigen::OuterStride<>;
+using ConstMap = Eigen::Map<const Matrix, Eigen::Unaligned, Strided>;
+using MutableMap = Eigen::Map<Matrix, Eigen::Unaligned, Strided>;
+
+}  // namespace
+
+bool libxsmmAvailable() {
+#ifdef ATTNSCOPE_HAVE_LIBXSMM
+  return true;
+#else
+  return false;
+#endif
+}
+
+TileBackend tileBackend() { return backend.load(std::memory_order_relaxed); }
+
+TileBackend setTileBackend(TileBackend b) {
+  if (!libxsmmAvailable()) b = TileBackend::Eigen;
+  return backend.exchange(b);
+}
+
+const char* tileBackendName(TileBackend b) { return b == TileBackend::Libxsmm ? "libxsmm" : "Eigen"; }
+
+void tileScores(Index rows, Index cols, Index d, const float* q, Index ldq, const float* kt, Index ldkt, float* s,
+                Index lds) {
+#ifdef ATTNSCOPE_HAVE_LIBXSMM
+  if (tileBackend() == TileBackend::Libxsmm)
+    if (const auto f = kernel(cols, rows, d, ldkt, ldq, lds, false)) return f(kt, q, s);
+#endif
+  MutableMap(s, rows, cols, Strided(lds)).noalias() =
+      ConstMap(q, rows, d, Strided(ldq)) * ConstMap(kt, d, cols, Strided(ldkt));
+}
+
+void tileAccumulate(Index rows, Index cols, Index dv, const float* p, Index ldp, const float* v, Index ldv, float* acc,
+                    Index ldacc) {
+#ifdef ATTNSCOPE_HAVE_LIBXSMM
+  if (tileBackend() == TileBackend::Libxsmm)
+    if (const auto f = kernel(dv, rows, cols, ldv, ldp, ldacc, true)) return f(v, p, acc);
+#endif
+  MutableMap(acc, rows, dv, Strided(ldacc)).noalias() +=
+      ConstMap(p, rows, cols, Strided(ldp)) * ConstMap(v, cols, dv, Strided(ldv));
+}
+
+}  // namespace attnscope

@@ -1,0 +1,32 @@
+#pragma once
+// The two small matrix products inside every fused attention kernel, on one tile of queries and keys:
+//   scores  S = Q · Kᵀ       (rows × cols, from Q rows × d and the key tile packed as Kᵀ, d × cols)
+//   values  acc += P · V     (rows × d_v, from the tile's probabilities P rows × cols and V cols × d_v)
+// Two backends compute them. libxsmm's JIT kernels (generated for this processor's vector width, the first time a
+// shape is asked for) when the build found libxsmm; Eigen's products otherwise, and always when forced (tests,
+// benchmarks). libxsmm's fp32 kernels are column-major; a row-major product is the column-major product of the
+// transposes, so Q and P are passed as its B operand and Kᵀ and V as its A: nothing is transposed but K, once a head.
+// Leading dimensions are in floats. All matrices are row-major.
+
+#include "engine/util/types.h"
+
+namespace attnscope {
+
+enum class TileBackend { Eigen, Libxsmm };
+
+/// Whether this build has the libxsmm backend.
+bool libxsmmAvailable();
+/// The backend in use (libxsmm when available, unless set otherwise).
+TileBackend tileBackend();
+/// Chooses the backend for every kernel that follows (Libxsmm without libxsmm stays Eigen); returns the previous.
+TileBackend setTileBackend(TileBackend backend);
+const char* tileBackendName(TileBackend backend);
+
+/// s[r·lds + c] = Σ_k q[r·ldq + k] · kt[k·ldkt + c], for r < rows, c < cols, k < d.
+void tileScores(Index rows, Index cols, Index d, const float* q, Index ldq, const float* kt, Index ldkt, float* s,
+                Index lds);
+/// acc[r·ldacc + j] += Σ_c p[r·ldp + c] · v[c·ldv + j], for r < rows, j < dv, c < cols.
+void tileAccumulate(Index rows, Index cols, Index dv, const float* p, Index ldp, const float* v, Index ldv, float* acc,
+                    Index ldacc);
+
+}  // namespace attnscope
