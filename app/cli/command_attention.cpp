@@ -310,7 +310,8 @@ int runAttention(const QStringList& given) {
   if (rolloutL1 >= 0)
     std::cout << "rollout L1     " << fixedDigits(rolloutL1, 4)
               << " mean per-row distance between the real rollout and the pattern's (0 … 2); the pattern's is "
-                 "non-zero only where its layers reach (multi-hop reachability), and there wherever the weights are\n";
+                 "non-zero only where its layers reach (multi-hop reachability), and there wherever the weights are "
+                 "positive\n";
   if (against)
     std::cout << "\nkept: mean attention mass inside the pattern; best: the same for each row's largest weights "
                  "with the pattern's budget (top-k)\n";
