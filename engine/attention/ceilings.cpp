@@ -1,12 +1,11 @@
 #include "engine/attention/ceilings.h"
 
-#include <algorithm>
-#include <chrono>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "engine/attention/scaling_sweep.h"
 #include "engine/attention/tile_gemm.h"
 #include "engine/util/types.h"
 
@@ -24,17 +23,6 @@ constexpr int kLanes = 4;
 // Enough independent chains to cover the FMA latency (4–5 cycles) on two FMA ports, with registers to spare.
 constexpr int kChains = 12;
 using Lane = float __attribute__((vector_size(kLanes * sizeof(float))));
-
-template <typename F>
-double bestSeconds(int repeat, F f) {
-  double best = 1e300;
-  for (int r = 0; r < std::max(1, repeat); ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return best;
-}
 
 // kChains chains of `iterations` a · x + b each; the result is kept so the loop is not removed.
 __attribute__((noinline)) float fmaChains(long iterations, float seed) {
@@ -57,7 +45,7 @@ int fmaLanes() { return kLanes; }
 double fmaPeakGflops(int threads, int repeat) {
   const long iterations = 20'000'000;
   volatile float sink = 0;
-  const double seconds = bestSeconds(repeat, [&] {
+  const double seconds = 1e-3 * bestOfMs(repeat, [&] {
 #pragma omp parallel num_threads(threads)
     {
       const float r = fmaChains(iterations, 1.0f);
@@ -73,7 +61,7 @@ double tileProductsGflops(int repeat) {
   const Index rows = 96, cols = 256, d = 64, reps = 400;
   const Matrix q = Matrix::Random(rows, d), kt = Matrix::Random(d, cols), v = Matrix::Random(cols, d);
   Matrix s(rows, cols), acc = Matrix::Zero(rows, d);
-  const double seconds = bestSeconds(repeat, [&] {
+  const double seconds = 1e-3 * bestOfMs(repeat, [&] {
     for (Index r = 0; r < reps; ++r) {
       tileScores(rows, cols, d, q.data(), d, kt.data(), cols, s.data(), cols);
       tileAccumulate(rows, cols, d, s.data(), cols, v.data(), d, acc.data(), d);
@@ -88,7 +76,7 @@ double eigenSgemmGflops(int repeat) {
   const Index s = 1024;
   const Matrix a = Matrix::Random(s, s), b = Matrix::Random(s, s);
   Matrix c(s, s);
-  const double seconds = bestSeconds(repeat, [&] { c.noalias() = a * b; });
+  const double seconds = 1e-3 * bestOfMs(repeat, [&] { c.noalias() = a * b; });
   return 2.0 * double(s) * s * s / seconds / 1e9;
 }
 
