@@ -12,6 +12,7 @@
 
 #include "engine/util/default_init.h"
 #include "engine/util/error.h"
+#include "engine/attention/softmax_row.h"
 #include "engine/attention/tile_gemm.h"
 #include "engine/util/parallel.h"
 
@@ -20,6 +21,7 @@ namespace attnscope {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+constexpr double kLog2e = 1.44269504088896341;  // exp(x) = 2^(x·log2(e))
 // Row counts that are multiples of 48 fill Eigen's AVX-512 register block for float (3 packets of 16 rows); the
 // sizes were chosen by `attnscope-cli bench` (docs/PERFORMANCE.md).
 constexpr Index kFlashRows = 96, kFlashCols = 256;  // tile of the fused full-attention kernel
@@ -38,24 +40,31 @@ void forRowBlocks(Index n, Index block, int head, const AttentionOptions& option
   parallelChunks(n, block, progress, from, to, body, onDone);
 }
 
-// The online-softmax update shared by the fused kernels: turn a tile of scores S (rows × cols, already scaled,
-// −∞ where masked) into exponentials against the running maxima m, update the sums l and rescale the accumulators
-// acc; the caller then adds S · V into acc (tileAccumulate). After all tiles, out = acc / l. Exponentials are taken
-// against the running maximum, so nothing overflows.
+// The online-softmax update shared by the fused kernels: turn a tile of scores S (rows × cols, in base 2: scaled by
+// log2(e)/√d, every cell active) into powers of 2 against the running maxima m, update the sums l and rescale the
+// accumulators acc; the caller then adds S · V into acc (tileAccumulate). After all tiles, out = acc / l. Powers are
+// taken against the running maximum, so nothing overflows. Two passes a row on the tile (its maximum, then the
+// exponentials with their sum), and acc is rescaled only when the maximum grew, which after the first few tiles
+// is rare.
 template <typename Scores>
 void softmaxTile(Scores& S, Eigen::VectorXf& m, Eigen::VectorXf& l, Matrix& acc) {
+  const Index cols = S.cols();
   for (Index r = 0; r < S.rows(); ++r) {
-    const float rowMax = S.row(r).maxCoeff();
-    const float mNew = std::max(m[r], rowMax);
-    if (mNew == kNegInf) {  // nothing active yet in this row
-      S.row(r).setZero();
+    float* s = S.data() + r * S.outerStride();
+    const float rowMaximum = rowMax(s, cols);
+    if (rowMaximum > m[r]) {
+      if (m[r] != kNegInf) {  // on the first tile there is nothing to rescale
+        const float correction = std::exp2(m[r] - rowMaximum);
+        l[r] *= correction;
+        acc.row(r) *= correction;
+      }
+      m[r] = rowMaximum;
+    }
+    if (m[r] == kNegInf) {  // nothing active yet in this row
+      std::fill(s, s + cols, 0.0f);
       continue;
     }
-    const float correction = std::exp(m[r] - mNew);  // exp(−∞) = 0 on the first tile
-    S.row(r) = (S.row(r).array() - mNew).exp();
-    l[r] = l[r] * correction + S.row(r).sum();
-    acc.row(r) *= correction;
-    m[r] = mNew;
+    l[r] += exp2ShiftedSum(s, cols, m[r]);
   }
 }
 
@@ -78,6 +87,8 @@ void finishRows(const Eigen::VectorXf& l, const Matrix& acc, Matrix& out, Index 
 }
 
 float scaleOf(const AttentionInputs& in) { return 1.0f / std::sqrt(static_cast<float>(in.dim())); }
+// The fused kernels' scores are in base 2 (softmax_row.h): exp(q·k/√d) = 2^(q·k · log2(e)/√d).
+float base2ScaleOf(const AttentionInputs& in) { return scaleOf(in) * float(kLog2e); }
 
 // An output matrix whose pages are asked to be huge before the kernel first writes it (page faults on a fresh
 // 16 MiB output cost more than the attention of a long window in this VM).
@@ -94,8 +105,8 @@ void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOpti
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
   const Index n = in.n(), d = Q.cols();
-  const float scale = scaleOf(in);
-  const Matrix Kt = K.transpose();  // packed once a head (O(n·d)): every key tile is a column range of it
+  const float scale = base2ScaleOf(in);
+  const Matrix Kt = packTransposed(K);  // packed once a head (O(n·d)): every key tile is a column range of it
   forRowBlocks(n, kFlashRows, h, options, progress, from, to, [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
     const Matrix Qs = Q.middleRows(r0, rows) * scale;
@@ -121,8 +132,8 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
   const Index n = in.n(), d = Q.cols();
-  const float scale = scaleOf(in);
-  const Matrix Kt = K.transpose();  // packed once a head: every key block is a column range of it
+  const float scale = base2ScaleOf(in);
+  const Matrix Kt = packTransposed(K);  // packed once a head: every key block is a column range of it
   std::atomic<Index> empty{0};
   forRowBlocks(n, block, h, options, progress, from, to, [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
@@ -132,9 +143,9 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
     for (KeyIndex c : layout.row(layoutHead, r0 / block)) {
       if (progress.stopRequested()) return;
       tileScores(rows, block, d, Qs.data(), d, Kt.data() + Index(c) * block, n, S.data(), block);
-      if (copies)  // a key block counted k times in the softmax: exp(s + ln k) = k·exp(s)
+      if (copies)  // a key block counted k times in the softmax: 2^(s + log2 k) = k·2^s
         for (const BlockCopies::Entry& e : copies->row(layoutHead, r0 / block))
-          if (e.keyBlock == Index(c)) S.array() += std::log(static_cast<float>(e.copies));
+          if (e.keyBlock == Index(c)) S.array() += std::log2(static_cast<float>(e.copies));
       foldTile(S, V.row(Index(c) * block).data(), V.cols(), m, l, acc);
     }
     Index e = 0;
@@ -160,10 +171,19 @@ struct CopiesOfHead {
   }
 };
 
+// One thread's working space in the masked kernel, kept from block to block.
+struct Scratch {
+  std::vector<std::int32_t> slot;  // where each key sits in the block's union (−1: not in it)
+  Matrix q, s, kt, v;              // scaled queries, scores, packed K_Uᵀ, gathered V_U
+  Eigen::VectorXf sums;            // each row's sum of powers
+  RowVector row;                   // one row's gathered scores
+};
+
 // Masked attention for one head over compressed rows. Each block of kSparseRows queries gathers the union U of
-// its keys; when the block's active cells fill at least kTileDensity of rows × |U|, scores come from one small
-// product Q_blk K_Uᵀ (K_U contiguous in K when U is a range, else copied), inactive cells are skipped in the
-// softmax, and P V_U gives the outputs. Scattered rows are done one by one with dot products.
+// its keys; when the block's active cells fill at least kTileDensity of rows × |U|, scores come from one tile
+// product Q_blk K_Uᵀ (K_Uᵀ a column range of the packed Kᵀ when U is a range, else gathered), the softmax runs
+// over each row's active cells only, and a second tile product P V_U gives the outputs. Scattered rows are done
+// one by one with dot products.
 void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const CopiesOfHead& copies, Matrix& out,
                 Index& emptyRows, float* weights, const AttentionOptions& options, const Progress& progress,
                 double from, double to) {
@@ -171,21 +191,25 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
   const Index n = in.n(), d = in.dim(), dv = in.valueDim();
-  const float scale = scaleOf(in);
+  const float scale = scaleOf(in), base2Scale = base2ScaleOf(in);
+  // Kᵀ packed once a head (n·d floats, counted in the run's memory estimate): key ranges are column ranges of it.
+  // Packing each block's range instead transposes |U|/rows times as much and cost a third of a window's time.
+  const Matrix Kt = packTransposed(K);
   std::atomic<Index> empty{0};
 #ifdef _OPENMP
   const int threads = omp_get_max_threads();
 #else
   const int threads = 1;
 #endif
-  // Per-thread scratch: where each key sits in the block's union (−1: not in it).
-  std::vector<std::vector<std::int32_t>> slotOf(threads);
+  // Per-thread scratch: where each key sits in the block's union (−1: not in it), and the tiles.
+  std::vector<Scratch> scratches(threads);
   forRowBlocks(n, kSparseRows, h, options, progress, from, to, [&](Index r0, Index r1) {
 #ifdef _OPENMP
-    auto& slot = slotOf[omp_get_thread_num()];
+    Scratch& scratch = scratches[omp_get_thread_num()];
 #else
-    auto& slot = slotOf[0];
+    Scratch& scratch = scratches[0];
 #endif
+    std::vector<std::int32_t>& slot = scratch.slot;
     // The block's key union U. Fast path: every row is a run of consecutive keys and the runs join into one
     // range (windows, causal masks, blocks) — then U is that range, found from two keys a row. Otherwise U is
     // gathered key by key, with slot[k] its position.
@@ -237,60 +261,70 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
     Index e = 0;
 
     if (width > 0 && double(blockNnz) >= kTileDensity * double(blockRows) * double(width)) {
+      // Scores S = Q_blk K_Uᵀ and outputs P V_U as two tile products (tile_gemm.h), in base 2 like the fused
+      // kernels. When U is not contiguous, its keys and values are gathered first.
       const bool contiguous = range || U.back() - U.front() + 1 == width;
       const Index first = range ? lo : (U.empty() ? 0 : U.front());
-      Matrix Kg, Vg;
+      // A contiguous U is a column range of the head's packed Kᵀ; otherwise U's keys are packed for this block.
+      const float* kt = Kt.data() + first;
+      Index ldkt = n;
+      const float* v = V.row(first).data();
       if (!contiguous) {
-        Kg.resize(width, d);
-        Vg.resize(width, dv);
+        scratch.kt.resize(d, width);
+        scratch.v.resize(width, dv);
         for (Index c = 0; c < width; ++c) {
-          Kg.row(c) = K.row(U[c]);
-          Vg.row(c) = V.row(U[c]);
+          scratch.kt.col(c) = K.row(U[c]).transpose();
+          scratch.v.row(c) = V.row(U[c]);
         }
+        kt = scratch.kt.data();
+        ldkt = width;
+        v = scratch.v.data();
       }
-      const Matrix Qs = Q.middleRows(r0, blockRows) * scale;
-      Matrix S(blockRows, width);
-      if (contiguous)
-        S.noalias() = Qs * K.middleRows(first, width).transpose();
-      else
-        S.noalias() = Qs * Kg.transpose();
+      scratch.q = Q.middleRows(r0, blockRows) * base2Scale;
+      scratch.s.resize(blockRows, width);
+      float* const S = scratch.s.data();
+      tileScores(blockRows, width, d, scratch.q.data(), d, kt, ldkt, S, width);
       if (copies.table)
         for (Index r = 0; r < blockRows; ++r)
-          copies.apply(r0 + r, rows.row(r0 + r),
-                       [&](std::size_t t, float bias) { S(r, slotOf(rows.row(r0 + r)[t])) += bias; });
-      // Softmax over each row's active cells, vectorised: a row whose keys are a run of U works on that segment;
-      // any other row has its inactive cells set to −∞ (exp gives 0) and works on the whole width.
-      Matrix& P = S;  // the scores become the weights in place
+          copies.apply(r0 + r, rows.row(r0 + r), [&](std::size_t t, float bias) {
+            S[r * width + slotOf(rows.row(r0 + r)[t])] += bias * float(kLog2e);  // ln k in base 2
+          });
+      // Softmax over each row's active cells, which become powers of 2 in place, unnormalised; every other cell of
+      // the row becomes 0. A row whose keys are a run of U works on that segment; any other row gathers its scores.
+      Eigen::VectorXf& sums = scratch.sums;
+      sums.resize(blockRows);
       for (Index r = 0; r < blockRows; ++r) {
         const auto keys = rows.row(r0 + r);
+        float* const row = S + r * width;
+        sums[r] = 0;
         if (keys.empty()) {
-          P.row(r).setZero();
+          std::fill(row, row + width, 0.0f);
           ++e;
           continue;
         }
         const Index a = slotOf(keys.front()), len = static_cast<Index>(keys.size());
         if (slotOf(keys.back()) - a + 1 == len) {
-          auto seg = P.row(r).segment(a, len);
-          seg = (seg.array() - seg.maxCoeff()).exp();
-          seg /= seg.sum();
-          P.row(r).head(a).setZero();
-          P.row(r).tail(width - a - len).setZero();
-          if (weights) std::copy(seg.data(), seg.data() + len, weights + rows.offsets[r0 + r]);
+          sums[r] = exp2ShiftedSum(row + a, len, rowMax(row + a, len));
+          std::fill(row, row + a, 0.0f);
+          std::fill(row + a + len, row + width, 0.0f);
+          if (weights)
+            for (Index t = 0; t < len; ++t) weights[rows.offsets[r0 + r] + t] = row[a + t] / sums[r];
         } else {
-          RowVector masked = RowVector::Constant(width, kNegInf);
-          for (KeyIndex k : keys) masked[slotOf(k)] = P(r, slotOf(k));
-          P.row(r) = (masked.array() - masked.maxCoeff()).exp();
-          P.row(r) /= P.row(r).sum();
-          if (weights) {
-            float* w = weights + rows.offsets[r0 + r];
-            for (KeyIndex k : keys) *w++ = P(r, slotOf(k));
-          }
+          RowVector& active = scratch.row;
+          active.resize(len);
+          for (Index t = 0; t < len; ++t) active[t] = row[slotOf(keys[t])];
+          sums[r] = exp2ShiftedSum(active.data(), len, rowMax(active.data(), len));
+          std::fill(row, row + width, 0.0f);
+          for (Index t = 0; t < len; ++t) row[slotOf(keys[t])] = active[t];
+          if (weights)
+            for (Index t = 0; t < len; ++t) weights[rows.offsets[r0 + r] + t] = active[t] / sums[r];
         }
       }
-      if (contiguous)
-        out.middleRows(r0, blockRows).noalias() = P * V.middleRows(first, width);
-      else
-        out.middleRows(r0, blockRows).noalias() = P * Vg;
+      // out = P V_U: the same plain product as the scores (P is rows × |U|, V_U is |U| × dv), then each row / its sum.
+      auto block = out.middleRows(r0, blockRows);
+      tileScores(blockRows, dv, width, S, width, v, dv, block.data(), dv);
+      for (Index r = 0; r < blockRows; ++r)
+        if (sums[r] > 0) block.row(r) /= sums[r];
     } else {
       RowVector scores;
       for (Index i = r0; i < r1; ++i) {

@@ -66,8 +66,10 @@ Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, co
   if (n > kMaxFullAttentionTokens)
     throw Error("n = " + std::to_string(n) + " is not allowed for a comparison with full attention: its n² work stops at n = " +
                 std::to_string(kMaxFullAttentionTokens) + " (attnscope-cli stats counts any n)");
-  // Both outputs, and with weights both runs' weights on the mask's cells and on all n² cells.
-  const double outputs = 2.0 * double(in.heads()) * double(n) * double(in.valueDim()) * 4.0;
+  // Both outputs, the kernels' packed Kᵀ of the head in work, and with weights both runs' weights on the mask's
+  // cells and on all n² cells.
+  const double outputs = 2.0 * double(in.heads()) * double(n) * double(in.valueDim()) * 4.0 +
+                         double(n) * double(in.dim()) * 4.0;
   const double weights = hooks.wantWeights ? double(in.heads()) * (double(mask.nnz()) + double(n) * double(n)) * 8.0 : 0.0;
   checkMemory(outputs + weights, "comparing with full attention at n = " + std::to_string(n),
               "choose a smaller n, fewer heads or a smaller dim");

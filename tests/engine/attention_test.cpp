@@ -7,6 +7,7 @@
 
 #include "engine/attention/attention.h"
 #include "engine/attention/attention_compare.h"
+#include "engine/attention/softmax_row.h"
 #include "engine/attention/tile_gemm.h"
 #include "engine/util/error.h"
 #include "engine/io/npy.h"
@@ -45,13 +46,48 @@ TEST(Attention, EveryTileBackendMatchesTheReferenceAtOddSizes) {
         const AttentionInputs in = syntheticInputs(2, n, d, 11);
         EXPECT_LT(maxDiff(fullAttention(in).out, referenceAttention(in, nullptr)), 2e-5) << name << " n " << n << " d " << d;
       }
-      // Block-sparse: 21 blocks of 16 (an odd count), BigBird's layout, one a head.
+      // Block-sparse: 21 blocks of 16 (an odd count), BigBird's layout, one a head; then the same mask through the
+      // masked kernel's tiles (HfBigBirdExact.RepeatedBlocks… holds that kernel to repeated blocks).
       const SparseMask m = build("hf-bigbird", 336, {{"block_size", "16"}, {"num_heads", "2"}});
       const AttentionInputs in = syntheticInputs(2, 336, d, 12);
       EXPECT_LT(maxDiff(maskedAttention(in, m).out, referenceAttention(in, &m)), 2e-5) << name << " d " << d;
+      AttentionOptions generic;
+      generic.useBlockLayout = false;
+      EXPECT_LT(maxDiff(maskedAttention(in, m, generic).out, referenceAttention(in, &m)), 2e-5) << name << " d " << d;
+      // The masked kernel's tiles: a window (a contiguous key range a block, rows of 2r + 1 = 43 keys, which end
+      // in part vectors) and a window with global tokens (gathered keys, rows that are not runs).
+      const AttentionInputs odd = syntheticInputs(2, 333, d, 13);
+      for (const SparseMask& mask : {build("window", 333, {{"radius", "21"}}),
+                                     build("window+global", 333, {{"radius", "9"}, {"tokens", "0,200"}})})
+        EXPECT_LT(maxDiff(maskedAttention(odd, mask).out, referenceAttention(odd, &mask)), 2e-5) << name << " d " << d;
     }
   }
   setTileBackend(before);
+}
+
+TEST(Attention, TheVectorisedPowersOfTwoAgreeWithDoublePrecision) {
+  // The fused kernels' softmax rows (softmax_row.h): 2^(s − shift) in place and their sum, on rows whose lengths end
+  // in part vectors, against std::exp2 in double. Arguments cover the clamp at −126 and the rounding ties at ±½.
+  std::vector<float> args;
+  for (int i = 0; i <= 20000; ++i) args.push_back(-130.0f * float(i) / 20000.0f);
+  for (float t = -20.5f; t <= 0.0f; t += 0.5f) args.push_back(t);
+  args.push_back(-std::nextafter(0.5f, 0.0f));
+  const float shift = 3.25f;
+  for (std::size_t len : {args.size(), std::size_t(37), std::size_t(1)}) {
+    std::vector<float> row(len);
+    for (std::size_t i = 0; i < len; ++i) row[i] = args[i] + shift;
+    EXPECT_EQ(rowMax(row.data(), Index(len)), shift);
+    std::vector<float> in = row;
+    const float sum = exp2ShiftedSum(row.data(), Index(len), shift);
+    double exact = 0, worst = 0;
+    for (std::size_t i = 0; i < len; ++i) {
+      const double x = double(in[i]) - shift, want = std::exp2(std::max(x, -126.0));
+      exact += want;
+      worst = std::max(worst, std::abs(row[i] - want) / want);
+    }
+    EXPECT_LT(worst, 5e-7) << len;  // a few float ulp (6e-8 each)
+    EXPECT_NEAR(sum, exact, 1e-6 * exact) << len;
+  }
 }
 
 TEST(Attention, TheFullPatternTakesTheFusedKernel) {
