@@ -1,12 +1,14 @@
 // attnscope-cli bench: attention kernels over a sweep of n, each next to three ceilings measured in the same run —
-// the processor's FMA peak, the tile products on the backend in use (and on Eigen), Eigen's SGEMM — so every figure
-// is also a fraction of what this machine can do.
+// the processor's FMA peak, the tile products on the backend in use (and on Eigen), SGEMM (Eigen's, and OpenBLAS's
+// when the machine has it) — so every figure is also a fraction of what this machine can do.
 #include <QJsonArray>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -36,7 +38,8 @@ int runBench(const QStringList& arguments) {
   parser.setApplicationDescription(QStringLiteral(
       "Time full attention (fused kernel), a window of radius 128 (sparse kernel) and Hugging Face BigBird "
       "(block-sparse kernel) for n doubling from --min-n to --max-n, at one thread and at --threads, as a share of "
-      "this machine's FMA peak measured in the same run (with the tile products and Eigen's SGEMM beside it)."));
+      "this machine's FMA peak measured in the same run (with the tile products beside it), and of the best SGEMM "
+      "here (Eigen's, or OpenBLAS's when the machine has it; OpenBLAS honours OPENBLAS_CORETYPE)."));
   const QCommandLineOption help = parser.addHelpOption();
   const QCommandLineOption minN(QStringLiteral("min-n"), QStringLiteral("Smallest n (default 512)."),
                                 QStringLiteral("N"), QStringLiteral("512"));
@@ -106,17 +109,26 @@ int runBench(const QStringList& arguments) {
                        (libxsmmAvailable() ? "libxsmm or eigen" : "eigen (this build has no libxsmm)"));
   }
   const TileBackend chosen = tileBackend();
-  // The ceilings, measured now: the FMA peak and SGEMM at each thread count, the tile products on one thread.
+  // The ceilings, measured now: the FMA peak and SGEMM (Eigen's, and OpenBLAS's when the machine has it) at each
+  // thread count, the tile products on one thread. "Of SGEMM" is of the faster of the two.
   QJsonArray machine, rows;
-  std::map<int, double> peak, gemm;
+  std::map<int, double> peak, eigenGemm, gemm;
+  std::map<int, std::optional<double>> openblasGemm;
   for (int t : threadCounts) {
     useThreads(t);
     peak[t] = fmaPeakGflops(t, reps + 2);
-    gemm[t] = eigenSgemmGflops(reps);
-    machine.append(QJsonObject{{QStringLiteral("threads"), t},
-                               {QStringLiteral("fma_peak_gflops"), peak[t]},
-                               {QStringLiteral("eigen_sgemm_gflops"), gemm[t]}});
+    eigenGemm[t] = eigenSgemmGflops(reps);
+    openblasGemm[t] = openblasSgemmGflops(t, reps);
+    gemm[t] = std::max(eigenGemm[t], openblasGemm[t].value_or(0.0));
+    QJsonObject m{{QStringLiteral("threads"), t},
+                  {QStringLiteral("fma_peak_gflops"), peak[t]},
+                  {QStringLiteral("eigen_sgemm_gflops"), eigenGemm[t]},
+                  {QStringLiteral("best_sgemm_gflops"), gemm[t]}};
+    m.insert(QStringLiteral("openblas_sgemm_gflops"),
+             openblasGemm[t] ? QJsonValue(*openblasGemm[t]) : QJsonValue(QJsonValue::Null));
+    machine.append(m);
   }
+  const std::string openblas = openblasDescription();
   useThreads(1);
   const double tiles = tileProductsGflops(reps + 2);
   setTileBackend(TileBackend::Eigen);
@@ -130,7 +142,15 @@ int runBench(const QStringList& arguments) {
               << " GFLOP/s on " << tileBackendName(chosen) << ", " << fixedDigits(eigenTiles, 1) << " on Eigen\n";
     std::cout << "SGEMM 1024³ (Eigen):";
     for (int t : threadCounts)
-      std::cout << "  " << fixedDigits(gemm[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+      std::cout << "  " << fixedDigits(eigenGemm[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+    if (openblas.empty()) {
+      std::cout << "\nSGEMM 1024³ (OpenBLAS): not on this machine (Debian's libopenblas0-pthread provides it)";
+    } else {
+      std::cout << "\nSGEMM 1024³ (" << openblas << "):";
+      for (int t : threadCounts)
+        std::cout << "  " << fixedDigits(*openblasGemm[t], 1) << " GFLOP/s at " << t
+                  << (t == 1 ? " thread" : " threads");
+    }
     std::cout << "\n\n     n  pattern                 kernel        threads        ms   GFLOP/s   of peak  of SGEMM\n";
   }
   for (Index n = lo; n <= hi; n *= 2) {
@@ -181,6 +201,8 @@ int runBench(const QStringList& arguments) {
                           {QStringLiteral("tile_backend"), QString::fromUtf8(tileBackendName(chosen))},
                           {QStringLiteral("tile_products_gflops"), tiles},
                           {QStringLiteral("tile_products_eigen_gflops"), eigenTiles},
+                          {QStringLiteral("openblas"), openblas.empty() ? QJsonValue(QJsonValue::Null)
+                                                                        : QJsonValue(QString::fromStdString(openblas))},
                           {QStringLiteral("machine"), machine},
                           {QStringLiteral("rows"), rows}});
   return 0;

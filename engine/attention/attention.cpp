@@ -116,7 +116,7 @@ void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOpti
       if (progress.stopRequested()) return;  // a row block of a long sequence is many tiles: stop within it
       const Index cols = std::min(kFlashCols, n - c0);
       auto St = S.leftCols(cols);
-      tileScores(rows, cols, d, Qs.data(), d, Kt.data() + c0, n, S.data(), kFlashCols);
+      tileScores(rows, cols, d, Qs.data(), d, Kt.data() + c0, Kt.cols(), S.data(), kFlashCols);
       foldTile(St, V.row(c0).data(), V.cols(), m, l, acc);
     }
     Index empty = 0;
@@ -142,7 +142,7 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
     Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
     for (KeyIndex c : layout.row(layoutHead, r0 / block)) {
       if (progress.stopRequested()) return;
-      tileScores(rows, block, d, Qs.data(), d, Kt.data() + Index(c) * block, n, S.data(), block);
+      tileScores(rows, block, d, Qs.data(), d, Kt.data() + Index(c) * block, Kt.cols(), S.data(), block);
       if (copies)  // a key block counted k times in the softmax: 2^(s + log2 k) = k·2^s
         for (const BlockCopies::Entry& e : copies->row(layoutHead, r0 / block))
           if (e.keyBlock == Index(c)) S.array() += std::log2(static_cast<float>(e.copies));
@@ -267,7 +267,7 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
       const Index first = range ? lo : (U.empty() ? 0 : U.front());
       // A contiguous U is a column range of the head's packed Kᵀ; otherwise U's keys are packed for this block.
       const float* kt = Kt.data() + first;
-      Index ldkt = n;
+      Index ldkt = Kt.cols();
       const float* v = V.row(first).data();
       if (!contiguous) {
         scratch.kt.resize(d, width);

@@ -1,5 +1,9 @@
 #include "engine/attention/ceilings.h"
 
+#include <dlfcn.h>
+
+#include <chrono>
+#include <thread>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -70,6 +74,64 @@ double tileProductsGflops(int repeat) {
   volatile float sink = acc(0, 0);
   (void)sink;
   return 4.0 * rows * cols * d * reps / seconds / 1e9;
+}
+
+namespace {
+
+// OpenBLAS's entry points, found once with dlopen/dlsym (null when absent).
+struct OpenBlas {
+  using Sgemm = void (*)(int order, int transA, int transB, int m, int n, int k, float alpha, const float* a, int lda,
+                         const float* b, int ldb, float beta, float* c, int ldc);
+  Sgemm sgemm = nullptr;
+  void (*setThreads)(int) = nullptr;
+  char* (*config)() = nullptr;
+  char* (*coreName)() = nullptr;
+};
+
+const OpenBlas& openBlas() {
+  static const OpenBlas lib = [] {
+    OpenBlas b;
+    // Kept open for the life of the process: OpenBLAS's worker threads live as long as it is loaded.
+    void* handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (!handle) return b;
+    b.sgemm = reinterpret_cast<OpenBlas::Sgemm>(dlsym(handle, "cblas_sgemm"));
+    b.setThreads = reinterpret_cast<void (*)(int)>(dlsym(handle, "openblas_set_num_threads"));
+    b.config = reinterpret_cast<char* (*)()>(dlsym(handle, "openblas_get_config"));
+    b.coreName = reinterpret_cast<char* (*)()>(dlsym(handle, "openblas_get_corename"));
+    return b;
+  }();
+  return lib;
+}
+
+}  // namespace
+
+std::optional<double> openblasSgemmGflops(int threads, int repeat) {
+  const OpenBlas& lib = openBlas();
+  if (!lib.sgemm) return std::nullopt;
+  if (lib.setThreads) lib.setThreads(threads);
+  const int s = 1024;
+  const Matrix a = Matrix::Random(s, s), b = Matrix::Random(s, s);
+  Matrix c(s, s);
+  constexpr int kRowMajor = 101, kNoTrans = 111;  // CBLAS's enumerators
+  const double seconds = 1e-3 * bestOfMs(repeat, [&] {
+    lib.sgemm(kRowMajor, kNoTrans, kNoTrans, s, s, s, 1.0f, a.data(), s, b.data(), s, 0.0f, c.data(), s);
+  });
+  // Its workers spin for a while after a call before they sleep: back to one thread, and let them go to sleep so
+  // they take no cycles from the kernels timed next.
+  if (lib.setThreads) lib.setThreads(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  return 2.0 * double(s) * s * s / seconds / 1e9;
+}
+
+std::string openblasDescription() {
+  const OpenBlas& lib = openBlas();
+  if (!lib.sgemm) return {};
+  // Its configuration starts "OpenBLAS 0.3.21 DYNAMIC_ARCH …": keep the name and version, add the core it chose.
+  std::string d = lib.config ? lib.config() : "OpenBLAS";
+  const auto second = d.find(' ', d.find(' ') + 1);
+  if (second != std::string::npos) d.resize(second);
+  if (lib.coreName) d += std::string(", ") + lib.coreName() + " kernels";
+  return d;
 }
 
 double eigenSgemmGflops(int repeat) {

@@ -3,8 +3,13 @@
 // to day; only ratios taken in one run mean anything):
 // - the FMA peak: independent chains of fused multiply-adds at the build's vector width, on every thread;
 // - the tile products: a fused kernel's Q·Kᵀ then P·V on one 96 × 256 tile with head dim 64, on each backend;
-// - Eigen's SGEMM on 1024³.
+// - SGEMM on 1024³: Eigen's, and OpenBLAS's when the machine has it (loaded at run time, so the build does not need
+//   it: Debian's libopenblas0-pthread or libopenblas0-openmp). OpenBLAS reads OPENBLAS_CORETYPE and the like from the
+//   environment, which can choose a slower kernel than the processor allows; PERFORMANCE.md says what was set.
 // Each figure is the best of `repeat` runs, in GFLOP/s (a multiply-add counts two).
+
+#include <optional>
+#include <string>
 
 namespace attnscope {
 
@@ -16,5 +21,9 @@ int fmaLanes();
 double tileProductsGflops(int repeat = 5);
 /// Eigen's SGEMM 1024³ at its current thread count.
 double eigenSgemmGflops(int repeat = 3);
+/// OpenBLAS's SGEMM 1024³ on `threads` threads, or nothing when libopenblas.so.0 cannot be loaded.
+std::optional<double> openblasSgemmGflops(int threads, int repeat = 3);
+/// "OpenBLAS 0.3.21, Zen kernels" (the version and the kernels it chose for this processor), or "" when there is none.
+std::string openblasDescription();
 
 }  // namespace attnscope

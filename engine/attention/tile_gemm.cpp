@@ -56,14 +56,16 @@ const char* tileBackendName(TileBackend b) { return b == TileBackend::Libxsmm ? 
 Matrix packTransposed(const Matrix& k) {
   constexpr Index kBlock = 16;
   const Index rows = k.rows(), cols = k.cols();
-  Matrix t(cols, rows);
+  Matrix t(cols, rows + kTransposedPad);
+  t.rightCols(kTransposedPad).setZero();
+  const Index ld = t.cols();
   const float* src = k.data();
   float* dst = t.data();
   for (Index i0 = 0; i0 < rows; i0 += kBlock)
     for (Index j0 = 0; j0 < cols; j0 += kBlock) {
       const Index i1 = std::min(rows, i0 + kBlock), j1 = std::min(cols, j0 + kBlock);
       for (Index j = j0; j < j1; ++j)
-        for (Index i = i0; i < i1; ++i) dst[j * rows + i] = src[i * cols + j];
+        for (Index i = i0; i < i1; ++i) dst[j * ld + i] = src[i * cols + j];
     }
   return t;
 }

@@ -22,8 +22,11 @@ TileBackend tileBackend();
 TileBackend setTileBackend(TileBackend backend);
 const char* tileBackendName(TileBackend backend);
 
-/// Kᵀ for the products above (d × n, row-major), transposed in 16 × 16 blocks that stay in the L1 cache: a plain
-/// transposed copy reads K a column at a time and cost a tenth of a window kernel's time.
+/// Kᵀ for the products above: d rows of n keys, row-major, with kTransposedPad more columns than n that are never
+/// read (pass its cols() as the leading dimension). The padding keeps the d rows from lying a power of two apart:
+/// with n = 16,384 they were 64 KiB apart, all in one cache set, and the window kernel ran at a quarter of its speed.
+/// Transposed in 16 × 16 blocks that stay in the L1 cache (a plain transposed copy reads K a column at a time).
+constexpr Index kTransposedPad = 16;
 Matrix packTransposed(const Matrix& k);
 
 /// s[r·lds + c] = Σ_k q[r·ldq + k] · kt[k·ldkt + c], for r < rows, c < cols, k < d.

@@ -330,6 +330,15 @@ TEST(CliBench, SmallSweepJson) {
   ASSERT_EQ(machine.size(), 2);
   EXPECT_GT(machine[0].toObject().value(QStringLiteral("fma_peak_gflops")).toDouble(), 0.0);
   EXPECT_GT(machine[0].toObject().value(QStringLiteral("eigen_sgemm_gflops")).toDouble(), 0.0);
+  // OpenBLAS is a ceiling where the machine has it, and null where it does not; the best SGEMM is the larger.
+  for (const auto& m : machine) {
+    const QJsonObject o = m.toObject();
+    const QJsonValue openblas = o.value(QStringLiteral("openblas_sgemm_gflops"));
+    ASSERT_TRUE(openblas.isDouble() || openblas.isNull());
+    EXPECT_DOUBLE_EQ(o.value(QStringLiteral("best_sgemm_gflops")).toDouble(),
+                     std::max(o.value(QStringLiteral("eigen_sgemm_gflops")).toDouble(), openblas.toDouble(0.0)));
+  }
+  EXPECT_EQ(o.value(QStringLiteral("openblas")).isNull(), machine[0].toObject().value(QStringLiteral("openblas_sgemm_gflops")).isNull());
   EXPECT_GT(o.value(QStringLiteral("tile_products_gflops")).toDouble(), 0.0);
   const QJsonArray rows = o.value(QStringLiteral("rows")).toArray();
   EXPECT_EQ(rows.size(), 2 * 2 * 2);  // n ∈ {64, 128} × {full, window} × {1, 2 threads}
