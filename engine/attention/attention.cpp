@@ -99,14 +99,14 @@ Matrix outputMatrix(const AttentionInputs& in) {
 }
 
 // Full attention for one head: tiles of kFlashRows queries × kFlashCols keys.
-void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOptions& options, const Progress& progress,
-              double from, double to) {
+void fullHead(const AttentionInputs& in, int h, Matrix& Kt, Matrix& out, const AttentionOptions& options,
+              const Progress& progress, double from, double to) {
   const Matrix& Q = in.q[h];
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
   const Index n = in.n(), d = Q.cols();
   const float scale = base2ScaleOf(in);
-  const Matrix Kt = packTransposed(K);  // packed once a head (O(n·d)): every key tile is a column range of it
+  packTransposed(K, Kt);  // once a head (O(n·d)): every key tile is a column range of it
   forRowBlocks(n, kFlashRows, h, options, progress, from, to, [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
     const Matrix Qs = Q.middleRows(r0, rows) * scale;
@@ -126,14 +126,14 @@ void fullHead(const AttentionInputs& in, int h, Matrix& out, const AttentionOpti
 
 // Block-sparse attention for one head: the same fused tile loop, over the active blocks of the layout only.
 void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout, int layoutHead, Index block,
-                     const BlockCopies* copies, Matrix& out, Index& emptyRows, const AttentionOptions& options,
-                     const Progress& progress, double from, double to) {
+                     const BlockCopies* copies, Matrix& Kt, Matrix& out, Index& emptyRows,
+                     const AttentionOptions& options, const Progress& progress, double from, double to) {
   const Matrix& Q = in.q[h];
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
   const Index n = in.n(), d = Q.cols();
   const float scale = base2ScaleOf(in);
-  const Matrix Kt = packTransposed(K);  // packed once a head: every key block is a column range of it
+  packTransposed(K, Kt);  // once a head: every key block is a column range of it
   std::atomic<Index> empty{0};
   forRowBlocks(n, block, h, options, progress, from, to, [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
@@ -184,9 +184,9 @@ struct Scratch {
 // product Q_blk K_Uᵀ (K_Uᵀ a column range of the packed Kᵀ when U is a range, else gathered), the softmax runs
 // over each row's active cells only, and a second tile product P V_U gives the outputs. Scattered rows are done
 // one by one with dot products.
-void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const CopiesOfHead& copies, Matrix& out,
-                Index& emptyRows, float* weights, const AttentionOptions& options, const Progress& progress,
-                double from, double to) {
+void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const CopiesOfHead& copies, Matrix& Kt,
+                Matrix& out, Index& emptyRows, float* weights, const AttentionOptions& options,
+                const Progress& progress, double from, double to) {
   const Matrix& Q = in.q[h];
   const Matrix& K = in.k[h];
   const Matrix& V = in.v[h];
@@ -194,7 +194,7 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
   const float scale = scaleOf(in), base2Scale = base2ScaleOf(in);
   // Kᵀ packed once a head (n·d floats, counted in the run's memory estimate): key ranges are column ranges of it.
   // Packing each block's range instead transposes |U|/rows times as much and cost a third of a window's time.
-  const Matrix Kt = packTransposed(K);
+  packTransposed(K, Kt);
   std::atomic<Index> empty{0};
 #ifdef _OPENMP
   const int threads = omp_get_max_threads();
@@ -387,9 +387,10 @@ AttentionOutput fullAttention(const AttentionInputs& in, const AttentionOptions&
     return maskedAttention(in, SparseMask(n, {rows}), generic, progress);
   }
   AttentionOutput result;
+  Matrix Kt;  // every head's packed Kᵀ, one buffer
   for (int h = 0; h < in.heads(); ++h) {
     result.out.push_back(outputMatrix(in));
-    fullHead(in, h, result.out.back(), options, progress, double(h) / in.heads(), double(h + 1) / in.heads());
+    fullHead(in, h, Kt, result.out.back(), options, progress, double(h) / in.heads(), double(h + 1) / in.heads());
   }
   return result;
 }
@@ -404,20 +405,21 @@ AttentionOutput maskedAttention(const AttentionInputs& in, const SparseMask& mas
   }
   const bool blockSparse = options.useBlockLayout && !options.wantWeights && mask.hasBlockLayout();
   const Index n = in.n();
+  Matrix Kt;  // every head's packed Kᵀ, one buffer
   for (int h = 0; h < in.heads(); ++h) {
     const int mh = mask.heads() == 1 ? 0 : h;
     result.out.push_back(outputMatrix(in));
     const double from = double(h) / in.heads(), to = double(h + 1) / in.heads();
     // A head with every cell active (the `full` pattern) is full attention: the fused kernel does it fastest.
     if (!options.wantWeights && mask.nnz(mh) == n * n && !mask.blockCopies())
-      fullHead(in, h, result.out.back(), options, progress, from, to);
+      fullHead(in, h, Kt, result.out.back(), options, progress, from, to);
     else if (blockSparse)
-      blockSparseHead(in, h, mask.blockLayout(), mh, mask.blockSize(), mask.blockCopies(), result.out.back(),
+      blockSparseHead(in, h, mask.blockLayout(), mh, mask.blockSize(), mask.blockCopies(), Kt, result.out.back(),
                       result.emptyRows, options, progress, from, to);
     else
       sparseHead(in, h, mask.headRows(mh), CopiesOfHead{mask.blockCopies(), mh, std::max<Index>(mask.blockSize(), 1)},
-                 result.out.back(), result.emptyRows, options.wantWeights ? result.weights->values[h].data() : nullptr,
-                 options, progress, from, to);
+                 Kt, result.out.back(), result.emptyRows,
+                 options.wantWeights ? result.weights->values[h].data() : nullptr, options, progress, from, to);
   }
   return result;
 }

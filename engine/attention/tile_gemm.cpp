@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include "engine/util/default_init.h"
+
 #ifdef ATTNSCOPE_HAVE_LIBXSMM
 #include <libxsmm.h>
 #endif
@@ -53,21 +55,26 @@ TileBackend setTileBackend(TileBackend b) {
 
 const char* tileBackendName(TileBackend b) { return b == TileBackend::Libxsmm ? "libxsmm" : "Eigen"; }
 
-Matrix packTransposed(const Matrix& k) {
+void packTransposed(const Matrix& k, Matrix& t) {
   constexpr Index kBlock = 16;
   const Index rows = k.rows(), cols = k.cols();
-  Matrix t(cols, rows + kTransposedPad);
-  t.rightCols(kTransposedPad).setZero();
+  if (t.rows() != cols || t.cols() != rows + kTransposedPad) {
+    t.resize(cols, rows + kTransposedPad);
+    // Huge pages where the kernel grants them: a key tile reads d rows of Kᵀ, each on its own 4 KiB page otherwise.
+    adviseHugePages(t.data(), static_cast<std::size_t>(t.size()) * sizeof(float));
+    t.rightCols(kTransposedPad).setZero();
+  }
   const Index ld = t.cols();
   const float* src = k.data();
   float* dst = t.data();
+  // Split over blocks of keys, so a second thread halves what is serial before the kernel's own parallel loop.
+#pragma omp parallel for schedule(static) if (rows >= 4096)
   for (Index i0 = 0; i0 < rows; i0 += kBlock)
     for (Index j0 = 0; j0 < cols; j0 += kBlock) {
       const Index i1 = std::min(rows, i0 + kBlock), j1 = std::min(cols, j0 + kBlock);
       for (Index j = j0; j < j1; ++j)
         for (Index i = i0; i < i1; ++i) dst[j * ld + i] = src[i * cols + j];
     }
-  return t;
 }
 
 void tileScores(Index rows, Index cols, Index d, const float* q, Index ldq, const float* kt, Index ldkt, float* s,

@@ -16,8 +16,13 @@ struct Tile {
   Index rows, cols, d = 64;
   Matrix q, kt, v, s, acc;
   Tile(Index r, Index c)
-      : rows(r), cols(c), q(Matrix::Random(r, 64)), kt(Matrix::Random(64, c)), v(Matrix::Random(c, 64)),
-        s(r, c), acc(Matrix::Zero(r, 64)) {}
+      : rows(r),
+        cols(c),
+        q(Matrix::Random(r, 64)),
+        kt(Matrix::Random(64, c)),
+        v(Matrix::Random(c, 64)),
+        s(r, c),
+        acc(Matrix::Zero(r, 64)) {}
 };
 
 void rate(benchmark::State& state, const Tile& t) {
@@ -47,10 +52,10 @@ void BM_Tiles_BLIS(benchmark::State& state) {
   bli_thread_set_num_threads(1);
   float one = 1.0f, zero = 0.0f;
   for (auto _ : state) {
-    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, t.rows, t.cols, t.d, &one, t.q.data(), t.d, 1, t.kt.data(),
-              t.cols, 1, &zero, t.s.data(), t.cols, 1);
-    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, t.rows, t.d, t.cols, &one, t.s.data(), t.cols, 1, t.v.data(),
-              t.d, 1, &one, t.acc.data(), t.d, 1);
+    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, t.rows, t.cols, t.d, &one, t.q.data(), t.d, 1, t.kt.data(), t.cols,
+              1, &zero, t.s.data(), t.cols, 1);
+    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, t.rows, t.d, t.cols, &one, t.s.data(), t.cols, 1, t.v.data(), t.d,
+              1, &one, t.acc.data(), t.d, 1);
     benchmark::DoNotOptimize(t.acc.data());
   }
   rate(state, t);

@@ -44,7 +44,8 @@ TEST(Attention, EveryTileBackendMatchesTheReferenceAtOddSizes) {
     for (Index d : {48, 80}) {
       for (Index n : {333, 1001}) {
         const AttentionInputs in = syntheticInputs(2, n, d, 11);
-        EXPECT_LT(maxDiff(fullAttention(in).out, referenceAttention(in, nullptr)), 2e-5) << name << " n " << n << " d " << d;
+        EXPECT_LT(maxDiff(fullAttention(in).out, referenceAttention(in, nullptr)), 2e-5)
+            << name << " n " << n << " d " << d;
       }
       // Block-sparse: 21 blocks of 16 (an odd count), BigBird's layout, one a head; then the same mask through the
       // masked kernel's tiles (HfBigBirdExact.RepeatedBlocks… holds that kernel to repeated blocks).
@@ -113,11 +114,11 @@ TEST(Attention, FullWithLargeScoresStaysFinite) {
 
 TEST(Attention, MaskedMatchesReferenceForManyPatterns) {
   const std::vector<std::pair<std::string, test::Params>> cases = {
-      {"window", {{"radius", "5"}}},                                         // contiguous tiles
-      {"window", {{"radius", "3"}, {"causal", "true"}}},                     // causal
-      {"window+global", {{"radius", "4"}, {"tokens", "0,100"}}},             // gathered tiles
-      {"random", {{"per_row", "3"}}},                                        // row by row
-      {"window", {{"radius", "2"}, {"dilation", "7"}}},                      // sparse spans
+      {"window", {{"radius", "5"}}},                              // contiguous tiles
+      {"window", {{"radius", "3"}, {"causal", "true"}}},          // causal
+      {"window+global", {{"radius", "4"}, {"tokens", "0,100"}}},  // gathered tiles
+      {"random", {{"per_row", "3"}}},                             // row by row
+      {"window", {{"radius", "2"}, {"dilation", "7"}}},           // sparse spans
       {"causal", {}},
       {"deepspeed-bigbird", {{"block", "16"}, {"num_random_blocks", "1"}}},  // block-sparse kernel
       {"hf-bigbird", {{"block_size", "8"}, {"num_heads", "2"}}},             // block-sparse, one layout per head
@@ -173,8 +174,7 @@ TEST(Attention, HeadMismatchIsAnError) {
   const SparseMask m = build("deepspeed-fixed", 64, {{"num_heads", "3"}});
   EXPECT_NE(test::errorOf([&] { maskedAttention(syntheticInputs(2, 64, 8, 0), m); }).find("3 heads"),
             std::string::npos);
-  EXPECT_NE(test::errorOf([&] { maskedAttention(syntheticInputs(3, 32, 8, 0), m); }).find("n = 64"),
-            std::string::npos);
+  EXPECT_NE(test::errorOf([&] { maskedAttention(syntheticInputs(3, 32, 8, 0), m); }).find("n = 64"), std::string::npos);
 }
 
 TEST(Attention, FinishedRowsAreReportedOnceOnTheCallersThread) {
@@ -189,8 +189,10 @@ TEST(Attention, FinishedRowsAreReportedOnceOnTheCallersThread) {
       otherThread = otherThread || std::this_thread::get_id() != caller;
       for (Index i = begin; i < end; ++i) ++seen[head][i];
     };
-    if (full) fullAttention(in, options);
-    else maskedAttention(in, build("window", 1000, {{"radius", "3"}}), options);
+    if (full)
+      fullAttention(in, options);
+    else
+      maskedAttention(in, build("window", 1000, {{"radius", "3"}}), options);
     EXPECT_FALSE(otherThread);
     for (int h = 0; h < 2; ++h)
       for (Index i = 0; i < 1000; ++i) EXPECT_EQ(seen[h][i], 1) << full << " " << h << " " << i;
@@ -281,7 +283,8 @@ TEST(Lsh, IdenticalVectorsShareABucketAndAttendEachOther) {
     const auto b = lsh::buckets(in.q[0], lsh::rotation(16, 4, seed, 0, 0));
     EXPECT_EQ(b[3], b[20]);
     EXPECT_EQ(b[10], b[11]);
-    const SparseMask m = spec.build({{"buckets", "4"}, {"chunk", "4"}, {"seed", std::to_string(seed)}}, 32, {}, {}, &in);
+    const SparseMask m =
+        spec.build({{"buckets", "4"}, {"chunk", "4"}, {"seed", std::to_string(seed)}}, 32, {}, {}, &in);
     EXPECT_TRUE(m.contains(0, 11, 10)) << seed;
     bothWays += m.contains(0, 10, 11);
   }
@@ -305,7 +308,9 @@ TEST(Lsh, NoSelfAttentionWhenOtherKeysExistAndHashesUnite) {
   // One token alone: it attends itself.
   const SparseMask alone = spec.build({{"chunk", "1"}}, 1, {}, {}, nullptr);
   EXPECT_TRUE(alone.contains(0, 0, 0));
-  EXPECT_NE(test::errorOf([&] { spec.build({{"buckets", "5"}}, 64, {}, {}, &in); }).find("'buckets' = 5"),
+  EXPECT_NE(test::errorOf([&] {
+              spec.build({{"buckets", "5"}}, 64, {}, {}, &in);
+            }).find("'buckets' = 5"),
             std::string::npos);
 }
 
@@ -368,8 +373,9 @@ TEST_F(NpyInputs, Float64AndErrors) {
             std::string::npos);
   const float nan[4] = {1, std::nanf(""), 3, 4};
   writeNpyFloat(path("nan.npy"), {2, 2}, nan);
-  EXPECT_NE(test::errorOf([&] { npyInputs(path("nan.npy"), path("nan.npy"), path("nan.npy")); }).find("NaN at [0, 0, 1]"),
-            std::string::npos);
+  EXPECT_NE(
+      test::errorOf([&] { npyInputs(path("nan.npy"), path("nan.npy"), path("nan.npy")); }).find("NaN at [0, 0, 1]"),
+      std::string::npos);
   EXPECT_NE(test::errorOf([&] { readNpy(path("missing.npy")); }).find("cannot read"), std::string::npos);
   {
     std::ofstream out(path("u8.npy"), std::ios::binary);
