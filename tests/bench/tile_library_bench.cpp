@@ -1,10 +1,12 @@
 // The fused kernels' tile products on each small-matrix library the issue named, one thread, head dim 64: QKᵀ
 // (Kᵀ packed) followed by PV, the pair every tile of a fused kernel computes. Built only where BLIS is installed
 // (Debian's libblis-dev; the project does not need it): it is how the tile backend was chosen, and how to check the
-// choice on another machine. GFLOP/s count a multiply-add as two.
+// choice on another machine. GFLOP/s count a multiply-add as two. libxsmm's JIT follows LIBXSMM_TARGET (hsw: AVX2).
 //   attnscope_tile_library_bench --benchmark_filter=Tiles
 #include <benchmark/benchmark.h>
 #include <blis.h>
+
+#include <string>
 
 #include "engine/attention/tile_gemm.h"
 
@@ -50,6 +52,10 @@ void BM_Tiles_Eigen(benchmark::State& state) { ours(state, TileBackend::Eigen); 
 void BM_Tiles_BLIS(benchmark::State& state) {
   Tile t(state.range(0), state.range(1));
   bli_thread_set_num_threads(1);
+  // BLIS 0.9 picks its kernels by processor, and falls back to its portable reference kernels for one it does not
+  // know (Zen 5, for one): the label says which it took. BLIS_ARCH_TYPE chooses by number: 0 skx, 3 haswell, 6 zen3
+  // (the order of arch_t in blis.h; a name is read as 0).
+  state.SetLabel(std::string("BLIS kernels: ") + bli_arch_string(bli_arch_query_id()));
   float one = 1.0f, zero = 0.0f;
   for (auto _ : state) {
     bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, t.rows, t.cols, t.d, &one, t.q.data(), t.d, 1, t.kt.data(), t.cols,
