@@ -22,10 +22,11 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr double kLog2e = 1.44269504088896341;  // exp(x) = 2^(x·log2(e))
-// Row counts that are multiples of 48 fill Eigen's AVX-512 register block for float (3 packets of 16 rows); the
-// sizes were chosen by `attnscope-cli bench` (docs/PERFORMANCE.md).
+// Sizes chosen by `attnscope-cli bench` (docs/PERFORMANCE.md). A query block of the masked kernel computes the
+// corners of its key union that no row needs: with a window of radius r, rows × (rows + 2r) cells for rows × (2r + 1)
+// useful ones, so 32 rows waste 11% at r = 128 where 48 wasted 16%; fewer rows did not measure faster.
 constexpr Index kFlashRows = 96, kFlashCols = 256;  // tile of the fused full-attention kernel
-constexpr Index kSparseRows = 48;                   // query block of the masked kernel
+constexpr Index kSparseRows = 32;                   // query block of the masked kernel
 constexpr double kTileDensity = 0.25;  // below this share of active cells in a block's key union, go row by row
 
 using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
