@@ -35,10 +35,10 @@ using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 // finished block.
 template <typename Body>
 void forRowBlocks(Index n, Index block, int head, const AttentionOptions& options, const Progress& progress,
-                  double from, double to, Body body) {
+                  double from, double to, Body body, const std::vector<Index>* order = nullptr) {
   std::function<void(Index, Index)> onDone;
   if (options.onRows) onDone = [&](Index b, Index e) { options.onRows(head, b, e); };
-  parallelChunks(n, block, progress, from, to, body, onDone);
+  parallelChunks(n, block, progress, from, to, body, onDone, order);
 }
 
 // The online-softmax update shared by the fused kernels: turn a tile of scores S (rows × cols, in base 2: scaled by
@@ -135,8 +135,15 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
   const Index n = in.n(), d = Q.cols();
   const float scale = base2ScaleOf(in);
   packTransposed(K, Kt);  // once a head: every key block is a column range of it
+  // Row blocks with the most key blocks first (BigBird's global rows attend every block): handed out last, one of
+  // them kept a thread busy while the other idled.
+  std::vector<Index> order(static_cast<std::size_t>((n + block - 1) / block));
+  std::iota(order.begin(), order.end(), Index(0));
+  std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) {
+    return layout.row(layoutHead, a).size() > layout.row(layoutHead, b).size();
+  });
   std::atomic<Index> empty{0};
-  forRowBlocks(n, block, h, options, progress, from, to, [&](Index r0, Index r1) {
+  const auto rowBlock = [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
     const Matrix Qs = Q.middleRows(r0, rows) * scale;
     Matrix S(rows, block), acc = Matrix::Zero(rows, V.cols());
@@ -152,7 +159,8 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
     Index e = 0;
     finishRows(l, acc, out, r0, e);
     empty += e;
-  });
+  };
+  forRowBlocks(n, block, h, options, progress, from, to, rowBlock, &order);
   emptyRows += empty;
 }
 

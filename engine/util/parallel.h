@@ -22,10 +22,13 @@ namespace attnscope {
 /// Progress goes from `from` to `to`; a stop request skips the remaining chunks and throws Cancelled after the loop.
 /// Any thread skips the remaining chunks as soon as progress.stopFlag is set, and a body may return early on it.
 /// `onDone(begin, end)`, when given, hears of every finished chunk — also on the calling thread only: chunks that
-/// other threads finish are queued and handed over between chunks and at the end.
+/// other threads finish are queued and handed over between chunks and at the end. `order`, when given, is the
+/// order in which chunks are handed out (a permutation of the chunk indices): the heaviest first, so that no
+/// thread is left with a long chunk while the others are idle.
 template <typename Body>
 void parallelChunks(Index count, Index size, const Progress& progress, double from, double to, Body body,
-                    const std::function<void(Index, Index)>& onDone = nullptr) {
+                    const std::function<void(Index, Index)>& onDone = nullptr,
+                    const std::vector<Index>* order = nullptr) {
   const Index chunks = (count + size - 1) / size;
   std::atomic<bool> stop{false};
   std::atomic<Index> done{0};
@@ -46,7 +49,8 @@ void parallelChunks(Index count, Index size, const Progress& progress, double fr
       stop = true;
       continue;
     }
-    const Index b = c * size, e = std::min(count, (c + 1) * size);
+    const Index chunk = order ? (*order)[static_cast<std::size_t>(c)] : c;
+    const Index b = chunk * size, e = std::min(count, (chunk + 1) * size);
     body(b, e);
     if (progress.stopRequested()) {  // the body may have stopped part-way: this chunk is not done
       stop = true;

@@ -1,6 +1,7 @@
 // Attention kernels against a plain double-precision reference, mass kept, LSH buckets, .npy inputs.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -8,6 +9,7 @@
 #include "engine/attention/attention.h"
 #include "engine/attention/attention_compare.h"
 #include "engine/attention/softmax_row.h"
+#include "engine/util/parallel.h"
 #include "engine/attention/tile_gemm.h"
 #include "engine/util/error.h"
 #include "engine/io/npy.h"
@@ -89,6 +91,27 @@ TEST(Attention, TheVectorisedPowersOfTwoAgreeWithDoublePrecision) {
     EXPECT_LT(worst, 5e-7) << len;  // a few float ulp (6e-8 each)
     EXPECT_NEAR(sum, exact, 1e-6 * exact) << len;
   }
+}
+
+TEST(ParallelChunks, HandsOutChunksInTheOrderGiven) {
+  // The block-sparse kernel hands out its heaviest row blocks first. On one thread the chunks run in exactly the
+  // order given, and onDone hears of the real row ranges; on two, each chunk still runs once.
+  const std::vector<Index> order = {2, 0, 1};
+  std::vector<std::pair<Index, Index>> ran, done;
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  parallelChunks(
+      25, 10, Progress{}, 0, 1, [&](Index b, Index e) { ran.emplace_back(b, e); },
+      [&](Index b, Index e) { done.emplace_back(b, e); }, &order);
+  const std::vector<std::pair<Index, Index>> expected = {{20, 25}, {0, 10}, {10, 20}};
+  EXPECT_EQ(ran, expected);
+  EXPECT_EQ(done, expected);
+  omp_set_num_threads(2);
+  std::vector<std::atomic<int>> runs(3);
+  parallelChunks(25, 10, Progress{}, 0, 1, [&](Index b, Index) { ++runs[static_cast<std::size_t>(b / 10)]; }, nullptr,
+                 &order);
+  for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
+  omp_set_num_threads(before);
 }
 
 TEST(Attention, TheFullPatternTakesTheFusedKernel) {
