@@ -135,21 +135,22 @@ int runBench(const QStringList& arguments) {
   const double eigenTiles = tileProductsGflops(reps + 2);
   setTileBackend(chosen);
   if (!parser.isSet(json)) {
+    // "  212.4 GFLOP/s at 1 thread  425.0 GFLOP/s at 2 threads"
+    const auto rates = [&](auto rate) {
+      for (int t : threadCounts)
+        std::cout << "  " << fixedDigits(rate(t), 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+    };
     std::cout << "FMA peak (" << fmaLanes() * 32 << "-bit vectors):";
-    for (int t : threadCounts)
-      std::cout << "  " << fixedDigits(peak[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+    rates([&](int t) { return peak[t]; });
     std::cout << "\ntile products (QKᵀ then PV, 96 × 256, d 64, one thread): " << fixedDigits(tiles, 1)
               << " GFLOP/s on " << tileBackendName(chosen) << ", " << fixedDigits(eigenTiles, 1) << " on Eigen\n";
     std::cout << "SGEMM 1024³ (Eigen):";
-    for (int t : threadCounts)
-      std::cout << "  " << fixedDigits(eigenGemm[t], 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+    rates([&](int t) { return eigenGemm[t]; });
     if (openblas.empty()) {
       std::cout << "\nSGEMM 1024³ (OpenBLAS): not on this machine (Debian's libopenblas0-pthread provides it)";
     } else {
       std::cout << "\nSGEMM 1024³ (" << openblas << "):";
-      for (int t : threadCounts)
-        std::cout << "  " << fixedDigits(*openblasGemm[t], 1) << " GFLOP/s at " << t
-                  << (t == 1 ? " thread" : " threads");
+      rates([&](int t) { return *openblasGemm[t]; });
     }
     std::cout << "\n\n     n  pattern                 kernel        threads        ms   GFLOP/s   of peak  of SGEMM\n";
   }

@@ -49,14 +49,15 @@ int fmaLanes() { return kLanes; }
 double fmaPeakGflops(int threads, int repeat) {
   const long iterations = 20'000'000;
   volatile float sink = 0;
-  const double seconds = 1e-3 * bestOfMs(repeat, [&] {
+  const auto chains = [&] {
 #pragma omp parallel num_threads(threads)
-                           {
-                             const float r = fmaChains(iterations, 1.0f);
+    {
+      const float r = fmaChains(iterations, 1.0f);
 #pragma omp atomic
-                             sink += r;
-                           }
-                         });
+      sink += r;
+    }
+  };
+  const double seconds = 1e-3 * bestOfMs(repeat, chains);
   (void)sink;
   return 2.0 * kLanes * kChains * double(iterations) * threads / seconds / 1e9;
 }
@@ -65,12 +66,13 @@ double tileProductsGflops(int repeat) {
   const Index rows = 96, cols = 256, d = 64, reps = 400;
   const Matrix q = Matrix::Random(rows, d), kt = Matrix::Random(d, cols), v = Matrix::Random(cols, d);
   Matrix s(rows, cols), acc = Matrix::Zero(rows, d);
-  const double seconds = 1e-3 * bestOfMs(repeat, [&] {
-                           for (Index r = 0; r < reps; ++r) {
-                             tileScores(rows, cols, d, q.data(), d, kt.data(), cols, s.data(), cols);
-                             tileAccumulate(rows, cols, d, s.data(), cols, v.data(), d, acc.data(), d);
-                           }
-                         });
+  const auto pairs = [&] {
+    for (Index r = 0; r < reps; ++r) {
+      tileScores(rows, cols, d, q.data(), d, kt.data(), cols, s.data(), cols);
+      tileAccumulate(rows, cols, d, s.data(), cols, v.data(), d, acc.data(), d);
+    }
+  };
+  const double seconds = 1e-3 * bestOfMs(repeat, pairs);
   volatile float sink = acc(0, 0);
   (void)sink;
   return 4.0 * rows * cols * d * reps / seconds / 1e9;
@@ -113,10 +115,10 @@ std::optional<double> openblasSgemmGflops(int threads, int repeat) {
   const Matrix a = Matrix::Random(s, s), b = Matrix::Random(s, s);
   Matrix c(s, s);
   constexpr int kRowMajor = 101, kNoTrans = 111;  // CBLAS's enumerators
-  const double seconds =
-      1e-3 * bestOfMs(repeat, [&] {
-        lib.sgemm(kRowMajor, kNoTrans, kNoTrans, s, s, s, 1.0f, a.data(), s, b.data(), s, 0.0f, c.data(), s);
-      });
+  const auto product = [&] {
+    lib.sgemm(kRowMajor, kNoTrans, kNoTrans, s, s, s, 1.0f, a.data(), s, b.data(), s, 0.0f, c.data(), s);
+  };
+  const double seconds = 1e-3 * bestOfMs(repeat, product);
   // Its workers spin for a while after a call before they sleep: back to one thread, and let them go to sleep so
   // they take no cycles from the kernels timed next.
   if (lib.setThreads) lib.setThreads(1);
