@@ -412,7 +412,6 @@ void ApproxPanel::measure() {
   stale_ = false;
   const auto r = request(true);
   if (!r) return;
-  setBusy(true, QStringLiteral("measure"));
   runner_->startAfter(120, [this, r](const TaskRunner::Context& ctx) -> std::function<void()> {
     const AttentionInputs in = makeInputs(r->sentence, r->text, r->n, r->dim, r->scale, r->npy);
     ApproxOptions options;
@@ -457,6 +456,7 @@ void ApproxPanel::measure() {
       emit measured();
     };
   });
+  setBusy(true, QStringLiteral("measure"));  // after the start: a task it replaced has ended by now
 }
 
 void ApproxPanel::sweepBudget() {
@@ -464,10 +464,6 @@ void ApproxPanel::sweepBudget() {
   if (!r) return;
   const std::string key = approxBudgetKey(*r->method);
   if (key.empty()) return showError(toQ(r->method->name()) + QStringLiteral(" has no budget to sweep"));
-  budget_->clear(toQ(r->method->name()) + QStringLiteral(": error as ") + toQ(key) + QStringLiteral(" doubles, n = ") +
-                 count(r->n));
-  budget_->setBudgetName(toQ(key));
-  setBusy(true, QStringLiteral("budget"));
   runner_->start([this, r, key](const TaskRunner::Context& ctx) -> std::function<void()> {
     const AttentionInputs in = makeInputs(r->sentence, r->text, r->n, r->dim, r->scale, r->npy);
     approxBudgetSweep(
@@ -476,6 +472,11 @@ void ApproxPanel::sweepBudget() {
         ctx.progress());
     return [] {};
   });
+  // After the start: a task it replaced has ended (and titled its own chart) by now; the steps arrive queued.
+  budget_->clear(toQ(r->method->name()) + QStringLiteral(": error as ") + toQ(key) + QStringLiteral(" doubles, n = ") +
+                 count(r->n));
+  budget_->setBudgetName(toQ(key));
+  setBusy(true, QStringLiteral("budget"));
 }
 
 void ApproxPanel::sweepTime() {
@@ -486,9 +487,6 @@ void ApproxPanel::sweepTime() {
   options.maxN = sweepLimit_->currentData().toInt();
   options.dim = r->dim;
   options.repeat = 1;
-  time_->clear(toQ(r->method->name()) + QStringLiteral(" against full attention, d = ") + count(r->dim));
-  time_->setSeriesName(toQ(r->method->name()));
-  setBusy(true, QStringLiteral("time"));
   runner_->start([this, r, options](const TaskRunner::Context& ctx) -> std::function<void()> {
     const auto points = approxScalingSweep(
         *r->method, r->params, options, r->sentence ? 1.0 : r->scale,
@@ -500,6 +498,9 @@ void ApproxPanel::sweepTime() {
       if (cross == 0) time_->setTitle(time_->title() + QStringLiteral(": not faster up to n = ") + count(last));
     };
   });
+  time_->clear(toQ(r->method->name()) + QStringLiteral(" against full attention, d = ") + count(r->dim));
+  time_->setSeriesName(toQ(r->method->name()));
+  setBusy(true, QStringLiteral("time"));
 }
 
 void ApproxPanel::cancel() { runner_->cancel(); }

@@ -85,7 +85,6 @@ void MaskController::cancel() { runner_->cancel(); }
 bool MaskController::busy() const { return runner_->busy(); }
 
 void MaskController::request(const PatternChoice& choice) {
-  emit started();
   const bool reach = reachability_;
   runner_->start([this, choice, reach](const TaskRunner::Context& context) -> std::function<void()> {
     auto result = std::make_shared<MaskResult>(computeMaskResult(choice, context.progress(), /*reachability=*/false));
@@ -98,6 +97,7 @@ void MaskController::request(const PatternChoice& choice) {
       });
     };
   });
+  emit started();  // after the start, which ended any task it replaced with cancelled()
 }
 
 }  // namespace attnscope

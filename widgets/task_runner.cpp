@@ -5,7 +5,6 @@
 #include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
-#include <atomic>
 #include <new>
 
 #include "engine/util/error.h"
@@ -13,12 +12,12 @@
 namespace attnscope {
 
 struct TaskRunner::Task {
-  std::atomic<bool> stop{false};
-  QFuture<void> work;  ///< the pool thread's part: what the destructor waits for
+  CancellationToken token;
+  QFuture<void> work;  ///< the pool thread's part: what the destructor waits for (none while pending)
 };
 
 void TaskRunner::end(const std::shared_ptr<Task>& task, const Outcome& outcome) {
-  if (current_ != task) return;  // superseded or cancelled by a newer start: the newer task speaks
+  if (current_ != task) return;  // it ended already: cancelled, or replaced by a newer start
   current_.reset();
   switch (outcome.kind) {
     case Outcome::Done:
@@ -42,22 +41,28 @@ TaskRunner::TaskRunner(QObject* parent) : QObject(parent), delay_(new QTimer(thi
   connect(delay_, &QTimer::timeout, this, [this] {
     Work work = std::move(delayed_);
     delayed_ = nullptr;
-    if (work) start(std::move(work));
+    if (current_ && work) launch(current_, std::move(work));
   });
 }
 
 TaskRunner::~TaskRunner() {
-  for (auto& task : running_) task->stop = true;
+  for (auto& task : running_) task->token.cancel();
   for (auto& task : running_) task->work.waitForFinished();
 }
 
-bool TaskRunner::busy() const { return current_ != nullptr || delay_->isActive(); }
+bool TaskRunner::busy() const { return current_ != nullptr; }
 
-void TaskRunner::cancel() {
+void TaskRunner::cancelCurrent() {
   delay_->stop();
   delayed_ = nullptr;
-  if (current_) current_->stop = true;
+  if (!current_) return;
+  const std::shared_ptr<Task> task = std::move(current_);
+  current_.reset();
+  task->token.cancel();  // its work stops at its next check; whatever it still returns is dropped in end()
+  emit cancelled();
 }
+
+void TaskRunner::cancel() { cancelCurrent(); }
 
 QString TaskRunner::messageOf(std::exception_ptr error) {
   try {
@@ -73,29 +78,32 @@ QString TaskRunner::messageOf(std::exception_ptr error) {
   }
 }
 
+std::shared_ptr<TaskRunner::Task> TaskRunner::begin() {
+  cancelCurrent();
+  std::erase_if(running_, [](const std::shared_ptr<Task>& t) { return t->work.isFinished(); });
+  current_ = std::make_shared<Task>();
+  emit started();
+  return current_;
+}
+
 void TaskRunner::startAfter(int ms, Work work) {
-  if (current_) current_->stop = true;
-  current_.reset();
+  begin();
   delayed_ = std::move(work);
   delay_->start(ms);
 }
 
 bool TaskRunner::start(Work work, Policy policy) {
   if (current_ && policy == Policy::RefuseWhileBusy) return false;
-  delay_->stop();
-  delayed_ = nullptr;
-  if (current_) current_->stop = true;  // newest wins: the old task stops at its next check and says nothing
-  std::erase_if(running_, [](const std::shared_ptr<Task>& t) { return t->work.isFinished(); });
-  auto task = std::make_shared<Task>();
-  current_ = task;
-  running_.push_back(task);
-  emit started();
+  launch(begin(), std::move(work));
+  return true;
+}
 
+void TaskRunner::launch(const std::shared_ptr<Task>& task, Work work) {
+  running_.push_back(task);
   QPointer<TaskRunner> self(this);
   Context context;
-  context.progress_.stopFlag = &task->stop;  // the task outlives its work: the runner waits for it
-  context.progress_.isCancelled = [task] { return task->stop.load(); };
-  context.progress_.onProgress = [self, task](double f) {
+  context.progress_.token = task->token;
+  context.progress_.onProgress = [self, task](double f) {  // any worker thread: queued to the GUI thread
     QMetaObject::invokeMethod(self, [self, task, f] {
       if (self && self->current_ == task) emit self->progress(f);
     }, Qt::QueuedConnection);
@@ -112,6 +120,7 @@ bool TaskRunner::start(Work work, Policy policy) {
     Outcome outcome;
     try {
       outcome.deliver = work(context);
+      if (task->token.cancelled()) outcome = {Outcome::Stopped, {}, {}};  // asked to stop: no result, whatever came
     } catch (const Cancelled&) {
       outcome.kind = Outcome::Stopped;
     } catch (...) {
@@ -122,7 +131,6 @@ bool TaskRunner::start(Work work, Policy policy) {
       if (self) self->end(task, outcome);
     }, Qt::QueuedConnection);
   });
-  return true;
 }
 
 }  // namespace attnscope

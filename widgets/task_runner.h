@@ -2,15 +2,19 @@
 // The one way background work leaves the GUI thread and comes back (after Qt's qtconcurrent examples: work in
 // QtConcurrent::run, its ending handed to the GUI thread as a queued call on this object).
 //
-// - A task runs on the global thread pool and gets a Context: a Progress whose stop flag any worker thread may
-//   read, and post(), which hands a function to the GUI thread if the task is still the current one.
-// - Newest wins: starting a task cancels the one in flight (ReplaceRunning), or is refused while one runs
-//   (RefuseWhileBusy). Only the current task's results and endings reach the widget.
-// - One rule for errors: every ending of the current task is one signal on the GUI thread — finished() after its
-//   result was handed over, cancelled(), or failed(message) with the engine's message (out of memory and any other
-//   exception are worded too) — so a progress bar is always taken down.
+// - A task runs on the global thread pool and gets a Context: a Progress carrying the task's CancellationToken
+//   (every engine call the task makes is given it), and post(), which hands a function to the GUI thread if the
+//   task is still the current one.
+// - Every start (start() that is not refused, and startAfter()) emits started() and then exactly one ending on
+//   the GUI thread: finished() after its result was handed over, cancelled(), or failed(message) with the
+//   engine's message (out of memory and any other exception are worded too). So a widget that shows a busy state
+//   on started() always takes it down.
+// - Newest wins: starting a task while another is current (running, or waiting in startAfter()) ends that one
+//   with cancelled() at once, before the new started(); its work is told to stop through its token, and whatever
+//   it still returns is dropped. RefuseWhileBusy refuses a start instead while a task runs. cancel() does the same
+//   for the current task.
 // - No sleeping in pool threads: a delay is startAfter(), a single-shot QTimer on the GUI thread.
-// - The destructor cancels every task it started and waits for them.
+// - The destructor cancels every task it started and waits for them (it emits nothing).
 
 #include <QObject>
 #include <QString>
@@ -50,12 +54,14 @@ class TaskRunner : public QObject {
   explicit TaskRunner(QObject* parent = nullptr);
   ~TaskRunner() override;
 
-  /// Starts `work`; false (and nothing happens) when the policy refuses. Emits started().
+  /// Starts `work`; false (and nothing happens) when the policy refuses. Emits cancelled() for a task it replaces,
+  /// then started().
   bool start(Work work, Policy policy = Policy::ReplaceRunning);
   /// Starts `work` after `ms` milliseconds without another start() or cancel(): a GUI-thread timer, so a burst of
-  /// requests (a dragged slider) never reaches the pool. Until then busy() is true.
+  /// requests (a dragged slider) never reaches the pool. Emits cancelled() for a task it replaces, then started();
+  /// until the work ends, busy() is true.
   void startAfter(int ms, Work work);
-  /// Asks the current task to stop (it ends with cancelled()); a pending startAfter() is dropped.
+  /// Stops the current task, running or waiting in startAfter(): it ends with cancelled() at once.
   void cancel();
   /// Whether a task is current (running, or waiting in startAfter()).
   bool busy() const;
@@ -79,10 +85,15 @@ class TaskRunner : public QObject {
     std::function<void()> deliver;
   };
   void end(const std::shared_ptr<Task>& task, const Outcome& outcome);
+  /// Ends the current task, if any, with cancelled(): its token is cancelled and its later ending dropped.
+  void cancelCurrent();
+  /// Makes a new current task (ending the previous one) and emits started().
+  std::shared_ptr<Task> begin();
+  void launch(const std::shared_ptr<Task>& task, Work work);
   std::shared_ptr<Task> current_;
   std::vector<std::shared_ptr<Task>> running_;
   QTimer* delay_ = nullptr;
-  Work delayed_;
+  Work delayed_;  ///< the work of current_ while it waits in startAfter()
 };
 
 }  // namespace attnscope

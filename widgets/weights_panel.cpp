@@ -367,8 +367,8 @@ void WeightsPanel::analyse() {
     WeightsOptions options;
     options.thumbnailSide = kThumbSide;
     QStringList notes;
-    if (spec) {
-      mask = std::make_shared<const SparseMask>(buildMask(*spec->make(values, dump->n())));
+    if (spec) {  // built with the task's token: Cancel stops it like the rest
+      mask = std::make_shared<const SparseMask>(buildMask(*spec->make(values, dump->n()), {}, ctx.progress().part(0.0, 0.2)));
       options.mask = mask.get();
     }
     if (stack) {
@@ -378,7 +378,7 @@ void WeightsPanel::analyse() {
       for (const std::string& note : made.notes) notes << QString::fromStdString(note);
     }
     auto report = std::make_shared<const WeightsReport>(
-        measureWeights(*dump, options, stack ? ctx.progress().part(0.2, 1.0) : ctx.progress()));
+        measureWeights(*dump, options, spec || stack ? ctx.progress().part(0.2, 1.0) : ctx.progress()));
     return [this, report, mask, layers, against, notes] {
       report_ = report;
       mask_ = mask;

@@ -114,7 +114,7 @@ void fullHead(const AttentionInputs& in, int h, Matrix& Kt, Matrix& out, const A
     Matrix S(rows, kFlashCols), acc = Matrix::Zero(rows, V.cols());
     Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
     for (Index c0 = 0; c0 < n; c0 += kFlashCols) {
-      if (progress.stopRequested()) return;  // a row block of a long sequence is many tiles: stop within it
+      if (progress.cancelled()) return;  // a row block of a long sequence is many tiles: stop within it
       const Index cols = std::min(kFlashCols, n - c0);
       auto St = S.leftCols(cols);
       tileScores(rows, cols, d, Qs.data(), d, Kt.data() + c0, Kt.cols(), S.data(), kFlashCols);
@@ -149,7 +149,7 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
     Matrix S(rows, block), acc = Matrix::Zero(rows, V.cols());
     Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
     for (KeyIndex c : layout.row(layoutHead, r0 / block)) {
-      if (progress.stopRequested()) return;
+      if (progress.cancelled()) return;
       tileScores(rows, block, d, Qs.data(), d, Kt.data() + Index(c) * block, Kt.cols(), S.data(), block);
       if (copies)  // a key block counted k times in the softmax: 2^(s + log2 k) = k·2^s
         for (const BlockCopies::Entry& e : copies->row(layoutHead, r0 / block))

@@ -371,9 +371,8 @@ TEST(ApproxSweeps, TimeAgainstNSkipsWhatDoesNotFitAndTheExactWeightsAreSoftmax) 
   EXPECT_TRUE(points[1].skipped.empty());
   EXPECT_GT(points[2].msPattern, 0);
   // A cancelled sweep stops.
-  std::atomic<bool> stop{true};
   Progress cancelled;
-  cancelled.stopFlag = &stop;
+  cancelled.token.cancel();
   EXPECT_THROW(approxScalingSweep(nystrom, resolveApproxParams(nystrom, 16, {}), options, 1.0, nullptr, cancelled),
                Cancelled);
   // The exact weights beside Â: each row the softmax of q·k/√d, in double precision.

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
 
 #include "engine/attention/attention.h"
 #include <omp.h>
@@ -112,56 +116,79 @@ TEST(Properties, SeedsAreReproducibleAndIndependentOfThreads) {
                                                 {"block_size", "4"}}));
 }
 
-TEST(Properties, BuildReportsProgressAndCanBeCancelled) {
-  const PatternSpec spec = PatternSpec::parse("window");
-  std::vector<double> seen;
-  Progress progress;
-  progress.onProgress = [&](double f) { seen.push_back(f); };
-  spec.build({{"radius", "4"}}, 200000, {}, progress);
-  ASSERT_FALSE(seen.empty());
-  EXPECT_DOUBLE_EQ(seen.back(), 1.0);
-  for (std::size_t i = 1; i < seen.size(); ++i) EXPECT_LE(seen[i - 1], seen[i]);
-
-  int calls = 0;
-  Progress cancel;
-  cancel.isCancelled = [&] { return ++calls > 3; };
-  EXPECT_THROW(spec.build({{"radius", "4"}}, 200000, {}, cancel), Cancelled);
-  EXPECT_THROW(PatternSpec::parse("window+random").build({}, 200000, {}, cancel), Cancelled);
+TEST(Properties, BuildReportsProgressFromEveryThreadInOrder) {
+  // Reports come from whichever thread finishes a chunk, one at a time and never decreasing; a build whose
+  // chunks all ran elsewhere still hears of them before it returns. The counter below fails if two reports overlap.
+  for (const char* pattern : {"window", "window+random"}) {
+    std::vector<double> seen;
+    std::atomic<int> inside{0};
+    bool overlapped = false;
+    Progress progress;
+    progress.onProgress = [&](double f) {
+      if (inside.fetch_add(1) != 0) overlapped = true;
+      seen.push_back(f);
+      inside.fetch_sub(1);
+    };
+    PatternSpec::parse(pattern).build({{"radius", "4"}}, 600000, {}, progress);
+    EXPECT_FALSE(overlapped) << pattern;
+    // 600,000 rows are 256 chunks of 2,344 rows a pass: more than one report, and each a multiple of 1/256 of
+    // its pass.
+    ASSERT_GT(seen.size(), 2u) << pattern;
+    EXPECT_DOUBLE_EQ(seen.back(), 1.0) << pattern;
+    for (std::size_t i = 1; i < seen.size(); ++i) EXPECT_LT(seen[i - 1], seen[i]) << pattern << " report " << i;
+  }
 }
 
-TEST(Properties, AStopFlagSetMidwayAlwaysEndsInCancelled) {
-  // The flag any thread may read: whenever it is raised, the build throws Cancelled — it never returns a mask
-  // with chunks skipped, and never fails on half-filled offsets instead.
-  int cancelled = 0;
+// A build asked to stop always throws Cancelled, and one not asked never does: at 1, 2, 4 and 16 threads, with the
+// token cancelled before the build, from a progress report part-way (on whichever thread reports), and from
+// another thread at a random moment. ATTNSCOPE_CANCEL_TRIALS (default 10) repeats each case.
+TEST(Properties, ACancelledBuildAlwaysThrowsAndAnotherNeverDoes) {
+  const int trials = [] {
+    const char* t = std::getenv("ATTNSCOPE_CANCEL_TRIALS");
+    return t ? std::max(1, std::atoi(t)) : 10;
+  }();
+  const int before = omp_get_max_threads();
   for (const char* pattern : {"window", "window+random"}) {
     const SparseMask whole = PatternSpec::parse(pattern).build({{"radius", "3"}}, 300000);
-    for (int trial = 0; trial < 40; ++trial) {
-      std::atomic<bool> stop{false};
-      Progress progress;
-      progress.stopFlag = &stop;
-      const double at = 0.05 + 0.6 * (trial % 10) / 10.0;
-      progress.onProgress = [&](double f) {
-        if (f >= at) stop = true;
-      };
-      bool threw = false;
-      try {
-        const SparseMask mask = PatternSpec::parse(pattern).build({{"radius", "3"}}, 300000, {}, progress);
-        // Finished before the flag went up (it is raised from progress reports, the last after the work): then
-        // the mask is whole.
-        EXPECT_TRUE(mask == whole) << pattern << " at " << at;
-      } catch (const Cancelled&) {
-        threw = true;
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << pattern << " at " << at << ": " << e.what();
+    for (int threads : {1, 2, 4, 16}) {
+      omp_set_num_threads(threads);
+      for (int trial = 0; trial < trials; ++trial) {
+        SCOPED_TRACE(std::string(pattern) + " at " + std::to_string(threads) + " threads, trial " +
+                     std::to_string(trial));
+        // Not asked: never Cancelled, and the mask is whole.
+        EXPECT_TRUE(PatternSpec::parse(pattern).build({{"radius", "3"}}, 300000, {}, Progress{}) == whole);
+        // Asked before it starts.
+        Progress early;
+        early.token.cancel();
+        EXPECT_THROW(PatternSpec::parse(pattern).build({{"radius", "3"}}, 300000, {}, early), Cancelled);
+        // Asked from a report part-way, on whichever thread makes it: the first report at or past `at` cancels
+        // (there is always one: the last is 1.0, made before the build's last check).
+        Progress midway;
+        const double at = 0.05 + 0.9 * (trial % 10) / 10.0;
+        midway.onProgress = [&](double f) {
+          if (f >= at) midway.token.cancel();
+        };
+        EXPECT_THROW(PatternSpec::parse(pattern).build({{"radius", "3"}}, 300000, {}, midway), Cancelled);
+        // Asked from another thread at some moment: a build that returns anyway returns the whole mask, never
+        // one with chunks skipped.
+        Progress racing;
+        std::thread stopper([&, delay = trial * 50] {
+          std::this_thread::sleep_for(std::chrono::microseconds(delay));
+          racing.token.cancel();
+        });
+        try {
+          const SparseMask mask = PatternSpec::parse(pattern).build({{"radius", "3"}}, 300000, {}, racing);
+          EXPECT_TRUE(mask == whole);
+        } catch (const Cancelled&) {
+        }
+        stopper.join();
       }
-      cancelled += threw;
     }
   }
-  EXPECT_GT(cancelled, 40);
-  // Attention stops inside its row blocks on the flag too.
-  std::atomic<bool> stop{true};
+  omp_set_num_threads(before);
+  // Attention and inputs stop inside their row blocks on the token too.
   Progress stopped;
-  stopped.stopFlag = &stop;
+  stopped.token.cancel();
   EXPECT_THROW(fullAttention(syntheticInputs(1, 512, 16, 1), {}, stopped), Cancelled);
   EXPECT_THROW(syntheticInputs(1, 4096, 16, 1, stopped), Cancelled);
 }

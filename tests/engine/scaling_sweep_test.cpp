@@ -60,9 +60,11 @@ TEST(ScalingSweep, StopsWhenAsked) {
   options.maxN = 4096;
   int points = 0;
   Progress progress;
-  progress.isCancelled = [&] { return points >= 2; };
   EXPECT_THROW(scalingSweep(PatternSpec::parse("window"), {{"radius", "8"}}, options,
-                            [&](const ScalingPoint&) { ++points; }, progress),
+                            [&](const ScalingPoint&) {
+                              if (++points == 2) progress.token.cancel();
+                            },
+                            progress),
                Cancelled);
   EXPECT_EQ(points, 2);
 }

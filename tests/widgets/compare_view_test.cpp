@@ -24,7 +24,7 @@ namespace {
 bool waitForComparison(CompareView* view) {
   QSignalSpy updated(view, &CompareView::updated);
   QSignalSpy failed(view, &CompareView::failed);
-  for (int i = 0; i < 400 && updated.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(25);
+  waitUntil([&] { return !updated.isEmpty() || !failed.isEmpty(); });
   return !updated.isEmpty();
 }
 
@@ -46,10 +46,9 @@ class CompareTest : public MainWindowTest {
     ASSERT_TRUE(w().showView(QStringLiteral("compare")));
     QSignalSpy updated(compare_, &CompareView::updated);
     w().loadPreset(choice);
-    for (int i = 0; i < 400 && (updated.isEmpty() || !compare_->comparison() ||
-                                compare_->comparison()->a->choice.n != 256); ++i)
-      QTest::qWait(25);
-    ASSERT_TRUE(compare_->comparison());
+    ASSERT_TRUE(waitUntil([&] {
+      return !updated.isEmpty() && compare_->comparison() && compare_->comparison()->a->choice.n == 256;
+    }));
   }
   CompareView* compare_ = nullptr;
 };
@@ -118,13 +117,13 @@ TEST_F(CompareTest, AHiddenViewCatchesUpWhenShown) {
 TEST_F(CompareTest, ZoomInOneViewZoomsTheOther) {
   HeatmapView* a = compare_->viewA();
   HeatmapView* b = compare_->viewB();
-  QTest::qWait(100);
+  ASSERT_TRUE(waitUntil([&] { return laidOut(a, 64, 64); }));
   const QRectF before = b->viewRange();
   const QPoint at = a->cellCenter(64, 64);
   QWheelEvent wheel(at, a->plotWidget()->mapToGlobal(at), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier,
                     Qt::NoScrollPhase, false);
   QCoreApplication::sendEvent(a->plotWidget(), &wheel);
-  QTest::qWait(50);
+  ASSERT_TRUE(waitUntil([&] { return a->viewRange().width() < before.width() * 0.9; }));
   const QRectF zoomed = a->viewRange();
   EXPECT_LT(zoomed.width(), before.width() * 0.9);
   EXPECT_NEAR(b->viewRange().left(), zoomed.left(), 1e-6);
@@ -133,8 +132,7 @@ TEST_F(CompareTest, ZoomInOneViewZoomsTheOther) {
   // R in B resets both.
   b->setFocus();
   QTest::keyClick(b, Qt::Key_R);
-  QTest::qWait(50);
-  EXPECT_GT(a->viewRange().width(), 255.0);
+  EXPECT_TRUE(waitUntil([&] { return a->viewRange().width() > 255.0; }));
 }
 
 TEST_F(CompareTest, ExportWritesTheWholeComparison) {

@@ -111,7 +111,7 @@ TEST_F(MainWindowTest, ASentenceSetsNAndLabelsTheAxes) {
   QLineEdit* text = controls()->textField();
   text->setFocus();
   QTest::keyClicks(text, QStringLiteral("the cat sat on the mat"));
-  for (int i = 0; i < 200 && heatmap()->tokens() != 6; ++i) QTest::qWait(25);
+  ASSERT_TRUE(waitUntil([&] { return heatmap()->tokens() == 6; }));
   EXPECT_EQ(controls()->nBox()->value(), 6);
   EXPECT_EQ(heatmap()->tokens(), 6);
   EXPECT_EQ(heatmap()->describeCell(1, 0), QStringLiteral("query 1 (cat) → key 0 (the): attended"));
@@ -119,7 +119,7 @@ TEST_F(MainWindowTest, ASentenceSetsNAndLabelsTheAxes) {
 
 TEST_F(MainWindowTest, ClickingAQueryRowHighlightsItsKeys) {
   HeatmapView* map = heatmap();
-  QTest::qWait(100);  // let the queued replot lay out the axes
+  ASSERT_TRUE(waitUntil([&] { return laidOut(map, 7, 3); }));
   const QPoint cell = map->cellCenter(7, 3);
   EXPECT_EQ(map->cellAt(cell), (std::pair<Index, Index>(7, 3)));
   QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, cell);
@@ -131,7 +131,7 @@ TEST_F(MainWindowTest, ClickingAQueryRowHighlightsItsKeys) {
 TEST_F(MainWindowTest, ClickingTwoCellsShowsThePath) {
   // The lesson: query 7 of a window of 5 cannot attend key 3, but hears from it two layers later.
   HeatmapView* map = heatmap();
-  QTest::qWait(100);
+  ASSERT_TRUE(waitUntil([&] { return laidOut(map, 7, 9); }));
   QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, map->cellCenter(7, 9));   // query 7
   QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::ShiftModifier, map->cellCenter(7, 3));  // key 3
   ASSERT_TRUE(waitForBackground(w()));
@@ -172,7 +172,7 @@ TEST_F(MainWindowTest, HopMapCountsLayersAndShowsNever) {
   n->setFocus();
   n->selectAll();
   QTest::keyClicks(n, QStringLiteral("2048"));
-  for (int i = 0; i < 400 && hops->tokens() != 0; ++i) QTest::qWait(25);
+  ASSERT_TRUE(waitUntil([&] { return hops->tokens() == 0; }));
   EXPECT_EQ(hops->tokens(), 0);
   EXPECT_EQ(hops->pictureSide(), 0);
 }
@@ -197,7 +197,7 @@ TEST_F(MainWindowTest, HopProfileForOneQueryWorksBeyondTheMap) {
   // The farthest key, 2,047, is 2,040 tokens away: 1,020 hops of 2.
   EXPECT_TRUE(profile->title().endsWith(QStringLiteral("within 1020 layers"))) << profile->title().toStdString();
   ASSERT_TRUE(w().showView(QStringLiteral("matrix")));
-  QTest::qWait(100);
+  ASSERT_TRUE(waitUntil([&] { return laidOut(heatmap(), 1000, 1000, 4); }));
   const QPoint at = heatmap()->cellCenter(1000, 1000);
   const auto [query, key] = heatmap()->cellAt(at);
   QTest::mouseClick(heatmap()->plotWidget(), Qt::LeftButton, Qt::NoModifier, at);

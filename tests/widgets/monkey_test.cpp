@@ -103,8 +103,7 @@ TEST_F(MainWindowTest, AMonkeyCannotBreakIt) {
   answer.start();
   bool answered = false;
   QTimer::singleShot(0, [&] { answered = true; });
-  for (int i = 0; i < 200 && !answered; ++i) QTest::qWait(10);
-  ASSERT_TRUE(answered);
+  ASSERT_TRUE(waitUntil([&] { return answered; }));
   // Whatever the monkey started (a run, a sweep) stops when cancelled: every runner is idle soon after.
   for (TaskRunner* runner : w().findChildren<TaskRunner*>()) runner->cancel();
   ASSERT_TRUE(waitForBackground(w()));

@@ -1,6 +1,7 @@
 // The one runner: how each ending reaches the widget, cancellation, newest-wins, delays, and destruction.
 #include <gtest/gtest.h>
 
+#include <QCoreApplication>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -9,9 +10,12 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <random>
 #include <thread>
+#include <vector>
 
 #include "engine/util/error.h"
+#include "tests/widgets/wait_until.h"
 #include "widgets/task_runner.h"
 
 namespace attnscope {
@@ -26,8 +30,7 @@ std::function<void()> untilStopped(const TaskRunner::Context& context) {
 }
 
 bool waitIdle(const TaskRunner& runner) {
-  for (int i = 0; i < 500 && runner.busy(); ++i) QTest::qWait(10);
-  return !runner.busy();
+  return waitUntil([&] { return !runner.busy(); });
 }
 
 TEST(TaskRunner, AResultIsHandedOverOnTheGuiThreadThenFinished) {
@@ -101,8 +104,9 @@ TEST(TaskRunner, CancelEndsWithCancelledAndNoResult) {
   EXPECT_EQ(finished.count(), 0);
 }
 
-TEST(TaskRunner, TheNewestRequestWins) {
+TEST(TaskRunner, TheNewestRequestWinsAndTheReplacedOneEndsCancelled) {
   TaskRunner runner;
+  QSignalSpy started(&runner, &TaskRunner::started);
   QSignalSpy finished(&runner, &TaskRunner::finished);
   QSignalSpy cancelled(&runner, &TaskRunner::cancelled);
   std::atomic<bool> firstStopped{false};
@@ -116,14 +120,90 @@ TEST(TaskRunner, TheNewestRequestWins) {
     }
     return [&] { delivered = 1; };
   });
-  QTest::qWait(20);
+  // The first one ends with cancelled() at once, before the second's started(), and its work is told to stop.
+  std::vector<QString> order;
+  QObject::connect(&runner, &TaskRunner::cancelled, [&] { order.push_back(QStringLiteral("cancelled")); });
+  QObject::connect(&runner, &TaskRunner::started, [&] { order.push_back(QStringLiteral("started")); });
   runner.start([&](const TaskRunner::Context&) -> std::function<void()> { return [&] { delivered = 2; }; });
+  EXPECT_EQ(order, (std::vector<QString>{QStringLiteral("cancelled"), QStringLiteral("started")}));
   ASSERT_TRUE(waitIdle(runner));
-  QTest::qWait(50);  // the first task's ending, if it said anything, has arrived by now
-  EXPECT_TRUE(firstStopped);
+  ASSERT_TRUE(waitUntil([&] { return firstStopped.load(); }));
+  QCoreApplication::processEvents();  // the first task's own ending, queued after it stopped, is dropped
   EXPECT_EQ(delivered, 2);
+  EXPECT_EQ(started.count(), 2);
   EXPECT_EQ(finished.count(), 1);
-  EXPECT_EQ(cancelled.count(), 0);  // the superseded task ends silently
+  EXPECT_EQ(cancelled.count(), 1);
+}
+
+TEST(TaskRunner, CancellingAPendingStartEndsItCancelled) {
+  TaskRunner runner;
+  QSignalSpy started(&runner, &TaskRunner::started);
+  QSignalSpy cancelled(&runner, &TaskRunner::cancelled);
+  QSignalSpy finished(&runner, &TaskRunner::finished);
+  std::atomic<int> runs{0};
+  runner.startAfter(60000, [&](const TaskRunner::Context&) -> std::function<void()> {
+    ++runs;
+    return {};
+  });
+  EXPECT_EQ(started.count(), 1);
+  EXPECT_TRUE(runner.busy());
+  runner.cancel();
+  EXPECT_EQ(cancelled.count(), 1);  // at once: a widget busy since started() is idle again
+  EXPECT_FALSE(runner.busy());
+  // A pending start replaced by another ends the same way, and only the newest work runs.
+  runner.startAfter(60000, [&](const TaskRunner::Context&) -> std::function<void()> {
+    runs += 10;
+    return {};
+  });
+  runner.start([&](const TaskRunner::Context&) -> std::function<void()> {
+    runs += 100;
+    return {};
+  });
+  EXPECT_EQ(cancelled.count(), 2);
+  ASSERT_TRUE(waitIdle(runner));
+  EXPECT_EQ(runs.load(), 100);
+  EXPECT_EQ(started.count(), 3);
+  EXPECT_EQ(finished.count(), 1);
+}
+
+// Any sequence of starts, delayed starts, refused starts and cancels: every start that was not refused ends in
+// exactly one of finished, cancelled or failed, and never two.
+TEST(TaskRunner, EveryStartEndsExactlyOnce) {
+  TaskRunner runner;
+  int started = 0, ended = 0, open = 0;
+  bool twice = false;
+  QObject::connect(&runner, &TaskRunner::started, [&] {
+    ++started;
+    if (++open > 1) twice = true;  // a start before the previous one ended
+  });
+  auto ending = [&] {
+    ++ended;
+    if (--open < 0) twice = true;  // an ending with nothing open
+  };
+  QObject::connect(&runner, &TaskRunner::finished, ending);
+  QObject::connect(&runner, &TaskRunner::cancelled, ending);
+  QObject::connect(&runner, &TaskRunner::failed, ending);
+  std::mt19937 random(21);
+  auto quick = [](const TaskRunner::Context&) -> std::function<void()> { return [] {}; };
+  auto failing = [](const TaskRunner::Context&) -> std::function<void()> { throw Error("no"); };
+  for (int step = 0; step < 300; ++step) {
+    switch (random() % 6) {
+      case 0: runner.start(quick); break;
+      case 1: runner.start(untilStopped); break;
+      case 2: runner.start(failing, TaskRunner::Policy::RefuseWhileBusy); break;
+      case 3: runner.startAfter(int(random() % 5), quick); break;
+      case 4: runner.cancel(); break;
+      case 5: QTest::qWait(int(random() % 3)); break;
+    }
+    ASSERT_FALSE(twice) << "step " << step;
+  }
+  runner.cancel();
+  ASSERT_TRUE(waitIdle(runner));
+  QCoreApplication::processEvents();
+  EXPECT_FALSE(twice);
+  EXPECT_EQ(open, 0);
+  EXPECT_EQ(started, ended);
+  EXPECT_GT(started, 100);
 }
 
 TEST(TaskRunner, RefuseWhileBusyKeepsTheRunningTask) {
@@ -135,22 +215,24 @@ TEST(TaskRunner, RefuseWhileBusyKeepsTheRunningTask) {
   ASSERT_TRUE(waitIdle(runner));
 }
 
-TEST(TaskRunner, StartAfterWaitsOnTheGuiThreadAndABurstStartsOnce) {
+TEST(TaskRunner, StartAfterWaitsOnTheGuiThreadAndABurstRunsOnce) {
   TaskRunner runner;
   QSignalSpy started(&runner, &TaskRunner::started);
-  int runs = 0;
-  auto work = [&](const TaskRunner::Context&) -> std::function<void()> { return [&] { ++runs; }; };
+  QSignalSpy cancelled(&runner, &TaskRunner::cancelled);
+  QSignalSpy finished(&runner, &TaskRunner::finished);
+  std::atomic<int> runs{0};
+  auto work = [&](const TaskRunner::Context&) -> std::function<void()> {
+    ++runs;
+    return {};
+  };
   for (int i = 0; i < 5; ++i) runner.startAfter(60, work);
   EXPECT_TRUE(runner.busy());
-  EXPECT_EQ(started.count(), 0);
+  EXPECT_EQ(started.count(), 5);    // each request is a start ...
+  EXPECT_EQ(cancelled.count(), 4);  // ... and each replaced one ended at once
+  EXPECT_EQ(runs.load(), 0);        // nothing reached the pool yet
   ASSERT_TRUE(waitIdle(runner));
-  EXPECT_EQ(started.count(), 1);
-  EXPECT_EQ(runs, 1);
-  runner.startAfter(60, work);
-  runner.cancel();  // a pending delay is dropped
-  QTest::qWait(120);
-  EXPECT_EQ(runs, 1);
-  EXPECT_FALSE(runner.busy());
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(finished.count(), 1);
 }
 
 TEST(TaskRunner, DestroyingTheRunnerStopsAndWaitsForItsWork) {

@@ -5,6 +5,7 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <cstdlib>
 #include <memory>
 
 #include <QSpinBox>
@@ -18,6 +19,7 @@
 #include "widgets/run_panel.h"
 #include "widgets/stats_panel.h"
 #include "widgets/mask_controller.h"
+#include "tests/widgets/wait_until.h"
 #include "widgets/task_runner.h"
 
 namespace attnscope {
@@ -30,29 +32,31 @@ T* part(const QObject& root, const char* name) {
   return found;
 }
 
+// Whether a map is laid out on screen: the centre of cell (query, key) lies inside its plot and maps back to that
+// cell, or within `slack` cells of it where cells are smaller than a pixel.
+inline bool laidOut(HeatmapView* map, Index query, Index key, Index slack = 0) {
+  const QPoint at = map->cellCenter(query, key);
+  if (!map->plotWidget()->rect().contains(at)) return false;
+  const auto [q, k] = map->cellAt(at);
+  return std::abs(q - query) <= slack && std::abs(k - key) <= slack;
+}
+
 // Waits until the controller has finished the current request (result with reachability, or failure).
 inline bool waitForResult(MainWindow& w) {
   auto* controller = part<MaskController>(w, "maskController");
   QSignalSpy done(controller, &MaskController::reachabilityReady);
   QSignalSpy failed(controller, &MaskController::failed);
-  for (int i = 0; i < 400 && done.isEmpty() && failed.isEmpty(); ++i) QTest::qWait(25);
-  QCoreApplication::processEvents();
-  return !done.isEmpty() || !failed.isEmpty();
+  return waitUntil([&] { return !done.isEmpty() || !failed.isEmpty(); });
 }
 
 // Waits until no background task of the window (mask, reachability, paths, hop profiles, comparisons, runs) is
 // current: every TaskRunner below it is idle.
 inline bool waitForBackground(QObject& root) {
-  for (int i = 0; i < 800; ++i) {
-    bool busy = false;
-    for (const TaskRunner* r : root.findChildren<TaskRunner*>()) busy = busy || r->busy();
-    if (!busy) {
-      QCoreApplication::processEvents();
-      return true;
-    }
-    QTest::qWait(10);
-  }
-  return false;
+  return waitUntil([&] {
+    for (const TaskRunner* r : root.findChildren<TaskRunner*>())
+      if (r->busy()) return false;
+    return true;
+  });
 }
 
 class MainWindowTest : public ::testing::Test {
@@ -62,7 +66,7 @@ class MainWindowTest : public ::testing::Test {
     window_->resize(1300, 850);
     window_->show();
     // The first result (window of 5 at n = 16) may already be on its way; wait for its reachability too.
-    for (int i = 0; i < 400 && (!window_->result() || !window_->result()->reach); ++i) QTest::qWait(25);
+    ASSERT_TRUE(waitUntil([&] { return window_->result() && window_->result()->reach; }));
     ASSERT_TRUE(window_->result());
     ASSERT_TRUE(window_->result()->reach);
   }
