@@ -1,5 +1,7 @@
 #include "app/cli/cli_common.h"
 
+#include "engine/util/format.h"
+
 #include <QJsonDocument>
 
 #include <cstdio>
@@ -93,12 +95,13 @@ std::vector<std::pair<std::string, std::string>> readParamTexts(const QStringLis
   for (const QString& kv : values) {
     const qsizetype eq = kv.indexOf(QLatin1Char('='));
     if (eq <= 0)
-      throw UsageError(option + " '" + toStd(kv) + "' is not allowed: expected KEY=VALUE, e.g. " + option +
+      throw UsageError(option + " '" + quoted(toStd(kv)) + "' is not allowed: expected KEY=VALUE, e.g. " + option +
                        " radius=2");
     const std::string key = toStd(kv.left(eq).trimmed());
     for (const auto& [k, v] : texts)
       if (k == key)
-        throw UsageError(option + " " + key + " is given more than once (" + key + "=" + v + " and " + toStd(kv) +
+        throw UsageError(option + " " + quoted(key) + " is given more than once (" + quoted(key + "=" + v) + " and " +
+                         quoted(toStd(kv)) +
                          "): give it once");
     texts.emplace_back(key, toStd(kv.mid(eq + 1)));
   }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/cli/cli_common.h"
+#include "engine/util/format.h"
 #include "engine/io/atomic_file.h"
 
 namespace {
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
       return 2;
     }
 #endif
-    std::cerr << "attnscope-cli: command '" << command.toStdString()
+    std::cerr << "attnscope-cli: command '" << attnscope::quoted(command.toStdString())
               << "' is unknown: expected patterns, stats, mask, path, run, bench or render (see --help)\n";
     return 2;
   } catch (const attnscope::Error& e) {
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const std::exception& e) {
     // Anything else the standard library throws on odd input (out_of_range, length_error, …): still one line.
-    std::cerr << "attnscope-cli: internal error (" << e.what() << "); please report the command that caused it\n";
+    std::cerr << "attnscope-cli: internal error (" << attnscope::oneLine(e.what()) << "); please report the command that caused it\n";
     return 2;
   } catch (...) {
     std::cerr << "attnscope-cli: internal error of an unknown kind; please report the command that caused it\n";

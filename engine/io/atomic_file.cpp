@@ -7,7 +7,10 @@
 #include <atomic>
 #include <csignal>
 #include <cstring>
+#include <cstdint>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <random>
 
 #include "engine/util/error.h"
@@ -45,7 +48,21 @@ extern "C" void removeTemporariesAndDie(int sig) {
   std::raise(sig);
 }
 
+// The files read as inputs, by device and inode (a path may name one through a link or another spelling).
+std::mutex inputsMutex;
+std::set<std::pair<unsigned long long, unsigned long long>> inputs;
+
+bool isInput(const struct stat& st) {
+  std::lock_guard lock(inputsMutex);
+  return inputs.count({static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino)}) > 0;
+}
+
 }  // namespace
+
+void noteInput(unsigned long long device, unsigned long long inode) {
+  std::lock_guard lock(inputsMutex);
+  inputs.insert({device, inode});
+}
 
 std::string outputTarget(const std::string& path) {
   namespace fs = std::filesystem;
@@ -64,6 +81,8 @@ std::string outputTarget(const std::string& path) {
                 (S_ISDIR(st.st_mode) ? std::string("a folder") : S_ISFIFO(st.st_mode) ? std::string("a FIFO")
                                                                                      : std::string("a device or socket")) +
                 ", not a regular file; name a file");
+  if (::stat(target.c_str(), &st) == 0 && isInput(st))
+    throw Error("cannot write '" + path + "': it is one of the files this run reads; name another file");
   return target.string();
 }
 
@@ -74,6 +93,25 @@ void requireRegularFile(const std::string& path) {
     throw Error("cannot read '" + path + "': it is not a regular file (" +
                 (S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket") +
                 "); give a file");
+  noteInput(static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
+}
+
+std::string readSmallFile(const std::string& path, std::size_t maxBytes, const std::string& what) {
+  requireRegularFile(path);
+  struct stat st {};
+  ::stat(path.c_str(), &st);
+  const auto tooLarge = [&] {
+    throw Error("'" + path + "' has more than " + std::to_string(maxBytes) + " bytes, more than " + what +
+                " may have");
+  };
+  if (static_cast<std::uint64_t>(st.st_size) > maxBytes) tooLarge();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read '" + path + "': no such file, or not readable");
+  std::string bytes(maxBytes + 1, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  if (bytes.size() > maxBytes) tooLarge();  // it grew while we read
+  return bytes;
 }
 
 void removeTemporariesOnSignals() {

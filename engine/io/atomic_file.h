@@ -14,12 +14,20 @@
 namespace attnscope {
 
 /// The file that writing to `path` replaces: `path`, or the final target of the link at `path`. Throws Error when
-/// that is a folder, FIFO, device or socket.
+/// that is a folder, FIFO, device or socket, or a file this process has read as an input.
 std::string outputTarget(const std::string& path);
 
 /// Throws Error naming `path` unless it is a regular file: inputs are read only from regular files (a FIFO would
-/// block, a device would never end, a folder cannot be read).
+/// block, a device would never end, a folder cannot be read). Every reader calls it first, and it remembers the
+/// file as one of this process's inputs: outputTarget() refuses to replace an input (a command whose output path
+/// names one of its inputs would otherwise overwrite it).
 void requireRegularFile(const std::string& path);
+/// Remembers a regular file already checked as one of this process's inputs (for readers that stat it themselves).
+void noteInput(unsigned long long device, unsigned long long inode);
+
+/// A whole text file of at most `maxBytes` bytes: a regular file, refused by its size before a byte is read (and
+/// if it grows while it is read). `what` says what the file is for, in the message. Throws Error.
+std::string readSmallFile(const std::string& path, std::size_t maxBytes, const std::string& what);
 
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove every open AtomicFile temporary and then end the
 /// process as the signal would have. For programs (the command line); safe to call more than once.

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "engine/util/error.h"
+#include "engine/util/format.h"
 
 namespace attnscope {
 
@@ -34,7 +35,7 @@ std::string joined(const std::vector<std::string>& items) {
 }  // namespace
 
 std::string paramError(std::string_view name, std::string_view value, std::string_view reason) {
-  return "parameter '" + std::string(name) + "' = " + (value.empty() ? std::string("(empty)") : std::string(value)) +
+  return "parameter '" + quoted(name) + "' = " + (value.empty() ? std::string("(empty)") : quoted(value)) +
          " is not allowed: " + std::string(reason);
 }
 

@@ -42,10 +42,10 @@ PatternSpec PatternSpec::parse(std::string_view name) {
     const std::string_view part = name.substr(start, plus == std::string_view::npos ? name.npos : plus - start);
     const PatternFamily* family = findFamily(part);
     if (!family)
-      throw Error("pattern '" + std::string(part) + "' is unknown: expected one of " + knownFamilies() +
+      throw Error("pattern '" + quoted(part) + "' is unknown: expected one of " + knownFamilies() +
                   " (token-level ones may be joined with '+')");
     if (std::find(spec.members_.begin(), spec.members_.end(), family) != spec.members_.end())
-      throw Error("pattern '" + spec.name_ + "' names '" + std::string(part) + "' twice");
+      throw Error("pattern '" + quoted(spec.name_) + "' names '" + quoted(part) + "' twice");
     spec.members_.push_back(family);
     if (plus == std::string_view::npos) break;
     start = plus + 1;
@@ -75,12 +75,17 @@ ParamSet PatternSpec::defaults() const {
 
 ParamSet PatternSpec::resolve(const std::vector<std::pair<std::string, std::string>>& texts) const {
   ParamSet set = defaults();
-  for (const auto& [key, text] : texts) {
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const auto& [key, text] = texts[i];
+    for (std::size_t j = 0; j < i; ++j)  // wherever the texts come from (-p, a typed stack, a stack file): once each
+      if (texts[j].first == key)
+        throw Error("parameter '" + quoted(key) + "' is given twice (" + quoted(key + "=" + texts[j].second) + " and " +
+                    quoted(key + "=" + text) + "): give it once");
     const ParamSpec* p = param(key);
     if (!p) {
       std::string known;
       for (const ParamSpec& q : params_) known += (known.empty() ? "" : ", ") + q.name;
-      throw Error("parameter '" + key + "' is unknown for pattern '" + name_ + "': expected one of " +
+      throw Error("parameter '" + quoted(key) + "' is unknown for pattern '" + quoted(name_) + "': expected one of " +
                   (known.empty() ? std::string("(none: this pattern takes no parameters)") : known));
     }
     set.set(key, p->parse(text));

@@ -32,7 +32,7 @@ class PatternSpec {
   bool isBlock() const { return members_.size() == 1 && members_[0]->isBlockFamily(); }
 
   ParamSet defaults() const;
-  /// The defaults overridden by key=value texts; unknown keys and bad values throw Error.
+  /// The defaults overridden by key=value texts; unknown keys, a key given twice and bad values throw Error.
   ParamSet resolve(const std::vector<std::pair<std::string, std::string>>& texts) const;
   /// An upper bound of the memory making and building this pattern at n takes: what make() allocates, each stored
   /// head's row offsets, and its cells (at most maskCellLimit(), stored once and buffered once).

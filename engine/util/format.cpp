@@ -1,5 +1,9 @@
 #include "engine/util/format.h"
 
+#include <cstdio>
+
+#include "engine/util/error.h"
+
 namespace attnscope {
 
 std::string withSeparators(Index value) {
@@ -11,5 +15,31 @@ std::string withSeparators(Index value) {
   }
   return value < 0 ? "-" + out : out;
 }
+
+std::string oneLine(std::string_view text, std::size_t most) {
+  std::size_t keep = text.size();
+  if (keep > most) {
+    keep = most;
+    while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;  // not inside a character
+  }
+  std::string out;
+  out.reserve(keep + 16);
+  for (std::size_t i = 0; i < keep; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c == 0) out += "\\0";
+    else if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else out += static_cast<char>(c);
+  }
+  if (keep < text.size()) out += "… (" + withSeparators(static_cast<Index>(text.size())) + " bytes in all)";
+  return out;
+}
+
+std::string quoted(std::string_view text, std::size_t most) { return oneLine(text, most); }
 
 }  // namespace attnscope

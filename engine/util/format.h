@@ -1,7 +1,8 @@
 #pragma once
-// Small text helpers for user-facing numbers.
+// Small text helpers for user-facing numbers and for quoting what a user gave.
 
 #include <string>
+#include <string_view>
 
 #include "engine/util/types.h"
 
@@ -9,5 +10,9 @@ namespace attnscope {
 
 /// 1234567 → "1,234,567".
 std::string withSeparators(Index value);
+
+/// What a user gave, fit to be quoted in a message: control characters escaped (see oneLine in error.h) and at
+/// most `most` bytes of it, cut at a character boundary with "…" and the whole length.
+std::string quoted(std::string_view text, std::size_t most = 60);
 
 }  // namespace attnscope

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <utility>
@@ -26,6 +27,8 @@ namespace attnscope {
 /// - Progress: the chunks done are counted in an atomic; whichever thread finishes a chunk reports from `from`
 ///   towards `to`, one report at a time and never decreasing (a report counts every chunk done when it is made);
 ///   a call that was not stopped ends with a report of `to` itself.
+/// - Errors: an exception thrown by a body (an Error, bad_alloc) stops the remaining chunks and is rethrown here,
+///   on the calling thread: it never leaves the parallel region, which would end the program.
 /// - `onDone(begin, end)`, when given, hears of every finished chunk on the calling thread: chunks that other
 ///   threads finish are queued and handed over between the caller's chunks and at the end.
 /// - `order`, when given, is the order in which chunks are handed out (a permutation of the chunk indices): the
@@ -57,12 +60,21 @@ void parallelChunks(Index count, Index size, const Progress& progress, double fr
     }
     for (auto [b, e] : ready) onDone(b, e);
   };
+  std::atomic<bool> failed{false};
+  std::exception_ptr failure;  // the first exception a body threw, set once under `queue`
 #pragma omp parallel for schedule(dynamic, 1)
   for (Index c = 0; c < chunks; ++c) {
-    if (token.cancelled()) continue;  // a chunk skipped never passes for done: the call throws below
+    if (token.cancelled() || failed.load(std::memory_order_relaxed)) continue;  // never passes for done: we throw
     const Index chunk = order ? (*order)[static_cast<std::size_t>(c)] : c;
     const Index b = chunk * size, e = std::min(count, (chunk + 1) * size);
-    body(b, e);
+    try {  // an exception must not leave an OpenMP region (that ends the program): it is carried out below
+      body(b, e);
+    } catch (...) {
+      std::lock_guard lock(queue);
+      if (!failure) failure = std::current_exception();
+      failed = true;
+      continue;
+    }
     if (token.cancelled()) continue;  // the body may have stopped part-way: this chunk is not done
     if (onDone) {
       std::lock_guard lock(queue);
@@ -76,6 +88,7 @@ void parallelChunks(Index count, Index size, const Progress& progress, double fr
     if (onDone) drain();
 #endif
   }
+  if (failure) std::rethrow_exception(failure);
   reportDone();  // before the last check: a stop asked for from inside a report still ends in Cancelled
   token.throwIfCancelled();
   if (onDone) drain();

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <sstream>
 
+#include "engine/io/atomic_file.h"
 #include "engine/io/json.h"
 #include "engine/io/mapped_file.h"
 #include "engine/io/npy.h"
@@ -16,12 +19,6 @@
 namespace attnscope {
 
 namespace {
-
-std::uint64_t le(const unsigned char* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int b = bytes - 1; b >= 0; --b) v = (v << 8) | p[b];
-  return v;
-}
 
 bool endsWith(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -39,59 +36,96 @@ struct Member {
   std::uint64_t offset = 0, size = 0;
 };
 
+// The bytes of a file, read only through checked offsets: every offset and length taken from the file is compared
+// with what is left after it (subtraction from a size already checked, never an addition that could wrap).
+class Bytes {
+ public:
+  Bytes(const unsigned char* data, std::uint64_t size, std::function<void(const std::string&)> fail)
+      : d_(data), size_(size), fail_(std::move(fail)) {}
+  std::uint64_t size() const { return size_; }
+  /// Whether [offset, offset + length) lies inside.
+  bool has(std::uint64_t offset, std::uint64_t length) const { return offset <= size_ && length <= size_ - offset; }
+  /// A little-endian integer of `bytes` bytes at `offset`; fails with `what` when it is not all inside.
+  std::uint64_t le(std::uint64_t offset, int bytes, const char* what) const {
+    if (!has(offset, std::uint64_t(bytes))) fail_(what);
+    std::uint64_t v = 0;
+    for (int b = bytes - 1; b >= 0; --b) v = (v << 8) | d_[offset + std::uint64_t(b)];
+    return v;
+  }
+  std::string text(std::uint64_t offset, std::uint64_t length, const char* what) const {
+    if (!has(offset, length)) fail_(what);
+    return std::string(reinterpret_cast<const char*>(d_ + offset), static_cast<std::size_t>(length));
+  }
+
+ private:
+  const unsigned char* d_;
+  std::uint64_t size_;
+  std::function<void(const std::string&)> fail_;
+};
+
 std::vector<Member> zipMembers(const MappedFile& file) {
-  const unsigned char* d = file.data();
-  const std::uint64_t size = file.size();
-  auto fail = [&](const std::string& why) -> std::vector<Member> {
-    throw Error("cannot read '" + file.path() + "' as a .npz archive: " + why);
-  };
-  if (size < 22) return fail("the file is too short");
+  auto fail = [&](const std::string& why) { throw Error("cannot read '" + file.path() + "' as a .npz archive: " + why); };
+  const Bytes z(file.data(), file.size(), fail);
+  const std::uint64_t size = z.size();
+  if (size < 22) fail("the file is too short");
   // The end-of-central-directory record is in the last 22 + 65,535 bytes.
   std::uint64_t eocd = size - 22;
   const std::uint64_t stop = size > 22 + 65535 ? size - 22 - 65535 : 0;
-  while (le(d + eocd, 4) != 0x06054b50u) {
-    if (eocd == stop) return fail("no end-of-archive record (not a ZIP file)");
+  while (z.le(eocd, 4, "no end-of-archive record") != 0x06054b50u) {
+    if (eocd == stop) fail("no end-of-archive record (not a ZIP file)");
     --eocd;
   }
-  std::uint64_t entries = le(d + eocd + 10, 2), cdOffset = le(d + eocd + 16, 4), cdSize = le(d + eocd + 12, 4);
-  if ((entries == 0xFFFF || cdOffset == 0xFFFFFFFFu) && eocd >= 20 && le(d + eocd - 20, 4) == 0x07064b50u) {
-    const std::uint64_t z = le(d + eocd - 20 + 8, 8);  // ZIP64 end-of-central-directory record
-    if (z + 56 > size || le(d + z, 4) != 0x06064b50u) return fail("a broken ZIP64 record");
-    entries = le(d + z + 32, 8);
-    cdSize = le(d + z + 40, 8);
-    cdOffset = le(d + z + 48, 8);
+  std::uint64_t entries = z.le(eocd + 10, 2, "a broken end record"), cdOffset = z.le(eocd + 16, 4, "a broken end record"),
+                cdSize = z.le(eocd + 12, 4, "a broken end record");
+  if ((entries == 0xFFFF || cdOffset == 0xFFFFFFFFu) && eocd >= 20 && z.le(eocd - 20, 4, "") == 0x07064b50u) {
+    const std::uint64_t z64 = z.le(eocd - 20 + 8, 8, "a broken ZIP64 locator");  // ZIP64 end-of-central-directory
+    if (!z.has(z64, 56) || z.le(z64, 4, "a broken ZIP64 record") != 0x06064b50u) fail("a broken ZIP64 record");
+    entries = z.le(z64 + 32, 8, "a broken ZIP64 record");
+    cdSize = z.le(z64 + 40, 8, "a broken ZIP64 record");
+    cdOffset = z.le(z64 + 48, 8, "a broken ZIP64 record");
   }
-  if (cdOffset > size || cdSize > size - cdOffset) return fail("its directory lies outside the file");
-  if (entries > 100000) return fail("more than 100,000 members");
+  if (!z.has(cdOffset, cdSize)) fail("its directory lies outside the file");
+  // Each entry takes at least 46 bytes of the directory: a count the directory cannot hold is a lie.
+  if (entries > cdSize / 46) fail("its directory claims " + std::to_string(entries) + " members but has room for " +
+                                  std::to_string(cdSize / 46));
+  if (entries > 100000) fail("more than 100,000 members");
+  const Bytes cd(file.data() + cdOffset, cdSize, [&](const std::string&) { fail("a broken directory entry"); });
   std::vector<Member> members;
-  std::uint64_t at = cdOffset;
+  std::set<std::string> names;
+  std::uint64_t at = 0, total = 0;
   for (std::uint64_t e = 0; e < entries; ++e) {
-    if (at + 46 > cdOffset + cdSize || le(d + at, 4) != 0x02014b50u) return fail("a broken directory entry");
-    const auto method = le(d + at + 10, 2), nameLen = le(d + at + 28, 2), extraLen = le(d + at + 30, 2),
-               commentLen = le(d + at + 32, 2);
-    std::uint64_t compressed = le(d + at + 20, 4), plain = le(d + at + 24, 4), local = le(d + at + 42, 4);
-    if (at + 46 + nameLen + extraLen > cdOffset + cdSize) return fail("a broken directory entry");
+    if (cd.le(at, 4, "") != 0x02014b50u) fail("a broken directory entry");
+    const auto method = cd.le(at + 10, 2, ""), nameLen = cd.le(at + 28, 2, ""), extraLen = cd.le(at + 30, 2, ""),
+               commentLen = cd.le(at + 32, 2, "");
+    std::uint64_t compressed = cd.le(at + 20, 4, ""), plain = cd.le(at + 24, 4, ""), local = cd.le(at + 42, 4, "");
     Member m;
-    m.name.assign(reinterpret_cast<const char*>(d + at + 46), nameLen);
-    // ZIP64 sizes and offsets, in the order of the fields that overflowed.
-    const std::uint64_t extraEnd = at + 46 + nameLen + extraLen;
-    for (std::uint64_t x = at + 46 + nameLen; x + 4 <= extraEnd;) {
-      const auto id = le(d + x, 2), len = le(d + x + 2, 2);
-      const std::uint64_t fieldEnd = std::min(x + 4 + len, extraEnd);  // a field never reads past its entry
+    m.name = cd.text(at + 46, nameLen, "");
+    // ZIP64 sizes and offsets, in the order of the fields that overflowed; a field never reads past its entry.
+    const Bytes extra(file.data() + cdOffset + at + 46 + nameLen, extraLen, [&](const std::string&) {});
+    if (!cd.has(at + 46 + nameLen, extraLen)) fail("a broken directory entry");
+    for (std::uint64_t x = 0; extra.has(x, 4);) {
+      const auto id = extra.le(x, 2, ""), len = extra.le(x + 2, 2, "");
+      const std::uint64_t fieldEnd = std::min(x + 4 + len, extraLen);
       if (id == 0x0001) {
         std::uint64_t y = x + 4;
-        if (plain == 0xFFFFFFFFu && y + 8 <= fieldEnd) plain = le(d + y, 8), y += 8;
-        if (compressed == 0xFFFFFFFFu && y + 8 <= fieldEnd) compressed = le(d + y, 8), y += 8;
-        if (local == 0xFFFFFFFFu && y + 8 <= fieldEnd) local = le(d + y, 8);
+        if (plain == 0xFFFFFFFFu && y + 8 <= fieldEnd) plain = extra.le(y, 8, ""), y += 8;
+        if (compressed == 0xFFFFFFFFu && y + 8 <= fieldEnd) compressed = extra.le(y, 8, ""), y += 8;
+        if (local == 0xFFFFFFFFu && y + 8 <= fieldEnd) local = extra.le(y, 8, "");
       }
       x += 4 + len;
     }
     if (method != 0)
-      return fail("member '" + m.name + "' is compressed; save it with np.savez, not np.savez_compressed");
-    if (local + 30 > size || le(d + local, 4) != 0x04034b50u) return fail("member '" + m.name + "' has no header");
-    m.offset = local + 30 + le(d + local + 26, 2) + le(d + local + 28, 2);
+      fail("member '" + quoted(m.name) + "' is compressed; save it with np.savez, not np.savez_compressed");
+    if (!names.insert(m.name).second) fail("member '" + quoted(m.name) + "' is listed twice");
+    if (!z.has(local, 30) || z.le(local, 4, "") != 0x04034b50u) fail("member '" + quoted(m.name) + "' has no header");
+    const std::uint64_t skip = 30 + z.le(local + 26, 2, "") + z.le(local + 28, 2, "");
+    if (!z.has(local, skip)) fail("member '" + quoted(m.name) + "' runs past the end");
+    m.offset = local + skip;
     m.size = plain;
-    if (m.offset > size || m.size > size - m.offset) return fail("member '" + m.name + "' runs past the end");
+    if (!z.has(m.offset, m.size)) fail("member '" + quoted(m.name) + "' runs past the end");
+    // Members of a real archive lie side by side: together they never hold more bytes than the file.
+    total += m.size;
+    if (total > size) fail("its members claim more bytes than the file holds (members that overlap)");
     members.push_back(std::move(m));
     at += 46 + nameLen + extraLen + commentLen;
   }
@@ -182,26 +216,38 @@ AttentionDump AttentionDump::open(const std::string& path) {
   return dump;
 }
 
-const unsigned char* AttentionDump::at(Index layer, int head, Index query) const {
+std::uint64_t AttentionDump::rowOffset(Index layer, int head, Index query) const {
   const Layer& l = layers_[static_cast<std::size_t>(layer)];
-  return l.file->data() + l.offset +
-         (std::uint64_t(head) * std::uint64_t(n_) + std::uint64_t(query)) * std::uint64_t(n_) *
-             std::uint64_t(itemSize_);
+  return l.offset + (std::uint64_t(head) * std::uint64_t(n_) + std::uint64_t(query)) * std::uint64_t(n_) *
+                        std::uint64_t(itemSize_);
 }
 
-void AttentionDump::row(Index layer, int head, Index query, float* out) const {
-  const unsigned char* p = at(layer, head, query);
-  if (itemSize_ == 4) {
-    std::memcpy(out, p, static_cast<std::size_t>(n_) * 4);
-  } else if (itemSize_ == 2) {
-    halfToFloat(p, out, n_);
+namespace {
+struct RowCopy {
+  float* out;
+  Index n;
+  int itemSize;
+};
+void copyRow(const unsigned char* p, void* context) {
+  const RowCopy& c = *static_cast<const RowCopy*>(context);
+  if (c.itemSize == 4) {
+    std::memcpy(c.out, p, static_cast<std::size_t>(c.n) * 4);
+  } else if (c.itemSize == 2) {
+    halfToFloat(p, c.out, c.n);
   } else {
-    for (Index j = 0; j < n_; ++j) {
+    for (Index j = 0; j < c.n; ++j) {
       double v;
       std::memcpy(&v, p + 8 * j, 8);
-      out[j] = static_cast<float>(v);
+      c.out[j] = static_cast<float>(v);
     }
   }
+}
+}  // namespace
+
+void AttentionDump::row(Index layer, int head, Index query, float* out) const {
+  RowCopy copy{out, n_, itemSize_};
+  layers_[static_cast<std::size_t>(layer)].file->read(rowOffset(layer, head, query),
+                                                      std::uint64_t(n_) * std::uint64_t(itemSize_), copyRow, &copy);
 }
 
 Index AttentionDump::checkLayers(Index from, Index to) const {
@@ -241,15 +287,18 @@ void AttentionDump::release(Index layer, int head) const {
 std::vector<std::string> AttentionDump::readTokens(const std::string& path, Index n) {
   std::vector<std::string> tokens;
   if (endsWith(path, ".json")) {
-    const JsonValue list = readJsonFile(path, 64u << 20);
+    const JsonValue list =
+        readJsonFile(path, static_cast<std::size_t>(std::min<Index>(n, kMaxSequenceLength)) * 256 + (1u << 20));
     if (!list.isArray()) throw Error("'" + path + "' is not a JSON list of strings");
     for (const JsonValue& t : list.items()) {
       if (!t.isString()) throw Error("'" + path + "' holds a " + JsonValue::kindName(t.kind()) + ": expected strings");
       tokens.push_back(t.asString());
     }
   } else {
-    std::ifstream in(path);
-    if (!in) throw Error("cannot open '" + path + "'");
+    // A token is rarely more than a few dozen bytes: 256 a token (and a MiB to spare) bounds the file by n before a
+    // byte is read, so neither /dev/zero nor a sparse file of gigabytes is read to find out.
+    const std::size_t most = static_cast<std::size_t>(std::min<Index>(n, kMaxSequenceLength)) * 256 + (1u << 20);
+    std::istringstream in(readSmallFile(path, most, "a token file for n = " + std::to_string(n)));
     std::string line;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();

@@ -30,7 +30,8 @@ class AttentionDump {
   /// "layer_0 … layer_11" for an archive, the shape for a .npy: what the file held, for messages.
   const std::string& description() const { return description_; }
 
-  /// Row `query` of (layer, head) as float32, n values into out.
+  /// Row `query` of (layer, head) as float32, n values into out. Throws Error when the file changed on disk since
+  /// it was opened (rewritten or cut short), never a signal.
   void row(Index layer, int head, Index query, float* out) const;
   /// The layers [from, to) with to = −1 meaning the last, checked; returns to. Throws Error naming what the dump has.
   Index checkLayers(Index from, Index to) const;
@@ -62,7 +63,7 @@ class AttentionDump {
   Index n_ = 0;
   int itemSize_ = 4;
   std::string path_, description_;
-  const unsigned char* at(Index layer, int head, Index query) const;
+  std::uint64_t rowOffset(Index layer, int head, Index query) const;
 };
 
 }  // namespace attnscope

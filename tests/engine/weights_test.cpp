@@ -9,12 +9,15 @@
 #include <limits>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/io/mapped_file.h"
 #include "engine/io/npy.h"
 #include "engine/masks/pattern_registry.h"
 #include "engine/weights/attention_dump.h"
 #include "engine/weights/head_stats.h"
+#include "engine/weights/rollout.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {
@@ -180,6 +183,134 @@ TEST(AttentionDump, BadFilesAreRefusedInOneLine) {
   std::remove(json.c_str());
 }
 
+// Archives crafted to lie: every offset the file gives is checked without arithmetic that can wrap, and a
+// directory that lists one member many times is refused instead of read again and again.
+TEST(AttentionDump, CraftedArchivesAreRefusedNeverRead) {
+  const std::string path = tempPath("crafted.npz");
+  const std::string member = npyBytes({2, 8, 8}, std::vector<float>(128, 0.125f), false);
+  const std::string good = zipBytes({{"layer_0.npy", member}});
+  const std::size_t eocd = good.size() - 22, directory = good.size() - 22 - (46 + 11);
+  auto patched = [&](std::size_t at, std::uint64_t value, int bytes) {
+    std::string z = good;
+    for (int b = 0; b < bytes; ++b) z[at + std::size_t(b)] = static_cast<char>((value >> (8 * b)) & 0xff);
+    return z;
+  };
+  auto refusal = [&](const std::string& bytes) {
+    writeFile(path, bytes);
+    return errorOf([&] { AttentionDump::open(path); });
+  };
+  const std::string prefix = "cannot read '" + path + "' as a .npz archive: ";
+  // A local-header offset near 2^64 (through a ZIP64 extra field) used to wrap past the bounds check.
+  {
+    std::string z = good.substr(0, directory);
+    std::string entry = good.substr(directory, 46 + 11);
+    for (int b = 0; b < 4; ++b) entry[42 + std::size_t(b)] = '\xff';  // local offset: look in the extra field
+    entry[30] = 12, entry[31] = 0;                                  // 12 bytes of extra field
+    std::string extra;
+    put(extra, 0x0001, 2), put(extra, 8, 2), put(extra, 0xFFFFFFFFFFFFFFF0ull, 8);
+    entry += extra;
+    z += entry;
+    put(z, 0x06054b50, 4), put(z, 0, 2), put(z, 0, 2), put(z, 1, 2), put(z, 1, 2), put(z, entry.size(), 4);
+    put(z, directory, 4), put(z, 0, 2);
+    EXPECT_EQ(refusal(z), prefix + "member 'layer_0.npy' has no header");
+  }
+  // A ZIP64 locator pointing near 2^64.
+  {
+    std::string z = good.substr(0, eocd);
+    put(z, 0x07064b50, 4), put(z, 0, 4), put(z, 0xFFFFFFFFFFFFFFF8ull, 8), put(z, 1, 4);
+    std::string end = good.substr(eocd);
+    for (int b = 0; b < 4; ++b) end[16 + std::size_t(b)] = '\xff';  // the directory offset is in ZIP64
+    z += end;
+    EXPECT_EQ(refusal(z), prefix + "a broken ZIP64 record");
+  }
+  // A directory whose size or offset runs past the file.
+  EXPECT_EQ(refusal(patched(eocd + 12, 0xFFFFFFF0u, 4)), prefix + "its directory lies outside the file");
+  EXPECT_EQ(refusal(patched(eocd + 16, 0xFFFFFFF0u, 4)), prefix + "its directory lies outside the file");
+  // One member listed 65,535 times: the directory has room for one entry.
+  EXPECT_EQ(refusal(patched(eocd + 10, 65535, 2)), prefix + "its directory claims 65535 members but has room for 1");
+  // The same member listed twice, with room for both.
+  {
+    std::string z = good.substr(0, directory);
+    const std::string entry = good.substr(directory, 46 + 11);
+    z += entry + entry;
+    put(z, 0x06054b50, 4), put(z, 0, 2), put(z, 0, 2), put(z, 2, 2), put(z, 2, 2), put(z, 2 * entry.size(), 4);
+    put(z, directory, 4), put(z, 0, 2);
+    EXPECT_EQ(refusal(z), prefix + "member 'layer_0.npy' is listed twice");
+  }
+  // Two names for the same bytes.
+  {
+    std::string z = good.substr(0, directory);
+    std::string entry = good.substr(directory, 46 + 11), other = entry;
+    other[46 + 6] = '1';  // layer_1.npy, the same local header
+    z += entry + other;
+    put(z, 0x06054b50, 4), put(z, 0, 2), put(z, 0, 2), put(z, 2, 2), put(z, 2, 2), put(z, 2 * entry.size(), 4);
+    put(z, directory, 4), put(z, 0, 2);
+    EXPECT_EQ(refusal(z), prefix + "its members claim more bytes than the file holds (members that overlap)");
+  }
+  EXPECT_NO_THROW(AttentionDump::open((writeFile(path, good), path)));
+  std::remove(path.c_str());
+}
+
+// A dump rewritten on disk while it is open (a user re-exports it from Python to the same path): the next read says
+// so in one line, whether the file was cut short (touching its pages would raise SIGBUS) or written again whole.
+TEST(AttentionDump, AFileThatChangesWhileOpenIsReportedNeverASignal) {
+  const std::string path = tempPath("changing.npy");
+  const Index n = 2048;  // 16 MB of float32: many pages past any truncation
+  writeFile(path, npyBytes({1, n, n}, std::vector<float>(std::size_t(n * n), 1.0f / n), false));
+  const AttentionDump dump = AttentionDump::open(path);
+  std::vector<float> row(static_cast<std::size_t>(n));
+  dump.row(0, 0, n - 1, row.data());
+  EXPECT_FLOAT_EQ(row[7], 1.0f / n);
+  const std::string changed = "'" + path + "' changed since it was opened (written again or cut short): open it again";
+  // Cut short, as np.save's open for writing does first.
+  ASSERT_EQ(::truncate(path.c_str(), 4096), 0);
+  EXPECT_EQ(errorOf([&] { dump.row(0, 0, n - 1, row.data()); }), changed);
+  EXPECT_EQ(errorOf([&] { measureWeights(dump); }), changed);
+  EXPECT_EQ(errorOf([&] { attentionRollout(dump); }), changed);
+  // The guard itself: the file is cut short between the check and the copy (here by the copy itself), and the
+  // SIGBUS of touching a page past the end becomes the same message.
+  {
+    const std::string guarded = tempPath("guard.bin");
+    writeFile(guarded, std::string(1 << 20, 'x'));
+    const auto file = MappedFile::open(guarded);
+    struct Cut {
+      static void thenRead(const unsigned char* p, void* context) {
+        const auto* name = static_cast<const std::string*>(context);
+        if (::truncate(name->c_str(), 0) != 0) return;
+        volatile unsigned total = 0;
+        for (int i = 0; i < (1 << 20); i += 4096) total = total + p[i];
+      }
+    };
+    std::string name = guarded;
+    EXPECT_EQ(errorOf([&] { file->read(0, 1 << 20, Cut::thenRead, &name); }),
+              "'" + guarded + "' changed since it was opened (written again or cut short): open it again");
+    std::remove(guarded.c_str());
+  }
+  std::remove(path.c_str());
+}
+
+// Token files: a folder, a FIFO, an endless device or a sparse file of gigabytes is refused before it is read.
+TEST(AttentionDump, TokenFilesAreRegularAndBoundedByN) {
+  const std::string dir = tempPath("tokens-dir");
+  ::mkdir(dir.c_str(), 0700);
+  EXPECT_EQ(errorOf([&] { AttentionDump::readTokens(dir, 4); }),
+            "cannot read '" + dir + "': it is not a regular file (a folder); give a file");
+  const std::string fifo = tempPath("tokens.fifo");
+  ::mkfifo(fifo.c_str(), 0600);
+  EXPECT_EQ(errorOf([&] { AttentionDump::readTokens(fifo, 4); }),
+            "cannot read '" + fifo + "': it is not a regular file (a FIFO); give a file");
+  EXPECT_EQ(errorOf([&] { AttentionDump::readTokens("/dev/zero", 4); }),
+            "cannot read '/dev/zero': it is not a regular file (a device or socket); give a file");
+  const std::string sparse = tempPath("sparse.txt");
+  writeFile(sparse, "a\n");
+  ASSERT_EQ(::truncate(sparse.c_str(), 3ll << 30), 0);  // 3 GB, nothing of it on disk
+  EXPECT_EQ(errorOf([&] { AttentionDump::readTokens(sparse, 4); }),
+            "'" + sparse + "' has more than 1049600 bytes, more than a token file for n = 4 may have");
+  std::remove(sparse.c_str());
+  std::remove(fifo.c_str());
+  ::rmdir(dir.c_str());
+}
+
 TEST(HeadStats, RolesEntropyAndMassAgainstPlainLoops) {
   // Four causal heads of n = 16 with known behaviour, and a padding row (token 15) in every head:
   // 0 previous-token, 1 first-token sink (0.75 on token 0, the rest spread evenly), 2 uniform over earlier keys,
@@ -302,7 +433,6 @@ TEST(AttentionDump, ALargeFileIsMappedNotRead) {
 }  // namespace attnscope
 
 #include "engine/models/layer_stack.h"
-#include "engine/weights/rollout.h"
 #include "engine/weights/stack_masks.h"
 
 namespace attnscope {
