@@ -61,17 +61,27 @@ void InputOptions::addTo(QCommandLineParser& parser) const {
 }
 
 bool InputOptions::decideN(const QCommandLineParser& parser) const {
-  return parser.isSet(text) || parser.isSet(q) || parser.isSet(k) || parser.isSet(v);
+  return parser.isSet(text) || files(parser);
+}
+
+bool InputOptions::files(const QCommandLineParser& parser) const {
+  return parser.isSet(q) || parser.isSet(k) || parser.isSet(v);
 }
 
 AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions& o, Index n, QString& kind) {
-  const bool files = parser.isSet(o.q) || parser.isSet(o.k) || parser.isSet(o.v);
+  const bool files = o.files(parser);
   if (files && parser.isSet(o.text)) throw UsageError("--text and --q/--k/--v are not allowed together: choose one");
   if (files) {
     if (!parser.isSet(o.q) || !parser.isSet(o.k) || !parser.isSet(o.v))
       throw UsageError("--q, --k and --v go together: give all three .npy files");
+    // The files decide everything their shape holds: a contradicting option is refused, never ignored.
+    for (const QCommandLineOption* option : {&o.dim, &o.heads, &o.seed})
+      if (parser.isSet(*option))
+        throw UsageError("--" + toStd(option->names().first()) +
+                         " is not allowed with --q/--k/--v: the files give the heads and the head dimension, "
+                         "[heads, n, dim], and are not drawn from a seed");
     kind = QStringLiteral("npy");
-    return npyInputs(toStd(parser.value(o.q)), toStd(parser.value(o.k)), toStd(parser.value(o.v)));
+    return npyInputs(toStd(parser.value(o.q)), toStd(parser.value(o.k)), toStd(parser.value(o.v)), o.checkShape);
   }
   const int heads = static_cast<int>(readInteger(QStringLiteral("heads"), parser.value(o.heads), 1, kMaxHeads));
   const Index dim = readInteger(QStringLiteral("dim"), parser.value(o.dim), 1, kMaxHeadDim);
@@ -79,9 +89,12 @@ AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions&
       static_cast<std::uint64_t>(readInteger(QStringLiteral("seed"), parser.value(o.seed), 0, kMaxTokens));
   if (parser.isSet(o.text)) {
     kind = QStringLiteral("text");
-    return textInputs(toStd(parser.value(o.text)), heads, dim, seed);
+    const std::string sentence = toStd(parser.value(o.text));
+    if (o.checkShape) o.checkShape({heads, static_cast<Index>(tokenize(sentence).size()), dim, dim});
+    return textInputs(sentence, heads, dim, seed);
   }
   kind = QStringLiteral("synthetic");
+  if (o.checkShape) o.checkShape({heads, n, dim, dim});
   return syntheticInputs(heads, n, dim, seed);
 }
 
@@ -120,7 +133,12 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
     request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
   // What the mask will take is checked before any inputs are made for it (a data-dependent pattern needs them).
   if (request.n > 0) request.spec.checkBuildMemory(request.values, request.n);
-  if (inputOptions && (alwaysInputs || request.spec.needsInputs())) {
+  const bool usesInputs = alwaysInputs || request.spec.needsInputs();
+  if (inputOptions && !usesInputs && inputsDecideN)
+    throw UsageError(std::string(inputOptions->files(parser) ? "--q/--k/--v are" : "--text is") +
+                     " not allowed here: pattern '" + quoted(request.spec.name()) +
+                     "' is not built from attention inputs (lsh, topk and routing are): leave them out");
+  if (inputOptions && usesInputs) {
     request.inputs = readInputs(parser, *inputOptions, request.n, request.inputsKind);
     const Index inputN = request.inputs->n();
     if (parser.isSet(options.n) && request.n != inputN)

@@ -6,6 +6,7 @@
 #include <QStringList>
 
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -55,9 +56,16 @@ struct InputOptions {
   QCommandLineOption v{QStringList{QStringLiteral("v")}, QStringLiteral("Values .npy, with --q's heads and n."),
                        QStringLiteral("V.npy")};
 
+  /// What the command allows of the inputs' shape, called before any input is made or read (for files, from their
+  /// headers alone): run and approx refuse an n past what they compare with full attention, approx checks its
+  /// method's memory. Throws Error.
+  std::function<void(const InputShape&)> checkShape;
+
   void addTo(QCommandLineParser& parser) const;
   /// True when the inputs decide n (text or files).
   bool decideN(const QCommandLineParser& parser) const;
+  /// True when --q, --k or --v is given.
+  bool files(const QCommandLineParser& parser) const;
 };
 
 /// The inputs the options describe: .npy files, a sentence, or Gaussian (n tokens); `kind` says which

@@ -75,16 +75,23 @@ int runApprox(const QStringList& arguments) {
     throw UsageError("--scale " + toStd(parser.value(scale)) + " is not allowed: expected a number > 0 and ≤ 10000");
   const bool decided = inputOptions.decideN(parser);
   if (!decided && !parser.isSet(n)) throw UsageError("--n is required: the sequence length");
+  if (decided && parser.isSet(n))
+    throw UsageError("--n is not allowed with " + std::string(inputOptions.files(parser) ? "--q/--k/--v" : "--text") +
+                     ": the inputs give n");
+  if (parser.isSet(scale) && decided)
+    throw UsageError("--scale is not allowed with " +
+                     std::string(inputOptions.files(parser) ? "--q/--k/--v" : "--text") +
+                     ": it scales the Gaussian inputs only");
   ApproxOptions options;
   options.wantWeights = parser.isSet(weightsOut);
-  Index tokens = 0;
-  if (!decided) {
-    tokens = readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxFullAttentionTokens);
-    const Index dim = readInteger(QStringLiteral("dim"), parser.value(inputOptions.dim), 1, kMaxHeadDim);
-    const int heads =
-        static_cast<int>(readInteger(QStringLiteral("heads"), parser.value(inputOptions.heads), 1, kMaxHeads));
-    checkApprox(m, resolveApproxParams(m, dim, texts), heads, tokens, dim, dim, options);  // before any input exists
-  }
+  if (options.wantWeights && parser.isSet(sweep))
+    throw UsageError("--sweep and --weights-out are not allowed together: choose one");
+  const Index tokens = decided ? 0 : readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxFullAttentionTokens);
+  // Every source of inputs is checked by its shape before it is made or read (files: from their headers).
+  inputOptions.checkShape = [&](const InputShape& shape) {
+    checkApprox(m, resolveApproxParams(m, shape.dim, texts), shape.heads, shape.n, shape.dim, shape.valueDim,
+                options);
+  };
   QString kind;
   AttentionInputs in = readInputs(parser, inputOptions, tokens, kind);
   if (kind == QStringLiteral("synthetic") && s != 1.0)
@@ -92,7 +99,6 @@ int runApprox(const QStringList& arguments) {
   const ParamSet params = resolveApproxParams(m, in.dim(), texts);
   if (parser.isSet(sweep)) {
     const std::string key = toStd(parser.value(sweep));
-    if (options.wantWeights) throw UsageError("--sweep and --weights-out are not allowed together: choose one");
     QJsonArray steps;
     bool header = false;
     approxBudgetSweep(m, params, key, in, [&](const ApproxBudgetStep& step) {

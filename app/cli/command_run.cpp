@@ -79,6 +79,9 @@ int runRun(const QStringList& arguments) {
   setThreads(parser, threads);
   if (parser.isSet(options.n))  // refused before any inputs are made for it
     readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxFullAttentionTokens);
+  inputOptions.checkShape = [](const InputShape& shape) {  // files and sentences, before they are read or made
+    checkComparedN(shape.n);
+  };
   const PatternRequest request = readPatternRequest(parser, options, &inputOptions, /*alwaysInputs=*/true);
   const AttentionInputs& in = *request.inputs;
   const auto pattern = request.makePattern();

@@ -60,12 +60,16 @@ double massKeptFromWeights(const SparseWeights& full, const SparseMask& mask) {
   return total / (double(heads) * double(n));
 }
 
-Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, const Progress& progress,
-                           AttentionOutput* patternOut, AttentionOutput* fullOut, const CompareHooks& hooks) {
-  const Index n = in.n();
+void checkComparedN(Index n) {
   if (n > kMaxFullAttentionTokens)
     throw Error("n = " + std::to_string(n) + " is not allowed for a comparison with full attention: its n² work stops at n = " +
                 std::to_string(kMaxFullAttentionTokens) + " (attnscope-cli stats counts any n)");
+}
+
+Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, const Progress& progress,
+                           AttentionOutput* patternOut, AttentionOutput* fullOut, const CompareHooks& hooks) {
+  const Index n = in.n();
+  checkComparedN(n);
   // Both outputs, the kernels' packed Kᵀ of the head in work, and with weights both runs' weights on the mask's
   // cells and on all n² cells.
   const double outputs = 2.0 * double(in.heads()) * double(n) * double(in.valueDim()) * 4.0 +

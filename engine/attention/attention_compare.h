@@ -43,6 +43,10 @@ struct CompareHooks {
   std::function<void(int stage)> onStage;
 };
 
+/// Throws Error when n is past what is compared with full attention (kMaxFullAttentionTokens): for callers that check
+/// before their inputs are made or read.
+void checkComparedN(Index n);
+
 /// Runs the pattern and full attention, timing each, and measures mass kept and output error.
 /// patternOut and fullOut, when given, receive the outputs.
 Comparison compareWithFull(const AttentionInputs& inputs, const SparseMask& mask, const Progress& progress = {},

@@ -173,8 +173,7 @@ std::string shapeText(const std::vector<Matrix>& m) {
 
 }  // namespace
 
-AttentionInputs npyInputs(const std::string& qPath, const std::string& kPath, const std::string& vPath) {
-  // Headers first: shapes and memory are checked before any data is read.
+InputShape npyInputsShape(const std::string& qPath, const std::string& kPath, const std::string& vPath) {
   const auto q = headShape(readNpyHeader(qPath).shape, "q", qPath);
   const auto k = headShape(readNpyHeader(kPath).shape, "k", kPath);
   const auto v = headShape(readNpyHeader(vPath).shape, "v", vPath);
@@ -186,6 +185,14 @@ AttentionInputs npyInputs(const std::string& qPath, const std::string& kPath, co
     throw Error("--v '" + vPath + "' is not allowed: its shape " + text(v) + " must have --q's heads and n (" +
                 text(q) + ")");
   checkInputSize(q[0], q[1], q[2], v[2]);
+  return {static_cast<int>(q[0]), q[1], q[2], v[2]};
+}
+
+AttentionInputs npyInputs(const std::string& qPath, const std::string& kPath, const std::string& vPath,
+                          const std::function<void(const InputShape&)>& checkShape) {
+  // Headers first: shapes, memory and what the caller allows are checked before any data is read.
+  const InputShape shape = npyInputsShape(qPath, kPath, vPath);
+  if (checkShape) checkShape(shape);
   AttentionInputs in;
   in.q = perHead(readNpy(qPath), "q", qPath);
   in.k = perHead(readNpy(kPath), "k", kPath);

@@ -6,6 +6,7 @@
 // and .npy files holding vectors from a real model.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,9 +37,21 @@ AttentionInputs syntheticInputs(int heads, Index n, Index dim, std::uint64_t see
 /// nearby positions attend each other. Throws Error if the text has no tokens.
 AttentionInputs textInputs(const std::string& text, int heads, Index dim, std::uint64_t seed);
 
+/// The size of a set of inputs, known before any of it is made or read.
+struct InputShape {
+  int heads = 0;
+  Index n = 0, dim = 0, valueDim = 0;
+};
+
+/// The shape .npy inputs have, from their headers alone: each is [n, dim] or [heads, n, dim], k matches q and v has
+/// q's heads and n, and the memory all three take is within the limit. Nothing of the data is read. Throws Error.
+InputShape npyInputsShape(const std::string& qPath, const std::string& kPath, const std::string& vPath);
+
 /// Q, K, V from .npy files, [n, dim] or [heads, n, dim], float32 or float64. Throws Error naming the file and what
-/// does not match (shapes, heads, n, NaN or infinite values).
-AttentionInputs npyInputs(const std::string& qPath, const std::string& kPath, const std::string& vPath);
+/// does not match (shapes, heads, n, NaN or infinite values). `checkShape`, when given, sees the headers' shape
+/// before any data is read, to refuse what the caller cannot use (an n past its limit).
+AttentionInputs npyInputs(const std::string& qPath, const std::string& kPath, const std::string& vPath,
+                          const std::function<void(const InputShape&)>& checkShape = nullptr);
 
 /// Checks the shape of a request for inputs before anything is allocated: heads 1 … kMaxHeads, n 1 …
 /// kMaxSequenceLength, dims 1 … kMaxHeadDim, and the memory Q, K and V take against the limit. Throws Error.

@@ -120,8 +120,11 @@ void MappedFile::release(std::uint64_t offset, std::uint64_t length) const {
   if (!data_ || offset >= size_) return;
   const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   const std::uint64_t begin = (offset + page - 1) / page * page, end = std::min(size_, offset + length) / page * page;
-  if (end > begin)
+  if (end > begin) {
     ::madvise(const_cast<unsigned char*>(data_) + begin, static_cast<std::size_t>(end - begin), MADV_DONTNEED);
+    // And out of the page cache: a dump larger than memory read once streams through it instead of filling it.
+    ::posix_fadvise(fd_, static_cast<off_t>(begin), static_cast<off_t>(end - begin), POSIX_FADV_DONTNEED);
+  }
 }
 
 }  // namespace attnscope

@@ -27,7 +27,8 @@ class MappedFile {
   const unsigned char* data() const { return data_; }
   std::uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
-  /// Tells the kernel the pages of [offset, offset + length) will not be needed soon (they stay valid).
+  /// Tells the kernel the pages of [offset, offset + length) will not be needed soon, in this mapping and in the page
+  /// cache (they stay readable).
   void release(std::uint64_t offset, std::uint64_t length) const;
 
   /// Calls copy(bytes) with a pointer to [offset, offset + length), which must lie inside the file as opened.

@@ -333,6 +333,30 @@ void writeStackFile(const LayerStack& stack, const std::string& path) { writeFil
 
 std::vector<MadeLayer> makeLayers(const LayerStack& stack, const Progress& progress) {
   checkStack(stack);
+  // Distinct layers are all held at once: what making them takes is summed and checked before any is made (each
+  // alone also passes its own check in makeForRows).
+  {
+    double bytes = 0;
+    std::size_t distinct = 0;
+    for (std::size_t i = 0; i < stack.layers.size(); ++i) {
+      bool seen = false;
+      for (std::size_t j = 0; j < i && !seen; ++j)
+        seen = stack.layers[j].pattern == stack.layers[i].pattern && stack.layers[j].params == stack.layers[i].params;
+      if (seen) continue;
+      ++distinct;
+      try {
+        const PatternSpec spec = PatternSpec::parse(stack.layers[i].pattern);
+        const ParamSet values = spec.resolve(stack.layers[i].params);
+        for (const PatternFamily* f : spec.members()) f->checkWork(values, stack.n);
+        bytes += spec.makeBytes(values, stack.n);
+      } catch (const Error& e) {
+        throw Error(layerName(i) + ": " + e.what());
+      }
+    }
+    checkMemory(bytes, "making the stack's " + std::to_string(distinct) + " distinct layers at n = " +
+                           withSeparators(stack.n),
+                "choose a smaller n or fewer distinct layers");
+  }
   std::vector<MadeLayer> out;
   for (std::size_t i = 0; i < stack.layers.size(); ++i) {
     progress.throwIfCancelled();

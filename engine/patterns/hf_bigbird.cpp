@@ -223,6 +223,21 @@ class HfBigBirdFamily : public PatternFamily {
             choiceParam("mode", "train", {"train", "eval"},
                         "eval: no random blocks; every random slot gathers block 0 again (transformers ≥ 4.29)")};
   }
+  void checkWork(const ParamSet& p, Index n) const override {
+    // Each middle query block of each head draws a permutation of up to every block (the paper's plan: of
+    // max_position_embeddings / block_size blocks), as the library does with NumPy.
+    if (p.getChoice("mode") == "eval" || p.getInt("num_random_blocks") == 0) return;
+    const Index bs = std::max<Index>(p.getInt("block_size"), 1);
+    const double blocks = double(std::max(n, p.getInt("max_position_embeddings")) / bs);
+    const double draws = double(p.getInt("num_heads")) * blocks * blocks;
+    if (draws > kMaxRandomDraws)
+      throw Error(paramError("block_size", std::to_string(bs),
+                             "at n = " + withSeparators(n) + " with " + std::to_string(p.getInt("num_heads")) +
+                                 " heads, drawing the random blocks as the library does would take " +
+                                 withSeparators(static_cast<Index>(draws)) + " random draws, over the limit of " +
+                                 withSeparators(static_cast<Index>(kMaxRandomDraws)) +
+                                 " (choose larger blocks, fewer heads or a smaller n)"));
+  }
   std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
     const Index bs = p.getInt("block_size"), r = p.getInt("num_random_blocks");
     const Index nb = blockCount(name(), n, bs, "block_size");

@@ -125,8 +125,6 @@ Clustering cluster(const Matrix& q, const Matrix& k, Index clusters, Index windo
 
 namespace {
 
-constexpr double kMaxComparisons = 4e9;
-
 Index clusterCount(const ParamSet& p, Index n) {
   const Index given = p.getInt("clusters");
   return given > 0 ? given : std::max<Index>(1, n / std::min(n, p.getInt("window")));

@@ -32,12 +32,24 @@ class TopkFamily : public PatternFamily {
     // Synthetic inputs when none are given, each row's kept keys, and a thread's scores.
     return 3.0 * double(n) * 64 * 4 + double(n) * (8.0 + 4.0 * double(std::min(n, p.getInt("k")))) + 16.0 * double(n);
   }
+  void checkWork(const ParamSet& p, Index n) const override { checkScores(p, n, 1); }
   std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
     return makeFromInputs(p, syntheticInputs(1, n, 64, 0));
+  }
+  // Every query is scored against every key (half of them when causal), in each head.
+  static void checkScores(const ParamSet& p, Index n, int heads) {
+    const double scores = double(heads) * double(n) * double(n) * (p.getBool("causal") ? 0.5 : 1.0);
+    if (scores > kMaxComparisons)
+      rejectN("topk", n,
+              "scoring every query against every key would make " + withSeparators(static_cast<Index>(scores)) +
+                  " vector comparisons" + (heads > 1 ? " over " + std::to_string(heads) + " heads" : "") +
+                  ", over the limit of " + withSeparators(static_cast<Index>(kMaxComparisons)) +
+                  " (choose a smaller n, or fewer heads)");
   }
   std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& in) const override {
     const Index n = in.n(), k = std::min(n, p.getInt("k"));
     const bool causal = p.getBool("causal");
+    checkScores(p, n, in.heads());
     if (double(in.heads()) * double(n) * double(k) > double(maskCellLimit()))
       throw Error(paramError("k", std::to_string(k),
                              "at n = " + withSeparators(n) + " the mask would hold more than " +

@@ -44,6 +44,11 @@ inline constexpr double kMaxInputScore = 1e30;
 inline constexpr double kMaxInputValue = 1e15;
 /// A request may plan to use at most this share of the machine's physical memory.
 inline constexpr double kMemoryShare = 0.5;
+/// Work a data-dependent family may do to make one head's pattern, refused up front (PatternFamily::checkWork):
+/// vector comparisons (routing's k-means, topk's scores; at dim 64 about 2.6·10¹¹ multiply-adds, several seconds
+/// on two cores) and random draws (hf-bigbird's permutations, a few nanoseconds each).
+inline constexpr double kMaxComparisons = 4e9;
+inline constexpr double kMaxRandomDraws = 1e9;
 
 /// The machine's physical memory in bytes (or a cgroup's limit, when lower).
 double physicalMemoryBytes();

@@ -1,6 +1,7 @@
 #include "engine/weights/attention_dump.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -250,6 +251,16 @@ void AttentionDump::row(Index layer, int head, Index query, float* out) const {
                                                       std::uint64_t(n_) * std::uint64_t(itemSize_), copyRow, &copy);
 }
 
+void AttentionDump::finiteRow(Index layer, int head, Index query, float* out) const {
+  row(layer, head, query, out);
+  float sum = 0;  // NaN or an infinity anywhere makes the sum non-finite
+  for (Index j = 0; j < n_; ++j) sum += out[j];
+  if (!std::isfinite(sum))
+    throw Error("'" + path_ + "' holds NaN or infinite weights at layer " + std::to_string(layer) + ", head " +
+                std::to_string(head) + ", query " + std::to_string(query) +
+                ": a rollout and a fit need finite weights (export the attention in float32, or mend that row)");
+}
+
 Index AttentionDump::checkLayers(Index from, Index to) const {
   const Index last = to < 0 ? layers() : to;
   const std::string has =
@@ -278,10 +289,12 @@ void AttentionDump::checkMasks(const SparseMask* mask, const std::vector<const S
   if (mask) checkMask(mask->n(), mask->heads());
 }
 
-void AttentionDump::release(Index layer, int head) const {
+void AttentionDump::release(Index layer, int head) const { release(layer, head, 0, n_); }
+
+void AttentionDump::release(Index layer, int head, Index fromRow, Index toRow) const {
   const Layer& l = layers_[static_cast<std::size_t>(layer)];
-  const std::uint64_t bytes = std::uint64_t(n_) * std::uint64_t(n_) * std::uint64_t(itemSize_);
-  l.file->release(l.offset + std::uint64_t(head) * bytes, bytes);
+  const std::uint64_t rowBytes = std::uint64_t(n_) * std::uint64_t(itemSize_);
+  l.file->release(rowOffset(layer, head, fromRow), std::uint64_t(toRow - fromRow) * rowBytes);
 }
 
 std::vector<std::string> AttentionDump::readTokens(const std::string& path, Index n) {

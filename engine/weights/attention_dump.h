@@ -33,6 +33,9 @@ class AttentionDump {
   /// Row `query` of (layer, head) as float32, n values into out. Throws Error when the file changed on disk since
   /// it was opened (rewritten or cut short), never a signal.
   void row(Index layer, int head, Index query, float* out) const;
+  /// The same, for figures that a non-finite weight would turn into NaN (a rollout, a fit): throws Error naming the
+  /// file, the layer, the head and the query when the row holds NaN or an infinity.
+  void finiteRow(Index layer, int head, Index query, float* out) const;
   /// The layers [from, to) with to = −1 meaning the last, checked; returns to. Throws Error naming what the dump has.
   Index checkLayers(Index from, Index to) const;
   /// Throws Error when a mask of `maskN` tokens and `maskHeads` heads cannot be held against these weights (n must
@@ -49,6 +52,8 @@ class AttentionDump {
 
   /// Lets the kernel drop the pages of (layer, head) from memory once they have been read (they stay readable).
   void release(Index layer, int head) const;
+  /// The same for the rows [fromRow, toRow) of (layer, head): a head of many gigabytes is streamed, not cached.
+  void release(Index layer, int head, Index fromRow, Index toRow) const;
 
   /// Axis labels: one token a line (.txt) or a JSON list of strings (.json), exactly n of them. Throws Error.
   static std::vector<std::string> readTokens(const std::string& path, Index n);

@@ -58,7 +58,7 @@ Profile profile(const AttentionDump& dump, Index layer, int head, const Progress
     local.column0.assign(static_cast<std::size_t>(n), 0.0);
     std::vector<float> row(static_cast<std::size_t>(n));
     for (Index i = b; i < e; ++i) {
-      dump.row(layer, head, i, row.data());
+      dump.finiteRow(layer, head, i, row.data());
       double sum = 0;
       for (float a : row) sum += a;
       if (sum == 0) continue;  // a padding token
@@ -72,6 +72,7 @@ Profile profile(const AttentionDump& dump, Index layer, int head, const Progress
       local.column0[static_cast<std::size_t>(i)] = row[0];
       if (i == 0) local.row0.assign(row.begin(), row.end());
     }
+    dump.release(layer, head, b, e);
 #pragma omp critical(attnscope_fit_profile)
     p.add(local);
   });

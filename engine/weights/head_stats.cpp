@@ -118,6 +118,7 @@ WeightsReport measureWeights(const AttentionDump& dump, const WeightsOptions& op
             if (m > 0) local.oracle += m == big ? topBig : topSmall;
           }
         }
+        dump.release(l, h, b, e);  // a head of many gigabytes streams through memory rather than filling it
 #pragma omp critical(attnscope_head_stats)
         sums.add(local);
       });

@@ -30,7 +30,7 @@ Matrix attentionRollout(const AttentionDump& dump, const RolloutOptions& options
         std::vector<float> row(static_cast<std::size_t>(n));
         for (Index i = b; i < e; ++i) {
           auto out = A.row(i);
-          dump.row(l, h, i, row.data());
+          dump.finiteRow(l, h, i, row.data());
           if (!mask) {
             for (Index j = 0; j < n; ++j) out[j] += row[static_cast<std::size_t>(j)];
             continue;

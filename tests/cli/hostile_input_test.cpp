@@ -1,7 +1,10 @@
 // Bad input of every kind, as a hostile user would give it: each case must end with exit code 2, one line on
-// stderr that names what is wrong, nothing on stdout, no file left behind, in bounded time and with bounded peak
-// memory (the child's own maximum resident set, from wait4). None of this is a speed measurement: the bounds are
-// far above what a refusal costs and far below what the old behaviour cost (gigabytes, minutes).
+// stderr that names what is wrong, nothing on stdout, no file left behind, with bounded peak memory (the child's
+// own maximum resident set, from wait4) and bounded CPU time (RLIMIT_CPU: a child that computes past it is ended by
+// SIGXCPU, which fails the case). None of this is a speed measurement, and nothing here reads a clock: CPU seconds
+// do not grow when the machine is loaded, and the bounds are far above what a refusal costs and far below what the
+// old behaviour cost (gigabytes, minutes). A child that hangs without computing (a FIFO) is ended after ten
+// minutes and fails the case.
 #include <gtest/gtest.h>
 
 #include <QDir>
@@ -18,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <algorithm>
@@ -36,8 +40,12 @@ struct Child {
   int signal = 0;
   std::string out, err;
   long maxRssKb = 0;
-  double seconds = 0;
+  double cpuSeconds = 0;  ///< user and system time of the child, for the message of a failing case
 };
+
+// CPU seconds a refusal may take before it is ended: far above a refusal (milliseconds, more under the sanitizers),
+// far below the old behaviour (minutes to hours of computing).
+constexpr rlim_t kCpuSeconds = 60;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -46,7 +54,12 @@ std::string slurp(const std::string& path) {
 
 // Runs attnscope-cli with `args`; `whileRunning(pid)` is called once right after the start (to send a signal).
 Child spawnCli(const std::vector<std::string>& args, const std::string& dir,
-               const std::function<void(pid_t)>& whileRunning = nullptr) {
+               const std::function<void(pid_t)>& whileRunning = nullptr, const char* extraEnv = nullptr) {
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e) env.push_back(*e);
+  std::string extra = extraEnv ? extraEnv : "";
+  if (extraEnv) env.push_back(extra.data());
+  env.push_back(nullptr);
   std::vector<char*> argv;
   std::string program = ATTNSCOPE_CLI;
   argv.push_back(program.data());
@@ -59,16 +72,25 @@ Child spawnCli(const std::vector<std::string>& args, const std::string& dir,
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, 2, errPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  const auto start = std::chrono::steady_clock::now();
   pid_t pid = 0;
   Child c;
-  if (posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ) != 0) return c;
+  if (posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), env.data()) != 0) return c;
   posix_spawn_file_actions_destroy(&actions);
+  const rlimit cpu{kCpuSeconds, kCpuSeconds + 5};
+  ::prlimit(pid, RLIMIT_CPU, &cpu, nullptr);
+  std::atomic<bool> ended{false};
+  std::thread watchdog([&] {  // a hang that burns no CPU: ended, and reported as a signal
+    for (int tenths = 0; tenths < 6000 && !ended; ++tenths) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!ended) ::kill(pid, SIGKILL);
+  });
   if (whileRunning) whileRunning(pid);
   int status = 0;
   rusage usage{};
   wait4(pid, &status, 0, &usage);
-  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ended = true;
+  watchdog.join();
+  c.cpuSeconds = double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                 double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
   c.maxRssKb = usage.ru_maxrss;
   if (WIFEXITED(status)) c.exitCode = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) c.signal = WTERMSIG(status);
@@ -105,6 +127,7 @@ struct Case {
   const char* name;
   std::vector<std::string> args;  ///< "{dir}" is replaced by the case's folder
   const char* needle;             ///< a part of the one line on stderr
+  const char* env = nullptr;      ///< one more NAME=VALUE for the child's environment
 };
 
 class HostileInput : public ::testing::TestWithParam<Case> {
@@ -158,6 +181,48 @@ class HostileInput : public ::testing::TestWithParam<Case> {
     std::ofstream(d + "/attn-tokens.txt") << "a\nb\nc\n";
     ::mkfifo((d + "/fifo.npy").c_str(), 0600);
     ::mkfifo((d + "/out-fifo.npy").c_str(), 0600);
+    // Inputs far larger than any command compares with full attention: 8,388,608 × 64 float32 (2 GiB each, sparse
+    // on disk, so the headers are all there is to read before refusing).
+    for (const char* name : {"/big-q.npy", "/big-k.npy", "/big-v.npy"}) {
+      std::ofstream out(d + name, std::ios::binary);
+      attnscope::writeNpyHeader(out, "<f4", {8388608, 64});
+      out.close();
+      ASSERT_EQ(::truncate((d + name).c_str(), 128 + 8388608ll * 64 * 4), 0);
+    }
+    for (const char* name : {"/mid-q.npy", "/mid-k.npy", "/mid-v.npy"}) {  // n = 8,192: too many to write n² weights
+      std::ofstream out(d + name, std::ios::binary);
+      attnscope::writeNpyHeader(out, "<f4", {8192, 16});
+      out << std::string(8192 * 16 * 4, '\0');
+    }
+    {
+      std::ofstream out(d + "/attn-nan.npy", std::ios::binary);  // a row of NaN, as a float16 overflow leaves
+      attnscope::writeNpyHeader(out, "<f4", {4, 4});
+      for (int i = 0; i < 16; ++i) out.write(i >= 8 && i < 12 ? "\0\0\xc0\x7f" : "\0\0\x80\x3e", 4);
+    }
+    {
+      // A real archive of one member whose directory claims 65,535 of it.
+      std::ifstream in(d + "/attn.npy", std::ios::binary);
+      const std::string member((std::istreambuf_iterator<char>(in)), {});
+      std::string z;
+      auto put = [&](std::uint64_t v, int bytes) {
+        for (int b = 0; b < bytes; ++b) z += static_cast<char>((v >> (8 * b)) & 0xff);
+      };
+      const std::string name = "layer_0.npy";
+      put(0x04034b50, 4), put(20, 2), put(0, 2), put(0, 2), put(0, 4), put(0, 4), put(member.size(), 4);
+      put(member.size(), 4), put(name.size(), 2), put(0, 2);
+      z += name + member;
+      const std::size_t directory = z.size();
+      put(0x02014b50, 4), put(20, 2), put(20, 2), put(0, 2), put(0, 2), put(0, 4), put(0, 4), put(member.size(), 4);
+      put(member.size(), 4), put(name.size(), 2), put(0, 2), put(0, 2), put(0, 2), put(0, 2), put(0, 4), put(0, 4);
+      z += name;
+      const std::size_t entry = z.size() - directory;
+      put(0x06054b50, 4), put(0, 2), put(0, 2), put(65535, 2), put(65535, 2), put(entry, 4), put(directory, 4), put(0, 2);
+      std::ofstream(d + "/repeated.npz", std::ios::binary) << z;
+    }
+    std::ofstream(d + "/nul.json") << R"({"model_type": "my\u0000model", "hidden_size": 64})";
+    std::ofstream(d + "/stack-dup.json")
+        << R"({"n": 64, "layers": [{"pattern": "window", "params": {"radius": 2, "radius": 3}}]})";
+    ::mkfifo((d + "/tokens-fifo.txt").c_str(), 0600);
     QDir(dir_.path()).mkdir(QStringLiteral("folder.npy"));
     ::symlink("/dev/null", (d + "/device.npy").c_str());  // a link is written through: here, to a device
   }
@@ -173,14 +238,14 @@ TEST_P(HostileInput, OneLineExitTwoBoundedTimeAndMemory) {
     args.push_back(a);
   }
   const QStringList before = QDir(dir_.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System);
-  const Child r = spawnCli(args, d);
+  const Child r = spawnCli(args, d, nullptr, c.env);
+  EXPECT_EQ(r.signal, 0) << "ended by signal " << r.signal << " after " << r.cpuSeconds << " CPU seconds";
   EXPECT_EQ(r.exitCode, 2) << r.err;
   EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
   // Far above a refusal (a few tens of MB, more under the sanitizers), far below the gigabytes of old.
   EXPECT_LT(r.maxRssKb, 400 * 1024) << "peak resident memory " << r.maxRssKb / 1024 << " MB";
-  EXPECT_LT(r.seconds, 30.0);
   EXPECT_EQ(QDir(dir_.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System), before);
 }
 
@@ -193,7 +258,7 @@ const Case kCases[] = {
                               "different_layout_per_head=true", "--n", "16777216"}, "the limit here is"},
     {"too_many_cells", {"stats", "--pattern", "window", "-p", "radius=2147483647", "--n", "16777216"}, "active cells; the limit is"},
     {"lsh_chunk_of_everything", {"stats", "--pattern", "lsh", "-p", "chunk=100000", "--n", "1000000"}, "the limit here is"},
-    {"tiny_blocks_at_huge_n", {"stats", "--pattern", "hf-bigbird", "-p", "block_size=1", "--n", "16777216"}, "the limit here is"},
+    {"tiny_blocks_at_huge_n", {"stats", "--pattern", "hf-bigbird", "-p", "block_size=1", "--n", "16777216"}, "random draws, over the limit"},
     {"run_full_at_a_million", {"run", "--pattern", "window", "--n", "1000000"}, "n = 1000000 is not allowed: expected an integer 1 … 262144"},
     {"run_huge_heads", {"run", "--pattern", "window", "--n", "1024", "--heads", "100000"}, "heads = 100000 is not allowed"},
     {"run_huge_dim", {"run", "--pattern", "window", "--n", "1024", "--dim", "99999999"}, "dim = 99999999 is not allowed"},
@@ -220,6 +285,12 @@ const Case kCases[] = {
     {"npy_fifo", {"run", "--pattern", "window", "--q", "{dir}/fifo.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "it is not a regular file (a FIFO)"},
     {"npy_folder", {"run", "--pattern", "window", "--q", "{dir}/folder.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy"}, "it is not a regular file (a folder)"},
     {"npy_huge_values", {"run", "--pattern", "window", "--q", "{dir}/huge-values.npy", "--k", "{dir}/huge-values.npy", "--v", "{dir}/q.npy"}, "beyond what single precision holds safely"},
+    {"inputs_unused", {"stats", "--pattern", "window", "--q", "{dir}/not-npy.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy", "--n", "16"}, "pattern 'window' is not built from attention inputs"},
+    {"run_inputs_of_8m_tokens", {"run", "--pattern", "window", "--q", "{dir}/big-q.npy", "--k", "{dir}/big-k.npy", "--v", "{dir}/big-v.npy"}, "n = 8388608 is not allowed for a comparison with full attention"},
+    {"inputs_and_dim", {"run", "--pattern", "window", "--q", "{dir}/q.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy", "--dim", "4"}, "--dim is not allowed with --q/--k/--v"},
+    {"param_with_newline", {"stats", "--pattern", "window", "-p", "radius=2\n3", "--n", "16"}, "parameter 'radius' = 2\\n3 is not allowed"},
+    {"param_of_100k", {"stats", "--pattern", "window", "-p", "radius=" + std::string(100000, '7'), "--n", "16"}, "… (100,000 bytes in all) is not allowed"},
+    {"pattern_of_100k", {"stats", "--pattern", std::string(100000, 'w'), "--n", "16"}, "… (100,000 bytes in all)' is unknown"},
     // Model configs and stacks.
     {"config_not_json", {"model", "--config", "{dir}/not-json.json", "--n", "64"}, "is not valid JSON"},
     {"config_no_layers", {"model", "--config", "{dir}/no-layers.json", "--n", "64"}, "no layer count"},
@@ -244,18 +315,42 @@ const Case kCases[] = {
     {"attention_stack_config", {"attention", "{dir}/attn.npy", "--config", "{dir}/odd-window.json"}, "attention_window"},
     {"attention_pattern_n", {"attention", "{dir}/attn.npy", "--pattern", "window", "-p", "radius=9999999999"}, "radius"},
     {"config_n_of_a_billion", {"model", "--config", "{dir}/odd-window.json", "--n", "1000000000"}, "n = 1000000000 is not allowed"},
+    {"config_nul", {"model", "--config", "{dir}/nul.json", "--n", "64"}, "model_type 'my\\0model' has no default"},
+    {"stack_file_duplicate_key", {"model", "--stack", "{dir}/stack-dup.json"}, "parameter 'radius' is given twice (radius=2 and radius=3)"},
+    {"stack_typed_duplicate_key", {"model", "--layers", "window radius=2 radius=3", "--n", "64"}, "parameter 'radius' is given twice"},
+    {"stack_of_256_distinct_layers", {"model", "--layers", [] {
+       std::string layers;
+       for (int r = 1; r <= 256; ++r) layers += (r > 1 ? ", window radius=" : "window radius=") + std::to_string(r);
+       return layers;
+     }(), "--n", "16777216"}, "making the stack's 256 distinct layers at n = 16,777,216 needs about", "ATTNSCOPE_MEMORY_LIMIT=2G"},
     {"stack_repeat_huge", {"model", "--stack", "{dir}/stack-bad.json"}, "repeat must be an integer 1 … 1024"},
     {"layers_bad_form", {"model", "--layers", "window radius", "--n", "64"}, "neither KEY=VALUE nor a repeat"},
     {"layers_dense_at_16m", {"model", "--layers", "random per_row=1000 ×2", "--n", "16777216"}, "runs of keys"},
     {"model_precision", {"model", "--layers", "full", "--n", "64", "--precision", "fp8"}, "precision 'fp8' is not allowed"},
     {"model_two_sources", {"model", "--layers", "full", "--config", "{dir}/odd-window.json", "--n", "64"}, "exactly one of"},
+    {"attention_nan_fit", {"attention", "{dir}/attn-nan.npy", "--fit"}, "holds NaN or infinite weights at layer 0, head 0, query 2"},
+    {"attention_nan_rollout", {"attention", "{dir}/attn-nan.npy", "--rollout-out", "{dir}/ro.npy"}, "holds NaN or infinite weights"},
+    {"attention_npz_repeated_member", {"attention", "{dir}/repeated.npz"}, "its directory claims 65535 members but has room for 1"},
+    {"attention_tokens_folder", {"attention", "{dir}/attn.npy", "--tokens", "{dir}/folder.npy"}, "it is not a regular file (a folder)"},
+    {"attention_tokens_fifo", {"attention", "{dir}/attn.npy", "--tokens", "{dir}/tokens-fifo.txt"}, "it is not a regular file (a FIFO)"},
+    {"attention_tokens_dev_zero", {"attention", "{dir}/attn.npy", "--tokens", "/dev/zero"}, "it is not a regular file (a device or socket)"},
+    {"attention_output_is_its_input", {"attention", "{dir}/attn.npy", "--rollout-out", "{dir}/attn.npy"}, "it is one of the files this run reads"},
     // Approximations.
     {"approx_n_of_a_billion", {"approx", "--method", "linear", "--n", "1000000000"}, "n = 1000000000 is not allowed"},
     {"approx_features_memory", {"approx", "--method", "performer", "-p", "nb_features=65536", "--n", "262144",
                                 "--dim", "4096"}, "the limit here is"},
+    {"approx_inputs_of_8m_tokens", {"approx", "--method", "linear", "-q", "{dir}/big-q.npy", "-k", "{dir}/big-k.npy", "-v", "{dir}/big-v.npy"}, "n = 8388608 is not allowed"},
+    {"approx_weights_out_from_headers", {"approx", "--method", "linear", "-q", "{dir}/mid-q.npy", "-k", "{dir}/mid-k.npy", "-v", "{dir}/mid-v.npy", "--weights-out", "{dir}/w.npy"}, "too large to write the weights"},
+    {"approx_n_and_files", {"approx", "--method", "linear", "-q", "{dir}/q.npy", "-k", "{dir}/q.npy", "-v", "{dir}/q.npy", "--n", "64"}, "--n is not allowed with --q/--k/--v"},
+    {"approx_dim_and_files", {"approx", "--method", "linear", "-q", "{dir}/q.npy", "-k", "{dir}/q.npy", "-v", "{dir}/q.npy", "--dim", "8"}, "--dim is not allowed with --q/--k/--v"},
+    {"approx_scale_and_text", {"approx", "--method", "linear", "--text", "the cat sat", "--scale", "3"}, "--scale is not allowed with --text"},
     {"approx_unknown_param", {"approx", "--method", "linear", "-p", "k=3", "--n", "64"}, "parameter 'k' is unknown for method 'linear'"},
-    {"topk_huge_k", {"stats", "--pattern", "topk", "-p", "k=1000000", "--n", "1000000"}, "the limit here is"},
+    {"topk_huge_k", {"stats", "--pattern", "topk", "-p", "k=1000000", "--n", "1000000"}, "vector comparisons, over the limit"},
     {"routing_huge_kmeans", {"stats", "--pattern", "routing", "--n", "1000000"}, "choose a larger window, fewer clusters"},
+    {"strided_dense", {"stats", "--pattern", "strided", "-p", "stride=1", "-p", "causal=false", "--n", "50000"}, "the mask would have 2,500,000,000 active cells"},
+    {"bigbird_draws", {"stats", "--pattern", "hf-bigbird", "-p", "num_heads=256", "-p", "block_size=1", "--n", "16384"}, "random draws, over the limit of 1,000,000,000"},
+    {"topk_all_pairs", {"stats", "--pattern", "topk", "--n", "65536"}, "vector comparisons, over the limit"},
+    {"topk_in_a_stack", {"model", "--layers", "topk", "-n", "1048576"}, "vector comparisons, over the limit"},
     {"routing_too_many_clusters", {"stats", "--pattern", "routing", "-p", "clusters=300", "-p", "shared_qk=true", "--n", "100"}, "at most the 100 vectors clustered"},
     // Outputs that are not files.
     {"out_fifo", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/out-fifo.npy"}, "it is a FIFO, not a regular file"},

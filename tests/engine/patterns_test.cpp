@@ -119,6 +119,23 @@ TEST(Strided, Bidirectional) {
   EXPECT_EQ(row(m, 9), (V{0, 3, 6, 7, 8, 9}));
 }
 
+TEST(Strided, EveryRowIsThePapersDefinitionAtManyStrides) {
+  // The definition, key by key: |i − j| ≤ l or (i − j) a multiple of l, and j ≤ i when causal. The build counts
+  // each row's size before it writes the row, so a miscount shows here as a wrong row.
+  for (bool causal : {true, false})
+    for (Index n : {1, 7, 10, 33, 100})
+      for (Index l : {1, 2, 3, 5, 7, 100}) {
+        const SparseMask m =
+            build("strided", n, {{"stride", std::to_string(l)}, {"causal", causal ? "true" : "false"}});
+        for (Index i = 0; i < n; ++i) {
+          V expected;
+          for (Index j = 0; j < n; ++j)
+            if ((!causal || j <= i) && (std::abs(i - j) <= l || (i - j) % l == 0)) expected.push_back(j);
+          EXPECT_EQ(row(m, i), expected) << "n " << n << ", stride " << l << (causal ? ", causal" : "") << ", row " << i;
+        }
+      }
+}
+
 TEST(Fixed, CausalAsInThePaper) {
   const SparseMask m = build("fixed", 12, {{"stride", "4"}, {"c", "1"}});
   EXPECT_EQ(row(m, 9), (V{3, 7, 8, 9}));

@@ -117,7 +117,7 @@ TEST_F(CompareTest, AHiddenViewCatchesUpWhenShown) {
 TEST_F(CompareTest, ZoomInOneViewZoomsTheOther) {
   HeatmapView* a = compare_->viewA();
   HeatmapView* b = compare_->viewB();
-  ASSERT_TRUE(waitUntil([&] { return laidOut(a, 64, 64); }));
+  ASSERT_TRUE(waitUntil([&] { return laidOut(a, 64, 64, 2); }));
   const QRectF before = b->viewRange();
   const QPoint at = a->cellCenter(64, 64);
   QWheelEvent wheel(at, a->plotWidget()->mapToGlobal(at), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier,
