@@ -30,6 +30,7 @@
 #include <limits>
 
 #include "engine/util/error.h"
+#include "widgets/gui_limits.h"
 #include "widgets/task_runner.h"
 #include "widgets/compare_view.h"
 #include "widgets/explanation_panel.h"

@@ -8,8 +8,9 @@
 #include <limits>
 #include <mutex>
 
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/util/error.h"
+#include "widgets/gui_limits.h"
 
 namespace attnscope {
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "widgets/gui_limits.h"
 #include "engine/attention/attention_compare.h"
 #include "engine/attention/scaling_sweep.h"
 #include "widgets/mask_controller.h"

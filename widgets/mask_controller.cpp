@@ -5,9 +5,10 @@
 #include <chrono>
 #include <limits>
 
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/util/error.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
+#include "widgets/gui_limits.h"
 
 namespace attnscope {
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+#include "widgets/gui_limits.h"
 #include "engine/masks/mask_stats.h"
 #include "engine/reach/reachability.h"
 #include "widgets/mask_picture.h"

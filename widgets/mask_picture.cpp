@@ -1,5 +1,7 @@
 #include "widgets/mask_picture.h"
 
+#include "widgets/gui_limits.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "widgets/gui_limits.h"
 #include "engine/masks/sparse_mask.h"
 #include "engine/util/limits.h"
 #include "engine/util/types.h"

@@ -11,6 +11,7 @@
 #include <climits>
 
 #include "engine/reach/reachability.h"
+#include "widgets/gui_limits.h"
 #include "widgets/mask_controller.h"
 #include "widgets/reach_curve_view.h"
 #include "widgets/task_runner.h"

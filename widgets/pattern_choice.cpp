@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "engine/io/atomic_file.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
 #include "widgets/resources.h"

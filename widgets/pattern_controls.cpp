@@ -18,9 +18,9 @@
 #include <climits>
 #include <cmath>
 
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/util/error.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 
 namespace attnscope {
 

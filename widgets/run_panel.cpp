@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "widgets/gui_limits.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/scaling_chart.h"
 #include "widgets/view_pair.h"

@@ -5,6 +5,7 @@
 #include <QTextDocument>
 #include <QVBoxLayout>
 
+#include "widgets/gui_limits.h"
 #include "widgets/mask_controller.h"
 #include "widgets/stats_text.h"
 

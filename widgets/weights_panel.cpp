@@ -20,10 +20,11 @@
 #include <limits>
 
 #include "engine/masks/params.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 #include "engine/util/error.h"
 #include "engine/weights/rollout.h"
 #include "engine/weights/stack_masks.h"
+#include "widgets/gui_limits.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_picture.h"
 #include "widgets/palettes.h"

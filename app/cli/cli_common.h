@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 
 namespace attnscope::cli {
 

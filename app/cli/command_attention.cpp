@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 #include "engine/models/hf_config.h"
 #include "engine/models/layer_stack.h"
 #include "engine/util/format.h"

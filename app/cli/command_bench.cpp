@@ -16,7 +16,7 @@
 
 #include "app/cli/cli_common.h"
 #include "engine/attention/attention_compare.h"
-#include "engine/attention/ceilings.h"
+#include "app/cli/ceilings.h"
 #include "engine/attention/tile_gemm.h"
 #include "engine/attention/scaling_sweep.h"
 

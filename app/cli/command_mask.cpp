@@ -7,7 +7,7 @@
 
 #include "app/cli/cli_common.h"
 #include "engine/io/atomic_file.h"
-#include "engine/io/mask_io.h"
+#include "engine/masks/mask_io.h"
 
 namespace attnscope::cli {
 

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "app/cli/cli_common.h"
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "widgets/compare_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_controller.h"

@@ -12,7 +12,7 @@
 #include "app/cli/cli_common.h"
 #include "engine/attention/attention_compare.h"
 #include "engine/util/format.h"
-#include "engine/io/mask_io.h"
+#include "engine/masks/mask_io.h"
 #include "engine/io/npy.h"
 
 namespace attnscope::cli {

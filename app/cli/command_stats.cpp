@@ -14,6 +14,11 @@
 namespace attnscope::cli {
 
 namespace {
+// Reachability is computed up to this many active cells unless --reach asks for more (seconds, not minutes).
+constexpr Index kCliReachCells = 50'000'000;
+}  // namespace
+
+namespace {
 
 
 QJsonValue orNull(const std::optional<int>& v) { return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null); }

@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "engine/approx/approx_method.h"
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/attention/scaling_sweep.h"
 
 namespace attnscope {

@@ -14,7 +14,7 @@
 #include <optional>
 #include <vector>
 
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/util/progress.h"
 #include "engine/masks/sparse_mask.h"
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "engine/attention/attention.h"
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 #include "engine/util/progress.h"
 
 namespace attnscope {

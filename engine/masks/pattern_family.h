@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/masks/params.h"
 #include "engine/masks/pattern.h"
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "engine/io/json.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 
 namespace attnscope {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/masks/params.h"
 #include "engine/patterns/families.h"
 #include "engine/patterns/rows_pattern.h"

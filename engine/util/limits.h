@@ -18,21 +18,12 @@ inline constexpr Index kMaxLayoutBlocks = 16384;
 /// The most attention heads and the largest head dimension a request may ask for.
 inline constexpr int kMaxHeads = 256;
 inline constexpr Index kMaxHeadDim = 4096;
-/// Pictures the GUI and `render` draw are at most this many cells a side (larger masks are shown by density).
-inline constexpr int kMaxPictureSide = 1024;
 /// A mask written as .png has one pixel a cell.
 inline constexpr Index kMaxPngSide = 32768;
 /// The largest dense file (.npy, .csv) a command writes.
 inline constexpr double kMaxDenseFileBytes = 1024.0 * 1024.0 * 1024.0;
 /// Dense outputs that also live in memory as n × n floats (attention weights) stop at this n.
 inline constexpr Index kMaxDenseWeightsTokens = 16384;
-/// Reachability: the GUI computes it up to this many active cells (well under a second); the command line up to
-/// the second figure unless --reach asks for more. The GUI's work budgets for exact all-pairs figures and for
-/// sampled ones.
-inline constexpr Index kGuiReachCells = 4'000'000;
-inline constexpr Index kCliReachCells = 50'000'000;
-inline constexpr double kGuiAllPairsWork = 3e8;
-inline constexpr double kGuiSampleWork = 2e8;
 /// Presets are small JSON files; anything larger is refused before it is read.
 inline constexpr Index kMaxPresetBytes = 1024 * 1024;
 /// Comparisons against full attention (run, bench, sweeps, the Run tab) do n² work: they stop at this n, minutes of

@@ -6,7 +6,7 @@
 
 #include "engine/approx/approx_method.h"
 #include "engine/attention/attention.h"
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 
 #include "engine/attention/attention.h"
 #include "engine/attention/attention_compare.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <sys/resource.h>
 
 #include "engine/masks/mask_stats.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 
 namespace {
 

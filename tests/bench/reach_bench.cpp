@@ -4,7 +4,7 @@
 //   exact diameter of a pure window of radius 64, n = 16,384:          goal < 2 s
 #include <benchmark/benchmark.h>
 
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 #include "engine/reach/reachability.h"
 
 namespace {

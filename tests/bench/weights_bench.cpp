@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "engine/io/npy.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 #include "engine/weights/attention_dump.h"
 #include "engine/weights/head_stats.h"
 #include "engine/weights/rollout.h"

@@ -12,7 +12,7 @@
 
 #include "engine/approx/approx_measure.h"
 #include "engine/attention/attention.h"
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/patterns/routing.h"
 #include "tests/engine/test_util.h"
 

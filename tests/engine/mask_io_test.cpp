@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "engine/util/error.h"
-#include "engine/io/mask_io.h"
+#include "engine/masks/mask_io.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {

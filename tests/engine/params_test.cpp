@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/util/error.h"
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {

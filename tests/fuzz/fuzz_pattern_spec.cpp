@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 #include "engine/util/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -9,7 +9,7 @@
 
 #include <cmath>
 
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/io/npy.h"
 #include "tests/widgets/window_fixture.h"
 #include "widgets/approx_charts.h"

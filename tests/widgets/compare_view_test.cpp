@@ -11,7 +11,7 @@
 #include <QTemporaryDir>
 #include <QWheelEvent>
 
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 #include "tests/widgets/window_fixture.h"
 #include "widgets/compare_view.h"
 #include "widgets/heatmap_view.h"

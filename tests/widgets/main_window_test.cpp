@@ -14,6 +14,7 @@
 
 #include <cmath>
 
+#include "widgets/gui_limits.h"
 #include "app/main_window.h"
 #include "tests/widgets/window_fixture.h"
 #include "widgets/heatmap_view.h"

@@ -1,4 +1,4 @@
-#include "engine/attention/attention_inputs.h"
+#include "engine/inputs/attention_inputs.h"
 
 #include <array>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "engine/io/mask_io.h"
+#include "engine/masks/mask_io.h"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "engine/masks/pattern_registry.h"
+#include "engine/patterns/pattern_registry.h"
 
 #include <algorithm>
 

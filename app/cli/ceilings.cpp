@@ -1,4 +1,4 @@
-#include "engine/attention/ceilings.h"
+#include "app/cli/ceilings.h"
 
 #include <dlfcn.h>
 
