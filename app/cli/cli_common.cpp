@@ -34,17 +34,25 @@ void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments) {
 }
 
 std::vector<Index> readTokenList(const QString& text, Index n) {
-  std::vector<Index> out;
-  if (text.trimmed().isEmpty() || text.trimmed() == QStringLiteral("none")) return out;
-  for (const QString& part : text.split(QLatin1Char(','))) {
-    bool ok = false;
-    const qlonglong v = part.trimmed().toLongLong(&ok);
-    if (!ok || v < 0 || v >= n)
-      throw UsageError("--global " + toStd(part.trimmed()) + " is not allowed: expected token indices 0 … " +
-                       std::to_string(n - 1) + ", comma-separated");
-    out.push_back(static_cast<Index>(v));
+  try {
+    return parseTokenList(toStd(text), n, "--global");
+  } catch (const Error& e) {
+    throw UsageError(e.what());
   }
-  return out;
+}
+
+void StackOptions::addTo(QCommandLineParser& parser) const {
+  for (const QCommandLineOption* o : {&config, &stackFile, &layers, &global, &mode}) parser.addOption(*o);
+}
+
+StackSource StackOptions::read(const QCommandLineParser& parser) const {
+  StackSource source;
+  source.config = toStd(parser.value(config));
+  source.stackFile = toStd(parser.value(stackFile));
+  source.layers = toStd(parser.value(layers));
+  if (parser.isSet(global)) source.globals = toStd(parser.value(global));
+  if (parser.isSet(mode)) source.mode = toStd(parser.value(mode));
+  return source;
 }
 
 Index readInteger(const QString& name, const QString& text, Index min, Index max) {

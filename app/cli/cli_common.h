@@ -12,11 +12,17 @@
 #include <utility>
 #include <vector>
 
+#include "engine/models/stack_source.h"
 #include "engine/patterns/pattern_registry.h"
 
 namespace attnscope::cli {
 
 /// Bad input: printed as one line on stderr, exit code 2. (attnscope::Error is treated the same way.)
+/// Thrown by a command's option reader when --help was given: main() prints the text on stdout and exits 0.
+struct HelpShown {
+  std::string text;
+};
+
 class UsageError : public Error {
  public:
   using Error::Error;
@@ -99,6 +105,28 @@ void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments);
 Index readInteger(const QString& name, const QString& text, Index min, Index max);
 /// --global's comma-separated token indices, each in 0 … n − 1 ("none" or nothing: no tokens). Throws UsageError.
 std::vector<Index> readTokenList(const QString& text, Index n);
+
+/// A model's stack, the same options and rules for every command that takes one (model, attention): --config,
+/// --stack or --layers, and --global and --mode with a config. They read into a StackSource, which checks itself.
+struct StackOptions {
+  QCommandLineOption config{QStringList{QStringLiteral("config")},
+                            QStringLiteral("A Hugging Face config.json, read as the library reads it."),
+                            QStringLiteral("FILE")};
+  QCommandLineOption stackFile{QStringList{QStringLiteral("stack")}, QStringLiteral("A stack file (JSON)."),
+                               QStringLiteral("FILE")};
+  QCommandLineOption layers{QStringList{QStringLiteral("layers")},
+                            QStringLiteral("Layers in short form: \"window radius=2 ×5, full\"."),
+                            QStringLiteral("TEXT")};
+  QCommandLineOption global{QStringList{QStringLiteral("global")},
+                            QStringLiteral("With --config: Longformer's global tokens (global_attention_mask), e.g. 0."),
+                            QStringLiteral("LIST")};
+  QCommandLineOption mode{QStringList{QStringLiteral("mode")},
+                          QStringLiteral("With --config: BigBird's train (random blocks, the default) or eval (none)."),
+                          QStringLiteral("MODE")};
+
+  void addTo(QCommandLineParser& parser) const;
+  StackSource read(const QCommandLineParser& parser) const;
+};
 
 void printJson(const QJsonObject& object);
 /// A number with a fixed count of decimals ("4.62").

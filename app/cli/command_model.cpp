@@ -62,32 +62,36 @@ QJsonObject paramsJson(const StackLayer& layer) {
   return o;
 }
 
-}  // namespace
+// What `model` was asked, read from its command line; Check() says the first thing wrong with it.
+struct ModelArgs {
+  StackSource stack;
+  Index n = 0;  ///< 0: a stack file's own n
+  Precision precision = Precision::Bf16;
+  std::optional<Index> from, to;  ///< a path through the stack
+  std::string saveStack;
+  bool reach = true, json = false;
 
-int runModel(const QStringList& arguments) {
+  std::string Check() const {
+    if (std::string problem = stack.check(/*required=*/true); !problem.empty()) return problem;
+    if (n == 0 && stack.stackFile.empty()) return "--n is required: the sequence length";
+    if (from.has_value() != to.has_value()) return "--from and --to go together: query and key tokens";
+    return {};
+  }
+};
+
+ModelArgs readModelArgs(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
       "A model as a stack of attention layers: read from a Hugging Face config.json (--config), a stack file "
       "(--stack) or a short form (--layers \"window radius=2 ×5, full\"); prints each layer, the reach through the "
       "stack and what each layer costs."));
   const QCommandLineOption help = parser.addHelpOption();
-  const QCommandLineOption config(QStringLiteral("config"), QStringLiteral("A Hugging Face config.json."),
-                                  QStringLiteral("FILE"));
-  const QCommandLineOption stackFile(QStringLiteral("stack"), QStringLiteral("A stack file (JSON)."),
-                                     QStringLiteral("FILE"));
-  const QCommandLineOption layers(QStringLiteral("layers"),
-                                  QStringLiteral("Layers in short form: \"window radius=2 ×5, full\"."),
-                                  QStringLiteral("TEXT"));
+  StackOptions stack;
+  stack.addTo(parser);
   const QCommandLineOption n(QStringList{QStringLiteral("n")}, QStringLiteral("Sequence length."), QStringLiteral("N"));
-  const QCommandLineOption global(QStringLiteral("global"),
-                                  QStringLiteral("Longformer's global tokens (global_attention_mask), e.g. 0."),
-                                  QStringLiteral("LIST"));
   const QCommandLineOption precision(QStringLiteral("precision"),
                                      QStringLiteral("fp32, bf16 (default), fp16 or int8: bytes per cached element."),
                                      QStringLiteral("P"), QStringLiteral("bf16"));
-  const QCommandLineOption mode(QStringLiteral("mode"),
-                                QStringLiteral("BigBird: train (random blocks, the default) or eval (none)."),
-                                QStringLiteral("MODE"), QStringLiteral("train"));
   const QCommandLineOption from(QStringLiteral("from"), QStringLiteral("A path through the stack: the query."),
                                 QStringLiteral("I"));
   const QCommandLineOption to(QStringLiteral("to"), QStringLiteral("A path through the stack: the key."),
@@ -96,140 +100,110 @@ int runModel(const QStringList& arguments) {
                                      QStringLiteral("Also write the stack as a stack file."), QStringLiteral("FILE"));
   const QCommandLineOption noReach(QStringLiteral("no-reach"), QStringLiteral("Skip reachability."));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const auto* o :
-       {&config, &stackFile, &layers, &n, &global, &precision, &mode, &from, &to, &saveStack, &noReach, &json})
-    parser.addOption(*o);
+  for (const auto* o : {&n, &precision, &from, &to, &saveStack, &noReach, &json}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
-  if (parser.isSet(help)) {
-    std::cout << toStd(parser.helpText());
-    return 0;
-  }
-  const int sources = int(parser.isSet(config)) + int(parser.isSet(stackFile)) + int(parser.isSet(layers));
-  if (sources != 1) throw UsageError("give exactly one of --config FILE, --stack FILE or --layers TEXT");
-  if (!parser.isSet(n) && !parser.isSet(stackFile)) throw UsageError("--n is required: the sequence length");
-  const Index requestedN =
-      parser.isSet(n) ? readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxSequenceLength) : 0;
-  const Precision prec = parsePrecision(toStd(parser.value(precision)));
-  const QString modeText = parser.value(mode);
-  if (modeText != QStringLiteral("train") && modeText != QStringLiteral("eval"))
-    throw UsageError("--mode " + toStd(modeText) + " is not allowed: expected train or eval");
-  const std::vector<Index> globals =
-      parser.isSet(global) ? readTokenList(parser.value(global), std::max<Index>(requestedN, 1)) : std::vector<Index>{};
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  ModelArgs args;
+  args.stack = stack.read(parser);
+  if (parser.isSet(n)) args.n = readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxSequenceLength);
+  args.precision = parsePrecision(toStd(parser.value(precision)));
+  // Token indices are checked against the stack's n once it is known (a stack file gives its own).
+  if (parser.isSet(from)) args.from = readInteger(QStringLiteral("from"), parser.value(from), 0, kMaxSequenceLength);
+  if (parser.isSet(to)) args.to = readInteger(QStringLiteral("to"), parser.value(to), 0, kMaxSequenceLength);
+  args.saveStack = toStd(parser.value(saveStack));
+  args.reach = !parser.isSet(noReach) || parser.isSet(from);
+  args.json = parser.isSet(json);
+  return args;
+}
 
-  LayerStack stack;
-  if (parser.isSet(config)) {
-    ConfigRequest request;
-    request.n = requestedN;
-    request.globals = globals;
-    request.bigBirdEval = modeText == QStringLiteral("eval");
-    stack = readHfConfigFile(toStd(parser.value(config)), request);
-  } else if (parser.isSet(stackFile)) {
-    stack = readStackFile(toStd(parser.value(stackFile)));
-    if (parser.isSet(n)) stack.n = requestedN;
-  } else {
-    stack.name = "typed stack";
-    stack.n = requestedN;
-    stack.layers = parseShortForm(toStd(parser.value(layers)));
-  }
-  checkStack(stack);
-  if (parser.isSet(from) != parser.isSet(to)) throw UsageError("--from and --to go together: query and key tokens");
-  const Index qi = parser.isSet(from) ? readInteger(QStringLiteral("from"), parser.value(from), 0, stack.n - 1) : 0;
-  const Index kj = parser.isSet(to) ? readInteger(QStringLiteral("to"), parser.value(to), 0, stack.n - 1) : 0;
-  if (parser.isSet(saveStack)) writeStackFile(stack, toStd(parser.value(saveStack)));
-
-  ModelOptions options;
-  options.precision = prec;
-  options.reach = !parser.isSet(noReach) || parser.isSet(from);
-  const ModelReport report = analyzeModel(stack, options);
-  std::optional<StackPath> path;
-  if (parser.isSet(from)) path = stackPath(report.graph, qi, kj);
+void printModelJson(const ModelReport& report, const ModelArgs& args, const std::optional<StackPath>& path) {
   const ModelCost& c = report.cost;
   const auto& s = report.stack;
-
-  if (parser.isSet(json)) {
-    QJsonArray layerList, derivation, notes;
-    for (const LayerCost& lc : c.layers) {
-      const StackLayer& l = s.layers[static_cast<std::size_t>(lc.index)];
-      layerList.append(QJsonObject{{QStringLiteral("index"), lc.index},
-                                   {QStringLiteral("kind"), toQ(l.kind)},
-                                   {QStringLiteral("pattern"), toQ(l.pattern)},
-                                   {QStringLiteral("params"), paramsJson(l)},
-                                   {QStringLiteral("active_cells"), lc.activeCells},
-                                   {QStringLiteral("attention_flops"), lc.attentionFlops},
-                                   {QStringLiteral("projection_flops"), lc.projectionFlops},
-                                   {QStringLiteral("feed_forward_flops"), lc.feedForwardFlops},
-                                   {QStringLiteral("score_matrix_bytes"), lc.scoreMatrixBytes},
-                                   {QStringLiteral("tokens_kept"), lc.tokensKept},
-                                   {QStringLiteral("kv_cache_bytes"), lc.kvCacheBytes},
-                                   {QStringLiteral("kv_cache_bytes_windowed"), lc.kvCacheBytesWindowed}});
-    }
-    for (const auto& line : s.derivation) derivation.append(toQ(line));
-    for (const auto& line : s.notes) notes.append(toQ(line));
-    for (const auto& layer : report.layers)
-      for (const auto& note : layer.pattern->notes())
-        if (!notes.contains(toQ(note))) notes.append(toQ(note));
-    const ModelDims& d = s.dims;
-    QJsonObject o{{QStringLiteral("model"), toQ(s.name)},
-                  {QStringLiteral("n"), static_cast<qint64>(s.n)},
-                  {QStringLiteral("n_requested"), static_cast<qint64>(requestedN ? requestedN : s.n)},
-                  {QStringLiteral("layer_count"), static_cast<int>(s.layers.size())},
-                  {QStringLiteral("short_form"), toQ(shortForm(s.layers))},
-                  {QStringLiteral("derivation"), derivation},
-                  {QStringLiteral("notes"), notes},
-                  {QStringLiteral("precision"), QString::fromLatin1(precisionName(prec))},
-                  {QStringLiteral("dims"),
-                   QJsonObject{{QStringLiteral("hidden_size"), static_cast<qint64>(d.hiddenSize)},
-                               {QStringLiteral("intermediate_size"), static_cast<qint64>(d.intermediateSize)},
-                               {QStringLiteral("num_attention_heads"), static_cast<qint64>(d.heads)},
-                               {QStringLiteral("num_key_value_heads"), static_cast<qint64>(d.keyValueHeads)},
-                               {QStringLiteral("head_dim"), static_cast<qint64>(d.headDim)},
-                               {QStringLiteral("gated_feed_forward"), d.gatedFeedForward},
-                               {QStringLiteral("from_config"), s.dimsFromConfig}}},
-                  {QStringLiteral("layers"), layerList},
-                  {QStringLiteral("active_cells"), c.activeCells},
-                  {QStringLiteral("attention_flops"), c.attentionFlops},
-                  {QStringLiteral("projection_flops"), c.projectionFlops},
-                  {QStringLiteral("feed_forward_flops"), c.feedForwardFlops},
-                  {QStringLiteral("score_matrix_bytes"), c.scoreMatrixBytes},
-                  {QStringLiteral("kv_cache_bytes"), c.kvCacheBytes},
-                  {QStringLiteral("kv_cache_bytes_windowed"), c.kvCacheBytesWindowed}};
-    if (report.reach) {
-      const StackReach& r = *report.reach;
-      QJsonArray curve;
-      for (double f : r.reachByLayer) curve.append(f);
-      o.insert(QStringLiteral("reach_by_layer"), curve);
-      o.insert(QStringLiteral("reach_exact"), r.exact);
-      o.insert(QStringLiteral("reach_sample_sources"), r.sampledSources);
-      o.insert(QStringLiteral("unreachable_pairs"), r.unreachablePairs);
-      o.insert(QStringLiteral("layers_for_full_reach"),
-               r.layersForFullReach ? QJsonValue(*r.layersForFullReach) : QJsonValue(QJsonValue::Null));
-      QJsonArray causal;
-      for (double f : r.earlierReachByLayer) causal.append(f);
-      o.insert(QStringLiteral("causal_reach_by_layer"), causal);
-      o.insert(QStringLiteral("layers_for_full_causal_reach"),
-               r.layersForFullEarlierReach ? QJsonValue(*r.layersForFullEarlierReach) : QJsonValue(QJsonValue::Null));
-      o.insert(QStringLiteral("layers_propagated"), r.layersComputed);
-    } else {
-      for (const char* key : {"reach_by_layer", "unreachable_pairs", "layers_for_full_reach"})
-        o.insert(QString::fromUtf8(key), QJsonValue(QJsonValue::Null));
-    }
-    if (path) {
-      QJsonArray hops;
-      for (const StackHop& h : path->hops)
-        hops.append(QJsonObject{{QStringLiteral("query"), static_cast<qint64>(h.query)},
-                                {QStringLiteral("key"), static_cast<qint64>(h.key)},
-                                {QStringLiteral("layer"), h.layer}});
-      o.insert(QStringLiteral("path"),
-               QJsonObject{
-                   {QStringLiteral("from"), static_cast<qint64>(qi)},
-                   {QStringLiteral("to"), static_cast<qint64>(kj)},
-                   {QStringLiteral("layers"), path->layers ? QJsonValue(*path->layers) : QJsonValue(QJsonValue::Null)},
-                   {QStringLiteral("hops"), hops}});
-    }
-    printJson(o);
-    return 0;
+  QJsonArray layerList, derivation, notes;
+  for (const LayerCost& lc : c.layers) {
+    const StackLayer& l = s.layers[static_cast<std::size_t>(lc.index)];
+    layerList.append(QJsonObject{{QStringLiteral("index"), lc.index},
+                                 {QStringLiteral("kind"), toQ(l.kind)},
+                                 {QStringLiteral("pattern"), toQ(l.pattern)},
+                                 {QStringLiteral("params"), paramsJson(l)},
+                                 {QStringLiteral("active_cells"), lc.activeCells},
+                                 {QStringLiteral("attention_flops"), lc.attentionFlops},
+                                 {QStringLiteral("projection_flops"), lc.projectionFlops},
+                                 {QStringLiteral("feed_forward_flops"), lc.feedForwardFlops},
+                                 {QStringLiteral("score_matrix_bytes"), lc.scoreMatrixBytes},
+                                 {QStringLiteral("tokens_kept"), lc.tokensKept},
+                                 {QStringLiteral("kv_cache_bytes"), lc.kvCacheBytes},
+                                 {QStringLiteral("kv_cache_bytes_windowed"), lc.kvCacheBytesWindowed}});
   }
+  for (const auto& line : s.derivation) derivation.append(toQ(line));
+  for (const auto& line : s.notes) notes.append(toQ(line));
+  for (const auto& layer : report.layers)
+    for (const auto& note : layer.pattern->notes())
+      if (!notes.contains(toQ(note))) notes.append(toQ(note));
+  const ModelDims& d = s.dims;
+  QJsonObject o{{QStringLiteral("model"), toQ(s.name)},
+                {QStringLiteral("n"), static_cast<qint64>(s.n)},
+                {QStringLiteral("n_requested"), static_cast<qint64>(args.n ? args.n : s.n)},
+                {QStringLiteral("layer_count"), static_cast<int>(s.layers.size())},
+                {QStringLiteral("short_form"), toQ(shortForm(s.layers))},
+                {QStringLiteral("derivation"), derivation},
+                {QStringLiteral("notes"), notes},
+                {QStringLiteral("precision"), QString::fromLatin1(precisionName(args.precision))},
+                {QStringLiteral("dims"),
+                 QJsonObject{{QStringLiteral("hidden_size"), static_cast<qint64>(d.hiddenSize)},
+                             {QStringLiteral("intermediate_size"), static_cast<qint64>(d.intermediateSize)},
+                             {QStringLiteral("num_attention_heads"), static_cast<qint64>(d.heads)},
+                             {QStringLiteral("num_key_value_heads"), static_cast<qint64>(d.keyValueHeads)},
+                             {QStringLiteral("head_dim"), static_cast<qint64>(d.headDim)},
+                             {QStringLiteral("gated_feed_forward"), d.gatedFeedForward},
+                             {QStringLiteral("from_config"), s.dimsFromConfig}}},
+                {QStringLiteral("layers"), layerList},
+                {QStringLiteral("active_cells"), c.activeCells},
+                {QStringLiteral("attention_flops"), c.attentionFlops},
+                {QStringLiteral("projection_flops"), c.projectionFlops},
+                {QStringLiteral("feed_forward_flops"), c.feedForwardFlops},
+                {QStringLiteral("score_matrix_bytes"), c.scoreMatrixBytes},
+                {QStringLiteral("kv_cache_bytes"), c.kvCacheBytes},
+                {QStringLiteral("kv_cache_bytes_windowed"), c.kvCacheBytesWindowed}};
+  if (report.reach) {
+    const StackReach& r = *report.reach;
+    QJsonArray curve;
+    for (double f : r.reachByLayer) curve.append(f);
+    o.insert(QStringLiteral("reach_by_layer"), curve);
+    o.insert(QStringLiteral("reach_exact"), r.exact);
+    o.insert(QStringLiteral("reach_sample_sources"), r.sampledSources);
+    o.insert(QStringLiteral("unreachable_pairs"), r.unreachablePairs);
+    o.insert(QStringLiteral("layers_for_full_reach"),
+             r.layersForFullReach ? QJsonValue(*r.layersForFullReach) : QJsonValue(QJsonValue::Null));
+    QJsonArray causal;
+    for (double f : r.earlierReachByLayer) causal.append(f);
+    o.insert(QStringLiteral("causal_reach_by_layer"), causal);
+    o.insert(QStringLiteral("layers_for_full_causal_reach"),
+             r.layersForFullEarlierReach ? QJsonValue(*r.layersForFullEarlierReach) : QJsonValue(QJsonValue::Null));
+    o.insert(QStringLiteral("layers_propagated"), r.layersComputed);
+  } else {
+    for (const char* key : {"reach_by_layer", "unreachable_pairs", "layers_for_full_reach"})
+      o.insert(QString::fromUtf8(key), QJsonValue(QJsonValue::Null));
+  }
+  if (path) {
+    QJsonArray hops;
+    for (const StackHop& h : path->hops)
+      hops.append(QJsonObject{{QStringLiteral("query"), static_cast<qint64>(h.query)},
+                              {QStringLiteral("key"), static_cast<qint64>(h.key)},
+                              {QStringLiteral("layer"), h.layer}});
+    o.insert(QStringLiteral("path"),
+             QJsonObject{
+                 {QStringLiteral("from"), static_cast<qint64>(*args.from)},
+                 {QStringLiteral("to"), static_cast<qint64>(*args.to)},
+                 {QStringLiteral("layers"), path->layers ? QJsonValue(*path->layers) : QJsonValue(QJsonValue::Null)},
+                 {QStringLiteral("hops"), hops}});
+  }
+  printJson(o);
+}
 
+void printModelText(const ModelReport& report, const ModelArgs& args, const std::optional<StackPath>& path) {
+  const ModelCost& c = report.cost;
+  const auto& s = report.stack;
   std::cout << "model          " << s.name << "\n";
   for (const auto& line : s.derivation) std::cout << "derived        " << line << "\n";
   std::cout << "n              " << withSeparators(s.n) << "\n"
@@ -250,11 +224,11 @@ int runModel(const QStringList& arguments) {
   }
   std::cout << "\nattention      " << flops(c.attentionFlops) << " (4 · cells · head_dim), projections "
             << flops(c.projectionFlops) << ", feed-forward " << flops(c.feedForwardFlops) << "\n"
-            << "score matrix   " << formatBytes(c.scoreMatrixBytes) << " a layer if held whole (" << precisionName(prec)
+            << "score matrix   " << formatBytes(c.scoreMatrixBytes) << " a layer if held whole (" << precisionName(args.precision)
             << ")\n"
             << "KV cache       " << formatBytes(c.kvCacheBytes) << " keeping every token, "
             << formatBytes(c.kvCacheBytesWindowed) << " with sliding layers keeping their window ("
-            << precisionName(prec) << ")\n";
+            << precisionName(args.precision) << ")\n";
   if (report.reach) {
     const StackReach& r = *report.reach;
     const std::size_t L = r.reachByLayer.size();
@@ -277,11 +251,11 @@ int runModel(const QStringList& arguments) {
   }
   if (path) {
     if (!path->layers)
-      std::cout << "path           " << qi << " never hears from " << kj << " through this stack\n";
+      std::cout << "path           " << *args.from << " never hears from " << *args.to << " through this stack\n";
     else {
-      std::cout << "path           " << qi;
+      std::cout << "path           " << *args.from;
       for (const StackHop& h : path->hops) std::cout << " ← " << h.key << " (layer " << h.layer << ")";
-      std::cout << ": " << qi << " has heard from " << kj << " after " << *path->layers
+      std::cout << ": " << *args.from << " has heard from " << *args.to << " after " << *path->layers
                 << (*path->layers == 1 ? " layer" : " layers") << "\n";
     }
   }
@@ -293,6 +267,30 @@ int runModel(const QStringList& arguments) {
         seen.push_back(note);
         std::cout << "note: " << note << "\n";
       }
+}
+
+
+}  // namespace
+
+int runModel(const QStringList& arguments) {
+  const ModelArgs args = readModelArgs(arguments);
+  if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
+  const LayerStack stack = args.stack.load(args.n);
+  for (const auto& [name, token] : {std::pair{"from", args.from}, std::pair{"to", args.to}})
+    if (token && *token >= stack.n)
+      throw UsageError(std::string(name) + " = " + std::to_string(*token) + " is not allowed: expected an integer 0 … " +
+                       std::to_string(stack.n - 1));
+  if (!args.saveStack.empty()) writeStackFile(stack, args.saveStack);
+  ModelOptions options;
+  options.precision = args.precision;
+  options.reach = args.reach;
+  const ModelReport report = analyzeModel(stack, options);
+  std::optional<StackPath> path;
+  if (args.from) path = stackPath(report.graph, *args.from, *args.to);
+  if (args.json)
+    printModelJson(report, args, path);
+  else
+    printModelText(report, args, path);
   return 0;
 }
 

@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
     std::cerr << "attnscope-cli: command '" << attnscope::quoted(command.toStdString())
               << "' is unknown: expected patterns, stats, mask, path, run, bench or render (see --help)\n";
     return 2;
+  } catch (const attnscope::cli::HelpShown& help) {
+    std::cout << help.text;
+    return 0;
   } catch (const attnscope::Error& e) {
     std::cerr << "attnscope-cli: " << e.what() << "\n";
     return 2;

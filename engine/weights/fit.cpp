@@ -101,13 +101,16 @@ std::vector<double> keptByRadius(const Profile& p, bool causal, bool firstGlobal
 
 }  // namespace
 
+std::string FitOptions::check() const {
+  if (keep > 0 && keep <= 1) return {};
+  std::ostringstream text;
+  text << keep;
+  return "keep = " + text.str() + " is not allowed: expected a share 0 < keep ≤ 1";
+}
+
 std::vector<std::vector<HeadFit>> fitPatterns(const AttentionDump& dump, const FitOptions& options,
                                               const Progress& progress) {
-  if (!(options.keep > 0 && options.keep <= 1)) {
-    std::ostringstream text;
-    text << options.keep;
-    throw Error("keep = " + text.str() + " is not allowed: expected a share 0 < keep ≤ 1");
-  }
+  if (const std::string problem = options.check(); !problem.empty()) throw Error(problem);
   const Index n = dump.n(), from = options.fromLayer, to = dump.checkLayers(options.fromLayer, options.toLayer);
   std::vector<std::vector<HeadFit>> fits;
   const double total = double(to - from) * dump.heads();

@@ -32,6 +32,9 @@ struct HeadFit {
 struct FitOptions {
   double keep = 0.9;                  ///< the share of each head's mass to keep, 0 < keep ≤ 1
   Index fromLayer = 0, toLayer = -1;  ///< [from, to); −1: to the last
+  /// The first problem with these options as the line a user sees ("" when none): the one check of the share, for
+  /// fitPatterns and for callers that check before they measure.
+  std::string check() const;
 };
 
 /// Cells of the candidates' masks at n, in closed form (the tests hold them against built masks).
