@@ -17,15 +17,19 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(QStringLiteral("See how efficient transformers attend."));
   parser.addHelpOption();
   parser.addVersionOption();
-  const QCommandLineOption view(QStringLiteral("view"),
-                                QStringLiteral("Open on a view: matrix, hops, heads, compare, run, model, approx or weights."), QStringLiteral("VIEW"));
+  const QCommandLineOption view(
+      QStringLiteral("view"),
+      QStringLiteral("Open on a view: matrix, hops, heads, compare, run, model, approx or weights."),
+      QStringLiteral("VIEW"));
   parser.addOption(view);
   const QCommandLineOption model(QStringLiteral("model"),
-                                 QStringLiteral("Open a model's config.json in the Model tab."), QStringLiteral("CONFIG"));
+                                 QStringLiteral("Open a model's config.json in the Model tab."),
+                                 QStringLiteral("CONFIG"));
   parser.addOption(model);
-  const QCommandLineOption weights(QStringLiteral("weights"),
-                                   QStringLiteral("Open a dump of attention weights (.npy or .npz) in the Real attention tab."),
-                                   QStringLiteral("FILE"));
+  const QCommandLineOption weights(
+      QStringLiteral("weights"),
+      QStringLiteral("Open a dump of attention weights (.npy or .npz) in the Real attention tab."),
+      QStringLiteral("FILE"));
   parser.addOption(weights);
   const QCommandLineOption weightsPage(
       QStringLiteral("weights-page"),
@@ -33,14 +37,17 @@ int main(int argc, char** argv) {
                      "out, and restricted to the pattern on the left)."),
       QStringLiteral("PAGE"));
   parser.addOption(weightsPage);
-  parser.addPositionalArgument(QStringLiteral("preset"), QStringLiteral("A preset (.json) to open."), QStringLiteral("[PRESET]"));
+  parser.addPositionalArgument(QStringLiteral("preset"), QStringLiteral("A preset (.json) to open."),
+                               QStringLiteral("[PRESET]"));
   parser.process(app);
 
   attnscope::MainWindow window;
   if (!parser.positionalArguments().isEmpty()) window.openPresetFile(parser.positionalArguments().first());
   if (parser.isSet(view) && !window.showView(parser.value(view))) {
-    std::fprintf(stderr, "attnscope: --view '%s' is not allowed: expected matrix, hops, heads, compare, run, model, approx or weights\n",
-                 qPrintable(parser.value(view)));
+    std::fprintf(
+        stderr,
+        "attnscope: --view '%s' is not allowed: expected matrix, hops, heads, compare, run, model, approx or weights\n",
+        qPrintable(parser.value(view)));
     return 2;
   }
   if (parser.isSet(weightsPage) && !window.showWeightsPage(parser.value(weightsPage))) {

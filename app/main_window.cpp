@@ -84,8 +84,9 @@ void MainWindow::buildTabs() {
   head_->setToolTip(QStringLiteral("Which head to show (patterns with several heads)"));
   hover_ = new QLabel(matrixPage);
   hover_->setObjectName(QStringLiteral("hover"));
-  hover_->setText(QStringLiteral("Hover a cell to read it; click a query row to highlight its keys, shift-click a "
-                                 "key to trace the path to it; wheel to zoom, drag to pan, R to reset."));
+  hover_->setText(
+      QStringLiteral("Hover a cell to read it; click a query row to highlight its keys, shift-click a "
+                     "key to trace the path to it; wheel to zoom, drag to pan, R to reset."));
   hover_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // long cell texts must not widen the window
   hover_->setMinimumWidth(80);
   headRow->addWidget(head_);
@@ -115,7 +116,6 @@ void MainWindow::buildTabs() {
   weights_->setObjectName(QStringLiteral("weights"));
   tabs_->addTab(weights_, QStringLiteral("Real attention"));
   setCentralWidget(tabs_);
-
 }
 
 void MainWindow::buildHopsTab() {
@@ -123,8 +123,9 @@ void MainWindow::buildHopsTab() {
   auto* hopsLayout = new QVBoxLayout(hopsPage);
   hopsNote_ = new QLabel(hopsPage);
   hopsNote_->setWordWrap(true);
-  hopsNote_->setText(QStringLiteral("How many layers until query i hears from key j; grey: never. Click a query row "
-                                    "to read its hop distances."));
+  hopsNote_->setText(
+      QStringLiteral("How many layers until query i hears from key j; grey: never. Click a query row "
+                     "to read its hop distances."));
   hops_ = new HeatmapView(hopsPage);
   hops_->setObjectName(QStringLiteral("hopMap"));
   hops_->setValueText([](float v) {
@@ -164,13 +165,13 @@ void MainWindow::buildDocks() {
   stats_ = new StatsPanel(this);
   stats_->setObjectName(QStringLiteral("statsPanel"));
   explanation_ = new ExplanationPanel(this);
-  dock(QStringLiteral("Pattern"), QStringLiteral("patternDock"), controls_, Qt::LeftDockWidgetArea)->setMinimumWidth(290);
+  dock(QStringLiteral("Pattern"), QStringLiteral("patternDock"), controls_, Qt::LeftDockWidgetArea)
+      ->setMinimumWidth(290);
   dock(QStringLiteral("Counts"), QStringLiteral("countsDock"), stats_, Qt::RightDockWidgetArea);
   paths_ = new PathPanel(this);
   paths_->setObjectName(QStringLiteral("pathPanel"));
   dock(QStringLiteral("Paths through layers"), QStringLiteral("pathsDock"), paths_, Qt::RightDockWidgetArea);
   dock(QStringLiteral("About this pattern"), QStringLiteral("explanationDock"), explanation_, Qt::RightDockWidgetArea);
-
 }
 
 void MainWindow::buildStatusBar() {
@@ -267,8 +268,8 @@ void MainWindow::restoreSession() {
       try {
         start = presetFromJson(QJsonDocument::fromJson(last).object());
       } catch (const Error& e) {  // a session saved by another version, or edited by hand: start afresh, and say so
-        statusBar()->showMessage(QStringLiteral("The last session's pattern was not restored: ") +
-                                     QString::fromStdString(e.what()), 8000);
+        statusBar()->showMessage(
+            QStringLiteral("The last session's pattern was not restored: ") + QString::fromStdString(e.what()), 8000);
       }
     }
   }
@@ -286,15 +287,19 @@ void MainWindow::buildMenus() {
                                                       QStringLiteral("Model config (*.json);;All files (*)"));
     if (!path.isEmpty()) openModelConfig(path);
   });
-  file->addAction(QStringLiteral("Open &attention weights…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open attention weights"), QString(),
-                                                      QStringLiteral("Attention weights (*.npy *.npz)"));
-    if (!path.isEmpty()) openAttentionWeights(path);
-  });
+  file->addAction(
+      QStringLiteral("Open &attention weights…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open attention weights"), QString(),
+                                                          QStringLiteral("Attention weights (*.npy *.npz)"));
+        if (!path.isEmpty()) openAttentionWeights(path);
+      });
   file->addSeparator();
-  file->addAction(QStringLiteral("&Export picture…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportDialog);
-  file->addAction(QStringLiteral("&Copy picture"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this,
-                  [this] { heatmap_->copyToClipboard(900, 800); statusBar()->showMessage(QStringLiteral("Picture copied"), 3000); });
+  file->addAction(QStringLiteral("&Export picture…"), QKeySequence(Qt::CTRL | Qt::Key_E), this,
+                  &MainWindow::exportDialog);
+  file->addAction(QStringLiteral("&Copy picture"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this, [this] {
+    heatmap_->copyToClipboard(900, 800);
+    statusBar()->showMessage(QStringLiteral("Picture copied"), 3000);
+  });
   file->addSeparator();
   file->addAction(QStringLiteral("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -307,8 +312,10 @@ void MainWindow::buildMenus() {
   }
 
   QMenu* view = menuBar()->addMenu(QStringLiteral("&View"));
-  view->addAction(QStringLiteral("&Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0), this, [this] { heatmap_->resetView(); });
-  showLayout_ = view->addAction(QStringLiteral("Show block &layout"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::showHead);
+  view->addAction(QStringLiteral("&Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0), this,
+                  [this] { heatmap_->resetView(); });
+  showLayout_ = view->addAction(QStringLiteral("Show block &layout"), QKeySequence(Qt::CTRL | Qt::Key_L), this,
+                                &MainWindow::showHead);
   showLayout_->setCheckable(true);
   showLayout_->setToolTip(QStringLiteral("Block families: show the layout of blocks instead of the token mask"));
   QMenu* palette = view->addMenu(QStringLiteral("&Colours"));
@@ -372,9 +379,9 @@ void MainWindow::showHead() {
   QString title = result_->title;
   if (result_->picture->heads.size() > 1) title += QStringLiteral(", head %1").arg(head_->value());
   if (layout) title += QStringLiteral(" — block layout");
-  heatmap_->setPicture(layout ? result_->layoutPicture : result_->picture, head_->value(),
-                       layout ? std::shared_ptr<const SparseMask>(result_->mask, &result_->mask->blockLayout()) : result_->mask,
-                       title);
+  heatmap_->setPicture(
+      layout ? result_->layoutPicture : result_->picture, head_->value(),
+      layout ? std::shared_ptr<const SparseMask>(result_->mask, &result_->mask->blockLayout()) : result_->mask, title);
 }
 
 void MainWindow::showHops() {
@@ -408,9 +415,10 @@ void MainWindow::showHops() {
 
 void MainWindow::showHopProfile() {
   if (!result_ || !result_->graph) {
-    hopProfile_->clear(result_ && result_->stats.nnz > kGuiReachCells
-                           ? QStringLiteral("Hop distances are computed up to %1 active cells").arg(english(kGuiReachCells))
-                           : QStringLiteral("Hop distances appear with the reachability figures"));
+    hopProfile_->clear(
+        result_ && result_->stats.nnz > kGuiReachCells
+            ? QStringLiteral("Hop distances are computed up to %1 active cells").arg(english(kGuiReachCells))
+            : QStringLiteral("Hop distances appear with the reachability figures"));
     return;
   }
   const Index q = std::min<Index>(hopQuery_->value(), result_->graph->n() - 1);
@@ -434,7 +442,8 @@ void MainWindow::rebuildHeadGrid() {
   for (int h = 0; h < std::min(heads, 16); ++h) {
     auto* view = new HeatmapView(headGrid_);
     view->setCompact(true);
-    view->setColorPalette(allPalettes().value(std::max<int>(0, static_cast<int>(palettes_->actions().indexOf(palettes_->checkedAction())))));
+    view->setColorPalette(allPalettes().value(
+        std::max<int>(0, static_cast<int>(palettes_->actions().indexOf(palettes_->checkedAction())))));
     view->setPicture(result_->picture, h, result_->mask, QStringLiteral("head %1").arg(h));
     headGridLayout_->addWidget(view, h / columns, h % columns);
   }
@@ -499,9 +508,9 @@ bool MainWindow::exportPicture(const QString& path, int width, int height, int d
 
 void MainWindow::exportDialog() {
   QString filter;
-  const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export picture"), QStringLiteral("attention.png"),
-                                                    QStringLiteral("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"),
-                                                    &filter);
+  const QString path = QFileDialog::getSaveFileName(
+      this, QStringLiteral("Export picture"), QStringLiteral("attention.png"),
+      QStringLiteral("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"), &filter);
   if (path.isEmpty()) return;
   const bool png = path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive);
   const bool wide = (tabs_->currentWidget() == compare_ && compare_->showBox()->currentIndex() == 0) ||
@@ -555,7 +564,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
-    settings.setValue(QStringLiteral("pattern/last"), QJsonDocument(presetToJson(controls_->choice(), QString())).toJson());
+    settings.setValue(QStringLiteral("pattern/last"),
+                      QJsonDocument(presetToJson(controls_->choice(), QString())).toJson());
   }
   event->accept();
 }

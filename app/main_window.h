@@ -88,7 +88,8 @@ class MainWindow : public QMainWindow {
   QLabel* hopsNote_ = nullptr;
   HopProfileView* hopProfile_ = nullptr;
   TaskRunner* hopRunner_ = nullptr;
-  bool keepError_ = false;  ///< a preset that could not be opened: its message stays until the controls change  ///< one query's hop distances, off the GUI thread
+  bool keepError_ = false;  ///< a preset that could not be opened: its message stays until the controls change  ///<
+                            ///< one query's hop distances, off the GUI thread
   QSpinBox* hopQuery_ = nullptr;
   StatsPanel* stats_ = nullptr;
   ExplanationPanel* explanation_ = nullptr;

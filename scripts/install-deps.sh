@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages AttnScope needs to build, run and test, and only those that are missing.
-# With --fuzz also what the fuzz harnesses need (clang, libFuzzer, clang's OpenMP); with --package what
+# With --fuzz also what the test script needs beyond the build (clang, libFuzzer and clang's OpenMP for the fuzz
+# harnesses, clang-format for the formatting check); with --package what
 # `cpack -G DEB` needs (dpkg-dev, file). Runs apt-get as root, or through sudo when started as another user.
 set -euo pipefail
 
@@ -16,7 +17,7 @@ packages=(
 
 for arg in "$@"; do
   case "$arg" in
-    --fuzz) packages+=(clang libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev) ;;
+    --fuzz) packages+=(clang libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev clang-format) ;;
     --package) packages+=(dpkg-dev file) ;;
     *) echo "install-deps: unknown option '$arg' (expected --fuzz or --package)" >&2; exit 2 ;;
   esac

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite:
+#   0. every C++ file as .clang-format formats it;
 #   1. the Release build: engine, command line and widget tests (the widgets on the offscreen platform);
 #   2. the engine tests once more at 16 OpenMP threads on this machine's cores, so that an assumption about the
 #      thread count (which thread finishes which chunk) fails here rather than on a larger machine;
@@ -11,6 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --fuzz
 jobs=$(nproc)
+
+echo "== Formatting (.clang-format; clang-format -i on the files it names mends them)"
+git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run --Werror
 
 echo "== Release build and tests"
 bash scripts/build.sh

@@ -36,10 +36,8 @@ BudgetChart::BudgetChart(QWidget* parent) : QWidget(parent), d_(std::make_unique
     g->setScatterStyle(QCPScatterStyle(shape, 7));
     return g;
   };
-  d_->output = graph(QStringLiteral("output error"), QColor(0x44, 0x01, 0x54),
-                     QCPScatterStyle::ssSquare);
-  d_->weights =
-      graph(QStringLiteral("weights L1"), QColor(0x21, 0x90, 0x8d), QCPScatterStyle::ssCircle);
+  d_->output = graph(QStringLiteral("output error"), QColor(0x44, 0x01, 0x54), QCPScatterStyle::ssSquare);
+  d_->weights = graph(QStringLiteral("weights L1"), QColor(0x21, 0x90, 0x8d), QCPScatterStyle::ssCircle);
   d_->plot->legend->setVisible(true);
   d_->plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   d_->uniform = new QCPItemStraightLine(d_->plot);

@@ -98,7 +98,8 @@ void AttentionRunner::poll() {
   const int stage = job_->stage.load();
   std::vector<double> ms;
   for (int s = 0; s <= stage; ++s) {
-    const Clock::duration end = s < stage ? Clock::duration(job_->stageStart[s + 1].load()) : Clock::now().time_since_epoch();
+    const Clock::duration end =
+        s < stage ? Clock::duration(job_->stageStart[s + 1].load()) : Clock::now().time_since_epoch();
     ms.push_back(std::chrono::duration<double, std::milli>(end - Clock::duration(job_->stageStart[s].load())).count());
   }
   emit tick(stage, ms, rows);
@@ -156,19 +157,19 @@ bool AttentionRunner::run(const RunRequest& request) {
 
 bool AttentionRunner::sweep(const PatternChoice& choice, const ScalingOptions& options) {
   if (runner_->busy()) return false;
-  return start(std::make_shared<Job>(), [this, choice, options](const TaskRunner::Context& context) -> std::function<void()> {
-    std::vector<std::pair<std::string, std::string>> params;
-    for (const auto& [k, v] : choice.params) params.emplace_back(k.toStdString(), v.toStdString());
-    const auto points = scalingSweep(PatternSpec::parse(choice.pattern.toStdString()), params, options,
-                                     [this, &context](const ScalingPoint& p) {
-                                       context.post([this, p] { emit sweepPoint(p); });
-                                     },
-                                     context.progress());
-    return [this, points] {
-      end();
-      emit sweepFinished(points);
-    };
-  });
+  return start(std::make_shared<Job>(),
+               [this, choice, options](const TaskRunner::Context& context) -> std::function<void()> {
+                 std::vector<std::pair<std::string, std::string>> params;
+                 for (const auto& [k, v] : choice.params) params.emplace_back(k.toStdString(), v.toStdString());
+                 const auto points = scalingSweep(
+                     PatternSpec::parse(choice.pattern.toStdString()), params, options,
+                     [this, &context](const ScalingPoint& p) { context.post([this, p] { emit sweepPoint(p); }); },
+                     context.progress());
+                 return [this, points] {
+                   end();
+                   emit sweepFinished(points);
+                 };
+               });
 }
 
 }  // namespace attnscope

@@ -35,7 +35,8 @@ SideBySide compareResults(std::shared_ptr<const MaskResult> a, std::shared_ptr<c
   const int side = a->picture->side;
   if (b) {
     if (!b->mask || b->mask->n() != n)
-      throw Error("pattern B has n = " + std::to_string(b->mask ? b->mask->n() : 0) + ", not A's n = " + std::to_string(n));
+      throw Error("pattern B has n = " + std::to_string(b->mask ? b->mask->n() : 0) +
+                  ", not A's n = " + std::to_string(n));
     headsB = b->mask->heads();
     s.nameB = b->choice.pattern;
     s.pictureB = b->picture;
@@ -50,8 +51,8 @@ SideBySide compareResults(std::shared_ptr<const MaskResult> a, std::shared_ptr<c
     s.titleB = QStringLiteral("full, n = ") + QLocale(QLocale::English).toString(static_cast<qlonglong>(n));
   }
   if (headsA != headsB && headsA != 1 && headsB != 1)
-    throw Error("num_heads " + std::to_string(headsB) + " of pattern B is not allowed against " + std::to_string(headsA) +
-                " heads in A: expected the same count, or 1");
+    throw Error("num_heads " + std::to_string(headsB) + " of pattern B is not allowed against " +
+                std::to_string(headsA) + " heads in A: expected the same count, or 1");
   if (s.nameA == s.nameB) {
     s.nameA = QStringLiteral("A (") + s.nameA + QLatin1Char(')');
     s.nameB = QStringLiteral("B (") + s.nameB + QLatin1Char(')');
@@ -134,8 +135,9 @@ QString countsLine(const SideBySide& s) {
   if (s.cellsA == s.cellsB) return line + QStringLiteral(", the same count");
   if (s.cellsA == 0) return line + QStringLiteral(", none at all");
   const double ratio = s.cellsA < s.cellsB ? s.cellsB / s.cellsA : s.cellsA / s.cellsB;
-  return line + QStringLiteral(", %1× %2").arg(en.toString(ratio, 'f', ratio < 100 ? 1 : 0),
-                                              s.cellsA < s.cellsB ? QStringLiteral("fewer") : QStringLiteral("more"));
+  return line + QStringLiteral(", %1× %2")
+                    .arg(en.toString(ratio, 'f', ratio < 100 ? 1 : 0),
+                         s.cellsA < s.cellsB ? QStringLiteral("fewer") : QStringLiteral("more"));
 }
 
 CompareView::CompareView(QWidget* parent) : QWidget(parent), runner_(new TaskRunner(this)) {
@@ -303,7 +305,9 @@ void CompareView::setShow(Show show) {
   show_->setCurrentIndex(show == Show::SideBySide ? 0 : 1);
   pages_->setCurrentIndex(show == Show::SideBySide ? 0 : 1);
   // The page shown takes over where the other was looking (the whole matrix, or the part zoomed into).
-  auto follow = [](HeatmapView* from, HeatmapView* to) { to->setViewRange(from->showsWhole() ? QRectF() : from->viewRange()); };
+  auto follow = [](HeatmapView* from, HeatmapView* to) {
+    to->setViewRange(from->showsWhole() ? QRectF() : from->viewRange());
+  };
   if (show == Show::Difference) {
     follow(viewA_, difference_);
   } else {
@@ -380,8 +384,8 @@ bool CompareView::exportTo(const QString& path, int width, int height, int dpi, 
     if (error) *error = QStringLiteral("there is no comparison to export yet");
     return false;
   }
-  const QList<HeatmapView*> views = pages_->currentIndex() == 0 ? QList<HeatmapView*>{viewA_, viewB_}
-                                                                 : QList<HeatmapView*>{difference_};
+  const QList<HeatmapView*> views =
+      pages_->currentIndex() == 0 ? QList<HeatmapView*>{viewA_, viewB_} : QList<HeatmapView*>{difference_};
   return HeatmapView::writeCaptioned(path, QSize(width, height), dpi, countsText(), views, error);
 }
 

@@ -26,7 +26,7 @@ class PatternControls;
 /// Two masks on the same tokens, ready to draw: computed off the GUI thread by compareResults().
 struct SideBySide {
   std::shared_ptr<const MaskResult> a;
-  std::shared_ptr<const MaskResult> b;  ///< null: full attention
+  std::shared_ptr<const MaskResult> b;          ///< null: full attention
   std::shared_ptr<const MaskPicture> pictureB;  ///< b's picture, or all ones for full attention
   /// Per head: 0 in neither, 1 only in A, 2 only in B, 3 in both. Above 1,024 tokens, each tile shows which of
   /// the last three holds most of its cells (0 if none).

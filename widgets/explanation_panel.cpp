@@ -35,7 +35,8 @@ void ExplanationPanel::setPattern(const QString& pattern) {
                 .arg(name, f.value(QStringLiteral("what")).toString(), f.value(QStringLiteral("cost")).toString(),
                      f.value(QStringLiteral("models")).toString(), f.value(QStringLiteral("paper")).toString());
   }
-  html += QStringLiteral("<hr><p style='color:#555'>%1</p>").arg(explanations().value(QStringLiteral("general")).toString());
+  html += QStringLiteral("<hr><p style='color:#555'>%1</p>")
+              .arg(explanations().value(QStringLiteral("general")).toString());
   setHtml(html);
 }
 

@@ -473,7 +473,8 @@ void HeatmapView::setViewRange(const QRectF& range) {
 QString HeatmapView::describeCell(Index query, Index key) const {
   auto name = [&](Index t) {
     QString s = QString::number(t);
-    if (d_->tokens.size() == d_->n() && t < d_->tokens.size()) s += QStringLiteral(" (") + d_->tokens[t] + QLatin1Char(')');
+    if (d_->tokens.size() == d_->n() && t < d_->tokens.size())
+      s += QStringLiteral(" (") + d_->tokens[t] + QLatin1Char(')');
     return s;
   };
   QString text = QStringLiteral("query ") + name(query) + QStringLiteral(" → key ") + name(key) + QStringLiteral(": ");
@@ -494,7 +495,7 @@ QString HeatmapView::describeCell(Index query, Index key) const {
     text += d_->mask->contains(h, query, key) ? QStringLiteral("attended") : QStringLiteral("not attended");
   } else if (d_->picture && d_->picture->exact()) {  // a picture without a mask (full attention, say)
     text += pictureValue(static_cast<int>(query), static_cast<int>(key)) > 0.5f ? QStringLiteral("attended")
-                                                                                 : QStringLiteral("not attended");
+                                                                                : QStringLiteral("not attended");
   }
   if (d_->picture && !d_->picture->exact()) {
     const int side = d_->picture->side;
@@ -523,7 +524,8 @@ QImage HeatmapView::toImage(int width, int height, double scale) {
 
 void FigureCanvas::drawView(HeatmapView& view, const QRectF& rect) { drawView_(view, rect); }
 
-void FigureCanvas::drawText(const QRectF& rect, const QString& text, double points, bool bold, Qt::Alignment alignment) {
+void FigureCanvas::drawText(const QRectF& rect, const QString& text, double points, bool bold,
+                            Qt::Alignment alignment) {
   painter_->save();
   QFont font = painter_->font();
   font.setPointSizeF(points);
@@ -541,9 +543,9 @@ void FigureCanvas::drawText(const QRectF& rect, const QString& text, double poin
 }
 
 bool HeatmapView::exportTo(const QString& path, int width, int height, int dpi, QString* error) {
-  return writeFigure(path, QSize(width, height), dpi, d_->title,
-                     [this](FigureCanvas& canvas) { canvas.drawView(*this, QRectF(QPointF(0, 0), canvas.size())); },
-                     error);
+  return writeFigure(
+      path, QSize(width, height), dpi, d_->title,
+      [this](FigureCanvas& canvas) { canvas.drawView(*this, QRectF(QPointF(0, 0), canvas.size())); }, error);
 }
 
 bool HeatmapView::writeFigure(const QString& path, QSize size, int dpi, const QString& title,

@@ -33,7 +33,8 @@ HopProfileView::HopProfileView(QWidget* parent) : QWidget(parent), d_(std::make_
   d_->reached->setBrush(QColor(0x21, 0x90, 0x8d, 50));
   d_->never = d_->plot->addGraph();
   d_->never->setLineStyle(QCPGraph::lsNone);
-  d_->never->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, QColor(0x9e, 0x9e, 0x9e), QColor(0xc8, 0xc8, 0xc8), 4));
+  d_->never->setScatterStyle(
+      QCPScatterStyle(QCPScatterStyle::ssSquare, QColor(0x9e, 0x9e, 0x9e), QColor(0xc8, 0xc8, 0xc8), 4));
   d_->plot->xAxis->setLabel(QStringLiteral("key j"));
   auto keys = QSharedPointer<QCPAxisTickerFixed>::create();  // keys are whole numbers
   keys->setTickStep(1.0);

@@ -23,10 +23,11 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
   QStringList shown;
   for (const ParamSpec& p : spec.params())
     shown << QString::fromStdString(p.name + "=" + formatParam(values.values().at(p.name)));
-  r.title = choice.pattern + QStringLiteral(", n = ") + QLocale(QLocale::English).toString(static_cast<qlonglong>(choice.n));
+  r.title =
+      choice.pattern + QStringLiteral(", n = ") + QLocale(QLocale::English).toString(static_cast<qlonglong>(choice.n));
   if (!shown.isEmpty()) r.title += QLatin1Char('\n') + shown.join(QStringLiteral(", "));
-  const std::vector<std::string> tokens = choice.text.trimmed().isEmpty() ? std::vector<std::string>{}
-                                                                         : tokenize(choice.text.toStdString());
+  const std::vector<std::string> tokens =
+      choice.text.trimmed().isEmpty() ? std::vector<std::string>{} : tokenize(choice.text.toStdString());
   if (static_cast<Index>(tokens.size()) == choice.n)
     for (const auto& t : tokens) r.tokens << QString::fromStdString(t);
   std::optional<AttentionInputs> inputs;
@@ -34,8 +35,8 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
     inputs = r.tokens.isEmpty() ? syntheticInputs(1, choice.n, 64, 0) : textInputs(choice.text.toStdString(), 1, 64, 0);
   const auto pattern = spec.make(values, choice.n, inputs ? &*inputs : nullptr);
   const double side = double(std::min<Index>(choice.n, kMaxPictureSide));
-  checkMemory(2.0 * double(pattern->heads()) * side * side * 4.0, "the pictures of " + std::to_string(pattern->heads()) + " heads",
-              "choose fewer heads");
+  checkMemory(2.0 * double(pattern->heads()) * side * side * 4.0,
+              "the pictures of " + std::to_string(pattern->heads()) + " heads", "choose fewer heads");
   for (const auto& note : pattern->notes()) r.notes << QString::fromStdString(note);
   auto mask = std::make_shared<SparseMask>(buildMask(*pattern, {}, progress));
   r.stats = computeStats(*mask);
@@ -66,7 +67,8 @@ void addReachability(MaskResult& r, const Progress& progress) {
     hops->side = static_cast<int>(n);
     std::vector<float> values(static_cast<std::size_t>(n * n));
     for (std::size_t i = 0; i < values.size(); ++i)
-      values[i] = reach.distances[i] == kUnreachable ? std::numeric_limits<float>::quiet_NaN() : float(reach.distances[i]);
+      values[i] =
+          reach.distances[i] == kUnreachable ? std::numeric_limits<float>::quiet_NaN() : float(reach.distances[i]);
     hops->heads.push_back(std::move(values));
     r.hopPicture = std::move(hops);
     reach.distances = {};  // the picture holds them now

@@ -18,7 +18,6 @@
 #include "widgets/pattern_choice.h"
 #include "widgets/task_runner.h"
 
-
 namespace attnscope {
 
 struct MaskResult {
@@ -26,12 +25,12 @@ struct MaskResult {
   QString title;  ///< "pattern, n = N" and, on a second line, every parameter value: for the heatmap and exports
   std::shared_ptr<const SparseMask> mask;
   MaskStats stats;
-  std::optional<ReachSummary> reach;  ///< when affordable (see kGuiReachCells)
+  std::optional<ReachSummary> reach;        ///< when affordable (see kGuiReachCells)
   std::shared_ptr<const ReachGraph> graph;  ///< the same: answers shortest paths (its transpose is built)
   /// All-pairs hop distances up to kMaxPictureSide tokens: hops from query (row) to key (column), NaN for never.
   std::shared_ptr<const MaskPicture> hopPicture;
   QStringList notes;
-  QStringList tokens;  ///< from the sentence, when its token count is n
+  QStringList tokens;                                ///< from the sentence, when its token count is n
   std::shared_ptr<const MaskPicture> picture;        ///< token mask
   std::shared_ptr<const MaskPicture> layoutPicture;  ///< block layout, for block families
   double milliseconds = 0;
@@ -46,7 +45,6 @@ void addReachability(MaskResult& result, const Progress& progress = {});
 class MaskController : public QObject {
   Q_OBJECT
  public:
-
   /// How long reachability waits after the picture for a newer request (a dragged slider never starts it).
   static constexpr int kReachDelayMs = 150;
 

@@ -13,11 +13,10 @@
 
 namespace attnscope {
 
-
 struct MaskPicture {
   Index n = 0;
-  int side = 0;                          ///< picture cells per axis
-  std::vector<std::vector<float>> heads; ///< per head, side × side, row-major (query rows)
+  int side = 0;                           ///< picture cells per axis
+  std::vector<std::vector<float>> heads;  ///< per head, side × side, row-major (query rows)
   bool exact() const { return side == n; }
 };
 

@@ -16,8 +16,7 @@ QList<QPair<double, QColor>> paletteStops(Palette palette) {
               {0.5, QColor(0x7c, 0x7b, 0x78)},
               {0.75, QColor(0xbc, 0xaf, 0x6f)},
               {1.0, QColor(0xfe, 0xe8, 0x38)}};
-    case Palette::Grayscale:
-      return {{0.0, QColor(0xff, 0xff, 0xff)}, {1.0, QColor(0x10, 0x10, 0x10)}};
+    case Palette::Grayscale: return {{0.0, QColor(0xff, 0xff, 0xff)}, {1.0, QColor(0x10, 0x10, 0x10)}};
     case Palette::Diverging:  // ColorBrewer RdBu, blue for negative
       return {{0.0, QColor(0x21, 0x66, 0xac)}, {0.167, QColor(0x67, 0xa9, 0xcf)}, {0.333, QColor(0xd1, 0xe5, 0xf0)},
               {0.5, QColor(0xf7, 0xf7, 0xf7)}, {0.667, QColor(0xfd, 0xdb, 0xc7)}, {0.833, QColor(0xef, 0x8a, 0x62)},
@@ -28,14 +27,10 @@ QList<QPair<double, QColor>> paletteStops(Palette palette) {
 
 QString paletteName(Palette palette) {
   switch (palette) {
-    case Palette::Viridis:
-      return QStringLiteral("Viridis");
-    case Palette::Cividis:
-      return QStringLiteral("Cividis (colour-blind safe)");
-    case Palette::Grayscale:
-      return QStringLiteral("Grayscale (print)");
-    case Palette::Diverging:
-      return QStringLiteral("Diverging (signed differences)");
+    case Palette::Viridis: return QStringLiteral("Viridis");
+    case Palette::Cividis: return QStringLiteral("Cividis (colour-blind safe)");
+    case Palette::Grayscale: return QStringLiteral("Grayscale (print)");
+    case Palette::Diverging: return QStringLiteral("Diverging (signed differences)");
   }
   return {};
 }

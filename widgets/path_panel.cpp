@@ -64,9 +64,11 @@ void PathPanel::setResult(std::shared_ptr<const MaskResult> result) {
     const QSignalBlocker quiet(box);
     box->setRange(0, last);
   }
-  if (result_ && result_->reach) curve_->setCurve(result_->reach->reachByLayer, result_->reach->sampledSources);
-  else curve_->clear(QStringLiteral("Receptive field: computed up to %1 active cells")
-                         .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kGuiReachCells))));
+  if (result_ && result_->reach)
+    curve_->setCurve(result_->reach->reachByLayer, result_->reach->sampledSources);
+  else
+    curve_->clear(QStringLiteral("Receptive field: computed up to %1 active cells")
+                      .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kGuiReachCells))));
   update();
 }
 
@@ -90,8 +92,9 @@ void PathPanel::update() {
                                .arg(name(i), name(j))] { show({}, text); };
     QStringList hops;
     for (Index t : p.path) hops << name(t);
-    const QString text = hops.join(QStringLiteral(" → ")) +
-                         QStringLiteral(" (%1 %2)").arg(*p.hops).arg(*p.hops == 1 ? QStringLiteral("hop") : QStringLiteral("hops"));
+    const QString text =
+        hops.join(QStringLiteral(" → ")) +
+        QStringLiteral(" (%1 %2)").arg(*p.hops).arg(*p.hops == 1 ? QStringLiteral("hop") : QStringLiteral("hops"));
     return [this, path = p.path, text] { show(path, text); };
   });
 }

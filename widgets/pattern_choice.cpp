@@ -25,7 +25,8 @@ QString PatternChoice::param(const QString& key) const {
 QString PatternChoice::title() const {
   QStringList parts;
   for (const auto& [k, v] : params) parts << k + QLatin1Char('=') + v;
-  const QString args = parts.isEmpty() ? QString() : QStringLiteral(" (") + parts.join(QStringLiteral(", ")) + QLatin1Char(')');
+  const QString args =
+      parts.isEmpty() ? QString() : QStringLiteral(" (") + parts.join(QStringLiteral(", ")) + QLatin1Char(')');
   return pattern + args + QStringLiteral(", n = ") + QLocale(QLocale::English).toString(static_cast<qlonglong>(n));
 }
 
@@ -38,7 +39,8 @@ QString paramText(const QString& key, const QJsonValue& v) {
   const auto integer = [&key](const QJsonValue& x) -> QString {
     const double d = x.toDouble();
     if (!x.isDouble() || d != std::floor(d) || std::fabs(d) > 9.0e15)
-      badPreset("parameter \"" + key.toStdString() + "\" must be a whole number, true/false, a list of whole numbers or a text");
+      badPreset("parameter \"" + key.toStdString() +
+                "\" must be a whole number, true/false, a list of whole numbers or a text");
     return QString::number(static_cast<qlonglong>(d));
   };
   if (v.isBool()) return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
@@ -55,8 +57,8 @@ QString paramText(const QString& key, const QJsonValue& v) {
 
 PatternChoice presetFromJson(const QJsonObject& json, QString* name) {
   for (auto it = json.begin(); it != json.end(); ++it)
-    if (it.key() != QStringLiteral("name") && it.key() != QStringLiteral("family") && it.key() != QStringLiteral("params") &&
-        it.key() != QStringLiteral("n") && it.key() != QStringLiteral("text"))
+    if (it.key() != QStringLiteral("name") && it.key() != QStringLiteral("family") &&
+        it.key() != QStringLiteral("params") && it.key() != QStringLiteral("n") && it.key() != QStringLiteral("text"))
       badPreset("unknown key \"" + it.key().toStdString() + "\" (expected name, family, params, n and text)");
   PatternChoice c;
   if (!json.value(QStringLiteral("family")).isString()) badPreset("it needs a \"family\" (a pattern name)");
@@ -103,7 +105,8 @@ QJsonObject presetToJson(const PatternChoice& c, const QString& name) {
 PatternChoice loadPresetFile(const QString& path, QString* name) {
   if (!path.startsWith(QLatin1Char(':'))) requireRegularFile(path.toStdString());
   QFile file(path);
-  if (!file.open(QIODevice::ReadOnly)) throw Error("cannot read '" + path.toStdString() + "': " + file.errorString().toStdString());
+  if (!file.open(QIODevice::ReadOnly))
+    throw Error("cannot read '" + path.toStdString() + "': " + file.errorString().toStdString());
   if (file.size() > kMaxPresetBytes)
     throw Error("cannot read '" + path.toStdString() + "': it is " + formatBytes(double(file.size())) +
                 ", and a preset is at most " + formatBytes(double(kMaxPresetBytes)));
@@ -111,8 +114,9 @@ PatternChoice loadPresetFile(const QString& path, QString* name) {
   const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
   if (err.error != QJsonParseError::NoError || !doc.isObject())
     throw Error("'" + path.toStdString() + "' is not a preset: " +
-                (err.error != QJsonParseError::NoError ? err.errorString().toStdString() + " at byte " + std::to_string(err.offset)
-                                                       : std::string("it is not a JSON object")));
+                (err.error != QJsonParseError::NoError
+                     ? err.errorString().toStdString() + " at byte " + std::to_string(err.offset)
+                     : std::string("it is not a JSON object")));
   try {
     return presetFromJson(doc.object(), name);
   } catch (const Error& e) {
@@ -128,7 +132,8 @@ void savePresetFile(const PatternChoice& choice, const QString& name, const QStr
 QList<QPair<QString, PatternChoice>> builtInPresets() {
   initResources();
   QList<QPair<QString, PatternChoice>> out;
-  const QStringList files = QDir(QStringLiteral(":/presets")).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
+  const QStringList files =
+      QDir(QStringLiteral(":/presets")).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
   for (const QString& f : files) {
     QString name;
     PatternChoice c = loadPresetFile(QStringLiteral(":/presets/") + f, &name);

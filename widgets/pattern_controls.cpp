@@ -94,8 +94,9 @@ PatternControls::PatternControls(QWidget* parent) : QWidget(parent) {
   text_ = new QLineEdit(this);
   text_->setObjectName(QStringLiteral("text"));
   text_->setPlaceholderText(QStringLiteral("a sentence: its tokens label the axes"));
-  text_->setToolTip(QStringLiteral("Tokens label the axes; n follows their count until you set n yourself. "
-                                   "Their embeddings (for lsh) are synthetic, not a trained model's."));
+  text_->setToolTip(
+      QStringLiteral("Tokens label the axes; n follows their count until you set n yourself. "
+                     "Their embeddings (for lsh) are synthetic, not a trained model's."));
   nForm->addRow(QStringLiteral("Tokens"), text_);
   layout->addLayout(nForm);
 
@@ -150,7 +151,8 @@ namespace {
 // An editor's value as a user would type it.
 QString editorText(const QWidget* w) {
   if (auto* s = qobject_cast<const QSpinBox*>(w)) return QString::number(s->value());
-  if (auto* c = qobject_cast<const QCheckBox*>(w)) return c->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
+  if (auto* c = qobject_cast<const QCheckBox*>(w))
+    return c->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
   if (auto* b = qobject_cast<const QComboBox*>(w)) return b->currentText();
   if (auto* e = qobject_cast<const QLineEdit*>(w)) return e->text().trimmed();
   return {};
@@ -169,8 +171,7 @@ void PatternControls::rebuildEditors() {
                      findFamily(family_->currentText().toStdString())->isBlockFamily();
   join_->setEnabled(!block);
   if (block) joinedFamilies_.clear();
-  joined_->setText(joinedFamilies_.isEmpty() ? QString()
-                                             : QStringLiteral("Pattern: <b>%1</b>").arg(patternName()));
+  joined_->setText(joinedFamilies_.isEmpty() ? QString() : QStringLiteral("Pattern: <b>%1</b>").arg(patternName()));
   joined_->setVisible(!joinedFamilies_.isEmpty());
   PatternSpec spec;
   try {
@@ -184,8 +185,8 @@ void PatternControls::rebuildEditors() {
   for (const ParamSpec& p : spec.params()) {
     const QString name = q(p.name);
     const QString value = values_.value(name, q(p.defaultText));
-    const QString tip = q(p.help) + QStringLiteral("\nAllowed: ") + q(p.allowed()) + QStringLiteral("\nDefault: ") +
-                        q(p.defaultText);
+    const QString tip =
+        q(p.help) + QStringLiteral("\nAllowed: ") + q(p.allowed()) + QStringLiteral("\nDefault: ") + q(p.defaultText);
     QWidget* editor = nullptr;
     switch (p.type) {
       case ParamType::Int: {

@@ -55,9 +55,11 @@ void RunPanel::buildControlBar(QVBoxLayout* layout) {
   cancel_->setObjectName(QStringLiteral("cancelButton"));
   cancel_->setShortcut(QKeySequence(Qt::Key_Escape));
   inputs_ = new QComboBox(this);
-  inputs_->addItems({QStringLiteral("Gaussian vectors (seed 0)"), QStringLiteral("the sentence (synthetic embeddings)")});
-  inputs_->setToolTip(QStringLiteral("The sentence's tokens get synthetic embeddings, not a trained model's: "
-                                     "repeated words and nearby positions attend each other"));
+  inputs_->addItems(
+      {QStringLiteral("Gaussian vectors (seed 0)"), QStringLiteral("the sentence (synthetic embeddings)")});
+  inputs_->setToolTip(
+      QStringLiteral("The sentence's tokens get synthetic embeddings, not a trained model's: "
+                     "repeated words and nearby positions attend each other"));
   dim_ = new QSpinBox(this);
   dim_->setRange(4, 512);
   dim_->setValue(64);
@@ -97,9 +99,8 @@ void RunPanel::buildMaps(QVBoxLayout* layout) {
   fullView_->setObjectName(QStringLiteral("runFull"));
   layout->addWidget(new ViewPair(patternView_, fullView_, this));
   for (HeatmapView* from : {patternView_, fullView_})
-    connect(from, &HeatmapView::viewMovedByUser, this, [this, from](const QRectF& r) {
-      (from == patternView_ ? fullView_ : patternView_)->setViewRange(r);
-    });
+    connect(from, &HeatmapView::viewMovedByUser, this,
+            [this, from](const QRectF& r) { (from == patternView_ ? fullView_ : patternView_)->setViewRange(r); });
   auto weightText = [](float v) {
     return std::isnan(v) ? QStringLiteral("masked out") : QStringLiteral("softmax weight %1").arg(double(v), 0, 'g', 3);
   };
@@ -138,7 +139,8 @@ void RunPanel::buildResults(QVBoxLayout* layout) {
   sweep_->setObjectName(QStringLiteral("sweepButton"));
   sweep_->setToolTip(QStringLiteral("Time the pattern and full attention for n = 256, 512, … up to the limit"));
   sweepLimit_ = new QComboBox(bottom);
-  for (Index n = 1024; n <= 65536; n *= 2) sweepLimit_->addItem(en().toString(qlonglong(n)), QVariant::fromValue(qlonglong(n)));
+  for (Index n = 1024; n <= 65536; n *= 2)
+    sweepLimit_->addItem(en().toString(qlonglong(n)), QVariant::fromValue(qlonglong(n)));
   sweepLimit_->setCurrentIndex(3);  // 8,192: a few seconds on a laptop
   sweepBar->addWidget(new QLabel(QStringLiteral("Scaling: n from 256 to"), bottom));
   sweepBar->addWidget(sweepLimit_);
@@ -182,9 +184,11 @@ void RunPanel::connectRunner() {
     QStringList skipped;
     for (const ScalingPoint& p : points)
       if (!p.skipped.empty()) skipped << QStringLiteral("n = %1: %2").arg(p.n).arg(QString::fromStdString(p.skipped));
-    QString text = n > 0 ? QStringLiteral("The pattern is faster than full attention from n = %1 on.").arg(en().toString(qlonglong(n)))
+    QString text = n > 0 ? QStringLiteral("The pattern is faster than full attention from n = %1 on.")
+                               .arg(en().toString(qlonglong(n)))
                          : QStringLiteral("The pattern was not faster than full attention at any n measured.");
-    if (!skipped.isEmpty()) text += QStringLiteral("<br>Skipped: ") + skipped.join(QStringLiteral("; ")).toHtmlEscaped();
+    if (!skipped.isEmpty())
+      text += QStringLiteral("<br>Skipped: ") + skipped.join(QStringLiteral("; ")).toHtmlEscaped();
     results_->setText(text);
   });
 }
@@ -199,8 +203,8 @@ bool RunPanel::exportTo(const QString& path, int width, int height, int dpi, QSt
   if (last_) {
     const Comparison& c = last_->comparison;
     caption = QStringLiteral("%1: %2, full attention: %3 (%4× speed-up); mass kept %5, output error %6")
-                  .arg(last_->request.mask->choice.pattern, ms(c.msPattern), ms(c.msFull), en().toString(c.speedup, 'f', 1),
-                       percent(c.massKept), percent(c.relError));
+                  .arg(last_->request.mask->choice.pattern, ms(c.msPattern), ms(c.msFull),
+                       en().toString(c.speedup, 'f', 1), percent(c.massKept), percent(c.relError));
   }
   return HeatmapView::writeCaptioned(path, QSize(width, height), dpi, caption, {patternView_, fullView_}, error);
 }
@@ -254,8 +258,7 @@ void RunPanel::showPreview() {
   patternView_->setTokens(result_->tokens);
   fullView_->setTokens(result_->tokens);
   const int h = std::min(head_, static_cast<int>(result_->picture->heads.size()) - 1);
-  patternView_->setPicture(result_->picture, h, result_->mask,
-                           QStringLiteral("pattern (not run yet)"));
+  patternView_->setPicture(result_->picture, h, result_->mask, QStringLiteral("pattern (not run yet)"));
   fullView_->setPicture(full, 0, nullptr, QStringLiteral("full attention (not run yet)"));
   timers_->setText(QStringLiteral("pattern —   full attention —"));
 }
@@ -341,8 +344,10 @@ void RunPanel::onTick(int stage, const std::vector<double>& milliseconds, const 
       const Index r = i * side / n;
       if (++rowsDone_[f][r] != firstRow(r + 1) - firstRow(r)) continue;
       float* row = picture.data() + static_cast<std::size_t>(r) * side;
-      if (f == 1) std::fill(row, row + side, 1.0f);
-      else std::copy_n(fillMask_.data() + static_cast<std::size_t>(r) * side, side, row);
+      if (f == 1)
+        std::fill(row, row + side, 1.0f);
+      else
+        std::copy_n(fillMask_.data() + static_cast<std::size_t>(r) * side, side, row);
       fillChanged_ = true;
     }
   }
@@ -356,7 +361,8 @@ void RunPanel::onTick(int stage, const std::vector<double>& milliseconds, const 
     if (s >= static_cast<int>(milliseconds.size())) return name + QStringLiteral(" —");
     return name + QLatin1Char(' ') + ms(milliseconds[s]) + (s == stage ? QStringLiteral(" …") : QStringLiteral(" ✓"));
   };
-  timers_->setText(part(0, QStringLiteral("pattern")) + QStringLiteral("   ") + part(1, QStringLiteral("full attention")) +
+  timers_->setText(part(0, QStringLiteral("pattern")) + QStringLiteral("   ") +
+                   part(1, QStringLiteral("full attention")) +
                    (stage >= 2 ? QStringLiteral("   mass kept and weights …") : QString()));
 }
 
@@ -373,13 +379,14 @@ void RunPanel::onFinished(const RunResult& result) {
   timers_->setText(QStringLiteral("pattern %1 ✓   full attention %2 ✓").arg(ms(c.msPattern), ms(c.msFull)));
   const QString speed = std::abs(c.speedup - 1) < 0.05 ? QStringLiteral("about as fast")
                         : c.speedup >= 1 ? QStringLiteral("%1× faster").arg(en().toString(c.speedup, 'f', 1))
-                                       : QStringLiteral("%1× slower").arg(en().toString(1.0 / c.speedup, 'f', 1));
-  QString text = QStringLiteral("<b>%1</b> in %2 (%3 GFLOP/s useful) against <b>full attention</b> in %4 (%5 GFLOP/s): "
-                                "<b>%6</b>.<br>Attention mass kept <b>%7</b>; output error <b>%8</b> "
-                                "(‖O<sub>pattern</sub> − O<sub>full</sub>‖ / ‖O<sub>full</sub>‖).<br>")
-                     .arg(m.choice.pattern.toHtmlEscaped(), ms(c.msPattern), en().toString(c.gflopsPattern, 'f', 1),
-                          ms(c.msFull), en().toString(c.gflopsFull, 'f', 1), speed, percent(c.massKept),
-                          percent(c.relError));
+                                         : QStringLiteral("%1× slower").arg(en().toString(1.0 / c.speedup, 'f', 1));
+  QString text =
+      QStringLiteral(
+          "<b>%1</b> in %2 (%3 GFLOP/s useful) against <b>full attention</b> in %4 (%5 GFLOP/s): "
+          "<b>%6</b>.<br>Attention mass kept <b>%7</b>; output error <b>%8</b> "
+          "(‖O<sub>pattern</sub> − O<sub>full</sub>‖ / ‖O<sub>full</sub>‖).<br>")
+          .arg(m.choice.pattern.toHtmlEscaped(), ms(c.msPattern), en().toString(c.gflopsPattern, 'f', 1), ms(c.msFull),
+               en().toString(c.gflopsFull, 'f', 1), speed, percent(c.massKept), percent(c.relError));
   text += QStringLiteral("n = %1, %2 head%3 × dim %4, inputs: %5.")
               .arg(en().toString(qlonglong(m.choice.n)))
               .arg(result.heads)
@@ -387,10 +394,12 @@ void RunPanel::onFinished(const RunResult& result) {
               .arg(result.request.dim)
               .arg(result.inputs);
   if (c.relError > 1)
-    text += QStringLiteral(" An error above 100% means full attention's output is small: on random inputs each query "
-                           "averages nearly every value, which cancels out.");
+    text += QStringLiteral(
+        " An error above 100% means full attention's output is small: on random inputs each query "
+        "averages nearly every value, which cancels out.");
   if (c.emptyRows > 0)
-    text += QStringLiteral(" %1 query rows had no key and give zero output.").arg(en().toString(qlonglong(c.emptyRows)));
+    text +=
+        QStringLiteral(" %1 query rows had no key and give zero output.").arg(en().toString(qlonglong(c.emptyRows)));
   if (!result.weightsPattern)
     text += QStringLiteral(" Weights are drawn up to %1 tokens; above, the maps show which rows each run computed.")
                 .arg(en().toString(kMaxPictureSide));

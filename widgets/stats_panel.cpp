@@ -49,20 +49,21 @@ void StatsPanel::setResult(const MaskResult& r) {
                                       .arg(*s.blockSize));
   if (r.reach) {
     const ReachSummary& rs = *r.reach;
-    row(QStringLiteral("Diameter"), rs.diameter.exact
-                                        ? QStringLiteral("%1 hops").arg(rs.diameter.upper)
-                                        : QStringLiteral("%1 … %2 hops (bounds)").arg(rs.diameter.lower).arg(rs.diameter.upper));
-    row(QStringLiteral("Full reach"), rs.layersForFullReach
-                                          ? QStringLiteral("after %1 layers").arg(*rs.layersForFullReach)
-                                          : (rs.unreachableExact && rs.unreachablePairs > 0
-                                                 ? QStringLiteral("never: %1 ordered pairs never connect")
-                                                       .arg(en.toString(rs.unreachablePairs, 'f', 0))
-                                                 : QStringLiteral("not known at this size")));
+    row(QStringLiteral("Diameter"),
+        rs.diameter.exact ? QStringLiteral("%1 hops").arg(rs.diameter.upper)
+                          : QStringLiteral("%1 … %2 hops (bounds)").arg(rs.diameter.lower).arg(rs.diameter.upper));
+    row(QStringLiteral("Full reach"),
+        rs.layersForFullReach
+            ? QStringLiteral("after %1 layers").arg(*rs.layersForFullReach)
+            : (rs.unreachableExact && rs.unreachablePairs > 0 ? QStringLiteral("never: %1 ordered pairs never connect")
+                                                                    .arg(en.toString(rs.unreachablePairs, 'f', 0))
+                                                              : QStringLiteral("not known at this size")));
     if (!rs.allPairsExact)
       row(QStringLiteral("Reach curve"), QStringLiteral("estimated from %1 sampled tokens").arg(rs.sampledSources));
   } else {
-    row(QStringLiteral("Reachability"), QStringLiteral("not computed above %1 active cells (attnscope-cli stats --reach)")
-                                            .arg(en.toString(static_cast<qlonglong>(kGuiReachCells))));
+    row(QStringLiteral("Reachability"),
+        QStringLiteral("not computed above %1 active cells (attnscope-cli stats --reach)")
+            .arg(en.toString(static_cast<qlonglong>(kGuiReachCells))));
   }
   html += QStringLiteral("</table>");
   for (const QString& note : r.notes) html += QStringLiteral("<p><i>Note:</i> %1</p>").arg(note.toHtmlEscaped());

@@ -104,14 +104,20 @@ void TaskRunner::launch(const std::shared_ptr<Task>& task, Work work) {
   Context context;
   context.progress_.token = task->token;
   context.progress_.onProgress = [self, task](double f) {  // any worker thread: queued to the GUI thread
-    QMetaObject::invokeMethod(self, [self, task, f] {
-      if (self && self->current_ == task) emit self->progress(f);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        self,
+        [self, task, f] {
+          if (self && self->current_ == task) emit self->progress(f);
+        },
+        Qt::QueuedConnection);
   };
   context.post_ = [self, task](std::function<void()> fn) {
-    QMetaObject::invokeMethod(self, [self, task, fn = std::move(fn)] {
-      if (self && self->current_ == task) fn();
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        self,
+        [self, task, fn = std::move(fn)] {
+          if (self && self->current_ == task) fn();
+        },
+        Qt::QueuedConnection);
   };
 
   // The ending always travels as a queued call to the GUI thread, even when the work fails at once: never a
@@ -127,9 +133,12 @@ void TaskRunner::launch(const std::shared_ptr<Task>& task, Work work) {
       outcome.kind = Outcome::Failed;
       outcome.message = messageOf(std::current_exception());
     }
-    QMetaObject::invokeMethod(self, [self, task, outcome = std::move(outcome)] {
-      if (self) self->end(task, outcome);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        self,
+        [self, task, outcome = std::move(outcome)] {
+          if (self) self->end(task, outcome);
+        },
+        Qt::QueuedConnection);
   });
 }
 

@@ -369,7 +369,8 @@ void WeightsPanel::analyse() {
     options.thumbnailSide = kThumbSide;
     QStringList notes;
     if (spec) {  // built with the task's token: Cancel stops it like the rest
-      mask = std::make_shared<const SparseMask>(buildMask(*spec->make(values, dump->n()), {}, ctx.progress().part(0.0, 0.2)));
+      mask = std::make_shared<const SparseMask>(
+          buildMask(*spec->make(values, dump->n()), {}, ctx.progress().part(0.0, 0.2)));
       options.mask = mask.get();
     }
     if (stack) {

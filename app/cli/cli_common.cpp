@@ -68,9 +68,7 @@ void InputOptions::addTo(QCommandLineParser& parser) const {
   for (const QCommandLineOption* o : {&dim, &heads, &seed, &text, &q, &k, &v}) parser.addOption(*o);
 }
 
-bool InputOptions::decideN(const QCommandLineParser& parser) const {
-  return parser.isSet(text) || files(parser);
-}
+bool InputOptions::decideN(const QCommandLineParser& parser) const { return parser.isSet(text) || files(parser); }
 
 bool InputOptions::files(const QCommandLineParser& parser) const {
   return parser.isSet(q) || parser.isSet(k) || parser.isSet(v);
@@ -122,8 +120,7 @@ std::vector<std::pair<std::string, std::string>> readParamTexts(const QStringLis
     for (const auto& [k, v] : texts)
       if (k == key)
         throw UsageError(option + " " + quoted(key) + " is given more than once (" + quoted(key + "=" + v) + " and " +
-                         quoted(toStd(kv)) +
-                         "): give it once");
+                         quoted(toStd(kv)) + "): give it once");
     texts.emplace_back(key, toStd(kv.mid(eq + 1)));
   }
   return texts;

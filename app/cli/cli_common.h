@@ -117,9 +117,10 @@ struct StackOptions {
   QCommandLineOption layers{QStringList{QStringLiteral("layers")},
                             QStringLiteral("Layers in short form: \"window radius=2 ×5, full\"."),
                             QStringLiteral("TEXT")};
-  QCommandLineOption global{QStringList{QStringLiteral("global")},
-                            QStringLiteral("With --config: Longformer's global tokens (global_attention_mask), e.g. 0."),
-                            QStringLiteral("LIST")};
+  QCommandLineOption global{
+      QStringList{QStringLiteral("global")},
+      QStringLiteral("With --config: Longformer's global tokens (global_attention_mask), e.g. 0."),
+      QStringLiteral("LIST")};
   QCommandLineOption mode{QStringList{QStringLiteral("mode")},
                           QStringLiteral("With --config: BigBird's train (random blocks, the default) or eval (none)."),
                           QStringLiteral("MODE")};

@@ -89,8 +89,7 @@ int runApprox(const QStringList& arguments) {
   const Index tokens = decided ? 0 : readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxFullAttentionTokens);
   // Every source of inputs is checked by its shape before it is made or read (files: from their headers).
   inputOptions.checkShape = [&](const InputShape& shape) {
-    checkApprox(m, resolveApproxParams(m, shape.dim, texts), shape.heads, shape.n, shape.dim, shape.valueDim,
-                options);
+    checkApprox(m, resolveApproxParams(m, shape.dim, texts), shape.heads, shape.n, shape.dim, shape.valueDim, options);
   };
   QString kind;
   AttentionInputs in = readInputs(parser, inputOptions, tokens, kind);

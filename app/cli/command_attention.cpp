@@ -45,7 +45,8 @@ struct AttentionArgs {
 
   std::string Check() const {
     if (file.empty()) return "attention needs the dump first: attnscope-cli attention FILE.npy|FILE.npz";
-    if (pattern.empty() && !params.empty()) return "--param needs --pattern: name the pattern whose parameters these are";
+    if (pattern.empty() && !params.empty())
+      return "--param needs --pattern: name the pattern whose parameters these are";
     if (std::string problem = stack.check(/*required=*/false); !problem.empty()) return problem;
     if (stack.given() && !pattern.empty())
       return "give either --pattern or a stack (--config, --stack, --layers): one thing to measure against";
@@ -94,8 +95,7 @@ AttentionArgs readAttentionArgs(const QStringList& given) {
   AttentionArgs args;
   if (arguments.size() > 1 && !arguments[1].startsWith(QLatin1Char('-'))) args.file = toStd(arguments.takeAt(1));
   parseOrThrow(parser, arguments);
-  if (parser.isSet(help))
-    throw HelpShown("Usage: attnscope-cli attention FILE [options]\n" + toStd(parser.helpText()));
+  if (parser.isSet(help)) throw HelpShown("Usage: attnscope-cli attention FILE [options]\n" + toStd(parser.helpText()));
   args.tokens = toStd(parser.value(tokens));
   args.rolloutOut = toStd(parser.value(rolloutOut));
   // Layer and k are checked against the dump once it is open; here only that they are numbers.
@@ -105,7 +105,9 @@ AttentionArgs readAttentionArgs(const QStringList& given) {
   args.keepGiven = parser.isSet(keep);
   bool ok = false;
   args.keep = parser.value(keep).toDouble(&ok);
-  if (!ok) throw UsageError("--keep " + attnscope::quoted(toStd(parser.value(keep))) + " is not allowed: expected a share 0 < keep ≤ 1");
+  if (!ok)
+    throw UsageError("--keep " + attnscope::quoted(toStd(parser.value(keep))) +
+                     " is not allowed: expected a share 0 < keep ≤ 1");
   args.json = parser.isSet(json);
   args.pattern = toStd(parser.value(patternOptions.pattern));
   args.params = readParamTexts(parser, patternOptions);
@@ -292,8 +294,8 @@ void printAttentionText(const AttentionMeasured& m, const AttentionArgs& args) {
     for (const std::string& note : m.stackMasks->notes) std::cout << "note           " << note << "\n";
   }
   for (std::size_t l = 0; l < r.stats.size(); ++l) {
-    std::cout << "\nlayer " << r.firstLayer + static_cast<Index>(l) << "  head  entropy  diag   prev   first  top-" << m.topk
-              << (against ? "  kept   best   density" : "") << "  role\n";
+    std::cout << "\nlayer " << r.firstLayer + static_cast<Index>(l) << "  head  entropy  diag   prev   first  top-"
+              << m.topk << (against ? "  kept   best   density" : "") << "  role\n";
     for (std::size_t h = 0; h < r.stats[l].size(); ++h) {
       const HeadStats& s = r.stats[l][h];
       std::cout << "        " << std::setw(4) << h << "  " << std::setw(7) << fixedDigits(s.entropy, 3) << "  "

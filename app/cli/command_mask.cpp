@@ -67,17 +67,22 @@ int runMask(const QStringList& arguments) {
   if (parser.isSet(layout) && !pattern->blockLayout())
     throw UsageError("--layout is not allowed for pattern '" + request.spec.name() +
                      "': it has no block layout (block families and 'blocks' do)");
-  if (!parser.isSet(layout) && suffix == QStringLiteral("npy")) checkDenseSize(double(pattern->heads()) * request.n * request.n, ".npy");
+  if (!parser.isSet(layout) && suffix == QStringLiteral("npy"))
+    checkDenseSize(double(pattern->heads()) * request.n * request.n, ".npy");
   if (suffix == QStringLiteral("csv")) checkDenseSize(2.0 * request.n * request.n, "CSV");
   const int heads = pattern->heads();
   const Index h = readInteger(QStringLiteral("head"), parser.value(head), 0, heads - 1);
 
   const SparseMask mask = buildMask(*pattern);
   const std::string file = toStd(path);
-  if (parser.isSet(layout)) writeLayoutNpy(mask, file);
-  else if (suffix == QStringLiteral("npy")) writeMaskNpy(mask, file);
-  else if (suffix == QStringLiteral("csv")) writeMaskCsv(mask, static_cast<int>(h), file);
-  else writeMaskPng(mask, static_cast<int>(h), path);
+  if (parser.isSet(layout))
+    writeLayoutNpy(mask, file);
+  else if (suffix == QStringLiteral("npy"))
+    writeMaskNpy(mask, file);
+  else if (suffix == QStringLiteral("csv"))
+    writeMaskCsv(mask, static_cast<int>(h), file);
+  else
+    writeMaskPng(mask, static_cast<int>(h), path);
   std::cout << "wrote " << file << "\n";
   return 0;
 }

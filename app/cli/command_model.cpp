@@ -191,12 +191,12 @@ void printModelJson(const ModelReport& report, const ModelArgs& args, const std:
       hops.append(QJsonObject{{QStringLiteral("query"), static_cast<qint64>(h.query)},
                               {QStringLiteral("key"), static_cast<qint64>(h.key)},
                               {QStringLiteral("layer"), h.layer}});
-    o.insert(QStringLiteral("path"),
-             QJsonObject{
-                 {QStringLiteral("from"), static_cast<qint64>(*args.from)},
-                 {QStringLiteral("to"), static_cast<qint64>(*args.to)},
-                 {QStringLiteral("layers"), path->layers ? QJsonValue(*path->layers) : QJsonValue(QJsonValue::Null)},
-                 {QStringLiteral("hops"), hops}});
+    o.insert(
+        QStringLiteral("path"),
+        QJsonObject{{QStringLiteral("from"), static_cast<qint64>(*args.from)},
+                    {QStringLiteral("to"), static_cast<qint64>(*args.to)},
+                    {QStringLiteral("layers"), path->layers ? QJsonValue(*path->layers) : QJsonValue(QJsonValue::Null)},
+                    {QStringLiteral("hops"), hops}});
   }
   printJson(o);
 }
@@ -224,8 +224,8 @@ void printModelText(const ModelReport& report, const ModelArgs& args, const std:
   }
   std::cout << "\nattention      " << flops(c.attentionFlops) << " (4 · cells · head_dim), projections "
             << flops(c.projectionFlops) << ", feed-forward " << flops(c.feedForwardFlops) << "\n"
-            << "score matrix   " << formatBytes(c.scoreMatrixBytes) << " a layer if held whole (" << precisionName(args.precision)
-            << ")\n"
+            << "score matrix   " << formatBytes(c.scoreMatrixBytes) << " a layer if held whole ("
+            << precisionName(args.precision) << ")\n"
             << "KV cache       " << formatBytes(c.kvCacheBytes) << " keeping every token, "
             << formatBytes(c.kvCacheBytesWindowed) << " with sliding layers keeping their window ("
             << precisionName(args.precision) << ")\n";
@@ -269,7 +269,6 @@ void printModelText(const ModelReport& report, const ModelArgs& args, const std:
       }
 }
 
-
 }  // namespace
 
 int runModel(const QStringList& arguments) {
@@ -278,8 +277,8 @@ int runModel(const QStringList& arguments) {
   const LayerStack stack = args.stack.load(args.n);
   for (const auto& [name, token] : {std::pair{"from", args.from}, std::pair{"to", args.to}})
     if (token && *token >= stack.n)
-      throw UsageError(std::string(name) + " = " + std::to_string(*token) + " is not allowed: expected an integer 0 … " +
-                       std::to_string(stack.n - 1));
+      throw UsageError(std::string(name) + " = " + std::to_string(*token) +
+                       " is not allowed: expected an integer 0 … " + std::to_string(stack.n - 1));
   if (!args.saveStack.empty()) writeStackFile(stack, args.saveStack);
   ModelOptions options;
   options.precision = args.precision;

@@ -46,8 +46,7 @@ int runPath(const QStringList& arguments) {
     return 0;
   }
   if (!p.hops) {
-    std::cout << i << " never reaches " << j << ": no path of any length (" << i << " never hears from " << j
-              << ")\n";
+    std::cout << i << " never reaches " << j << ": no path of any length (" << i << " never hears from " << j << ")\n";
     return 0;
   }
   for (std::size_t k = 0; k < p.path.size(); ++k) std::cout << (k ? " → " : "") << p.path[k];

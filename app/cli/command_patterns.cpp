@@ -30,11 +30,12 @@ QJsonObject paramJson(const ParamSpec& p) {
     o.insert(QStringLiteral("min"), static_cast<qint64>(p.min));
     o.insert(QStringLiteral("max"), static_cast<qint64>(p.max));
   }
-  if (p.type == ParamType::Choice) o.insert(QStringLiteral("choices"), QJsonArray::fromStringList([&] {
-    QStringList l;
-    for (const auto& c : p.choices) l << toQ(c);
-    return l;
-  }()));
+  if (p.type == ParamType::Choice)
+    o.insert(QStringLiteral("choices"), QJsonArray::fromStringList([&] {
+               QStringList l;
+               for (const auto& c : p.choices) l << toQ(c);
+               return l;
+             }()));
   return o;
 }
 

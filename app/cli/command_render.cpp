@@ -25,13 +25,14 @@ int runRender(const QStringList& arguments) {
                                 QStringLiteral("TEXT"));
   const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output file (.png, .svg or .pdf)."),
                                QStringLiteral("FILE"));
-  const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Width x height (default 2400x2100 for PNG, "
-                                                                       "640x560 for SVG and PDF)."),
+  const QCommandLineOption size(QStringLiteral("size"),
+                                QStringLiteral("Width x height (default 2400x2100 for PNG, "
+                                               "640x560 for SVG and PDF)."),
                                 QStringLiteral("WxH"));
-  const QCommandLineOption dpi(QStringLiteral("dpi"), QStringLiteral("PNG resolution (default 300)."), QStringLiteral("D"),
-                               QStringLiteral("300"));
-  const QCommandLineOption head(QStringLiteral("head"), QStringLiteral("Head to draw (default 0)."), QStringLiteral("H"),
-                                QStringLiteral("0"));
+  const QCommandLineOption dpi(QStringLiteral("dpi"), QStringLiteral("PNG resolution (default 300)."),
+                               QStringLiteral("D"), QStringLiteral("300"));
+  const QCommandLineOption head(QStringLiteral("head"), QStringLiteral("Head to draw (default 0)."),
+                                QStringLiteral("H"), QStringLiteral("0"));
   const QCommandLineOption layout(QStringLiteral("layout"), QStringLiteral("Draw a block family's layout."));
   const QCommandLineOption palette(QStringLiteral("palette"), QStringLiteral("viridis, cividis or grayscale."),
                                    QStringLiteral("NAME"), QStringLiteral("viridis"));
@@ -42,9 +43,11 @@ int runRender(const QStringList& arguments) {
   const QCommandLineOption compareParam(QStringLiteral("compare-param"),
                                         QStringLiteral("A parameter of the --compare pattern, KEY=VALUE. Repeatable."),
                                         QStringLiteral("KEY=VALUE"));
-  const QCommandLineOption difference(QStringLiteral("difference"),
-                                      QStringLiteral("With --compare: one map of the cells only in A, only in B and in both."));
-  for (const QCommandLineOption* o : {&text, &out, &size, &dpi, &head, &layout, &palette, &compare, &compareParam, &difference})
+  const QCommandLineOption difference(
+      QStringLiteral("difference"),
+      QStringLiteral("With --compare: one map of the cells only in A, only in B and in both."));
+  for (const QCommandLineOption* o :
+       {&text, &out, &size, &dpi, &head, &layout, &palette, &compare, &compareParam, &difference})
     parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) {
@@ -65,26 +68,33 @@ int runRender(const QStringList& arguments) {
   int height = suffix == QStringLiteral("png") ? 2100 : 560;
   if (parser.isSet(size)) {
     const auto m = QRegularExpression(QStringLiteral("^(\\d+)x(\\d+)$")).match(parser.value(size));
-    if (!m.hasMatch()) throw UsageError("--size '" + toStd(parser.value(size)) + "' is not allowed: expected WxH, e.g. 1200x1000");
+    if (!m.hasMatch())
+      throw UsageError("--size '" + toStd(parser.value(size)) + "' is not allowed: expected WxH, e.g. 1200x1000");
     width = static_cast<int>(readInteger(QStringLiteral("size width"), m.captured(1), 16, 20000));
     height = static_cast<int>(readInteger(QStringLiteral("size height"), m.captured(2), 16, 20000));
   }
   const int dots = static_cast<int>(readInteger(QStringLiteral("dpi"), parser.value(dpi), 36, 2400));
   const QString paletteName = parser.value(palette).toLower();
   Palette chosen = Palette::Viridis;
-  if (paletteName == QStringLiteral("cividis")) chosen = Palette::Cividis;
-  else if (paletteName == QStringLiteral("grayscale")) chosen = Palette::Grayscale;
+  if (paletteName == QStringLiteral("cividis"))
+    chosen = Palette::Cividis;
+  else if (paletteName == QStringLiteral("grayscale"))
+    chosen = Palette::Grayscale;
   else if (paletteName != QStringLiteral("viridis"))
-    throw UsageError("--palette '" + toStd(parser.value(palette)) + "' is not allowed: expected viridis, cividis or grayscale");
+    throw UsageError("--palette '" + toStd(parser.value(palette)) +
+                     "' is not allowed: expected viridis, cividis or grayscale");
 
   if (!parser.isSet(options.pattern)) throw UsageError("--pattern is required: see 'attnscope-cli patterns'");
   PatternChoice choice;
   choice.pattern = parser.value(options.pattern);
   for (const auto& [key, value] : readParamTexts(parser, options)) choice.params.append({toQ(key), toQ(value)});
   choice.text = parser.value(text);
-  if (parser.isSet(options.n)) choice.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
-  else if (!choice.text.trimmed().isEmpty()) choice.n = static_cast<Index>(tokenize(toStd(choice.text)).size());
-  else throw UsageError("--n is required: the sequence length, 1 … " + std::to_string(kMaxSequenceLength));
+  if (parser.isSet(options.n))
+    choice.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
+  else if (!choice.text.trimmed().isEmpty())
+    choice.n = static_cast<Index>(tokenize(toStd(choice.text)).size());
+  else
+    throw UsageError("--n is required: the sequence length, 1 … " + std::to_string(kMaxSequenceLength));
 
   initResources();
   if (comparing) {
@@ -127,9 +137,9 @@ int runRender(const QStringList& arguments) {
   QString title = result.title;
   if (heads > 1) title += QStringLiteral(", head %1").arg(h);
   if (showLayout) title += QStringLiteral(" — block layout");
-  view.setPicture(showLayout ? result.layoutPicture : result.picture, h,
-                  showLayout ? std::shared_ptr<const SparseMask>(result.mask, &result.mask->blockLayout()) : result.mask,
-                  title);
+  view.setPicture(
+      showLayout ? result.layoutPicture : result.picture, h,
+      showLayout ? std::shared_ptr<const SparseMask>(result.mask, &result.mask->blockLayout()) : result.mask, title);
   QString error;
   if (!view.exportTo(path, width, height, dots, &error)) throw UsageError(toStd(error));
   std::cout << "wrote " << toStd(path) << "\n";

@@ -58,7 +58,8 @@ int runRun(const QStringList& arguments) {
   options.addTo(parser);
   InputOptions inputOptions;
   inputOptions.addTo(parser);
-  const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Write the pattern's output [heads, n, dim] .npy."),
+  const QCommandLineOption out(QStringLiteral("out"),
+                               QStringLiteral("Write the pattern's output [heads, n, dim] .npy."),
                                QStringLiteral("O.npy"));
   const QCommandLineOption weights(QStringLiteral("weights"),
                                    QStringLiteral("Write the pattern's softmax weights [heads, n, n] .npy."),
@@ -141,8 +142,8 @@ int runRun(const QStringList& arguments) {
   std::cout << "pattern     " << request.spec.name() << ", n = " << withSeparators(in.n()) << ", " << in.heads()
             << (in.heads() == 1 ? " head" : " heads") << ", dim " << in.dim() << ", " << toStd(request.inputsKind)
             << " inputs" << (request.inputsKind == QStringLiteral("npy") ? "" : " (synthetic embeddings)") << ", "
-            << threadCount << (threadCount == 1 ? " thread\n" : " threads\n")
-            << "pattern     " << fixedDigits(c.msPattern, 2) << " ms, " << fixedDigits(c.gflopsPattern, 1) << " useful GFLOP/s ("
+            << threadCount << (threadCount == 1 ? " thread\n" : " threads\n") << "pattern     "
+            << fixedDigits(c.msPattern, 2) << " ms, " << fixedDigits(c.gflopsPattern, 1) << " useful GFLOP/s ("
             << kernel << " kernel, " << withSeparators(static_cast<Index>(c.usefulCells)) << " cells)\n"
             << "full        " << fixedDigits(c.msFull, 2) << " ms, " << fixedDigits(c.gflopsFull, 1) << " GFLOP/s\n"
             << "speed-up    " << fixedDigits(c.speedup, 2) << "×\n"

@@ -20,7 +20,6 @@ constexpr Index kCliReachCells = 50'000'000;
 
 namespace {
 
-
 QJsonValue orNull(const std::optional<int>& v) { return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null); }
 
 void addReachJson(QJsonObject& o, const ReachSummary& r) {
@@ -42,15 +41,19 @@ void addReachJson(QJsonObject& o, const ReachSummary& r) {
 
 void printReach(const ReachSummary& r) {
   const auto tag = [](bool exact) { return exact ? " (exact)" : " (estimated)"; };
-  if (r.diameter.exact) std::cout << "diameter       " << r.diameter.upper << " hops (exact)\n";
+  if (r.diameter.exact)
+    std::cout << "diameter       " << r.diameter.upper << " hops (exact)\n";
   else
     std::cout << "diameter       between " << r.diameter.lower << " and " << r.diameter.upper
               << " hops (bounds; exact all pairs not affordable at this size)\n";
   std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs)) << " ordered pairs"
             << tag(r.unreachableExact) << "\n";
-  if (r.layersForFullReach) std::cout << "full reach     after " << *r.layersForFullReach << " layers\n";
-  else if (r.unreachableExact && r.unreachablePairs > 0) std::cout << "full reach     never: some pairs never connect\n";
-  else std::cout << "full reach     not known at this size\n";
+  if (r.layersForFullReach)
+    std::cout << "full reach     after " << *r.layersForFullReach << " layers\n";
+  else if (r.unreachableExact && r.unreachablePairs > 0)
+    std::cout << "full reach     never: some pairs never connect\n";
+  else
+    std::cout << "full reach     not known at this size\n";
   std::cout << "reach by layer";
   const std::size_t L = r.reachByLayer.size();
   for (std::size_t k = 0; k < L; ++k) {
@@ -60,8 +63,10 @@ void printReach(const ReachSummary& r) {
     }
     std::cout << "  " << (k + 1) << ": " << fixedDigits(100.0 * r.reachByLayer[k], 1) << "%";
   }
-  if (r.allPairsExact) std::cout << "  (exact)\n";
-  else std::cout << "  (estimated from " << r.sampledSources << " sampled sources)\n";
+  if (r.allPairsExact)
+    std::cout << "  (exact)\n";
+  else
+    std::cout << "  (estimated from " << r.sampledSources << " sampled sources)\n";
 }
 
 }  // namespace
@@ -94,10 +99,12 @@ int runStats(const QStringList& arguments) {
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   std::optional<ReachSummary> reachability;
   std::string reachNote;
-  if (parser.isSet(noReach)) reachNote = "reachability skipped (--no-reach)";
+  if (parser.isSet(noReach))
+    reachNote = "reachability skipped (--no-reach)";
   else if (s.nnz > kCliReachCells && !parser.isSet(reach))
     reachNote = "reachability skipped above " + withSeparators(kCliReachCells) + " active cells; pass --reach";
-  else reachability = analyzeReachability(ReachGraph(mask));
+  else
+    reachability = analyzeReachability(ReachGraph(mask));
 
   if (parser.isSet(json)) {
     QJsonObject params;
@@ -119,7 +126,8 @@ int runStats(const QStringList& arguments) {
                   {QStringLiteral("memory_bytes"), static_cast<qint64>(mask.memoryBytes())},
                   {QStringLiteral("build_ms"), ms},
                   {QStringLiteral("notes"), notes}};
-    if (reachability) addReachJson(o, *reachability);
+    if (reachability)
+      addReachJson(o, *reachability);
     else {
       for (const char* key : {"diameter", "unreachable_pairs", "layers_for_full_reach", "reach_by_layer"})
         o.insert(QString::fromUtf8(key), QJsonValue(QJsonValue::Null));
@@ -138,19 +146,21 @@ int runStats(const QStringList& arguments) {
     std::cout << "  " << name << " = " << formatParam(value) << "\n";
   std::cout << "n              " << withSeparators(s.n) << "\n"
             << "heads          " << s.heads << "\n"
-            << "active cells   " << withSeparators(s.nnz) << " of "
-            << withSeparators(static_cast<Index>(s.cells)) << " (" << fixedDigits(100.0 * s.density, 2) << "%)\n"
-            << "per token      " << fixedDigits(s.nnzPerToken, 2) << " keys per query (full attention: "
-            << withSeparators(s.n) << ")\n"
+            << "active cells   " << withSeparators(s.nnz) << " of " << withSeparators(static_cast<Index>(s.cells))
+            << " (" << fixedDigits(100.0 * s.density, 2) << "%)\n"
+            << "per token      " << fixedDigits(s.nnzPerToken, 2)
+            << " keys per query (full attention: " << withSeparators(s.n) << ")\n"
             << "row min/mean/max  " << s.rowMin << " / " << fixedDigits(s.rowMean, 2) << " / " << s.rowMax << "\n"
             << "empty rows     " << withSeparators(s.emptyRows) << "\n";
   if (s.blocksActive)
     std::cout << "blocks         " << withSeparators(*s.blocksActive) << " of " << withSeparators(*s.blocksTotal)
               << " active (block " << *s.blockSize << ")\n";
-  std::cout << "built in       " << fixedDigits(ms, 1) << " ms, " << withSeparators(static_cast<Index>(mask.memoryBytes()))
-            << " bytes\n";
-  if (reachability) printReach(*reachability);
-  else std::cout << reachNote << "\n";
+  std::cout << "built in       " << fixedDigits(ms, 1) << " ms, "
+            << withSeparators(static_cast<Index>(mask.memoryBytes())) << " bytes\n";
+  if (reachability)
+    printReach(*reachability);
+  else
+    std::cout << reachNote << "\n";
   for (const auto& note : pattern->notes()) std::cout << "note: " << note << "\n";
   return 0;
 }

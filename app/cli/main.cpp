@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
     QFile::setPermissions(dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     qputenv("XDG_RUNTIME_DIR", QFile::encodeName(dir));
   }
-  std::unique_ptr<QCoreApplication> appPtr = render ? std::make_unique<QApplication>(argc, argv)
-                                                    : std::make_unique<QCoreApplication>(argc, argv);
+  std::unique_ptr<QCoreApplication> appPtr =
+      render ? std::make_unique<QApplication>(argc, argv) : std::make_unique<QCoreApplication>(argc, argv);
 #else
   auto appPtr = std::make_unique<QCoreApplication>(argc, argv);
 #endif
@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("render")) return runRender(args);
 #else
     if (command == QStringLiteral("render")) {
-      std::cerr << "attnscope-cli: command 'render' is not available: this build has no widgets (ATTNSCOPE_BUILD_GUI=OFF)\n";
+      std::cerr
+          << "attnscope-cli: command 'render' is not available: this build has no widgets (ATTNSCOPE_BUILD_GUI=OFF)\n";
       return 2;
     }
 #endif
@@ -100,7 +101,8 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const std::exception& e) {
     // Anything else the standard library throws on odd input (out_of_range, length_error, …): still one line.
-    std::cerr << "attnscope-cli: internal error (" << attnscope::oneLine(e.what()) << "); please report the command that caused it\n";
+    std::cerr << "attnscope-cli: internal error (" << attnscope::oneLine(e.what())
+              << "); please report the command that caused it\n";
     return 2;
   } catch (...) {
     std::cerr << "attnscope-cli: internal error of an unknown kind; please report the command that caused it\n";

@@ -7,8 +7,8 @@
 //                  for block families, otherwise query blocks over the union of their keys (small dense products
 //                  with the inactive cells masked), or row by row where the keys are scattered.
 // Both equal dense attention with inactive cells set to −∞, within float tolerance. Key blocks a mask counts more
-// than once (BlockCopies: Hugging Face BigBird's repeated gathered blocks) weigh that many times in the softmax. A query with no active key
-// gets a zero output row and is counted in emptyRows.
+// than once (BlockCopies: Hugging Face BigBird's repeated gathered blocks) weigh that many times in the softmax. A
+// query with no active key gets a zero output row and is counted in emptyRows.
 
 #include <functional>
 #include <optional>

@@ -1,6 +1,5 @@
 #include "engine/attention/attention_compare.h"
 
-
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -62,7 +61,8 @@ double massKeptFromWeights(const SparseWeights& full, const SparseMask& mask) {
 
 void checkComparedN(Index n) {
   if (n > kMaxFullAttentionTokens)
-    throw Error("n = " + std::to_string(n) + " is not allowed for a comparison with full attention: its n² work stops at n = " +
+    throw Error("n = " + std::to_string(n) +
+                " is not allowed for a comparison with full attention: its n² work stops at n = " +
                 std::to_string(kMaxFullAttentionTokens) + " (attnscope-cli stats counts any n)");
 }
 
@@ -72,9 +72,10 @@ Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, co
   checkComparedN(n);
   // Both outputs, the kernels' packed Kᵀ of the head in work, and with weights both runs' weights on the mask's
   // cells and on all n² cells.
-  const double outputs = 2.0 * double(in.heads()) * double(n) * double(in.valueDim()) * 4.0 +
-                         double(n) * double(in.dim()) * 4.0;
-  const double weights = hooks.wantWeights ? double(in.heads()) * (double(mask.nnz()) + double(n) * double(n)) * 8.0 : 0.0;
+  const double outputs =
+      2.0 * double(in.heads()) * double(n) * double(in.valueDim()) * 4.0 + double(n) * double(in.dim()) * 4.0;
+  const double weights =
+      hooks.wantWeights ? double(in.heads()) * (double(mask.nnz()) + double(n) * double(n)) * 8.0 : 0.0;
   checkMemory(outputs + weights, "comparing with full attention at n = " + std::to_string(n),
               "choose a smaller n, fewer heads or a smaller dim");
   checkMaskFits(in, mask);
@@ -102,8 +103,9 @@ Comparison compareWithFull(const AttentionInputs& in, const SparseMask& mask, co
     return out;
   };
   if (hooks.onStage) hooks.onStage(0);
-  AttentionOutput pattern = timed([&](const AttentionOptions& o, const Progress& p) { return maskedAttention(in, mask, o, p); },
-                                  false, 0.0, 0.2, c.msPattern);
+  AttentionOutput pattern =
+      timed([&](const AttentionOptions& o, const Progress& p) { return maskedAttention(in, mask, o, p); }, false, 0.0,
+            0.2, c.msPattern);
   if (hooks.onStage) hooks.onStage(1);
   AttentionOutput full = timed([&](const AttentionOptions& o, const Progress& p) { return fullAttention(in, o, p); },
                                true, 0.2, 0.6, c.msFull);

@@ -8,13 +8,13 @@ namespace attnscope {
 
 struct Comparison {
   double msPattern = 0, msFull = 0;
-  double speedup = 0;         ///< msFull / msPattern
-  double gflopsPattern = 0;   ///< useful work: 2·nnz·(dim + dim_v), i.e. 4·nnz·dim when dim_v = dim
-  double gflopsFull = 0;      ///< 2·n²·(dim + dim_v) per head
-  double massKept = 0;        ///< mean over (head, query) of full attention's weight on the pattern's keys
-  double relError = 0;        ///< ‖O_pattern − O_full‖_F / ‖O_full‖_F
+  double speedup = 0;        ///< msFull / msPattern
+  double gflopsPattern = 0;  ///< useful work: 2·nnz·(dim + dim_v), i.e. 4·nnz·dim when dim_v = dim
+  double gflopsFull = 0;     ///< 2·n²·(dim + dim_v) per head
+  double massKept = 0;       ///< mean over (head, query) of full attention's weight on the pattern's keys
+  double relError = 0;       ///< ‖O_pattern − O_full‖_F / ‖O_full‖_F
   Index emptyRows = 0;
-  double usefulCells = 0;     ///< active cells over all input heads
+  double usefulCells = 0;  ///< active cells over all input heads
 };
 
 /// Useful floating-point operations of attention over `cells` cells.

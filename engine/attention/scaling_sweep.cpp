@@ -1,6 +1,5 @@
 #include "engine/attention/scaling_sweep.h"
 
-
 #include <algorithm>
 
 #include "engine/attention/attention.h"
@@ -16,8 +15,9 @@ std::vector<ScalingPoint> scalingSweep(const PatternSpec& spec,
                                        const std::function<void(const ScalingPoint&)>& onPoint,
                                        const Progress& progress) {
   if (options.maxN > kMaxFullAttentionTokens)
-    throw Error("the sweep's largest n = " + std::to_string(options.maxN) + " is not allowed: full attention is timed at " +
-                "every n, so n stops at " + std::to_string(kMaxFullAttentionTokens));
+    throw Error("the sweep's largest n = " + std::to_string(options.maxN) +
+                " is not allowed: full attention is timed at " + "every n, so n stops at " +
+                std::to_string(kMaxFullAttentionTokens));
   if (options.minN < 2 || options.maxN < options.minN)
     throw Error("the sweep's n range " + std::to_string(options.minN) + " … " + std::to_string(options.maxN) +
                 " is not allowed: expected 2 ≤ first ≤ last");
@@ -47,13 +47,15 @@ std::vector<ScalingPoint> scalingSweep(const PatternSpec& spec,
       point.skipped = e.what();  // these parameters do not fit this n (a block size that does not divide it, say)
     }
     // One set of inputs for both, with as many heads as the pattern has.
-    const AttentionInputs in = syntheticInputs(mask ? mask->heads() : 1, n, options.dim, options.seed, part(0.05, 0.05));
+    const AttentionInputs in =
+        syntheticInputs(mask ? mask->heads() : 1, n, options.dim, options.seed, part(0.05, 0.05));
     if (mask) {
       for (int h = 0; h < in.heads(); ++h) point.cellsPattern += double(mask->nnz(mask->heads() == 1 ? 0 : h));
-      point.msPattern =
-          bestOfMs(options.repeat, [&] { maskedAttention(in, *mask, {}, part(0.05, 0.2)); }, options.repeatBelowMs);
+      point.msPattern = bestOfMs(
+          options.repeat, [&] { maskedAttention(in, *mask, {}, part(0.05, 0.2)); }, options.repeatBelowMs);
     }
-    point.msFull = bestOfMs(options.repeat, [&] { fullAttention(in, {}, part(0.2, 1.0)); }, options.repeatBelowMs);
+    point.msFull = bestOfMs(
+        options.repeat, [&] { fullAttention(in, {}, part(0.2, 1.0)); }, options.repeatBelowMs);
     before += share;
     points.push_back(point);
     if (onPoint) onPoint(point);

@@ -62,7 +62,8 @@ std::vector<std::string> tokenize(const std::string& text) {
         }
       }
     }
-    if (std::isalnum(c) || c == '\'' || c >= 0x80) word += static_cast<char>(c);  // bytes ≥ 0x80: UTF-8 letters
+    if (std::isalnum(c) || c == '\'' || c >= 0x80)
+      word += static_cast<char>(c);  // bytes ≥ 0x80: UTF-8 letters
     else {
       flush();
       if (!std::isspace(c)) tokens.emplace_back(1, static_cast<char>(c));
@@ -74,11 +75,13 @@ std::vector<std::string> tokenize(const std::string& text) {
 
 void checkInputSize(Index heads, Index n, Index dim, Index valueDim) {
   if (heads < 1 || heads > kMaxHeads)
-    throw Error("heads = " + std::to_string(heads) + " is not allowed: expected an integer 1 … " + std::to_string(kMaxHeads));
+    throw Error("heads = " + std::to_string(heads) + " is not allowed: expected an integer 1 … " +
+                std::to_string(kMaxHeads));
   checkSequenceLength(n);
   for (Index d : {dim, valueDim})
     if (d < 1 || d > kMaxHeadDim)
-      throw Error("dim = " + std::to_string(d) + " is not allowed: expected an integer 1 … " + std::to_string(kMaxHeadDim));
+      throw Error("dim = " + std::to_string(d) + " is not allowed: expected an integer 1 … " +
+                  std::to_string(kMaxHeadDim));
   checkMemory(4.0 * double(heads) * double(n) * double(2 * dim + valueDim),
               "the attention inputs (" + std::to_string(heads) + " heads × " + withSeparators(n) + " tokens × dim " +
                   std::to_string(dim) + ")",
@@ -162,8 +165,7 @@ std::array<Index, 3> headShape(const std::vector<Index>& shape, const std::strin
 std::vector<Matrix> perHead(const NpyArray& a, const std::string& what, const std::string& path) {
   const auto [heads, n, d] = headShape(a.shape, what, path);
   std::vector<Matrix> out;
-  for (Index h = 0; h < heads; ++h)
-    out.push_back(Eigen::Map<const Matrix>(a.data.data() + h * n * d, n, d));
+  for (Index h = 0; h < heads; ++h) out.push_back(Eigen::Map<const Matrix>(a.data.data() + h * n * d, n, d));
   return out;
 }
 
@@ -201,8 +203,8 @@ AttentionInputs npyInputs(const std::string& qPath, const std::string& kPath, co
     throw Error("--k '" + kPath + "' is not allowed: its shape " + shapeText(in.k) + " must match --q's " +
                 shapeText(in.q));
   if (in.v.size() != in.q.size() || in.v[0].rows() != in.q[0].rows())
-    throw Error("--v '" + vPath + "' is not allowed: its shape " + shapeText(in.v) +
-                " must have --q's heads and n (" + shapeText(in.q) + ")");
+    throw Error("--v '" + vPath + "' is not allowed: its shape " + shapeText(in.v) + " must have --q's heads and n (" +
+                shapeText(in.q) + ")");
   checkFinite(in);
   return in;
 }
@@ -217,9 +219,9 @@ void checkFinite(const AttentionInputs& in) {
       for (Index i = 0; i < m.rows(); ++i)
         for (Index j = 0; j < m.cols(); ++j)
           if (!std::isfinite(m(i, j)))
-            throw Error(std::string(names[p]) + " is not allowed: it holds " + (std::isnan(m(i, j)) ? "NaN" : "an infinite value") +
-                        " at [" + std::to_string(h) + ", " + std::to_string(i) + ", " + std::to_string(j) +
-                        "]; inputs must be finite");
+            throw Error(std::string(names[p]) + " is not allowed: it holds " +
+                        (std::isnan(m(i, j)) ? "NaN" : "an infinite value") + " at [" + std::to_string(h) + ", " +
+                        std::to_string(i) + ", " + std::to_string(j) + "]; inputs must be finite");
     }
   // Scores are dot products in single precision: |q·k|/√d ≤ ‖q‖·‖k‖/√d must stay far below its largest value
   // (3.4e38), or a score turns infinite and the softmax NaN. Value rows are kept where their squares (for the

@@ -78,8 +78,9 @@ std::string outputTarget(const std::string& path) {
   struct stat st {};
   if (::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
     throw Error("cannot write '" + path + "': it is " +
-                (S_ISDIR(st.st_mode) ? std::string("a folder") : S_ISFIFO(st.st_mode) ? std::string("a FIFO")
-                                                                                     : std::string("a device or socket")) +
+                (S_ISDIR(st.st_mode)    ? std::string("a folder")
+                 : S_ISFIFO(st.st_mode) ? std::string("a FIFO")
+                                        : std::string("a device or socket")) +
                 ", not a regular file; name a file");
   if (::stat(target.c_str(), &st) == 0 && isInput(st))
     throw Error("cannot write '" + path + "': it is one of the files this run reads; name another file");
@@ -91,7 +92,9 @@ void requireRegularFile(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) throw Error("cannot read '" + path + "': no such file, or not readable");
   if (!S_ISREG(st.st_mode))
     throw Error("cannot read '" + path + "': it is not a regular file (" +
-                (S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket") +
+                (S_ISDIR(st.st_mode)    ? "a folder"
+                 : S_ISFIFO(st.st_mode) ? "a FIFO"
+                                        : "a device or socket") +
                 "); give a file");
   noteInput(static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino));
 }
@@ -101,8 +104,7 @@ std::string readSmallFile(const std::string& path, std::size_t maxBytes, const s
   struct stat st {};
   ::stat(path.c_str(), &st);
   const auto tooLarge = [&] {
-    throw Error("'" + path + "' has more than " + std::to_string(maxBytes) + " bytes, more than " + what +
-                " may have");
+    throw Error("'" + path + "' has more than " + std::to_string(maxBytes) + " bytes, more than " + what + " may have");
   };
   if (static_cast<std::uint64_t>(st.st_size) > maxBytes) tooLarge();
   std::ifstream in(path, std::ios::binary);

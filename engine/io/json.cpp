@@ -64,18 +64,12 @@ const JsonValue* JsonValue::find(std::string_view key) const {
 
 const char* JsonValue::kindName(Kind kind) {
   switch (kind) {
-    case Kind::Null:
-      return "null";
-    case Kind::Bool:
-      return "true or false";
-    case Kind::Number:
-      return "a number";
-    case Kind::String:
-      return "a string";
-    case Kind::Array:
-      return "a list";
-    case Kind::Object:
-      return "an object";
+    case Kind::Null: return "null";
+    case Kind::Bool: return "true or false";
+    case Kind::Number: return "a number";
+    case Kind::String: return "a string";
+    case Kind::Array: return "a list";
+    case Kind::Object: return "an object";
   }
   return "a value";
 }
@@ -235,30 +229,14 @@ class Parser {
       if (pos_ >= s_.size()) fail("a string is not closed");
       const char e = s_[pos_++];
       switch (e) {
-        case '"':
-          out += '"';
-          break;
-        case '\\':
-          out += '\\';
-          break;
-        case '/':
-          out += '/';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
         case 'u': {
           std::uint32_t cp = hex4();
           if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(pos_, 2) == "\\u") {
@@ -274,8 +252,7 @@ class Parser {
           appendUtf8(out, cp);
           break;
         }
-        default:
-          fail("an unknown escape in a string");
+        default: fail("an unknown escape in a string");
       }
     }
   }

@@ -46,8 +46,8 @@ class MappedFile {
   const unsigned char* data_ = nullptr;
   std::uint64_t size_ = 0;
   std::string path_;
-  int fd_ = -1;                     ///< kept open to ask the file, not the path, whether it changed
-  std::int64_t mtimeNs_ = 0;        ///< the modification time at open
+  int fd_ = -1;               ///< kept open to ask the file, not the path, whether it changed
+  std::int64_t mtimeNs_ = 0;  ///< the modification time at open
 };
 
 }  // namespace attnscope

@@ -18,8 +18,8 @@ namespace attnscope {
 /// What a .npy header says, once it has been checked against the file.
 struct NpyHeader {
   std::vector<Index> shape;
-  int itemSize = 0;          ///< 2, 4 or 8 (float16, float32, float64)
-  Index count = 0;           ///< the product of the shape
+  int itemSize = 0;  ///< 2, 4 or 8 (float16, float32, float64)
+  Index count = 0;   ///< the product of the shape
   std::uint64_t dataOffset = 0;
   std::uint64_t fileSize = 0;
 };

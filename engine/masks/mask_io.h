@@ -9,7 +9,6 @@
 
 namespace attnscope {
 
-
 void writeMaskNpy(const SparseMask& mask, const std::string& path);
 void writeLayoutNpy(const SparseMask& mask, const std::string& path);  // throws Error if there is no layout
 void writeMaskCsv(const SparseMask& mask, int head, const std::string& path);

@@ -63,9 +63,12 @@ ParamValue ParamSpec::parse(std::string_view textIn) const {
       break;
     }
     case ParamType::Bool:
-      if (text == "true" || text == "1") value = true;
-      else if (text == "false" || text == "0") value = false;
-      else return fail();
+      if (text == "true" || text == "1")
+        value = true;
+      else if (text == "false" || text == "0")
+        value = false;
+      else
+        return fail();
       break;
     case ParamType::Choice: value = text; break;
     case ParamType::IntList: {

@@ -20,12 +20,12 @@ using ParamValue = std::variant<Index, bool, std::string, std::vector<Index>>;
 struct ParamSpec {
   std::string name;
   ParamType type = ParamType::Int;
-  std::string defaultText;            ///< the default, written as a user would type it
-  Index min = 0;                      ///< Int, and each IntList element
+  std::string defaultText;  ///< the default, written as a user would type it
+  Index min = 0;            ///< Int, and each IntList element
   Index max = 0;
-  std::vector<std::string> choices;   ///< Choice
-  std::string help;                   ///< one line
-  bool mayBeEmpty = false;            ///< IntList: "none" (or nothing) is allowed
+  std::vector<std::string> choices;  ///< Choice
+  std::string help;                  ///< one line
+  bool mayBeEmpty = false;           ///< IntList: "none" (or nothing) is allowed
 
   /// "an integer 0 … 4096", "true or false", "one of: a, b", "a comma-separated list of integers 0 … 7, or none".
   std::string allowed() const;

@@ -36,8 +36,8 @@ struct Chunks {
 };
 
 [[noreturn]] void tooLarge(Index cells, Index limit) {
-  throw Error("the mask would have " + withSeparators(cells) + " active cells; the limit is " +
-              withSeparators(limit) + " (choose a smaller n or a sparser pattern)");
+  throw Error("the mask would have " + withSeparators(cells) + " active cells; the limit is " + withSeparators(limit) +
+              " (choose a smaller n or a sparser pattern)");
 }
 
 // Rows whose size is known up front: offsets by a prefix sum, then every row written straight into place.
@@ -103,8 +103,10 @@ void Pattern::keyRuns(int h, Index i, std::vector<KeyRun>& runs) const {
   thread_local std::vector<KeyIndex> keys;
   generate(h, i, keys);
   for (KeyIndex k : keys) {
-    if (!runs.empty() && runs.back().last + 1 == Index(k)) runs.back().last = k;
-    else runs.push_back({k, k});
+    if (!runs.empty() && runs.back().last + 1 == Index(k))
+      runs.back().last = k;
+    else
+      runs.push_back({k, k});
   }
 }
 

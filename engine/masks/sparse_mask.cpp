@@ -55,8 +55,8 @@ std::shared_ptr<const CsrRows> buildHead(Index n, RowFn rowFn) {
 template <typename Keep>
 SparseMask combine(const SparseMask& a, const SparseMask& b, Keep keep) {
   if (a.n() != b.n())
-    throw Error("cannot combine masks of different lengths: n = " + std::to_string(a.n()) + " and n = " +
-                std::to_string(b.n()));
+    throw Error("cannot combine masks of different lengths: n = " + std::to_string(a.n()) +
+                " and n = " + std::to_string(b.n()));
   if (a.heads() != b.heads() && a.heads() != 1 && b.heads() != 1)
     throw Error("cannot combine masks with " + std::to_string(a.heads()) + " and " + std::to_string(b.heads()) +
                 " heads: heads must match, or one mask must have a single head");

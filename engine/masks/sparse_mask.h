@@ -19,8 +19,8 @@ struct KeyRun {
 
 /// One head's compressed rows: row i's keys are keys[offsets[i] .. offsets[i+1]), sorted and unique.
 struct CsrRows {
-  BigVector<Index> offsets;   // n + 1 entries
-  BigVector<KeyIndex> keys;   // active cells
+  BigVector<Index> offsets;  // n + 1 entries
+  BigVector<KeyIndex> keys;  // active cells
 
   Index rows() const { return offsets.empty() ? 0 : static_cast<Index>(offsets.size()) - 1; }
   Index nnz() const { return static_cast<Index>(keys.size()); }

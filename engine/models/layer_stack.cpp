@@ -353,8 +353,8 @@ std::vector<MadeLayer> makeLayers(const LayerStack& stack, const Progress& progr
         throw Error(layerName(i) + ": " + e.what());
       }
     }
-    checkMemory(bytes, "making the stack's " + std::to_string(distinct) + " distinct layers at n = " +
-                           withSeparators(stack.n),
+    checkMemory(bytes,
+                "making the stack's " + std::to_string(distinct) + " distinct layers at n = " + withSeparators(stack.n),
                 "choose a smaller n or fewer distinct layers");
   }
   std::vector<MadeLayer> out;

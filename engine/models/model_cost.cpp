@@ -19,14 +19,10 @@ Precision parsePrecision(std::string_view text) {
 
 const char* precisionName(Precision p) {
   switch (p) {
-    case Precision::Fp32:
-      return "fp32";
-    case Precision::Bf16:
-      return "bf16";
-    case Precision::Fp16:
-      return "fp16";
-    case Precision::Int8:
-      return "int8";
+    case Precision::Fp32: return "fp32";
+    case Precision::Bf16: return "bf16";
+    case Precision::Fp16: return "fp16";
+    case Precision::Int8: return "int8";
   }
   return "?";
 }

@@ -14,9 +14,9 @@
 namespace attnscope {
 
 struct StackSource {
-  std::string config;     ///< a config.json
-  std::string stackFile;  ///< a stack file
-  std::string layers;     ///< the short form, "window radius=2 ×5, full"
+  std::string config;                  ///< a config.json
+  std::string stackFile;               ///< a stack file
+  std::string layers;                  ///< the short form, "window radius=2 ×5, full"
   std::optional<std::string> globals;  ///< Longformer's global tokens, "0,5" or "none": with a config only
   std::optional<std::string> mode;     ///< BigBird's "train" (the default) or "eval": with a config only
 

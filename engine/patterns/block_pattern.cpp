@@ -60,8 +60,10 @@ void BlockPattern::keyRuns(int h, Index i, std::vector<KeyRun>& runs) const {
   runs.clear();
   for (KeyIndex b : layout_.row(h, i / block_)) {
     const Index first = Index(b) * block_, last = first + block_ - 1;
-    if (!runs.empty() && runs.back().last + 1 == first) runs.back().last = last;
-    else runs.push_back({first, last});
+    if (!runs.empty() && runs.back().last + 1 == first)
+      runs.back().last = last;
+    else
+      runs.push_back({first, last});
   }
 }
 
@@ -76,8 +78,7 @@ double layoutBytes(Index n, Index block, int storedHeads) {
 }
 
 Index blockCount(const std::string& family, Index n, Index block, const std::string& blockParam) {
-  if (n % block != 0)
-    rejectN(family, n, "it must be a multiple of " + blockParam + " = " + std::to_string(block));
+  if (n % block != 0) rejectN(family, n, "it must be a multiple of " + blockParam + " = " + std::to_string(block));
   const Index nb = n / block;
   if (nb > kMaxLayoutBlocks)
     rejectN(family, n,

@@ -23,11 +23,14 @@ class DeepSpeedBigBirdFamily : public PatternFamily {
   }
   std::vector<ParamSpec> params() const override {
     using namespace deepspeed;
-    return {blockParam(), numHeadsParam(), differentLayoutParam(),
+    return {blockParam(),
+            numHeadsParam(),
+            differentLayoutParam(),
             intParam("num_random_blocks", 1, 0, 65536, "random blocks in each block row"),
             intParam("num_sliding_window_blocks", 3, 1, 65536, "blocks in the sliding window (half on each side)"),
             intParam("num_global_blocks", 1, 0, 65536, "the first blocks, attended by and attending every block"),
-            attentionParam("bidirectional"), seedParam()};
+            attentionParam("bidirectional"),
+            seedParam()};
   }
   std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
     const Index block = p.getInt("block"), random = p.getInt("num_random_blocks");

@@ -20,7 +20,9 @@ class DeepSpeedBSLongformerFamily : public PatternFamily {
   }
   std::vector<ParamSpec> params() const override {
     using namespace deepspeed;
-    return {blockParam(), numHeadsParam(), differentLayoutParam(),
+    return {blockParam(),
+            numHeadsParam(),
+            differentLayoutParam(),
             intParam("num_sliding_window_blocks", 3, 1, 65536, "blocks in the sliding window (half on each side)"),
             listParam("global_block_indices", "0", 0, 65536, true, "global blocks (or range starts)"),
             listParam("global_block_end_indices", "none", 1, 65536, true,

@@ -5,9 +5,7 @@
 
 namespace attnscope::deepspeed {
 
-ParamSpec blockParam() {
-  return intParam("block", 16, 1, 65536, "block size; n must be a multiple of it");
-}
+ParamSpec blockParam() { return intParam("block", 16, 1, 65536, "block size; n must be a multiple of it"); }
 ParamSpec numHeadsParam() { return intParam("num_heads", 1, 1, 256, "attention heads of the layer"); }
 ParamSpec differentLayoutParam() {
   return boolParam("different_layout_per_head", false, "give each head its own layout (else all copy head 0)");
@@ -26,9 +24,12 @@ std::unique_ptr<BlockPattern> assemble(Index n, Index block, int heads, bool per
   std::vector<std::shared_ptr<const CsrRows>> layouts;
   const int layoutHeads = perHead ? heads : 1;
   for (int h = 0; h < heads; ++h) {
-    if (h >= layoutHeads) layouts.push_back(layouts[0]);
-    else if (sameAs && sameAs(h) != h) layouts.push_back(layouts[sameAs(h)]);
-    else layouts.push_back(makeHead(h).toRows());
+    if (h >= layoutHeads)
+      layouts.push_back(layouts[0]);
+    else if (sameAs && sameAs(h) != h)
+      layouts.push_back(layouts[sameAs(h)]);
+    else
+      layouts.push_back(makeHead(h).toRows());
   }
   return std::make_unique<BlockPattern>(n, block, std::move(layouts));
 }

@@ -22,13 +22,16 @@ class DeepSpeedFixedFamily : public PatternFamily {
   }
   std::vector<ParamSpec> params() const override {
     using namespace deepspeed;
-    return {blockParam(), numHeadsParam(), differentLayoutParam(),
-            intParam("num_local_blocks", 4, 1, 65536, "blocks in each fixed local window"),
-            intParam("num_global_blocks", 1, 1, 65536, "blocks at the end of each window that act as global"),
-            attentionParam("bidirectional"),
-            boolParam("horizontal_global_attention", false, "global blocks also attend every block (bidirectional only)"),
-            intParam("num_different_global_patterns", 1, 1, 65536,
-                     "how many heads get a different choice of global blocks (needs different_layout_per_head)")};
+    return {
+        blockParam(),
+        numHeadsParam(),
+        differentLayoutParam(),
+        intParam("num_local_blocks", 4, 1, 65536, "blocks in each fixed local window"),
+        intParam("num_global_blocks", 1, 1, 65536, "blocks at the end of each window that act as global"),
+        attentionParam("bidirectional"),
+        boolParam("horizontal_global_attention", false, "global blocks also attend every block (bidirectional only)"),
+        intParam("num_different_global_patterns", 1, 1, 65536,
+                 "how many heads get a different choice of global blocks (needs different_layout_per_head)")};
   }
   std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
     const Index block = p.getInt("block"), local = p.getInt("num_local_blocks"), global = p.getInt("num_global_blocks");
@@ -44,8 +47,9 @@ class DeepSpeedFixedFamily : public PatternFamily {
       throw Error(paramError("num_different_global_patterns", std::to_string(patterns),
                              "more than 1 needs different_layout_per_head = true"));
     if (patterns > local / global)
-      throw Error(paramError("num_different_global_patterns", std::to_string(patterns),
-                             "expected at most num_local_blocks / num_global_blocks = " + std::to_string(local / global)));
+      throw Error(
+          paramError("num_different_global_patterns", std::to_string(patterns),
+                     "expected at most num_local_blocks / num_global_blocks = " + std::to_string(local / global)));
     const Index nb = blockCount(name(), n, block, "block");
 
     auto makeHead = [=](int h) {

@@ -23,16 +23,19 @@ class DeepSpeedVariableFamily : public PatternFamily {
   }
   std::vector<ParamSpec> params() const override {
     using namespace deepspeed;
-    return {blockParam(), numHeadsParam(), differentLayoutParam(),
-            intParam("num_random_blocks", 0, 0, 65536, "random blocks in each block row"),
-            listParam("local_window_blocks", "4", 1, 65536, false,
-                      "sizes of the successive local windows in blocks; the last size repeats"),
-            listParam("global_block_indices", "0", 0, 65536, true, "global blocks (or range starts)"),
-            listParam("global_block_end_indices", "none", 1, 65536, true,
-                      "exclusive ends of global ranges, one per start (none: single blocks)"),
-            attentionParam("bidirectional"),
-            boolParam("horizontal_global_attention", false, "global blocks also attend every block (bidirectional only)"),
-            seedParam()};
+    return {
+        blockParam(),
+        numHeadsParam(),
+        differentLayoutParam(),
+        intParam("num_random_blocks", 0, 0, 65536, "random blocks in each block row"),
+        listParam("local_window_blocks", "4", 1, 65536, false,
+                  "sizes of the successive local windows in blocks; the last size repeats"),
+        listParam("global_block_indices", "0", 0, 65536, true, "global blocks (or range starts)"),
+        listParam("global_block_end_indices", "none", 1, 65536, true,
+                  "exclusive ends of global ranges, one per start (none: single blocks)"),
+        attentionParam("bidirectional"),
+        boolParam("horizontal_global_attention", false, "global blocks also attend every block (bidirectional only)"),
+        seedParam()};
   }
   std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
     const Index block = p.getInt("block"), random = p.getInt("num_random_blocks");
@@ -72,8 +75,8 @@ class DeepSpeedVariableFamily : public PatternFamily {
       return layout;
     };
     const bool perHead = p.getBool("different_layout_per_head");
-    auto pattern = deepspeed::assemble(n, block, static_cast<int>(p.getInt("num_heads")), perHead && random > 0,
-                                       makeHead);
+    auto pattern =
+        deepspeed::assemble(n, block, static_cast<int>(p.getInt("num_heads")), perHead && random > 0, makeHead);
     deepspeed::noteIgnoredGlobals(*pattern, starts, nb);
     return pattern;
   }

@@ -8,9 +8,7 @@ namespace {
 class GlobalFamily : public PatternFamily {
  public:
   std::string name() const override { return "global"; }
-  std::string summary() const override {
-    return "global tokens attend every key and are attended by every query";
-  }
+  std::string summary() const override { return "global tokens attend every key and are attended by every query"; }
   std::vector<ParamSpec> params() const override {
     return {listParam("tokens", "0", 0, kMaxTokens, true, "indices of the global tokens, e.g. 0 for a CLS token")};
   }

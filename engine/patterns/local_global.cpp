@@ -11,9 +11,9 @@ namespace attnscope {
 std::vector<Index> tokenList(const std::string& family, const std::string& param, std::vector<Index> tokens, Index n) {
   for (Index t : tokens)
     if (t < 0 || t >= n)
-      throw Error(paramError(param, std::to_string(t),
-                             "token indices for " + family + " at n = " + std::to_string(n) + " must be 0 … " +
-                                 std::to_string(n - 1)));
+      throw Error(paramError(
+          param, std::to_string(t),
+          "token indices for " + family + " at n = " + std::to_string(n) + " must be 0 … " + std::to_string(n - 1)));
   std::sort(tokens.begin(), tokens.end());
   tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
   return tokens;
@@ -88,8 +88,10 @@ void LocalGlobalPattern::keyRuns(int h, Index i, std::vector<KeyRun>& runs) cons
   windowRange(i, kmin, kmax);
   const Index lo = i + kmin, hi = i + kmax;  // an empty window has lo > hi
   auto add = [&](Index a, Index b) {
-    if (!runs.empty() && runs.back().last + 1 >= a) runs.back().last = std::max(runs.back().last, b);
-    else runs.push_back({a, b});
+    if (!runs.empty() && runs.back().last + 1 >= a)
+      runs.back().last = std::max(runs.back().last, b);
+    else
+      runs.push_back({a, b});
   };
   bool windowDone = lo > hi;
   for (Index g : s_.globals) {

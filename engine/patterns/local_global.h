@@ -9,10 +9,10 @@
 namespace attnscope {
 
 struct LocalGlobalShape {
-  bool window = true;   ///< whether the window part is present
-  Index radius = 0;     ///< keys i + k·dilation for −radius ≤ k ≤ radius
+  bool window = true;  ///< whether the window part is present
+  Index radius = 0;    ///< keys i + k·dilation for −radius ≤ k ≤ radius
   Index dilation = 1;
-  bool causal = false;  ///< only k ≤ 0 (the window part; global tokens are unaffected)
+  bool causal = false;         ///< only k ≤ 0 (the window part; global tokens are unaffected)
   std::vector<Index> globals;  ///< attend every key and are attended by every query
 };
 

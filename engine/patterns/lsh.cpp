@@ -91,7 +91,8 @@ class LshFamily : public PatternFamily {
       throw Error(paramError("chunk", std::to_string(chunk),
                              "at n = " + withSeparators(n) + " the rows would gather up to " +
                                  withSeparators(static_cast<Index>(cells)) + " keys before duplicates go, over the " +
-                                 withSeparators(maskCellLimit()) + "-cell limit; choose a smaller chunk or fewer hashes"));
+                                 withSeparators(maskCellLimit()) +
+                                 "-cell limit; choose a smaller chunk or fewer hashes"));
     std::vector<std::shared_ptr<const CsrRows>> heads;
     for (int h = 0; h < in.heads(); ++h) {
       std::vector<std::vector<KeyIndex>> keys(static_cast<std::size_t>(n));

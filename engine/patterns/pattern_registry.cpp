@@ -11,10 +11,24 @@ namespace attnscope {
 
 const std::vector<const PatternFamily*>& patternFamilies() {
   static const std::vector<const PatternFamily*> families = {
-      &fullFamily(),          &causalFamily(),           &windowFamily(),           &globalFamily(),
-      &randomFamily(),        &blocksFamily(),           &stridedFamily(),          &fixedFamily(),
-      &hfLongformerFamily(),  &hfBigBirdFamily(),        &deepspeedFixedFamily(),   &deepspeedVariableFamily(),
-      &deepspeedBigBirdFamily(), &deepspeedBSLongformerFamily(), &deepspeedLocalFamily(), &lshFamily(), &topkFamily(), &routingFamily(),
+      &fullFamily(),
+      &causalFamily(),
+      &windowFamily(),
+      &globalFamily(),
+      &randomFamily(),
+      &blocksFamily(),
+      &stridedFamily(),
+      &fixedFamily(),
+      &hfLongformerFamily(),
+      &hfBigBirdFamily(),
+      &deepspeedFixedFamily(),
+      &deepspeedVariableFamily(),
+      &deepspeedBigBirdFamily(),
+      &deepspeedBSLongformerFamily(),
+      &deepspeedLocalFamily(),
+      &lshFamily(),
+      &topkFamily(),
+      &routingFamily(),
   };
   return families;
 }
@@ -146,7 +160,8 @@ std::unique_ptr<Pattern> PatternSpec::makeChecked(const ParamSet& values, Index 
     if (it == values.values().end()) throw Error("parameter '" + p.name + "' of pattern '" + name_ + "' has no value");
     p.check(it->second);
   }
-  if (forMask) checkBuildMemory(values, n);
+  if (forMask)
+    checkBuildMemory(values, n);
   else {
     for (const PatternFamily* f : members_) f->checkWork(values, n);
     checkMemory(makeBytes(values, n), "pattern '" + name_ + "' at n = " + withSeparators(n),

@@ -30,7 +30,9 @@ class RandomPattern : public Pattern {
 class RandomFamily : public PatternFamily {
  public:
   std::string name() const override { return "random"; }
-  std::string summary() const override { return "each query attends per_row random other keys (BigBird's random part)"; }
+  std::string summary() const override {
+    return "each query attends per_row random other keys (BigBird's random part)";
+  }
   std::vector<ParamSpec> params() const override {
     return {intParam("per_row", 2, 0, 1 << 20, "random keys per query, drawn uniformly without the query itself"),
             intParam("seed", 0, 0, kMaxTokens, "random seed: the same seed gives the same mask")};
@@ -38,9 +40,9 @@ class RandomFamily : public PatternFamily {
   std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
     const Index perRow = p.getInt("per_row");
     if (perRow > n - 1)
-      throw Error(paramError("per_row", std::to_string(perRow),
-                             "at n = " + std::to_string(n) + " a query has only " + std::to_string(n - 1) +
-                                 " other keys to draw from"));
+      throw Error(paramError(
+          "per_row", std::to_string(perRow),
+          "at n = " + std::to_string(n) + " a query has only " + std::to_string(n - 1) + " other keys to draw from"));
     return std::make_unique<RandomPattern>(n, perRow, static_cast<std::uint64_t>(p.getInt("seed")));
   }
 };

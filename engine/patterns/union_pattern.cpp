@@ -4,7 +4,8 @@
 
 namespace attnscope {
 
-UnionPattern::UnionPattern(Index n, std::vector<std::unique_ptr<Pattern>> parts) : Pattern(n), parts_(std::move(parts)) {
+UnionPattern::UnionPattern(Index n, std::vector<std::unique_ptr<Pattern>> parts)
+    : Pattern(n), parts_(std::move(parts)) {
   for (const auto& p : parts_) notes_.insert(notes_.end(), p->notes().begin(), p->notes().end());
 }
 

@@ -155,8 +155,10 @@ struct Bounding {
     std::int32_t best = 0;
     for (KeyIndex w : cand) {
       const Index deg = degreeWithoutSelf(fwd, w);
-      if (deg >= size - 1) lb[w] = ub[w] = 1;  // attends every other token of its component
-      else lb[w] = 2;
+      if (deg >= size - 1)
+        lb[w] = ub[w] = 1;  // attends every other token of its component
+      else
+        lb[w] = 2;
     }
     // The radius bound: every pair meets through any v, so D ≤ e(v) + e_back(v) (2·e(v) when symmetric).
     std::int32_t cap = kFar;
@@ -201,7 +203,8 @@ struct Bounding {
         bool found = false;
         for (KeyIndex w : bwd ? cand : all) {
           if (probed[w]) continue;
-          if (!found || std::tuple(lb[w], ub[w], -fwd.degree(0, w)) < std::tuple(lb[v], ub[v], -fwd.degree(0, v))) v = w;
+          if (!found || std::tuple(lb[w], ub[w], -fwd.degree(0, w)) < std::tuple(lb[v], ub[v], -fwd.degree(0, v)))
+            v = w;
           found = true;
         }
         if (!found || cap <= best) v = cand[0];
@@ -448,8 +451,10 @@ ReachSummary analyzeReachability(const ReachGraph& graph, const ReachOptions& op
   if (std::min(bitsetWork, bfsWork) <= options.maxAllPairsWork) {
     if (options.wantMatrix && n <= options.maxMatrixTokens) s.distances.resize(static_cast<std::size_t>(n * n));
     std::uint16_t* matrix = s.distances.empty() ? nullptr : s.distances.data();
-    if (bitsetWork <= bfsWork) allPairsBitset(graph.forward(), histogram, matrix, progress);
-    else allPairsBfs(graph.forward(), histogram, matrix, progress);
+    if (bitsetWork <= bfsWork)
+      allPairsBitset(graph.forward(), histogram, matrix, progress);
+    else
+      allPairsBfs(graph.forward(), histogram, matrix, progress);
     s.allPairsExact = true;
     double reached = 0;
     for (std::size_t d = 1; d < histogram.size(); ++d) reached += histogram[d];
@@ -495,8 +500,10 @@ ReachSummary analyzeReachability(const ReachGraph& graph, const ReachOptions& op
     s.reachByLayer.push_back(histogramPairs > 0 ? cumulative / histogramPairs : 0.0);
   }
   s.unreachableExact = unreachable.has_value();
-  if (unreachable) s.unreachablePairs = std::round(*unreachable);
-  else s.unreachablePairs = std::round(pairs * (1.0 - (s.reachByLayer.empty() ? 0.0 : s.reachByLayer.back())));
+  if (unreachable)
+    s.unreachablePairs = std::round(*unreachable);
+  else
+    s.unreachablePairs = std::round(pairs * (1.0 - (s.reachByLayer.empty() ? 0.0 : s.reachByLayer.back())));
   if (s.unreachableExact && s.unreachablePairs == 0 && s.diameter.exact) s.layersForFullReach = s.diameter.upper;
   return s;
 }

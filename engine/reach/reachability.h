@@ -54,8 +54,8 @@ struct DiameterResult {
   bool exact = false;
   int searches = 0;  ///< breadth-first searches spent
   const char* method = "";
-  bool symmetric = false;           ///< i attends j exactly when j attends i
-  bool stronglyConnected = false;   ///< every token reaches every token
+  bool symmetric = false;          ///< i attends j exactly when j attends i
+  bool stronglyConnected = false;  ///< every token reaches every token
 };
 
 /// Exact diameter with few searches where the structure allows it: Takes and Kosters' BoundingDiameters on each
@@ -79,10 +79,10 @@ struct ReachOptions {
 /// Everything the statistics panel and `attnscope-cli stats` say about reachability.
 struct ReachSummary {
   Index n = 0;
-  bool allPairsExact = false;           ///< curve and unreachable count from every pair, not a sample
-  int sampledSources = 0;               ///< when not exact: how many sources the curve was estimated from
+  bool allPairsExact = false;  ///< curve and unreachable count from every pair, not a sample
+  int sampledSources = 0;      ///< when not exact: how many sources the curve was estimated from
   DiameterResult diameter;
-  double unreachablePairs = 0;          ///< exact count, or the sample's estimate
+  double unreachablePairs = 0;  ///< exact count, or the sample's estimate
   bool unreachableExact = false;
   /// reachByLayer[L-1]: fraction of ordered pairs i ≠ j with hop distance ≤ L, for L = 1 … diameter.
   std::vector<double> reachByLayer;

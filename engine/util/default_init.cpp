@@ -38,7 +38,8 @@ namespace attnscope {
 void adviseHugePages(void* p, std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   if (bytes < detail::kLarge) return;
-  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + detail::kHugePage - 1) / detail::kHugePage * detail::kHugePage;
+  const auto begin =
+      (reinterpret_cast<std::uintptr_t>(p) + detail::kHugePage - 1) / detail::kHugePage * detail::kHugePage;
   const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) / detail::kHugePage * detail::kHugePage;
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 #else

@@ -43,7 +43,9 @@ class DefaultInitAllocator {
   }
 
   template <typename U>
-  bool operator==(const DefaultInitAllocator<U>&) const noexcept { return true; }
+  bool operator==(const DefaultInitAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 /// A vector for large numeric arrays: uninitialised on resize, huge-page friendly.

@@ -26,15 +26,20 @@ std::string oneLine(std::string_view text, std::size_t most) {
   out.reserve(keep + 16);
   for (std::size_t i = 0; i < keep; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (c == 0) out += "\\0";
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == 0)
+      out += "\\0";
     else if (c < 0x20 || c == 0x7f) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "\\x%02x", c);
       out += hex;
-    } else out += static_cast<char>(c);
+    } else
+      out += static_cast<char>(c);
   }
   if (keep < text.size()) out += "… (" + withSeparators(static_cast<Index>(text.size())) + " bytes in all)";
   return out;

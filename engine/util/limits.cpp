@@ -24,9 +24,21 @@ double parseBytes(const char* text) {
   double scale = 1;
   switch (*end) {
     case '\0': break;
-    case 'k': case 'K': scale = 1024.0; ++end; break;
-    case 'm': case 'M': scale = 1024.0 * 1024; ++end; break;
-    case 'g': case 'G': scale = 1024.0 * 1024 * 1024; ++end; break;
+    case 'k':
+    case 'K':
+      scale = 1024.0;
+      ++end;
+      break;
+    case 'm':
+    case 'M':
+      scale = 1024.0 * 1024;
+      ++end;
+      break;
+    case 'g':
+    case 'G':
+      scale = 1024.0 * 1024 * 1024;
+      ++end;
+      break;
     default: return NAN;
   }
   return *end == '\0' ? v * scale : NAN;
@@ -79,16 +91,18 @@ std::string formatBytes(double bytes) {
     ++u;
   }
   char buf[48];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%.0f %s", bytes, units[u]);
-  else std::snprintf(buf, sizeof buf, "%.1f %s", bytes, units[u]);
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%.0f %s", bytes, units[u]);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", bytes, units[u]);
   return buf;
 }
 
 void checkMemory(double bytes, std::string_view what, std::string_view wayOut) {
   const double limit = memoryLimitBytes();
   if (!(bytes <= limit))
-    throw Error(std::string(what) + " needs about " + formatBytes(bytes) + "; the limit here is " +
-                formatBytes(limit) + " (" + memoryLimitSource() + "): " + std::string(wayOut));
+    throw Error(std::string(what) + " needs about " + formatBytes(bytes) + "; the limit here is " + formatBytes(limit) +
+                " (" + memoryLimitSource() + "): " + std::string(wayOut));
 }
 
 void checkSequenceLength(Index n) {

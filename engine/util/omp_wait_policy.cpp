@@ -15,7 +15,7 @@ void choosePassiveWaiting(int, char**, char**) {
   if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT")) setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
 }
 
-__attribute__((section(".preinit_array"), used)) void (*const attnscopeWaitPolicy)(int, char**, char**) =
-    choosePassiveWaiting;
+__attribute__((section(".preinit_array"), used)) void (*const attnscopeWaitPolicy)(int, char**,
+                                                                                   char**) = choosePassiveWaiting;
 
 }  // namespace

@@ -27,8 +27,10 @@ std::vector<Index> sampleDistinct(SplitMix64& rng, Index range, Index count) {
   // Floyd: for j in range-count .. range-1, pick t in [0, j]; take t unless taken, else j.
   for (Index j = range - count; j < range; ++j) {
     const Index t = static_cast<Index>(rng.below(static_cast<std::uint64_t>(j + 1)));
-    if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
-    else out.push_back(j);
+    if (std::find(out.begin(), out.end(), t) == out.end())
+      out.push_back(t);
+    else
+      out.push_back(j);
   }
   std::sort(out.begin(), out.end());
   return out;

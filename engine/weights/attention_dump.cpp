@@ -65,7 +65,9 @@ class Bytes {
 };
 
 std::vector<Member> zipMembers(const MappedFile& file) {
-  auto fail = [&](const std::string& why) { throw Error("cannot read '" + file.path() + "' as a .npz archive: " + why); };
+  auto fail = [&](const std::string& why) {
+    throw Error("cannot read '" + file.path() + "' as a .npz archive: " + why);
+  };
   const Bytes z(file.data(), file.size(), fail);
   const std::uint64_t size = z.size();
   if (size < 22) fail("the file is too short");
@@ -76,7 +78,8 @@ std::vector<Member> zipMembers(const MappedFile& file) {
     if (eocd == stop) fail("no end-of-archive record (not a ZIP file)");
     --eocd;
   }
-  std::uint64_t entries = z.le(eocd + 10, 2, "a broken end record"), cdOffset = z.le(eocd + 16, 4, "a broken end record"),
+  std::uint64_t entries = z.le(eocd + 10, 2, "a broken end record"),
+                cdOffset = z.le(eocd + 16, 4, "a broken end record"),
                 cdSize = z.le(eocd + 12, 4, "a broken end record");
   if ((entries == 0xFFFF || cdOffset == 0xFFFFFFFFu) && eocd >= 20 && z.le(eocd - 20, 4, "") == 0x07064b50u) {
     const std::uint64_t z64 = z.le(eocd - 20 + 8, 8, "a broken ZIP64 locator");  // ZIP64 end-of-central-directory
@@ -87,8 +90,9 @@ std::vector<Member> zipMembers(const MappedFile& file) {
   }
   if (!z.has(cdOffset, cdSize)) fail("its directory lies outside the file");
   // Each entry takes at least 46 bytes of the directory: a count the directory cannot hold is a lie.
-  if (entries > cdSize / 46) fail("its directory claims " + std::to_string(entries) + " members but has room for " +
-                                  std::to_string(cdSize / 46));
+  if (entries > cdSize / 46)
+    fail("its directory claims " + std::to_string(entries) + " members but has room for " +
+         std::to_string(cdSize / 46));
   if (entries > 100000) fail("more than 100,000 members");
   const Bytes cd(file.data() + cdOffset, cdSize, [&](const std::string&) { fail("a broken directory entry"); });
   std::vector<Member> members;

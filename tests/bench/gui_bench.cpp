@@ -32,8 +32,10 @@ void changeToPicture(benchmark::State& state, Index n) {
   PatternChoice a, b;
   a.pattern = b.pattern = QStringLiteral("hf-longformer");
   a.n = b.n = n;
-  a.params = {{QStringLiteral("attention_window"), QStringLiteral("512")}, {QStringLiteral("global_tokens"), QStringLiteral("0,1")}};
-  b.params = {{QStringLiteral("attention_window"), QStringLiteral("510")}, {QStringLiteral("global_tokens"), QStringLiteral("0,1")}};
+  a.params = {{QStringLiteral("attention_window"), QStringLiteral("512")},
+              {QStringLiteral("global_tokens"), QStringLiteral("0,1")}};
+  b.params = {{QStringLiteral("attention_window"), QStringLiteral("510")},
+              {QStringLiteral("global_tokens"), QStringLiteral("0,1")}};
   bool flip = false;
   for (auto _ : state) {
     const PatternChoice& next = flip ? a : b;
@@ -71,7 +73,8 @@ void compareAt65536(benchmark::State& state, const QString& other) {
   PatternChoice a;
   a.pattern = QStringLiteral("hf-longformer");
   a.n = 65536;
-  a.params = {{QStringLiteral("attention_window"), QStringLiteral("512")}, {QStringLiteral("global_tokens"), QStringLiteral("0,1")}};
+  a.params = {{QStringLiteral("attention_window"), QStringLiteral("512")},
+              {QStringLiteral("global_tokens"), QStringLiteral("0,1")}};
   auto left = std::make_shared<const MaskResult>(computeMaskResult(a, {}, false));
   std::shared_ptr<const MaskResult> right;
   if (other != QStringLiteral("full")) {
@@ -96,7 +99,8 @@ void BM_CancelToStopped(benchmark::State& state) {
   c.pattern = QStringLiteral("window");
   c.n = 32768;
   c.params = {{QStringLiteral("radius"), QStringLiteral("2")}};
-  QSignalSpy reach(window.findChild<MaskController*>(QStringLiteral("maskController")), &MaskController::reachabilityReady);
+  QSignalSpy reach(window.findChild<MaskController*>(QStringLiteral("maskController")),
+                   &MaskController::reachabilityReady);
   window.loadPreset(c);
   while (reach.isEmpty()) QTest::qWait(5);
   window.showView(QStringLiteral("run"));

@@ -44,9 +44,7 @@ void BM_HfLongformer_65536(benchmark::State& state) {
 }
 BENCHMARK(BM_HfLongformer_65536)->Unit(benchmark::kMillisecond)->MinTime(2.0)->UseRealTime();
 
-void BM_Window128_1M(benchmark::State& state) {
-  buildAndCount(state, "window", {{"radius", "128"}}, 1 << 20);
-}
+void BM_Window128_1M(benchmark::State& state) { buildAndCount(state, "window", {{"radius", "128"}}, 1 << 20); }
 BENCHMARK(BM_Window128_1M)->Unit(benchmark::kMillisecond)->MinTime(4.0)->UseRealTime();
 
 void BM_WindowGlobalRandom_65536(benchmark::State& state) {
@@ -54,9 +52,7 @@ void BM_WindowGlobalRandom_65536(benchmark::State& state) {
 }
 BENCHMARK(BM_WindowGlobalRandom_65536)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_HfBigBird_65536(benchmark::State& state) {
-  buildAndCount(state, "hf-bigbird", {{"num_heads", "4"}}, 65536);
-}
+void BM_HfBigBird_65536(benchmark::State& state) { buildAndCount(state, "hf-bigbird", {{"num_heads", "4"}}, 65536); }
 BENCHMARK(BM_HfBigBird_65536)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_DeepSpeedFixed_16384(benchmark::State& state) {

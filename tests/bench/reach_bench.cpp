@@ -42,8 +42,11 @@ void BM_Diameter(benchmark::State& state, const std::string& pattern,
 }
 BENCHMARK_CAPTURE(BM_Diameter, hf_longformer_16384, "hf-longformer",
                   {{"attention_window", "512"}, {"global_tokens", "0"}})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_Diameter, window64_16384, "window", {{"radius", "64"}})->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Diameter, window64_16384, "window", {{"radius", "64"}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_Stats_HfLongformer_16384(benchmark::State& state) {
   // Everything `attnscope-cli stats` computes about reachability at this size (diameter + sampled curve).

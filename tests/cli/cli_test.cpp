@@ -71,7 +71,7 @@ TEST(CliStats, PlainText) {
 
 TEST(CliStats, BlockFamilyCountsBlocksAndListsAndBooleans) {
   const CliRun r = cli(args({"stats", "--pattern", "deepspeed-variable", "-p", "global_block_indices=0,7", "-p",
-                          "horizontal_global_attention=true", "-p", "num_heads=2", "--n", "128", "--json"}));
+                             "horizontal_global_attention=true", "-p", "num_heads=2", "--n", "128", "--json"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   const QJsonObject o = json(r);
   // 8 blocks, windows [0..3] and [4..7], global blocks 0 and 7 as full rows (horizontal) and columns:
@@ -84,8 +84,8 @@ TEST(CliStats, BlockFamilyCountsBlocksAndListsAndBooleans) {
 }
 
 TEST(CliStats, UnionOfTokenFamilies) {
-  const CliRun r = cli(args({"stats", "--pattern", "window+global", "-p", "radius=2", "-p", "tokens=0", "--n", "16",
-                          "--json"}));
+  const CliRun r =
+      cli(args({"stats", "--pattern", "window+global", "-p", "radius=2", "-p", "tokens=0", "--n", "16", "--json"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   // 74 window cells, plus row 0 completed (16 − 3) and column 0 for rows 3 … 15 (13).
   EXPECT_EQ(json(r).value(QStringLiteral("nnz")).toInteger(), 74 + 13 + 13);
@@ -137,8 +137,8 @@ TEST(CliErrors, BadInputIsOneLineAndExitCodeTwo) {
 }
 
 TEST(CliPath, SevenFiveThree) {
-  CliRun r = cli(args({"path", "--pattern", "window", "-p", "radius=2", "--n", "16", "--from", "7", "--to", "3",
-                       "--json"}));
+  CliRun r =
+      cli(args({"path", "--pattern", "window", "-p", "radius=2", "--n", "16", "--from", "7", "--to", "3", "--json"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   QJsonObject o = json(r);
   EXPECT_EQ(o.value(QStringLiteral("from")).toInteger(), 7);
@@ -152,8 +152,8 @@ TEST(CliPath, SevenFiveThree) {
 }
 
 TEST(CliPath, UnreachableIsNullAndEmpty) {
-  const CliRun r = cli(args({"path", "--pattern", "window", "-p", "causal=true", "--n", "16", "--from", "3", "--to",
-                             "7", "--json"}));
+  const CliRun r = cli(
+      args({"path", "--pattern", "window", "-p", "causal=true", "--n", "16", "--from", "3", "--to", "7", "--json"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   const QJsonObject o = json(r);
   EXPECT_TRUE(o.value(QStringLiteral("hops")).isNull());
@@ -165,7 +165,8 @@ TEST(CliPath, BadTokens) {
                  "from = 16 is not allowed: expected an integer 0 … 15");
   expectBadInput(cli(args({"path", "--pattern", "window", "--n", "16", "--from", "1", "--to", "x"})),
                  "to = x is not allowed");
-  expectBadInput(cli(args({"path", "--pattern", "window", "--n", "16", "--from", "1"})), "--from and --to are required");
+  expectBadInput(cli(args({"path", "--pattern", "window", "--n", "16", "--from", "1"})),
+                 "--from and --to are required");
 }
 
 TEST(CliStats, Reachability) {
@@ -193,7 +194,8 @@ TEST(CliStats, Reachability) {
 }
 
 TEST(CliStats, LargeInputsSayWhatIsEstimated) {
-  const CliRun r = cli(args({"stats", "--pattern", "hf-longformer", "-p", "global_tokens=0", "--n", "16384", "--json"}));
+  const CliRun r =
+      cli(args({"stats", "--pattern", "hf-longformer", "-p", "global_tokens=0", "--n", "16384", "--json"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   const QJsonObject o = json(r);
   EXPECT_EQ(o.value(QStringLiteral("diameter")).toInteger(), 2);
@@ -251,7 +253,8 @@ TEST(CliRun, BadInput) {
   expectBadInput(cli(args({"run", "--pattern", "window", "--n", "64", "--dim", "0"})), "dim = 0 is not allowed");
   expectBadInput(cli(args({"run", "--pattern", "deepspeed-fixed", "-p", "num_heads=2", "--n", "64"})),
                  "heads = 1 is not allowed: pattern 'deepspeed-fixed' has 2 heads");
-  expectBadInput(cli(args({"run", "--pattern", "window", "--n", "64", "--out", "o.txt"})), "expected a file ending in .npy");
+  expectBadInput(cli(args({"run", "--pattern", "window", "--n", "64", "--out", "o.txt"})),
+                 "expected a file ending in .npy");
   expectBadInput(cli(args({"run", "--pattern", "window", "--q", "a.npy"})), "--q, --k and --v go together");
 }
 
@@ -311,8 +314,8 @@ TEST_F(CliRunFiles, MismatchedAndNaNFilesAreRejected) {
 }
 
 TEST(CliLsh, StatsWithInputsAndErrors) {
-  const CliRun r = cli(args({"stats", "--pattern", "lsh", "-p", "chunk=2", "--text",
-                             "a b a b c d c d e f e f", "--no-reach", "--json"}));
+  const CliRun r = cli(args(
+      {"stats", "--pattern", "lsh", "-p", "chunk=2", "--text", "a b a b c d c d e f e f", "--no-reach", "--json"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   EXPECT_EQ(json(r).value(QStringLiteral("n")).toInteger(), 12);
   // Chunks of 2 and the chunk before: 4 keys, less the token itself.
@@ -338,7 +341,8 @@ TEST(CliBench, SmallSweepJson) {
     EXPECT_DOUBLE_EQ(o.value(QStringLiteral("best_sgemm_gflops")).toDouble(),
                      std::max(o.value(QStringLiteral("eigen_sgemm_gflops")).toDouble(), openblas.toDouble(0.0)));
   }
-  EXPECT_EQ(o.value(QStringLiteral("openblas")).isNull(), machine[0].toObject().value(QStringLiteral("openblas_sgemm_gflops")).isNull());
+  EXPECT_EQ(o.value(QStringLiteral("openblas")).isNull(),
+            machine[0].toObject().value(QStringLiteral("openblas_sgemm_gflops")).isNull());
   EXPECT_GT(o.value(QStringLiteral("tile_products_gflops")).toDouble(), 0.0);
   const QJsonArray rows = o.value(QStringLiteral("rows")).toArray();
   EXPECT_EQ(rows.size(), 2 * 2 * 2);  // n ∈ {64, 128} × {full, window} × {1, 2 threads}
@@ -361,9 +365,10 @@ class CliMask : public ::testing::Test {
 };
 
 TEST_F(CliMask, WritesNpy) {
-  const CliRun r = cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("deepspeed-fixed"),
-                                QStringLiteral("-p"), QStringLiteral("num_heads=2"), QStringLiteral("--n"),
-                                QStringLiteral("64"), QStringLiteral("--out"), path("m.npy")});
+  const CliRun r =
+      cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("deepspeed-fixed"),
+                      QStringLiteral("-p"), QStringLiteral("num_heads=2"), QStringLiteral("--n"), QStringLiteral("64"),
+                      QStringLiteral("--out"), path("m.npy")});
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   QFile f(path("m.npy"));
   ASSERT_TRUE(f.open(QIODevice::ReadOnly));
@@ -373,9 +378,9 @@ TEST_F(CliMask, WritesNpy) {
 }
 
 TEST_F(CliMask, WritesLayoutNpy) {
-  const CliRun r = cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("deepspeed-fixed"),
-                                QStringLiteral("--n"), QStringLiteral("128"), QStringLiteral("--layout"),
-                                QStringLiteral("--out"), path("l.npy")});
+  const CliRun r = cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"),
+                                   QStringLiteral("deepspeed-fixed"), QStringLiteral("--n"), QStringLiteral("128"),
+                                   QStringLiteral("--layout"), QStringLiteral("--out"), path("l.npy")});
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   QFile f(path("l.npy"));
   ASSERT_TRUE(f.open(QIODevice::ReadOnly));
@@ -387,7 +392,7 @@ TEST_F(CliMask, WritesLayoutNpy) {
 
 TEST_F(CliMask, WritesCsvAndPng) {
   CliRun r = cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("causal"),
-                          QStringLiteral("--n"), QStringLiteral("3"), QStringLiteral("--out"), path("m.csv")});
+                             QStringLiteral("--n"), QStringLiteral("3"), QStringLiteral("--out"), path("m.csv")});
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   QFile csv(path("m.csv"));
   ASSERT_TRUE(csv.open(QIODevice::ReadOnly));
@@ -408,14 +413,14 @@ TEST_F(CliMask, BadOutputLeavesNothing) {
                                  QStringLiteral("--n"), QStringLiteral("8"), QStringLiteral("--layout"),
                                  QStringLiteral("--out"), path("m.npy")}),
                  "--layout is not allowed for pattern 'window'");
-  expectBadInput(cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
-                                 QStringLiteral("--n"), QStringLiteral("40000"), QStringLiteral("--out"),
-                                 path("big.npy")}),
-                 "too large to write as .npy");
-  expectBadInput(cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
-                                 QStringLiteral("--n"), QStringLiteral("8"), QStringLiteral("--out"),
-                                 path("missing/m.npy")}),
-                 "cannot write");
+  expectBadInput(
+      cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                      QStringLiteral("--n"), QStringLiteral("40000"), QStringLiteral("--out"), path("big.npy")}),
+      "too large to write as .npy");
+  expectBadInput(
+      cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
+                      QStringLiteral("--n"), QStringLiteral("8"), QStringLiteral("--out"), path("missing/m.npy")}),
+      "cannot write");
   expectBadInput(cli(QStringList{QStringLiteral("mask"), QStringLiteral("--pattern"), QStringLiteral("window"),
                                  QStringLiteral("--n"), QStringLiteral("8"), QStringLiteral("--head"),
                                  QStringLiteral("1"), QStringLiteral("--out"), path("m.csv")}),
@@ -426,18 +431,18 @@ TEST_F(CliMask, BadOutputLeavesNothing) {
 #ifndef ATTNSCOPE_NO_RENDER
 TEST_F(CliMask, RenderHasTheAskedSize) {
   CliRun r = cli(QStringList{QStringLiteral("render"), QStringLiteral("--pattern"), QStringLiteral("window"),
-                             QStringLiteral("-p"), QStringLiteral("radius=2"), QStringLiteral("--n"), QStringLiteral("16"),
-                             QStringLiteral("--out"), path("r.png"), QStringLiteral("--size"), QStringLiteral("800x600"),
-                             QStringLiteral("--dpi"), QStringLiteral("150")});
+                             QStringLiteral("-p"), QStringLiteral("radius=2"), QStringLiteral("--n"),
+                             QStringLiteral("16"), QStringLiteral("--out"), path("r.png"), QStringLiteral("--size"),
+                             QStringLiteral("800x600"), QStringLiteral("--dpi"), QStringLiteral("150")});
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   QImageReader png(path("r.png"));
   EXPECT_EQ(png.size(), QSize(800, 600));
   EXPECT_NEAR(png.read().dotsPerMeterX() * 0.0254, 150.0, 1.0);
   for (const char* name : {"r.svg", "r.pdf"}) {
     r = cli(QStringList{QStringLiteral("render"), QStringLiteral("--pattern"), QStringLiteral("deepspeed-fixed"),
-                        QStringLiteral("-p"), QStringLiteral("num_heads=2"), QStringLiteral("--n"), QStringLiteral("128"),
-                        QStringLiteral("--head"), QStringLiteral("1"), QStringLiteral("--layout"), QStringLiteral("--out"),
-                        path(name)});
+                        QStringLiteral("-p"), QStringLiteral("num_heads=2"), QStringLiteral("--n"),
+                        QStringLiteral("128"), QStringLiteral("--head"), QStringLiteral("1"),
+                        QStringLiteral("--layout"), QStringLiteral("--out"), path(name)});
     ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
     QFile f(path(name));
     ASSERT_TRUE(f.open(QIODevice::ReadOnly));
@@ -448,9 +453,11 @@ TEST_F(CliMask, RenderHasTheAskedSize) {
 TEST_F(CliMask, RenderBadInput) {
   const QStringList base{QStringLiteral("render"), QStringLiteral("--pattern"), QStringLiteral("window"),
                          QStringLiteral("--n"), QStringLiteral("16")};
-  expectBadInput(cli(base + QStringList{QStringLiteral("--out"), path("r.png"), QStringLiteral("--size"), QStringLiteral("big")}),
-                 "--size 'big' is not allowed: expected WxH");
-  expectBadInput(cli(base + QStringList{QStringLiteral("--out"), path("r.gif")}), "expected a file ending in .png, .svg or .pdf");
+  expectBadInput(
+      cli(base + QStringList{QStringLiteral("--out"), path("r.png"), QStringLiteral("--size"), QStringLiteral("big")}),
+      "--size 'big' is not allowed: expected WxH");
+  expectBadInput(cli(base + QStringList{QStringLiteral("--out"), path("r.gif")}),
+                 "expected a file ending in .png, .svg or .pdf");
   expectBadInput(cli(base + QStringList{QStringLiteral("--out"), path("r.png"), QStringLiteral("--layout")}),
                  "--layout is not allowed for pattern 'window'");
   expectBadInput(cli(base + QStringList{QStringLiteral("--out"), path("no/r.png")}), "cannot write");
@@ -461,9 +468,9 @@ TEST_F(CliMask, RenderBadInput) {
 }
 
 TEST_F(CliMask, RenderCompareDrawsBothWithTheirCounts) {
-  const QStringList base{QStringLiteral("render"), QStringLiteral("--pattern"), QStringLiteral("window+global"),
-                         QStringLiteral("-p"), QStringLiteral("radius=2"), QStringLiteral("-p"), QStringLiteral("tokens=0"),
-                         QStringLiteral("--n"), QStringLiteral("256")};
+  const QStringList base{QStringLiteral("render"),   QStringLiteral("--pattern"), QStringLiteral("window+global"),
+                         QStringLiteral("-p"),       QStringLiteral("radius=2"),  QStringLiteral("-p"),
+                         QStringLiteral("tokens=0"), QStringLiteral("--n"),       QStringLiteral("256")};
   CliRun r = cli(base + QStringList{QStringLiteral("--compare"), QStringLiteral("full"), QStringLiteral("--out"),
                                     path("c.png"), QStringLiteral("--size"), QStringLiteral("1200x500")});
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
@@ -481,19 +488,20 @@ TEST_F(CliMask, RenderCompareDrawsBothWithTheirCounts) {
   QFile svg(path("d.svg"));
   ASSERT_TRUE(svg.open(QIODevice::ReadOnly));
   EXPECT_TRUE(svg.readAll().contains("only in window+global"));
-  expectBadInput(cli(base + QStringList{QStringLiteral("--compare"), QStringLiteral("window"), QStringLiteral("--compare-param"),
-                                        QStringLiteral("radius=-1"), QStringLiteral("--out"), path("e.png")}),
-                 "parameter 'radius' = -1 is not allowed");
-  expectBadInput(cli(base + QStringList{QStringLiteral("--compare-param"), QStringLiteral("radius=1"), QStringLiteral("--out"),
-                                        path("e.png")}),
+  expectBadInput(
+      cli(base + QStringList{QStringLiteral("--compare"), QStringLiteral("window"), QStringLiteral("--compare-param"),
+                             QStringLiteral("radius=-1"), QStringLiteral("--out"), path("e.png")}),
+      "parameter 'radius' = -1 is not allowed");
+  expectBadInput(cli(base + QStringList{QStringLiteral("--compare-param"), QStringLiteral("radius=1"),
+                                        QStringLiteral("--out"), path("e.png")}),
                  "--compare-param is not allowed without --compare NAME");
-  expectBadInput(cli(base + QStringList{QStringLiteral("--compare"), QStringLiteral("window"), QStringLiteral("--compare-param"),
-                                        QStringLiteral("radius"), QStringLiteral("--out"), path("e.png")}),
-                 "--compare-param 'radius' is not allowed: expected KEY=VALUE");
+  expectBadInput(
+      cli(base + QStringList{QStringLiteral("--compare"), QStringLiteral("window"), QStringLiteral("--compare-param"),
+                             QStringLiteral("radius"), QStringLiteral("--out"), path("e.png")}),
+      "--compare-param 'radius' is not allowed: expected KEY=VALUE");
   EXPECT_FALSE(QFile::exists(path("e.png")));
 }
 #endif
-
 
 // --- model -------------------------------------------------------------------------------------------------------
 
@@ -518,7 +526,8 @@ TEST(CliModel, GemmaThreeFourBFromItsReleasedConfig) {
   EXPECT_EQ(layers[4].toObject().value(QStringLiteral("attention_flops")).toDouble(), 4 * 8 * windowCells * 256);
   // KV cache: 2 × 34 layers × 4 kv heads × 256 × 8,192 tokens × 2 bytes; windowed: 29 sliding layers keep 1,024.
   EXPECT_EQ(o.value(QStringLiteral("kv_cache_bytes")).toDouble(), 2.0 * 34 * 4 * 256 * 8192 * 2);
-  EXPECT_EQ(o.value(QStringLiteral("kv_cache_bytes_windowed")).toDouble(), 2.0 * 4 * 256 * 2 * (29 * 1024.0 + 5 * 8192.0));
+  EXPECT_EQ(o.value(QStringLiteral("kv_cache_bytes_windowed")).toDouble(),
+            2.0 * 4 * 256 * 2 * (29 * 1024.0 + 5 * 8192.0));
   // Reach: the first full layer (6) connects every earlier key.
   EXPECT_EQ(o.value(QStringLiteral("layers_for_full_causal_reach")).toInt(), 6);
   EXPECT_TRUE(o.value(QStringLiteral("layers_for_full_reach")).isNull());
@@ -538,27 +547,31 @@ TEST(CliModel, EveryShippedConfigOpens) {
 }
 
 TEST(CliModel, BigBirdLayersAreTheExactPatternSeededWithTheirIndex) {
-  const CliRun r = cli(QStringList{QStringLiteral("model"), QStringLiteral("--config"), modelFile("bigbird-roberta-base.json"),
-                                   QStringLiteral("--n"), QStringLiteral("4000"), QStringLiteral("--json"),
-                                   QStringLiteral("--no-reach")});
+  const CliRun r = cli(QStringList{QStringLiteral("model"), QStringLiteral("--config"),
+                                   modelFile("bigbird-roberta-base.json"), QStringLiteral("--n"),
+                                   QStringLiteral("4000"), QStringLiteral("--json"), QStringLiteral("--no-reach")});
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   const QJsonObject o = json(r);
   EXPECT_EQ(o.value(QStringLiteral("n")).toInt(), 4032);  // padded to a multiple of 64
   EXPECT_EQ(o.value(QStringLiteral("n_requested")).toInt(), 4000);
   const QJsonObject layer7 = o.value(QStringLiteral("layers")).toArray()[7].toObject();
-  EXPECT_EQ(layer7.value(QStringLiteral("params")).toObject().value(QStringLiteral("seed")).toString(), QStringLiteral("7"));
+  EXPECT_EQ(layer7.value(QStringLiteral("params")).toObject().value(QStringLiteral("seed")).toString(),
+            QStringLiteral("7"));
   // The same layer as a pattern: its cells must agree (12 heads each with their own random blocks).
-  const CliRun stats = cli(args({"stats", "--pattern", "hf-bigbird", "-p", "num_heads=12", "-p", "seed=7", "--n", "4032",
-                                 "--json", "--no-reach"}));
+  const CliRun stats = cli(args({"stats", "--pattern", "hf-bigbird", "-p", "num_heads=12", "-p", "seed=7", "--n",
+                                 "4032", "--json", "--no-reach"}));
   ASSERT_EQ(stats.exitCode, 0) << stats.err.toStdString();
-  EXPECT_EQ(layer7.value(QStringLiteral("active_cells")).toDouble(), json(stats).value(QStringLiteral("nnz")).toDouble());
+  EXPECT_EQ(layer7.value(QStringLiteral("active_cells")).toDouble(),
+            json(stats).value(QStringLiteral("nnz")).toDouble());
   EXPECT_TRUE(r.out.contains(QStringLiteral("padded to 4,032")));
 }
 
 TEST(CliModel, TypedStackPathNamesTheLayerOfEachHop) {
   const CliRun r = cli(args({"model", "--layers", "window radius=2 ×2", "--n", "16", "--from", "7", "--to", "3"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
-  EXPECT_TRUE(r.out.contains(QStringLiteral("path           7 ← 5 (layer 1) ← 3 (layer 0): 7 has heard from 3 after 2 layers"))) << r.out.toStdString();
+  EXPECT_TRUE(
+      r.out.contains(QStringLiteral("path           7 ← 5 (layer 1) ← 3 (layer 0): 7 has heard from 3 after 2 layers")))
+      << r.out.toStdString();
   EXPECT_TRUE(r.out.contains(QStringLiteral("BERT-base sizes"))) << r.out.toStdString();
 }
 
@@ -567,9 +580,11 @@ TEST(CliModel, SavedStackOpensAgain) {
   const QString file = dir.filePath(QStringLiteral("s.json"));
   ASSERT_EQ(cli(QStringList{QStringLiteral("model"), QStringLiteral("--config"), modelFile("gemma-2-9b.json"),
                             QStringLiteral("--n"), QStringLiteral("512"), QStringLiteral("--save-stack"), file,
-                            QStringLiteral("--no-reach")}).exitCode, 0);
-  const CliRun again = cli(QStringList{QStringLiteral("model"), QStringLiteral("--stack"), file, QStringLiteral("--json"),
-                                       QStringLiteral("--no-reach")});
+                            QStringLiteral("--no-reach")})
+                .exitCode,
+            0);
+  const CliRun again = cli(QStringList{QStringLiteral("model"), QStringLiteral("--stack"), file,
+                                       QStringLiteral("--json"), QStringLiteral("--no-reach")});
   ASSERT_EQ(again.exitCode, 0) << again.err.toStdString();
   const QJsonObject o = json(again);
   EXPECT_EQ(o.value(QStringLiteral("layer_count")).toInt(), 42);
@@ -577,7 +592,6 @@ TEST(CliModel, SavedStackOpensAgain) {
   EXPECT_EQ(o.value(QStringLiteral("dims")).toObject().value(QStringLiteral("head_dim")).toInt(), 256);
   expectBadInput(cli(args({"model", "--layers", "full"})), "--n is required");
 }
-
 
 // --- approx ------------------------------------------------------------------------------------------------------
 
@@ -593,8 +607,8 @@ TEST(CliApprox, JsonHasEveryMeasureAndTheWeightsFileIsTheMethodsWeights) {
   EXPECT_EQ(o.value(QStringLiteral("method")).toString(), QStringLiteral("nystrom"));
   EXPECT_EQ(o.value(QStringLiteral("params")).toObject().value(QStringLiteral("num_landmarks")).toString(),
             QStringLiteral("16"));
-  for (const char* key : {"ms_method", "ms_full", "output_rel_error", "weights_l1", "uniform_l1", "negative_share",
-                          "row_sum_max_dev"})
+  for (const char* key :
+       {"ms_method", "ms_full", "output_rel_error", "weights_l1", "uniform_l1", "negative_share", "row_sum_max_dev"})
     EXPECT_TRUE(o.value(QString::fromLatin1(key)).isDouble()) << key;
   EXPECT_TRUE(o.value(QStringLiteral("all_rows")).toBool());
   const attnscope::NpyArray a = attnscope::readNpy(w.toStdString());
@@ -610,21 +624,23 @@ TEST(CliApprox, JsonHasEveryMeasureAndTheWeightsFileIsTheMethodsWeights) {
 }
 
 TEST(CliApprox, SweepDoublesTheBudgetAndTheErrorFalls) {
-  const CliRun r = cli(args({"approx", "--method", "performer", "--n", "512", "--dim", "16", "--sweep", "nb_features",
-                             "--json"}));
+  const CliRun r =
+      cli(args({"approx", "--method", "performer", "--n", "512", "--dim", "16", "--sweep", "nb_features", "--json"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   const QJsonArray steps = json(r).value(QStringLiteral("steps")).toArray();
   ASSERT_EQ(steps.size(), 7);  // 8, 16, …, 512
   EXPECT_EQ(steps[0].toObject().value(QStringLiteral("value")).toInt(), 8);
   EXPECT_LT(steps[6].toObject().value(QStringLiteral("weights_l1")).toDouble(),
             steps[0].toObject().value(QStringLiteral("weights_l1")).toDouble());
-  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "64", "--sweep", "k"})), "the budget 'k' is not a parameter of linear: expected none (linear has no budget)");
+  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "64", "--sweep", "k"})),
+                 "the budget 'k' is not a parameter of linear: expected none (linear has no budget)");
   expectBadInput(cli(args({"approx", "--method", "nystrom", "--n", "100", "-p", "num_landmarks=64"})),
                  "it must be a multiple of num_landmarks = 64");
   expectBadInput(cli(args({"approx", "--method", "nothing", "--n", "64"})), "method 'nothing' is unknown");
   expectBadInput(cli(args({"approx", "--method", "linear", "--n", "8192", "--weights-out", "/tmp/never.npy"})),
                  "too large to write the weights");
-  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "64", "--scale", "-1"})), "--scale -1 is not allowed");
+  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "64", "--scale", "-1"})),
+                 "--scale -1 is not allowed");
   expectBadInput(cli(args({"approx", "--method", "linformer", "--n", "64", "-p", "k=100"})), "expected at most n = 64");
 }
 
@@ -662,7 +678,8 @@ TEST(CliAttention, AStackIsHeldAgainstTheWeightsLayerByLayer) {
                              "window radius=0, causal, window radius=0, causal", "--json"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   const QJsonObject o = json(r);
-  EXPECT_EQ(o.value(QStringLiteral("stack")).toString(), QStringLiteral("window radius=0, causal, window radius=0, causal"));
+  EXPECT_EQ(o.value(QStringLiteral("stack")).toString(),
+            QStringLiteral("window radius=0, causal, window radius=0, causal"));
   const QJsonArray kept = o.value(QStringLiteral("mass_kept")).toArray();
   const QJsonArray diagonal = o.value(QStringLiteral("diagonal")).toArray();
   const QJsonArray density = o.value(QStringLiteral("density")).toArray();

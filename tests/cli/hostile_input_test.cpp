@@ -36,7 +36,7 @@ extern char** environ;
 namespace {
 
 struct Child {
-  int exitCode = -1;     ///< -1 when ended by a signal
+  int exitCode = -1;  ///< -1 when ended by a signal
   int signal = 0;
   std::string out, err;
   long maxRssKb = 0;
@@ -149,7 +149,8 @@ class HostileInput : public ::testing::TestWithParam<Case> {
     writeNpy(d + "/fortran.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (8, 4), }", floats({1}, 32));
     writeNpy(d + "/garbage.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (8, 4)", floats({1}, 32));
     writeNpy(d + "/rank1.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (32,), }", floats({1}, 32));
-    writeNpy(d + "/huge-values.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (8, 4), }", floats({1e30f}, 32));
+    writeNpy(d + "/huge-values.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (8, 4), }",
+             floats({1e30f}, 32));
     std::ofstream(d + "/not-npy.npy") << "just text";
     // Model configs that are broken, contradictory or lie about their size.
     std::ofstream(d + "/not-json.json") << "{\"model_type\": \"llama\", \"num_hidden_layers\": 32,";
@@ -216,7 +217,8 @@ class HostileInput : public ::testing::TestWithParam<Case> {
       put(member.size(), 4), put(name.size(), 2), put(0, 2), put(0, 2), put(0, 2), put(0, 2), put(0, 4), put(0, 4);
       z += name;
       const std::size_t entry = z.size() - directory;
-      put(0x06054b50, 4), put(0, 2), put(0, 2), put(65535, 2), put(65535, 2), put(entry, 4), put(directory, 4), put(0, 2);
+      put(0x06054b50, 4), put(0, 2), put(0, 2), put(65535, 2), put(65535, 2), put(entry, 4), put(directory, 4),
+          put(0, 2);
       std::ofstream(d + "/repeated.npz", std::ios::binary) << z;
     }
     std::ofstream(d + "/nul.json") << R"({"model_type": "my\u0000model", "hidden_size": 64})";
@@ -249,6 +251,8 @@ TEST_P(HostileInput, OneLineExitTwoBoundedTimeAndMemory) {
   EXPECT_EQ(QDir(dir_.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::System), before);
 }
 
+// One case a line, as a table reads.
+// clang-format off
 const Case kCases[] = {
     // Sizes: refused from the parameters, before anything proportional to n.
     {"n_of_a_billion", {"stats", "--pattern", "window", "--n", "1000000000"}, "n = 1000000000 is not allowed: expected an integer 1 … 16777216"},
@@ -357,6 +361,7 @@ const Case kCases[] = {
     {"out_folder", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/folder.npy"}, "it is a folder, not a regular file"},
     {"out_device", {"mask", "--pattern", "window", "--n", "16", "--out", "{dir}/device.npy"}, "it is a device or socket"},
 };
+// clang-format on
 
 INSTANTIATE_TEST_SUITE_P(Cli, HostileInput, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
@@ -380,14 +385,15 @@ TEST(HostileOutput, AnInterruptedWriteLeavesNoPartFile) {
   for (int sig : {SIGINT, SIGTERM}) {
     QTemporaryDir dir;
     const std::string d = dir.path().toStdString();
-    const Child r = spawnCli({"mask", "--pattern", "window", "--n", "30000", "--out", d + "/big.npy"}, d, [&](pid_t pid) {
-      // Wait until the temporary exists, then interrupt.
-      for (int i = 0; i < 400; ++i) {
-        if (!QDir(dir.path()).entryList({QStringLiteral("*.part-*")}, QDir::Files).isEmpty()) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-      }
-      ::kill(pid, sig);
-    });
+    const Child r =
+        spawnCli({"mask", "--pattern", "window", "--n", "30000", "--out", d + "/big.npy"}, d, [&](pid_t pid) {
+          // Wait until the temporary exists, then interrupt.
+          for (int i = 0; i < 400; ++i) {
+            if (!QDir(dir.path()).entryList({QStringLiteral("*.part-*")}, QDir::Files).isEmpty()) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(25));
+          }
+          ::kill(pid, sig);
+        });
     EXPECT_EQ(r.signal, sig) << "exit " << r.exitCode << ": " << r.err;
     EXPECT_TRUE(QDir(dir.path()).entryList({QStringLiteral("*.part-*")}, QDir::Files).isEmpty());
     EXPECT_FALSE(QFile::exists(dir.filePath(QStringLiteral("big.npy"))));

@@ -108,8 +108,8 @@ TEST(ParallelChunks, HandsOutChunksInTheOrderGiven) {
   EXPECT_EQ(done, expected);
   omp_set_num_threads(2);
   std::vector<std::atomic<int>> runs(3);
-  parallelChunks(25, 10, Progress{}, 0, 1, [&](Index b, Index) { ++runs[static_cast<std::size_t>(b / 10)]; }, nullptr,
-                 &order);
+  parallelChunks(
+      25, 10, Progress{}, 0, 1, [&](Index b, Index) { ++runs[static_cast<std::size_t>(b / 10)]; }, nullptr, &order);
   for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
   omp_set_num_threads(before);
 }

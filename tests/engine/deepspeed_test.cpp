@@ -49,9 +49,9 @@ TEST(DeepSpeedFixed, HorizontalGlobalRows) {
 }
 
 TEST(DeepSpeedFixed, DifferentGlobalPatternsPerHead) {
-  const SparseMask m = ds("deepspeed-fixed", 8,
-                          {{"num_heads", "8"}, {"different_layout_per_head", "true"},
-                           {"num_different_global_patterns", "4"}});
+  const SparseMask m =
+      ds("deepspeed-fixed", 8,
+         {{"num_heads", "8"}, {"different_layout_per_head", "true"}, {"num_different_global_patterns", "4"}});
   ASSERT_EQ(m.heads(), 8);
   // Head h uses block 3 − h of each window (h mod 4).
   EXPECT_EQ(layoutRow(m, 0, 0), (V{0, 1, 2, 3, 7}));
@@ -70,14 +70,17 @@ TEST(DeepSpeedFixed, SameLayoutOnEveryHeadByDefault) {
 }
 
 TEST(DeepSpeedFixed, RejectsWhatDeepSpeedRejects) {
-  EXPECT_NE(errorOf([] { ds("deepspeed-fixed", 8, {{"num_global_blocks", "3"}}); }).find("'num_global_blocks' = 3"),
+  EXPECT_NE(errorOf([] {
+              ds("deepspeed-fixed", 8, {{"num_global_blocks", "3"}});
+            }).find("'num_global_blocks' = 3"),
             std::string::npos);
   EXPECT_NE(errorOf([] {
               ds("deepspeed-fixed", 8, {{"attention", "unidirectional"}, {"horizontal_global_attention", "true"}});
             }).find("'horizontal_global_attention'"),
             std::string::npos);
-  EXPECT_NE(errorOf([] { ds("deepspeed-fixed", 8, {{"num_different_global_patterns", "2"}}); })
-                .find("different_layout_per_head"),
+  EXPECT_NE(errorOf([] {
+              ds("deepspeed-fixed", 8, {{"num_different_global_patterns", "2"}});
+            }).find("different_layout_per_head"),
             std::string::npos);
   EXPECT_NE(errorOf([] {
               ds("deepspeed-fixed", 8, {{"different_layout_per_head", "true"}, {"num_different_global_patterns", "5"}});
@@ -97,11 +100,12 @@ TEST(DeepSpeedVariable, WindowsOfGivenSizesThenTheLastRepeats) {
 }
 
 TEST(DeepSpeedVariable, HorizontalGlobalsAndRanges) {
-  const SparseMask h = ds("deepspeed-variable", 8,
-                          {{"local_window_blocks", "1,2"}, {"horizontal_global_attention", "true"}});
+  const SparseMask h =
+      ds("deepspeed-variable", 8, {{"local_window_blocks", "1,2"}, {"horizontal_global_attention", "true"}});
   EXPECT_EQ(layoutRow(h, 0), range(0, 8));
-  const SparseMask r = ds("deepspeed-variable", 8,
-                          {{"local_window_blocks", "4"}, {"global_block_indices", "2"}, {"global_block_end_indices", "4"}});
+  const SparseMask r =
+      ds("deepspeed-variable", 8,
+         {{"local_window_blocks", "4"}, {"global_block_indices", "2"}, {"global_block_end_indices", "4"}});
   EXPECT_EQ(layoutRow(r, 5), (V{2, 3, 4, 5, 6, 7}));
   EXPECT_EQ(layoutRow(r, 0), (V{0, 1, 2, 3}));
 }
@@ -121,7 +125,9 @@ TEST(DeepSpeedVariable, RandomBlocksPerRowAndChecks) {
     EXPECT_GE(m.blockLayout().degree(0, r), 2);
     EXPECT_LE(m.blockLayout().degree(0, r), 3);
   }
-  EXPECT_NE(errorOf([] { ds("deepspeed-variable", 4, {{"num_random_blocks", "5"}}); }).find("'num_random_blocks' = 5"),
+  EXPECT_NE(errorOf([] {
+              ds("deepspeed-variable", 4, {{"num_random_blocks", "5"}});
+            }).find("'num_random_blocks' = 5"),
             std::string::npos);
   EXPECT_NE(errorOf([] {
               ds("deepspeed-variable", 8, {{"global_block_indices", "0,3"}, {"global_block_end_indices", "2"}});
@@ -145,8 +151,9 @@ TEST(DeepSpeedBigBird, NoRandomBlocks) {
 
 TEST(DeepSpeedBigBird, UnidirectionalRandomBlocksStayInThePast) {
   for (int seed = 0; seed < 10; ++seed) {
-    const SparseMask m = ds("deepspeed-bigbird", 12,
-                            {{"num_random_blocks", "3"}, {"attention", "unidirectional"}, {"seed", std::to_string(seed)}});
+    const SparseMask m =
+        ds("deepspeed-bigbird", 12,
+           {{"num_random_blocks", "3"}, {"attention", "unidirectional"}, {"seed", std::to_string(seed)}});
     for (Index r = 0; r < 12; ++r)
       for (KeyIndex c : m.blockLayout().row(0, r)) EXPECT_LE(c, r);
   }
@@ -157,15 +164,16 @@ TEST(DeepSpeedBSLongformer, WindowAndGlobalRowsAndColumns) {
   EXPECT_EQ(layoutRow(m, 2), range(0, 6));
   EXPECT_EQ(layoutRow(m, 4), (V{2, 3, 4, 5}));
   EXPECT_EQ(layoutRow(m, 0), (V{0, 1, 2}));
-  const SparseMask u = ds("deepspeed-bslongformer", 6, {{"global_block_indices", "2"}, {"attention", "unidirectional"}});
+  const SparseMask u =
+      ds("deepspeed-bslongformer", 6, {{"global_block_indices", "2"}, {"attention", "unidirectional"}});
   EXPECT_EQ(layoutRow(u, 2), (V{0, 1, 2}));
   EXPECT_EQ(layoutRow(u, 0), (V{0}));
   EXPECT_EQ(layoutRow(u, 5), (V{2, 4, 5}));
 }
 
 TEST(DeepSpeedBSLongformer, RangesAndIgnoredIndices) {
-  const SparseMask m = ds("deepspeed-bslongformer", 8,
-                          {{"global_block_indices", "0,6"}, {"global_block_end_indices", "2,20"}});
+  const SparseMask m =
+      ds("deepspeed-bslongformer", 8, {{"global_block_indices", "0,6"}, {"global_block_end_indices", "2,20"}});
   EXPECT_EQ(layoutRow(m, 1), range(0, 8));
   EXPECT_EQ(layoutRow(m, 7), range(0, 8));
   EXPECT_EQ(layoutRow(m, 4), (V{0, 1, 3, 4, 5, 6, 7}));
@@ -182,8 +190,9 @@ TEST(DeepSpeedLocal, UnidirectionalByDefault) {
   const SparseMask b = ds("deepspeed-local", 6, {{"attention", "bidirectional"}, {"num_sliding_window_blocks", "5"}});
   EXPECT_EQ(layoutRow(b, 3), (V{1, 2, 3, 4, 5}));
   EXPECT_EQ(layoutRow(b, 0), (V{0, 1, 2}));
-  EXPECT_NE(errorOf([] { ds("deepspeed-local", 2, {{"num_sliding_window_blocks", "3"}}); })
-                .find("'num_sliding_window_blocks' = 3"),
+  EXPECT_NE(errorOf([] {
+              ds("deepspeed-local", 2, {{"num_sliding_window_blocks", "3"}});
+            }).find("'num_sliding_window_blocks' = 3"),
             std::string::npos);
 }
 

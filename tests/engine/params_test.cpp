@@ -35,8 +35,9 @@ TEST(Params, BadTextsAreRejected) {
   EXPECT_NE(errorOf([&] { w.resolve({{"causal", "yes"}}); }).find("true or false"), std::string::npos);
   EXPECT_NE(errorOf([&] { w.resolve({{"radius", "3.5"}}); }).find("'radius'"), std::string::npos);
   const PatternSpec d = PatternSpec::parse("deepspeed-local");
-  EXPECT_NE(errorOf([&] { d.resolve({{"attention", "sideways"}}); })
-                .find("one of: bidirectional, unidirectional"),
+  EXPECT_NE(errorOf([&] {
+              d.resolve({{"attention", "sideways"}});
+            }).find("one of: bidirectional, unidirectional"),
             std::string::npos);
   const PatternSpec g = PatternSpec::parse("global");
   EXPECT_NE(errorOf([&] { g.resolve({{"tokens", "1,,2"}}); }).find("'tokens'"), std::string::npos);

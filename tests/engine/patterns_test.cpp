@@ -101,7 +101,9 @@ TEST(Blocks, BlockDiagonalWithLayout) {
   EXPECT_EQ(m.blockSize(), 4);
   EXPECT_EQ(test::layoutRow(m, 1), (V{1}));
   EXPECT_EQ(computeStats(m).blocksActive, 2);
-  EXPECT_EQ(errorOf([] { build("blocks", 10, {{"block", "4"}}); }),
+  EXPECT_EQ(errorOf([] {
+              build("blocks", 10, {{"block", "4"}});
+            }),
             "n = 10 is not allowed for blocks: it must be a multiple of block = 4");
 }
 
@@ -131,7 +133,8 @@ TEST(Strided, EveryRowIsThePapersDefinitionAtManyStrides) {
           V expected;
           for (Index j = 0; j < n; ++j)
             if ((!causal || j <= i) && (std::abs(i - j) <= l || (i - j) % l == 0)) expected.push_back(j);
-          EXPECT_EQ(row(m, i), expected) << "n " << n << ", stride " << l << (causal ? ", causal" : "") << ", row " << i;
+          EXPECT_EQ(row(m, i), expected) << "n " << n << ", stride " << l << (causal ? ", causal" : "") << ", row "
+                                         << i;
         }
       }
 }
@@ -165,12 +168,15 @@ TEST(HfLongformer, WindowAndGlobalToken) {
 }
 
 TEST(HfLongformer, AttentionWindowMustBeEven) {
-  EXPECT_EQ(errorOf([] { build("hf-longformer", 10, {{"attention_window", "5"}}); }),
+  EXPECT_EQ(errorOf([] {
+              build("hf-longformer", 10, {{"attention_window", "5"}});
+            }),
             "parameter 'attention_window' = 5 is not allowed: expected an even integer ≥ 2");
 }
 
 TEST(HfLongformer, EqualsWindowPlusGlobal) {
-  const SparseMask a = build("hf-longformer", 64, {{"attention_window", "6"}, {"global_tokens", "0,33"}, {"dilation", "2"}});
+  const SparseMask a =
+      build("hf-longformer", 64, {{"attention_window", "6"}, {"global_tokens", "0,33"}, {"dilation", "2"}});
   const SparseMask b = build("window+global", 64, {{"radius", "3"}, {"dilation", "2"}, {"tokens", "0,33"}});
   EXPECT_EQ(a, b);
 }

@@ -112,8 +112,8 @@ TEST(Properties, SeedsAreReproducibleAndIndependentOfThreads) {
   EXPECT_EQ(one, two);
   EXPECT_EQ(rOne, rTwo);
   EXPECT_FALSE(one.sharesRows(0, 1));
-  EXPECT_FALSE(one == build("hf-bigbird", 256, {{"num_random_blocks", "2"}, {"num_heads", "3"}, {"seed", "12"},
-                                                {"block_size", "4"}}));
+  EXPECT_FALSE(one == build("hf-bigbird", 256,
+                            {{"num_random_blocks", "2"}, {"num_heads", "3"}, {"seed", "12"}, {"block_size", "4"}}));
 }
 
 TEST(Properties, BuildReportsProgressFromEveryThreadInOrder) {

@@ -194,9 +194,9 @@ TEST(Reachability, BitsetAgreesWithSearchesOnRandomMasks) {
 
 TEST(Reachability, BoundingDiametersSettlesEveryPatternInFewSearches) {
   const std::vector<std::pair<std::string, test::Params>> cases = {
-      {"window", {{"radius", "3"}}},                                    // symmetric, path-like
-      {"window+random", {{"radius", "1"}, {"per_row", "1"}}},           // strongly connected, not symmetric
-      {"blocks", {{"block", "10"}}},                                    // several components
+      {"window", {{"radius", "3"}}},                           // symmetric, path-like
+      {"window+random", {{"radius", "1"}, {"per_row", "1"}}},  // strongly connected, not symmetric
+      {"blocks", {{"block", "10"}}},                           // several components
       {"full", {}},
       {"hf-longformer", {{"attention_window", "16"}, {"global_tokens", "0"}}},  // the radius bound: 2·e(0)
       {"fixed", {{"stride", "8"}, {"causal", "false"}}},  // dense, diameter 2: settled by the bit-parallel search
@@ -249,8 +249,8 @@ TEST(Reachability, LargeInputsSaySampledAndStayExactWhereTheyCan) {
 TEST(Reachability, MatrixOnRequest) {
   ReachOptions withMatrix;
   withMatrix.wantMatrix = true;
-  const ReachSummary s = analyzeReachability(ReachGraph(build("window", 16, {{"radius", "2"}, {"causal", "true"}})),
-                                             withMatrix);
+  const ReachSummary s =
+      analyzeReachability(ReachGraph(build("window", 16, {{"radius", "2"}, {"causal", "true"}})), withMatrix);
   ASSERT_EQ(s.distances.size(), 256u);
   EXPECT_EQ(s.distances[7 * 16 + 3], 2);
   EXPECT_EQ(s.distances[3 * 16 + 7], kUnreachable);

@@ -60,11 +60,12 @@ TEST(ScalingSweep, StopsWhenAsked) {
   options.maxN = 4096;
   int points = 0;
   Progress progress;
-  EXPECT_THROW(scalingSweep(PatternSpec::parse("window"), {{"radius", "8"}}, options,
-                            [&](const ScalingPoint&) {
-                              if (++points == 2) progress.token.cancel();
-                            },
-                            progress),
+  EXPECT_THROW(scalingSweep(
+                   PatternSpec::parse("window"), {{"radius", "8"}}, options,
+                   [&](const ScalingPoint&) {
+                     if (++points == 2) progress.token.cancel();
+                   },
+                   progress),
                Cancelled);
   EXPECT_EQ(points, 2);
 }

@@ -166,8 +166,9 @@ TEST(AttentionDump, BadFilesAreRefusedInOneLine) {
   EXPECT_NE(errorOf([&] { AttentionDump::open(path); }).find("expected [n, n], [heads, n, n] or [layers, heads, n, n]"),
             std::string::npos);
   writeFile(path, npyBytes({0, 4, 4}, {}, false));  // no heads at all
-  EXPECT_EQ(errorOf([&] { AttentionDump::open(path); }),
-            "'" + path + "' has shape [0, 4, 4]: an empty dimension (every layer, head and token count must be at least 1)");
+  EXPECT_EQ(
+      errorOf([&] { AttentionDump::open(path); }),
+      "'" + path + "' has shape [0, 4, 4]: an empty dimension (every layer, head and token count must be at least 1)");
   writeFile(path, npyBytes({4, 4}, std::vector<float>(16, 0.25f), false).substr(0, 100));  // cut short
   EXPECT_NE(errorOf([&] { AttentionDump::open(path); }).find("cannot read '" + path + "'"), std::string::npos);
   const std::string tokens = tempPath("tokens.txt");
@@ -205,7 +206,7 @@ TEST(AttentionDump, CraftedArchivesAreRefusedNeverRead) {
     std::string z = good.substr(0, directory);
     std::string entry = good.substr(directory, 46 + 11);
     for (int b = 0; b < 4; ++b) entry[42 + std::size_t(b)] = '\xff';  // local offset: look in the extra field
-    entry[30] = 12, entry[31] = 0;                                  // 12 bytes of extra field
+    entry[30] = 12, entry[31] = 0;                                    // 12 bytes of extra field
     std::string extra;
     put(extra, 0x0001, 2), put(extra, 8, 2), put(extra, 0xFFFFFFFFFFFFFFF0ull, 8);
     entry += extra;
@@ -319,14 +320,10 @@ TEST(HeadStats, RolesEntropyAndMassAgainstPlainLoops) {
   const auto f = [&](Index, Index h, Index i, Index j) -> float {
     if (i == n - 1 || j > i) return 0;
     switch (h) {
-      case 0:
-        return j == std::max<Index>(0, i - 1) ? 1.0f : 0.0f;
-      case 1:
-        return i == 0 ? 1.0f : j == 0 ? 0.75f : 0.25f / float(i);
-      case 2:
-        return 1.0f / float(i + 1);
-      default:
-        return i == j ? 1.0f : 0.0f;
+      case 0: return j == std::max<Index>(0, i - 1) ? 1.0f : 0.0f;
+      case 1: return i == 0 ? 1.0f : j == 0 ? 0.75f : 0.25f / float(i);
+      case 2: return 1.0f / float(i + 1);
+      default: return i == j ? 1.0f : 0.0f;
     }
   };
   const std::vector<float> all = tensor(1, 4, n, f);
@@ -375,7 +372,7 @@ TEST(HeadStats, RolesEntropyAndMassAgainstPlainLoops) {
   EXPECT_EQ(r.stats[0][3].role(), "diagonal");
   // Weights that are not numbers count as 0 and their rows as off, in every figure (no crash in the top-k).
   std::vector<float> broken = all;
-  broken[static_cast<std::size_t>(3 * n + 2)] = std::numeric_limits<float>::quiet_NaN();  // head 0: a_3,2
+  broken[static_cast<std::size_t>(3 * n + 2)] = std::numeric_limits<float>::quiet_NaN();     // head 0: a_3,2
   broken[static_cast<std::size_t>(n * n + 2 * n)] = std::numeric_limits<float>::infinity();  // head 1, row 2
   const std::string brokenPath = tempPath("broken.npy");
   writeFile(brokenPath, npyBytes({1, 4, n, n}, broken, false));
@@ -509,9 +506,9 @@ TEST(HeadStats, AStackHoldsEachOfItsLayersAgainstThatLayer) {
   // row 0), layer 1 keeps everything.
   const Index n = 10;
   const std::string path = tempPath("stack.npy");
-  writeFile(path, npyBytes({2, 1, n, n}, tensor(2, 1, n, [](Index, Index, Index i, Index j) {
-                             return j <= i ? 1.0f / float(i + 1) : 0.0f;
-                           }),
+  writeFile(path, npyBytes({2, 1, n, n},
+                           tensor(2, 1, n,
+                                  [](Index, Index, Index i, Index j) { return j <= i ? 1.0f / float(i + 1) : 0.0f; }),
                            false));
   const AttentionDump dump = AttentionDump::open(path);
   LayerStack stack;

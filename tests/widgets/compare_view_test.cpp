@@ -46,9 +46,8 @@ class CompareTest : public MainWindowTest {
     ASSERT_TRUE(w().showView(QStringLiteral("compare")));
     QSignalSpy updated(compare_, &CompareView::updated);
     w().loadPreset(choice);
-    ASSERT_TRUE(waitUntil([&] {
-      return !updated.isEmpty() && compare_->comparison() && compare_->comparison()->a->choice.n == 256;
-    }));
+    ASSERT_TRUE(waitUntil(
+        [&] { return !updated.isEmpty() && compare_->comparison() && compare_->comparison()->a->choice.n == 256; }));
   }
   CompareView* compare_ = nullptr;
 };
@@ -67,16 +66,18 @@ TEST_F(CompareTest, DifferenceViewSeparatesOnlyAOnlyBAndBoth) {
   HeatmapView* diff = compare_->differenceView();
   ASSERT_TRUE(diff->isVisible());
   EXPECT_EQ(diff->pictureValue(7, 5), float(kInBoth));
-  EXPECT_EQ(diff->pictureValue(7, 3), float(kOnlyB));   // full attends it, the window does not
+  EXPECT_EQ(diff->pictureValue(7, 3), float(kOnlyB));     // full attends it, the window does not
   EXPECT_EQ(diff->pictureValue(200, 0), float(kInBoth));  // the global token
-  EXPECT_TRUE(diff->describeCell(7, 3).endsWith(QStringLiteral("only in full"))) << diff->describeCell(7, 3).toStdString();
+  EXPECT_TRUE(diff->describeCell(7, 3).endsWith(QStringLiteral("only in full")))
+      << diff->describeCell(7, 3).toStdString();
 }
 
 TEST_F(CompareTest, AnotherPatternHasItsOwnControlsAndCounts) {
   QSignalSpy updated(compare_, &CompareView::updated);
   compare_->againstBox()->setCurrentIndex(1);  // B starts as a copy of A
   ASSERT_TRUE(waitForComparison(compare_));
-  EXPECT_TRUE(compare_->countsText().endsWith(QStringLiteral("the same count"))) << compare_->countsText().toStdString();
+  EXPECT_TRUE(compare_->countsText().endsWith(QStringLiteral("the same count")))
+      << compare_->countsText().toStdString();
   // B: the plain window of radius 5, set through B's own controls; A stays as it is.
   QMenu* join = compare_->controlsB()->joinButton()->menu();
   ASSERT_EQ(join->actions().last()->text(), QStringLiteral("Remove joined families"));
@@ -88,14 +89,13 @@ TEST_F(CompareTest, AnotherPatternHasItsOwnControlsAndCounts) {
   ASSERT_TRUE(waitForComparison(compare_));
   const Index b = engineCells("window", {{"radius", "5"}}, 256);
   EXPECT_EQ(b, 256 * 11 - 30);
-  EXPECT_EQ(compare_->countsText(),
-            QStringLiteral("window: %1 cells; window+global: 1,780 cells, %2× fewer")
-                .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(b)))
-                .arg(double(b) / 1780, 0, 'f', 1));
+  EXPECT_EQ(compare_->countsText(), QStringLiteral("window: %1 cells; window+global: 1,780 cells, %2× fewer")
+                                        .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(b)))
+                                        .arg(double(b) / 1780, 0, 'f', 1));
   EXPECT_EQ(w().result()->choice.pattern, QStringLiteral("window+global"));
   compare_->showBox()->setCurrentIndex(1);
   EXPECT_EQ(compare_->differenceView()->pictureValue(100, 104), float(kOnlyB));  // radius 5 only
-  EXPECT_EQ(compare_->differenceView()->pictureValue(0, 100), float(kOnlyA));  // the global row
+  EXPECT_EQ(compare_->differenceView()->pictureValue(0, 100), float(kOnlyA));    // the global row
 }
 
 TEST_F(CompareTest, AHiddenViewCatchesUpWhenShown) {

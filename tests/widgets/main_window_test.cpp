@@ -45,7 +45,8 @@ TEST_F(MainWindowTest, ChangingAParameterUpdatesCountsAndPicture) {
   ASSERT_TRUE(waitForResult(w()));
   EXPECT_EQ(radius->value(), 3);
   // 16 rows of 7 keys, less 3 + 2 + 1 cut off at each end.
-  EXPECT_TRUE(statsPanel()->plainText().contains(QStringLiteral("100 of 256 cells"))) << statsPanel()->plainText().toStdString();
+  EXPECT_TRUE(statsPanel()->plainText().contains(QStringLiteral("100 of 256 cells")))
+      << statsPanel()->plainText().toStdString();
   EXPECT_EQ(heatmap()->pictureValue(0, 3), 1.0f);
   EXPECT_TRUE(heatmap()->title().contains(QStringLiteral("radius=3")));
 }
@@ -60,7 +61,8 @@ TEST_F(MainWindowTest, AnInvalidValueShowsTheMessageAndKeepsThePicture) {
   n->setFocus();
   QTest::keyClick(n, Qt::Key_Up);  // n = 17 is not a multiple of block 4
   ASSERT_TRUE(waitForResult(w()));
-  EXPECT_TRUE(controls()->errorText().contains(QStringLiteral("n = 17 is not allowed for blocks: it must be a multiple of block = 4")))
+  EXPECT_TRUE(controls()->errorText().contains(
+      QStringLiteral("n = 17 is not allowed for blocks: it must be a multiple of block = 4")))
       << controls()->errorText().toStdString();
   EXPECT_EQ(heatmap()->title(), blocks);  // the last good picture stays up
   EXPECT_EQ(heatmap()->tokens(), 16);
@@ -84,7 +86,8 @@ TEST_F(MainWindowTest, LoadingAPresetSetsEveryControl) {
   EXPECT_EQ(qobject_cast<QSpinBox*>(c->editor(QStringLiteral("block")))->value(), 16);
   EXPECT_TRUE(qobject_cast<QCheckBox*>(c->editor(QStringLiteral("different_layout_per_head")))->isChecked());
   EXPECT_EQ(qobject_cast<QSpinBox*>(c->editor(QStringLiteral("num_different_global_patterns")))->value(), 4);
-  EXPECT_EQ(qobject_cast<QComboBox*>(c->editor(QStringLiteral("attention")))->currentText(), QStringLiteral("bidirectional"));
+  EXPECT_EQ(qobject_cast<QComboBox*>(c->editor(QStringLiteral("attention")))->currentText(),
+            QStringLiteral("bidirectional"));
   auto* head = w().findChild<QSpinBox*>(QStringLiteral("head"));
   ASSERT_NE(head, nullptr);
   EXPECT_EQ(head->maximum(), 3);
@@ -93,7 +96,8 @@ TEST_F(MainWindowTest, LoadingAPresetSetsEveryControl) {
   EXPECT_EQ(back.pattern, preset.pattern);
   EXPECT_EQ(back.n, preset.n);
   for (const auto& [key, value] : preset.params)
-    EXPECT_TRUE(back.param(key) == value || (back.param(key).isEmpty() && key == QStringLiteral("block"))) << key.toStdString();
+    EXPECT_TRUE(back.param(key) == value || (back.param(key).isEmpty() && key == QStringLiteral("block")))
+        << key.toStdString();
   EXPECT_TRUE(statsPanel()->plainText().contains(QStringLiteral("Blocks")));
 }
 
@@ -103,7 +107,8 @@ TEST_F(MainWindowTest, EveryBuiltInPresetLoads) {
   for (const auto& [name, choice] : presets) {
     w().loadPreset(choice);
     ASSERT_TRUE(waitForResult(w())) << name.toStdString();
-    EXPECT_TRUE(controls()->errorText().isEmpty()) << name.toStdString() << ": " << controls()->errorText().toStdString();
+    EXPECT_TRUE(controls()->errorText().isEmpty())
+        << name.toStdString() << ": " << controls()->errorText().toStdString();
     EXPECT_EQ(heatmap()->tokens(), choice.n) << name.toStdString();
   }
 }
@@ -133,7 +138,7 @@ TEST_F(MainWindowTest, ClickingTwoCellsShowsThePath) {
   // The lesson: query 7 of a window of 5 cannot attend key 3, but hears from it two layers later.
   HeatmapView* map = heatmap();
   ASSERT_TRUE(waitUntil([&] { return laidOut(map, 7, 9); }));
-  QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, map->cellCenter(7, 9));   // query 7
+  QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::NoModifier, map->cellCenter(7, 9));     // query 7
   QTest::mouseClick(map->plotWidget(), Qt::LeftButton, Qt::ShiftModifier, map->cellCenter(7, 3));  // key 3
   ASSERT_TRUE(waitForBackground(w()));
   EXPECT_EQ(pathPanel()->pathText(), QStringLiteral("7 → 5 → 3 (2 hops)"));
@@ -157,7 +162,7 @@ TEST_F(MainWindowTest, ClickingTwoCellsShowsThePath) {
 TEST_F(MainWindowTest, HopMapCountsLayersAndShowsNever) {
   HeatmapView* hops = hopMap();
   ASSERT_EQ(hops->tokens(), 16);
-  EXPECT_EQ(hops->pictureValue(7, 3), 2.0f);   // 7 → 5 → 3
+  EXPECT_EQ(hops->pictureValue(7, 3), 2.0f);  // 7 → 5 → 3
   EXPECT_EQ(hops->pictureValue(7, 8), 1.0f);
   EXPECT_EQ(hops->pictureValue(0, 15), 8.0f);  // the diameter
   EXPECT_EQ(hops->pictureValue(4, 4), 0.0f);
@@ -276,12 +281,14 @@ TEST_F(MainWindowTest, BadPresetsShowOneMessageAndChangeNothing) {
       {"n-huge.json", R"({"family": "window", "n": 1e12})", "\"n\" must be a whole number 1 … 16777216"},
       {"n-small.json", R"({"family": "window", "n": 0})", "\"n\" must be a whole number"},
       {"param-range.json", R"({"family": "window", "n": 16, "params": {"radius": -3}})", "parameter 'radius' = -3"},
-      {"param-unknown.json", R"({"family": "window", "n": 16, "params": {"radius2": 3}})", "parameter 'radius2' is unknown"},
+      {"param-unknown.json", R"({"family": "window", "n": 16, "params": {"radius2": 3}})",
+       "parameter 'radius2' is unknown"},
       {"param-type.json", R"({"family": "window", "n": 16, "params": {"radius": {"a": 1}}})", "must be a whole number"},
       {"params-type.json", R"({"family": "window", "n": 16, "params": [1]})", "\"params\" must be an object"},
       {"extra-key.json", R"({"family": "window", "n": 16, "colour": "red"})", "unknown key \"colour\""},
       {"memory.json", R"({"family": "deepspeed-fixed", "n": 16777216, "params": {"block": 1024, "num_heads": 256,
-                          "different_layout_per_head": true}})", "the limit here is"},
+                          "different_layout_per_head": true}})",
+       "the limit here is"},
   };
   for (const Case& c : cases) {
     const QString path = dir.filePath(QString::fromUtf8(c.file));

@@ -64,10 +64,10 @@ TEST_F(MainWindowTest, AMonkeyCannotBreakIt) {
   const auto presets = builtInPresets();
   auto* tabs = w().findChild<QTabWidget*>();
   ASSERT_NE(tabs, nullptr);
-  const int keys[] = {Qt::Key_Up,   Qt::Key_Down, Qt::Key_Left,  Qt::Key_Right, Qt::Key_Home,   Qt::Key_End,
-                      Qt::Key_PageUp, Qt::Key_PageDown, Qt::Key_Enter, Qt::Key_Escape, Qt::Key_Tab, Qt::Key_Space,
-                      Qt::Key_Backspace, Qt::Key_Delete, Qt::Key_0, Qt::Key_1, Qt::Key_2, Qt::Key_7, Qt::Key_9,
-                      Qt::Key_R, Qt::Key_Minus, Qt::Key_Plus, Qt::Key_Comma};
+  const int keys[] = {Qt::Key_Up,        Qt::Key_Down,     Qt::Key_Left,  Qt::Key_Right,  Qt::Key_Home, Qt::Key_End,
+                      Qt::Key_PageUp,    Qt::Key_PageDown, Qt::Key_Enter, Qt::Key_Escape, Qt::Key_Tab,  Qt::Key_Space,
+                      Qt::Key_Backspace, Qt::Key_Delete,   Qt::Key_0,     Qt::Key_1,      Qt::Key_2,    Qt::Key_7,
+                      Qt::Key_9,         Qt::Key_R,        Qt::Key_Minus, Qt::Key_Plus,   Qt::Key_Comma};
 
   for (int action = 0; action < kActions; ++action) {
     const int what = pick(100);

@@ -151,8 +151,8 @@ TEST_F(RunTest, ASweepCanBeCancelledAtAnyPoint) {
   ASSERT_TRUE(panel_->cancelButton()->isEnabled());
   QTest::mouseClick(panel_->cancelButton(), Qt::LeftButton);
   ASSERT_TRUE(waitUntil([&] { return !cancelled.isEmpty(); }))
-      << (failed.isEmpty() ? std::string() : failed.first().first().toString().toStdString()) << ", "
-      << finished.size() << " finished, " << point.size() << " points";
+      << (failed.isEmpty() ? std::string() : failed.first().first().toString().toStdString()) << ", " << finished.size()
+      << " finished, " << point.size() << " points";
   RecordProperty("cancel_ms", static_cast<int>(clock.elapsed()));  // recorded, not asserted
   EXPECT_EQ(cancelled.size(), 1);
   EXPECT_TRUE(finished.isEmpty());

@@ -59,8 +59,10 @@ TEST(TaskRunner, EveryKindOfFailureIsOneMessage) {
   };
   const Case cases[] = {
       {[] { throw Error("n = 17 is not allowed"); }, QStringLiteral("n = 17 is not allowed")},
-      {[] { throw std::bad_alloc(); }, QStringLiteral("out of memory: choose a smaller n, fewer heads or a sparser pattern")},
-      {[] { throw std::out_of_range("vector::at"); }, QStringLiteral("internal error (vector::at); please report what you did")},
+      {[] { throw std::bad_alloc(); },
+       QStringLiteral("out of memory: choose a smaller n, fewer heads or a sparser pattern")},
+      {[] { throw std::out_of_range("vector::at"); },
+       QStringLiteral("internal error (vector::at); please report what you did")},
       {[] { throw 7; }, QStringLiteral("internal error of an unknown kind; please report what you did")},
   };
   for (const Case& c : cases) {

@@ -84,5 +84,4 @@ class MainWindowTest : public ::testing::Test {
   std::unique_ptr<MainWindow> window_;
 };
 
-
 }  // namespace attnscope
