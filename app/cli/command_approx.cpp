@@ -32,6 +32,69 @@ QJsonObject reportJson(const ApproxMethod& method, const ParamSet& params, const
                      {QStringLiteral("all_rows"), r.allRows}};
 }
 
+// What `approx` was asked beyond its inputs; Check() says the first thing wrong with it.
+struct ApproxArgs {
+  const ApproxMethod* method = nullptr;
+  std::vector<std::pair<std::string, std::string>> params;
+  double scale = 1;
+  bool scaleGiven = false, nGiven = false, inputsDecideN = false, filesGiven = false;
+  Index n = 0;  ///< when no inputs decide it
+  std::string weightsOut, sweep;
+  bool json = false;
+
+  std::string Check() const {
+    const std::string inputs = filesGiven ? "--q/--k/--v" : "--text";
+    if (!inputsDecideN && !nGiven) return "--n is required: the sequence length";
+    if (inputsDecideN && nGiven) return "--n is not allowed with " + inputs + ": the inputs give n";
+    if (scaleGiven && inputsDecideN)
+      return "--scale is not allowed with " + inputs + ": it scales the Gaussian inputs only";
+    if (!weightsOut.empty() && !sweep.empty()) return "--sweep and --weights-out are not allowed together: choose one";
+    return {};
+  }
+};
+
+void printSweep(const ApproxArgs& args, const ParamSet& params, const AttentionInputs& in) {
+  const ApproxMethod& m = *args.method;
+  const std::string& key = args.sweep;
+  QJsonArray steps;
+  bool header = false;
+  approxBudgetSweep(m, params, key, in, [&](const ApproxBudgetStep& step) {
+    steps.append(QJsonObject{{QStringLiteral("value"), static_cast<qint64>(step.value)},
+                             {QStringLiteral("ms_method"), step.msMethod},
+                             {QStringLiteral("output_rel_error"), step.outputRelError},
+                             {QStringLiteral("weights_l1"), step.weightsL1},
+                             {QStringLiteral("uniform_l1"), step.uniformL1}});
+    if (args.json) return;
+    if (!header) std::cout << m.name() << ": " << key << " doubling, n = " << withSeparators(in.n()) << "\n";
+    header = true;
+    std::cout << "  " << key << " = " << step.value << ": output error " << fixedDigits(step.outputRelError, 4)
+              << ", weights L1 " << fixedDigits(step.weightsL1, 4) << " (uniform " << fixedDigits(step.uniformL1, 4)
+              << "), " << fixedDigits(step.msMethod, 2) << " ms\n";
+  });
+  if (args.json)
+    printJson(QJsonObject{{QStringLiteral("method"), toQ(m.name())},
+                          {QStringLiteral("sweep"), toQ(key)},
+                          {QStringLiteral("n"), static_cast<qint64>(in.n())},
+                          {QStringLiteral("steps"), steps}});
+}
+
+void printApproxText(const ApproxArgs& args, const ParamSet& params, const ApproxReport& r, const AttentionInputs& in,
+                     const QString& kind) {
+  const ApproxMethod& m = *args.method;
+  std::cout << "method            " << m.name();
+  for (const auto& [name, value] : params.values()) std::cout << "  " << name << "=" << formatParam(value);
+  std::cout << "\ninputs            " << toStd(kind) << ", n = " << withSeparators(in.n()) << ", dim " << in.dim()
+            << ", " << in.heads() << (in.heads() == 1 ? " head" : " heads") << "\n"
+            << "time              " << fixedDigits(r.msMethod, 2) << " ms (full attention " << fixedDigits(r.msFull, 2)
+            << " ms, " << fixedDigits(r.msFull / std::max(r.msMethod, 1e-9), 1) << "×)\n"
+            << "output error      " << fixedDigits(r.outputRelError, 4) << " (‖O − O_exact‖ / ‖O_exact‖)\n"
+            << "weights L1        " << fixedDigits(r.weightsL1, 4)
+            << " per row (uniform attention: " << fixedDigits(r.uniformL1, 4) << ")"
+            << (r.allRows ? "" : " over " + withSeparators(r.rowsMeasured) + " rows a head") << "\n"
+            << "negative entries  " << fixedDigits(100.0 * r.negativeShare, 2) << "%\n"
+            << "row sums          within " << fixedDigits(r.rowSumMaxDev, 6) << " of 1\n";
+}
+
 }  // namespace
 
 int runApprox(const QStringList& arguments) {
@@ -62,82 +125,47 @@ int runApprox(const QStringList& arguments) {
   inputOptions.addTo(parser);
   for (const auto* o : {&method, &param, &n, &scale, &weightsOut, &sweep, &json}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
-  if (parser.isSet(help)) {
-    std::cout << toStd(parser.helpText());
-    return 0;
-  }
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   if (!parser.isSet(method)) throw UsageError("--method is required: linear, performer, linformer or nystrom");
-  const ApproxMethod& m = findApproxMethod(toStd(parser.value(method)));
-  const auto texts = readParamTexts(parser.values(param), "--param");
+  ApproxArgs args;
+  args.method = &findApproxMethod(toStd(parser.value(method)));
+  args.params = readParamTexts(parser.values(param), "--param");
   bool ok = false;
-  const double s = parser.value(scale).toDouble(&ok);
-  if (!ok || !(s > 0) || s > 1e4)
+  args.scale = parser.value(scale).toDouble(&ok);
+  if (!ok || !(args.scale > 0) || args.scale > 1e4)
     throw UsageError("--scale " + toStd(parser.value(scale)) + " is not allowed: expected a number > 0 and ≤ 10000");
-  const bool decided = inputOptions.decideN(parser);
-  if (!decided && !parser.isSet(n)) throw UsageError("--n is required: the sequence length");
-  if (decided && parser.isSet(n))
-    throw UsageError("--n is not allowed with " + std::string(inputOptions.files(parser) ? "--q/--k/--v" : "--text") +
-                     ": the inputs give n");
-  if (parser.isSet(scale) && decided)
-    throw UsageError("--scale is not allowed with " +
-                     std::string(inputOptions.files(parser) ? "--q/--k/--v" : "--text") +
-                     ": it scales the Gaussian inputs only");
+  args.scaleGiven = parser.isSet(scale);
+  args.nGiven = parser.isSet(n);
+  args.inputsDecideN = inputOptions.decideN(parser);
+  args.filesGiven = inputOptions.files(parser);
+  args.weightsOut = toStd(parser.value(weightsOut));
+  args.sweep = toStd(parser.value(sweep));
+  args.json = parser.isSet(json);
+  if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
+  if (!args.inputsDecideN) args.n = readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxFullAttentionTokens);
+
   ApproxOptions options;
-  options.wantWeights = parser.isSet(weightsOut);
-  if (options.wantWeights && parser.isSet(sweep))
-    throw UsageError("--sweep and --weights-out are not allowed together: choose one");
-  const Index tokens = decided ? 0 : readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxFullAttentionTokens);
+  options.wantWeights = !args.weightsOut.empty();
   // Every source of inputs is checked by its shape before it is made or read (files: from their headers).
   inputOptions.checkShape = [&](const InputShape& shape) {
-    checkApprox(m, resolveApproxParams(m, shape.dim, texts), shape.heads, shape.n, shape.dim, shape.valueDim, options);
+    checkApprox(*args.method, resolveApproxParams(*args.method, shape.dim, args.params), shape.heads, shape.n,
+                shape.dim, shape.valueDim, options);
   };
   QString kind;
-  AttentionInputs in = readInputs(parser, inputOptions, tokens, kind);
-  if (kind == QStringLiteral("synthetic") && s != 1.0)
-    for (Matrix& q : in.q) q *= static_cast<float>(s);
-  const ParamSet params = resolveApproxParams(m, in.dim(), texts);
-  if (parser.isSet(sweep)) {
-    const std::string key = toStd(parser.value(sweep));
-    QJsonArray steps;
-    bool header = false;
-    approxBudgetSweep(m, params, key, in, [&](const ApproxBudgetStep& step) {
-      steps.append(QJsonObject{{QStringLiteral("value"), static_cast<qint64>(step.value)},
-                               {QStringLiteral("ms_method"), step.msMethod},
-                               {QStringLiteral("output_rel_error"), step.outputRelError},
-                               {QStringLiteral("weights_l1"), step.weightsL1},
-                               {QStringLiteral("uniform_l1"), step.uniformL1}});
-      if (parser.isSet(json)) return;
-      if (!header) std::cout << m.name() << ": " << key << " doubling, n = " << withSeparators(in.n()) << "\n";
-      header = true;
-      std::cout << "  " << key << " = " << step.value << ": output error " << fixedDigits(step.outputRelError, 4)
-                << ", weights L1 " << fixedDigits(step.weightsL1, 4) << " (uniform " << fixedDigits(step.uniformL1, 4)
-                << "), " << fixedDigits(step.msMethod, 2) << " ms\n";
-    });
-    if (parser.isSet(json))
-      printJson(QJsonObject{{QStringLiteral("method"), toQ(m.name())},
-                            {QStringLiteral("sweep"), toQ(key)},
-                            {QStringLiteral("n"), static_cast<qint64>(in.n())},
-                            {QStringLiteral("steps"), steps}});
+  AttentionInputs in = readInputs(parser, inputOptions, args.n, kind);
+  if (kind == QStringLiteral("synthetic") && args.scale != 1.0)
+    for (Matrix& q : in.q) q *= static_cast<float>(args.scale);
+  const ParamSet params = resolveApproxParams(*args.method, in.dim(), args.params);
+  if (!args.sweep.empty()) {
+    printSweep(args, params, in);
     return 0;
   }
-  const ApproxReport r = measureApprox(m, params, in, options);
-  if (options.wantWeights) writeNpyFloat(toStd(parser.value(weightsOut)), {in.n(), in.n()}, r.weights->data());
-  if (parser.isSet(json)) {
-    printJson(reportJson(m, params, r, in.n(), in.dim(), in.heads()));
-    return 0;
-  }
-  std::cout << "method            " << m.name();
-  for (const auto& [name, value] : params.values()) std::cout << "  " << name << "=" << formatParam(value);
-  std::cout << "\ninputs            " << toStd(kind) << ", n = " << withSeparators(in.n()) << ", dim " << in.dim()
-            << ", " << in.heads() << (in.heads() == 1 ? " head" : " heads") << "\n"
-            << "time              " << fixedDigits(r.msMethod, 2) << " ms (full attention " << fixedDigits(r.msFull, 2)
-            << " ms, " << fixedDigits(r.msFull / std::max(r.msMethod, 1e-9), 1) << "×)\n"
-            << "output error      " << fixedDigits(r.outputRelError, 4) << " (‖O − O_exact‖ / ‖O_exact‖)\n"
-            << "weights L1        " << fixedDigits(r.weightsL1, 4)
-            << " per row (uniform attention: " << fixedDigits(r.uniformL1, 4) << ")"
-            << (r.allRows ? "" : " over " + withSeparators(r.rowsMeasured) + " rows a head") << "\n"
-            << "negative entries  " << fixedDigits(100.0 * r.negativeShare, 2) << "%\n"
-            << "row sums          within " << fixedDigits(r.rowSumMaxDev, 6) << " of 1\n";
+  const ApproxReport r = measureApprox(*args.method, params, in, options);
+  if (options.wantWeights) writeNpyFloat(args.weightsOut, {in.n(), in.n()}, r.weights->data());
+  if (args.json)
+    printJson(reportJson(*args.method, params, r, in.n(), in.dim(), in.heads()));
+  else
+    printApproxText(args, params, r, in, kind);
   return 0;
 }
 

@@ -17,6 +17,15 @@
 
 namespace attnscope::cli {
 
+void setThreads(const QCommandLineParser& parser, const QCommandLineOption& threads) {
+  if (!parser.isSet(threads)) return;
+  const int t = static_cast<int>(readInteger(QStringLiteral("threads"), parser.value(threads), 1, 256));
+#ifdef _OPENMP
+  omp_set_num_threads(t);
+#endif
+  Eigen::setNbThreads(t);
+}
+
 namespace {
 
 // The pattern's weights as a dense float32 [heads, n, n] array (zeros where masked).
@@ -36,16 +45,110 @@ void writeWeights(const SparseWeights& w, const AttentionInputs& in, const std::
   writeNpyFloat(path, {in.heads(), n, n}, dense.data());
 }
 
-}  // namespace
+// What `run` was asked beyond the pattern and its inputs; Check() says the first thing wrong with it.
+struct RunArgs {
+  std::string out, weights;  ///< .npy files to write, or empty
+  bool json = false;
 
-void setThreads(const QCommandLineParser& parser, const QCommandLineOption& threads) {
-  if (!parser.isSet(threads)) return;
-  const int t = static_cast<int>(readInteger(QStringLiteral("threads"), parser.value(threads), 1, 256));
+  std::string Check() const {
+    for (const auto& [option, path] : {std::pair{"--out", &out}, std::pair{"--weights", &weights}})
+      if (!path->empty() && !(path->size() >= 4 && path->compare(path->size() - 4, 4, ".npy") == 0))
+        return std::string(option) + " '" + quoted(*path) + "' is not allowed: expected a file ending in .npy";
+    return {};
+  }
+};
+
+// The run: the pattern's mask, both kernels on the same inputs, and the files asked for.
+struct RunDone {
+  PatternRequest request;
+  Comparison comparison;
+  const char* kernel = "sparse";
+  int threads = 1;
+};
+
+RunDone runAndWrite(PatternRequest request, const RunArgs& args) {
+  RunDone done{std::move(request), {}, "sparse", 1};
+  const AttentionInputs& in = *done.request.inputs;
+  const auto pattern = done.request.makePattern();
+  if (pattern->heads() != 1 && pattern->heads() != in.heads())
+    throw UsageError("heads = " + std::to_string(in.heads()) + " is not allowed: pattern '" + done.request.spec.name() +
+                     "' has " + std::to_string(pattern->heads()) + " heads (use --heads " +
+                     std::to_string(pattern->heads()) + ")");
+  if (!args.weights.empty()) checkDenseSize(4.0 * double(in.heads()) * double(in.n()) * double(in.n()), ".npy weights");
+  const SparseMask mask = buildMask(*pattern);
+  AttentionOutput patternOut;
+  done.kernel = mask.hasBlockLayout() ? "block-sparse" : "sparse";
+  done.comparison = compareWithFull(in, mask, {}, &patternOut);
+  if (!args.out.empty()) {
+    BigVector<float> flat(static_cast<std::size_t>(in.heads() * in.n() * in.valueDim()));
+    for (int h = 0; h < in.heads(); ++h)
+      std::copy(patternOut.out[h].data(), patternOut.out[h].data() + patternOut.out[h].size(),
+                flat.data() + h * in.n() * in.valueDim());
+    writeNpyFloat(args.out, {in.heads(), in.n(), in.valueDim()}, flat.data());
+  }
+  if (!args.weights.empty()) {
+    AttentionOptions withWeights;
+    withWeights.wantWeights = true;
+    writeWeights(*maskedAttention(in, mask, withWeights).weights, in, args.weights);
+  }
 #ifdef _OPENMP
-  omp_set_num_threads(t);
+  done.threads = omp_get_max_threads();
 #endif
-  Eigen::setNbThreads(t);
+  return done;
 }
+
+void printRunJson(const RunDone& done) {
+  const PatternRequest& request = done.request;
+  const AttentionInputs& in = *request.inputs;
+  const Comparison& c = done.comparison;
+  const char* kernel = done.kernel;
+  const int threadCount = done.threads;
+  QJsonObject o{{QStringLiteral("pattern"), toQ(request.spec.name())},
+                {QStringLiteral("n"), static_cast<qint64>(in.n())},
+                {QStringLiteral("heads"), in.heads()},
+                {QStringLiteral("dim"), static_cast<qint64>(in.dim())},
+                {QStringLiteral("inputs"), request.inputsKind},
+                {QStringLiteral("threads"), threadCount},
+                {QStringLiteral("kernel"), QString::fromUtf8(kernel)},
+                {QStringLiteral("nnz"), c.usefulCells},
+                {QStringLiteral("ms_pattern"), c.msPattern},
+                {QStringLiteral("ms_full"), c.msFull},
+                {QStringLiteral("speedup"), c.speedup},
+                {QStringLiteral("gflops_pattern"), c.gflopsPattern},
+                {QStringLiteral("gflops_full"), c.gflopsFull},
+                {QStringLiteral("mass_kept"), c.massKept},
+                {QStringLiteral("rel_error"), c.relError},
+                {QStringLiteral("empty_rows"), static_cast<qint64>(c.emptyRows)}};
+  if (!in.tokens.empty()) {
+    QJsonArray tokens;
+    for (const auto& t : in.tokens) tokens.append(toQ(t));
+    o.insert(QStringLiteral("tokens"), tokens);
+  }
+  printJson(o);
+}
+
+void printRunText(const RunDone& done) {
+  const PatternRequest& request = done.request;
+  const AttentionInputs& in = *request.inputs;
+  const Comparison& c = done.comparison;
+  const char* kernel = done.kernel;
+  const int threadCount = done.threads;
+  std::cout << "pattern     " << request.spec.name() << ", n = " << withSeparators(in.n()) << ", " << in.heads()
+            << (in.heads() == 1 ? " head" : " heads") << ", dim " << in.dim() << ", " << toStd(request.inputsKind)
+            << " inputs" << (request.inputsKind == QStringLiteral("npy") ? "" : " (synthetic embeddings)") << ", "
+            << threadCount << (threadCount == 1 ? " thread\n" : " threads\n") << "pattern     "
+            << fixedDigits(c.msPattern, 2) << " ms, " << fixedDigits(c.gflopsPattern, 1) << " useful GFLOP/s ("
+            << kernel << " kernel, " << withSeparators(static_cast<Index>(c.usefulCells)) << " cells)\n"
+            << "full        " << fixedDigits(c.msFull, 2) << " ms, " << fixedDigits(c.gflopsFull, 1) << " GFLOP/s\n"
+            << "speed-up    " << fixedDigits(c.speedup, 2) << "×\n"
+            << "mass kept   " << fixedDigits(100.0 * c.massKept, 2) << "% of full attention's weight\n"
+            << "rel. error  " << fixedDigits(c.relError, 4) << " (‖O_pattern − O_full‖ / ‖O_full‖)\n";
+  if (c.emptyRows > 0)
+    std::cout << "warning     " << withSeparators(c.emptyRows)
+              << " (head, query) rows attend no key: their output is zero\n";
+}
+
+}  // namespace
 
 int runRun(const QStringList& arguments) {
   QCommandLineParser parser;
@@ -69,89 +172,18 @@ int runRun(const QStringList& arguments) {
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
   for (const QCommandLineOption* o : {&out, &weights, &threads, &json}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
-  if (parser.isSet(help)) {
-    std::cout << toStd(parser.helpText());
-    return 0;
-  }
-  for (const QCommandLineOption* o : {&out, &weights})
-    if (parser.isSet(*o) && !parser.value(*o).endsWith(QStringLiteral(".npy")))
-      throw UsageError("--" + toStd(o->names().first()) + " '" + toStd(parser.value(*o)) +
-                       "' is not allowed: expected a file ending in .npy");
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  const RunArgs args{toStd(parser.value(out)), toStd(parser.value(weights)), parser.isSet(json)};
+  if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
   setThreads(parser, threads);
   if (parser.isSet(options.n))  // refused before any inputs are made for it
     readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxFullAttentionTokens);
-  inputOptions.checkShape = [](const InputShape& shape) {  // files and sentences, before they are read or made
-    checkComparedN(shape.n);
-  };
-  const PatternRequest request = readPatternRequest(parser, options, &inputOptions, /*alwaysInputs=*/true);
-  const AttentionInputs& in = *request.inputs;
-  const auto pattern = request.makePattern();
-  if (pattern->heads() != 1 && pattern->heads() != in.heads())
-    throw UsageError("heads = " + std::to_string(in.heads()) + " is not allowed: pattern '" + request.spec.name() +
-                     "' has " + std::to_string(pattern->heads()) + " heads (use --heads " +
-                     std::to_string(pattern->heads()) + ")");
-  if (parser.isSet(weights)) checkDenseSize(4.0 * double(in.heads()) * double(in.n()) * double(in.n()), ".npy weights");
-  const SparseMask mask = buildMask(*pattern);
-
-  AttentionOutput patternOut;
-  const Comparison c = compareWithFull(in, mask, {}, &patternOut);
-  if (parser.isSet(out)) {
-    BigVector<float> flat(static_cast<std::size_t>(in.heads() * in.n() * in.valueDim()));
-    for (int h = 0; h < in.heads(); ++h)
-      std::copy(patternOut.out[h].data(), patternOut.out[h].data() + patternOut.out[h].size(),
-                flat.data() + h * in.n() * in.valueDim());
-    writeNpyFloat(toStd(parser.value(out)), {in.heads(), in.n(), in.valueDim()}, flat.data());
-  }
-  if (parser.isSet(weights)) {
-    AttentionOptions withWeights;
-    withWeights.wantWeights = true;
-    writeWeights(*maskedAttention(in, mask, withWeights).weights, in, toStd(parser.value(weights)));
-  }
-  const char* kernel = mask.hasBlockLayout() ? "block-sparse" : "sparse";
-#ifdef _OPENMP
-  const int threadCount = omp_get_max_threads();
-#else
-  const int threadCount = 1;
-#endif
-
-  if (parser.isSet(json)) {
-    QJsonObject o{{QStringLiteral("pattern"), toQ(request.spec.name())},
-                  {QStringLiteral("n"), static_cast<qint64>(in.n())},
-                  {QStringLiteral("heads"), in.heads()},
-                  {QStringLiteral("dim"), static_cast<qint64>(in.dim())},
-                  {QStringLiteral("inputs"), request.inputsKind},
-                  {QStringLiteral("threads"), threadCount},
-                  {QStringLiteral("kernel"), QString::fromUtf8(kernel)},
-                  {QStringLiteral("nnz"), c.usefulCells},
-                  {QStringLiteral("ms_pattern"), c.msPattern},
-                  {QStringLiteral("ms_full"), c.msFull},
-                  {QStringLiteral("speedup"), c.speedup},
-                  {QStringLiteral("gflops_pattern"), c.gflopsPattern},
-                  {QStringLiteral("gflops_full"), c.gflopsFull},
-                  {QStringLiteral("mass_kept"), c.massKept},
-                  {QStringLiteral("rel_error"), c.relError},
-                  {QStringLiteral("empty_rows"), static_cast<qint64>(c.emptyRows)}};
-    if (!in.tokens.empty()) {
-      QJsonArray tokens;
-      for (const auto& t : in.tokens) tokens.append(toQ(t));
-      o.insert(QStringLiteral("tokens"), tokens);
-    }
-    printJson(o);
-    return 0;
-  }
-  std::cout << "pattern     " << request.spec.name() << ", n = " << withSeparators(in.n()) << ", " << in.heads()
-            << (in.heads() == 1 ? " head" : " heads") << ", dim " << in.dim() << ", " << toStd(request.inputsKind)
-            << " inputs" << (request.inputsKind == QStringLiteral("npy") ? "" : " (synthetic embeddings)") << ", "
-            << threadCount << (threadCount == 1 ? " thread\n" : " threads\n") << "pattern     "
-            << fixedDigits(c.msPattern, 2) << " ms, " << fixedDigits(c.gflopsPattern, 1) << " useful GFLOP/s ("
-            << kernel << " kernel, " << withSeparators(static_cast<Index>(c.usefulCells)) << " cells)\n"
-            << "full        " << fixedDigits(c.msFull, 2) << " ms, " << fixedDigits(c.gflopsFull, 1) << " GFLOP/s\n"
-            << "speed-up    " << fixedDigits(c.speedup, 2) << "×\n"
-            << "mass kept   " << fixedDigits(100.0 * c.massKept, 2) << "% of full attention's weight\n"
-            << "rel. error  " << fixedDigits(c.relError, 4) << " (‖O_pattern − O_full‖ / ‖O_full‖)\n";
-  if (c.emptyRows > 0)
-    std::cout << "warning     " << withSeparators(c.emptyRows)
-              << " (head, query) rows attend no key: their output is zero\n";
+  inputOptions.checkShape = [](const InputShape& shape) { checkComparedN(shape.n); };  // before reading or making
+  const RunDone done = runAndWrite(readPatternRequest(parser, options, &inputOptions, /*alwaysInputs=*/true), args);
+  if (args.json)
+    printRunJson(done);
+  else
+    printRunText(done);
   return 0;
 }
 
