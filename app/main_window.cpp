@@ -31,6 +31,7 @@
 
 #include "engine/util/error.h"
 #include "widgets/gui_limits.h"
+#include "widgets/number_text.h"
 #include "widgets/task_runner.h"
 #include "widgets/compare_view.h"
 #include "widgets/explanation_panel.h"
@@ -50,7 +51,6 @@ namespace attnscope {
 
 namespace {
 // A limit as the messages write it: "4,000,000".
-QString english(Index value) { return QLocale(QLocale::English).toString(static_cast<qlonglong>(value)); }
 }  // namespace
 
 MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), restore_(restore) {
@@ -397,10 +397,10 @@ void MainWindow::showHops() {
     hopsNote_->setText(!result_ || result_->graph
                            ? QStringLiteral("The hop map is drawn up to %1 tokens; below, one query's hop distances "
                                             "at any length (click a row in the matrix or pick the query).")
-                                 .arg(english(kMaxPictureSide))
+                                 .arg(countText(kMaxPictureSide))
                            : QStringLiteral("Hop distances are computed up to %1 active cells; attnscope-cli "
                                             "path and stats --reach work at any size.")
-                                 .arg(english(kGuiReachCells)));
+                                 .arg(countText(kGuiReachCells)));
     return;
   }
   const int diameter = result_->reach ? result_->reach->diameter.upper : 1;
@@ -417,7 +417,7 @@ void MainWindow::showHopProfile() {
   if (!result_ || !result_->graph) {
     hopProfile_->clear(
         result_ && result_->stats.nnz > kGuiReachCells
-            ? QStringLiteral("Hop distances are computed up to %1 active cells").arg(english(kGuiReachCells))
+            ? QStringLiteral("Hop distances are computed up to %1 active cells").arg(countText(kGuiReachCells))
             : QStringLiteral("Hop distances appear with the reachability figures"));
     return;
   }

@@ -26,6 +26,7 @@
 #include "widgets/approx_charts.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_picture.h"
+#include "widgets/number_text.h"
 #include "widgets/scaling_chart.h"
 #include "widgets/task_runner.h"
 
@@ -34,8 +35,6 @@ namespace attnscope {
 namespace {
 
 QString toQ(const std::string& s) { return QString::fromStdString(s); }
-QString number(double v, int digits) { return QLocale(QLocale::English).toString(v, 'g', digits); }
-QString count(Index v) { return QLocale(QLocale::English).toString(qlonglong(v)); }
 
 const char* kDefaultSentence = "the cat sat on the mat because it was warm and the dog lay by the door";
 
@@ -226,11 +225,12 @@ void ApproxPanel::buildViews() {
   diff_->setColorPalette(Palette::Diverging);
   for (HeatmapView* v : {exact_, approx_, diff_}) v->setMinimumWidth(200);
   auto weightText = [](float v) {
-    return std::isnan(v) ? QStringLiteral("≤ 0 (see the difference)") : QStringLiteral("weight ") + number(v, 3);
+    return std::isnan(v) ? QStringLiteral("≤ 0 (see the difference)")
+                         : QStringLiteral("weight ") + significantText(v, 3);
   };
   exact_->setValueText(weightText);
   approx_->setValueText(weightText);
-  diff_->setValueText([](float v) { return QStringLiteral("Â − exact = ") + number(v, 3); });
+  diff_->setValueText([](float v) { return QStringLiteral("Â − exact = ") + significantText(v, 3); });
   // Zooming one map zooms the others.
   for (HeatmapView* from : {exact_, approx_, diff_})
     connect(from, &HeatmapView::viewMovedByUser, this, [this, from](const QRectF& range) {
@@ -242,7 +242,7 @@ void ApproxPanel::buildViews() {
   timeSweep_ = new QPushButton(QStringLiteral("Time vs n"), this);
   timeSweep_->setToolTip(QStringLiteral("the method's own kernel against the fused full kernel, n doubling from 256"));
   sweepLimit_ = new QComboBox(this);
-  for (int n : {1024, 4096, 16384, 65536}) sweepLimit_->addItem(count(n), n);
+  for (int n : {1024, 4096, 16384, 65536}) sweepLimit_->addItem(countText(n), n);
   sweepLimit_->setCurrentIndex(2);
   cancel_ = new QPushButton(QStringLiteral("Cancel"), this);
   cancel_->setEnabled(false);
@@ -390,7 +390,7 @@ std::shared_ptr<const ApproxPanel::Request> ApproxPanel::request(bool wantWeight
         !r->npy.empty()
             ? QStringLiteral("%1 (%2 heads; maps of head 0)").arg(QFileInfo(npy_[0]).fileName()).arg(r->heads)
         : r->sentence ? QStringLiteral("sentence embeddings, %1 tokens").arg(r->n)
-                      : QStringLiteral("Gaussian, logit scale %1").arg(number(r->scale, 3));
+                      : QStringLiteral("Gaussian, logit scale %1").arg(significantText(r->scale, 3));
   } catch (const std::exception& e) {
     showError(QString::fromUtf8(e.what()));
     return nullptr;
@@ -436,22 +436,24 @@ void ApproxPanel::measure() {
       const ApproxReport& a = *report;
       const QString method = toQ(r->method->name());
       QString text = QStringLiteral("<b>%1</b> %2<br>%3, n = %4, d = %5<br><br>")
-                         .arg(method, r->paramsText.toHtmlEscaped(), r->inputsText, count(r->n), count(r->dim));
-      text += QStringLiteral("output error <b>%1</b> (‖O − O_exact‖ / ‖O_exact‖)<br>").arg(number(a.outputRelError, 3));
+                         .arg(method, r->paramsText.toHtmlEscaped(), r->inputsText, countText(r->n), countText(r->dim));
+      text += QStringLiteral("output error <b>%1</b> (‖O − O_exact‖ / ‖O_exact‖)<br>")
+                  .arg(significantText(a.outputRelError, 3));
       text += QStringLiteral("weights: mean row L1 <b>%1</b> from exact; uniform attention %2%3<br>")
-                  .arg(number(a.weightsL1, 3), number(a.uniformL1, 3),
+                  .arg(significantText(a.weightsL1, 3), significantText(a.uniformL1, 3),
                        a.weightsL1 >= a.uniformL1 ? QStringLiteral(" — no better than uniform here") : QString());
       text += QStringLiteral("negative entries %1%, largest row-sum deviation %2<br>")
-                  .arg(number(100.0 * a.negativeShare, 3), number(a.rowSumMaxDev, 2));
+                  .arg(significantText(100.0 * a.negativeShare, 3), significantText(a.rowSumMaxDev, 2));
       text += QStringLiteral("%1 %2 ms, full attention (fused) %3 ms")
-                  .arg(method, number(a.msMethod, 3), number(a.msFull, 3));
+                  .arg(method, significantText(a.msMethod, 3), significantText(a.msFull, 3));
       if (!a.allRows)
-        text += QStringLiteral("<br>(weights measured on %1 evenly spread rows)").arg(count(a.rowsMeasured));
+        text += QStringLiteral("<br>(weights measured on %1 evenly spread rows)").arg(countText(a.rowsMeasured));
       measures_->setText(text);
-      lastCaption_ = method + QStringLiteral(" (") + r->paramsText + QStringLiteral("), n = ") + count(r->n) +
-                     QStringLiteral(": output error ") + number(a.outputRelError, 3) + QStringLiteral(", weights L1 ") +
-                     number(a.weightsL1, 3) + QStringLiteral(" (uniform ") + number(a.uniformL1, 3) +
-                     QStringLiteral("), negative ") + number(100.0 * a.negativeShare, 3) + QStringLiteral("%");
+      lastCaption_ = method + QStringLiteral(" (") + r->paramsText + QStringLiteral("), n = ") + countText(r->n) +
+                     QStringLiteral(": output error ") + significantText(a.outputRelError, 3) +
+                     QStringLiteral(", weights L1 ") + significantText(a.weightsL1, 3) + QStringLiteral(" (uniform ") +
+                     significantText(a.uniformL1, 3) + QStringLiteral("), negative ") +
+                     significantText(100.0 * a.negativeShare, 3) + QStringLiteral("%");
       last_ = std::make_unique<ApproxReport>(a);
       emit measured();
     };
@@ -474,7 +476,7 @@ void ApproxPanel::sweepBudget() {
   });
   // After the start: a task it replaced has ended (and titled its own chart) by now; the steps arrive queued.
   budget_->clear(toQ(r->method->name()) + QStringLiteral(": error as ") + toQ(key) + QStringLiteral(" doubles, n = ") +
-                 count(r->n));
+                 countText(r->n));
   budget_->setBudgetName(toQ(key));
   setBusy(true, QStringLiteral("budget"));
 }
@@ -495,10 +497,10 @@ void ApproxPanel::sweepTime() {
     const Index last = points.empty() ? 0 : points.back().n;
     return [this, r, cross, last] {
       time_->setCrossover(cross);
-      if (cross == 0) time_->setTitle(time_->title() + QStringLiteral(": not faster up to n = ") + count(last));
+      if (cross == 0) time_->setTitle(time_->title() + QStringLiteral(": not faster up to n = ") + countText(last));
     };
   });
-  time_->clear(toQ(r->method->name()) + QStringLiteral(" against full attention, d = ") + count(r->dim));
+  time_->clear(toQ(r->method->name()) + QStringLiteral(" against full attention, d = ") + countText(r->dim));
   time_->setSeriesName(toQ(r->method->name()));
   setBusy(true, QStringLiteral("time"));
 }

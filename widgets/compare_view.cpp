@@ -16,6 +16,7 @@
 
 #include "engine/util/error.h"
 #include "widgets/heatmap_view.h"
+#include "widgets/number_text.h"
 #include "widgets/pattern_controls.h"
 #include "widgets/view_pair.h"
 
@@ -48,7 +49,7 @@ SideBySide compareResults(std::shared_ptr<const MaskResult> a, std::shared_ptr<c
     ones->heads.emplace_back(static_cast<std::size_t>(side) * side, 1.0f);
     s.pictureB = std::move(ones);
     s.nameB = QStringLiteral("full");
-    s.titleB = QStringLiteral("full, n = ") + QLocale(QLocale::English).toString(static_cast<qlonglong>(n));
+    s.titleB = QStringLiteral("full, n = ") + countText(n);
   }
   if (headsA != headsB && headsA != 1 && headsB != 1)
     throw Error("num_heads " + std::to_string(headsB) + " of pattern B is not allowed against " +
@@ -129,7 +130,7 @@ void padTitles(QString& a, QString& b) {
 }  // namespace
 
 QString countsLine(const SideBySide& s) {
-  const QLocale en(QLocale::English);
+  const QLocale& en = numberLocale();
   QString line = QStringLiteral("%1: %2 cells; %3: %4 cells")
                      .arg(s.nameB, en.toString(s.cellsB, 'f', 0), s.nameA, en.toString(s.cellsA, 'f', 0));
   if (s.cellsA == s.cellsB) return line + QStringLiteral(", the same count");
@@ -375,7 +376,7 @@ void CompareView::showComparison() {
   const int heads = static_cast<int>(s.difference->heads.size());
   difference_->setPicture(s.difference, std::min(head_, heads - 1), nullptr,
                           s.nameA + QStringLiteral(" against ") + s.nameB + QStringLiteral(", n = ") +
-                              QLocale(QLocale::English).toString(static_cast<qlonglong>(s.a->choice.n)) +
+                              countText(s.a->choice.n) +
                               (heads > 1 ? QStringLiteral(", head %1").arg(std::min(head_, heads - 1)) : QString()));
 }
 

@@ -6,6 +6,7 @@
 #include <qcustomplot.h>
 
 #include <algorithm>
+#include "widgets/number_text.h"
 
 namespace attnscope {
 
@@ -92,7 +93,7 @@ void HopProfileView::setProfile(const HopDistances& distances, Index query, cons
   d_->plot->yAxis->setTicker(ticker);
   d_->plot->yAxis->setRange(-0.3, neverRow + (d_->neverCount > 0 ? 0.5 : -0.5));
   d_->plot->xAxis->setRange(-0.5, std::max<double>(0.5, double(n) - 0.5));
-  const QLocale en(QLocale::English);
+  const QLocale& en = numberLocale();
   QString name = QStringLiteral("query ") + en.toString(qlonglong(query));
   if (!queryName.isEmpty()) name += QStringLiteral(" (") + queryName + QLatin1Char(')');
   const QString layers = maxHops == 1 ? QStringLiteral("layer") : QStringLiteral("layers");

@@ -8,6 +8,7 @@
 #include "engine/inputs/attention_inputs.h"
 #include "engine/util/error.h"
 #include "engine/patterns/pattern_registry.h"
+#include "widgets/number_text.h"
 #include "widgets/gui_limits.h"
 
 namespace attnscope {
@@ -23,8 +24,7 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
   QStringList shown;
   for (const ParamSpec& p : spec.params())
     shown << QString::fromStdString(p.name + "=" + formatParam(values.values().at(p.name)));
-  r.title =
-      choice.pattern + QStringLiteral(", n = ") + QLocale(QLocale::English).toString(static_cast<qlonglong>(choice.n));
+  r.title = choice.pattern + QStringLiteral(", n = ") + countText(choice.n);
   if (!shown.isEmpty()) r.title += QLatin1Char('\n') + shown.join(QStringLiteral(", "));
   const std::vector<std::string> tokens =
       choice.text.trimmed().isEmpty() ? std::vector<std::string>{} : tokenize(choice.text.toStdString());

@@ -13,6 +13,7 @@
 #include "engine/reach/reachability.h"
 #include "widgets/gui_limits.h"
 #include "widgets/mask_controller.h"
+#include "widgets/number_text.h"
 #include "widgets/reach_curve_view.h"
 #include "widgets/task_runner.h"
 
@@ -67,8 +68,7 @@ void PathPanel::setResult(std::shared_ptr<const MaskResult> result) {
   if (result_ && result_->reach)
     curve_->setCurve(result_->reach->reachByLayer, result_->reach->sampledSources);
   else
-    curve_->clear(QStringLiteral("Receptive field: computed up to %1 active cells")
-                      .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kGuiReachCells))));
+    curve_->clear(QStringLiteral("Receptive field: computed up to %1 active cells").arg(countText(kGuiReachCells)));
   update();
 }
 
@@ -76,7 +76,7 @@ void PathPanel::update() {
   if (!result_ || !result_->graph) {
     runner_->cancel();
     show({}, result_ ? QStringLiteral("Paths are traced up to %1 active cells; attnscope-cli path works at any size.")
-                           .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kGuiReachCells)))
+                           .arg(countText(kGuiReachCells))
                      : QString());
     return;
   }

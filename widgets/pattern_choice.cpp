@@ -12,6 +12,7 @@
 #include "engine/patterns/pattern_registry.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
+#include "widgets/number_text.h"
 #include "widgets/resources.h"
 
 namespace attnscope {
@@ -27,7 +28,7 @@ QString PatternChoice::title() const {
   for (const auto& [k, v] : params) parts << k + QLatin1Char('=') + v;
   const QString args =
       parts.isEmpty() ? QString() : QStringLiteral(" (") + parts.join(QStringLiteral(", ")) + QLatin1Char(')');
-  return pattern + args + QStringLiteral(", n = ") + QLocale(QLocale::English).toString(static_cast<qlonglong>(n));
+  return pattern + args + QStringLiteral(", n = ") + countText(n);
 }
 
 namespace {

@@ -21,6 +21,7 @@
 #include "engine/inputs/attention_inputs.h"
 #include "engine/util/error.h"
 #include "engine/patterns/pattern_registry.h"
+#include "widgets/number_text.h"
 
 namespace attnscope {
 
@@ -80,13 +81,12 @@ PatternControls::PatternControls(QWidget* parent) : QWidget(parent) {
   n_->setRange(1, kMaxSequenceLength);
   n_->setValue(16);
   n_->setGroupSeparatorShown(true);
-  n_->setToolTip(QStringLiteral("Sequence length n: tokens, queries and keys (1 … %1)")
-                     .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kMaxSequenceLength))));
+  n_->setToolTip(
+      QStringLiteral("Sequence length n: tokens, queries and keys (1 … %1)").arg(countText(kMaxSequenceLength)));
   slider_ = new QSlider(Qt::Horizontal, this);
   slider_->setRange(1, kMaxLog2N);  // n = 2^k
   slider_->setValue(4);
-  slider_->setToolTip(QStringLiteral("n in powers of two, 2 … %1")
-                          .arg(QLocale(QLocale::English).toString(static_cast<qlonglong>(kMaxSequenceLength))));
+  slider_->setToolTip(QStringLiteral("n in powers of two, 2 … %1").arg(countText(kMaxSequenceLength)));
   auto* nRow = new QHBoxLayout;
   nRow->addWidget(n_);
   nRow->addWidget(slider_, 1);

@@ -19,19 +19,15 @@
 #include "widgets/gui_limits.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/scaling_chart.h"
+#include "widgets/number_text.h"
 #include "widgets/view_pair.h"
 
 namespace attnscope {
 
 namespace {
 
-const QLocale& en() {
-  static const QLocale locale(QLocale::English);
-  return locale;
-}
-
-QString ms(double v) { return en().toString(v, 'f', v < 10 ? 2 : v < 100 ? 1 : 0) + QStringLiteral(" ms"); }
-QString percent(double v) { return en().toString(100.0 * v, 'f', 1) + QLatin1Char('%'); }
+QString ms(double v) { return numberLocale().toString(v, 'f', v < 10 ? 2 : v < 100 ? 1 : 0) + QStringLiteral(" ms"); }
+QString percent(double v) { return numberLocale().toString(100.0 * v, 'f', 1) + QLatin1Char('%'); }
 
 }  // namespace
 
@@ -140,7 +136,7 @@ void RunPanel::buildResults(QVBoxLayout* layout) {
   sweep_->setToolTip(QStringLiteral("Time the pattern and full attention for n = 256, 512, … up to the limit"));
   sweepLimit_ = new QComboBox(bottom);
   for (Index n = 1024; n <= 65536; n *= 2)
-    sweepLimit_->addItem(en().toString(qlonglong(n)), QVariant::fromValue(qlonglong(n)));
+    sweepLimit_->addItem(numberLocale().toString(qlonglong(n)), QVariant::fromValue(qlonglong(n)));
   sweepLimit_->setCurrentIndex(3);  // 8,192: a few seconds on a laptop
   sweepBar->addWidget(new QLabel(QStringLiteral("Scaling: n from 256 to"), bottom));
   sweepBar->addWidget(sweepLimit_);
@@ -185,7 +181,7 @@ void RunPanel::connectRunner() {
     for (const ScalingPoint& p : points)
       if (!p.skipped.empty()) skipped << QStringLiteral("n = %1: %2").arg(p.n).arg(QString::fromStdString(p.skipped));
     QString text = n > 0 ? QStringLiteral("The pattern is faster than full attention from n = %1 on.")
-                               .arg(en().toString(qlonglong(n)))
+                               .arg(numberLocale().toString(qlonglong(n)))
                          : QStringLiteral("The pattern was not faster than full attention at any n measured.");
     if (!skipped.isEmpty())
       text += QStringLiteral("<br>Skipped: ") + skipped.join(QStringLiteral("; ")).toHtmlEscaped();
@@ -204,7 +200,7 @@ bool RunPanel::exportTo(const QString& path, int width, int height, int dpi, QSt
     const Comparison& c = last_->comparison;
     caption = QStringLiteral("%1: %2, full attention: %3 (%4× speed-up); mass kept %5, output error %6")
                   .arg(last_->request.mask->choice.pattern, ms(c.msPattern), ms(c.msFull),
-                       en().toString(c.speedup, 'f', 1), percent(c.massKept), percent(c.relError));
+                       numberLocale().toString(c.speedup, 'f', 1), percent(c.massKept), percent(c.relError));
   }
   return HeatmapView::writeCaptioned(path, QSize(width, height), dpi, caption, {patternView_, fullView_}, error);
 }
@@ -378,17 +374,19 @@ void RunPanel::onFinished(const RunResult& result) {
   const MaskResult& m = *result.request.mask;
   timers_->setText(QStringLiteral("pattern %1 ✓   full attention %2 ✓").arg(ms(c.msPattern), ms(c.msFull)));
   const QString speed = std::abs(c.speedup - 1) < 0.05 ? QStringLiteral("about as fast")
-                        : c.speedup >= 1 ? QStringLiteral("%1× faster").arg(en().toString(c.speedup, 'f', 1))
-                                         : QStringLiteral("%1× slower").arg(en().toString(1.0 / c.speedup, 'f', 1));
+                        : c.speedup >= 1
+                            ? QStringLiteral("%1× faster").arg(numberLocale().toString(c.speedup, 'f', 1))
+                            : QStringLiteral("%1× slower").arg(numberLocale().toString(1.0 / c.speedup, 'f', 1));
   QString text =
       QStringLiteral(
           "<b>%1</b> in %2 (%3 GFLOP/s useful) against <b>full attention</b> in %4 (%5 GFLOP/s): "
           "<b>%6</b>.<br>Attention mass kept <b>%7</b>; output error <b>%8</b> "
           "(‖O<sub>pattern</sub> − O<sub>full</sub>‖ / ‖O<sub>full</sub>‖).<br>")
-          .arg(m.choice.pattern.toHtmlEscaped(), ms(c.msPattern), en().toString(c.gflopsPattern, 'f', 1), ms(c.msFull),
-               en().toString(c.gflopsFull, 'f', 1), speed, percent(c.massKept), percent(c.relError));
+          .arg(m.choice.pattern.toHtmlEscaped(), ms(c.msPattern), numberLocale().toString(c.gflopsPattern, 'f', 1),
+               ms(c.msFull), numberLocale().toString(c.gflopsFull, 'f', 1), speed, percent(c.massKept),
+               percent(c.relError));
   text += QStringLiteral("n = %1, %2 head%3 × dim %4, inputs: %5.")
-              .arg(en().toString(qlonglong(m.choice.n)))
+              .arg(numberLocale().toString(qlonglong(m.choice.n)))
               .arg(result.heads)
               .arg(result.heads == 1 ? QString() : QStringLiteral("s"))
               .arg(result.request.dim)
@@ -398,22 +396,22 @@ void RunPanel::onFinished(const RunResult& result) {
         " An error above 100% means full attention's output is small: on random inputs each query "
         "averages nearly every value, which cancels out.");
   if (c.emptyRows > 0)
-    text +=
-        QStringLiteral(" %1 query rows had no key and give zero output.").arg(en().toString(qlonglong(c.emptyRows)));
+    text += QStringLiteral(" %1 query rows had no key and give zero output.")
+                .arg(numberLocale().toString(qlonglong(c.emptyRows)));
   if (!result.weightsPattern)
     text += QStringLiteral(" Weights are drawn up to %1 tokens; above, the maps show which rows each run computed.")
-                .arg(en().toString(kMaxPictureSide));
+                .arg(numberLocale().toString(kMaxPictureSide));
   results_->setText(text);
   ++runs_;
   log_->insertRow(0);
   const QStringList cells{QString::number(runs_),
                           m.choice.pattern,
-                          en().toString(qlonglong(m.choice.n)),
+                          numberLocale().toString(qlonglong(m.choice.n)),
                           QStringLiteral("%1 × %2").arg(result.heads).arg(result.request.dim),
                           result.inputs,
                           ms(c.msPattern),
                           ms(c.msFull),
-                          en().toString(c.speedup, 'f', 2) + QStringLiteral("×"),
+                          numberLocale().toString(c.speedup, 'f', 2) + QStringLiteral("×"),
                           percent(c.massKept),
                           percent(c.relError)};
   for (int i = 0; i < cells.size(); ++i) log_->setItem(0, i, new QTableWidgetItem(cells[i]));

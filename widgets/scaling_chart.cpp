@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "widgets/number_text.h"
 #include "widgets/chart_frame.h"
 
 namespace attnscope {
@@ -99,8 +100,7 @@ void ScalingChart::setCrossover(Index n) {
     d_->cross->point1->setCoords(double(n), 1);
     d_->cross->point2->setCoords(double(n), 2);
     d_->crossLabel->position->setCoords(double(n), 0.97);
-    d_->crossLabel->setText(
-        QStringLiteral(" %1 faster from n = %2").arg(d_->series).arg(QLocale(QLocale::English).toString(qlonglong(n))));
+    d_->crossLabel->setText(QStringLiteral(" %1 faster from n = %2").arg(d_->series).arg(countText(n)));
   }
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }

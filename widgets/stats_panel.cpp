@@ -7,6 +7,7 @@
 
 #include "widgets/gui_limits.h"
 #include "widgets/mask_controller.h"
+#include "widgets/number_text.h"
 #include "widgets/stats_text.h"
 
 namespace attnscope {
@@ -23,7 +24,7 @@ StatsPanel::StatsPanel(QWidget* parent) : QWidget(parent) {
 }
 
 void StatsPanel::setResult(const MaskResult& r) {
-  const QLocale en(QLocale::English);
+  const QLocale& en = numberLocale();
   const MaskStats& s = r.stats;
   QString html = QStringLiteral("<p style='font-size:large'><b>%1</b></p>").arg(cellsSummary(s).toHtmlEscaped());
   html += QStringLiteral("<p>Full attention: %1 cells. This pattern: %2× fewer.</p>")

@@ -27,6 +27,7 @@
 #include "widgets/gui_limits.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/mask_picture.h"
+#include "widgets/number_text.h"
 #include "widgets/palettes.h"
 #include "widgets/pareto_chart.h"
 #include "widgets/task_runner.h"
@@ -36,8 +37,6 @@ namespace attnscope {
 namespace {
 
 constexpr int kThumbSide = 48;
-
-QString number(double v, int digits) { return QLocale(QLocale::English).toString(v, 'f', digits); }
 
 // A head's picture on a log scale from its largest value down four decades: tiles with no weight stay dark.
 QImage logImage(const std::vector<float>& picture) {
@@ -391,7 +390,7 @@ void WeightsPanel::analyse() {
               .arg(file_.toHtmlEscaped())
               .arg(dump_->layers())
               .arg(dump_->heads())
-              .arg(QLocale(QLocale::English).toString(qlonglong(dump_->n())))
+              .arg(countText(dump_->n()))
               .arg(against.isEmpty() ? QString() : QStringLiteral(", measured against ") + against.toHtmlEscaped()));
       showMessage({}, false);
       showReport();
@@ -438,8 +437,8 @@ void WeightsPanel::showReport() {
       item->setData(Qt::UserRole, QString::fromStdString(s.role()));
       item->setToolTip(QStringLiteral("%1 — entropy %2, diagonal %3, previous %4, first %5")
                            .arg(s.role().empty() ? QStringLiteral("no clear role") : QString::fromStdString(s.role()),
-                                number(s.entropy, 2), number(s.diagonal, 2), number(s.previous, 2),
-                                number(s.first, 2)));
+                                fixedText(s.entropy, 2), fixedText(s.diagonal, 2), fixedText(s.previous, 2),
+                                fixedText(s.first, 2)));
       if (withMask) item->setBackground(keptColor(s.massKept));
       grid_->setItem(static_cast<int>(l), static_cast<int>(h), item);
     }
@@ -459,12 +458,12 @@ void WeightsPanel::showReport() {
       QStringList cells{QString::number(r.firstLayer + Index(l)),
                         QString::number(h),
                         QString::fromStdString(s.role()),
-                        number(s.entropy, 3),
-                        number(s.diagonal, 3),
-                        number(s.previous, 3),
-                        number(s.first, 3),
-                        number(s.topk, 3)};
-      if (withMask) cells << number(s.massKept, 3) << number(s.oracleKept, 3) << number(s.density, 4);
+                        fixedText(s.entropy, 3),
+                        fixedText(s.diagonal, 3),
+                        fixedText(s.previous, 3),
+                        fixedText(s.first, 3),
+                        fixedText(s.topk, 3)};
+      if (withMask) cells << fixedText(s.massKept, 3) << fixedText(s.oracleKept, 3) << fixedText(s.density, 4);
       for (int c = 0; c < cells.size(); ++c) {
         auto* item = new QTableWidgetItem(cells[c]);
         if (withMask && c == 8) item->setBackground(keptColor(s.massKept));
@@ -482,8 +481,7 @@ void WeightsPanel::selectHead(Index layer, int head) {
   if (!view_) {
     view_ = new HeatmapView(viewHolder_);
     view_->setObjectName(QStringLiteral("weightsHead"));
-    view_->setValueText(
-        [](float v) { return QStringLiteral("weight ") + QLocale(QLocale::English).toString(v, 'g', 3); });
+    view_->setValueText([](float v) { return QStringLiteral("weight ") + numberLocale().toString(v, 'g', 3); });
     viewHolder_->layout()->addWidget(view_);
   }
   if (fits_ && layer < static_cast<Index>(fits_->size())) {
@@ -560,17 +558,17 @@ void WeightsPanel::showFits() {
       const FitCandidate& b = fits[l][h].best;
       cells += double(b.cells);
       const QStringList texts{QString::number(l), QString::number(h), QString::fromStdString(b.text()),
-                              number(100 * double(b.cells) / nn, 2) + QLatin1Char('%'), number(b.massKept, 3)};
+                              fixedText(100 * double(b.cells) / nn, 2) + QLatin1Char('%'), fixedText(b.massKept, 3)};
       for (int c = 0; c < texts.size(); ++c) fitTable_->setItem(row, c, new QTableWidgetItem(texts[c]));
     }
     total += cells;
-    layers << QStringLiteral("layer %1: %2%").arg(l).arg(number(100 * cells / (nn * double(dump_->heads())), 1));
+    layers << QStringLiteral("layer %1: %2%").arg(l).arg(fixedText(100 * cells / (nn * double(dump_->heads())), 1));
   }
   fitTable_->resizeColumnsToContents();
   const double share = total / (nn * double(dump_->heads()) * double(std::max<std::size_t>(1, fits.size())));
   fitSummary_->setText(QStringLiteral("<b>Keeping %1% of every head's mass, the fitted patterns take %2% of the cells "
                                       "of full attention</b> (%3× fewer). %4.")
-                           .arg(number(100 * fitKeep_, 0), number(100 * share, 1), number(1 / share, 1),
+                           .arg(fixedText(100 * fitKeep_, 0), fixedText(100 * share, 1), fixedText(1 / share, 1),
                                 layers.join(QStringLiteral(", "))));
   selectHead(layer_, head_);
 }
@@ -587,11 +585,11 @@ void WeightsPanel::makeRolloutViews() {
   }
   rolloutViews_[2]->setColorPalette(Palette::Diverging);
   auto share = [](float v) {
-    return std::isnan(v) ? QStringLiteral("0: not reached") : QStringLiteral("share ") + number(v, 4);
+    return std::isnan(v) ? QStringLiteral("0: not reached") : QStringLiteral("share ") + fixedText(v, 4);
   };
   rolloutViews_[0]->setValueText(share);
   rolloutViews_[1]->setValueText(share);
-  rolloutViews_[2]->setValueText([](float v) { return QStringLiteral("restricted − real = ") + number(v, 4); });
+  rolloutViews_[2]->setValueText([](float v) { return QStringLiteral("restricted − real = ") + fixedText(v, 4); });
   // Zooming one map zooms the others.
   for (HeatmapView* from : rolloutViews_)
     connect(from, &HeatmapView::viewMovedByUser, this, [this, from](const QRectF& range) {
@@ -608,8 +606,7 @@ void WeightsPanel::rollOut() {
   if (!dump_) return;
   if (dump_->n() > kMaxRolloutTokens)
     return showMessage(QStringLiteral("n = %1 is too large to roll out here: at most %2 tokens (three n × n matrices)")
-                           .arg(QLocale(QLocale::English).toString(qlonglong(dump_->n())),
-                                QLocale(QLocale::English).toString(qlonglong(kMaxRolloutTokens))),
+                           .arg(countText(dump_->n()), countText(kMaxRolloutTokens)),
                        true);
   makeRolloutViews();
   const AttentionDump* dump = &*dump_;
@@ -661,7 +658,7 @@ void WeightsPanel::rollOut() {
                                  "distance from the real rollout %2 (0 … 2). Its support is the pattern's multi-hop "
                                  "reachability within %3 hops (the Hops tab), through the cells where the weights "
                                  "are positive (a decoder's causal mask keeps only earlier keys).")
-                      .arg(against.toHtmlEscaped(), number(l1, 4))
+                      .arg(against.toHtmlEscaped(), fixedText(l1, 4))
                       .arg(dump_->layers()));
       } else {
         for (int v = 1; v < 3; ++v) rolloutViews_[v]->setPicture(nullptr, 0, nullptr, QString());
@@ -682,7 +679,7 @@ bool WeightsPanel::exportTo(const QString& path, int width, int height, int dpi,
     return HeatmapView::writeCaptioned(
         path, QSize(width, height), dpi,
         QStringLiteral("Attention rollout of %1: real, restricted to %2, difference (mean row L1 %3)")
-            .arg(file_, against_, number(rolloutL1_, 4)),
+            .arg(file_, against_, fixedText(rolloutL1_, 4)),
         {rolloutViews_[0], rolloutViews_[1], rolloutViews_[2]}, error);
   return view_->exportTo(path, width, height, dpi, error);
 }

@@ -1,0 +1,24 @@
+#pragma once
+// Numbers on screen, written one way everywhere: English digits and thousands separators whatever the machine's
+// locale (a projector's laptop in Germany shows the same "1,234,567" as the command line).
+
+#include <QLocale>
+#include <QString>
+
+#include "engine/util/types.h"
+
+namespace attnscope {
+
+/// The locale every number on screen is written in.
+inline const QLocale& numberLocale() {
+  static const QLocale english(QLocale::English);
+  return english;
+}
+/// 1234567 → "1,234,567".
+inline QString countText(Index value) { return numberLocale().toString(static_cast<qlonglong>(value)); }
+/// `digits` significant digits: 0.000123456 → "0.000123" at 3.
+inline QString significantText(double value, int digits) { return numberLocale().toString(value, 'g', digits); }
+/// `decimals` digits after the point: 0.5 → "0.500" at 3.
+inline QString fixedText(double value, int decimals) { return numberLocale().toString(value, 'f', decimals); }
+
+}  // namespace attnscope
