@@ -68,7 +68,7 @@ int runPatterns(const QStringList& arguments) {
   for (const PatternFamily* f : patternFamilies()) {
     std::cout << f->name() << (f->isBlockFamily() ? "  [block family]" : "") << "\n  " << f->summary() << "\n";
     for (const ParamSpec& p : f->params())
-      std::cout << "    " << std::left << std::setw(30) << (p.name + "=" + p.defaultText) << p.help << " ("
+      std::cout << "    " << std::left << std::setw(29) << (p.name + "=" + p.defaultText) << " " << p.help << " ("
                 << p.allowed() << ")\n";
     std::cout << "\n";
   }

@@ -11,26 +11,18 @@
 namespace attnscope {
 namespace {
 
-class DeepSpeedBigBirdFamily : public PatternFamily {
+class DeepSpeedBigBirdFamily : public deepspeed::DeepSpeedFamily {
  public:
   std::string name() const override { return "deepspeed-bigbird"; }
   std::string summary() const override {
     return "DeepSpeed BigBird: random blocks, sliding block window, and the first blocks global";
   }
-  bool isBlockFamily() const override { return true; }
-  double makeBytes(const ParamSet& p, Index n) const override {
-    return layoutBytes(n, p.getInt("block"), storedHeads(p));
-  }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> ownParams() const override {
     using namespace deepspeed;
-    return {blockParam(),
-            numHeadsParam(),
-            differentLayoutParam(),
-            intParam("num_random_blocks", 1, 0, 65536, "random blocks in each block row"),
+    return {intParam("num_random_blocks", 1, 0, 65536, "random blocks in each block row"),
             intParam("num_sliding_window_blocks", 3, 1, 65536, "blocks in the sliding window (half on each side)"),
             intParam("num_global_blocks", 1, 0, 65536, "the first blocks, attended by and attending every block"),
-            attentionParam("bidirectional"),
-            seedParam()};
+            attentionParam("bidirectional"), seedParam()};
   }
   std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
     const Index block = p.getInt("block"), random = p.getInt("num_random_blocks");

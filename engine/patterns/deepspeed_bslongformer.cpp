@@ -8,22 +8,15 @@
 namespace attnscope {
 namespace {
 
-class DeepSpeedBSLongformerFamily : public PatternFamily {
+class DeepSpeedBSLongformerFamily : public deepspeed::DeepSpeedFamily {
  public:
   std::string name() const override { return "deepspeed-bslongformer"; }
   std::string summary() const override {
     return "DeepSpeed block-sparse Longformer: sliding block window plus global blocks";
   }
-  bool isBlockFamily() const override { return true; }
-  double makeBytes(const ParamSet& p, Index n) const override {
-    return layoutBytes(n, p.getInt("block"), storedHeads(p));
-  }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> ownParams() const override {
     using namespace deepspeed;
-    return {blockParam(),
-            numHeadsParam(),
-            differentLayoutParam(),
-            intParam("num_sliding_window_blocks", 3, 1, 65536, "blocks in the sliding window (half on each side)"),
+    return {intParam("num_sliding_window_blocks", 3, 1, 65536, "blocks in the sliding window (half on each side)"),
             listParam("global_block_indices", "0", 0, 65536, true, "global blocks (or range starts)"),
             listParam("global_block_end_indices", "none", 1, 65536, true,
                       "exclusive ends of global ranges, one per start (none: single blocks)"),

@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "engine/masks/pattern_family.h"
 #include "engine/patterns/block_pattern.h"
 
 namespace attnscope::deepspeed {
@@ -15,6 +16,27 @@ ParamSpec attentionParam(const std::string& def);
 ParamSpec seedParam();
 
 bool unidirectional(const ParamSet& p);
+
+/// What the DeepSpeed families share before their own rules: each is a block family whose making costs its dense
+/// layouts (layoutBytes), and whose parameters begin with block, num_heads and, where the config has it,
+/// different_layout_per_head, followed by its own.
+class DeepSpeedFamily : public PatternFamily {
+ public:
+  bool isBlockFamily() const final { return true; }
+  double makeBytes(const ParamSet& p, Index n) const final { return layoutBytes(n, p.getInt("block"), storedHeads(p)); }
+  std::vector<ParamSpec> params() const final {
+    std::vector<ParamSpec> all{blockParam(), numHeadsParam()};
+    if (hasLayoutPerHead()) all.push_back(differentLayoutParam());
+    for (ParamSpec& own : ownParams()) all.push_back(std::move(own));
+    return all;
+  }
+
+ protected:
+  /// Whether the config has different_layout_per_head (LocalSlidingWindowSparsityConfig has not).
+  virtual bool hasLayoutPerHead() const { return true; }
+  /// The family's own parameters, after the shared ones.
+  virtual std::vector<ParamSpec> ownParams() const = 0;
+};
 
 /// Builds layout head h with `makeHead(h)` for the layout heads (all heads when different_layout_per_head, else
 /// head 0 only) and propagates head 0 to the rest, as SparsityConfig.check_and_propagate_first_head_layout does.

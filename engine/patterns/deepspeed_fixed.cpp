@@ -10,22 +10,15 @@
 namespace attnscope {
 namespace {
 
-class DeepSpeedFixedFamily : public PatternFamily {
+class DeepSpeedFixedFamily : public deepspeed::DeepSpeedFamily {
  public:
   std::string name() const override { return "deepspeed-fixed"; }
   std::string summary() const override {
     return "DeepSpeed Fixed: fixed local block windows whose last blocks act as global summaries";
   }
-  bool isBlockFamily() const override { return true; }
-  double makeBytes(const ParamSet& p, Index n) const override {
-    return layoutBytes(n, p.getInt("block"), storedHeads(p));
-  }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> ownParams() const override {
     using namespace deepspeed;
     return {
-        blockParam(),
-        numHeadsParam(),
-        differentLayoutParam(),
         intParam("num_local_blocks", 4, 1, 65536, "blocks in each fixed local window"),
         intParam("num_global_blocks", 1, 1, 65536, "blocks at the end of each window that act as global"),
         attentionParam("bidirectional"),

@@ -6,18 +6,14 @@
 namespace attnscope {
 namespace {
 
-class DeepSpeedLocalFamily : public PatternFamily {
+class DeepSpeedLocalFamily : public deepspeed::DeepSpeedFamily {
  public:
   std::string name() const override { return "deepspeed-local"; }
   std::string summary() const override { return "DeepSpeed local sliding window over blocks"; }
-  bool isBlockFamily() const override { return true; }
-  double makeBytes(const ParamSet& p, Index n) const override {
-    return layoutBytes(n, p.getInt("block"), storedHeads(p));
-  }
-  std::vector<ParamSpec> params() const override {
+  bool hasLayoutPerHead() const override { return false; }
+  std::vector<ParamSpec> ownParams() const override {
     using namespace deepspeed;
-    return {blockParam(), numHeadsParam(),
-            intParam("num_sliding_window_blocks", 3, 1, 65536, "blocks in the sliding window (half on each side)"),
+    return {intParam("num_sliding_window_blocks", 3, 1, 65536, "blocks in the sliding window (half on each side)"),
             attentionParam("unidirectional")};
   }
   std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {

@@ -11,22 +11,15 @@
 namespace attnscope {
 namespace {
 
-class DeepSpeedVariableFamily : public PatternFamily {
+class DeepSpeedVariableFamily : public deepspeed::DeepSpeedFamily {
  public:
   std::string name() const override { return "deepspeed-variable"; }
   std::string summary() const override {
     return "DeepSpeed Variable: random blocks, local windows of given sizes, and global blocks or ranges";
   }
-  bool isBlockFamily() const override { return true; }
-  double makeBytes(const ParamSet& p, Index n) const override {
-    return layoutBytes(n, p.getInt("block"), storedHeads(p));
-  }
-  std::vector<ParamSpec> params() const override {
+  std::vector<ParamSpec> ownParams() const override {
     using namespace deepspeed;
     return {
-        blockParam(),
-        numHeadsParam(),
-        differentLayoutParam(),
         intParam("num_random_blocks", 0, 0, 65536, "random blocks in each block row"),
         listParam("local_window_blocks", "4", 1, 65536, false,
                   "sizes of the successive local windows in blocks; the last size repeats"),
