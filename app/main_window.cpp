@@ -234,7 +234,7 @@ void MainWindow::connectViews() {
     const PatternChoice c = controls_->choice();
     StackLayer layer;
     layer.pattern = c.pattern.toStdString();
-    for (const auto& [k, v] : c.params) layer.params.emplace_back(k.toStdString(), v.toStdString());
+    layer.params = c.paramTexts();
     model_->appendLayer(layer);
   });
   connect(hopQuery_, &QSpinBox::valueChanged, this, &MainWindow::showHopProfile);

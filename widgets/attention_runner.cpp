@@ -159,10 +159,8 @@ bool AttentionRunner::sweep(const PatternChoice& choice, const ScalingOptions& o
   if (runner_->busy()) return false;
   return start(std::make_shared<Job>(),
                [this, choice, options](const TaskRunner::Context& context) -> std::function<void()> {
-                 std::vector<std::pair<std::string, std::string>> params;
-                 for (const auto& [k, v] : choice.params) params.emplace_back(k.toStdString(), v.toStdString());
                  const auto points = scalingSweep(
-                     PatternSpec::parse(choice.pattern.toStdString()), params, options,
+                     PatternSpec::parse(choice.pattern.toStdString()), choice.paramTexts(), options,
                      [this, &context](const ScalingPoint& p) { context.post([this, p] { emit sweepPoint(p); }); },
                      context.progress());
                  return [this, points] {

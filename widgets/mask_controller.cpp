@@ -18,9 +18,7 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
   MaskResult r;
   r.choice = choice;
   const PatternSpec spec = PatternSpec::parse(choice.pattern.toStdString());
-  std::vector<std::pair<std::string, std::string>> texts;
-  for (const auto& [k, v] : choice.params) texts.emplace_back(k.toStdString(), v.toStdString());
-  const ParamSet values = spec.resolve(texts);
+  const ParamSet values = spec.resolve(choice.paramTexts());
   QStringList shown;
   for (const ParamSpec& p : spec.params())
     shown << QString::fromStdString(p.name + "=" + formatParam(values.values().at(p.name)));

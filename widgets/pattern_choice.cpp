@@ -83,11 +83,15 @@ PatternChoice presetFromJson(const QJsonObject& json, QString* name) {
   return c;
 }
 
+std::vector<std::pair<std::string, std::string>> PatternChoice::paramTexts() const {
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (const auto& [k, v] : params) texts.emplace_back(k.toStdString(), v.toStdString());
+  return texts;
+}
+
 void checkChoice(const PatternChoice& c) {
   const PatternSpec spec = PatternSpec::parse(c.pattern.toStdString());
-  std::vector<std::pair<std::string, std::string>> texts;
-  for (const auto& [k, v] : c.params) texts.emplace_back(k.toStdString(), v.toStdString());
-  const ParamSet values = spec.resolve(texts);  // unknown names, wrong types, values out of range
+  const ParamSet values = spec.resolve(c.paramTexts());  // unknown names, wrong types, values out of range
   checkSequenceLength(c.n);
   spec.checkBuildMemory(values, c.n);
 }

@@ -7,6 +7,10 @@
 #include <QPair>
 #include <QString>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "engine/util/types.h"
 
 namespace attnscope {
@@ -18,6 +22,8 @@ struct PatternChoice {
   QString text;  ///< a sentence whose tokens label the axes (and feed lsh)
 
   QString param(const QString& key) const;
+  /// The parameters as the engine takes them (PatternSpec::resolve, a stack layer's params).
+  std::vector<std::pair<std::string, std::string>> paramTexts() const;
   /// "window (radius=2), n = 16": for titles and exports.
   QString title() const;
   bool operator==(const PatternChoice&) const = default;

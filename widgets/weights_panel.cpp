@@ -340,9 +340,7 @@ void WeightsPanel::analyse() {
   if (pattern_) {
     try {
       spec = PatternSpec::parse(pattern_->pattern.toStdString());
-      std::vector<std::pair<std::string, std::string>> texts;
-      for (const auto& [k, v] : pattern_->params) texts.emplace_back(k.toStdString(), v.toStdString());
-      values = spec->resolve(texts);
+      values = spec->resolve(pattern_->paramTexts());
       spec->checkBuildMemory(values, dump->n());
     } catch (const std::exception& e) {
       showMessage(QString::fromUtf8(e.what()), true);
