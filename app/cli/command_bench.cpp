@@ -19,6 +19,7 @@
 #include "app/cli/ceilings.h"
 #include "engine/attention/tile_gemm.h"
 #include "engine/attention/scaling_sweep.h"
+#include "engine/util/format.h"
 
 namespace attnscope::cli {
 
@@ -31,9 +32,24 @@ void useThreads(int t) {
   Eigen::setNbThreads(t);
 }
 
-}  // namespace
+// What `bench` was asked, read from its command line and checked.
+struct BenchCase {
+  const char* key;
+  const char* label;
+  const char* pattern;
+  std::vector<std::pair<std::string, std::string>> params;
+};
 
-int runBench(const QStringList& arguments) {
+struct BenchArgs {
+  Index lo = 512, hi = 8192, dim = 64;
+  int reps = 3;
+  std::vector<int> threadCounts{1};  ///< one thread, and all (or --threads) when more than one
+  std::vector<BenchCase> cases;
+  std::optional<TileBackend> backend;
+  bool json = false;
+};
+
+BenchArgs readBenchArgs(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
       "Time full attention (fused kernel), a window of radius 128 (sparse kernel) and Hugging Face BigBird "
@@ -61,102 +77,108 @@ int runBench(const QStringList& arguments) {
   for (const QCommandLineOption* o : {&minN, &maxN, &dimOption, &threads, &repeat, &patterns, &json, &backend})
     parser.addOption(*o);
   parseOrThrow(parser, arguments);
-  if (parser.isSet(help)) {
-    std::cout << toStd(parser.helpText());
-    return 0;
-  }
-  const Index lo = readInteger(QStringLiteral("min-n"), parser.value(minN), 64, kMaxFullAttentionTokens);
-  const Index hi = readInteger(QStringLiteral("max-n"), parser.value(maxN), lo, kMaxFullAttentionTokens);
-  const Index dim = readInteger(QStringLiteral("dim"), parser.value(dimOption), 1, 1024);
-  const int reps = static_cast<int>(readInteger(QStringLiteral("repeat"), parser.value(repeat), 1, 100));
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  BenchArgs args;
+  args.lo = readInteger(QStringLiteral("min-n"), parser.value(minN), 64, kMaxFullAttentionTokens);
+  args.hi = readInteger(QStringLiteral("max-n"), parser.value(maxN), args.lo, kMaxFullAttentionTokens);
+  args.dim = readInteger(QStringLiteral("dim"), parser.value(dimOption), 1, 1024);
+  args.reps = static_cast<int>(readInteger(QStringLiteral("repeat"), parser.value(repeat), 1, 100));
 #ifdef _OPENMP
   const int all = parser.isSet(threads)
                       ? static_cast<int>(readInteger(QStringLiteral("threads"), parser.value(threads), 1, 256))
                       : omp_get_num_procs();
-#else
-  const int all = 1;
+  if (all > 1) args.threadCounts.push_back(all);
 #endif
-  std::vector<int> threadCounts = {1};
-  if (all > 1) threadCounts.push_back(all);
-
-  struct Case {
-    const char* key;
-    const char* label;
-    const char* pattern;
-    std::vector<std::pair<std::string, std::string>> params;
-  };
-  const std::vector<Case> known = {{"full", "full", "full", {}},
-                                   {"window", "window radius 128", "window", {{"radius", "128"}}},
-                                   {"bigbird", "hf-bigbird", "hf-bigbird", {}}};
-  std::vector<Case> cases;
+  const std::vector<BenchCase> known = {{"full", "full", "full", {}},
+                                        {"window", "window radius 128", "window", {{"radius", "128"}}},
+                                        {"bigbird", "hf-bigbird", "hf-bigbird", {}}};
   for (const QString& name : parser.value(patterns).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
     auto it = std::find_if(known.begin(), known.end(),
-                           [&](const Case& c) { return name.trimmed() == QString::fromUtf8(c.key); });
+                           [&](const BenchCase& c) { return name.trimmed() == QString::fromUtf8(c.key); });
     if (it == known.end())
-      throw UsageError("--patterns '" + toStd(parser.value(patterns)) +
-                       "' is not allowed: expected a comma-separated "
-                       "list of full, window and bigbird");
-    cases.push_back(*it);
+      throw UsageError("--patterns '" + quoted(toStd(parser.value(patterns))) +
+                       "' is not allowed: expected a comma-separated list of full, window and bigbird");
+    args.cases.push_back(*it);
   }
   if (parser.isSet(backend)) {
     const QString b = parser.value(backend);
     if (b == QStringLiteral("eigen"))
-      setTileBackend(TileBackend::Eigen);
+      args.backend = TileBackend::Eigen;
     else if (b == QStringLiteral("libxsmm") && libxsmmAvailable())
-      setTileBackend(TileBackend::Libxsmm);
+      args.backend = TileBackend::Libxsmm;
     else
-      throw UsageError("--backend " + toStd(b) + " is not allowed: expected " +
+      throw UsageError("--backend " + quoted(toStd(b)) + " is not allowed: expected " +
                        (libxsmmAvailable() ? "libxsmm or eigen" : "eigen (this build has no libxsmm)"));
   }
-  const TileBackend chosen = tileBackend();
-  // The ceilings, measured now: the FMA peak and SGEMM (Eigen's, and OpenBLAS's when the machine has it) at each
-  // thread count, the tile products on one thread. "Of SGEMM" is of the faster of the two.
-  QJsonArray machine, rows;
+  args.json = parser.isSet(json);
+  return args;
+}
+
+// The ceilings, measured in the same run: the FMA peak and SGEMM (Eigen's, and OpenBLAS's when the machine has
+// it) at each thread count, the tile products on one thread. "Of SGEMM" is of the faster of the two.
+struct Ceilings {
   std::map<int, double> peak, eigenGemm, gemm;
   std::map<int, std::optional<double>> openblasGemm;
-  for (int t : threadCounts) {
+  std::string openblas;
+  TileBackend backend = TileBackend::Eigen;
+  double tiles = 0, eigenTiles = 0;
+  QJsonArray machine;
+};
+
+Ceilings measureCeilings(const BenchArgs& args) {
+  Ceilings c;
+  for (int t : args.threadCounts) {
     useThreads(t);
-    peak[t] = fmaPeakGflops(t, reps + 2);
-    eigenGemm[t] = eigenSgemmGflops(reps);
-    openblasGemm[t] = openblasSgemmGflops(t, reps);
-    gemm[t] = std::max(eigenGemm[t], openblasGemm[t].value_or(0.0));
+    c.peak[t] = fmaPeakGflops(t, args.reps + 2);
+    c.eigenGemm[t] = eigenSgemmGflops(args.reps);
+    c.openblasGemm[t] = openblasSgemmGflops(t, args.reps);
+    c.gemm[t] = std::max(c.eigenGemm[t], c.openblasGemm[t].value_or(0.0));
     QJsonObject m{{QStringLiteral("threads"), t},
-                  {QStringLiteral("fma_peak_gflops"), peak[t]},
-                  {QStringLiteral("eigen_sgemm_gflops"), eigenGemm[t]},
-                  {QStringLiteral("best_sgemm_gflops"), gemm[t]}};
+                  {QStringLiteral("fma_peak_gflops"), c.peak[t]},
+                  {QStringLiteral("eigen_sgemm_gflops"), c.eigenGemm[t]},
+                  {QStringLiteral("best_sgemm_gflops"), c.gemm[t]}};
     m.insert(QStringLiteral("openblas_sgemm_gflops"),
-             openblasGemm[t] ? QJsonValue(*openblasGemm[t]) : QJsonValue(QJsonValue::Null));
-    machine.append(m);
+             c.openblasGemm[t] ? QJsonValue(*c.openblasGemm[t]) : QJsonValue(QJsonValue::Null));
+    c.machine.append(m);
   }
-  const std::string openblas = openblasDescription();
+  c.openblas = openblasDescription();
   useThreads(1);
-  const double tiles = tileProductsGflops(reps + 2);
+  c.backend = tileBackend();
+  c.tiles = tileProductsGflops(args.reps + 2);
   setTileBackend(TileBackend::Eigen);
-  const double eigenTiles = tileProductsGflops(reps + 2);
-  setTileBackend(chosen);
-  if (!parser.isSet(json)) {
-    // "  212.4 GFLOP/s at 1 thread  425.0 GFLOP/s at 2 threads"
-    const auto rates = [&](auto rate) {
-      for (int t : threadCounts)
-        std::cout << "  " << fixedDigits(rate(t), 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
-    };
-    std::cout << "FMA peak (" << fmaLanes() * 32 << "-bit vectors):";
-    rates([&](int t) { return peak[t]; });
-    std::cout << "\ntile products (QKᵀ then PV, 96 × 256, d 64, one thread): " << fixedDigits(tiles, 1)
-              << " GFLOP/s on " << tileBackendName(chosen) << ", " << fixedDigits(eigenTiles, 1) << " on Eigen\n";
-    std::cout << "SGEMM 1024³ (Eigen):";
-    rates([&](int t) { return eigenGemm[t]; });
-    if (openblas.empty()) {
-      std::cout << "\nSGEMM 1024³ (OpenBLAS): not on this machine (Debian's libopenblas0-pthread provides it)";
-    } else {
-      std::cout << "\nSGEMM 1024³ (" << openblas << "):";
-      rates([&](int t) { return *openblasGemm[t]; });
-    }
-    std::cout << "\n\n     n  pattern                 kernel        threads        ms   GFLOP/s   of peak  of SGEMM\n";
+  c.eigenTiles = tileProductsGflops(args.reps + 2);
+  setTileBackend(c.backend);
+  return c;
+}
+
+void printCeilings(const BenchArgs& args, const Ceilings& c) {
+  // "  212.4 GFLOP/s at 1 thread  425.0 GFLOP/s at 2 threads"
+  const auto rates = [&](auto rate) {
+    for (int t : args.threadCounts)
+      std::cout << "  " << fixedDigits(rate(t), 1) << " GFLOP/s at " << t << (t == 1 ? " thread" : " threads");
+  };
+  std::cout << "FMA peak (" << fmaLanes() * 32 << "-bit vectors):";
+  rates([&](int t) { return c.peak.at(t); });
+  std::cout << "\ntile products (QKᵀ then PV, 96 × 256, d 64, one thread): " << fixedDigits(c.tiles, 1)
+            << " GFLOP/s on " << tileBackendName(c.backend) << ", " << fixedDigits(c.eigenTiles, 1) << " on Eigen\n";
+  std::cout << "SGEMM 1024³ (Eigen):";
+  rates([&](int t) { return c.eigenGemm.at(t); });
+  if (c.openblas.empty()) {
+    std::cout << "\nSGEMM 1024³ (OpenBLAS): not on this machine (Debian's libopenblas0-pthread provides it)";
+  } else {
+    std::cout << "\nSGEMM 1024³ (" << c.openblas << "):";
+    rates([&](int t) { return *c.openblasGemm.at(t); });
   }
-  for (Index n = lo; n <= hi; n *= 2) {
-    const AttentionInputs in = syntheticInputs(1, n, dim, 0);
-    for (const Case& c : cases) {
+  std::cout << "\n\n     n  pattern                 kernel        threads        ms   GFLOP/s   of peak  of SGEMM\n";
+}
+
+// Times every case at every n and thread count; each row is printed as it is measured (unless JSON is asked for)
+// and returned.
+QJsonArray timeCases(const BenchArgs& args, const Ceilings& ceilings) {
+  QJsonArray rows;
+  for (Index n = args.lo; n <= args.hi; n *= 2) {
+    const AttentionInputs in = syntheticInputs(1, n, args.dim, 0);
+    for (const BenchCase& c : args.cases) {
       const PatternSpec spec = PatternSpec::parse(c.pattern);
       std::optional<SparseMask> mask;
       if (std::string(c.pattern) != "full") {
@@ -168,15 +190,16 @@ int runBench(const QStringList& arguments) {
       }
       const double cells = mask ? double(mask->nnz()) : double(n) * double(n);
       const char* kernel = !mask ? "fused dense" : mask->hasBlockLayout() ? "block-sparse" : "sparse";
-      for (int t : threadCounts) {
+      for (int t : args.threadCounts) {
         useThreads(t);
-        const double ms = bestOfMs(reps, [&] {
+        const double ms = bestOfMs(args.reps, [&] {
           if (mask)
             maskedAttention(in, *mask);
           else
             fullAttention(in);
         });
-        const double gflops = attentionFlops(cells, dim, dim) / (ms * 1e6);
+        const double gflops = attentionFlops(cells, args.dim, args.dim) / (ms * 1e6);
+        const double ofPeak = gflops / ceilings.peak.at(t), ofGemm = gflops / ceilings.gemm.at(t);
         rows.append(QJsonObject{{QStringLiteral("n"), static_cast<qint64>(n)},
                                 {QStringLiteral("pattern"), QString::fromUtf8(c.label)},
                                 {QStringLiteral("kernel"), QString::fromUtf8(kernel)},
@@ -184,28 +207,39 @@ int runBench(const QStringList& arguments) {
                                 {QStringLiteral("ms"), ms},
                                 {QStringLiteral("cells"), cells},
                                 {QStringLiteral("gflops"), gflops},
-                                {QStringLiteral("fraction_of_peak"), gflops / peak[t]},
-                                {QStringLiteral("fraction_of_sgemm"), gflops / gemm[t]}});
-        if (!parser.isSet(json)) {
+                                {QStringLiteral("fraction_of_peak"), ofPeak},
+                                {QStringLiteral("fraction_of_sgemm"), ofGemm}});
+        if (!args.json) {
           char line[160];
           std::snprintf(line, sizeof line, "%6lld  %-22s  %-12s  %7d  %8.2f  %8.1f  %7.0f%%  %7.0f%%\n",
-                        static_cast<long long>(n), c.label, kernel, t, ms, gflops, 100.0 * gflops / peak[t],
-                        100.0 * gflops / gemm[t]);
+                        static_cast<long long>(n), c.label, kernel, t, ms, gflops, 100.0 * ofPeak, 100.0 * ofGemm);
           std::cout << line << std::flush;
         }
       }
     }
   }
-  useThreads(all);
-  if (parser.isSet(json))
-    printJson(QJsonObject{{QStringLiteral("dim"), static_cast<qint64>(dim)},
-                          {QStringLiteral("tile_backend"), QString::fromUtf8(tileBackendName(chosen))},
-                          {QStringLiteral("tile_products_gflops"), tiles},
-                          {QStringLiteral("tile_products_eigen_gflops"), eigenTiles},
-                          {QStringLiteral("openblas"), openblas.empty() ? QJsonValue(QJsonValue::Null)
-                                                                        : QJsonValue(QString::fromStdString(openblas))},
-                          {QStringLiteral("machine"), machine},
-                          {QStringLiteral("rows"), rows}});
+  useThreads(args.threadCounts.back());
+  return rows;
+}
+
+}  // namespace
+
+int runBench(const QStringList& arguments) {
+  const BenchArgs args = readBenchArgs(arguments);
+  if (args.backend) setTileBackend(*args.backend);
+  const Ceilings ceilings = measureCeilings(args);
+  if (!args.json) printCeilings(args, ceilings);
+  const QJsonArray rows = timeCases(args, ceilings);
+  if (args.json)
+    printJson(QJsonObject{
+        {QStringLiteral("dim"), static_cast<qint64>(args.dim)},
+        {QStringLiteral("tile_backend"), QString::fromUtf8(tileBackendName(ceilings.backend))},
+        {QStringLiteral("tile_products_gflops"), ceilings.tiles},
+        {QStringLiteral("tile_products_eigen_gflops"), ceilings.eigenTiles},
+        {QStringLiteral("openblas"), ceilings.openblas.empty() ? QJsonValue(QJsonValue::Null)
+                                                               : QJsonValue(QString::fromStdString(ceilings.openblas))},
+        {QStringLiteral("machine"), ceilings.machine},
+        {QStringLiteral("rows"), rows}});
   return 0;
 }
 
