@@ -69,80 +69,75 @@ void printReach(const ReachSummary& r) {
     std::cout << "  (estimated from " << r.sampledSources << " sampled sources)\n";
 }
 
-}  // namespace
-
-int runStats(const QStringList& arguments) {
-  QCommandLineParser parser;
-  parser.setApplicationDescription(QStringLiteral("Count a pattern's active cells against heads·n²."));
-  const QCommandLineOption help = parser.addHelpOption();
-  PatternOptions options;
-  options.addTo(parser);
-  InputOptions inputOptions;  // for data-dependent patterns (lsh)
-  inputOptions.addTo(parser);
-  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  const QCommandLineOption reach(QStringLiteral("reach"),
-                                 QStringLiteral("Compute reachability even above 50,000,000 active cells."));
-  const QCommandLineOption noReach(QStringLiteral("no-reach"), QStringLiteral("Skip reachability."));
-  parser.addOption(json);
-  parser.addOption(reach);
-  parser.addOption(noReach);
-  parseOrThrow(parser, arguments);
-  if (parser.isSet(help)) {
-    std::cout << toStd(parser.helpText());
-    return 0;
-  }
-  const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
-  const auto start = std::chrono::steady_clock::now();
-  const auto pattern = request.makePattern();
-  const SparseMask mask = buildMask(*pattern);
-  const MaskStats s = computeStats(mask);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+// What `stats` counted: the mask's figures, how long building it took, and reachability when it was computed.
+struct Counted {
+  PatternRequest request;
+  MaskStats stats;
+  std::vector<std::string> notes;
+  Index memoryBytes = 0;
+  double ms = 0;
   std::optional<ReachSummary> reachability;
-  std::string reachNote;
-  if (parser.isSet(noReach))
-    reachNote = "reachability skipped (--no-reach)";
-  else if (s.nnz > kCliReachCells && !parser.isSet(reach))
-    reachNote = "reachability skipped above " + withSeparators(kCliReachCells) + " active cells; pass --reach";
-  else
-    reachability = analyzeReachability(ReachGraph(mask));
+  std::string reachNote;  ///< why reachability was skipped
+};
 
-  if (parser.isSet(json)) {
-    QJsonObject params;
-    for (const auto& [name, value] : request.values.values()) params.insert(toQ(name), toQ(formatParam(value)));
-    QJsonArray notes;
-    for (const auto& note : pattern->notes()) notes.append(toQ(note));
-    QJsonObject o{{QStringLiteral("pattern"), toQ(request.spec.name())},
-                  {QStringLiteral("params"), params},
-                  {QStringLiteral("n"), static_cast<qint64>(s.n)},
-                  {QStringLiteral("heads"), s.heads},
-                  {QStringLiteral("nnz"), static_cast<qint64>(s.nnz)},
-                  {QStringLiteral("cells"), s.cells},
-                  {QStringLiteral("density"), s.density},
-                  {QStringLiteral("nnz_per_token"), s.nnzPerToken},
-                  {QStringLiteral("row_min"), static_cast<qint64>(s.rowMin)},
-                  {QStringLiteral("row_mean"), s.rowMean},
-                  {QStringLiteral("row_max"), static_cast<qint64>(s.rowMax)},
-                  {QStringLiteral("empty_rows"), static_cast<qint64>(s.emptyRows)},
-                  {QStringLiteral("memory_bytes"), static_cast<qint64>(mask.memoryBytes())},
-                  {QStringLiteral("build_ms"), ms},
-                  {QStringLiteral("notes"), notes}};
-    if (reachability)
-      addReachJson(o, *reachability);
-    else {
-      for (const char* key : {"diameter", "unreachable_pairs", "layers_for_full_reach", "reach_by_layer"})
-        o.insert(QString::fromUtf8(key), QJsonValue(QJsonValue::Null));
-      o.insert(QStringLiteral("reach_note"), toQ(reachNote));
-    }
-    if (s.blocksActive) {
-      o.insert(QStringLiteral("blocks_active"), static_cast<qint64>(*s.blocksActive));
-      o.insert(QStringLiteral("blocks_total"), static_cast<qint64>(*s.blocksTotal));
-      o.insert(QStringLiteral("block_size"), static_cast<qint64>(*s.blockSize));
-    }
-    printJson(o);
-    return 0;
+Counted count(PatternRequest request, bool noReach, bool forceReach) {
+  Counted c{std::move(request)};
+  const auto start = std::chrono::steady_clock::now();
+  const auto pattern = c.request.makePattern();
+  const SparseMask mask = buildMask(*pattern);
+  c.stats = computeStats(mask);
+  c.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  c.notes = pattern->notes();
+  c.memoryBytes = static_cast<Index>(mask.memoryBytes());
+  if (noReach)
+    c.reachNote = "reachability skipped (--no-reach)";
+  else if (c.stats.nnz > kCliReachCells && !forceReach)
+    c.reachNote = "reachability skipped above " + withSeparators(kCliReachCells) + " active cells; pass --reach";
+  else
+    c.reachability = analyzeReachability(ReachGraph(mask));
+  return c;
+}
+
+void printStatsJson(const Counted& c) {
+  const MaskStats& s = c.stats;
+  QJsonObject params;
+  for (const auto& [name, value] : c.request.values.values()) params.insert(toQ(name), toQ(formatParam(value)));
+  QJsonArray notes;
+  for (const auto& note : c.notes) notes.append(toQ(note));
+  QJsonObject o{{QStringLiteral("pattern"), toQ(c.request.spec.name())},
+                {QStringLiteral("params"), params},
+                {QStringLiteral("n"), static_cast<qint64>(s.n)},
+                {QStringLiteral("heads"), s.heads},
+                {QStringLiteral("nnz"), static_cast<qint64>(s.nnz)},
+                {QStringLiteral("cells"), s.cells},
+                {QStringLiteral("density"), s.density},
+                {QStringLiteral("nnz_per_token"), s.nnzPerToken},
+                {QStringLiteral("row_min"), static_cast<qint64>(s.rowMin)},
+                {QStringLiteral("row_mean"), s.rowMean},
+                {QStringLiteral("row_max"), static_cast<qint64>(s.rowMax)},
+                {QStringLiteral("empty_rows"), static_cast<qint64>(s.emptyRows)},
+                {QStringLiteral("memory_bytes"), static_cast<qint64>(c.memoryBytes)},
+                {QStringLiteral("build_ms"), c.ms},
+                {QStringLiteral("notes"), notes}};
+  if (c.reachability)
+    addReachJson(o, *c.reachability);
+  else {
+    for (const char* key : {"diameter", "unreachable_pairs", "layers_for_full_reach", "reach_by_layer"})
+      o.insert(QString::fromUtf8(key), QJsonValue(QJsonValue::Null));
+    o.insert(QStringLiteral("reach_note"), toQ(c.reachNote));
   }
-  std::cout << "pattern        " << request.spec.name() << "\n";
-  for (const auto& [name, value] : request.values.values())
+  if (s.blocksActive) {
+    o.insert(QStringLiteral("blocks_active"), static_cast<qint64>(*s.blocksActive));
+    o.insert(QStringLiteral("blocks_total"), static_cast<qint64>(*s.blocksTotal));
+    o.insert(QStringLiteral("block_size"), static_cast<qint64>(*s.blockSize));
+  }
+  printJson(o);
+}
+
+void printStatsText(const Counted& c) {
+  const MaskStats& s = c.stats;
+  std::cout << "pattern        " << c.request.spec.name() << "\n";
+  for (const auto& [name, value] : c.request.values.values())
     std::cout << "  " << name << " = " << formatParam(value) << "\n";
   std::cout << "n              " << withSeparators(s.n) << "\n"
             << "heads          " << s.heads << "\n"
@@ -155,13 +150,40 @@ int runStats(const QStringList& arguments) {
   if (s.blocksActive)
     std::cout << "blocks         " << withSeparators(*s.blocksActive) << " of " << withSeparators(*s.blocksTotal)
               << " active (block " << *s.blockSize << ")\n";
-  std::cout << "built in       " << fixedDigits(ms, 1) << " ms, "
-            << withSeparators(static_cast<Index>(mask.memoryBytes())) << " bytes\n";
-  if (reachability)
-    printReach(*reachability);
+  std::cout << "built in       " << fixedDigits(c.ms, 1) << " ms, " << withSeparators(static_cast<Index>(c.memoryBytes))
+            << " bytes\n";
+  if (c.reachability)
+    printReach(*c.reachability);
   else
-    std::cout << reachNote << "\n";
-  for (const auto& note : pattern->notes()) std::cout << "note: " << note << "\n";
+    std::cout << c.reachNote << "\n";
+  for (const auto& note : c.notes) std::cout << "note: " << note << "\n";
+}
+
+}  // namespace
+
+int runStats(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Count a pattern's active cells against heads·n²."));
+  const QCommandLineOption help = parser.addHelpOption();
+  PatternOptions options;
+  options.addTo(parser);
+  InputOptions inputOptions;  // for data-dependent patterns (lsh, topk, routing)
+  inputOptions.addTo(parser);
+  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  const QCommandLineOption reach(QStringLiteral("reach"),
+                                 QStringLiteral("Compute reachability even above 50,000,000 active cells."));
+  const QCommandLineOption noReach(QStringLiteral("no-reach"), QStringLiteral("Skip reachability."));
+  for (const QCommandLineOption* o : {&json, &reach, &noReach}) parser.addOption(*o);
+  parseOrThrow(parser, arguments);
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  if (parser.isSet(reach) && parser.isSet(noReach))
+    throw UsageError("--reach and --no-reach are not allowed together: choose one");
+  const Counted c =
+      count(readPatternRequest(parser, options, &inputOptions), parser.isSet(noReach), parser.isSet(reach));
+  if (parser.isSet(json))
+    printStatsJson(c);
+  else
+    printStatsText(c);
   return 0;
 }
 

@@ -327,6 +327,9 @@ const Case kCases[] = {
        for (int r = 1; r <= 256; ++r) layers += (r > 1 ? ", window radius=" : "window radius=") + std::to_string(r);
        return layers;
      }(), "--n", "16777216"}, "making the stack's 256 distinct layers at n = 16,777,216 needs about", "ATTNSCOPE_MEMORY_LIMIT=2G"},
+    {"model_mode_without_config", {"model", "--layers", "full", "--mode", "eval", "--n", "8"}, "--global and --mode go with --config"},
+    {"model_bad_mode", {"model", "--config", "{dir}/odd-window.json", "--mode", "fast", "--n", "64"}, "--mode fast is not allowed: expected train or eval"},
+    {"stats_reach_both_ways", {"stats", "--pattern", "window", "--n", "16", "--reach", "--no-reach"}, "--reach and --no-reach are not allowed together"},
     {"stack_repeat_huge", {"model", "--stack", "{dir}/stack-bad.json"}, "repeat must be an integer 1 … 1024"},
     {"layers_bad_form", {"model", "--layers", "window radius", "--n", "64"}, "neither KEY=VALUE nor a repeat"},
     {"layers_dense_at_16m", {"model", "--layers", "random per_row=1000 ×2", "--n", "16777216"}, "runs of keys"},
