@@ -130,6 +130,21 @@ struct AttentionMeasured {
   std::vector<double> layerCells;  ///< the fitted patterns' cells, per layer
   double fitCells = 0;
   double rolloutL1 = -1;  ///< the real rollout against the pattern's, when both were made
+
+  /// What both printers read, by name.
+  struct View {
+    const AttentionDump& dump;
+    const WeightsReport& report;
+    const std::vector<std::vector<HeadFit>>& fits;
+    const std::vector<double>& layerCells;
+    double fitCells, rolloutL1;
+    double nn;     ///< n², the cells of one full head
+    bool against;  ///< held against a pattern or a stack
+  };
+  View view() const {
+    return {
+        dump, report, fits, layerCells, fitCells, rolloutL1, double(dump.n()) * double(dump.n()), mask || stackMasks};
+  }
 };
 
 AttentionMeasured measure(const AttentionArgs& args) {
@@ -195,12 +210,7 @@ AttentionMeasured measure(const AttentionArgs& args) {
 }
 
 void printAttentionJson(const AttentionMeasured& m, const AttentionArgs& args) {
-  const AttentionDump& dump = m.dump;
-  const WeightsReport& r = m.report;
-  const auto& fits = m.fits;
-  const auto& layerCells = m.layerCells;
-  const double fitCells = m.fitCells, nn = double(dump.n()) * double(dump.n()), rolloutL1 = m.rolloutL1;
-  const bool against = m.mask || m.stackMasks;
+  const auto& [dump, r, fits, layerCells, fitCells, rolloutL1, nn, against] = m.view();
   QJsonObject o{
       {QStringLiteral("file"), toQ(args.file)},
       {QStringLiteral("layers"), static_cast<qint64>(dump.layers())},
@@ -267,12 +277,7 @@ void printAttentionJson(const AttentionMeasured& m, const AttentionArgs& args) {
 }
 
 void printAttentionText(const AttentionMeasured& m, const AttentionArgs& args) {
-  const AttentionDump& dump = m.dump;
-  const WeightsReport& r = m.report;
-  const auto& fits = m.fits;
-  const auto& layerCells = m.layerCells;
-  const double fitCells = m.fitCells, nn = double(dump.n()) * double(dump.n()), rolloutL1 = m.rolloutL1;
-  const bool against = m.mask || m.stackMasks;
+  const auto& [dump, r, fits, layerCells, fitCells, rolloutL1, nn, against] = m.view();
   std::cout << "file           " << args.file << " (" << dump.description() << ", float" << 8 * dump.itemSize()
             << ")\n";
   std::cout << "layers         " << dump.layers() << "\nheads          " << dump.heads() << "\nn              "
