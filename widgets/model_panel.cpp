@@ -26,6 +26,7 @@
 
 #include "engine/io/atomic_file.h"
 #include "engine/models/hf_config.h"
+#include "engine/models/stack_source.h"
 #include "engine/util/format.h"
 #include "engine/util/limits.h"
 #include "widgets/heatmap_view.h"
@@ -416,13 +417,8 @@ void ModelPanel::fromConfig() {
   request.n = n_->value();
   request.bigBirdEval = mode_->currentIndex() == 1;
   try {
-    for (const QString& part : globals_->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-      bool ok = false;
-      const qlonglong v = part.trimmed().toLongLong(&ok);
-      if (!ok || v < 0)
-        throw Error("global token '" + part.trimmed().toStdString() + "' is not allowed: expected token indices");
-      request.globals.push_back(v);
-    }
+    // The same rule as the command line's --global: token indices 0 … n − 1, comma-separated, or none.
+    request.globals = parseTokenList(globals_->text().toStdString(), request.n, "global token");
     setStack(stackFromHfConfig(*config_, request, configName_.toStdString()), configName_);
   } catch (const Error& e) {
     fail(q(e.what()));

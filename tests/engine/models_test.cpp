@@ -7,6 +7,7 @@
 #include "engine/io/json.h"
 #include "engine/models/hf_config.h"
 #include "engine/models/model_report.h"
+#include "engine/models/stack_source.h"
 #include "tests/engine/test_util.h"
 
 namespace attnscope {
@@ -415,6 +416,49 @@ TEST(Json, ReadsWhatPythonWritesAndNamesWhereItFails) {
   EXPECT_NE(errorOf([] { parseJson(std::string(300, '[') + std::string(300, ']'), "deep"); }).find("levels deep"),
             std::string::npos);
   EXPECT_NE(errorOf([] { parseJson("[1] x", "t"); }).find("after the end"), std::string::npos);
+}
+
+// Where a stack comes from: one set of rules for every command (and the Model tab's global tokens).
+TEST(StackSource, OneSetOfRules) {
+  StackSource none;
+  EXPECT_EQ(none.check(/*required=*/false), "");
+  EXPECT_EQ(none.check(/*required=*/true), "give exactly one of --config FILE, --stack FILE or --layers TEXT");
+  StackSource two;
+  two.layers = "full";
+  two.stackFile = "s.json";
+  EXPECT_EQ(two.check(false), "give at most one of --config FILE, --stack FILE or --layers TEXT");
+  StackSource typed;
+  typed.layers = "window radius=2 ×3";
+  typed.mode = "eval";
+  EXPECT_EQ(typed.check(true), "--global and --mode go with --config: they are how a config's model is built");
+  typed.mode.reset();
+  typed.globals = "0";
+  EXPECT_EQ(typed.check(true), "--global and --mode go with --config: they are how a config's model is built");
+  typed.globals.reset();
+  EXPECT_EQ(typed.check(true), "");
+  EXPECT_EQ(errorOf([&] { typed.load(0); }), "--n is required: the sequence length");
+  const LayerStack stack = typed.load(16);
+  EXPECT_EQ(stack.n, 16);
+  ASSERT_EQ(stack.layers.size(), 3u);
+  EXPECT_EQ(stack.layers[2].params, (std::vector<std::pair<std::string, std::string>>{{"radius", "2"}}));
+  StackSource config;
+  config.config = "c.json";
+  config.mode = "fast";
+  EXPECT_EQ(config.check(true), "--mode fast is not allowed: expected train or eval");
+}
+
+TEST(StackSource, TokenListsAreIndicesBelowN) {
+  EXPECT_EQ(parseTokenList("0, 5,9", 10, "--global"), (std::vector<Index>{0, 5, 9}));
+  EXPECT_TRUE(parseTokenList("none", 10, "--global").empty());
+  EXPECT_TRUE(parseTokenList("  ", 10, "--global").empty());
+  EXPECT_EQ(errorOf([] { parseTokenList("0,10", 10, "--global"); }),
+            "--global 10 is not allowed: expected token indices 0 … 9, comma-separated");
+  EXPECT_EQ(errorOf([] { parseTokenList("0,,1", 10, "--global"); }),
+            "--global  is not allowed: expected token indices 0 … 9, comma-separated");
+  EXPECT_EQ(errorOf([] { parseTokenList("-1", 10, "global token"); }),
+            "global token -1 is not allowed: expected token indices 0 … 9, comma-separated");
+  EXPECT_EQ(errorOf([] { parseTokenList("3x", 10, "--global"); }),
+            "--global 3x is not allowed: expected token indices 0 … 9, comma-separated");
 }
 
 }  // namespace
