@@ -48,13 +48,13 @@ class Bytes {
   bool has(std::uint64_t offset, std::uint64_t length) const { return offset <= size_ && length <= size_ - offset; }
   /// A little-endian integer of `bytes` bytes at `offset`; fails with `what` when it is not all inside.
   std::uint64_t le(std::uint64_t offset, int bytes, const char* what) const {
-    if (!has(offset, std::uint64_t(bytes))) fail_(what);
+    if (!has(offset, std::uint64_t(bytes))) fail_(*what ? what : "a record runs past the end");
     std::uint64_t v = 0;
     for (int b = bytes - 1; b >= 0; --b) v = (v << 8) | d_[offset + std::uint64_t(b)];
     return v;
   }
   std::string text(std::uint64_t offset, std::uint64_t length, const char* what) const {
-    if (!has(offset, length)) fail_(what);
+    if (!has(offset, length)) fail_(*what ? what : "a record runs past the end");
     return std::string(reinterpret_cast<const char*>(d_ + offset), static_cast<std::size_t>(length));
   }
 
@@ -106,8 +106,9 @@ std::vector<Member> zipMembers(const MappedFile& file) {
     Member m;
     m.name = cd.text(at + 46, nameLen, "");
     // ZIP64 sizes and offsets, in the order of the fields that overflowed; a field never reads past its entry.
-    const Bytes extra(file.data() + cdOffset + at + 46 + nameLen, extraLen, [&](const std::string&) {});
     if (!cd.has(at + 46 + nameLen, extraLen)) fail("a broken directory entry");
+    const Bytes extra(file.data() + cdOffset + at + 46 + nameLen, extraLen,
+                      [&](const std::string&) { fail("a broken directory entry"); });
     for (std::uint64_t x = 0; extra.has(x, 4);) {
       const auto id = extra.le(x, 2, ""), len = extra.le(x + 2, 2, "");
       const std::uint64_t fieldEnd = std::min(x + 4 + len, extraLen);
