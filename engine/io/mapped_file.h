@@ -27,16 +27,17 @@ class MappedFile {
   const unsigned char* data() const { return data_; }
   std::uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
-  /// Tells the kernel the pages of [offset, offset + length) will not be needed soon, in this mapping and in the page
-  /// cache (they stay readable).
+  /// Tells the kernel the pages of [offset, offset + length) will not be needed soon (they stay readable): out of
+  /// this mapping, and out of the page cache too when the file is larger than memoryLimitBytes().
   void release(std::uint64_t offset, std::uint64_t length) const;
 
   /// Calls copy(bytes) with a pointer to [offset, offset + length), which must lie inside the file as opened.
-  /// Throws Error("'<path>' changed since it was opened …") when the file's size or modification time changed,
-  /// or when touching the bytes faults because it was cut short. `copy` must only read the bytes and write plain
-  /// memory (no allocation, no locks, nothing with a destructor): a fault leaves it part-way.
+  /// Throws Error("'<path>' changed since it was opened …") when touching the bytes faults because the file was cut
+  /// short, and, with `checkFirst`, when its size or modification time changed (an fstat: callers ask for it once
+  /// a pass, not once a row). `copy` must only read the bytes and write plain memory (no allocation, no locks,
+  /// nothing with a destructor): a fault leaves it part-way.
   void read(std::uint64_t offset, std::uint64_t length, void (*copy)(const unsigned char* bytes, void* context),
-            void* context) const;
+            void* context, bool checkFirst = true) const;
   /// Throws the same Error when the file's size or modification time is not what it was at open.
   void checkUnchanged() const;
 

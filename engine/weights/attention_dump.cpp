@@ -1,5 +1,7 @@
 #include "engine/weights/attention_dump.h"
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -252,15 +254,16 @@ void copyRow(const unsigned char* p, void* context) {
 
 void AttentionDump::row(Index layer, int head, Index query, float* out) const {
   RowCopy copy{out, n_, itemSize_};
+  // A rewrite of the same size is noticed by its modification time, checked once a head (at its first row, which
+  // every pass over a head reads); a file cut short faults inside the copy, on any row, and says the same.
   layers_[static_cast<std::size_t>(layer)].file->read(rowOffset(layer, head, query),
-                                                      std::uint64_t(n_) * std::uint64_t(itemSize_), copyRow, &copy);
+                                                      std::uint64_t(n_) * std::uint64_t(itemSize_), copyRow, &copy,
+                                                      /*checkFirst=*/query == 0);
 }
 
 void AttentionDump::finiteRow(Index layer, int head, Index query, float* out) const {
   row(layer, head, query, out);
-  float sum = 0;  // NaN or an infinity anywhere makes the sum non-finite
-  for (Index j = 0; j < n_; ++j) sum += out[j];
-  if (!std::isfinite(sum))
+  if (!Eigen::Map<const Eigen::VectorXf>(out, n_).allFinite())  // vectorised: a serial sum cost a tenth of a rollout
     throw Error("'" + path_ + "' holds NaN or infinite weights at layer " + std::to_string(layer) + ", head " +
                 std::to_string(head) + ", query " + std::to_string(query) +
                 ": a rollout and a fit need finite weights (export the attention in float32, or mend that row)");
