@@ -17,11 +17,11 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
   const auto start = std::chrono::steady_clock::now();
   MaskResult r;
   r.choice = choice;
-  const PatternSpec spec = PatternSpec::parse(choice.pattern.toStdString());
-  const ParamSet values = spec.resolve(choice.paramTexts());
+  const CheckedPattern checked = checkChoice(choice);  // the one check of the request, before anything is made
+  const PatternSpec& spec = checked.spec();
   QStringList shown;
   for (const ParamSpec& p : spec.params())
-    shown << QString::fromStdString(p.name + "=" + formatParam(values.values().at(p.name)));
+    shown << QString::fromStdString(p.name + "=" + formatParam(checked.values().values().at(p.name)));
   r.title = choice.pattern + QStringLiteral(", n = ") + countText(choice.n);
   if (!shown.isEmpty()) r.title += QLatin1Char('\n') + shown.join(QStringLiteral(", "));
   const std::vector<std::string> tokens =
@@ -31,12 +31,10 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
   std::optional<AttentionInputs> inputs;
   if (spec.needsInputs())
     inputs = r.tokens.isEmpty() ? syntheticInputs(1, choice.n, 64, 0) : textInputs(choice.text.toStdString(), 1, 64, 0);
-  const auto pattern = spec.make(values, choice.n, inputs ? &*inputs : nullptr);
-  const double side = double(std::min<Index>(choice.n, kMaxPictureSide));
-  checkMemory(2.0 * double(pattern->heads()) * side * side * 4.0,
-              "the pictures of " + std::to_string(pattern->heads()) + " heads", "choose fewer heads");
+  const double share = checked.makeShare();
+  const auto pattern = checked.make(inputs ? &*inputs : nullptr, progress.part(0.0, share));
   for (const auto& note : pattern->notes()) r.notes << QString::fromStdString(note);
-  auto mask = std::make_shared<SparseMask>(buildMask(*pattern, {}, progress));
+  auto mask = std::make_shared<SparseMask>(buildMask(*pattern, {}, progress.part(share, 1.0)));
   r.stats = computeStats(*mask);
   progress.throwIfCancelled();
   r.picture = std::make_shared<MaskPicture>(makePicture(*mask));

@@ -6,12 +6,14 @@
 #include <QJsonDocument>
 #include <QLocale>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/io/atomic_file.h"
 #include "engine/patterns/pattern_registry.h"
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
+#include "widgets/gui_limits.h"
 #include "widgets/number_text.h"
 #include "widgets/resources.h"
 
@@ -89,11 +91,16 @@ std::vector<std::pair<std::string, std::string>> PatternChoice::paramTexts() con
   return texts;
 }
 
-void checkChoice(const PatternChoice& c) {
-  const PatternSpec spec = PatternSpec::parse(c.pattern.toStdString());
-  const ParamSet values = spec.resolve(c.paramTexts());  // unknown names, wrong types, values out of range
-  checkSequenceLength(c.n);
-  spec.checkBuildMemory(values, c.n);
+CheckedPattern checkChoice(const PatternChoice& c) {
+  PatternSpec spec = PatternSpec::parse(c.pattern.toStdString());
+  ParamSet values = spec.resolve(c.paramTexts());  // unknown names, a name twice, wrong types, values out of range
+  CheckedPattern checked = CheckedPattern::check(std::move(spec), std::move(values), c.n);  // n, work, memory
+  // The pictures: two float images a head, each at most kMaxPictureSide on a side.
+  const double side = double(std::min<Index>(c.n, kMaxPictureSide));
+  const int heads = checked.spec().storedHeads(checked.values());
+  checkMemory(2.0 * double(heads) * side * side * 4.0, "the pictures of " + std::to_string(heads) + " heads",
+              "choose fewer heads");
+  return checked;
 }
 
 QJsonObject presetToJson(const PatternChoice& c, const QString& name) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/patterns/pattern_registry.h"
 #include "engine/util/types.h"
 
 namespace attnscope {
@@ -29,9 +30,10 @@ struct PatternChoice {
   bool operator==(const PatternChoice&) const = default;
 };
 
-/// Checks a choice as the command line would before anything is built: the pattern name, every parameter through
-/// the registry's resolver, n against kMaxSequenceLength, and the memory its mask would take. Throws Error.
-void checkChoice(const PatternChoice& choice);
+/// Checks a choice once, as the command line would, before anything is built: the pattern name, every parameter
+/// through the registry's resolver, then CheckedPattern::check (n, the work, the mask's memory) and the memory of
+/// its pictures. Throws Error; what it returns is what the build uses.
+CheckedPattern checkChoice(const PatternChoice& choice);
 /// Reads a preset strictly (known keys, the right types) and checks it with checkChoice; throws attnscope::Error
 /// naming what is wrong. Nothing is repaired.
 PatternChoice presetFromJson(const QJsonObject& json, QString* name = nullptr);

@@ -334,14 +334,12 @@ void WeightsPanel::measureStack(const LayerStack& stack) {
 void WeightsPanel::analyse() {
   if (!dump_) return;
   const AttentionDump* dump = &*dump_;
-  std::optional<PatternSpec> spec;
-  ParamSet values;
+  std::optional<CheckedPattern> checked;  // checked here, on the GUI thread, before the task starts
   QString against;
   if (pattern_) {
     try {
-      spec = PatternSpec::parse(pattern_->pattern.toStdString());
-      values = spec->resolve(pattern_->paramTexts());
-      spec->checkBuildMemory(values, dump->n());
+      const PatternSpec spec = PatternSpec::parse(pattern_->pattern.toStdString());
+      checked = CheckedPattern::check(spec, spec.resolve(pattern_->paramTexts()), dump->n());
     } catch (const std::exception& e) {
       showMessage(QString::fromUtf8(e.what()), true);
       pattern_.reset();
@@ -349,7 +347,7 @@ void WeightsPanel::analyse() {
     }
     // Its resolved parameters (a default included), without the n on the left: it is built at the dump's n.
     against = pattern_->pattern;
-    for (const auto& [name, value] : values.values())
+    for (const auto& [name, value] : checked->values().values())
       against += QLatin1Char(' ') + QString::fromStdString(name) + QLatin1Char('=') +
                  QString::fromStdString(formatParam(value));
   }
@@ -359,15 +357,14 @@ void WeightsPanel::analyse() {
                   .arg(QString::fromStdString(stack->name), stack->layers.size() == 1
                                                                 ? QStringLiteral("one layer for every layer")
                                                                 : QStringLiteral("layer ℓ against layer ℓ"));
-  runner_->start([this, dump, spec, values, stack, against](const TaskRunner::Context& ctx) -> std::function<void()> {
+  runner_->start([this, dump, checked, stack, against](const TaskRunner::Context& ctx) -> std::function<void()> {
     std::shared_ptr<const SparseMask> mask;
     std::shared_ptr<const std::vector<std::shared_ptr<const SparseMask>>> layers;
     WeightsOptions options;
     options.thumbnailSide = kThumbSide;
     QStringList notes;
-    if (spec) {  // built with the task's token: Cancel stops it like the rest
-      mask = std::make_shared<const SparseMask>(
-          buildMask(*spec->make(values, dump->n()), {}, ctx.progress().part(0.0, 0.2)));
+    if (checked) {  // built with the task's token: Cancel stops it like the rest
+      mask = std::make_shared<const SparseMask>(checked->build(nullptr, {}, ctx.progress().part(0.0, 0.2)));
       options.mask = mask.get();
     }
     if (stack) {
@@ -377,7 +374,7 @@ void WeightsPanel::analyse() {
       for (const std::string& note : made.notes) notes << QString::fromStdString(note);
     }
     auto report = std::make_shared<const WeightsReport>(
-        measureWeights(*dump, options, spec || stack ? ctx.progress().part(0.2, 1.0) : ctx.progress()));
+        measureWeights(*dump, options, checked || stack ? ctx.progress().part(0.2, 1.0) : ctx.progress()));
     return [this, report, mask, layers, against, notes] {
       report_ = report;
       mask_ = mask;

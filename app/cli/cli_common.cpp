@@ -132,29 +132,38 @@ PatternRequest readPatternRequest(const QCommandLineParser& parser, const Patter
   const bool inputsDecideN = inputOptions && inputOptions->decideN(parser);
   if (!parser.isSet(options.n) && !inputsDecideN)
     throw UsageError("--n is required: the sequence length, 1 … " + std::to_string(kMaxSequenceLength));
-  PatternRequest request{PatternSpec::parse(toStd(parser.value(options.pattern))), {}, 0, std::nullopt, {}};
-  request.values = request.spec.resolve(readParamTexts(parser, options));
-  if (parser.isSet(options.n))
-    request.n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
-  // What the mask will take is checked before any inputs are made for it (a data-dependent pattern needs them).
-  if (request.n > 0) request.spec.checkBuildMemory(request.values, request.n);
-  const bool usesInputs = alwaysInputs || request.spec.needsInputs();
+  PatternSpec spec = PatternSpec::parse(toStd(parser.value(options.pattern)));
+  ParamSet values = spec.resolve(readParamTexts(parser, options));
+  const bool usesInputs = alwaysInputs || spec.needsInputs();
   if (inputOptions && !usesInputs && inputsDecideN)
     throw UsageError(std::string(inputOptions->files(parser) ? "--q/--k/--v are" : "--text is") +
-                     " not allowed here: pattern '" + quoted(request.spec.name()) +
+                     " not allowed here: pattern '" + quoted(spec.name()) +
                      "' is not built from attention inputs (lsh, topk and routing are): leave them out");
-  if (inputOptions && usesInputs) {
-    request.inputs = readInputs(parser, *inputOptions, request.n, request.inputsKind);
-    const Index inputN = request.inputs->n();
-    if (parser.isSet(options.n) && request.n != inputN)
-      throw UsageError("n = " + std::to_string(request.n) + " is not allowed: the " +
-                       (request.inputsKind == QStringLiteral("text") ? "text has " : "input files have ") +
-                       std::to_string(inputN) + " tokens (leave --n out)");
-    request.n = inputN;
-  } else if (request.n == 0) {
-    throw UsageError("--n is required: the sequence length, 1 … " + std::to_string(kMaxSequenceLength));
+  if (!inputOptions || !usesInputs) {
+    const Index n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
+    return {CheckedPattern::check(std::move(spec), std::move(values), n), std::nullopt, {}};
   }
-  return request;
+  // What the mask will take is checked before any inputs are made for it; when the inputs decide n, with the n
+  // their headers (or the text's tokens) give, before the files are read.
+  std::optional<CheckedPattern> pattern;
+  Index n = 0;
+  if (parser.isSet(options.n)) {
+    n = readInteger(QStringLiteral("n"), parser.value(options.n), 1, kMaxSequenceLength);
+    pattern = CheckedPattern::check(spec, values, n);
+  }
+  InputOptions checking = *inputOptions;  // the command's own rule for the shape, then the pattern's at that n
+  checking.checkShape = [&, own = inputOptions->checkShape](const InputShape& shape) {
+    if (own) own(shape);
+    if (n > 0 && shape.n != n)
+      throw UsageError("n = " + std::to_string(n) + " is not allowed: the " +
+                       (inputOptions->files(parser) ? "input files have " : "text has ") + std::to_string(shape.n) +
+                       " tokens (leave --n out)");
+    if (!pattern && shape.n > 0) pattern = CheckedPattern::check(spec, values, shape.n);  // 0: the inputs say why
+  };
+  QString kind;
+  AttentionInputs inputs = readInputs(parser, checking, n, kind);
+  if (!pattern) pattern = CheckedPattern::check(std::move(spec), std::move(values), inputs.n());
+  return {std::move(*pattern), std::move(inputs), kind};
 }
 
 std::string fixedDigits(double value, int digits) {

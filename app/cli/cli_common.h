@@ -82,12 +82,16 @@ AttentionInputs readInputs(const QCommandLineParser& parser, const InputOptions&
 /// given and the inputs decide n (--text, --q), --n may be left out; `inputs` is filled when the pattern needs
 /// inputs or `alwaysInputs` is set.
 struct PatternRequest {
-  PatternSpec spec;
-  ParamSet values;
-  Index n = 0;
+  CheckedPattern pattern;  ///< checked once, before any inputs are made (with the files' n when they decide it)
   std::optional<AttentionInputs> inputs;
   QString inputsKind;  ///< "synthetic", "text" or "npy"
-  std::unique_ptr<Pattern> makePattern() const { return spec.make(values, n, inputs ? &*inputs : nullptr); }
+
+  const PatternSpec& spec() const { return pattern.spec(); }
+  const ParamSet& values() const { return pattern.values(); }
+  Index n() const { return pattern.n(); }
+  const AttentionInputs* inputsOrNull() const { return inputs ? &*inputs : nullptr; }
+  std::unique_ptr<Pattern> makePattern() const { return pattern.make(inputsOrNull()); }
+  SparseMask buildMask() const { return pattern.build(inputsOrNull()); }
 };
 PatternRequest readPatternRequest(const QCommandLineParser& parser, const PatternOptions& options,
                                   const InputOptions* inputOptions = nullptr, bool alwaysInputs = false);

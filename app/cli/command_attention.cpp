@@ -120,8 +120,7 @@ struct AttentionMeasured {
   AttentionDump dump;
   Index topk = 0;
   std::vector<std::string> labels;
-  std::optional<PatternSpec> spec;
-  ParamSet values;
+  std::optional<CheckedPattern> pattern;
   std::optional<SparseMask> mask;
   LayerStack stack;
   std::optional<LayerMasks> stackMasks;
@@ -168,10 +167,9 @@ AttentionMeasured measure(const AttentionArgs& args) {
                      withSeparators(kMaxRolloutTokens) + " tokens");
   if (!args.tokens.empty()) m.labels = AttentionDump::readTokens(args.tokens, dump.n());
   if (!args.pattern.empty()) {
-    m.spec = PatternSpec::parse(args.pattern);
-    m.values = m.spec->resolve(args.params);
-    m.spec->checkBuildMemory(m.values, dump.n());
-    m.mask = buildMask(*m.spec->make(m.values, dump.n()));
+    const PatternSpec spec = PatternSpec::parse(args.pattern);
+    m.pattern = CheckedPattern::check(spec, spec.resolve(args.params), dump.n());
+    m.mask = m.pattern->build();
     options.mask = &*m.mask;
   }
   if (args.stack.given()) {  // a model's stack: layer ℓ against the weights' layer ℓ
@@ -229,8 +227,8 @@ void printAttentionJson(const AttentionMeasured& m, const AttentionArgs& args) {
       {QStringLiteral("role"), perHead(r, [](const HeadStats& s) { return toQ(s.role()); })}};
   if (m.mask) {
     QJsonObject p;
-    for (const auto& [name, value] : m.values.values()) p.insert(toQ(name), toQ(formatParam(value)));
-    o.insert(QStringLiteral("pattern"), toQ(m.spec->name()));
+    for (const auto& [name, value] : m.pattern->values().values()) p.insert(toQ(name), toQ(formatParam(value)));
+    o.insert(QStringLiteral("pattern"), toQ(m.pattern->spec().name()));
     o.insert(QStringLiteral("params"), p);
   }
   if (m.stackMasks) {
@@ -289,8 +287,9 @@ void printAttentionText(const AttentionMeasured& m, const AttentionArgs& args) {
     std::cout << "warning        " << withSeparators(r.offRows) << " rows do not sum to 1 (within " << kRowSumTolerance
               << "): are these softmax weights?\n";
   if (m.mask) {
-    std::cout << "pattern        " << m.spec->name();
-    for (const auto& [name, value] : m.values.values()) std::cout << "  " << name << "=" << formatParam(value);
+    std::cout << "pattern        " << m.pattern->spec().name();
+    for (const auto& [name, value] : m.pattern->values().values())
+      std::cout << "  " << name << "=" << formatParam(value);
     std::cout << "\n";
   }
   if (m.stackMasks) {

@@ -65,11 +65,11 @@ int runMask(const QStringList& arguments) {
   const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
   const auto pattern = request.makePattern();
   if (parser.isSet(layout) && !pattern->blockLayout())
-    throw UsageError("--layout is not allowed for pattern '" + request.spec.name() +
+    throw UsageError("--layout is not allowed for pattern '" + request.spec().name() +
                      "': it has no block layout (block families and 'blocks' do)");
   if (!parser.isSet(layout) && suffix == QStringLiteral("npy"))
-    checkDenseSize(double(pattern->heads()) * request.n * request.n, ".npy");
-  if (suffix == QStringLiteral("csv")) checkDenseSize(2.0 * request.n * request.n, "CSV");
+    checkDenseSize(double(pattern->heads()) * request.n() * request.n(), ".npy");
+  if (suffix == QStringLiteral("csv")) checkDenseSize(2.0 * request.n() * request.n(), "CSV");
   const int heads = pattern->heads();
   const Index h = readInteger(QStringLiteral("head"), parser.value(head), 0, heads - 1);
 

@@ -31,8 +31,8 @@ int runPath(const QStringList& arguments) {
   }
   const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
   if (!parser.isSet(from) || !parser.isSet(to)) throw UsageError("--from and --to are required: token indices");
-  const Index i = readInteger(QStringLiteral("from"), parser.value(from), 0, request.n - 1);
-  const Index j = readInteger(QStringLiteral("to"), parser.value(to), 0, request.n - 1);
+  const Index i = readInteger(QStringLiteral("from"), parser.value(from), 0, request.n() - 1);
+  const Index j = readInteger(QStringLiteral("to"), parser.value(to), 0, request.n() - 1);
   const ReachGraph graph(buildMask(*request.makePattern()));
   const ShortestPath p = shortestPath(graph, i, j);
 

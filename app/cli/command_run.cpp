@@ -71,8 +71,8 @@ RunDone runAndWrite(PatternRequest request, const RunArgs& args) {
   const AttentionInputs& in = *done.request.inputs;
   const auto pattern = done.request.makePattern();
   if (pattern->heads() != 1 && pattern->heads() != in.heads())
-    throw UsageError("heads = " + std::to_string(in.heads()) + " is not allowed: pattern '" + done.request.spec.name() +
-                     "' has " + std::to_string(pattern->heads()) + " heads (use --heads " +
+    throw UsageError("heads = " + std::to_string(in.heads()) + " is not allowed: pattern '" +
+                     done.request.spec().name() + "' has " + std::to_string(pattern->heads()) + " heads (use --heads " +
                      std::to_string(pattern->heads()) + ")");
   if (!args.weights.empty()) checkDenseSize(4.0 * double(in.heads()) * double(in.n()) * double(in.n()), ".npy weights");
   const SparseMask mask = buildMask(*pattern);
@@ -103,7 +103,7 @@ void printRunJson(const RunDone& done) {
   const Comparison& c = done.comparison;
   const char* kernel = done.kernel;
   const int threadCount = done.threads;
-  QJsonObject o{{QStringLiteral("pattern"), toQ(request.spec.name())},
+  QJsonObject o{{QStringLiteral("pattern"), toQ(request.spec().name())},
                 {QStringLiteral("n"), static_cast<qint64>(in.n())},
                 {QStringLiteral("heads"), in.heads()},
                 {QStringLiteral("dim"), static_cast<qint64>(in.dim())},
@@ -133,7 +133,7 @@ void printRunText(const RunDone& done) {
   const Comparison& c = done.comparison;
   const char* kernel = done.kernel;
   const int threadCount = done.threads;
-  std::cout << "pattern     " << request.spec.name() << ", n = " << withSeparators(in.n()) << ", " << in.heads()
+  std::cout << "pattern     " << request.spec().name() << ", n = " << withSeparators(in.n()) << ", " << in.heads()
             << (in.heads() == 1 ? " head" : " heads") << ", dim " << in.dim() << ", " << toStd(request.inputsKind)
             << " inputs" << (request.inputsKind == QStringLiteral("npy") ? "" : " (synthetic embeddings)") << ", "
             << threadCount << (threadCount == 1 ? " thread\n" : " threads\n") << "pattern     "

@@ -101,10 +101,10 @@ Counted count(PatternRequest request, bool noReach, bool forceReach) {
 void printStatsJson(const Counted& c) {
   const MaskStats& s = c.stats;
   QJsonObject params;
-  for (const auto& [name, value] : c.request.values.values()) params.insert(toQ(name), toQ(formatParam(value)));
+  for (const auto& [name, value] : c.request.values().values()) params.insert(toQ(name), toQ(formatParam(value)));
   QJsonArray notes;
   for (const auto& note : c.notes) notes.append(toQ(note));
-  QJsonObject o{{QStringLiteral("pattern"), toQ(c.request.spec.name())},
+  QJsonObject o{{QStringLiteral("pattern"), toQ(c.request.spec().name())},
                 {QStringLiteral("params"), params},
                 {QStringLiteral("n"), static_cast<qint64>(s.n)},
                 {QStringLiteral("heads"), s.heads},
@@ -136,8 +136,8 @@ void printStatsJson(const Counted& c) {
 
 void printStatsText(const Counted& c) {
   const MaskStats& s = c.stats;
-  std::cout << "pattern        " << c.request.spec.name() << "\n";
-  for (const auto& [name, value] : c.request.values.values())
+  std::cout << "pattern        " << c.request.spec().name() << "\n";
+  for (const auto& [name, value] : c.request.values().values())
     std::cout << "  " << name << " = " << formatParam(value) << "\n";
   std::cout << "n              " << withSeparators(s.n) << "\n"
             << "heads          " << s.heads << "\n"

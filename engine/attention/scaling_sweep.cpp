@@ -37,10 +37,10 @@ std::vector<ScalingPoint> scalingSweep(const PatternSpec& spec,
     point.n = n;
     std::optional<SparseMask> mask;
     try {
+      const CheckedPattern pattern = CheckedPattern::check(spec, values, n);
       std::optional<AttentionInputs> patternInputs;
       if (spec.needsInputs()) patternInputs = syntheticInputs(1, n, options.dim, options.seed, part(0.0, 0.0));
-      const auto pattern = spec.make(values, n, patternInputs ? &*patternInputs : nullptr);
-      mask = buildMask(*pattern, {}, part(0.0, 0.05));
+      mask = pattern.build(patternInputs ? &*patternInputs : nullptr, {}, part(0.0, 0.05));
     } catch (const Cancelled&) {
       throw;
     } catch (const Error& e) {

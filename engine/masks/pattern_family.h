@@ -8,6 +8,7 @@
 #include "engine/inputs/attention_inputs.h"
 #include "engine/masks/params.h"
 #include "engine/masks/pattern.h"
+#include "engine/util/progress.h"
 
 namespace attnscope {
 
@@ -21,8 +22,10 @@ class PatternFamily {
   /// Block families define their pattern over blocks and cannot be joined with '+'.
   virtual bool isBlockFamily() const { return false; }
   /// `p` holds a range-checked value for every parameter. Throws Error for what depends on n or on several
-  /// parameters together (a block size that does not divide n, a token index past the end).
-  virtual std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const = 0;
+  /// parameters together (a block size that does not divide n, a token index past the end). A family whose make()
+  /// does real work (clustering, scoring, random draws) polls `progress`'s token between pieces of it and throws
+  /// Cancelled, and reports how far it got; the others ignore it.
+  virtual std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress& progress) const = 0;
 
   /// How many heads need rows of their own: num_heads, or 1 when every head shares one layout (no num_heads
   /// parameter, or different_layout_per_head off).
@@ -40,8 +43,9 @@ class PatternFamily {
 
   /// Data-dependent families (Reformer's LSH) build their mask from attention inputs.
   virtual bool needsInputs() const { return false; }
-  virtual std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& inputs) const {
-    return make(p, inputs.n());
+  virtual std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& inputs,
+                                                  const Progress& progress) const {
+    return make(p, inputs.n(), progress);
   }
 };
 

@@ -45,7 +45,7 @@ class BlocksFamily : public PatternFamily {
   std::vector<ParamSpec> params() const override {
     return {intParam("block", 4, 1, kMaxTokens, "tokens per block; n must be a multiple of it")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     const Index block = p.getInt("block");
     if (n % block != 0) rejectN(name(), n, "it must be a multiple of block = " + std::to_string(block));
     return std::make_unique<BlocksPattern>(n, block);

@@ -25,7 +25,9 @@ class CausalFamily : public PatternFamily {
   std::string name() const override { return "causal"; }
   std::string summary() const override { return "query i attends keys 0 … i (decoder attention, n(n+1)/2 cells)"; }
   std::vector<ParamSpec> params() const override { return {}; }
-  std::unique_ptr<Pattern> make(const ParamSet&, Index n) const override { return std::make_unique<CausalPattern>(n); }
+  std::unique_ptr<Pattern> make(const ParamSet&, Index n, const Progress&) const override {
+    return std::make_unique<CausalPattern>(n);
+  }
 };
 
 }  // namespace

@@ -24,7 +24,7 @@ class DeepSpeedBigBirdFamily : public deepspeed::DeepSpeedFamily {
             intParam("num_global_blocks", 1, 0, 65536, "the first blocks, attended by and attending every block"),
             attentionParam("bidirectional"), seedParam()};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     const Index block = p.getInt("block"), random = p.getInt("num_random_blocks");
     const Index window = p.getInt("num_sliding_window_blocks"), global = p.getInt("num_global_blocks");
     const bool uni = deepspeed::unidirectional(p);

@@ -22,7 +22,7 @@ class DeepSpeedBSLongformerFamily : public deepspeed::DeepSpeedFamily {
                       "exclusive ends of global ranges, one per start (none: single blocks)"),
             attentionParam("bidirectional")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     const Index block = p.getInt("block"), window = p.getInt("num_sliding_window_blocks");
     const bool uni = deepspeed::unidirectional(p);
     const auto starts = p.getList("global_block_indices");

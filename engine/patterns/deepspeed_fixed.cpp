@@ -26,7 +26,7 @@ class DeepSpeedFixedFamily : public deepspeed::DeepSpeedFamily {
         intParam("num_different_global_patterns", 1, 1, 65536,
                  "how many heads get a different choice of global blocks (needs different_layout_per_head)")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     const Index block = p.getInt("block"), local = p.getInt("num_local_blocks"), global = p.getInt("num_global_blocks");
     const Index patterns = p.getInt("num_different_global_patterns");
     const bool uni = deepspeed::unidirectional(p), horizontal = p.getBool("horizontal_global_attention");

@@ -16,7 +16,7 @@ class DeepSpeedLocalFamily : public deepspeed::DeepSpeedFamily {
     return {intParam("num_sliding_window_blocks", 3, 1, 65536, "blocks in the sliding window (half on each side)"),
             attentionParam("unidirectional")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     const Index block = p.getInt("block"), window = p.getInt("num_sliding_window_blocks");
     const bool uni = deepspeed::unidirectional(p);
     const Index nb = blockCount(name(), n, block, "block");

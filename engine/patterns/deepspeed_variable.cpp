@@ -30,7 +30,7 @@ class DeepSpeedVariableFamily : public deepspeed::DeepSpeedFamily {
         boolParam("horizontal_global_attention", false, "global blocks also attend every block (bidirectional only)"),
         seedParam()};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     const Index block = p.getInt("block"), random = p.getInt("num_random_blocks");
     const bool uni = deepspeed::unidirectional(p), horizontal = p.getBool("horizontal_global_attention");
     const auto windows = p.getList("local_window_blocks");

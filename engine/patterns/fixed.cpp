@@ -41,7 +41,7 @@ class FixedFamily : public PatternFamily {
             intParam("c", 1, 1, kMaxTokens, "summary width: the last c tokens of each block are attended by all"),
             boolParam("causal", true, "keep only keys at or before the query, as in the paper")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     const Index l = p.getInt("stride"), c = p.getInt("c");
     if (c > l) throw Error(paramError("c", std::to_string(c), "expected 1 … stride = " + std::to_string(l)));
     return std::make_unique<FixedPattern>(n, l, c, p.getBool("causal"));

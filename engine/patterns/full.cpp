@@ -25,7 +25,9 @@ class FullFamily : public PatternFamily {
   std::string name() const override { return "full"; }
   std::string summary() const override { return "every query attends every key (n² cells)"; }
   std::vector<ParamSpec> params() const override { return {}; }
-  std::unique_ptr<Pattern> make(const ParamSet&, Index n) const override { return std::make_unique<FullPattern>(n); }
+  std::unique_ptr<Pattern> make(const ParamSet&, Index n, const Progress&) const override {
+    return std::make_unique<FullPattern>(n);
+  }
 };
 
 }  // namespace

@@ -12,7 +12,7 @@ class GlobalFamily : public PatternFamily {
   std::vector<ParamSpec> params() const override {
     return {listParam("tokens", "0", 0, kMaxTokens, true, "indices of the global tokens, e.g. 0 for a CLS token")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     LocalGlobalShape s;
     s.window = false;
     s.globals = tokenList(name(), "tokens", p.getList("tokens"), n);

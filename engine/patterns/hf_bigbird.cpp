@@ -111,7 +111,8 @@ Blocks singleRow(NumpyLegacyRandom& rng, Index row, Index start, Index end, Inde
 }
 
 // _get_rand_attn_plan followed by _bigbird_block_rand_mask_with_head (one global block each side, 1-block windows).
-RandomBlocks planBased(NumpyLegacyRandom& rng, Index nb, Index r, int heads, std::vector<std::string>& notes) {
+RandomBlocks planBased(NumpyLegacyRandom& rng, Index nb, Index r, int heads, std::vector<std::string>& notes,
+                       const CancellationToken& token) {
   std::vector<Index> planBlocks, planNum;
   if (2 * r + 5 < nb) {
     planBlocks = {2 * r + 5, nb};
@@ -136,6 +137,7 @@ RandomBlocks planBased(NumpyLegacyRandom& rng, Index nb, Index r, int heads, std
     return s;
   };
   auto fill = [&](Index row, Index a, Index b, Index start, Index end, Index count) {
+    token.throwIfCancelled();  // a row's draws for every head: up to the checkWork limit in all
     for (int h = 0; h < heads; ++h)
       assignSlots(rand[h][row], static_cast<std::size_t>(a), static_cast<std::size_t>(b),
                   singleRow(rng, row, start, end, count), row, notes);
@@ -173,7 +175,8 @@ RandomBlocks planBased(NumpyLegacyRandom& rng, Index nb, Index r, int heads, std
   return out;
 }
 
-Draw drawRandomBlocks(Index n, Index block, Index r, int heads, std::uint32_t seed, Index maxSeqLen, bool eval) {
+Draw drawRandomBlocks(Index n, Index block, Index r, int heads, std::uint32_t seed, Index maxSeqLen, bool eval,
+                      const CancellationToken& token) {
   const Index nb = n / block;
   Draw d;
   if (eval || nb < 2) {  // no randomness: every slot gathers block 0
@@ -186,6 +189,7 @@ Draw drawRandomBlocks(Index n, Index block, Index r, int heads, std::uint32_t se
   if (n == 1024 || n == 3072 || n == 4096) {
     const Index maxBlocks = maxSeqLen / block;
     for (int h = 0; h < heads; ++h) {
+      token.throwIfCancelled();
       std::vector<Blocks> rows;
       paperPlanHead(rng, maxBlocks, block, r, nb - 2, rows, d.notes);
       d.rand.push_back(std::move(rows));
@@ -194,7 +198,7 @@ Draw drawRandomBlocks(Index n, Index block, Index r, int heads, std::uint32_t se
                                         " uses the paper's plan: random blocks drawn over max_position_embeddings = " +
                                         withSeparators(maxSeqLen) + " among the first 1,024 tokens");
   } else {
-    d.rand = planBased(rng, nb, r, heads, d.notes);
+    d.rand = planBased(rng, nb, r, heads, d.notes, token);
   }
   return d;
 }
@@ -238,7 +242,7 @@ class HfBigBirdFamily : public PatternFamily {
                                  withSeparators(static_cast<Index>(kMaxRandomDraws)) +
                                  " (choose larger blocks, fewer heads or a smaller n)"));
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress& progress) const override {
     const Index bs = p.getInt("block_size"), r = p.getInt("num_random_blocks");
     const Index nb = blockCount(name(), n, bs, "block_size");
     const int heads = static_cast<int>(p.getInt("num_heads"));
@@ -248,7 +252,8 @@ class HfBigBirdFamily : public PatternFamily {
       rejectN(name(), n,
               "the paper's plan draws over max_position_embeddings = " + withSeparators(maxSeqLen) +
                   ", which must be at least n");
-    const Draw draw = drawRandomBlocks(n, bs, r, heads, static_cast<std::uint32_t>(p.getInt("seed")), maxSeqLen, eval);
+    const Draw draw = drawRandomBlocks(n, bs, r, heads, static_cast<std::uint32_t>(p.getInt("seed")), maxSeqLen, eval,
+                                       progress.token);
 
     std::vector<std::shared_ptr<const CsrRows>> layouts;
     BlockCopies copies;

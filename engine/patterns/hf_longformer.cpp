@@ -23,7 +23,7 @@ class HfLongformerFamily : public PatternFamily {
                       "tokens with global_attention_mask = 1 (0 is the <s>/CLS token)"),
             intParam("dilation", 1, 1, 65536, "attention_dilation of the original Longformer (1: none)")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     const Index w = p.getInt("attention_window");
     if (w % 2 != 0) throw Error(paramError("attention_window", std::to_string(w), "expected an even integer ≥ 2"));
     LocalGlobalShape s;

@@ -76,11 +76,12 @@ class LshFamily : public PatternFamily {
     return 3.0 * double(n) * 64 * 4 + double(n) * (24 + 8.0 * double(roundKeys(p, n))) + 16.0 * double(n);
   }
 
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
-    return makeFromInputs(p, syntheticInputs(1, n, 64, 0));
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress& progress) const override {
+    return makeFromInputs(p, syntheticInputs(1, n, 64, 0), progress);
   }
 
-  std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& in) const override {
+  std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& in,
+                                          const Progress& progress) const override {
     const Index nb = p.getInt("buckets"), chunk = p.getInt("chunk");
     if (nb % 2 != 0) throw Error(paramError("buckets", std::to_string(nb), "expected an even integer ≥ 2"));
     const int hashes = static_cast<int>(p.getInt("hashes"));
@@ -97,6 +98,8 @@ class LshFamily : public PatternFamily {
     for (int h = 0; h < in.heads(); ++h) {
       std::vector<std::vector<KeyIndex>> keys(static_cast<std::size_t>(n));
       for (int round = 0; round < hashes; ++round) {
+        progress.throwIfCancelled();
+        progress.report(double(h * (hashes + 1) + round) / (in.heads() * (hashes + 1)));
         const std::vector<int> bucket = lsh::buckets(in.q[h], lsh::rotation(in.dim(), nb, seed, h, round));
         std::vector<KeyIndex> order(static_cast<std::size_t>(n));
         std::iota(order.begin(), order.end(), KeyIndex(0));
@@ -114,6 +117,8 @@ class LshFamily : public PatternFamily {
       }
       auto rows = std::make_shared<CsrRows>();
       rows->offsets.push_back(0);
+      progress.throwIfCancelled();
+      progress.report(double(h * (hashes + 1) + hashes) / (in.heads() * (hashes + 1)));
       for (Index i = 0; i < n; ++i) {
         auto& row = keys[i];
         std::sort(row.begin(), row.end());
@@ -126,6 +131,8 @@ class LshFamily : public PatternFamily {
       }
       heads.push_back(std::move(rows));
     }
+    progress.throwIfCancelled();
+    progress.report(1.0);
     return std::make_unique<RowsPattern>(n, std::move(heads));
   }
 };

@@ -115,13 +115,15 @@ int PatternFamily::storedHeads(const ParamSet& p) const {
 
 double PatternFamily::makeBytes(const ParamSet&, Index n) const { return double(n); }
 
-double PatternSpec::buildBytes(const ParamSet& values, Index n) const {
-  double bytes = 0;
+int PatternSpec::storedHeads(const ParamSet& values) const {
   int heads = 1;
-  for (const PatternFamily* f : members_) {
-    bytes += f->makeBytes(values, n);
-    heads = std::max(heads, f->storedHeads(values));
-  }
+  for (const PatternFamily* f : members_) heads = std::max(heads, f->storedHeads(values));
+  return heads;
+}
+
+double PatternSpec::buildBytes(const ParamSet& values, Index n) const {
+  const double bytes = makeBytes(values, n);
+  const int heads = storedHeads(values);
   const double cells = std::min(double(heads) * double(n) * double(n), double(maskCellLimit()));
   return bytes + double(heads) * double(n + 1) * 8.0 + cells * 8.0;
 }
@@ -144,45 +146,61 @@ bool PatternSpec::needsInputs() const {
   return false;
 }
 
-std::unique_ptr<Pattern> PatternSpec::make(const ParamSet& values, Index n, const AttentionInputs* inputs) const {
-  return makeChecked(values, n, inputs, true);
+std::unique_ptr<Pattern> PatternSpec::make(const ParamSet& values, Index n, const AttentionInputs* inputs,
+                                           const Progress& progress) const {
+  return CheckedPattern::check(*this, values, n).make(inputs, progress);
 }
 
 std::unique_ptr<Pattern> PatternSpec::makeForRows(const ParamSet& values, Index n) const {
-  return makeChecked(values, n, nullptr, false);
+  return CheckedPattern::check(*this, values, n, CheckedPattern::Use::Rows).make();
 }
 
-std::unique_ptr<Pattern> PatternSpec::makeChecked(const ParamSet& values, Index n, const AttentionInputs* inputs,
-                                                  bool forMask) const {
+CheckedPattern CheckedPattern::check(PatternSpec spec, ParamSet values, Index n, Use use) {
   checkSequenceLength(n);
-  for (const ParamSpec& p : params_) {
+  for (const ParamSpec& p : spec.params()) {  // values may come from resolve() or be set directly (a config's stack)
     const auto it = values.values().find(p.name);
-    if (it == values.values().end()) throw Error("parameter '" + p.name + "' of pattern '" + name_ + "' has no value");
+    if (it == values.values().end())
+      throw Error("parameter '" + p.name + "' of pattern '" + spec.name() + "' has no value");
     p.check(it->second);
   }
-  if (forMask)
-    checkBuildMemory(values, n);
-  else {
-    for (const PatternFamily* f : members_) f->checkWork(values, n);
-    checkMemory(makeBytes(values, n), "pattern '" + name_ + "' at n = " + withSeparators(n),
+  if (use == Use::Mask) {
+    spec.checkBuildMemory(values, n);
+  } else {
+    for (const PatternFamily* f : spec.members()) f->checkWork(values, n);
+    checkMemory(spec.makeBytes(values, n), "pattern '" + spec.name() + "' at n = " + withSeparators(n),
                 "choose a smaller n or a sparser pattern");
   }
-  if (inputs && inputs->n() != n)
-    throw Error("n = " + std::to_string(n) + " is not allowed: the inputs have " + std::to_string(inputs->n()) +
+  return CheckedPattern(std::move(spec), std::move(values), n);
+}
+
+std::unique_ptr<Pattern> CheckedPattern::make(const AttentionInputs* inputs, const Progress& progress) const {
+  if (inputs && inputs->n() != n_)
+    throw Error("n = " + std::to_string(n_) + " is not allowed: the inputs have " + std::to_string(inputs->n()) +
                 " tokens");
-  auto one = [&](const PatternFamily* f) {
-    return f->needsInputs() && inputs ? f->makeFromInputs(values, *inputs) : f->make(values, n);
+  const auto& members = spec_.members();
+  auto one = [&](const PatternFamily* f, const Progress& part) {
+    return f->needsInputs() && inputs ? f->makeFromInputs(values_, *inputs, part) : f->make(values_, n_, part);
   };
-  if (members_.size() == 1) return one(members_[0]);
+  if (members.size() == 1) return one(members[0], progress);
   std::vector<std::unique_ptr<Pattern>> parts;
-  for (const PatternFamily* f : members_) parts.push_back(one(f));
-  return std::make_unique<UnionPattern>(n, std::move(parts));
+  const double share = 1.0 / double(members.size());
+  for (std::size_t i = 0; i < members.size(); ++i)
+    parts.push_back(one(members[i], progress.part(double(i) * share, double(i + 1) * share)));
+  return std::make_unique<UnionPattern>(n_, std::move(parts));
 }
 
 SparseMask PatternSpec::build(const std::vector<std::pair<std::string, std::string>>& texts, Index n,
                               const BuildOptions& options, const Progress& progress,
                               const AttentionInputs* inputs) const {
-  return buildMask(*make(resolve(texts), n, inputs), options, progress);
+  return CheckedPattern::check(*this, resolve(texts), n).build(inputs, options, progress);
+}
+
+double CheckedPattern::makeShare() const { return spec_.needsInputs() ? 0.5 : 0.0; }
+
+SparseMask CheckedPattern::build(const AttentionInputs* inputs, const BuildOptions& options,
+                                 const Progress& progress) const {
+  const double share = makeShare();
+  return buildMask(*make(inputs, progress.part(0.0, share)), options, progress.part(share, 1.0));
 }
 
 ParamSpec intParam(std::string name, Index def, Index min, Index max, std::string help) {

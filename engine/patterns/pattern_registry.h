@@ -32,6 +32,8 @@ class PatternSpec {
   bool isBlock() const { return members_.size() == 1 && members_[0]->isBlockFamily(); }
 
   ParamSet defaults() const;
+  /// How many heads of the mask have rows (and pictures) of their own: the most any member stores.
+  int storedHeads(const ParamSet& values) const;
   /// The defaults overridden by key=value texts; unknown keys, a key given twice and bad values throw Error.
   ParamSet resolve(const std::vector<std::pair<std::string, std::string>>& texts) const;
   /// An upper bound of the memory making and building this pattern at n takes: what make() allocates, each stored
@@ -43,12 +45,11 @@ class PatternSpec {
   /// the one wording of those refusals, for make() and for callers that check before making inputs or changing
   /// controls.
   void checkBuildMemory(const ParamSet& values, Index n) const;
-  /// Checks n (1 … kMaxSequenceLength) and buildBytes against the memory limit, then builds the instance; throws
-  /// Error. Families that need attention inputs use `inputs` (whose n must be n), or seeded synthetic ones when it
-  /// is null.
-  std::unique_ptr<Pattern> make(const ParamSet& values, Index n, const AttentionInputs* inputs = nullptr) const;
-  /// The same for callers that walk the rows (Pattern::keyRuns) without building a mask: only what make() itself
-  /// allocates is checked against the memory limit. Data-dependent members get seeded synthetic inputs.
+  /// Shorthand for CheckedPattern::check(*this, values, n).make(inputs, progress): the one check, then the instance.
+  /// Families that need attention inputs use `inputs` (whose n must be n), or seeded synthetic ones when it is null.
+  std::unique_ptr<Pattern> make(const ParamSet& values, Index n, const AttentionInputs* inputs = nullptr,
+                                const Progress& progress = {}) const;
+  /// The same for callers that walk the rows (Pattern::keyRuns) without building a mask (CheckedPattern::Use::Rows).
   std::unique_ptr<Pattern> makeForRows(const ParamSet& values, Index n) const;
   /// Whether any member builds its mask from attention inputs.
   bool needsInputs() const;
@@ -58,11 +59,41 @@ class PatternSpec {
                    const AttentionInputs* inputs = nullptr) const;
 
  private:
-  std::unique_ptr<Pattern> makeChecked(const ParamSet& values, Index n, const AttentionInputs* inputs,
-                                       bool forMask) const;
   std::string name_;
   std::vector<const PatternFamily*> members_;
   std::vector<ParamSpec> params_;
+};
+
+/// A pattern request checked once, where it enters (a command line, the GUI's controls, a preset, a stack's layer):
+/// every parameter value in its range, n in 1 … kMaxSequenceLength, each member's work (PatternFamily::checkWork)
+/// and the memory it takes, all before any input or mask exists. Holding one is the proof that all of that passed:
+/// make() checks only what the inputs add (their n) and what a family can only see while making.
+class CheckedPattern {
+ public:
+  /// What the pattern is made for: a mask (its cells count against the memory limit), or walking its rows without
+  /// storing them (only what make() itself allocates counts).
+  enum class Use { Mask, Rows };
+  /// Throws Error with the one wording of each refusal.
+  static CheckedPattern check(PatternSpec spec, ParamSet values, Index n, Use use = Use::Mask);
+
+  const PatternSpec& spec() const { return spec_; }
+  const ParamSet& values() const { return values_; }
+  Index n() const { return n_; }
+  /// The instance. A data-dependent member uses `inputs` (their n must be n) or seeded synthetic ones; a member
+  /// whose making is real work polls `progress` and throws Cancelled.
+  std::unique_ptr<Pattern> make(const AttentionInputs* inputs = nullptr, const Progress& progress = {}) const;
+  /// Makes the instance and builds its mask, reporting both through one `progress`: making takes the first
+  /// makeShare() of it (half for a data-dependent pattern, whose making is the work; none for the others).
+  SparseMask build(const AttentionInputs* inputs = nullptr, const BuildOptions& options = {},
+                   const Progress& progress = {}) const;
+  double makeShare() const;
+
+ private:
+  CheckedPattern(PatternSpec spec, ParamSet values, Index n)
+      : spec_(std::move(spec)), values_(std::move(values)), n_(n) {}
+  PatternSpec spec_;
+  ParamSet values_;
+  Index n_;
 };
 
 }  // namespace attnscope

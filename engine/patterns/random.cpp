@@ -37,7 +37,7 @@ class RandomFamily : public PatternFamily {
     return {intParam("per_row", 2, 0, 1 << 20, "random keys per query, drawn uniformly without the query itself"),
             intParam("seed", 0, 0, kMaxTokens, "random seed: the same seed gives the same mask")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     const Index perRow = p.getInt("per_row");
     if (perRow > n - 1)
       throw Error(paramError(

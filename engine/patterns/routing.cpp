@@ -52,10 +52,11 @@ bool better(const std::pair<float, KeyIndex>& a, const std::pair<float, KeyIndex
 
 // The `window` rows of points[from, to) with the largest dot product with each mean, per mean, sorted by token.
 std::vector<std::vector<KeyIndex>> nearest(const Matrix& points, Index from, Index to, const Matrix& means,
-                                           Index window) {
+                                           Index window, const CancellationToken& token) {
   const Index clusters = means.rows();
   std::vector<std::vector<std::pair<float, KeyIndex>>> heaps(static_cast<std::size_t>(clusters));
   for (Index b = from; b < to; b += kBlock) {
+    token.throwIfCancelled();
     const Index rows = std::min(kBlock, to - b);
     const Matrix scores = points.middleRows(b, rows) * means.transpose();
     for (Index c = 0; c < clusters; ++c) {
@@ -85,7 +86,7 @@ std::vector<std::vector<KeyIndex>> nearest(const Matrix& points, Index from, Ind
 }  // namespace
 
 Clustering cluster(const Matrix& q, const Matrix& k, Index clusters, Index window, int iterations, std::uint64_t seed,
-                   bool sharedQk, int head) {
+                   bool sharedQk, int head, const Progress& progress) {
   const Index n = q.rows(), dim = q.cols();
   Matrix points(sharedQk ? n : 2 * n, dim);
   points.topRows(n) = normalisedRows(q);
@@ -98,7 +99,8 @@ Clustering cluster(const Matrix& q, const Matrix& k, Index clusters, Index windo
   for (Index c = 0; c < clusters; ++c) result.means.row(c) = points.row(start[static_cast<std::size_t>(c)]);
   std::vector<Index> assigned(static_cast<std::size_t>(count));
   for (int round = 0; round < iterations; ++round) {
-    parallelChunks(count, kBlock, {}, 0.0, 1.0, [&](Index b, Index e) {
+    const double share = 1.0 / (iterations + 1);  // the last share: routing every mean's nearest tokens
+    parallelChunks(count, kBlock, progress, round * share, (round + 1) * share, [&](Index b, Index e) {
       const Matrix scores = points.middleRows(b, e - b) * result.means.transpose();
       for (Index r = 0; r < e - b; ++r) {
         Index best = 0;
@@ -116,8 +118,10 @@ Clustering cluster(const Matrix& q, const Matrix& k, Index clusters, Index windo
       if (members[static_cast<std::size_t>(c)] > 0)
         result.means.row(c) = sums.row(c) / std::max(sums.row(c).norm(), 1e-12f);
   }
-  result.queries = nearest(points, 0, n, result.means, std::min(window, n));
-  result.keys = sharedQk ? result.queries : nearest(points, n, 2 * n, result.means, std::min(window, n));
+  result.queries = nearest(points, 0, n, result.means, std::min(window, n), progress.token);
+  result.keys =
+      sharedQk ? result.queries : nearest(points, n, 2 * n, result.means, std::min(window, n), progress.token);
+  progress.report(1.0);
   return result;
 }
 
@@ -174,10 +178,11 @@ class RoutingFamily : public PatternFamily {
     return 3.0 * double(n) * 64 * 4 + 2.0 * double(n) * 64 * 4 + 1024.0 * clusters * 4 + clusters * window * 24 +
            2.0 * clusters * window * window * 4 + 16.0 * double(n);
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
-    return makeFromInputs(p, syntheticInputs(1, n, 64, 0));
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress& progress) const override {
+    return makeFromInputs(p, syntheticInputs(1, n, 64, 0), progress);
   }
-  std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& in) const override {
+  std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& in,
+                                          const Progress& progress) const override {
     const Index n = in.n(), window = std::min(n, p.getInt("window")), clusters = clusterCount(p, n);
     const bool shared = p.getBool("shared_qk"), causal = p.getBool("causal");
     const int iterations = static_cast<int>(p.getInt("iterations"));
@@ -192,7 +197,8 @@ class RoutingFamily : public PatternFamily {
     std::vector<std::shared_ptr<const CsrRows>> heads;
     for (int h = 0; h < in.heads(); ++h) {
       const routing::Clustering found =
-          routing::cluster(in.q[h], in.k[h], clusters, window, iterations, seed, shared, h);
+          routing::cluster(in.q[h], in.k[h], clusters, window, iterations, seed, shared, h,
+                           progress.part(double(h) / in.heads(), double(h + 1) / in.heads()));
       std::vector<std::vector<Index>> routedTo(static_cast<std::size_t>(n));
       for (Index c = 0; c < clusters; ++c)
         for (KeyIndex i : found.queries[static_cast<std::size_t>(c)])

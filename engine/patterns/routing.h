@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/util/progress.h"
 #include "engine/util/types.h"
 
 namespace attnscope::routing {
@@ -18,8 +19,9 @@ struct Clustering {
 /// shares one projection): `clusters` means seeded from distinct points, `iterations` rounds of assign-to-the-
 /// nearest-mean (largest dot product, ties to the first) and renormalised sums (an empty cluster keeps its mean);
 /// then each cluster takes the `window` queries and the `window` keys with the largest dot product with its mean
-/// (ties to the smaller index). With sharedQk the key lists are the query lists.
+/// (ties to the smaller index). With sharedQk the key lists are the query lists. Reports through `progress` and
+/// throws Cancelled when its token is cancelled.
 Clustering cluster(const Matrix& q, const Matrix& k, Index clusters, Index window, int iterations, std::uint64_t seed,
-                   bool sharedQk, int head);
+                   bool sharedQk, int head, const Progress& progress = {});
 
 }  // namespace attnscope::routing

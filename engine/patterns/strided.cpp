@@ -49,7 +49,7 @@ class StridedFamily : public PatternFamily {
     return {intParam("stride", 4, 1, kMaxTokens, "l in the paper, usually about √n"),
             boolParam("causal", true, "keep only keys at or before the query, as in the paper")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     return std::make_unique<StridedPattern>(n, p.getInt("stride"), p.getBool("causal"));
   }
 };

@@ -33,8 +33,8 @@ class TopkFamily : public PatternFamily {
     return 3.0 * double(n) * 64 * 4 + double(n) * (8.0 + 4.0 * double(std::min(n, p.getInt("k")))) + 16.0 * double(n);
   }
   void checkWork(const ParamSet& p, Index n) const override { checkScores(p, n, 1); }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
-    return makeFromInputs(p, syntheticInputs(1, n, 64, 0));
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress& progress) const override {
+    return makeFromInputs(p, syntheticInputs(1, n, 64, 0), progress);
   }
   // Every query is scored against every key (half of them when causal), in each head.
   static void checkScores(const ParamSet& p, Index n, int heads) {
@@ -46,7 +46,8 @@ class TopkFamily : public PatternFamily {
                   ", over the limit of " + withSeparators(static_cast<Index>(kMaxComparisons)) +
                   " (choose a smaller n, or fewer heads)");
   }
-  std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& in) const override {
+  std::unique_ptr<Pattern> makeFromInputs(const ParamSet& p, const AttentionInputs& in,
+                                          const Progress& progress) const override {
     const Index n = in.n(), k = std::min(n, p.getInt("k"));
     const bool causal = p.getBool("causal");
     checkScores(p, n, in.heads());
@@ -61,7 +62,8 @@ class TopkFamily : public PatternFamily {
       rows->offsets[0] = 0;
       for (Index i = 0; i < n; ++i) rows->offsets[i + 1] = rows->offsets[i] + (causal ? std::min(k, i + 1) : k);
       rows->keys.resize(static_cast<std::size_t>(rows->offsets[n]));
-      parallelChunks(n, 64, {}, 0.0, 1.0, [&](Index b, Index e) {
+      const double share = 1.0 / in.heads();
+      parallelChunks(n, 64, progress, h * share, (h + 1) * share, [&](Index b, Index e) {
         Eigen::VectorXf scores;
         std::vector<KeyIndex> order;
         for (Index i = b; i < e; ++i) {

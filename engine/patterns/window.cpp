@@ -16,7 +16,7 @@ class WindowFamily : public PatternFamily {
             intParam("dilation", 1, 1, 65536, "gap between attended keys, as in Longformer's dilated window"),
             boolParam("causal", false, "keep only keys at or before the query")};
   }
-  std::unique_ptr<Pattern> make(const ParamSet& p, Index n) const override {
+  std::unique_ptr<Pattern> make(const ParamSet& p, Index n, const Progress&) const override {
     LocalGlobalShape s;
     s.radius = p.getInt("radius");
     s.dilation = p.getInt("dilation");

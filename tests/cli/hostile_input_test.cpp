@@ -190,6 +190,11 @@ class HostileInput : public ::testing::TestWithParam<Case> {
       out.close();
       ASSERT_EQ(::truncate((d + name).c_str(), 128 + 8388608ll * 64 * 4), 0);
     }
+    {  // 65,536 tokens of dim 1, all NaN: a refusal from the header alone never reads them (reading refuses NaN)
+      std::ofstream out(d + "/tall.npy", std::ios::binary);
+      attnscope::writeNpyHeader(out, "<f4", {65536, 1});
+      out << std::string(65536 * 4, '\xff');
+    }
     for (const char* name : {"/mid-q.npy", "/mid-k.npy", "/mid-v.npy"}) {  // n = 8,192: too many to write n² weights
       std::ofstream out(d + name, std::ios::binary);
       attnscope::writeNpyHeader(out, "<f4", {8192, 16});
@@ -291,6 +296,8 @@ const Case kCases[] = {
     {"npy_huge_values", {"run", "--pattern", "window", "--q", "{dir}/huge-values.npy", "--k", "{dir}/huge-values.npy", "--v", "{dir}/q.npy"}, "beyond what single precision holds safely"},
     {"inputs_unused", {"stats", "--pattern", "window", "--q", "{dir}/not-npy.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy", "--n", "16"}, "pattern 'window' is not built from attention inputs"},
     {"run_inputs_of_8m_tokens", {"run", "--pattern", "window", "--q", "{dir}/big-q.npy", "--k", "{dir}/big-k.npy", "--v", "{dir}/big-v.npy"}, "n = 8388608 is not allowed for a comparison with full attention"},
+    {"topk_work_from_the_headers", {"stats", "--pattern", "topk", "--q", "{dir}/tall.npy", "--k", "{dir}/tall.npy", "--v", "{dir}/tall.npy"}, "n = 65536 is not allowed for topk: scoring every query against every key would make 4,294,967,296 vector comparisons"},
+    {"lsh_n_against_the_headers", {"stats", "--pattern", "lsh", "--n", "16", "--q", "{dir}/tall.npy", "--k", "{dir}/tall.npy", "--v", "{dir}/tall.npy"}, "n = 16 is not allowed: the input files have 65536 tokens (leave --n out)"},
     {"inputs_and_dim", {"run", "--pattern", "window", "--q", "{dir}/q.npy", "--k", "{dir}/q.npy", "--v", "{dir}/q.npy", "--dim", "4"}, "--dim is not allowed with --q/--k/--v"},
     {"param_with_newline", {"stats", "--pattern", "window", "-p", "radius=2\n3", "--n", "16"}, "parameter 'radius' = 2\\n3 is not allowed"},
     {"param_of_100k", {"stats", "--pattern", "window", "-p", "radius=" + std::string(100000, '7'), "--n", "16"}, "… (100,000 bytes in all) is not allowed"},

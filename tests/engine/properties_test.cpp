@@ -2,6 +2,7 @@
 // contain their members, reproducible seeds, masks independent of thread count, cancellation and limits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -191,6 +192,50 @@ TEST(Properties, ACancelledBuildAlwaysThrowsAndAnotherNeverDoes) {
   stopped.token.cancel();
   EXPECT_THROW(fullAttention(syntheticInputs(1, 512, 16, 1), {}, stopped), Cancelled);
   EXPECT_THROW(syntheticInputs(1, 4096, 16, 1, stopped), Cancelled);
+}
+
+// A data-dependent family's making is the work (scoring, clustering, hashing): it polls the same token and stops.
+// Each is cancelled from its first report; had making ignored the token it would have reported its way to the end
+// of its share (half the build's progress) before the build's own check threw.
+TEST(Properties, MakingADataDependentPatternStopsWhenAsked) {
+  const std::vector<std::pair<std::string, Params>> cases = {
+      {"topk", {{"k", "8"}}},
+      {"routing", {{"window", "64"}, {"iterations", "10"}}},
+      {"lsh", {{"hashes", "8"}, {"chunk", "16"}}},
+      {"lsh+window", {{"radius", "1"}, {"hashes", "8"}}},  // its first member makes the first half of its share
+  };
+  const Index n = 8192;
+  for (const auto& [name, params] : cases) {
+    SCOPED_TRACE(name);
+    const PatternSpec spec = PatternSpec::parse(name);
+    const CheckedPattern pattern = CheckedPattern::check(spec, spec.resolve(params), n);
+    ASSERT_EQ(pattern.makeShare(), 0.5);
+    // Not asked: the reports climb to 1 and the mask is the one made without any progress.
+    std::vector<double> seen;
+    Progress whole;
+    whole.onProgress = [&](double f) { seen.push_back(f); };
+    EXPECT_TRUE(pattern.build(nullptr, {}, whole) == pattern.build());
+    ASSERT_FALSE(seen.empty());
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+    EXPECT_GT(std::count_if(seen.begin(), seen.end(), [](double f) { return f < 0.5; }), 1) << "making reports";
+    EXPECT_EQ(seen.back(), 1.0);
+    // Asked at the first report, while making.
+    double highest = 0;
+    Progress stopped;
+    stopped.onProgress = [&](double f) {
+      highest = std::max(highest, f);
+      stopped.token.cancel();
+    };
+    EXPECT_THROW(pattern.build(nullptr, {}, stopped), Cancelled);
+    EXPECT_LT(highest, 0.25);
+  }
+  // BigBird's random draws (up to 10⁹) poll it too.
+  Progress early;
+  early.token.cancel();
+  const PatternSpec bigbird = PatternSpec::parse("hf-bigbird");
+  EXPECT_THROW(CheckedPattern::check(bigbird, bigbird.resolve({{"block_size", "16"}, {"num_heads", "8"}}), 8192)
+                   .make(nullptr, early),
+               Cancelled);
 }
 
 TEST(Properties, CellLimitGivesAMessage) {
