@@ -95,10 +95,7 @@ void printApproxText(const ApproxArgs& args, const ParamSet& params, const Appro
             << "row sums          within " << fixedDigits(r.rowSumMaxDev, 6) << " of 1\n";
 }
 
-}  // namespace
-
-int runApprox(const QStringList& arguments) {
-  QCommandLineParser parser;
+ApproxArgs readApproxArgs(QCommandLineParser& parser, const InputOptions& inputOptions, const QStringList& arguments) {
   parser.setApplicationDescription(QStringLiteral(
       "An approximation of softmax attention (linear, performer, linformer, nystrom) against the exact one on the "
       "same inputs: times, output error, the L1 distance of its effective weights from the exact ones (with uniform "
@@ -121,8 +118,6 @@ int runApprox(const QStringList& arguments) {
                                                 "(at most 4,096) and print the error at each step."),
                                  QStringLiteral("PARAM"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  InputOptions inputOptions;
-  inputOptions.addTo(parser);
   for (const auto* o : {&method, &param, &n, &scale, &weightsOut, &sweep, &json}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
@@ -143,7 +138,16 @@ int runApprox(const QStringList& arguments) {
   args.json = parser.isSet(json);
   if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
   if (!args.inputsDecideN) args.n = readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxFullAttentionTokens);
+  return args;
+}
 
+}  // namespace
+
+int runApprox(const QStringList& arguments) {
+  QCommandLineParser parser;
+  InputOptions inputOptions;
+  inputOptions.addTo(parser);
+  const ApproxArgs args = readApproxArgs(parser, inputOptions, arguments);  // checked as it is read
   ApproxOptions options;
   options.wantWeights = !args.weightsOut.empty();
   // Every source of inputs is checked by its shape before it is made or read (files: from their headers).

@@ -8,6 +8,7 @@
 #include "app/cli/cli_common.h"
 #include "engine/io/atomic_file.h"
 #include "engine/masks/mask_io.h"
+#include "engine/util/format.h"
 
 namespace attnscope::cli {
 
@@ -30,59 +31,84 @@ void writeMaskPng(const SparseMask& mask, int head, const QString& path) {
   writeFileAtomically(toStd(path), std::string_view(encoded.data().constData(), std::size_t(encoded.data().size())));
 }
 
-}  // namespace
+// What `mask` was asked beyond the pattern and its inputs. Check() says the first thing wrong with the options
+// alone, before the pattern or its inputs exist; CheckFor() what the made pattern does not allow.
+struct MaskArgs {
+  QString path, suffix;
+  bool layout = false;
+  Index head = 0;
 
-int runMask(const QStringList& arguments) {
-  QCommandLineParser parser;
+  std::string Check() const {
+    if (path.isEmpty()) return "--out is required: a .npy, .csv or .png file";
+    if (suffix != QStringLiteral("npy") && suffix != QStringLiteral("csv") && suffix != QStringLiteral("png"))
+      return "--out '" + attnscope::quoted(toStd(path)) +
+             "' is not allowed: expected a file ending in .npy, .csv or .png";
+    if (layout && suffix != QStringLiteral("npy"))
+      return "--out '" + attnscope::quoted(toStd(path)) +
+             "' is not allowed with --layout: the layout is written as .npy";
+    return {};
+  }
+  std::string CheckFor(const Pattern& pattern, const std::string& name) const {
+    if (layout && !pattern.blockLayout())
+      return "--layout is not allowed for pattern '" + attnscope::quoted(name) +
+             "': it has no block layout (block families and 'blocks' do)";
+    if (head >= pattern.heads())
+      return "head = " + std::to_string(head) + " is not allowed: expected an integer 0 … " +
+             std::to_string(pattern.heads() - 1);
+    return {};
+  }
+};
+
+MaskArgs readMaskArgs(QCommandLineParser& parser, const QStringList& arguments) {
   parser.setApplicationDescription(QStringLiteral(
       "Write a pattern's mask: .npy (uint8 [heads, n, n]), .csv (0/1 rows of one head) or .png (one pixel a cell, "
       "one head); with --layout, a block family's layout [heads, n/block, n/block] as .npy."));
   const QCommandLineOption help = parser.addHelpOption();
-  PatternOptions options;
-  options.addTo(parser);
-  InputOptions inputOptions;  // for data-dependent patterns (lsh)
-  inputOptions.addTo(parser);
   const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output file (.npy, .csv or .png)."),
                                QStringLiteral("FILE"));
   const QCommandLineOption layout(QStringLiteral("layout"), QStringLiteral("Write the block layout (.npy)."));
   const QCommandLineOption head(QStringLiteral("head"), QStringLiteral("Head for .csv and .png (default 0)."),
                                 QStringLiteral("H"), QStringLiteral("0"));
-  parser.addOption(out);
-  parser.addOption(layout);
-  parser.addOption(head);
+  for (const QCommandLineOption* o : {&out, &layout, &head}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
-  if (parser.isSet(help)) {
-    std::cout << toStd(parser.helpText());
-    return 0;
-  }
-  if (!parser.isSet(out)) throw UsageError("--out is required: a .npy, .csv or .png file");
-  const QString path = parser.value(out);
-  const QString suffix = QFileInfo(path).suffix().toLower();
-  if (suffix != QStringLiteral("npy") && suffix != QStringLiteral("csv") && suffix != QStringLiteral("png"))
-    throw UsageError("--out '" + toStd(path) + "' is not allowed: expected a file ending in .npy, .csv or .png");
-  if (parser.isSet(layout) && suffix != QStringLiteral("npy"))
-    throw UsageError("--out '" + toStd(path) + "' is not allowed with --layout: the layout is written as .npy");
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  MaskArgs args;
+  args.path = parser.value(out);
+  args.suffix = QFileInfo(args.path).suffix().toLower();
+  args.layout = parser.isSet(layout);
+  // Checked against the pattern's heads once it is made.
+  args.head = readInteger(QStringLiteral("head"), parser.value(head), 0, kMaxHeads - 1);
+  return args;
+}
+
+}  // namespace
+
+int runMask(const QStringList& arguments) {
+  QCommandLineParser parser;
+  const PatternOptions options;
+  options.addTo(parser);
+  const InputOptions inputOptions;  // for data-dependent patterns (lsh, topk, routing)
+  inputOptions.addTo(parser);
+  const MaskArgs args = readMaskArgs(parser, arguments);
+  if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
   const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
   const auto pattern = request.makePattern();
-  if (parser.isSet(layout) && !pattern->blockLayout())
-    throw UsageError("--layout is not allowed for pattern '" + request.spec().name() +
-                     "': it has no block layout (block families and 'blocks' do)");
-  if (!parser.isSet(layout) && suffix == QStringLiteral("npy"))
-    checkDenseSize(double(pattern->heads()) * request.n() * request.n(), ".npy");
-  if (suffix == QStringLiteral("csv")) checkDenseSize(2.0 * request.n() * request.n(), "CSV");
-  const int heads = pattern->heads();
-  const Index h = readInteger(QStringLiteral("head"), parser.value(head), 0, heads - 1);
+  if (const std::string problem = args.CheckFor(*pattern, request.spec().name()); !problem.empty())
+    throw UsageError(problem);
+  const double n = double(request.n());
+  if (!args.layout && args.suffix == QStringLiteral("npy")) checkDenseSize(double(pattern->heads()) * n * n, ".npy");
+  if (args.suffix == QStringLiteral("csv")) checkDenseSize(2.0 * n * n, "CSV");
 
   const SparseMask mask = buildMask(*pattern);
-  const std::string file = toStd(path);
-  if (parser.isSet(layout))
+  const std::string file = toStd(args.path);
+  if (args.layout)
     writeLayoutNpy(mask, file);
-  else if (suffix == QStringLiteral("npy"))
+  else if (args.suffix == QStringLiteral("npy"))
     writeMaskNpy(mask, file);
-  else if (suffix == QStringLiteral("csv"))
-    writeMaskCsv(mask, static_cast<int>(h), file);
+  else if (args.suffix == QStringLiteral("csv"))
+    writeMaskCsv(mask, static_cast<int>(args.head), file);
   else
-    writeMaskPng(mask, static_cast<int>(h), path);
+    writeMaskPng(mask, static_cast<int>(args.head), args.path);
   std::cout << "wrote " << file << "\n";
   return 0;
 }

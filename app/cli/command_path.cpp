@@ -8,49 +8,80 @@
 
 namespace attnscope::cli {
 
-int runPath(const QStringList& arguments) {
-  QCommandLineParser parser;
+namespace {
+
+// What `path` was asked beyond the pattern: the two tokens (checked against n once the request has it) and the form.
+struct PathArgs {
+  std::optional<Index> from, to;
+  bool json = false;
+
+  std::string Check() const {
+    if (!from || !to) return "--from and --to are required: token indices";
+    return {};
+  }
+  std::string CheckFor(Index n) const {
+    for (const auto& [name, token] : {std::pair{"from", *from}, std::pair{"to", *to}})
+      if (token >= n)
+        return std::string(name) + " = " + std::to_string(token) + " is not allowed: expected an integer 0 … " +
+               std::to_string(n - 1);
+    return {};
+  }
+};
+
+PathArgs readPathArgs(QCommandLineParser& parser, const QStringList& arguments) {
   parser.setApplicationDescription(QStringLiteral(
       "The shortest path from query --from to key --to over stacked layers of a pattern (edges i → j when i attends "
       "j in any head). Among several shortest paths, the one with the smallest token sequence."));
   const QCommandLineOption help = parser.addHelpOption();
-  PatternOptions options;
-  options.addTo(parser);
-  InputOptions inputOptions;  // for data-dependent patterns (lsh)
-  inputOptions.addTo(parser);
   const QCommandLineOption from(QStringLiteral("from"), QStringLiteral("Query token."), QStringLiteral("I"));
   const QCommandLineOption to(QStringLiteral("to"), QStringLiteral("Key token."), QStringLiteral("J"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  parser.addOption(from);
-  parser.addOption(to);
-  parser.addOption(json);
+  for (const QCommandLineOption* o : {&from, &to, &json}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
-  if (parser.isSet(help)) {
-    std::cout << toStd(parser.helpText());
-    return 0;
-  }
-  const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
-  if (!parser.isSet(from) || !parser.isSet(to)) throw UsageError("--from and --to are required: token indices");
-  const Index i = readInteger(QStringLiteral("from"), parser.value(from), 0, request.n() - 1);
-  const Index j = readInteger(QStringLiteral("to"), parser.value(to), 0, request.n() - 1);
-  const ReachGraph graph(buildMask(*request.makePattern()));
-  const ShortestPath p = shortestPath(graph, i, j);
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  PathArgs args;
+  if (parser.isSet(from))
+    args.from = readInteger(QStringLiteral("from"), parser.value(from), 0, kMaxSequenceLength - 1);
+  if (parser.isSet(to)) args.to = readInteger(QStringLiteral("to"), parser.value(to), 0, kMaxSequenceLength - 1);
+  args.json = parser.isSet(json);
+  return args;
+}
 
-  if (parser.isSet(json)) {
-    QJsonArray path;
-    for (Index t : p.path) path.append(static_cast<qint64>(t));
-    printJson(QJsonObject{{QStringLiteral("from"), static_cast<qint64>(i)},
-                          {QStringLiteral("to"), static_cast<qint64>(j)},
-                          {QStringLiteral("hops"), p.hops ? QJsonValue(*p.hops) : QJsonValue(QJsonValue::Null)},
-                          {QStringLiteral("path"), path}});
-    return 0;
-  }
+void printPathJson(const ShortestPath& p, Index i, Index j) {
+  QJsonArray path;
+  for (Index t : p.path) path.append(static_cast<qint64>(t));
+  printJson(QJsonObject{{QStringLiteral("from"), static_cast<qint64>(i)},
+                        {QStringLiteral("to"), static_cast<qint64>(j)},
+                        {QStringLiteral("hops"), p.hops ? QJsonValue(*p.hops) : QJsonValue(QJsonValue::Null)},
+                        {QStringLiteral("path"), path}});
+}
+
+void printPathText(const ShortestPath& p, Index i, Index j) {
   if (!p.hops) {
     std::cout << i << " never reaches " << j << ": no path of any length (" << i << " never hears from " << j << ")\n";
-    return 0;
+    return;
   }
   for (std::size_t k = 0; k < p.path.size(); ++k) std::cout << (k ? " → " : "") << p.path[k];
   std::cout << " (" << *p.hops << (*p.hops == 1 ? " hop" : " hops") << ")\n";
+}
+
+}  // namespace
+
+int runPath(const QStringList& arguments) {
+  QCommandLineParser parser;
+  const PatternOptions options;
+  options.addTo(parser);
+  const InputOptions inputOptions;  // for data-dependent patterns (lsh, topk, routing)
+  inputOptions.addTo(parser);
+  const PathArgs args = readPathArgs(parser, arguments);
+  if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
+  const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
+  if (const std::string problem = args.CheckFor(request.n()); !problem.empty()) throw UsageError(problem);
+  const ShortestPath p = shortestPath(ReachGraph(request.buildMask()), *args.from, *args.to);
+  if (args.json)
+    printPathJson(p, *args.from, *args.to);
+  else
+    printPathText(p, *args.from, *args.to);
   return 0;
 }
 

@@ -39,32 +39,20 @@ QJsonObject paramJson(const ParamSpec& p) {
   return o;
 }
 
-}  // namespace
+void printPatternsJson() {
+  QJsonArray families;
+  for (const PatternFamily* f : patternFamilies()) {
+    QJsonArray params;
+    for (const ParamSpec& p : f->params()) params.append(paramJson(p));
+    families.append(QJsonObject{{QStringLiteral("name"), toQ(f->name())},
+                                {QStringLiteral("summary"), toQ(f->summary())},
+                                {QStringLiteral("block_family"), f->isBlockFamily()},
+                                {QStringLiteral("params"), params}});
+  }
+  printJson(QJsonObject{{QStringLiteral("patterns"), families}});
+}
 
-int runPatterns(const QStringList& arguments) {
-  QCommandLineParser parser;
-  parser.setApplicationDescription(QStringLiteral("List the pattern families with their parameters."));
-  const QCommandLineOption help = parser.addHelpOption();
-  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  parser.addOption(json);
-  parseOrThrow(parser, arguments);
-  if (parser.isSet(help)) {
-    std::cout << toStd(parser.helpText());
-    return 0;
-  }
-  if (parser.isSet(json)) {
-    QJsonArray families;
-    for (const PatternFamily* f : patternFamilies()) {
-      QJsonArray params;
-      for (const ParamSpec& p : f->params()) params.append(paramJson(p));
-      families.append(QJsonObject{{QStringLiteral("name"), toQ(f->name())},
-                                  {QStringLiteral("summary"), toQ(f->summary())},
-                                  {QStringLiteral("block_family"), f->isBlockFamily()},
-                                  {QStringLiteral("params"), params}});
-    }
-    printJson(QJsonObject{{QStringLiteral("patterns"), families}});
-    return 0;
-  }
+void printPatternsText() {
   for (const PatternFamily* f : patternFamilies()) {
     std::cout << f->name() << (f->isBlockFamily() ? "  [block family]" : "") << "\n  " << f->summary() << "\n";
     for (const ParamSpec& p : f->params())
@@ -73,6 +61,32 @@ int runPatterns(const QStringList& arguments) {
     std::cout << "\n";
   }
   std::cout << "Token-level families can be joined with '+', e.g. --pattern window+global -p radius=2 -p tokens=0\n";
+}
+
+// What `patterns` was asked: only the form. It takes no values, so there is nothing for a Check() to refuse beyond
+// what the parser refuses (unknown options, stray arguments).
+struct PatternsArgs {
+  bool json = false;
+};
+
+PatternsArgs readPatternsArgs(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("List the pattern families with their parameters."));
+  const QCommandLineOption help = parser.addHelpOption();
+  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  parser.addOption(json);
+  parseOrThrow(parser, arguments);
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  return {parser.isSet(json)};
+}
+
+}  // namespace
+
+int runPatterns(const QStringList& arguments) {
+  if (readPatternsArgs(arguments).json)
+    printPatternsJson();
+  else
+    printPatternsText();
   return 0;
 }
 

@@ -16,9 +16,6 @@ namespace attnscope::cli {
 namespace {
 // Reachability is computed up to this many active cells unless --reach asks for more (seconds, not minutes).
 constexpr Index kCliReachCells = 50'000'000;
-}  // namespace
-
-namespace {
 
 QJsonValue orNull(const std::optional<int>& v) { return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null); }
 
@@ -159,16 +156,19 @@ void printStatsText(const Counted& c) {
   for (const auto& note : c.notes) std::cout << "note: " << note << "\n";
 }
 
-}  // namespace
+// What `stats` was asked beyond the pattern and its inputs; Check() says the first thing wrong with it.
+struct StatsArgs {
+  bool json = false, reach = false, noReach = false;
 
-int runStats(const QStringList& arguments) {
-  QCommandLineParser parser;
+  std::string Check() const {
+    if (reach && noReach) return "--reach and --no-reach are not allowed together: choose one";
+    return {};
+  }
+};
+
+StatsArgs readStatsArgs(QCommandLineParser& parser, const QStringList& arguments) {
   parser.setApplicationDescription(QStringLiteral("Count a pattern's active cells against heads·n²."));
   const QCommandLineOption help = parser.addHelpOption();
-  PatternOptions options;
-  options.addTo(parser);
-  InputOptions inputOptions;  // for data-dependent patterns (lsh, topk, routing)
-  inputOptions.addTo(parser);
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
   const QCommandLineOption reach(QStringLiteral("reach"),
                                  QStringLiteral("Compute reachability even above 50,000,000 active cells."));
@@ -176,11 +176,21 @@ int runStats(const QStringList& arguments) {
   for (const QCommandLineOption* o : {&json, &reach, &noReach}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
-  if (parser.isSet(reach) && parser.isSet(noReach))
-    throw UsageError("--reach and --no-reach are not allowed together: choose one");
-  const Counted c =
-      count(readPatternRequest(parser, options, &inputOptions), parser.isSet(noReach), parser.isSet(reach));
-  if (parser.isSet(json))
+  return {parser.isSet(json), parser.isSet(reach), parser.isSet(noReach)};
+}
+
+}  // namespace
+
+int runStats(const QStringList& arguments) {
+  QCommandLineParser parser;
+  const PatternOptions options;
+  options.addTo(parser);
+  const InputOptions inputOptions;  // for data-dependent patterns (lsh, topk, routing)
+  inputOptions.addTo(parser);
+  const StatsArgs args = readStatsArgs(parser, arguments);
+  if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
+  const Counted c = count(readPatternRequest(parser, options, &inputOptions), args.noReach, args.reach);
+  if (args.json)
     printStatsJson(c);
   else
     printStatsText(c);
