@@ -138,11 +138,13 @@ void ModelPanel::buildControls() {
   precision_->setCurrentIndex(1);
   precision_->setToolTip(QStringLiteral("Bytes per element of the key-value cache and the score matrix"));
   mode_ = new QComboBox(this);
+  mode_->setObjectName(QStringLiteral("modelMode"));
   mode_->addItems({QStringLiteral("BigBird: train"), QStringLiteral("BigBird: eval")});
   mode_->setToolTip(
       QStringLiteral("BigBird's random blocks as in training (seeded with the layer index), or none as at "
                      "evaluation"));
   globals_ = new QLineEdit(this);
+  globals_->setObjectName(QStringLiteral("modelGlobals"));
   globals_->setPlaceholderText(QStringLiteral("global tokens, e.g. 0"));
   globals_->setToolTip(QStringLiteral("Longformer: the tokens with global_attention_mask = 1"));
   globals_->setMaximumWidth(160);
@@ -377,23 +379,36 @@ bool ModelPanel::setStack(LayerStack stack, const QString& source) {
   return true;
 }
 
+namespace {
+
+// A shipped config (a Qt resource, which only Qt can open) is parsed from its bytes; a file on disk is read by the
+// engine's one rule for config files (a regular file of bounded size), as the command line reads it.
+JsonValue readConfigJson(const QString& path) {
+  if (!path.startsWith(QStringLiteral(":/"))) return readHfConfigJson(path.toStdString());
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly)) throw Error("cannot read the shipped config " + path.toStdString());
+  const QByteArray bytes = file.readAll();
+  return parseJson(std::string_view(bytes.constData(), std::size_t(bytes.size())),
+                   QFileInfo(path).fileName().toStdString());
+}
+
+}  // namespace
+
+StackSource ModelPanel::configSource(const QString& name) const {
+  StackSource source;
+  source.config = name.toStdString();
+  source.globals = globals_->text().toStdString();  // the field as the user sees it: the command line's --global
+  source.mode = mode_->currentIndex() == 1 ? "eval" : "train";
+  return source;
+}
+
 bool ModelPanel::openConfig(const QString& path) {
   initResources();
-  QFile file(path);
-  const QString name = path.startsWith(QStringLiteral(":/")) ? QFileInfo(path).fileName() : path;
   try {
-    if (!path.startsWith(QStringLiteral(":/"))) requireRegularFile(path.toStdString());
-    if (!file.open(QIODevice::ReadOnly)) throw Error("cannot read '" + name.toStdString() + "'");
-    if (file.size() > kMaxPresetBytes)
-      throw Error(name.toStdString() + " has " + formatBytes(double(file.size())) + ", more than the " +
-                  formatBytes(double(kMaxPresetBytes)) + " such a file may have");
-    const QByteArray bytes = file.readAll();
-    JsonValue json = parseJson(std::string_view(bytes.constData(), std::size_t(bytes.size())), name.toStdString());
-    ConfigRequest request;
+    JsonValue json = readConfigJson(path);
     // Until the user picks an n, a model opens at 4,096 tokens (the teacher's example starts at 64).
-    request.n = nChosen_ ? n_->value() : 4096;
-    request.bigBirdEval = mode_->currentIndex() == 1;
-    LayerStack stack = stackFromHfConfig(json, request, QFileInfo(path).fileName().toStdString());
+    LayerStack stack =
+        configSource(QFileInfo(path).fileName()).fromConfig(json, nChosen_ ? n_->value() : 4096, "global token");
     config_ = std::move(json);
     configName_ = QFileInfo(path).fileName();
     const int shipped = model_->findData(path);
@@ -413,13 +428,8 @@ void ModelPanel::fromConfig() {
     setStack(std::move(s), QStringLiteral("the stack"));
     return;
   }
-  ConfigRequest request;
-  request.n = n_->value();
-  request.bigBirdEval = mode_->currentIndex() == 1;
-  try {
-    // The same rule as the command line's --global: token indices 0 … n − 1, comma-separated, or none.
-    request.globals = parseTokenList(globals_->text().toStdString(), request.n, "global token");
-    setStack(stackFromHfConfig(*config_, request, configName_.toStdString()), configName_);
+  try {  // the command line's rules: --global's token indices 0 … n − 1, --mode's train or eval
+    setStack(configSource(configName_).fromConfig(*config_, n_->value(), "global token"), configName_);
   } catch (const Error& e) {
     fail(q(e.what()));
   }

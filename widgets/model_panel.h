@@ -11,6 +11,7 @@
 
 #include "engine/io/json.h"
 #include "engine/models/model_report.h"
+#include "engine/models/stack_source.h"
 
 class QComboBox;
 class QLabel;
@@ -74,6 +75,8 @@ class ModelPanel : public QWidget {
   void buildViews();
   bool setStack(LayerStack stack, const QString& source);
   void fromConfig();
+  /// The config `name` as the command line's options would give it: --global from the field, --mode from the box.
+  StackSource configSource(const QString& name) const;
   void analyse();
   void showView(std::shared_ptr<const ModelView> view);
   void showLayers();

@@ -446,8 +446,12 @@ LayerStack stackFromHfConfig(const JsonValue& root, const ConfigRequest& request
   return stack;
 }
 
+JsonValue readHfConfigJson(const std::string& path) {
+  return readJsonFile(path, static_cast<std::size_t>(kMaxPresetBytes));
+}
+
 LayerStack readHfConfigFile(const std::string& path, const ConfigRequest& request) {
-  return stackFromHfConfig(readJsonFile(path, static_cast<std::size_t>(kMaxPresetBytes)), request, path);
+  return stackFromHfConfig(readHfConfigJson(path), request, path);
 }
 
 }  // namespace attnscope

@@ -25,7 +25,9 @@ struct ConfigRequest {
 
 /// Throws Error with one line naming the field that is wrong and what is allowed. `source` names the file.
 LayerStack stackFromHfConfig(const JsonValue& config, const ConfigRequest& request, const std::string& source);
-/// Reads the file (at most kMaxPresetBytes) and converts it.
+/// Reads a config.json: a regular file of at most kMaxPresetBytes, parsed as JSON. Throws Error.
+JsonValue readHfConfigJson(const std::string& path);
+/// Reads the file (readHfConfigJson) and converts it.
 LayerStack readHfConfigFile(const std::string& path, const ConfigRequest& request);
 
 }  // namespace attnscope

@@ -24,14 +24,9 @@ std::string StackSource::check(bool required) const {
 LayerStack StackSource::load(Index n) const {
   if (const std::string problem = check(true); !problem.empty()) throw Error(problem);
   if (n == 0 && stackFile.empty()) throw Error("--n is required: the sequence length");
+  if (!config.empty()) return fromConfig(readHfConfigJson(config), n);
   LayerStack stack;
-  if (!config.empty()) {
-    ConfigRequest request;
-    request.n = n;
-    if (globals) request.globals = parseTokenList(*globals, n, "--global");
-    request.bigBirdEval = mode && *mode == "eval";
-    stack = readHfConfigFile(config, request);
-  } else if (!stackFile.empty()) {
+  if (!stackFile.empty()) {
     stack = readStackFile(stackFile);
     if (n > 0) stack.n = n;
   } else {
@@ -39,6 +34,22 @@ LayerStack StackSource::load(Index n) const {
     stack.n = n;
     stack.layers = parseShortForm(layers);
   }
+  checkStack(stack);
+  return stack;
+}
+
+ConfigRequest StackSource::configRequest(Index n, std::string_view globalsName) const {
+  if (const std::string problem = check(true); !problem.empty()) throw Error(problem);
+  if (config.empty()) throw Error("a config's request needs a config");
+  ConfigRequest request;
+  request.n = n;
+  if (globals) request.globals = parseTokenList(*globals, n, globalsName);
+  request.bigBirdEval = mode && *mode == "eval";
+  return request;
+}
+
+LayerStack StackSource::fromConfig(const JsonValue& json, Index n, std::string_view globalsName) const {
+  LayerStack stack = stackFromHfConfig(json, configRequest(n, globalsName), config);
   checkStack(stack);
   return stack;
 }

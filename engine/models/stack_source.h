@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/io/json.h"
+#include "engine/models/hf_config.h"
 #include "engine/models/layer_stack.h"
 
 namespace attnscope {
@@ -29,6 +31,13 @@ struct StackSource {
   /// The stack at n (0: a stack file keeps its own n, and the others need one). Throws Error: check()'s line first,
   /// then whatever the file or the text says, then checkStack's.
   LayerStack load(Index n) const;
+
+  /// What a config is asked for at n: the global tokens (parseTokenList, naming them `globalsName` in a message)
+  /// and BigBird's mode. Throws Error: check()'s line first.
+  ConfigRequest configRequest(Index n, std::string_view globalsName = "--global") const;
+  /// The stack of a config already read (`json`, from the file `config` names): how the app rebuilds it at a new n,
+  /// a new mode or new global tokens without reading the file again. load() reads the file and calls this.
+  LayerStack fromConfig(const JsonValue& json, Index n, std::string_view globalsName = "--global") const;
 };
 
 /// "0,5,9" (or "none", or nothing) as token indices, each 0 … n − 1. Throws Error naming `option`.

@@ -1,6 +1,7 @@
 // The Model tab driven as a user would: open a config (a shipped one and a file), read the layer count and the
 // reach, type a stack, edit it, click a layer's thumbnail, refuse a bad config without changing anything, export.
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -8,6 +9,8 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QToolButton>
+
+#include <algorithm>
 
 #include "tests/widgets/window_fixture.h"
 #include "widgets/model_charts.h"
@@ -97,6 +100,42 @@ TEST_F(ModelTabTest, ABadConfigSaysWhyAndChangesNothing) {
     EXPECT_EQ(panel()->view(), before);
   }
   EXPECT_TRUE(panel()->message().contains(QStringLiteral("is odd")));
+}
+
+// The tab takes a config as the command line's --config, --global and --mode do: the global tokens typed are the ones
+// every Longformer layer gets (at the n chosen, with --global's rule for what is allowed), the file is read by the
+// same rule (a folder is refused as a folder), and a refusal changes nothing.
+TEST_F(ModelTabTest, AConfigIsReadWithTheCommandLinesRules) {
+  ASSERT_TRUE(waitForModel());
+  part<QSpinBox>(w(), "modelN")->setValue(128);  // a choice of n (the example opens at 64)
+  ASSERT_TRUE(waitForModel());
+  part<QLineEdit>(w(), "modelGlobals")->setText(QStringLiteral("0, 5"));
+  const QString longformer = writeFile(QStringLiteral("longformer.json"), R"({"model_type": "longformer",
+      "num_hidden_layers": 3, "attention_window": [8, 8, 16]})");
+  ASSERT_TRUE(panel()->openConfig(longformer)) << panel()->message().toStdString();
+  ASSERT_TRUE(waitForModel());
+  ASSERT_EQ(panel()->stack().layers.size(), 3u);
+  EXPECT_EQ(panel()->stack().n, 128);
+  for (const StackLayer& layer : panel()->stack().layers) {
+    EXPECT_EQ(layer.pattern, "hf-longformer");
+    EXPECT_TRUE(std::find(layer.params.begin(), layer.params.end(),
+                          std::pair<std::string, std::string>{"global_tokens", "0,5"}) != layer.params.end())
+        << layer.describe();
+  }
+  // A token past n, typed once the config is open: --global's refusal, and the stack stays.
+  const std::vector<StackLayer> layers = panel()->stack().layers;
+  auto* globals = part<QLineEdit>(w(), "modelGlobals");
+  globals->setText(QStringLiteral("128"));
+  emit globals->editingFinished();
+  EXPECT_EQ(panel()->message().toStdString(),
+            "global token 128 is not allowed: expected token indices 0 … 127, comma-separated");
+  EXPECT_EQ(panel()->stack().layers, layers);
+  // A folder named like a config: the engine's rule for every input file.
+  QDir(dir_.path()).mkdir(QStringLiteral("folder.json"));
+  EXPECT_FALSE(panel()->openConfig(dir_.filePath(QStringLiteral("folder.json"))));
+  EXPECT_TRUE(panel()->message().contains(QStringLiteral("it is not a regular file (a folder)")))
+      << panel()->message().toStdString();
+  EXPECT_EQ(panel()->stack().layers, layers);
 }
 
 TEST_F(ModelTabTest, TypingAndEditingTheStack) {
