@@ -96,6 +96,26 @@ struct PatternRequest {
 PatternRequest readPatternRequest(const QCommandLineParser& parser, const PatternOptions& options,
                                   const InputOptions* inputOptions = nullptr, bool alwaysInputs = false);
 
+/// The command line of a command that makes a pattern (stats, mask, path): its parser with the pattern options and
+/// the input options (for data-dependent patterns) already added; the command adds its own.
+struct PatternCommandLine {
+  QCommandLineParser parser;
+  PatternOptions pattern;
+  InputOptions inputs;
+
+  PatternCommandLine() {
+    pattern.addTo(parser);
+    inputs.addTo(parser);
+  }
+  /// The request, checked once (readPatternRequest).
+  PatternRequest request() const { return readPatternRequest(parser, pattern, &inputs); }
+};
+
+/// Throws UsageError(problem) when an options struct's Check() found one.
+inline void refuse(const std::string& problem) {
+  if (!problem.empty()) throw UsageError(problem);
+}
+
 /// The --param KEY=VALUE texts, split at the first '='; throws UsageError for one without a key.
 std::vector<std::pair<std::string, std::string>> readParamTexts(const QCommandLineParser& parser,
                                                                 const PatternOptions& options);

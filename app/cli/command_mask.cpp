@@ -84,17 +84,12 @@ MaskArgs readMaskArgs(QCommandLineParser& parser, const QStringList& arguments) 
 }  // namespace
 
 int runMask(const QStringList& arguments) {
-  QCommandLineParser parser;
-  const PatternOptions options;
-  options.addTo(parser);
-  const InputOptions inputOptions;  // for data-dependent patterns (lsh, topk, routing)
-  inputOptions.addTo(parser);
-  const MaskArgs args = readMaskArgs(parser, arguments);
-  if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
-  const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
+  PatternCommandLine line;
+  const MaskArgs args = readMaskArgs(line.parser, arguments);
+  refuse(args.Check());
+  const PatternRequest request = line.request();
   const auto pattern = request.makePattern();
-  if (const std::string problem = args.CheckFor(*pattern, request.spec().name()); !problem.empty())
-    throw UsageError(problem);
+  refuse(args.CheckFor(*pattern, request.spec().name()));
   const double n = double(request.n());
   if (!args.layout && args.suffix == QStringLiteral("npy")) checkDenseSize(double(pattern->heads()) * n * n, ".npy");
   if (args.suffix == QStringLiteral("csv")) checkDenseSize(2.0 * n * n, "CSV");

@@ -68,15 +68,11 @@ void printPathText(const ShortestPath& p, Index i, Index j) {
 }  // namespace
 
 int runPath(const QStringList& arguments) {
-  QCommandLineParser parser;
-  const PatternOptions options;
-  options.addTo(parser);
-  const InputOptions inputOptions;  // for data-dependent patterns (lsh, topk, routing)
-  inputOptions.addTo(parser);
-  const PathArgs args = readPathArgs(parser, arguments);
-  if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
-  const PatternRequest request = readPatternRequest(parser, options, &inputOptions);
-  if (const std::string problem = args.CheckFor(request.n()); !problem.empty()) throw UsageError(problem);
+  PatternCommandLine line;
+  const PathArgs args = readPathArgs(line.parser, arguments);
+  refuse(args.Check());
+  const PatternRequest request = line.request();
+  refuse(args.CheckFor(request.n()));
   const ShortestPath p = shortestPath(ReachGraph(request.buildMask()), *args.from, *args.to);
   if (args.json)
     printPathJson(p, *args.from, *args.to);

@@ -182,14 +182,10 @@ StatsArgs readStatsArgs(QCommandLineParser& parser, const QStringList& arguments
 }  // namespace
 
 int runStats(const QStringList& arguments) {
-  QCommandLineParser parser;
-  const PatternOptions options;
-  options.addTo(parser);
-  const InputOptions inputOptions;  // for data-dependent patterns (lsh, topk, routing)
-  inputOptions.addTo(parser);
-  const StatsArgs args = readStatsArgs(parser, arguments);
-  if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
-  const Counted c = count(readPatternRequest(parser, options, &inputOptions), args.noReach, args.reach);
+  PatternCommandLine line;
+  const StatsArgs args = readStatsArgs(line.parser, arguments);
+  refuse(args.Check());
+  const Counted c = count(line.request(), args.noReach, args.reach);
   if (args.json)
     printStatsJson(c);
   else
