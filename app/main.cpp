@@ -1,44 +1,84 @@
 // attnscope: the desktop app. `attnscope [PRESET.json]` opens a saved pattern.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QCoreApplication>
 
 #include <cstdio>
+#include <optional>
+#include <string_view>
 
 #include "app/main_window.h"
 
-int main(int argc, char** argv) {
-  QApplication app(argc, argv);
-  QApplication::setApplicationName(QStringLiteral("AttnScope"));
-  QApplication::setOrganizationName(QStringLiteral("AttnScope"));
-  QApplication::setApplicationVersion(QStringLiteral(ATTNSCOPE_VERSION));
-  QApplication::setDesktopFileName(QStringLiteral("attnscope"));
+namespace {
 
+// The app's command line: its options, and the parser that knows them.
+struct AppOptions {
   QCommandLineParser parser;
-  parser.setApplicationDescription(QStringLiteral("See how efficient transformers attend."));
-  parser.addHelpOption();
-  parser.addVersionOption();
-  const QCommandLineOption view(
+  QCommandLineOption view{
       QStringLiteral("view"),
       QStringLiteral("Open on a view: matrix, hops, heads, compare, run, model, approx or weights."),
-      QStringLiteral("VIEW"));
-  parser.addOption(view);
-  const QCommandLineOption model(QStringLiteral("model"),
-                                 QStringLiteral("Open a model's config.json in the Model tab."),
-                                 QStringLiteral("CONFIG"));
-  parser.addOption(model);
-  const QCommandLineOption weights(
+      QStringLiteral("VIEW")};
+  QCommandLineOption model{QStringLiteral("model"), QStringLiteral("Open a model's config.json in the Model tab."),
+                           QStringLiteral("CONFIG")};
+  QCommandLineOption weights{
       QStringLiteral("weights"),
       QStringLiteral("Open a dump of attention weights (.npy or .npz) in the Real attention tab."),
-      QStringLiteral("FILE"));
-  parser.addOption(weights);
-  const QCommandLineOption weightsPage(
+      QStringLiteral("FILE")};
+  QCommandLineOption weightsPage{
       QStringLiteral("weights-page"),
       QStringLiteral("With --weights: open the Real attention tab on heads, fit (every head fitted) or rollout (rolled "
                      "out, and restricted to the pattern on the left)."),
-      QStringLiteral("PAGE"));
-  parser.addOption(weightsPage);
-  parser.addPositionalArgument(QStringLiteral("preset"), QStringLiteral("A preset (.json) to open."),
-                               QStringLiteral("[PRESET]"));
+      QStringLiteral("PAGE")};
+
+  AppOptions() {
+    parser.setApplicationDescription(QStringLiteral("See how efficient transformers attend."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    for (const QCommandLineOption* o : {&view, &model, &weights, &weightsPage}) parser.addOption(*o);
+    parser.addPositionalArgument(QStringLiteral("preset"), QStringLiteral("A preset (.json) to open."),
+                                 QStringLiteral("[PRESET]"));
+  }
+};
+
+void nameTheApplication() {
+  QCoreApplication::setApplicationName(QStringLiteral("AttnScope"));
+  QCoreApplication::setOrganizationName(QStringLiteral("AttnScope"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(ATTNSCOPE_VERSION));
+}
+
+// --help and --version are answered before any window system is opened, so they print and exit 0 on a machine
+// without a display (QApplication would abort there).
+std::optional<int> answerWithoutDisplay(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--") break;
+    const bool help = a == "-h" || a == "--help" || a == "-?" || a == "--help-all";
+    if (!help && a != "-v" && a != "--version") continue;
+    QCoreApplication core(argc, argv);  // no display needed
+    nameTheApplication();
+    if (help) {
+      const AppOptions options;
+      std::fputs(options.parser.helpText().toLocal8Bit().constData(), stdout);
+    } else {
+      std::printf("AttnScope %s\n", ATTNSCOPE_VERSION);
+    }
+    return 0;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (const std::optional<int> code = answerWithoutDisplay(argc, argv)) return *code;
+  QApplication app(argc, argv);
+  nameTheApplication();
+  QApplication::setDesktopFileName(QStringLiteral("attnscope"));
+
+  AppOptions options;
+  QCommandLineParser& parser = options.parser;
+  const QCommandLineOption &view = options.view, &model = options.model, &weights = options.weights,
+                           &weightsPage = options.weightsPage;
   parser.process(app);
 
   attnscope::MainWindow window;

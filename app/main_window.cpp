@@ -25,6 +25,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QJsonDocument>
+#include <QKeyEvent>
 
 #include <cmath>
 #include <limits>
@@ -68,6 +69,26 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   buildMenus();
   resize(1400, 860);
   restoreSession();
+  qApp->installEventFilter(this);  // removed with the window
+}
+
+// A text field or a number box claims some shortcuts for editing before the menus see them (Ctrl+E moves to the
+// end of the line, as in Emacs): a user who has just typed n and presses Ctrl+E expects the export. Every shortcut
+// with Ctrl or Alt that one of this window's actions has is handed to the action instead; plain keys, and the
+// editing keys no action uses (Ctrl+C, Ctrl+V, Ctrl+A, …), stay with the field.
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+  if (event->type() != QEvent::ShortcutOverride) return QMainWindow::eventFilter(watched, event);
+  auto* key = static_cast<QKeyEvent*>(event);
+  if (!(key->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) return false;
+  auto* widget = qobject_cast<QWidget*>(watched);
+  if (!widget || widget->window() != this) return false;
+  const QKeySequence pressed(key->keyCombination());
+  for (const QAction* action : findChildren<QAction*>())
+    if (action->isEnabled() && action->shortcuts().contains(pressed)) {
+      event->ignore();  // not claimed by the field: the shortcut map runs the action
+      return true;
+    }
+  return false;
 }
 
 // Centre: the matrix, the hop map, a grid with one small heatmap per head, side by side, and the run.

@@ -61,6 +61,8 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  /// Lets the menus' shortcuts through while a text or number box has focus (see the .cpp).
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   // Setup steps, in the order the constructor takes them.

@@ -29,6 +29,7 @@
 #include "engine/models/stack_source.h"
 #include "engine/util/format.h"
 #include "engine/util/limits.h"
+#include "widgets/number_text.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/model_charts.h"
 #include "widgets/palettes.h"
@@ -595,17 +596,16 @@ void ModelPanel::showView(std::shared_ptr<const ModelView> view) {
   if (r.reach) {
     const StackReach& sr = *r.reach;
     const QString est = sr.exact ? QString() : QStringLiteral(" (estimated from %1 tokens)").arg(sr.sampledSources);
-    reachText =
-        sr.layersForFullReach ? QStringLiteral("Every token hears from every other after %1 layers%2.")
-                                    .arg(*sr.layersForFullReach)
-                                    .arg(est)
-        : sr.layersForFullEarlierReach
-            ? QStringLiteral("Every query hears from every earlier key after %1 layers%2; later keys never reach it.")
-                  .arg(*sr.layersForFullEarlierReach)
-                  .arg(est)
-            : QStringLiteral("Some pairs never connect: %L1 ordered pairs apart after the last layer%2.")
-                  .arg(sr.unreachablePairs, 0, 'f', 0)
-                  .arg(est);
+    reachText = sr.layersForFullReach ? QStringLiteral("Every token hears from every other after %1%2.")
+                                            .arg(countedText(*sr.layersForFullReach, "layer", "layers"))
+                                            .arg(est)
+                : sr.layersForFullEarlierReach
+                    ? QStringLiteral("Every query hears from every earlier key after %1%2; later keys never reach it.")
+                          .arg(countedText(*sr.layersForFullEarlierReach, "layer", "layers"))
+                          .arg(est)
+                    : QStringLiteral("Some pairs never connect: %L1 ordered pairs apart after the last layer%2.")
+                          .arg(sr.unreachablePairs, 0, 'f', 0)
+                          .arg(est);
   }
   totals_->setText(QStringLiteral("%1\nAttention %2FLOP, projections %3FLOP, feed-forward %4FLOP. Score matrix %5 a "
                                   "layer if held whole. KV cache (%6): %7 keeping every token, %8 with sliding layers "
@@ -645,8 +645,10 @@ void ModelPanel::showPath() {
       }
       QString text = QString::number(from);
       for (const StackHop& h : p.hops) text += QStringLiteral(" ← %1 (layer %2)").arg(h.key).arg(h.layer);
-      path_->setText(
-          text + QStringLiteral(": query %1 has heard from key %2 after %3 layers.").arg(from).arg(to).arg(*p.layers));
+      path_->setText(text + QStringLiteral(": query %1 has heard from key %2 after %3.")
+                                .arg(from)
+                                .arg(to)
+                                .arg(countedText(*p.layers, "layer", "layers")));
     };
   });
 }

@@ -16,6 +16,10 @@ inline const QLocale& numberLocale() {
 }
 /// 1234567 → "1,234,567".
 inline QString countText(Index value) { return numberLocale().toString(static_cast<qlonglong>(value)); }
+/// A count and its noun: (1, "hop", "hops") → "1 hop", (2, …) → "2 hops".
+inline QString countedText(Index value, const char* one, const char* many) {
+  return countText(value) + QLatin1Char(' ') + QString::fromUtf8(value == 1 ? one : many);
+}
 /// `digits` significant digits: 0.000123456 → "0.000123" at 3.
 inline QString significantText(double value, int digits) { return numberLocale().toString(value, 'g', digits); }
 /// `decimals` digits after the point: 0.5 → "0.500" at 3.

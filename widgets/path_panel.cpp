@@ -93,8 +93,7 @@ void PathPanel::update() {
     QStringList hops;
     for (Index t : p.path) hops << name(t);
     const QString text =
-        hops.join(QStringLiteral(" → ")) +
-        QStringLiteral(" (%1 %2)").arg(*p.hops).arg(*p.hops == 1 ? QStringLiteral("hop") : QStringLiteral("hops"));
+        hops.join(QStringLiteral(" → ")) + QStringLiteral(" (%1)").arg(countedText(*p.hops, "hop", "hops"));
     return [this, path = p.path, text] { show(path, text); };
   });
 }

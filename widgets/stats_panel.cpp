@@ -51,11 +51,11 @@ void StatsPanel::setResult(const MaskResult& r) {
   if (r.reach) {
     const ReachSummary& rs = *r.reach;
     row(QStringLiteral("Diameter"),
-        rs.diameter.exact ? QStringLiteral("%1 hops").arg(rs.diameter.upper)
+        rs.diameter.exact ? countedText(rs.diameter.upper, "hop", "hops")
                           : QStringLiteral("%1 … %2 hops (bounds)").arg(rs.diameter.lower).arg(rs.diameter.upper));
     row(QStringLiteral("Full reach"),
         rs.layersForFullReach
-            ? QStringLiteral("after %1 layers").arg(*rs.layersForFullReach)
+            ? QStringLiteral("after ") + countedText(*rs.layersForFullReach, "layer", "layers")
             : (rs.unreachableExact && rs.unreachablePairs > 0 ? QStringLiteral("never: %1 ordered pairs never connect")
                                                                     .arg(en.toString(rs.unreachablePairs, 'f', 0))
                                                               : QStringLiteral("not known at this size")));

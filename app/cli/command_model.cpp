@@ -241,13 +241,13 @@ void printModelText(const ModelReport& report, const ModelArgs& args, const std:
     std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs))
               << " ordered pairs after all " << L << " layers" << (r.exact ? "" : " (estimated)") << "\n";
     if (r.layersForFullReach)
-      std::cout << "full reach     after " << *r.layersForFullReach << " layers" << (r.exact ? "" : " (estimated)")
-                << "\n";
+      std::cout << "full reach     after " << counted(*r.layersForFullReach, "layer", "layers")
+                << (r.exact ? "" : " (estimated)") << "\n";
     else
       std::cout << "full reach     never: some pairs are still apart after the last layer\n";
     if (r.layersForFullEarlierReach)
-      std::cout << "earlier keys   every query has heard from every earlier key after " << *r.layersForFullEarlierReach
-                << " layers" << (r.exact ? "" : " (estimated)") << "\n";
+      std::cout << "earlier keys   every query has heard from every earlier key after "
+                << counted(*r.layersForFullEarlierReach, "layer", "layers") << (r.exact ? "" : " (estimated)") << "\n";
   }
   if (path) {
     if (!path->layers)
@@ -255,8 +255,8 @@ void printModelText(const ModelReport& report, const ModelArgs& args, const std:
     else {
       std::cout << "path           " << *args.from;
       for (const StackHop& h : path->hops) std::cout << " ← " << h.key << " (layer " << h.layer << ")";
-      std::cout << ": " << *args.from << " has heard from " << *args.to << " after " << *path->layers
-                << (*path->layers == 1 ? " layer" : " layers") << "\n";
+      std::cout << ": " << *args.from << " has heard from " << *args.to << " after "
+                << counted(*path->layers, "layer", "layers") << "\n";
     }
   }
   for (const auto& note : s.notes) std::cout << "note: " << note << "\n";

@@ -5,6 +5,7 @@
 
 #include "app/cli/cli_common.h"
 #include "engine/reach/reachability.h"
+#include "engine/util/format.h"
 
 namespace attnscope::cli {
 
@@ -62,7 +63,7 @@ void printPathText(const ShortestPath& p, Index i, Index j) {
     return;
   }
   for (std::size_t k = 0; k < p.path.size(); ++k) std::cout << (k ? " → " : "") << p.path[k];
-  std::cout << " (" << *p.hops << (*p.hops == 1 ? " hop" : " hops") << ")\n";
+  std::cout << " (" << counted(*p.hops, "hop", "hops") << ")\n";
 }
 
 }  // namespace

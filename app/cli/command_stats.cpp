@@ -39,14 +39,14 @@ void addReachJson(QJsonObject& o, const ReachSummary& r) {
 void printReach(const ReachSummary& r) {
   const auto tag = [](bool exact) { return exact ? " (exact)" : " (estimated)"; };
   if (r.diameter.exact)
-    std::cout << "diameter       " << r.diameter.upper << " hops (exact)\n";
+    std::cout << "diameter       " << counted(r.diameter.upper, "hop", "hops") << " (exact)\n";
   else
     std::cout << "diameter       between " << r.diameter.lower << " and " << r.diameter.upper
               << " hops (bounds; exact all pairs not affordable at this size)\n";
   std::cout << "unreachable    " << withSeparators(static_cast<Index>(r.unreachablePairs)) << " ordered pairs"
             << tag(r.unreachableExact) << "\n";
   if (r.layersForFullReach)
-    std::cout << "full reach     after " << *r.layersForFullReach << " layers\n";
+    std::cout << "full reach     after " << counted(*r.layersForFullReach, "layer", "layers") << "\n";
   else if (r.unreachableExact && r.unreachablePairs > 0)
     std::cout << "full reach     never: some pairs never connect\n";
   else

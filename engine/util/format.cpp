@@ -16,6 +16,10 @@ std::string withSeparators(Index value) {
   return value < 0 ? "-" + out : out;
 }
 
+std::string counted(Index value, std::string_view one, std::string_view many) {
+  return withSeparators(value) + " " + std::string(value == 1 ? one : many);
+}
+
 std::string oneLine(std::string_view text, std::size_t most) {
   std::size_t keep = text.size();
   if (keep > most) {

@@ -10,6 +10,8 @@ namespace attnscope {
 
 /// 1234567 → "1,234,567".
 std::string withSeparators(Index value);
+/// A count and its noun: (1, "hop", "hops") → "1 hop", (2, …) → "2 hops", (1234, "layer", "layers") → "1,234 layers".
+std::string counted(Index value, std::string_view one, std::string_view many);
 
 /// What a user gave, fit to be quoted in a message: control characters escaped (see oneLine in error.h) and at
 /// most `most` bytes of it, cut at a character boundary with "…" and the whole length.

@@ -8,9 +8,11 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QTemporaryDir>
 
 #include <cmath>
+#include <string_view>
 
 #include "engine/io/npy.h"
 
@@ -150,6 +152,46 @@ TEST(CliPath, SevenFiveThree) {
   r = cli(args({"path", "--pattern", "window", "-p", "radius=2", "--n", "16", "--from", "7", "--to", "8", "--json"}));
   EXPECT_EQ(json(r).value(QStringLiteral("hops")).toInteger(), 1);
 }
+
+// One hop and one layer are singular wherever a count is written ("1 hop", "after 1 layer"): full attention over 4
+// tokens reaches every pair in one hop, so its diameter is 1 and one layer reaches everything.
+TEST(CliPath, OneHopIsSingular) {
+  CliRun r = cli(args({"path", "--pattern", "window", "-p", "radius=2", "--n", "16", "--from", "7", "--to", "8"}));
+  EXPECT_EQ(r.out, QStringLiteral("7 → 8 (1 hop)\n"));
+  r = cli(args({"stats", "--pattern", "full", "--n", "4"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_TRUE(r.out.contains(QStringLiteral("diameter       1 hop (exact)\n"))) << r.out.toStdString();
+  EXPECT_TRUE(r.out.contains(QStringLiteral("full reach     after 1 layer\n"))) << r.out.toStdString();
+  r = cli(args({"model", "--layers", "full", "--n", "4", "--from", "3", "--to", "0"}));
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_TRUE(r.out.contains(QStringLiteral("full reach     after 1 layer\n"))) << r.out.toStdString();
+  EXPECT_TRUE(r.out.contains(QStringLiteral("3 has heard from 0 after 1 layer\n"))) << r.out.toStdString();
+}
+
+#ifdef ATTNSCOPE_APP
+// The app answers --help and --version on a machine with no display at all (no X, no Wayland, no offscreen
+// platform chosen), where opening a window would abort.
+TEST(AppCommandLine, HelpAndVersionNeedNoDisplay) {
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}) env.remove(QString::fromUtf8(name));
+  for (const char* option : {"--help", "--version"}) {
+    SCOPED_TRACE(option);
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(ATTNSCOPE_APP), {QString::fromUtf8(option)});
+    ASSERT_TRUE(p.waitForFinished(120000));
+    EXPECT_EQ(p.exitStatus(), QProcess::NormalExit);
+    EXPECT_EQ(p.exitCode(), 0) << p.readAllStandardError().toStdString();
+    const QString out = QString::fromUtf8(p.readAllStandardOutput());
+    if (std::string_view(option) == "--help") {
+      EXPECT_TRUE(out.contains(QStringLiteral("--view <VIEW>"))) << out.toStdString();
+      EXPECT_TRUE(out.contains(QStringLiteral("[PRESET]"))) << out.toStdString();
+    } else {
+      EXPECT_TRUE(out.startsWith(QStringLiteral("AttnScope "))) << out.toStdString();
+    }
+  }
+}
+#endif
 
 TEST(CliPath, UnreachableIsNullAndEmpty) {
   const CliRun r = cli(

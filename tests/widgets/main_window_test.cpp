@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <QCheckBox>
+#include <QAction>
 #include <QComboBox>
 #include <QFile>
 #include <QImageReader>
@@ -35,6 +36,67 @@ TEST_F(MainWindowTest, StartsWithTheWindowOfFive) {
   EXPECT_EQ(heatmap()->tokens(), 16);
   EXPECT_EQ(heatmap()->pictureValue(7, 5), 1.0f);
   EXPECT_EQ(heatmap()->pictureValue(7, 3), 0.0f);  // 7 cannot attend 3 directly
+}
+
+// A field that claims every key with a modifier for editing, as a line edit claims Ctrl+E (end of line) under the
+// X11 key bindings (the offscreen platform's bindings are Windows', which leave Ctrl+E alone).
+class GreedyField : public QLineEdit {
+ public:
+  using QLineEdit::QLineEdit;
+
+ protected:
+  bool event(QEvent* e) override {
+    if (e->type() == QEvent::ShortcutOverride) {
+      e->accept();
+      return true;
+    }
+    return QLineEdit::event(e);
+  }
+};
+
+// A shortcut pressed while a number box or a text field has focus reaches the menu's action, even one the field
+// would take for editing. The actions' slots are disconnected here, so Export opens no dialog; the spy sees the
+// action fire.
+TEST_F(MainWindowTest, ShortcutsWorkWhileANumberBoxHasFocus) {
+  w().activateWindow();
+  ASSERT_TRUE(QTest::qWaitForWindowActive(&w()));
+  QAction* exportAction = nullptr;
+  QAction* layoutAction = nullptr;
+  for (QAction* a : w().findChildren<QAction*>()) {
+    if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_E)) exportAction = a;
+    if (a->shortcut() == QKeySequence(Qt::CTRL | Qt::Key_L)) layoutAction = a;
+  }
+  ASSERT_TRUE(exportAction && layoutAction);
+  QObject::disconnect(exportAction, &QAction::triggered, nullptr, nullptr);
+  QSignalSpy exported(exportAction, &QAction::triggered);
+  QWidget* n = nullptr;  // the left dock's (other tabs hold their own pattern controls, hidden)
+  for (QWidget* c : w().findChildren<QWidget*>(QStringLiteral("n")))
+    if (c->isVisible()) n = c;
+  ASSERT_NE(n, nullptr);
+  auto* greedy = new GreedyField(n->parentWidget());
+  greedy->setObjectName(QStringLiteral("greedy"));
+  greedy->show();
+  for (const char* name : {"n", "text", "greedy"}) {
+    SCOPED_TRACE(name);
+    QWidget* field = nullptr;
+    for (QWidget* c : w().findChildren<QWidget*>(QString::fromUtf8(name)))
+      if (c->isVisible()) field = c;
+    ASSERT_NE(field, nullptr);
+    field->setFocus();
+    ASSERT_TRUE(field->hasFocus());
+    const int before = int(exported.count());
+    QTest::keyClick(field, Qt::Key_E, Qt::ControlModifier);
+    EXPECT_EQ(exported.count(), before + 1);
+  }
+  // Editing keys no action has stay with the field: Ctrl+A selects the sentence typed.
+  QLineEdit* text = nullptr;
+  for (QLineEdit* c : w().findChildren<QLineEdit*>(QStringLiteral("text")))
+    if (c->isVisible()) text = c;
+  ASSERT_NE(text, nullptr);
+  text->setText(QStringLiteral("the cat sat"));
+  text->setFocus();
+  QTest::keyClick(text, Qt::Key_A, Qt::ControlModifier);
+  EXPECT_EQ(text->selectedText(), QStringLiteral("the cat sat"));
 }
 
 TEST_F(MainWindowTest, ChangingAParameterUpdatesCountsAndPicture) {
