@@ -278,8 +278,8 @@ void MainWindow::connectViews() {
 
 // The last session's window layout and pattern, when asked to restore; else the window of 5 over 16 tokens.
 void MainWindow::restoreSession() {
-  PatternChoice start;
-  start.params = {{QStringLiteral("radius"), QStringLiteral("2")}};
+  Preset start;
+  start.choice.params = {{QStringLiteral("radius"), QStringLiteral("2")}};
   if (restore_) {
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
@@ -294,7 +294,7 @@ void MainWindow::restoreSession() {
       }
     }
   }
-  controls_->setChoice(start);
+  loadPreset(start);
 }
 
 MainWindow::~MainWindow() = default;
@@ -326,8 +326,8 @@ void MainWindow::buildMenus() {
 
   QMenu* presets = menuBar()->addMenu(QStringLiteral("&Presets"));
   int index = 1;
-  for (const auto& [name, choice] : builtInPresets()) {
-    QAction* a = presets->addAction(name, this, [this, c = choice] { loadPreset(c); });
+  for (const Preset& preset : builtInPresets()) {
+    QAction* a = presets->addAction(preset.name, this, [this, preset] { loadPreset(preset); });
     if (index <= 9) a->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_0 + index)));
     ++index;
   }
@@ -361,18 +361,42 @@ void MainWindow::buildMenus() {
   help->addAction(QStringLiteral("About &Qt"), qApp, &QApplication::aboutQt);
 }
 
-void MainWindow::loadPreset(const PatternChoice& choice) { controls_->setChoice(choice); }
+void MainWindow::loadPreset(const Preset& preset) {
+  controls_->setChoice(preset.choice);
+  paths_->setPath(preset.from, preset.to);
+  showView(preset.view);
+  const int palette = presetPalettes().indexOf(preset.palette);
+  if (palette >= 0) palettes_->actions().at(palette)->trigger();
+}
+
+void MainWindow::setPatternChoice(const PatternChoice& choice) { controls_->setChoice(choice); }
+
+Preset MainWindow::currentPreset(const QString& name) const {
+  Preset preset;
+  preset.name = name;
+  preset.choice = controls_->choice();
+  preset.from = paths_->from();
+  preset.to = paths_->to();
+  for (const auto& [key, page] : views())
+    if (page == tabs_->currentWidget()) preset.view = key;
+  const int palette = static_cast<int>(palettes_->actions().indexOf(palettes_->checkedAction()));
+  if (palette > 0) preset.palette = presetPalettes().value(palette);
+  return preset;
+}
+
+QList<std::pair<QString, QWidget*>> MainWindow::views() const {
+  return {{QStringLiteral("matrix"), heatmap_->parentWidget()},
+          {QStringLiteral("hops"), hops_->parentWidget()},
+          {QStringLiteral("heads"), headGrid_},
+          {QStringLiteral("compare"), compare_},
+          {QStringLiteral("run"), run_},
+          {QStringLiteral("model"), model_},
+          {QStringLiteral("approx"), approx_},
+          {QStringLiteral("weights"), weights_}};
+}
 
 bool MainWindow::showView(const QString& name) {
-  const QList<std::pair<QString, QWidget*>> views{{QStringLiteral("matrix"), heatmap_->parentWidget()},
-                                                  {QStringLiteral("hops"), hops_->parentWidget()},
-                                                  {QStringLiteral("heads"), headGrid_},
-                                                  {QStringLiteral("compare"), compare_},
-                                                  {QStringLiteral("run"), run_},
-                                                  {QStringLiteral("model"), model_},
-                                                  {QStringLiteral("approx"), approx_},
-                                                  {QStringLiteral("weights"), weights_}};
-  for (const auto& [key, page] : views)
+  for (const auto& [key, page] : views())
     if (key == name.toLower()) {
       tabs_->setCurrentWidget(page);
       return true;
@@ -510,7 +534,7 @@ void MainWindow::savePreset() {
                                                     QStringLiteral("AttnScope presets (*.json)"));
   if (path.isEmpty()) return;
   try {
-    savePresetFile(controls_->choice(), QFileInfo(path).completeBaseName(), path);
+    savePresetFile(currentPreset(QFileInfo(path).completeBaseName()), path);
   } catch (const Error& e) {
     QMessageBox::warning(this, QStringLiteral("Save preset"), QString::fromStdString(e.what()));
   }
@@ -585,8 +609,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
-    settings.setValue(QStringLiteral("pattern/last"),
-                      QJsonDocument(presetToJson(controls_->choice(), QString())).toJson());
+    settings.setValue(QStringLiteral("pattern/last"), QJsonDocument(presetToJson(currentPreset(QString()))).toJson());
   }
   event->accept();
 }

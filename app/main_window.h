@@ -6,6 +6,9 @@
 #include <QMainWindow>
 
 #include <memory>
+#include <utility>
+
+#include "widgets/pattern_choice.h"
 
 class QActionGroup;
 class QLabel;
@@ -45,7 +48,14 @@ class MainWindow : public QMainWindow {
   /// "patternControls", "heatmap", "hopMap", "hopProfile", "hopQuery", "statsPanel", "pathPanel",
   /// "maskController", "compare", "run", "model", "tabs".
   std::shared_ptr<const MaskResult> result() const { return result_; }
-  void loadPreset(const PatternChoice& choice);
+  /// Applies a preset whole: the pattern with every parameter it leaves out at its default, n, the sentence, the
+  /// path's query and key, the view, and the palette when it names one. Whatever came before, the state after is
+  /// the one the preset alone gives.
+  void loadPreset(const Preset& preset);
+  /// What is on screen, as a preset named `name` would keep it (the palette only when it is not the default).
+  Preset currentPreset(const QString& name) const;
+  /// Sets the controls to a choice (the pattern, its parameters, n, the sentence) and nothing else.
+  void setPatternChoice(const PatternChoice& choice);
   /// Reads, checks and loads a preset file; a bad one changes nothing and its message is shown inline. False then.
   bool openPresetFile(const QString& path);
   /// Opens a model's config.json in the Model tab (and shows it); a bad file changes nothing, says why there, false.
@@ -65,6 +75,8 @@ class MainWindow : public QMainWindow {
   bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
+  /// Each view's name (as --view and presets name it) and its page.
+  QList<std::pair<QString, QWidget*>> views() const;
   // Setup steps, in the order the constructor takes them.
   void buildTabs();
   void buildHopsTab();

@@ -53,6 +53,9 @@ PathPanel::PathPanel(QWidget* parent) : QWidget(parent) {
 }
 
 void PathPanel::setFrom(Index token) { from_->setValue(static_cast<int>(token)); }
+void PathPanel::setPath(Index from, Index to) { wanted_ = {from, to}; }
+Index PathPanel::from() const { return wanted_ ? wanted_->first : from_->value(); }
+Index PathPanel::to() const { return wanted_ ? wanted_->second : to_->value(); }
 void PathPanel::setTo(Index token) { to_->setValue(static_cast<int>(token)); }
 QString PathPanel::pathText() const { return text_->text(); }
 bool PathPanel::busy() const { return runner_->busy(); }
@@ -64,6 +67,12 @@ void PathPanel::setResult(std::shared_ptr<const MaskResult> result) {
   for (QSpinBox* box : {from_, to_}) {
     const QSignalBlocker quiet(box);
     box->setRange(0, last);
+  }
+  if (wanted_) {  // a preset's tokens, now that its n is shown
+    const QSignalBlocker quietFrom(from_), quietTo(to_);
+    from_->setValue(static_cast<int>(std::min<Index>(wanted_->first, last)));
+    to_->setValue(static_cast<int>(std::min<Index>(wanted_->second, last)));
+    wanted_.reset();
   }
   if (result_ && result_->reach)
     curve_->setCurve(result_->reach->reachByLayer, result_->reach->sampledSources);

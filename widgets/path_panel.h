@@ -5,6 +5,8 @@
 #include <QWidget>
 
 #include <memory>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "engine/util/types.h"
@@ -26,6 +28,11 @@ class PathPanel : public QWidget {
   void setResult(std::shared_ptr<const MaskResult> result);
   void setFrom(Index token);
   void setTo(Index token);
+  /// Query and key together, kept until a result whose n holds them arrives (a preset's n may not be shown yet).
+  void setPath(Index from, Index to);
+  /// The query and key asked for (those set by setPath and not yet shown included).
+  Index from() const;
+  Index to() const;
   QString pathText() const;
   /// Whether a path is still being traced (in the background).
   bool busy() const;
@@ -39,6 +46,7 @@ class PathPanel : public QWidget {
   void update();
   void show(const std::vector<Index>& path, const QString& text);
 
+  std::optional<std::pair<Index, Index>> wanted_;  ///< setPath's tokens, until a result is shown
   QSpinBox* from_ = nullptr;
   QSpinBox* to_ = nullptr;
   QLabel* text_ = nullptr;

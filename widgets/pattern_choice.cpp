@@ -12,6 +12,7 @@
 #include "engine/io/atomic_file.h"
 #include "engine/patterns/pattern_registry.h"
 #include "engine/util/error.h"
+#include "engine/util/format.h"
 #include "engine/util/limits.h"
 #include "widgets/gui_limits.h"
 #include "widgets/number_text.h"
@@ -58,12 +59,50 @@ QString paramText(const QString& key, const QJsonValue& v) {
 
 }  // namespace
 
-PatternChoice presetFromJson(const QJsonObject& json, QString* name) {
+const QStringList& presetViews() {
+  static const QStringList views{QStringLiteral("matrix"),  QStringLiteral("hops"),   QStringLiteral("heads"),
+                                 QStringLiteral("compare"), QStringLiteral("run"),    QStringLiteral("model"),
+                                 QStringLiteral("approx"),  QStringLiteral("weights")};
+  return views;
+}
+
+const QStringList& presetPalettes() {
+  static const QStringList palettes{QStringLiteral("viridis"), QStringLiteral("cividis"), QStringLiteral("grayscale")};
+  return palettes;
+}
+
+namespace {
+
+// A whole number 0 … n − 1 for the path's `key` ("from" or "to"), or `fallback` when the preset leaves it out.
+Index presetToken(const QJsonObject& json, const char* key, Index n, Index fallback) {
+  const QJsonValue v = json.value(QLatin1String(key));
+  if (v.isUndefined()) return std::min(fallback, n - 1);
+  const double d = v.toDouble();
+  if (!v.isDouble() || d < 0 || d >= double(n) || d != std::floor(d))
+    badPreset("\"" + std::string(key) + "\" must be a token 0 … " + std::to_string(n - 1));
+  return static_cast<Index>(d);
+}
+
+QString presetWord(const QJsonObject& json, const char* key, const QStringList& allowed, const QString& fallback) {
+  const QJsonValue v = json.value(QLatin1String(key));
+  if (v.isUndefined()) return fallback;
+  if (!v.isString() || !allowed.contains(v.toString()))
+    badPreset("\"" + std::string(key) + "\" must be one of " + allowed.join(QStringLiteral(", ")).toStdString());
+  return v.toString();
+}
+
+}  // namespace
+
+Preset presetFromJson(const QJsonObject& json) {
+  static const QStringList keys{QStringLiteral("name"), QStringLiteral("family"), QStringLiteral("params"),
+                                QStringLiteral("n"),    QStringLiteral("text"),   QStringLiteral("from"),
+                                QStringLiteral("to"),   QStringLiteral("view"),   QStringLiteral("palette")};
   for (auto it = json.begin(); it != json.end(); ++it)
-    if (it.key() != QStringLiteral("name") && it.key() != QStringLiteral("family") &&
-        it.key() != QStringLiteral("params") && it.key() != QStringLiteral("n") && it.key() != QStringLiteral("text"))
-      badPreset("unknown key \"" + it.key().toStdString() + "\" (expected name, family, params, n and text)");
-  PatternChoice c;
+    if (!keys.contains(it.key()))
+      badPreset("unknown key \"" + attnscope::quoted(it.key().toStdString()) + "\" (expected " +
+                keys.join(QStringLiteral(", ")).toStdString() + ")");
+  Preset preset;
+  PatternChoice& c = preset.choice;
   if (!json.value(QStringLiteral("family")).isString()) badPreset("it needs a \"family\" (a pattern name)");
   c.pattern = json.value(QStringLiteral("family")).toString();
   const QJsonValue n = json.value(QStringLiteral("n"));
@@ -80,9 +119,13 @@ PatternChoice presetFromJson(const QJsonObject& json, QString* name) {
   for (auto it = object.begin(); it != object.end(); ++it) c.params.append({it.key(), paramText(it.key(), *it)});
   const QJsonValue label = json.value(QStringLiteral("name"));
   if (!label.isUndefined() && !label.isString()) badPreset("\"name\" must be a text");
-  if (name) *name = label.toString();
+  preset.name = label.toString();
+  preset.from = presetToken(json, "from", c.n, preset.from);
+  preset.to = presetToken(json, "to", c.n, preset.to);
+  preset.view = presetWord(json, "view", presetViews(), preset.view);
+  preset.palette = presetWord(json, "palette", presetPalettes(), QString());
   checkChoice(c);
-  return c;
+  return preset;
 }
 
 std::vector<std::pair<std::string, std::string>> PatternChoice::paramTexts() const {
@@ -103,18 +146,23 @@ CheckedPattern checkChoice(const PatternChoice& c) {
   return checked;
 }
 
-QJsonObject presetToJson(const PatternChoice& c, const QString& name) {
+QJsonObject presetToJson(const Preset& preset) {
+  const PatternChoice& c = preset.choice;
   QJsonObject params;
   for (const auto& [k, v] : c.params) params.insert(k, v);
-  QJsonObject o{{QStringLiteral("name"), name},
+  QJsonObject o{{QStringLiteral("name"), preset.name},
                 {QStringLiteral("family"), c.pattern},
                 {QStringLiteral("params"), params},
-                {QStringLiteral("n"), static_cast<qint64>(c.n)}};
+                {QStringLiteral("n"), static_cast<qint64>(c.n)},
+                {QStringLiteral("from"), static_cast<qint64>(preset.from)},
+                {QStringLiteral("to"), static_cast<qint64>(preset.to)},
+                {QStringLiteral("view"), preset.view}};
   if (!c.text.isEmpty()) o.insert(QStringLiteral("text"), c.text);
+  if (!preset.palette.isEmpty()) o.insert(QStringLiteral("palette"), preset.palette);
   return o;
 }
 
-PatternChoice loadPresetFile(const QString& path, QString* name) {
+Preset loadPresetFile(const QString& path) {
   if (!path.startsWith(QLatin1Char(':'))) requireRegularFile(path.toStdString());
   QFile file(path);
   if (!file.open(QIODevice::ReadOnly))
@@ -130,26 +178,26 @@ PatternChoice loadPresetFile(const QString& path, QString* name) {
                      ? err.errorString().toStdString() + " at byte " + std::to_string(err.offset)
                      : std::string("it is not a JSON object")));
   try {
-    return presetFromJson(doc.object(), name);
+    return presetFromJson(doc.object());
   } catch (const Error& e) {
     throw Error("'" + path.toStdString() + "': " + e.what());
   }
 }
 
-void savePresetFile(const PatternChoice& choice, const QString& name, const QString& path) {
-  const QByteArray json = QJsonDocument(presetToJson(choice, name)).toJson();
+void savePresetFile(const Preset& preset, const QString& path) {
+  const QByteArray json = QJsonDocument(presetToJson(preset)).toJson();
   writeFileAtomically(path.toStdString(), std::string_view(json.constData(), std::size_t(json.size())));
 }
 
-QList<QPair<QString, PatternChoice>> builtInPresets() {
+QList<Preset> builtInPresets() {
   initResources();
-  QList<QPair<QString, PatternChoice>> out;
+  QList<Preset> out;
   const QStringList files =
       QDir(QStringLiteral(":/presets")).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name);
   for (const QString& f : files) {
-    QString name;
-    PatternChoice c = loadPresetFile(QStringLiteral(":/presets/") + f, &name);
-    out.append({name.isEmpty() ? f : name, c});
+    Preset preset = loadPresetFile(QStringLiteral(":/presets/") + f);
+    if (preset.name.isEmpty()) preset.name = f;
+    out.append(preset);
   }
   return out;
 }

@@ -34,14 +34,32 @@ struct PatternChoice {
 /// through the registry's resolver, then CheckedPattern::check (n, the work, the mask's memory) and the memory of
 /// its pictures. Throws Error; what it returns is what the build uses.
 CheckedPattern checkChoice(const PatternChoice& choice);
-/// Reads a preset strictly (known keys, the right types) and checks it with checkChoice; throws attnscope::Error
-/// naming what is wrong. Nothing is repaired.
-PatternChoice presetFromJson(const QJsonObject& json, QString* name = nullptr);
-QJsonObject presetToJson(const PatternChoice& choice, const QString& name);
+/// A preset: everything a picture depends on, so that applying it gives the same picture whatever came before — the
+/// pattern with every parameter (those it leaves out take their defaults), n and the sentence, the path's query and
+/// key, the view, and a palette when it names one (otherwise the user's palette stays: it is a preference, for
+/// colour vision, not part of what the preset shows).
+struct Preset {
+  QString name;
+  PatternChoice choice;
+  Index from = 7, to = 3;                   ///< the path's query and key (the app's own first path, 7 → 5 → 3)
+  QString view = QStringLiteral("matrix");  ///< a view as `attnscope --view` names it
+  QString palette;                          ///< viridis, cividis, grayscale, or empty: the user's
+  bool operator==(const Preset&) const = default;
+};
+
+/// The views a preset may name, as `attnscope --view` takes them.
+const QStringList& presetViews();
+/// The palettes a preset may name.
+const QStringList& presetPalettes();
+
+/// Reads a preset strictly (known keys, the right types, from and to below n, a known view and palette) and checks
+/// its choice with checkChoice; throws attnscope::Error naming what is wrong. Nothing is repaired.
+Preset presetFromJson(const QJsonObject& json);
+QJsonObject presetToJson(const Preset& preset);
 /// Reads or writes a preset file (all or nothing); throw attnscope::Error.
-PatternChoice loadPresetFile(const QString& path, QString* name = nullptr);
-void savePresetFile(const PatternChoice& choice, const QString& name, const QString& path);
-/// The presets shipped in the resources, in menu order: (name, choice).
-QList<QPair<QString, PatternChoice>> builtInPresets();
+Preset loadPresetFile(const QString& path);
+void savePresetFile(const Preset& preset, const QString& path);
+/// The presets shipped in the resources, in menu order.
+QList<Preset> builtInPresets();
 
 }  // namespace attnscope

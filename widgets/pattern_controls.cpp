@@ -98,6 +98,11 @@ PatternControls::PatternControls(QWidget* parent) : QWidget(parent) {
       QStringLiteral("Tokens label the axes; n follows their count until you set n yourself. "
                      "Their embeddings (for lsh) are synthetic, not a trained model's."));
   nForm->addRow(QStringLiteral("Tokens"), text_);
+  tokensHint_ = new QLabel(this);
+  tokensHint_->setObjectName(QStringLiteral("tokensHint"));
+  tokensHint_->setWordWrap(true);
+  tokensHint_->hide();
+  nForm->addRow(QString(), tokensHint_);
   layout->addLayout(nForm);
 
   error_ = new QLabel(this);
@@ -126,6 +131,7 @@ PatternControls::PatternControls(QWidget* parent) : QWidget(parent) {
   connect(text_, &QLineEdit::textChanged, this, [this](const QString& t) {
     if (quiet_) return;
     if (!nByHand_ && !t.trimmed().isEmpty()) setN(static_cast<Index>(tokenize(t.toStdString()).size()), false);
+    updateTokensHint();
     emit changed();
   });
   rebuildEditors();
@@ -139,6 +145,18 @@ void PatternControls::setN(Index n, bool byUser) {
   n_->setValue(static_cast<int>(n));
   slider_->setValue(std::clamp(static_cast<int>(std::lround(std::log2(double(n)))), 1, kMaxLog2N));
   quiet_ = was;
+  updateTokensHint();
+}
+
+void PatternControls::updateTokensHint() {
+  const QString sentence = text_->text().trimmed();
+  const Index count = sentence.isEmpty() ? 0 : static_cast<Index>(tokenize(sentence.toStdString()).size());
+  const Index n = n_->value();
+  tokensHint_->setVisible(count > 0 && count != n);
+  if (count > 0 && count != n)
+    tokensHint_->setText(QStringLiteral("The sentence has %1 and n = %2, so its words do not label the axes: "
+                                        "set n to %3 to see them.")
+                             .arg(countedText(count, "token", "tokens"), countText(n), countText(count)));
 }
 
 QString PatternControls::patternName() const {
@@ -264,13 +282,15 @@ PatternChoice PatternControls::choice() const {
 
 void PatternControls::setChoice(const PatternChoice& c) {
   quiet_ = true;
+  // The old editors go first: changing the family rebuilds the editors, which would store the old family's values
+  // (a window's causal=false, BigBird's num_heads) over the defaults of a parameter the new family shares.
+  editors_.clear();
+  while (form_->rowCount() > 0) form_->removeRow(0);
   const QStringList parts = c.pattern.split(QLatin1Char('+'));
-  values_.clear();
+  values_.clear();  // every parameter the choice leaves out takes its default
   for (const auto& [k, v] : c.params) values_[k] = v;
   joinedFamilies_ = parts.mid(1);
   family_->setCurrentText(parts.value(0));
-  editors_.clear();  // values_ holds the preset's values: do not store the old editors over them
-  while (form_->rowCount() > 0) form_->removeRow(0);
   rebuildEditors();
   text_->setText(c.text);
   // n follows the sentence's token count until the user sets n; a preset whose n differs from its sentence's

@@ -43,6 +43,8 @@ class PatternControls : public QWidget {
   void changed();
 
  private:
+  /// Shows or hides the line under the sentence: its token count against n.
+  void updateTokensHint();
   void rebuildEditors();
   void storeEditors();
   void setN(Index n, bool byUser);
@@ -58,6 +60,7 @@ class PatternControls : public QWidget {
   QSlider* slider_ = nullptr;
   QLineEdit* text_ = nullptr;
   QLabel* error_ = nullptr;
+  QLabel* tokensHint_ = nullptr;  ///< says so when the sentence's token count is not n
   QMap<QString, QWidget*> editors_;
   QMap<QString, QString> values_;  ///< every value the user set, kept across family changes
   bool nByHand_ = false;

@@ -42,7 +42,7 @@ void changeToPicture(benchmark::State& state, Index n) {
     flip = !flip;
     QElapsedTimer timer;
     timer.start();
-    window.loadPreset(next);
+    window.setPatternChoice(next);
     const QString wanted = next.param(QStringLiteral("attention_window"));
     while (!heatmap->title().contains(QStringLiteral("attention_window=") + wanted)) QTest::qWait(1);
     heatmap->repaint();  // the replot the user sees
@@ -101,7 +101,7 @@ void BM_CancelToStopped(benchmark::State& state) {
   c.params = {{QStringLiteral("radius"), QStringLiteral("2")}};
   QSignalSpy reach(window.findChild<MaskController*>(QStringLiteral("maskController")),
                    &MaskController::reachabilityReady);
-  window.loadPreset(c);
+  window.setPatternChoice(c);
   while (reach.isEmpty()) QTest::qWait(5);
   window.showView(QStringLiteral("run"));
   RunPanel* panel = window.findChild<RunPanel*>(QStringLiteral("run"));

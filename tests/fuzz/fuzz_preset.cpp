@@ -15,8 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       QJsonDocument::fromJson(QByteArray::fromRawData(reinterpret_cast<const char*>(data), qsizetype(size)), &error);
   if (error.error != QJsonParseError::NoError || !doc.isObject()) return 0;
   try {
-    attnscope::PatternChoice choice = attnscope::presetFromJson(doc.object());
-    (void)attnscope::presetToJson(choice, QStringLiteral("fuzz"));
+    const attnscope::Preset preset = attnscope::presetFromJson(doc.object());
+    (void)attnscope::presetToJson(preset);
   } catch (const attnscope::Error&) {
   }
   return 0;

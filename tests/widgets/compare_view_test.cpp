@@ -45,7 +45,7 @@ class CompareTest : public MainWindowTest {
     compare_ = compareView();
     ASSERT_TRUE(w().showView(QStringLiteral("compare")));
     QSignalSpy updated(compare_, &CompareView::updated);
-    w().loadPreset(choice);
+    w().setPatternChoice(choice);
     ASSERT_TRUE(waitUntil(
         [&] { return !updated.isEmpty() && compare_->comparison() && compare_->comparison()->a->choice.n == 256; }));
   }

@@ -6,15 +6,22 @@
 #include <QComboBox>
 #include <QFile>
 #include <QImageReader>
+#include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QSlider>
 #include <QTemporaryDir>
+#include <QTabWidget>
 #include <QTest>
 
 #include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
 
+#include "engine/patterns/pattern_registry.h"
 #include "widgets/gui_limits.h"
 #include "app/main_window.h"
 #include "tests/widgets/window_fixture.h"
@@ -136,10 +143,12 @@ TEST_F(MainWindowTest, AnInvalidValueShowsTheMessageAndKeepsThePicture) {
 
 TEST_F(MainWindowTest, LoadingAPresetSetsEveryControl) {
   PatternChoice preset;
-  for (const auto& [name, choice] : builtInPresets())
-    if (choice.pattern == QStringLiteral("deepspeed-fixed")) preset = choice;
+  for (const Preset& p : builtInPresets())
+    if (p.choice.pattern == QStringLiteral("deepspeed-fixed")) {
+      preset = p.choice;
+      w().loadPreset(p);
+    }
   ASSERT_EQ(preset.pattern, QStringLiteral("deepspeed-fixed"));
-  w().loadPreset(preset);
   ASSERT_TRUE(waitForResult(w()));
   PatternControls* c = controls();
   EXPECT_EQ(c->familyBox()->currentText(), QStringLiteral("deepspeed-fixed"));
@@ -166,13 +175,143 @@ TEST_F(MainWindowTest, LoadingAPresetSetsEveryControl) {
 TEST_F(MainWindowTest, EveryBuiltInPresetLoads) {
   const auto presets = builtInPresets();
   EXPECT_GE(presets.size(), 9);
-  for (const auto& [name, choice] : presets) {
-    w().loadPreset(choice);
-    ASSERT_TRUE(waitForResult(w())) << name.toStdString();
+  for (const Preset& preset : presets) {
+    w().loadPreset(preset);
+    ASSERT_TRUE(waitForResult(w())) << preset.name.toStdString();
     EXPECT_TRUE(controls()->errorText().isEmpty())
-        << name.toStdString() << ": " << controls()->errorText().toStdString();
-    EXPECT_EQ(heatmap()->tokens(), choice.n) << name.toStdString();
+        << preset.name.toStdString() << ": " << controls()->errorText().toStdString();
+    EXPECT_EQ(heatmap()->tokens(), preset.choice.n) << preset.name.toStdString();
+    // A sentence labels the axes only when n is its token count: every shipped preset with one keeps them equal.
+    if (!preset.choice.text.isEmpty())
+      EXPECT_EQ(w().result()->tokens.size(), preset.choice.n) << preset.name.toStdString();
   }
+}
+
+// What a preset decides, as the window shows it once the result is in.
+struct PresetState {
+  PatternChoice choice;  // the pattern, every parameter that differs from its default, n, the sentence
+  Index from = -1, to = -1;
+  int tab = -1;
+  QString pathText;
+  bool operator==(const PresetState&) const = default;
+};
+
+std::string describe(const PresetState& s) {
+  return s.choice.title().toStdString() + (s.choice.text.isEmpty() ? "" : " '" + s.choice.text.toStdString() + "'") +
+         ", path " + std::to_string(s.from) + " to " + std::to_string(s.to) + " (" + s.pathText.toStdString() +
+         "), tab " + std::to_string(s.tab);
+}
+
+// Every parameter's value, defaults included.
+std::map<std::string, std::string> resolved(const PatternChoice& c) {
+  std::map<std::string, std::string> out;
+  const PatternSpec spec = PatternSpec::parse(c.pattern.toStdString());
+  const ParamSet values = spec.resolve(c.paramTexts());
+  for (const auto& [name, value] : values.values()) out[name] = formatParam(value);
+  return out;
+}
+
+PresetState stateOf(MainWindow& w) {
+  EXPECT_TRUE(waitForBackground(w));
+  auto* paths = part<PathPanel>(w, "pathPanel");
+  return {part<PatternControls>(w, "patternControls")->choice(), paths->from(), paths->to(),
+          part<QTabWidget>(w, "tabs")->currentIndex(), paths->pathText()};
+}
+
+// Applying any preset after any other ends in the state that preset alone gives on a fresh start: the previous
+// family's parameters (BigBird's num_heads), path tokens (a key moved to 1) and tab never carry over.
+TEST_F(MainWindowTest, EveryPairOfPresetsEndsAsTheSecondAlone) {
+  const QList<Preset> presets = builtInPresets();
+  std::vector<PresetState> alone;
+  for (const Preset& preset : presets) {
+    MainWindow fresh(/*restore=*/false);
+    fresh.resize(1300, 850);
+    fresh.show();
+    ASSERT_TRUE(waitForResult(fresh));
+    fresh.loadPreset(preset);
+    ASSERT_TRUE(waitForResult(fresh)) << preset.name.toStdString();
+    alone.push_back(stateOf(fresh));
+    EXPECT_EQ(resolved(alone.back().choice), resolved(preset.choice)) << preset.name.toStdString();
+    EXPECT_EQ(alone.back().choice.n, preset.choice.n) << preset.name.toStdString();
+  }
+  // One walk through the presets in which every ordered pair (i then j, i = j included) occurs once as
+  // neighbours: a de Bruijn sequence of order 2 over their indices, so 82 loads stand for 81 pairs.
+  const int k = static_cast<int>(presets.size());
+  std::vector<int> walk, a(2 * static_cast<std::size_t>(k), 0);
+  std::function<void(int, int)> debruijn = [&](int t, int p) {
+    if (t > 2) {
+      if (2 % p == 0)
+        for (int q = 1; q <= p; ++q) walk.push_back(a[static_cast<std::size_t>(q)]);
+      return;
+    }
+    a[static_cast<std::size_t>(t)] = a[static_cast<std::size_t>(t - p)];
+    debruijn(t + 1, p);
+    for (int v = a[static_cast<std::size_t>(t - p)] + 1; v < k; ++v) {
+      a[static_cast<std::size_t>(t)] = v;
+      debruijn(t + 1, t);
+    }
+  };
+  debruijn(1, 1);
+  walk.push_back(walk.front());  // the cycle closed: its last pair
+  ASSERT_EQ(walk.size(), static_cast<std::size_t>(k * k + 1));
+  std::set<std::pair<int, int>> pairs;
+  for (std::size_t s = 1; s < walk.size(); ++s) pairs.insert({walk[s - 1], walk[s]});
+  ASSERT_EQ(pairs.size(), static_cast<std::size_t>(k * k));
+
+  auto* paths = part<PathPanel>(w(), "pathPanel");
+  for (std::size_t s = 0; s < walk.size(); ++s) {
+    const Preset& preset = presets[walk[s]];
+    SCOPED_TRACE((s ? presets[walk[s - 1]].name.toStdString() + " then " : std::string()) + preset.name.toStdString());
+    paths->setTo(1);  // what a user does in between: move the key, change the tab
+    w().showView(QStringLiteral("hops"));
+    w().loadPreset(preset);
+    ASSERT_TRUE(waitForResult(w()));
+    const PresetState now = stateOf(w());
+    EXPECT_TRUE(now == alone[static_cast<std::size_t>(walk[s])])
+        << describe(now) << "\n against " << describe(alone[static_cast<std::size_t>(walk[s])]);
+  }
+}
+
+// The path stays drawn through every rebuild, even when its tokens and hops stay the same: a sentence of 16 words
+// (the same n and window) and a preset that names the same path both redraw 7 → 5 → 3.
+TEST_F(MainWindowTest, ThePathIsDrawnAgainAfterEveryRebuild) {
+  auto* paths = part<PathPanel>(w(), "pathPanel");
+  ASSERT_TRUE(waitForBackground(w()));
+  ASSERT_EQ(heatmap()->shownPath(), (std::vector<Index>{7, 5, 3}));
+  controls()->textField()->setText(QStringLiteral(
+      "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"));
+  ASSERT_TRUE(waitForResult(w()));
+  ASSERT_TRUE(waitForBackground(w()));
+  EXPECT_EQ(heatmap()->shownPath(), (std::vector<Index>{7, 5, 3}));
+  EXPECT_TRUE(paths->pathText().startsWith(QStringLiteral("7 (eight) → 5 (six) → 3 (four)")))
+      << paths->pathText().toStdString();
+  w().loadPreset(builtInPresets().front());  // the window of 5: the same path
+  ASSERT_TRUE(waitForResult(w()));
+  ASSERT_TRUE(waitForBackground(w()));
+  EXPECT_EQ(heatmap()->shownPath(), (std::vector<Index>{7, 5, 3}));
+}
+
+// When the sentence and n disagree, a line under the sentence says why no words label the axes, and goes away when
+// they agree again.
+TEST_F(MainWindowTest, ASentenceAndAnNThatDisagreeAreExplained) {
+  QLabel* hint = controls()->findChild<QLabel*>(QStringLiteral("tokensHint"));
+  ASSERT_NE(hint, nullptr);
+  EXPECT_FALSE(hint->isVisible());
+  QLineEdit* text = controls()->textField();
+  text->setFocus();
+  QTest::keyClicks(text, QStringLiteral("the cat sat on the mat"));
+  ASSERT_TRUE(waitUntil([&] { return heatmap()->tokens() == 6; }));
+  EXPECT_FALSE(hint->isVisible());  // n followed the sentence
+  QSpinBox* n = controls()->nBox();
+  n->setFocus();
+  QTest::keyClick(n, Qt::Key_Up);  // 7, by hand
+  ASSERT_TRUE(waitUntil([&] { return heatmap()->tokens() == 7; }));
+  EXPECT_TRUE(hint->isVisible());
+  EXPECT_EQ(hint->text(), QStringLiteral("The sentence has 6 tokens and n = 7, so its words do not label the axes: "
+                                         "set n to 6 to see them."));
+  QTest::keyClick(n, Qt::Key_Down);
+  ASSERT_TRUE(waitUntil([&] { return heatmap()->tokens() == 6; }));
+  EXPECT_FALSE(hint->isVisible());
 }
 
 TEST_F(MainWindowTest, ASentenceSetsNAndLabelsTheAxes) {
@@ -309,7 +448,7 @@ TEST_F(MainWindowTest, LargeInputsDrawTheDensityPicture) {
   big.pattern = QStringLiteral("hf-longformer");
   big.params = {{QStringLiteral("attention_window"), QStringLiteral("512")}};
   big.n = 65536;
-  w().loadPreset(big);
+  w().setPatternChoice(big);
   ASSERT_TRUE(waitForResult(w()));
   EXPECT_EQ(heatmap()->tokens(), 65536);
   EXPECT_EQ(heatmap()->pictureSide(), kMaxPictureSide);

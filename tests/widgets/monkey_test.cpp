@@ -72,7 +72,7 @@ TEST_F(MainWindowTest, AMonkeyCannotBreakIt) {
   for (int action = 0; action < kActions; ++action) {
     const int what = pick(100);
     if (what < 3) {
-      w().loadPreset(presets[pick(int(presets.size()))].second);
+      w().loadPreset(presets[pick(int(presets.size()))]);
     } else if (what < 4) {
       w().openPresetFile(bad);
     } else if (what < 8) {
@@ -112,7 +112,7 @@ TEST_F(MainWindowTest, AMonkeyCannotBreakIt) {
   window.pattern = QStringLiteral("window");
   window.params = {{QStringLiteral("radius"), QStringLiteral("2")}};
   window.n = 16;
-  w().loadPreset(window);
+  w().setPatternChoice(window);
   ASSERT_TRUE(waitForResult(w()));
   ASSERT_TRUE(waitForBackground(w()));
   ASSERT_TRUE(w().result());

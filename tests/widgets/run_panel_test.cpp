@@ -35,7 +35,7 @@ class RunTest : public MainWindowTest {
     choice.pattern = pattern;
     choice.params = params;
     choice.n = n;
-    w().loadPreset(choice);
+    w().setPatternChoice(choice);
     // Wait for the reachability figures too, so that nothing else is computing while the run is timed.
     ASSERT_TRUE(waitForResult(w()));
     ASSERT_EQ(w().result()->choice.n, n);
