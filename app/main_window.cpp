@@ -17,6 +17,8 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QSpinBox>
@@ -67,7 +69,14 @@ MainWindow::MainWindow(bool restore, QWidget* parent) : QMainWindow(parent), res
   connectController();
   connectViews();
   buildMenus();
-  resize(1400, 860);
+  // Without a saved layout (the first start), the window takes the screen's available area, a projector's too.
+  if (const QScreen* s = screen()) {
+    const QRect available = s->availableGeometry();
+    resize(available.size().expandedTo(QSize(640, 480)));
+    move(available.topLeft());
+  } else {
+    resize(1400, 860);
+  }
   restoreSession();
   qApp->installEventFilter(this);  // removed with the window
 }
@@ -116,27 +125,55 @@ void MainWindow::buildTabs() {
   heatmap_->setObjectName(QStringLiteral("heatmap"));
   matrixLayout->addLayout(headRow);
   matrixLayout->addWidget(heatmap_, 1);
-  tabs_->addTab(matrixPage, QStringLiteral("Matrix"));
+  addPage(matrixPage, QStringLiteral("Matrix"));
   buildHopsTab();
   headGrid_ = new QWidget(tabs_);
   headGridLayout_ = new QGridLayout(headGrid_);
-  tabs_->addTab(headGrid_, QStringLiteral("All heads"));
+  addPage(headGrid_, QStringLiteral("All heads"));
   compare_ = new CompareView(tabs_);
   compare_->setObjectName(QStringLiteral("compare"));
-  tabs_->addTab(compare_, QStringLiteral("Side by side"));
+  addPage(compare_, QStringLiteral("Side by side"));
   run_ = new RunPanel(tabs_);
   run_->setObjectName(QStringLiteral("run"));
-  tabs_->addTab(run_, QStringLiteral("Run attention"));
+  addPage(run_, QStringLiteral("Run attention"));
   model_ = new ModelPanel(tabs_);
   model_->setObjectName(QStringLiteral("model"));
-  tabs_->addTab(model_, QStringLiteral("Model"));
+  addPage(model_, QStringLiteral("Model"));
   approx_ = new ApproxPanel(tabs_);
   approx_->setObjectName(QStringLiteral("approx"));
-  tabs_->addTab(approx_, QStringLiteral("Approximate"));
+  addPage(approx_, QStringLiteral("Approximate"));
   weights_ = new WeightsPanel(tabs_);
   weights_->setObjectName(QStringLiteral("weights"));
-  tabs_->addTab(weights_, QStringLiteral("Real attention"));
+  addPage(weights_, QStringLiteral("Real attention"));
   setCentralWidget(tabs_);
+}
+
+// A page scrolls when the window is smaller than it needs (a 1280 × 720 projector with the docks open) and fills
+// the tab otherwise.
+void MainWindow::addPage(QWidget* page, const QString& title) {
+  auto* area = new QScrollArea(tabs_);
+  area->setObjectName(page->objectName().isEmpty() ? QString() : page->objectName() + QStringLiteral("Area"));
+  area->setWidgetResizable(true);
+  area->setFrameShape(QFrame::NoFrame);
+  area->setWidget(page);
+  pages_.append({area, page});
+  tabs_->addTab(area, title);
+}
+
+QScrollArea* MainWindow::pageArea(QWidget* page) const {
+  for (const auto& [area, inside] : pages_)
+    if (inside == page) return area;
+  return nullptr;
+}
+
+QWidget* MainWindow::currentPage() const {
+  for (const auto& [area, inside] : pages_)
+    if (area == tabs_->currentWidget()) return inside;
+  return nullptr;
+}
+
+void MainWindow::setCurrentPage(QWidget* page) {
+  if (QScrollArea* area = pageArea(page)) tabs_->setCurrentWidget(area);
 }
 
 void MainWindow::buildHopsTab() {
@@ -169,7 +206,7 @@ void MainWindow::buildHopsTab() {
   hopsLayout->addLayout(queryRow);
   hopsLayout->addWidget(hops_, 3);
   hopsLayout->addWidget(hopProfile_, 1);
-  tabs_->addTab(hopsPage, QStringLiteral("Hops"));
+  addPage(hopsPage, QStringLiteral("Hops"));
 }
 
 // Docks: the controls on the left; counts, paths and the explanation on the right.
@@ -188,11 +225,31 @@ void MainWindow::buildDocks() {
   explanation_ = new ExplanationPanel(this);
   dock(QStringLiteral("Pattern"), QStringLiteral("patternDock"), controls_, Qt::LeftDockWidgetArea)
       ->setMinimumWidth(290);
-  dock(QStringLiteral("Counts"), QStringLiteral("countsDock"), stats_, Qt::RightDockWidgetArea);
+  patternDocks_ << dock(QStringLiteral("Counts"), QStringLiteral("countsDock"), stats_, Qt::RightDockWidgetArea);
   paths_ = new PathPanel(this);
   paths_->setObjectName(QStringLiteral("pathPanel"));
-  dock(QStringLiteral("Paths through layers"), QStringLiteral("pathsDock"), paths_, Qt::RightDockWidgetArea);
-  dock(QStringLiteral("About this pattern"), QStringLiteral("explanationDock"), explanation_, Qt::RightDockWidgetArea);
+  patternDocks_ << dock(QStringLiteral("Paths through layers"), QStringLiteral("pathsDock"), paths_,
+                        Qt::RightDockWidgetArea);
+  patternDocks_ << dock(QStringLiteral("About this pattern"), QStringLiteral("explanationDock"), explanation_,
+                        Qt::RightDockWidgetArea);
+  // The right-hand docks describe the pattern on the left: on the Model, Approximate and Real attention tabs,
+  // which show something else, they step aside (and give their width to the tab), and come back on leaving.
+  connect(tabs_, &QTabWidget::currentChanged, this, &MainWindow::fitDocksToTab);
+}
+
+void MainWindow::fitDocksToTab() {
+  const QWidget* page = currentPage();
+  const bool describesPattern = page != model_ && page != approx_ && page != weights_;
+  if (describesPattern) {
+    for (QDockWidget* d : std::as_const(dockedAside_)) d->show();
+    dockedAside_.clear();
+    return;
+  }
+  for (QDockWidget* d : std::as_const(patternDocks_))
+    if (!d->isHidden() && !d->isFloating()) {  // isHidden: before the window is first shown too
+      d->hide();
+      dockedAside_ << d;
+    }
 }
 
 void MainWindow::buildStatusBar() {
@@ -247,7 +304,7 @@ void MainWindow::connectViews() {
             c.params = params;
             c.n = n;
             controls_->setChoice(c);
-            tabs_->setCurrentWidget(heatmap_->parentWidget());
+            setCurrentPage(heatmap_->parentWidget());
           });
   connect(weights_, &WeightsPanel::patternRequested, this, [this] { weights_->measurePattern(controls_->choice()); });
   connect(weights_, &WeightsPanel::stackRequested, this, [this] { weights_->measureStack(model_->stack()); });
@@ -378,7 +435,7 @@ Preset MainWindow::currentPreset(const QString& name) const {
   preset.from = paths_->from();
   preset.to = paths_->to();
   for (const auto& [key, page] : views())
-    if (page == tabs_->currentWidget()) preset.view = key;
+    if (page == currentPage()) preset.view = key;
   const int palette = static_cast<int>(palettes_->actions().indexOf(palettes_->checkedAction()));
   if (palette > 0) preset.palette = presetPalettes().value(palette);
   return preset;
@@ -398,7 +455,7 @@ QList<std::pair<QString, QWidget*>> MainWindow::views() const {
 bool MainWindow::showView(const QString& name) {
   for (const auto& [key, page] : views())
     if (key == name.toLower()) {
-      tabs_->setCurrentWidget(page);
+      setCurrentPage(page);
       return true;
     }
   return false;
@@ -481,7 +538,7 @@ void MainWindow::rebuildHeadGrid() {
   }
   if (!result_) return;
   const int heads = static_cast<int>(result_->picture->heads.size());
-  tabs_->setTabEnabled(tabs_->indexOf(headGrid_), heads > 1);
+  tabs_->setTabEnabled(tabs_->indexOf(pageArea(headGrid_)), heads > 1);
   if (heads <= 1) return;
   const int columns = heads <= 4 ? 2 : heads <= 9 ? 3 : 4;
   for (int h = 0; h < std::min(heads, 16); ++h) {
@@ -496,17 +553,17 @@ void MainWindow::rebuildHeadGrid() {
 
 bool MainWindow::showWeightsPage(const QString& page) {
   if (!weights_->showPage(page, true)) return false;
-  tabs_->setCurrentWidget(weights_);
+  setCurrentPage(weights_);
   return true;
 }
 
 bool MainWindow::openAttentionWeights(const QString& path) {
-  tabs_->setCurrentWidget(weights_);
+  setCurrentPage(weights_);
   return weights_->openDump(path);
 }
 
 bool MainWindow::openModelConfig(const QString& path) {
-  tabs_->setCurrentWidget(model_);
+  setCurrentPage(model_);
   return model_->openConfig(path);
 }
 
@@ -541,7 +598,7 @@ void MainWindow::savePreset() {
 }
 
 bool MainWindow::exportPicture(const QString& path, int width, int height, int dpi, QString* error) {
-  QWidget* page = tabs_->currentWidget();
+  QWidget* page = currentPage();
   if (page == compare_) return compare_->exportTo(path, width, height, dpi, error);
   if (page == run_) return run_->exportTo(path, width, height, dpi, error);
   if (page == model_) return model_->exportTo(path, width, height, dpi, error);
@@ -558,8 +615,8 @@ void MainWindow::exportDialog() {
       QStringLiteral("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"), &filter);
   if (path.isEmpty()) return;
   const bool png = path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive);
-  const bool wide = (tabs_->currentWidget() == compare_ && compare_->showBox()->currentIndex() == 0) ||
-                    tabs_->currentWidget() == run_ || tabs_->currentWidget() == approx_;  // two or three maps
+  const bool wide = (currentPage() == compare_ && compare_->showBox()->currentIndex() == 0) || currentPage() == run_ ||
+                    currentPage() == approx_;  // two or three maps
   QDialog dialog(this);
   dialog.setWindowTitle(QStringLiteral("Export size"));
   auto* form = new QFormLayout(&dialog);
@@ -605,6 +662,8 @@ void MainWindow::about() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  for (QDockWidget* d : std::as_const(dockedAside_)) d->show();  // the layout saved is the user's, not the tab's
+  dockedAside_.clear();
   if (restore_) {
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());

@@ -13,6 +13,8 @@
 class QActionGroup;
 class QLabel;
 class QProgressBar;
+class QScrollArea;
+class QDockWidget;
 class QSpinBox;
 class QTabWidget;
 class QGridLayout;
@@ -54,6 +56,8 @@ class MainWindow : public QMainWindow {
   void loadPreset(const Preset& preset);
   /// What is on screen, as a preset named `name` would keep it (the palette only when it is not the default).
   Preset currentPreset(const QString& name) const;
+  /// The page of the tab shown (the matrix page, the Model panel, …), inside its scroll area.
+  QWidget* currentPage() const;
   /// Sets the controls to a choice (the pattern, its parameters, n, the sentence) and nothing else.
   void setPatternChoice(const PatternChoice& choice);
   /// Reads, checks and loads a preset file; a bad one changes nothing and its message is shown inline. False then.
@@ -75,6 +79,12 @@ class MainWindow : public QMainWindow {
   bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
+  /// The tabs' pages, each inside a scroll area: add one, find its area, the one shown, show one.
+  void addPage(QWidget* page, const QString& title);
+  QScrollArea* pageArea(QWidget* page) const;
+  void setCurrentPage(QWidget* page);
+  /// Hides the right-hand docks on tabs they do not describe, and brings back those it hid.
+  void fitDocksToTab();
   /// Each view's name (as --view and presets name it) and its page.
   QList<std::pair<QString, QWidget*>> views() const;
   // Setup steps, in the order the constructor takes them.
@@ -121,6 +131,10 @@ class MainWindow : public QMainWindow {
   QLabel* hover_ = nullptr;
   QProgressBar* progress_ = nullptr;
   QAction* showLayout_ = nullptr;
+  QList<std::pair<QScrollArea*, QWidget*>> pages_;
+  QList<QDockWidget*> patternDocks_;  ///< the right-hand docks, which describe the pattern on the left
+  QList<QDockWidget*> dockedAside_;   ///< those hidden while a tab that shows something else is up  ///< each tab's
+                                      ///< scroll area and the page inside it
   QActionGroup* palettes_ = nullptr;
   std::shared_ptr<const MaskResult> result_;
   bool restore_ = true;

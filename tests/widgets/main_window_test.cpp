@@ -4,6 +4,7 @@
 #include <QCheckBox>
 #include <QAction>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QFile>
 #include <QImageReader>
 #include <QLabel>
@@ -104,6 +105,33 @@ TEST_F(MainWindowTest, ShortcutsWorkWhileANumberBoxHasFocus) {
   text->setFocus();
   QTest::keyClick(text, Qt::Key_A, Qt::ControlModifier);
   EXPECT_EQ(text->selectedText(), QStringLiteral("the cat sat"));
+}
+
+// The window fits a 1280 × 720 projector with every dock open (at most 1,024 px wide at the default text size): a
+// page that needs more than the tab has scrolls. The right-hand docks describe the pattern on the left, so the tabs
+// that show something else (Model, Approximate, Real attention) put them aside, and leaving such a tab brings back
+// exactly those.
+TEST_F(MainWindowTest, TheWindowFitsAProjectorAndDocksFollowTheTab) {
+  EXPECT_LE(w().minimumSizeHint().width(), 1024);
+  EXPECT_LE(w().minimumSizeHint().height(), 720);
+  w().resize(1280, 720);
+  auto* counts = w().findChild<QDockWidget*>(QStringLiteral("countsDock"));
+  auto* paths = w().findChild<QDockWidget*>(QStringLiteral("pathsDock"));
+  auto* about = w().findChild<QDockWidget*>(QStringLiteral("explanationDock"));
+  ASSERT_TRUE(counts && paths && about);
+  about->hide();  // closed by the user: it stays closed
+  for (const char* view : {"model", "approx", "weights"}) {
+    SCOPED_TRACE(view);
+    ASSERT_TRUE(w().showView(QString::fromUtf8(view)));
+    EXPECT_FALSE(counts->isVisible());
+    EXPECT_FALSE(paths->isVisible());
+    ASSERT_TRUE(w().showView(QStringLiteral("matrix")));
+    EXPECT_TRUE(counts->isVisible());
+    EXPECT_TRUE(paths->isVisible());
+    EXPECT_FALSE(about->isVisible());
+  }
+  ASSERT_TRUE(w().showView(QStringLiteral("compare")));  // side by side shows the left pattern: the docks stay
+  EXPECT_TRUE(counts->isVisible());
 }
 
 TEST_F(MainWindowTest, ChangingAParameterUpdatesCountsAndPicture) {

@@ -56,7 +56,7 @@ TEST_F(ModelTabTest, OpeningAConfigReadsTheLayerCountAndTheReach) {
   part<QSpinBox>(w(), "modelN")->setValue(32);
   ASSERT_TRUE(waitForModel());
   ASSERT_TRUE(w().openModelConfig(path));
-  EXPECT_EQ(part<QTabWidget>(w(), "tabs")->currentWidget(), panel());
+  EXPECT_EQ(w().currentPage(), panel());
   ASSERT_TRUE(waitForModel());
   EXPECT_EQ(panel()->stack().layers.size(), 12u);
   EXPECT_EQ(part<QListWidget>(w(), "modelLayers")->count(), 12);
@@ -184,7 +184,7 @@ TEST_F(ModelTabTest, ALayerThumbnailOpensInTheMatrix) {
   EXPECT_EQ(controls()->choice().n, 64);
   EXPECT_EQ(controls()->choice().param(QStringLiteral("radius")), QStringLiteral("3"));
   EXPECT_EQ(controls()->choice().param(QStringLiteral("dilation")), QStringLiteral("2"));
-  EXPECT_EQ(part<QTabWidget>(w(), "tabs")->currentWidget(), heatmap()->parentWidget());
+  EXPECT_EQ(w().currentPage(), heatmap()->parentWidget());
 }
 
 TEST_F(ModelTabTest, PathNamesTheLayerOfEachHop) {
