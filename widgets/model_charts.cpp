@@ -51,6 +51,11 @@ StackReachChart::StackReachChart(QWidget* parent) : QWidget(parent), d_(std::mak
   d_->causal->setName(QStringLiteral("key before query"));
   d_->causal->setPen(QPen(QColor(0x44, 0x01, 0x54), 1.5, Qt::DashLine));
   d_->plot->xAxis->setLabel(QStringLiteral("layers passed"));
+  // Layers are whole: ticks at multiples of 1 (1, 2, 5, 10, … apart as the stack grows), never at 2.5.
+  auto layerTicks = QSharedPointer<QCPAxisTickerFixed>::create();
+  layerTicks->setTickStep(1.0);
+  layerTicks->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  d_->plot->xAxis->setTicker(layerTicks);
   d_->plot->yAxis->setLabel(QStringLiteral("pairs connected"));
   d_->plot->yAxis->setRange(0, 1.05);
 }

@@ -179,10 +179,12 @@ void ModelPanel::buildControls() {
   message_->setObjectName(QStringLiteral("modelMessage"));
   message_->setWordWrap(true);
   message_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  message_->setTextFormat(Qt::PlainText);  // notes quote configs and tokens ("<s>"): never rich text
   derivation_ = new QLabel(this);
   derivation_->setObjectName(QStringLiteral("modelDerivation"));
   derivation_->setWordWrap(true);
   derivation_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  derivation_->setTextFormat(Qt::PlainText);
   progress_ = new QProgressBar(this);
   progress_->setRange(0, 100);
   progress_->setVisible(false);
@@ -298,17 +300,22 @@ void ModelPanel::buildViews() {
   rightLayout->setContentsMargins(0, 0, 0, 0);
   table_ = new QTableWidget(right);
   table_->setObjectName(QStringLiteral("modelCost"));
-  table_->setColumnCount(7);
-  table_->setHorizontalHeaderLabels({QStringLiteral("layer"), QStringLiteral("kind"), QStringLiteral("cells"),
-                                     QStringLiteral("attention"), QStringLiteral("proj."), QStringLiteral("FFN"),
-                                     QStringLiteral("KV (window)")});
-  table_->horizontalHeaderItem(2)->setToolTip(QStringLiteral("Active cells over all heads"));
-  table_->horizontalHeaderItem(3)->setToolTip(QStringLiteral("Attention FLOPs: 4 · cells · head_dim"));
-  table_->horizontalHeaderItem(4)->setToolTip(QStringLiteral("FLOPs of the Q, K, V and output projections"));
-  table_->horizontalHeaderItem(5)->setToolTip(QStringLiteral("FLOPs of the feed-forward layer"));
-  table_->horizontalHeaderItem(6)->setToolTip(
-      QStringLiteral("Key-value cache of the layer when sliding layers keep only "
-                     "their window"));
+  table_->setColumnCount(9);
+  table_->setHorizontalHeaderLabels({QStringLiteral("layer"), QStringLiteral("kind"), QStringLiteral("cells a head"),
+                                     QStringLiteral("of n²"), QStringLiteral("heads"), QStringLiteral("attention FLOP"),
+                                     QStringLiteral("proj. FLOP"), QStringLiteral("FFN FLOP"),
+                                     QStringLiteral("KV windowed, B")});
+  table_->horizontalHeaderItem(2)->setToolTip(
+      QStringLiteral("Active cells of one head's n × n matrix (the mean when heads differ)"));
+  table_->horizontalHeaderItem(3)->setToolTip(QStringLiteral("Those cells as a share of the head's n² cells"));
+  table_->horizontalHeaderItem(4)->setToolTip(QStringLiteral("The model's attention heads"));
+  table_->horizontalHeaderItem(5)->setToolTip(
+      QStringLiteral("Attention FLOPs over all heads: 4 · cells · head_dim (k, M, G, T: 10³, 10⁶, 10⁹, 10¹²)"));
+  table_->horizontalHeaderItem(6)->setToolTip(QStringLiteral("FLOPs of the Q, K, V and output projections"));
+  table_->horizontalHeaderItem(7)->setToolTip(QStringLiteral("FLOPs of the feed-forward layer"));
+  table_->horizontalHeaderItem(8)->setToolTip(
+      QStringLiteral("Key-value cache of a sliding layer that keeps only its window (full layers keep every "
+                     "token: the totals below count them)"));
   table_->verticalHeader()->setVisible(false);
   table_->verticalHeader()->setDefaultSectionSize(20);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -581,11 +588,13 @@ void ModelPanel::showView(std::shared_ptr<const ModelView> view) {
     const LayerCost& lc = c.layers[static_cast<std::size_t>(row)];
     const QStringList cells = {QString::number(lc.index),
                                q(lc.kind.empty() ? lc.pattern : lc.kind),
-                               QStringLiteral("%L1").arg(lc.activeCells, 0, 'f', 0),
+                               countText(static_cast<Index>(std::llround(lc.cellsPerHead))),
+                               fixedText(100.0 * lc.density, 1) + QLatin1Char('%'),
+                               QString::number(lc.heads),
                                flopsText(lc.attentionFlops),
                                flopsText(lc.projectionFlops),
                                flopsText(lc.feedForwardFlops),
-                               q(formatBytes(lc.kvCacheBytesWindowed))};
+                               lc.windowed ? q(formatBytes(lc.kvCacheBytesWindowed)) : QStringLiteral("—")};
     for (int col = 0; col < cells.size(); ++col) {
       auto* item = new QTableWidgetItem(cells[col]);
       if (col != 1) item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);

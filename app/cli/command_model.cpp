@@ -127,11 +127,15 @@ void printModelJson(const ModelReport& report, const ModelArgs& args, const std:
                                  {QStringLiteral("pattern"), toQ(l.pattern)},
                                  {QStringLiteral("params"), paramsJson(l)},
                                  {QStringLiteral("active_cells"), lc.activeCells},
+                                 {QStringLiteral("heads"), lc.heads},
+                                 {QStringLiteral("cells_per_head"), lc.cellsPerHead},
+                                 {QStringLiteral("density"), lc.density},
                                  {QStringLiteral("attention_flops"), lc.attentionFlops},
                                  {QStringLiteral("projection_flops"), lc.projectionFlops},
                                  {QStringLiteral("feed_forward_flops"), lc.feedForwardFlops},
                                  {QStringLiteral("score_matrix_bytes"), lc.scoreMatrixBytes},
                                  {QStringLiteral("tokens_kept"), lc.tokensKept},
+                                 {QStringLiteral("windowed"), lc.windowed},
                                  {QStringLiteral("kv_cache_bytes"), lc.kvCacheBytes},
                                  {QStringLiteral("kv_cache_bytes_windowed"), lc.kvCacheBytesWindowed}});
   }
@@ -159,6 +163,7 @@ void printModelJson(const ModelReport& report, const ModelArgs& args, const std:
                              {QStringLiteral("from_config"), s.dimsFromConfig}}},
                 {QStringLiteral("layers"), layerList},
                 {QStringLiteral("active_cells"), c.activeCells},
+                {QStringLiteral("density"), c.density},
                 {QStringLiteral("attention_flops"), c.attentionFlops},
                 {QStringLiteral("projection_flops"), c.projectionFlops},
                 {QStringLiteral("feed_forward_flops"), c.feedForwardFlops},
@@ -213,14 +218,16 @@ void printModelText(const ModelReport& report, const ModelArgs& args, const std:
             << s.dims.keyValueHeads << "), head_dim " << s.dims.headDim << ", feed-forward " << s.dims.intermediateSize
             << (s.dims.gatedFeedForward ? " (gated)" : "")
             << (s.dimsFromConfig ? "" : "  [BERT-base sizes: this stack has no model sizes]") << "\n\n";
-  std::printf("%5s  %-12s  %-44s  %16s  %14s  %14s  %12s\n", "layer", "kind", "pattern", "active cells", "attention",
-              "feed-forward", "KV (window)");
+  // Cells are one head's matrix, held against its n² cells; the heads multiply them in the FLOPs.
+  std::printf("%5s  %-12s  %-44s  %16s  %8s  %5s  %14s  %14s  %12s\n", "layer", "kind", "pattern", "cells a head",
+              "of n²", "heads", "attention", "feed-forward", "KV windowed");
   for (const LayerCost& lc : c.layers) {
     std::string pattern = s.layers[static_cast<std::size_t>(lc.index)].describe();
     if (pattern.size() > 44) pattern = pattern.substr(0, 41) + "...";
-    std::printf("%5d  %-12s  %-44s  %16s  %14s  %14s  %12s\n", lc.index, lc.kind.c_str(), pattern.c_str(),
-                withSeparators(static_cast<Index>(lc.activeCells)).c_str(), flops(lc.attentionFlops).c_str(),
-                flops(lc.feedForwardFlops).c_str(), formatBytes(lc.kvCacheBytesWindowed).c_str());
+    std::printf("%5d  %-12s  %-44s  %16s  %6s%%  %5d  %14s  %14s  %12s\n", lc.index, lc.kind.c_str(), pattern.c_str(),
+                withSeparators(static_cast<Index>(std::llround(lc.cellsPerHead))).c_str(),
+                fixedDigits(100.0 * lc.density, 1).c_str(), lc.heads, flops(lc.attentionFlops).c_str(),
+                flops(lc.feedForwardFlops).c_str(), lc.windowed ? formatBytes(lc.kvCacheBytesWindowed).c_str() : "-");
   }
   std::cout << "\nattention      " << flops(c.attentionFlops) << " (4 · cells · head_dim), projections "
             << flops(c.projectionFlops) << ", feed-forward " << flops(c.feedForwardFlops) << "\n"

@@ -109,6 +109,9 @@ ModelCost modelCost(const LayerStack& stack, const std::vector<MadeLayer>& layer
       lc.params += k + "=" + v;
     }
     lc.activeCells = cells;
+    lc.heads = static_cast<int>(d.heads);
+    lc.cellsPerHead = cells / double(d.heads);
+    lc.density = cells / (double(d.heads) * n * n);
     lc.attentionFlops = 4.0 * cells * double(d.headDim);
     const double qo = double(d.heads * d.headDim), kv = double(d.keyValueHeads * d.headDim);
     lc.projectionFlops = 2.0 * n * double(d.hiddenSize) * (2.0 * qo + 2.0 * kv);
@@ -117,6 +120,7 @@ ModelCost modelCost(const LayerStack& stack, const std::vector<MadeLayer>& layer
     lc.scoreMatrixBytes = double(d.heads) * n * n * bytes;
     const Index window = cachedWindow(stack.layers[l]);
     lc.tokensKept = window > 0 ? std::min(n, double(window)) : n;
+    lc.windowed = lc.tokensKept < n;
     lc.kvCacheBytes = 2.0 * double(d.keyValueHeads) * double(d.headDim) * n * bytes;
     lc.kvCacheBytesWindowed = 2.0 * double(d.keyValueHeads) * double(d.headDim) * lc.tokensKept * bytes;
     c.attentionFlops += lc.attentionFlops;
@@ -128,6 +132,7 @@ ModelCost modelCost(const LayerStack& stack, const std::vector<MadeLayer>& layer
     c.scoreMatrixBytes = std::max(c.scoreMatrixBytes, lc.scoreMatrixBytes);
     c.layers.push_back(std::move(lc));
   }
+  if (!c.layers.empty()) c.density = c.activeCells / (double(c.layers.size()) * double(d.heads) * n * n);
   return c;
 }
 

@@ -21,11 +21,15 @@ struct LayerCost {
   int index = 0;  ///< 0-based
   std::string kind, pattern, params;
   double activeCells = 0;      ///< summed over the model's attention heads
+  int heads = 0;               ///< the model's attention heads
+  double cellsPerHead = 0;     ///< activeCells / heads: one head's matrix (the mean when heads differ), ≤ n²
+  double density = 0;          ///< activeCells / (heads · n²): the share of the full matrices kept
   double attentionFlops = 0;   ///< 4 · cells · head_dim
   double projectionFlops = 0;  ///< Q, K, V and output projections
   double feedForwardFlops = 0;
   double scoreMatrixBytes = 0;  ///< heads · n² elements, what a naive kernel materialises
   double tokensKept = 0;        ///< in the key-value cache of a windowed implementation
+  bool windowed = false;        ///< whether a windowed cache keeps fewer than every token (a sliding layer)
   double kvCacheBytes = 0;      ///< 2 · kv heads · head_dim · n · bytes
   double kvCacheBytesWindowed = 0;
 };
@@ -35,6 +39,7 @@ struct ModelCost {
   Precision precision = Precision::Bf16;
   std::vector<LayerCost> layers;
   double attentionFlops = 0, projectionFlops = 0, feedForwardFlops = 0, activeCells = 0;
+  double density = 0;                                                       ///< activeCells / (layers · heads · n²)
   double kvCacheBytes = 0, kvCacheBytesWindowed = 0, scoreMatrixBytes = 0;  ///< the score matrix: the largest layer's
 };
 

@@ -566,6 +566,17 @@ TEST(CliModel, GemmaThreeFourBFromItsReleasedConfig) {
   for (int i = 0; i < 8192; ++i) windowCells += std::min(i + 1, 1024);
   EXPECT_EQ(layers[4].toObject().value(QStringLiteral("active_cells")).toDouble(), 8 * windowCells);
   EXPECT_EQ(layers[4].toObject().value(QStringLiteral("attention_flops")).toDouble(), 4 * 8 * windowCells * 256);
+  // Held against one head's n² (never more than 1): the window keeps windowCells of 8,192², a full causal layer
+  // (8,192 · 8,193 / 2) of them.
+  EXPECT_EQ(layers[4].toObject().value(QStringLiteral("heads")).toInt(), 8);
+  EXPECT_EQ(layers[4].toObject().value(QStringLiteral("cells_per_head")).toDouble(), windowCells);
+  EXPECT_DOUBLE_EQ(layers[4].toObject().value(QStringLiteral("density")).toDouble(), windowCells / (8192.0 * 8192.0));
+  EXPECT_DOUBLE_EQ(layers[5].toObject().value(QStringLiteral("density")).toDouble(),
+                   8192.0 * 8193.0 / 2 / (8192.0 * 8192.0));
+  EXPECT_TRUE(layers[4].toObject().value(QStringLiteral("windowed")).toBool());
+  EXPECT_FALSE(layers[5].toObject().value(QStringLiteral("windowed")).toBool());
+  EXPECT_DOUBLE_EQ(o.value(QStringLiteral("density")).toDouble(),
+                   (29 * windowCells + 5 * 8192.0 * 8193.0 / 2) / (34 * 8192.0 * 8192.0));
   // KV cache: 2 × 34 layers × 4 kv heads × 256 × 8,192 tokens × 2 bytes; windowed: 29 sliding layers keep 1,024.
   EXPECT_EQ(o.value(QStringLiteral("kv_cache_bytes")).toDouble(), 2.0 * 34 * 4 * 256 * 8192 * 2);
   EXPECT_EQ(o.value(QStringLiteral("kv_cache_bytes_windowed")).toDouble(),

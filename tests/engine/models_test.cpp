@@ -380,6 +380,16 @@ TEST(ModelCost, CountedByHand) {
   // Cells a head: the window keeps 1 + 2 + 2 + 2 = 7, causal 1 + 2 + 3 + 4 = 10.
   EXPECT_EQ(bf16.layers[0].activeCells, 14);
   EXPECT_EQ(bf16.layers[1].activeCells, 20);
+  // One head's matrix, held against n² = 16: 7 and 10 cells, 7/16 and 10/16 of it; over the stack 34 of 2·2·16.
+  EXPECT_EQ(bf16.layers[0].heads, 2);
+  EXPECT_EQ(bf16.layers[0].cellsPerHead, 7);
+  EXPECT_EQ(bf16.layers[1].cellsPerHead, 10);
+  EXPECT_DOUBLE_EQ(bf16.layers[0].density, 7.0 / 16);
+  EXPECT_DOUBLE_EQ(bf16.layers[1].density, 10.0 / 16);
+  EXPECT_DOUBLE_EQ(bf16.density, 34.0 / 64);
+  // The window keeps 2 of 4 tokens in a windowed cache; the causal layer keeps every token.
+  EXPECT_TRUE(bf16.layers[0].windowed);
+  EXPECT_FALSE(bf16.layers[1].windowed);
   EXPECT_EQ(bf16.layers[0].attentionFlops, 4.0 * 14 * 4);
   EXPECT_EQ(bf16.layers[1].attentionFlops, 4.0 * 20 * 4);
   // Q and O: 2·n·8·8 each; K and V: 2·n·8·4 each.

@@ -60,7 +60,20 @@ TEST_F(ModelTabTest, OpeningAConfigReadsTheLayerCountAndTheReach) {
   ASSERT_TRUE(waitForModel());
   EXPECT_EQ(panel()->stack().layers.size(), 12u);
   EXPECT_EQ(part<QListWidget>(w(), "modelLayers")->count(), 12);
-  EXPECT_EQ(part<QTableWidget>(w(), "modelCost")->rowCount(), 12);
+  auto* table = part<QTableWidget>(w(), "modelCost");
+  EXPECT_EQ(table->rowCount(), 12);
+  // One head's matrix against its n² = 1,024 cells: a causal window of 4 keeps 1 + 2 + 3 + 4 · 29 = 122 (11.9%), the
+  // full causal layer 3 (row 2) 32 · 33 / 2 = 528 (51.6%); 2 heads; the windowed cache is left empty for the full
+  // layer, which keeps every token.
+  auto text = [&](int row, int col) { return table->item(row, col)->text(); };
+  EXPECT_EQ(table->horizontalHeaderItem(2)->text(), QStringLiteral("cells a head"));
+  EXPECT_EQ(text(0, 2), QStringLiteral("122"));
+  EXPECT_EQ(text(0, 3), QStringLiteral("11.9%"));
+  EXPECT_EQ(text(0, 4), QStringLiteral("2"));
+  EXPECT_EQ(text(2, 2), QStringLiteral("528"));
+  EXPECT_EQ(text(2, 3), QStringLiteral("51.6%"));
+  EXPECT_EQ(text(2, 8), QStringLiteral("—"));
+  EXPECT_NE(text(0, 8), QStringLiteral("—"));
   // Thumbnails are min(n, 64) cells a side: 32 here.
   ASSERT_EQ(panel()->view()->thumbnails.size(), 12u);
   EXPECT_EQ(panel()->view()->thumbnails[0].size(), 32u * 32u);
