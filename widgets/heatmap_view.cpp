@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <string_view>
 
 #include "engine/io/atomic_file.h"
@@ -402,24 +403,50 @@ void HeatmapView::showPath(const std::vector<Index>& path) {
   for (QCPAbstractItem* item : d_->pathItems) d_->plot->removeItem(item);
   d_->pathItems.clear();
   d_->path = path;
-  const QColor colour(255, 255, 255);
-  // Hop k is the cell (path[k], path[k+1]): query path[k] attends key path[k+1].
-  for (std::size_t k = 0; k + 1 < path.size(); ++k) {
-    auto* cell = new QCPItemRect(d_->plot);
-    cell->topLeft->setCoords(double(path[k + 1]) - 0.5, double(path[k]) - 0.5);
-    cell->bottomRight->setCoords(double(path[k + 1]) + 0.5, double(path[k]) + 0.5);
-    cell->setPen(QPen(QColor(230, 30, 30), 3));
-    cell->setBrush(QBrush(QColor(230, 30, 30, 90)));
-    cell->setSelectable(false);
-    d_->pathItems << cell;
-    if (k + 2 < path.size()) {  // to the next hop: row path[k+1], column path[k+2]
-      auto* arrow = new QCPItemLine(d_->plot);
-      arrow->start->setCoords(double(path[k + 1]), double(path[k]));
-      arrow->end->setCoords(double(path[k + 2]), double(path[k + 1]));
-      arrow->setPen(QPen(colour, 2));
-      arrow->setHead(QCPLineEnding::esSpikeArrow);
-      arrow->setSelectable(false);
-      d_->pathItems << arrow;
+  // Drawn to be followed from the back of a room, on every palette: each hop's cell outlined twice (black outside,
+  // white inside) and numbered 1, 2, … in a label of its own, and a thick arrow (white over black) from each hop to
+  // the next. Hop k is the cell (path[k], path[k+1]): query path[k] attends key path[k+1].
+  const std::size_t hops = path.size() < 2 ? 0 : path.size() - 1;
+  for (std::size_t k = 0; k < hops; ++k) {
+    const double key = double(path[k + 1]), query = double(path[k]);
+    for (const auto& [colour, width] : {std::pair{QColor(0, 0, 0), 6.0}, std::pair{QColor(255, 255, 255), 2.5}}) {
+      auto* cell = new QCPItemRect(d_->plot);
+      cell->topLeft->setCoords(key - 0.5, query - 0.5);
+      cell->bottomRight->setCoords(key + 0.5, query + 0.5);
+      cell->setPen(QPen(colour, width));
+      cell->setBrush(Qt::NoBrush);
+      cell->setSelectable(false);
+      d_->pathItems << cell;
+    }
+    if (k + 1 < hops) {  // to the next hop: row path[k+1], column path[k+2]
+      for (const auto& [colour, width, head] :
+           {std::tuple{QColor(0, 0, 0), 7.0, 22.0}, std::tuple{QColor(255, 255, 255), 3.5, 16.0}}) {
+        auto* arrow = new QCPItemLine(d_->plot);
+        arrow->start->setCoords(key, query);
+        arrow->end->setCoords(double(path[k + 2]), double(path[k + 1]));
+        arrow->setPen(QPen(colour, width, Qt::SolidLine, Qt::RoundCap));
+        arrow->setHead(QCPLineEnding(QCPLineEnding::esSpikeArrow, head, head * 1.3));
+        arrow->setSelectable(false);
+        d_->pathItems << arrow;
+      }
+    }
+    if (hops <= 32) {  // the hop's number past the cell's top-right corner (a path runs up and left, to earlier
+                       // keys, more often than not), readable however small the cell
+      auto* number = new QCPItemText(d_->plot);
+      number->position->setCoords(key + 0.5, query - 0.5);
+      number->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+      number->setText(QString::number(k + 1));
+      QFont font = number->font();
+      font.setBold(true);
+      font.setPointSizeF(font.pointSizeF() * 1.3);
+      number->setFont(font);
+      number->setColor(Qt::black);
+      number->setBrush(QColor(255, 255, 255, 235));
+      number->setPen(QPen(Qt::black, 1.5));
+      number->setPadding(QMargins(4, 1, 4, 1));
+      number->setClipToAxisRect(false);
+      number->setSelectable(false);
+      d_->pathItems << number;
     }
   }
   d_->plot->replot(QCustomPlot::rpQueuedReplot);

@@ -652,8 +652,7 @@ void ModelPanel::showPath() {
         path_->setText(QStringLiteral("Query %1 never hears from key %2 through this stack.").arg(from).arg(to));
         return;
       }
-      QString text = QString::number(from);
-      for (const StackHop& h : p.hops) text += QStringLiteral(" ← %1 (layer %2)").arg(h.key).arg(h.layer);
+      const QString text = QString::fromStdString(describeStackPath(p, from));
       path_->setText(text + QStringLiteral(": query %1 has heard from key %2 after %3.")
                                 .arg(from)
                                 .arg(to)

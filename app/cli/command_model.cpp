@@ -260,8 +260,7 @@ void printModelText(const ModelReport& report, const ModelArgs& args, const std:
     if (!path->layers)
       std::cout << "path           " << *args.from << " never hears from " << *args.to << " through this stack\n";
     else {
-      std::cout << "path           " << *args.from;
-      for (const StackHop& h : path->hops) std::cout << " ← " << h.key << " (layer " << h.layer << ")";
+      std::cout << "path           " << describeStackPath(*path, *args.from);
       std::cout << ": " << *args.from << " has heard from " << *args.to << " after "
                 << counted(*path->layers, "layer", "layers") << "\n";
     }

@@ -384,4 +384,14 @@ StackPath stackPath(const StackGraph& g, Index from, Index to, const Progress& p
   return path;
 }
 
+std::string describeStackPath(const StackPath& path, Index from) {
+  if (!path.layers) return {};
+  std::string tokens = std::to_string(from), layers;
+  for (std::size_t h = 0; h < path.hops.size(); ++h) {
+    tokens += " → " + std::to_string(path.hops[h].key);
+    layers += (h ? ", hop " : "hop ") + std::to_string(h + 1) + " in layer " + std::to_string(path.hops[h].layer);
+  }
+  return tokens + " (" + counted(static_cast<Index>(path.hops.size()), "hop", "hops") + ": " + layers + ")";
+}
+
 }  // namespace attnscope

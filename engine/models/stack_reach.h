@@ -88,5 +88,8 @@ struct StackPath {
   std::vector<StackHop> hops;  ///< from `from` down to `to`
 };
 StackPath stackPath(const StackGraph& graph, Index from, Index to, const Progress& progress = {});
+/// A path written as the Matrix tab writes one, query first, with the layer of each hop:
+/// "7 → 5 → 3 (2 hops: hop 1 in layer 1, hop 2 in layer 0)". Empty when the path never connects.
+std::string describeStackPath(const StackPath& path, Index from);
 
 }  // namespace attnscope

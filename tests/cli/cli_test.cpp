@@ -622,8 +622,8 @@ TEST(CliModel, BigBirdLayersAreTheExactPatternSeededWithTheirIndex) {
 TEST(CliModel, TypedStackPathNamesTheLayerOfEachHop) {
   const CliRun r = cli(args({"model", "--layers", "window radius=2 ×2", "--n", "16", "--from", "7", "--to", "3"}));
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
-  EXPECT_TRUE(
-      r.out.contains(QStringLiteral("path           7 ← 5 (layer 1) ← 3 (layer 0): 7 has heard from 3 after 2 layers")))
+  EXPECT_TRUE(r.out.contains(QStringLiteral(
+      "path           7 → 5 → 3 (2 hops: hop 1 in layer 1, hop 2 in layer 0): 7 has heard from 3 after 2 layers")))
       << r.out.toStdString();
   EXPECT_TRUE(r.out.contains(QStringLiteral("BERT-base sizes"))) << r.out.toStdString();
 }

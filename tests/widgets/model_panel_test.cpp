@@ -208,7 +208,10 @@ TEST_F(ModelTabTest, PathNamesTheLayerOfEachHop) {
   part<QSpinBox>(w(), "modelPathFrom")->setValue(7);
   part<QSpinBox>(w(), "modelPathTo")->setValue(3);
   waitForBackground(*panel());
-  EXPECT_TRUE(part<QLabel>(w(), "modelPath")->text().startsWith(QStringLiteral("7 ← 5 (layer 1) ← 3 (layer 0)")))
+  // Written as the Matrix tab writes 7 → 5 → 3 (2 hops), with the layer of each hop.
+  EXPECT_TRUE(part<QLabel>(w(), "modelPath")
+                  ->text()
+                  .startsWith(QStringLiteral("7 → 5 → 3 (2 hops: hop 1 in layer 1, hop 2 in layer 0)")))
       << part<QLabel>(w(), "modelPath")->text().toStdString();
 }
 
