@@ -53,7 +53,8 @@ struct HeatmapView::Private {
   QCPColorMap* map = nullptr;
   QCPColorScale* scale = nullptr;
   QCPTextElement* titleElement = nullptr;
-  QCPLayoutGrid* body = nullptr;  ///< the map's axes and its colour scale, under the title
+  QCPLayoutGrid* body = nullptr;      ///< the map's axes and its colour scale, under the title
+  QCPLayoutElement* spacers[4] = {};  ///< left, right, top, bottom of the body: what a square map leaves
   QCPMarginGroup* margins = nullptr;
   std::shared_ptr<const MaskPicture> picture;
   std::shared_ptr<const SparseMask> mask;
@@ -151,8 +152,27 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
   top->simplify();
   d_->titleElement = new QCPTextElement(d_->plot, QString(), QFont(font().family(), 11, QFont::Bold));
   top->addElement(0, 0, d_->titleElement);
+  // The map and its scale (the body) sit centred in the space below the title, between spacers that take what a
+  // square map leaves: a column of [spacer; row; spacer], the row [spacer, body, spacer].
+  // Each grid joins the plot before anything is put into it, so that every element learns its plot from it.
+  auto* column = new QCPLayoutGrid;
+  top->addElement(1, 0, column);
+  column->setRowSpacing(0);
+  for (int k = 0; k < 4; ++k) {
+    d_->spacers[k] = new QCPLayoutElement(d_->plot);
+    d_->spacers[k]->setMinimumSize(0, 0);  // a row or column is limited by its most limited element: the body
+  }
+  column->addElement(0, 0, d_->spacers[2]);
+  auto* row = new QCPLayoutGrid;
+  column->addElement(1, 0, row);
+  column->addElement(2, 0, d_->spacers[3]);
+  row->setColumnSpacing(0);
+  row->addElement(0, 0, d_->spacers[0]);
   d_->body = new QCPLayoutGrid;
-  top->addElement(1, 0, d_->body);
+  row->addElement(0, 1, d_->body);
+  row->addElement(0, 2, d_->spacers[1]);
+  row->setColumnStretchFactors({1e-6, 1.0, 1e-6});
+  column->setRowStretchFactors({1e-6, 1.0, 1e-6});
   d_->body->addElement(0, 0, axes);
 
   d_->plot->xAxis->setLabel(QStringLiteral("key j"));
@@ -171,13 +191,34 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
   setColorPalette(Palette::Viridis);
   d_->map->setDataRange(QCPRange(0, 1));
 
+  // Square cells that fill the space: the body may grow only as far as keeps the map's rectangle square, and the
+  // spacers take the rest. After each layout the room the map could have (its rectangle plus the spacers') is
+  // known; while the square that fits it is not the map's rectangle, the body's limit is set again and the layout
+  // redone at once (a pass or two), so that every drawing — on screen or into an exported figure — is square.
+  connect(d_->plot, &QCustomPlot::afterLayout, this, [this] {
+    QCPLayoutGrid* layout = d_->plot->plotLayout();
+    for (int pass = 0; pass < 4; ++pass) {
+      const QRect inner = d_->plot->axisRect()->rect();
+      const int roomW = inner.width() + d_->spacers[0]->outerRect().width() + d_->spacers[1]->outerRect().width();
+      const int roomH = inner.height() + d_->spacers[2]->outerRect().height() + d_->spacers[3]->outerRect().height();
+      const int side = std::max(1, std::min(roomW, roomH));
+      if (std::abs(inner.width() - side) <= 1 && std::abs(inner.height() - side) <= 1) return;
+      const QRect body = d_->body->outerRect();
+      const QSize limit(body.width() - inner.width() + side, body.height() - inner.height() + side);
+      if (limit == d_->body->maximumSize()) return;  // nothing more can change
+      d_->body->setMaximumSize(limit);
+      layout->update(QCPLayoutElement::upPreparation);
+      layout->update(QCPLayoutElement::upMargins);
+      layout->update(QCPLayoutElement::upLayout);
+    }
+  });
   // Square cells: ranges are set before the replot (ticks are computed from them); if the layout then turns out
   // to have another size than the one used (a tab shown for the first time), one more replot follows.
   connect(d_->plot, &QCustomPlot::beforeReplot, this, [this] {
-    if (d_->compact) return;  // small views use their whole cell
-    // The axis with room to spare follows the other's scale, widened around its centre: nothing is cut off. While
-    // the whole matrix is shown, every replot starts again from it, so a resize (or a hidden tab's layout) never
-    // leaves it cropped.
+    if (d_->compact) return;  // small views show the whole matrix, and are square by the layout above
+    // While the whole matrix is shown, every replot starts again from it, so a resize (or a hidden tab's layout)
+    // never leaves it cropped. Zoomed or panned, the axis with room to spare (by a pixel, while the layout settles)
+    // follows the other's scale, around its centre.
     const QRect area = d_->plot->axisRect()->rect();
     d_->squaredFor = area.size();
     // Fewer key labels on a narrow map, so that they never run into each other.
@@ -185,10 +226,11 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
       ticker->setTickCount(std::clamp(area.width() / 70, 3, 8));
     QCPAxis* follower = area.width() >= area.height() ? d_->plot->xAxis : d_->plot->yAxis;
     QCPAxis* leader = follower == d_->plot->xAxis ? d_->plot->yAxis : d_->plot->xAxis;
-    if (d_->fitted) {
+    if (d_->fitted) {  // the whole matrix, exactly: the rectangle is square (to a pixel), so are the cells
       const double n = std::max(1.0, double(d_->n()));
       d_->plot->xAxis->setRange(-0.5, n - 0.5);
       d_->plot->yAxis->setRange(-0.5, n - 0.5);
+      return;
     }
     const double centre = follower->range().center();
     follower->setScaleRatio(leader, 1.0);
@@ -485,6 +527,8 @@ QRectF HeatmapView::viewRange() const {
 }
 
 bool HeatmapView::showsWhole() const { return d_->fitted; }
+
+QRect HeatmapView::mapRect() const { return d_->plot->axisRect()->rect(); }
 
 void HeatmapView::setViewRange(const QRectF& range) {
   if (range.isNull()) {  // the other view was reset

@@ -93,6 +93,8 @@ class HeatmapView : public QWidget {
   QWidget* plotWidget() const;
   /// The visible part of the matrix: x = keys, y = queries, in token coordinates (cells centred on integers).
   QRectF viewRange() const;
+  /// Where the matrix is drawn, in plotWidget()'s pixels: square, centred in the view with its colour scale.
+  QRect mapRect() const;
   /// True while the whole matrix is shown (until the user zooms or pans).
   bool showsWhole() const;
   /// Shows `range` (as another view's viewRange()); a null range shows the whole matrix. Does not emit

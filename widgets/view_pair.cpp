@@ -7,16 +7,13 @@ namespace attnscope {
 ViewPair::ViewPair(QWidget* left, QWidget* right, QWidget* parent) : QWidget(parent), left_(left), right_(right) {
   left_->setParent(this);
   right_->setParent(this);
-  QSizePolicy policy(QSizePolicy::Preferred, QSizePolicy::Preferred);
-  policy.setHeightForWidth(true);
-  setSizePolicy(policy);
+  setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
 }
 
 void ViewPair::resizeEvent(QResizeEvent*) {
-  // Around the matrix: about 150 pixels across (axis labels, colour scale) and 90 down (title, axis labels).
   constexpr int gap = 8;
   const int w = std::max(1, (width() - gap) / 2);
-  const int h = std::clamp(squareHeight(width()), 1, height());
+  const int h = std::max(1, height());
   left_->setGeometry(0, 0, w, h);
   right_->setGeometry(w + gap, 0, w, h);
 }

@@ -33,6 +33,7 @@
 #include "widgets/pattern_controls.h"
 #include "widgets/reach_curve_view.h"
 #include "widgets/stats_panel.h"
+#include "widgets/weights_panel.h"
 
 namespace attnscope {
 namespace {
@@ -132,6 +133,40 @@ TEST_F(MainWindowTest, TheWindowFitsAProjectorAndDocksFollowTheTab) {
   }
   ASSERT_TRUE(w().showView(QStringLiteral("compare")));  // side by side shows the left pattern: the docks stay
   EXPECT_TRUE(counts->isVisible());
+}
+
+// Every map fills the space it is given with square cells: on each tab that draws one, at a projector's 1280 × 720
+// and at 1600 × 1000, the axes run exactly over the matrix (−0.5 … n − 0.5), the map's rectangle is square within
+// 2%, and it spans at least half of the view's shorter side.
+TEST_F(MainWindowTest, EveryMapFillsItsSpaceWithSquareCells) {
+  w().showView(QStringLiteral("weights"));
+  ASSERT_TRUE(part<WeightsPanel>(w(), "weights")->openExample());
+  for (const QSize size : {QSize(1280, 720), QSize(1600, 1000)}) {
+    w().resize(size);
+    for (const char* view : {"matrix", "hops", "compare", "approx", "weights"}) {
+      ASSERT_TRUE(w().showView(QString::fromUtf8(view)));
+      ASSERT_TRUE(waitForBackground(w()));
+      int maps = 0;
+      for (HeatmapView* map : w().findChildren<HeatmapView*>()) {
+        if (!map->isVisible() || map->tokens() == 0) continue;
+        SCOPED_TRACE(std::string(view) + " " + map->objectName().toStdString() + " at " + std::to_string(size.width()) +
+                     "×" + std::to_string(size.height()));
+        ++maps;
+        ASSERT_TRUE(waitUntil([&] { return map->mapRect().width() > 1; }));
+        const QRect rect = map->mapRect();
+        const double n = double(map->tokens());
+        const QRectF range = map->viewRange();
+        EXPECT_DOUBLE_EQ(range.left(), -0.5);
+        EXPECT_DOUBLE_EQ(range.right(), n - 0.5);
+        EXPECT_DOUBLE_EQ(range.top(), -0.5);
+        EXPECT_DOUBLE_EQ(range.bottom(), n - 0.5);
+        EXPECT_NEAR(double(rect.width()) / rect.height(), 1.0, 0.02) << rect.width() << "×" << rect.height();
+        const int shorter = std::min(map->plotWidget()->width(), map->plotWidget()->height());
+        EXPECT_GE(rect.width(), shorter / 2) << rect.width() << " of " << shorter;
+      }
+      EXPECT_GE(maps, 1) << view;
+    }
+  }
 }
 
 TEST_F(MainWindowTest, ChangingAParameterUpdatesCountsAndPicture) {
