@@ -17,6 +17,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QRegularExpression>
 #include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
@@ -49,6 +50,7 @@
 #include "widgets/resources.h"
 #include "widgets/run_panel.h"
 #include "widgets/stats_panel.h"
+#include "widgets/stats_text.h"
 
 namespace attnscope {
 
@@ -605,13 +607,49 @@ bool MainWindow::exportPicture(const QString& path, int width, int height, int d
   if (page == approx_) return approx_->exportTo(path, width, height, dpi, error);
   if (page == weights_) return weights_->exportTo(path, width, height, dpi, error);
   if (page == hops_->parentWidget()) return hops_->exportTo(path, width, height, dpi, error);
-  return heatmap_->exportTo(path, width, height, dpi, error);
+  // The matrix with what the screen says beside it: the counts and the path, in a band across the top.
+  return HeatmapView::writeCaptioned(path, QSize(width, height), dpi, exportCaption(), {heatmap_}, error);
+}
+
+QString MainWindow::exportCaption() const {
+  if (!result_) return QString();
+  QString caption = cellsSummary(result_->stats);
+  if (const QString path = paths_->pathText(); !path.isEmpty() && !showLayout_->isChecked())
+    caption += QStringLiteral("   ·   ") + path;
+  return caption;
+}
+
+QString MainWindow::defaultExportName() const {
+  auto safe = [](QString s) {
+    s.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("_"));
+    return s;
+  };
+  const QWidget* page = currentPage();
+  const PatternChoice choice = controls_->choice();
+  const QString pattern = safe(choice.pattern) + QStringLiteral("-n") + QString::number(choice.n);
+  QString base;
+  if (page == model_)
+    base = QStringLiteral("model-") + safe(QString::fromStdString(model_->stack().name)) + QStringLiteral("-n") +
+           QString::number(model_->stack().n);
+  else if (page == approx_)
+    base = QStringLiteral("approximation");
+  else if (page == weights_)
+    base = QStringLiteral("attention-weights");
+  else if (page == hops_->parentWidget())
+    base = pattern + QStringLiteral("-hops");
+  else if (page == compare_)
+    base = pattern + QStringLiteral("-compared");
+  else if (page == run_)
+    base = pattern + QStringLiteral("-run");
+  else
+    base = pattern;
+  return base + QStringLiteral(".png");
 }
 
 void MainWindow::exportDialog() {
   QString filter;
   const QString path = QFileDialog::getSaveFileName(
-      this, QStringLiteral("Export picture"), QStringLiteral("attention.png"),
+      this, QStringLiteral("Export picture"), defaultExportName(),
       QStringLiteral("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"), &filter);
   if (path.isEmpty()) return;
   const bool png = path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive);

@@ -72,6 +72,10 @@ class MainWindow : public QMainWindow {
   bool showView(const QString& name);
   /// Writes what the current tab shows (PNG, SVG or PDF by extension); false and a message on failure.
   bool exportPicture(const QString& path, int width, int height, int dpi, QString* error);
+  /// The band over an exported matrix: its counts and, when one is shown, the path ("7 → 5 → 3 (2 hops)").
+  QString exportCaption() const;
+  /// The file name the export offers: what is shown and its n ("window-n16.png", "hf-bigbird-n1024-hops.png").
+  QString defaultExportName() const;
 
  protected:
   void closeEvent(QCloseEvent* event) override;

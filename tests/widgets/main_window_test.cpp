@@ -6,6 +6,7 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
+#include <QImage>
 #include <QImageReader>
 #include <QLabel>
 #include <QLineEdit>
@@ -167,6 +168,37 @@ TEST_F(MainWindowTest, EveryMapFillsItsSpaceWithSquareCells) {
       EXPECT_GE(maps, 1) << view;
     }
   }
+}
+
+// An export carries what the screen says beside the map (the counts and the path) and offers a file name that
+// says what it shows and at which n.
+TEST_F(MainWindowTest, AnExportSaysWhatTheScreenSaysAndIsNamedForIt) {
+  ASSERT_TRUE(waitForBackground(w()));
+  EXPECT_EQ(w().defaultExportName(), QStringLiteral("window-n16.png"));
+  EXPECT_EQ(w().exportCaption(), QStringLiteral("74 of 256 cells, 28.9%, ≈4.6 per token   ·   7 → 5 → 3 (2 hops)"));
+  w().showView(QStringLiteral("hops"));
+  EXPECT_EQ(w().defaultExportName(), QStringLiteral("window-n16-hops.png"));
+  w().showView(QStringLiteral("model"));
+  EXPECT_EQ(w().defaultExportName(), QStringLiteral("model-typed_stack-n64.png"));
+  w().showView(QStringLiteral("matrix"));
+  w().loadPreset(builtInPresets().at(1));  // the window plus a CLS token: a '+' in the name
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_EQ(w().defaultExportName(), QStringLiteral("window_global-n16.png"));
+  // The caption is drawn: above the map's own title the exported figure has a line of text that the map alone,
+  // exported at the same size, does not.
+  QTemporaryDir dir;
+  const QString captioned = dir.filePath(QStringLiteral("matrix.png")), bare = dir.filePath(QStringLiteral("bare.png"));
+  QString error;
+  ASSERT_TRUE(w().exportPicture(captioned, 1200, 1200, 150, &error)) << error.toStdString();
+  ASSERT_TRUE(heatmap()->exportTo(bare, 1200, 1200, 150, &error)) << error.toStdString();
+  auto inkAtTop = [](const QString& file) {
+    const QImage image(file);
+    int dark = 0;
+    for (int y = 0; y < 40 && y < image.height(); ++y)
+      for (int x = 0; x < image.width(); ++x) dark += qGray(image.pixel(x, y)) < 128;
+    return dark;
+  };
+  EXPECT_GT(inkAtTop(captioned), inkAtTop(bare) + 200);
 }
 
 TEST_F(MainWindowTest, ChangingAParameterUpdatesCountsAndPicture) {
