@@ -99,18 +99,25 @@ QCPColorGradient gradientFor(Palette palette) {
 void HeatmapView::Private::applyScale() {
   Private& d = *this;
   QCPAxis* axis = d.scale->axis();
-  if (!d.categories.isEmpty()) {
-    const int k = static_cast<int>(d.categories.size());
+  // A mask drawn one pixel a cell holds only 0 and 1: a legend of its two colours says so, where a continuous bar
+  // with 0.2 … 0.8 would promise values that are not there. (Past 1,024 tokens a pixel is a share of its cells.)
+  const bool binary = d.categories.isEmpty() && !d.customScale && d.picture && d.picture->exact();
+  const QList<QPair<QString, QColor>> categories =
+      binary ? QList<QPair<QString, QColor>>{{QStringLiteral("not"), paletteColorAt(d.palette, 0.0)},
+                                             {QStringLiteral("attended"), paletteColorAt(d.palette, 1.0)}}
+             : d.categories;
+  if (!categories.isEmpty()) {
+    const int k = static_cast<int>(categories.size());
     QCPColorGradient g;
     g.clearColorStops();
-    for (int i = 0; i < k; ++i) g.setColorStopAt(k == 1 ? 0.0 : double(i) / (k - 1), d.categories[i].second);
+    for (int i = 0; i < k; ++i) g.setColorStopAt(k == 1 ? 0.0 : double(i) / (k - 1), categories[i].second);
     g.setLevelCount(std::max(2, k));  // value i lands exactly on stop i: no blending between categories
     g.setNanHandling(QCPColorGradient::nhNanColor);
     g.setNanColor(QColor(0xc8, 0xc8, 0xc8));
     d.map->setGradient(g);
     d.map->setDataRange(QCPRange(0, std::max(1, k - 1)));
     auto ticker = QSharedPointer<QCPAxisTickerText>::create();
-    for (int i = 0; i < k; ++i) ticker->addTick(i, d.categories[i].first);
+    for (int i = 0; i < k; ++i) ticker->addTick(i, categories[i].first);
     axis->setTicker(ticker);
     axis->setLabel(QString());
     return;
@@ -529,6 +536,13 @@ QRectF HeatmapView::viewRange() const {
 bool HeatmapView::showsWhole() const { return d_->fitted; }
 
 QRect HeatmapView::mapRect() const { return d_->plot->axisRect()->rect(); }
+
+QStringList HeatmapView::scaleLabels() const {
+  QStringList labels;
+  if (auto text = qSharedPointerDynamicCast<QCPAxisTickerText>(d_->scale->axis()->ticker()))
+    for (const QString& label : text->ticks()) labels << label;
+  return labels;
+}
 
 void HeatmapView::setViewRange(const QRectF& range) {
   if (range.isNull()) {  // the other view was reset

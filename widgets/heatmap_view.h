@@ -95,6 +95,9 @@ class HeatmapView : public QWidget {
   QRectF viewRange() const;
   /// Where the matrix is drawn, in plotWidget()'s pixels: square, centred in the view with its colour scale.
   QRect mapRect() const;
+  /// The colour scale's named entries, when it has them ("not", "attended" for a mask drawn a pixel a
+  /// cell; a comparison's categories), else empty: the scale is a continuous bar.
+  QStringList scaleLabels() const;
   /// True while the whole matrix is shown (until the user zooms or pans).
   bool showsWhole() const;
   /// Shows `range` (as another view's viewRange()); a null range shows the whole matrix. Does not emit

@@ -201,6 +201,16 @@ TEST_F(MainWindowTest, AnExportSaysWhatTheScreenSaysAndIsNamedForIt) {
   EXPECT_GT(inkAtTop(captioned), inkAtTop(bare) + 200);
 }
 
+// A mask drawn a pixel a cell holds only 0 and 1: its scale is a two-entry legend. Past 1,024 tokens a pixel is a
+// share of its cells, and the scale is a continuous bar again.
+TEST_F(MainWindowTest, ABinaryMaskHasATwoEntryLegend) {
+  EXPECT_EQ(heatmap()->scaleLabels(), (QStringList{QStringLiteral("not"), QStringLiteral("attended")}));
+  controls()->nBox()->setValue(2048);
+  ASSERT_TRUE(waitForResult(w()));
+  EXPECT_EQ(heatmap()->tokens(), 2048);
+  EXPECT_TRUE(heatmap()->scaleLabels().isEmpty());
+}
+
 TEST_F(MainWindowTest, ChangingAParameterUpdatesCountsAndPicture) {
   auto* radius = qobject_cast<QSpinBox*>(controls()->editor(QStringLiteral("radius")));
   ASSERT_NE(radius, nullptr);
