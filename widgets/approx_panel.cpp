@@ -312,6 +312,10 @@ void ApproxPanel::rebuildEditors() {
 
 void ApproxPanel::changed() {
   if (quiet_) return;
+  // The sweeps were drawn for the inputs as they were: once anything changes they say nothing true, so they go.
+  if (budget_->points() > 0) budget_->clear(QStringLiteral("Error vs budget: press Sweep budget"));
+  if (time_->points(true) > 0 || time_->points(false) > 0)
+    time_->clear(QStringLiteral("Time against n: press Time vs n"));
   if (!isVisible()) {
     stale_ = true;
     return;

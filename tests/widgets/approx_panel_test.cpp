@@ -158,6 +158,29 @@ TEST_F(ApproxTabTest, TheSweepsFillTheirChartsAndCanBeCancelled) {
   EXPECT_FALSE(panel()->cancelButton()->isEnabled());
 }
 
+// A sweep describes the inputs it ran on: picking another method (or changing n, d, the inputs) clears it, so the
+// charts never show Performer's curve under "linear".
+TEST_F(ApproxTabTest, AChangedMethodClearsTheSweepsOfTheOldOne) {
+  ASSERT_TRUE(open());
+  choose("performer");
+  panel()->nBox()->setValue(128);
+  ASSERT_TRUE(measured());
+  QTest::mouseClick(panel()->budgetButton(), Qt::LeftButton);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  panel()->sweepLimit()->setCurrentIndex(0);
+  QTest::mouseClick(panel()->timeButton(), Qt::LeftButton);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_EQ(panel()->budgetChart()->points(), 5);
+  ASSERT_EQ(panel()->timeChart()->points(true), 3);
+  choose("linear");
+  EXPECT_EQ(panel()->budgetChart()->points(), 0);
+  EXPECT_EQ(panel()->timeChart()->points(true), 0);
+  EXPECT_FALSE(panel()->budgetChart()->title().contains(QStringLiteral("performer")))
+      << panel()->budgetChart()->title().toStdString();
+  EXPECT_FALSE(panel()->timeChart()->title().contains(QStringLiteral("performer")))
+      << panel()->timeChart()->title().toStdString();
+}
+
 TEST_F(ApproxTabTest, ItRunsOnYourOwnQKVFromNpyFilesAndRefusesAMismatchInOneLine) {
   ASSERT_TRUE(open());
   QTemporaryDir dir;
