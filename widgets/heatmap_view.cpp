@@ -79,6 +79,7 @@ struct HeatmapView::Private {
 
   Index n() const { return picture ? picture->n : 0; }
   void applyScale();
+  void showEmpty(bool empty);
 };
 
 namespace {
@@ -96,6 +97,14 @@ QCPColorGradient gradientFor(Palette palette) {
 }  // namespace
 
 // The colour scale for what is shown: categories, a custom value range, or attended shares 0 … 1.
+void HeatmapView::Private::showEmpty(bool empty) {
+  // An empty map is a sentence, not a frame of axes from −1 to 1 and a colour bar for nothing.
+  plot->xAxis->setVisible(!empty);
+  plot->yAxis->setVisible(!empty);
+  scale->setVisible(!empty && !compact && scale->layout() != nullptr);
+  if (empty && title.isEmpty()) titleElement->setText(QStringLiteral("Nothing to show yet"));
+}
+
 void HeatmapView::Private::applyScale() {
   Private& d = *this;
   QCPAxis* axis = d.scale->axis();
@@ -197,6 +206,7 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent), d_(std::make_unique
   d_->scale->setMarginGroup(QCP::msBottom | QCP::msTop, d_->margins);
   setColorPalette(Palette::Viridis);
   d_->map->setDataRange(QCPRange(0, 1));
+  d_->showEmpty(true);
 
   // Square cells that fill the space: the body may grow only as far as keeps the map's rectangle square, and the
   // spacers take the rest. After each layout the room the map could have (its rectangle plus the spacers') is
@@ -353,10 +363,12 @@ void HeatmapView::setPicture(std::shared_ptr<const MaskPicture> picture, int hea
   d_->head = d_->picture ? std::clamp(head, 0, static_cast<int>(d_->picture->heads.size()) - 1) : 0;
   d_->title = title;
   d_->titleElement->setText(title);
+  d_->showEmpty(!d_->picture);
   if (!d_->picture) {  // nothing to show: clear what was there, so no stale picture stays up
     d_->map->data()->clear();
     showPath({});
     highlightQuery(-1);
+    d_->plot->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
   const int side = d_->picture->side;
@@ -536,6 +548,10 @@ QRectF HeatmapView::viewRange() const {
 bool HeatmapView::showsWhole() const { return d_->fitted; }
 
 QRect HeatmapView::mapRect() const { return d_->plot->axisRect()->rect(); }
+
+bool HeatmapView::showsAxes() const { return d_->plot->xAxis->visible(); }
+
+QString HeatmapView::shownTitle() const { return d_->titleElement->text(); }
 
 QStringList HeatmapView::scaleLabels() const {
   QStringList labels;

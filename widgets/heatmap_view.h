@@ -98,6 +98,10 @@ class HeatmapView : public QWidget {
   /// The colour scale's named entries, when it has them ("not", "attended" for a mask drawn a pixel a
   /// cell; a comparison's categories), else empty: the scale is a continuous bar.
   QStringList scaleLabels() const;
+  /// False while there is no picture: the view then shows a sentence, not empty axes.
+  bool showsAxes() const;
+  /// The title as drawn (with no picture and no title of its own, the sentence that says so).
+  QString shownTitle() const;
   /// True while the whole matrix is shown (until the user zooms or pans).
   bool showsWhole() const;
   /// Shows `range` (as another view's viewRange()); a null range shows the whole matrix. Does not emit

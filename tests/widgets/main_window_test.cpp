@@ -211,6 +211,20 @@ TEST_F(MainWindowTest, ABinaryMaskHasATwoEntryLegend) {
   EXPECT_TRUE(heatmap()->scaleLabels().isEmpty());
 }
 
+// A map with nothing to show says so in a sentence instead of drawing axes from −1 to 1 around nothing; once a
+// picture arrives the axes are back.
+TEST_F(MainWindowTest, AnEmptyMapIsASentenceNotEmptyAxes) {
+  HeatmapView view;
+  view.resize(400, 400);
+  EXPECT_FALSE(view.showsAxes());
+  EXPECT_EQ(view.shownTitle(), QStringLiteral("Nothing to show yet"));
+  view.setPicture(w().result()->picture, 0, w().result()->mask, QStringLiteral("window"));
+  EXPECT_TRUE(view.showsAxes());
+  EXPECT_EQ(view.shownTitle(), QStringLiteral("window"));
+  view.setPicture(nullptr, 0, nullptr, QString());
+  EXPECT_FALSE(view.showsAxes());
+}
+
 TEST_F(MainWindowTest, ChangingAParameterUpdatesCountsAndPicture) {
   auto* radius = qobject_cast<QSpinBox*>(controls()->editor(QStringLiteral("radius")));
   ASSERT_NE(radius, nullptr);
