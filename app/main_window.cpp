@@ -34,23 +34,27 @@
 #include <limits>
 
 #include "engine/util/error.h"
-#include "widgets/gui_limits.h"
-#include "widgets/number_text.h"
-#include "widgets/task_runner.h"
-#include "widgets/compare_view.h"
-#include "widgets/explanation_panel.h"
-#include "widgets/heatmap_view.h"
-#include "widgets/hop_profile_view.h"
-#include "widgets/mask_controller.h"
-#include "widgets/approx_panel.h"
-#include "widgets/weights_panel.h"
-#include "widgets/model_panel.h"
-#include "widgets/path_panel.h"
-#include "widgets/pattern_controls.h"
-#include "widgets/resources.h"
-#include "widgets/run_panel.h"
-#include "widgets/stats_panel.h"
-#include "widgets/stats_text.h"
+#include "widgets/shared/gui_limits.h"
+#include "widgets/shared/number_text.h"
+#include "widgets/shared/task_runner.h"
+#include "widgets/compare/compare_view.h"
+#include "widgets/pattern/explanation_panel.h"
+#include "widgets/shared/heatmap_view.h"
+#include "widgets/matrix/heads_tab.h"
+#include "widgets/matrix/hop_profile_view.h"
+#include "widgets/matrix/hops_tab.h"
+#include "widgets/matrix/matrix_tab.h"
+#include "widgets/shared/text_size.h"
+#include "widgets/pattern/mask_controller.h"
+#include "widgets/approx/approx_panel.h"
+#include "widgets/weights/weights_panel.h"
+#include "widgets/model/model_panel.h"
+#include "widgets/pattern/path_panel.h"
+#include "widgets/pattern/pattern_controls.h"
+#include "widgets/shared/resources.h"
+#include "widgets/run/run_panel.h"
+#include "widgets/pattern/stats_panel.h"
+#include "widgets/pattern/stats_text.h"
 
 namespace attnscope {
 
@@ -106,109 +110,62 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
 void MainWindow::buildTabs() {
   tabs_ = new QTabWidget(this);
   tabs_->setObjectName(QStringLiteral("tabs"));
-  auto* matrixPage = new QWidget(tabs_);
-  auto* matrixLayout = new QVBoxLayout(matrixPage);
-  auto* headRow = new QHBoxLayout;
-  head_ = new QSpinBox(matrixPage);
-  head_->setObjectName(QStringLiteral("head"));
-  head_->setRange(0, 0);
-  head_->setPrefix(QStringLiteral("head "));
-  head_->setToolTip(QStringLiteral("Which head to show (patterns with several heads)"));
-  hover_ = new QLabel(matrixPage);
-  hover_->setObjectName(QStringLiteral("hover"));
-  hover_->setText(
-      QStringLiteral("Hover a cell to read it; click a query row to highlight its keys, shift-click a "
-                     "key to trace the path to it; wheel to zoom, drag to pan, R to reset."));
-  hover_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // long cell texts must not widen the window
-  hover_->setMinimumWidth(80);
-  headRow->addWidget(head_);
-  headRow->addWidget(hover_, 1);
-  heatmap_ = new HeatmapView(matrixPage);
-  heatmap_->setObjectName(QStringLiteral("heatmap"));
-  matrixLayout->addLayout(headRow);
-  matrixLayout->addWidget(heatmap_, 1);
-  addPage(matrixPage, QStringLiteral("Matrix"));
-  buildHopsTab();
-  headGrid_ = new QWidget(tabs_);
-  headGridLayout_ = new QGridLayout(headGrid_);
-  addPage(headGrid_, QStringLiteral("All heads"));
-  compare_ = new CompareView(tabs_);
+  matrix_ = addTab(new MatrixTab(tabs_), QStringLiteral("Matrix"));
+  hops_ = addTab(new HopsTab(tabs_), QStringLiteral("Hops"));
+  heads_ = addTab(new HeadsTab(tabs_), QStringLiteral("All heads"));
+  compare_ = addTab(new CompareView(tabs_), QStringLiteral("Side by side"));
   compare_->setObjectName(QStringLiteral("compare"));
-  addPage(compare_, QStringLiteral("Side by side"));
-  run_ = new RunPanel(tabs_);
+  run_ = addTab(new RunPanel(tabs_), QStringLiteral("Run attention"));
   run_->setObjectName(QStringLiteral("run"));
-  addPage(run_, QStringLiteral("Run attention"));
-  model_ = new ModelPanel(tabs_);
+  model_ = addTab(new ModelPanel(tabs_), QStringLiteral("Model"));
   model_->setObjectName(QStringLiteral("model"));
-  addPage(model_, QStringLiteral("Model"));
-  approx_ = new ApproxPanel(tabs_);
+  approx_ = addTab(new ApproxPanel(tabs_), QStringLiteral("Approximate"));
   approx_->setObjectName(QStringLiteral("approx"));
-  addPage(approx_, QStringLiteral("Approximate"));
-  weights_ = new WeightsPanel(tabs_);
+  weights_ = addTab(new WeightsPanel(tabs_), QStringLiteral("Real attention"));
   weights_->setObjectName(QStringLiteral("weights"));
-  addPage(weights_, QStringLiteral("Real attention"));
   setCentralWidget(tabs_);
+}
+
+template <typename Tab>
+Tab* MainWindow::addTab(Tab* tab, const QString& title) {
+  addPage(tab, tab, title);
+  return tab;
 }
 
 // A page scrolls when the window is smaller than it needs (a 1280 × 720 projector with the docks open) and fills
 // the tab otherwise.
-void MainWindow::addPage(QWidget* page, const QString& title) {
+void MainWindow::addPage(QWidget* page, ViewTab* tab, const QString& title) {
   auto* area = new QScrollArea(tabs_);
-  area->setObjectName(page->objectName().isEmpty() ? QString() : page->objectName() + QStringLiteral("Area"));
   area->setWidgetResizable(true);
   area->setFrameShape(QFrame::NoFrame);
   area->setWidget(page);
-  pages_.append({area, page});
+  pages_.append({area, page, tab});
   tabs_->addTab(area, title);
 }
 
 QScrollArea* MainWindow::pageArea(QWidget* page) const {
-  for (const auto& [area, inside] : pages_)
-    if (inside == page) return area;
+  for (const Page& p : pages_)
+    if (p.page == page) return p.area;
   return nullptr;
 }
 
 QWidget* MainWindow::currentPage() const {
-  for (const auto& [area, inside] : pages_)
-    if (area == tabs_->currentWidget()) return inside;
+  for (const Page& p : pages_)
+    if (p.area == tabs_->currentWidget()) return p.page;
   return nullptr;
 }
 
-void MainWindow::setCurrentPage(QWidget* page) {
-  if (QScrollArea* area = pageArea(page)) tabs_->setCurrentWidget(area);
+ViewTab* MainWindow::currentTab() const {
+  for (const Page& p : pages_)
+    if (p.area == tabs_->currentWidget()) return p.tab;
+  return nullptr;
 }
 
-void MainWindow::buildHopsTab() {
-  auto* hopsPage = new QWidget(tabs_);
-  auto* hopsLayout = new QVBoxLayout(hopsPage);
-  hopsNote_ = new QLabel(hopsPage);
-  hopsNote_->setWordWrap(true);
-  hopsNote_->setText(
-      QStringLiteral("How many layers until query i hears from key j; grey: never. Click a query row "
-                     "to read its hop distances."));
-  hops_ = new HeatmapView(hopsPage);
-  hops_->setObjectName(QStringLiteral("hopMap"));
-  hops_->setValueText([](float v) {
-    return std::isnan(v) ? QStringLiteral("never hears from it")
-                         : QStringLiteral("%1 %2").arg(v).arg(v == 1 ? QStringLiteral("hop") : QStringLiteral("hops"));
-  });
-  auto* queryRow = new QHBoxLayout;
-  hopQuery_ = new QSpinBox(hopsPage);
-  hopQuery_->setObjectName(QStringLiteral("hopQuery"));
-  hopQuery_->setPrefix(QStringLiteral("query "));
-  hopQuery_->setRange(0, 15);
-  hopQuery_->setValue(7);  // the query of the classroom example, 7 → 5 → 3
-  hopQuery_->setToolTip(QStringLiteral("The query whose hop distances the chart below shows (or click a row)"));
-  queryRow->addWidget(hopsNote_, 1);
-  queryRow->addWidget(hopQuery_);
-  hopProfile_ = new HopProfileView(hopsPage);
-  hopRunner_ = new TaskRunner(this);
-  connect(hopRunner_, &TaskRunner::failed, hopProfile_, &HopProfileView::clear);
-  hopProfile_->setObjectName(QStringLiteral("hopProfile"));
-  hopsLayout->addLayout(queryRow);
-  hopsLayout->addWidget(hops_, 3);
-  hopsLayout->addWidget(hopProfile_, 1);
-  addPage(hopsPage, QStringLiteral("Hops"));
+HopProfileView* MainWindow::hopProfile() const { return hops_->profile(); }
+QSpinBox* MainWindow::hopQuery() const { return hops_->queryBox(); }
+
+void MainWindow::setCurrentPage(QWidget* page) {
+  if (QScrollArea* area = pageArea(page)) tabs_->setCurrentWidget(area);
 }
 
 // Docks: the controls on the left; counts, paths and the explanation on the right.
@@ -240,9 +197,8 @@ void MainWindow::buildDocks() {
 }
 
 void MainWindow::fitDocksToTab() {
-  const QWidget* page = currentPage();
-  const bool describesPattern = page != model_ && page != approx_ && page != weights_;
-  if (describesPattern) {
+  const ViewTab* tab = currentTab();
+  if (!tab || tab->showsLeftPattern()) {
     for (QDockWidget* d : std::as_const(dockedAside_)) d->show();
     dockedAside_.clear();
     return;
@@ -287,7 +243,7 @@ void MainWindow::connectController() {
     result_ = std::move(r);
     stats_->setResult(*result_);
     paths_->setResult(result_);
-    showHops();
+    hops_->setResult(result_);
   });
   connect(controller_, &MaskController::failed, this, [this](const QString& message) {
     progress_->hide();
@@ -306,7 +262,7 @@ void MainWindow::connectViews() {
             c.params = params;
             c.n = n;
             controls_->setChoice(c);
-            setCurrentPage(heatmap_->parentWidget());
+            setCurrentPage(matrix_);
           });
   connect(weights_, &WeightsPanel::patternRequested, this, [this] { weights_->measurePattern(controls_->choice()); });
   connect(weights_, &WeightsPanel::stackRequested, this, [this] { weights_->measureStack(model_->stack()); });
@@ -317,22 +273,15 @@ void MainWindow::connectViews() {
     layer.params = c.paramTexts();
     model_->appendLayer(layer);
   });
-  connect(hopQuery_, &QSpinBox::valueChanged, this, &MainWindow::showHopProfile);
-  connect(hops_, &HeatmapView::queryClicked, hopQuery_, &QSpinBox::setValue);
-  connect(heatmap_, &HeatmapView::queryClicked, hopQuery_, &QSpinBox::setValue);
-  connect(hops_, &HeatmapView::cellHovered, this,
-          [this](Index q, Index k) { hopsNote_->setText(hops_->describeCell(q, k)); });
-  connect(heatmap_, &HeatmapView::queryClicked, paths_, [this](Index q) { paths_->setFrom(q); });
-  connect(heatmap_, &HeatmapView::keyClicked, paths_, [this](Index, Index k) { paths_->setTo(k); });
-  connect(paths_, &PathPanel::pathChanged, heatmap_, [this](const std::vector<Index>& path) {
-    if (!showLayout_->isChecked()) heatmap_->showPath(path);
-  });
-  connect(head_, &QSpinBox::valueChanged, this, &MainWindow::showHead);
-  connect(head_, &QSpinBox::valueChanged, compare_, &CompareView::setHead);
-  connect(head_, &QSpinBox::valueChanged, run_, &RunPanel::setHead);
+  HeatmapView* matrix = matrix_->map();
+  connect(matrix, &HeatmapView::queryClicked, hops_->queryBox(), &QSpinBox::setValue);
+  connect(matrix, &HeatmapView::queryClicked, paths_, [this](Index q) { paths_->setFrom(q); });
+  connect(matrix, &HeatmapView::keyClicked, paths_, [this](Index, Index k) { paths_->setTo(k); });
+  connect(paths_, &PathPanel::pathChanged, matrix_,
+          [this](const std::vector<Index>& path) { matrix_->showPath(path, paths_->pathText()); });
+  connect(matrix_, &MatrixTab::headChanged, compare_, &CompareView::setHead);
+  connect(matrix_, &MatrixTab::headChanged, run_, &RunPanel::setHead);
   connect(compare_, &CompareView::exportRequested, this, &MainWindow::exportDialog);
-  connect(heatmap_, &HeatmapView::cellHovered, this,
-          [this](Index q, Index k) { hover_->setText(heatmap_->describeCell(q, k)); });
 }
 
 // The last session's window layout and pattern, when asked to restore; else the window of 5 over 16 tokens.
@@ -343,6 +292,7 @@ void MainWindow::restoreSession() {
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    TextSize::instance().setFactor(settings.value(QStringLiteral("view/textSize"), 1.0).toDouble());
     const QByteArray last = settings.value(QStringLiteral("pattern/last")).toByteArray();
     if (!last.isEmpty()) {
       try {
@@ -377,7 +327,7 @@ void MainWindow::buildMenus() {
   file->addAction(QStringLiteral("&Export picture…"), QKeySequence(Qt::CTRL | Qt::Key_E), this,
                   &MainWindow::exportDialog);
   file->addAction(QStringLiteral("&Copy picture"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this, [this] {
-    heatmap_->copyToClipboard(900, 800);
+    matrix_->map()->copyToClipboard(900, 800);
     statusBar()->showMessage(QStringLiteral("Picture copied"), 3000);
   });
   file->addSeparator();
@@ -392,26 +342,39 @@ void MainWindow::buildMenus() {
   }
 
   QMenu* view = menuBar()->addMenu(QStringLiteral("&View"));
-  view->addAction(QStringLiteral("&Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_0), this,
-                  [this] { heatmap_->resetView(); });
+  view->addAction(QStringLiteral("&Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_R), this,
+                  [this] { matrix_->map()->resetView(); });
   showLayout_ = view->addAction(QStringLiteral("Show block &layout"), QKeySequence(Qt::CTRL | Qt::Key_L), this,
-                                &MainWindow::showHead);
+                                [this](bool on) { matrix_->setShowLayout(on); });
   showLayout_->setCheckable(true);
   showLayout_->setToolTip(QStringLiteral("Block families: show the layout of blocks instead of the token mask"));
   QMenu* palette = view->addMenu(QStringLiteral("&Colours"));
   palettes_ = new QActionGroup(this);
   for (Palette p : allPalettes()) {
-    QAction* a = palette->addAction(paletteName(p), this, [this, p] {
-      heatmap_->setColorPalette(p);
-      compare_->setColorPalette(p);
-      run_->setColorPalette(p);
-      approx_->setColorPalette(p);
-      rebuildHeadGrid();
-    });
+    QAction* a = palette->addAction(paletteName(p), this, [this, p] { setPalette(p); });
     a->setCheckable(true);
     a->setChecked(p == Palette::Viridis);
     palettes_->addAction(a);
   }
+  view->addSeparator();
+  // Text for a projector: the interface and every chart together, remembered (see TextSize).
+  TextSize& text = TextSize::instance();
+  QAction* larger = view->addAction(QStringLiteral("&Larger text"), this, [&text] { text.larger(); });
+  larger->setObjectName(QStringLiteral("largerText"));
+  larger->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Plus), QKeySequence(Qt::CTRL | Qt::Key_Equal)});
+  QAction* smaller = view->addAction(QStringLiteral("&Smaller text"), this, [&text] { text.smaller(); });
+  smaller->setObjectName(QStringLiteral("smallerText"));
+  smaller->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Minus));
+  QAction* reset = view->addAction(QStringLiteral("Reset &text size"), this, [&text] { text.reset(); });
+  reset->setObjectName(QStringLiteral("resetText"));
+  reset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+  auto enableSteps = [larger, smaller, reset](double f) {
+    larger->setEnabled(f < TextSize::kLargest);
+    smaller->setEnabled(f > TextSize::kSmallest);
+    reset->setEnabled(f != 1.0);
+  };
+  enableSteps(text.factor());
+  connect(&text, &TextSize::changed, this, enableSteps);
   view->addSeparator();
   for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
 
@@ -428,6 +391,15 @@ void MainWindow::loadPreset(const Preset& preset) {
   if (palette >= 0) palettes_->actions().at(palette)->trigger();
 }
 
+void MainWindow::setPalette(Palette palette) {
+  for (const Page& p : std::as_const(pages_)) p.tab->setColorPalette(palette);
+}
+
+Palette MainWindow::palette() const {
+  return allPalettes().value(
+      std::max<int>(0, static_cast<int>(palettes_->actions().indexOf(palettes_->checkedAction()))));
+}
+
 void MainWindow::setPatternChoice(const PatternChoice& choice) { controls_->setChoice(choice); }
 
 Preset MainWindow::currentPreset(const QString& name) const {
@@ -436,28 +408,16 @@ Preset MainWindow::currentPreset(const QString& name) const {
   preset.choice = controls_->choice();
   preset.from = paths_->from();
   preset.to = paths_->to();
-  for (const auto& [key, page] : views())
-    if (page == currentPage()) preset.view = key;
+  if (const ViewTab* tab = currentTab()) preset.view = tab->viewName();
   const int palette = static_cast<int>(palettes_->actions().indexOf(palettes_->checkedAction()));
   if (palette > 0) preset.palette = presetPalettes().value(palette);
   return preset;
 }
 
-QList<std::pair<QString, QWidget*>> MainWindow::views() const {
-  return {{QStringLiteral("matrix"), heatmap_->parentWidget()},
-          {QStringLiteral("hops"), hops_->parentWidget()},
-          {QStringLiteral("heads"), headGrid_},
-          {QStringLiteral("compare"), compare_},
-          {QStringLiteral("run"), run_},
-          {QStringLiteral("model"), model_},
-          {QStringLiteral("approx"), approx_},
-          {QStringLiteral("weights"), weights_}};
-}
-
 bool MainWindow::showView(const QString& name) {
-  for (const auto& [key, page] : views())
-    if (key == name.toLower()) {
-      setCurrentPage(page);
+  for (const Page& p : std::as_const(pages_))
+    if (p.tab->viewName() == name.toLower()) {
+      setCurrentPage(p.page);
       return true;
     }
   return false;
@@ -466,91 +426,12 @@ bool MainWindow::showView(const QString& name) {
 void MainWindow::showResult(std::shared_ptr<const MaskResult> r) {
   result_ = std::move(r);
   stats_->setResult(*result_);
-  heatmap_->setTokens(result_->tokens);
-  const int heads = static_cast<int>(result_->picture->heads.size());
-  head_->setRange(0, heads - 1);
-  head_->setEnabled(heads > 1);
   showLayout_->setEnabled(result_->layoutPicture != nullptr);
-  showHead();
-  rebuildHeadGrid();
+  matrix_->setResult(result_);
+  heads_->setResult(result_);
+  tabs_->setTabEnabled(tabs_->indexOf(pageArea(heads_)), heads_->heads() > 1);
   compare_->setPrimary(result_);
   run_->setResult(result_);
-}
-
-void MainWindow::showHead() {
-  if (!result_) return;
-  const bool layout = showLayout_->isChecked() && result_->layoutPicture;
-  QString title = result_->title;
-  if (result_->picture->heads.size() > 1) title += QStringLiteral(", head %1").arg(head_->value());
-  if (layout) title += QStringLiteral(" — block layout");
-  heatmap_->setPicture(
-      layout ? result_->layoutPicture : result_->picture, head_->value(),
-      layout ? std::shared_ptr<const SparseMask>(result_->mask, &result_->mask->blockLayout()) : result_->mask, title);
-}
-
-void MainWindow::showHops() {
-  if (result_) {
-    const QSignalBlocker quiet(hopQuery_);
-    hopQuery_->setRange(0, static_cast<int>(std::min<Index>(result_->choice.n, std::numeric_limits<int>::max()) - 1));
-  }
-  showHopProfile();
-  const bool map = result_ && result_->hopPicture;
-  hops_->setVisible(map);
-  if (!map) {
-    hops_->setPicture(nullptr, 0, nullptr, QString());
-    hopsNote_->setText(!result_ || result_->graph
-                           ? QStringLiteral("The hop map is drawn up to %1 tokens; below, one query's hop distances "
-                                            "at any length (click a row in the matrix or pick the query).")
-                                 .arg(countText(kMaxPictureSide))
-                           : QStringLiteral("Hop distances are computed up to %1 active cells; attnscope-cli "
-                                            "path and stats --reach work at any size.")
-                                 .arg(countText(kGuiReachCells)));
-    return;
-  }
-  const int diameter = result_->reach ? result_->reach->diameter.upper : 1;
-  hops_->setValueScale(0, std::max(1, diameter), QStringLiteral("hops (grey: never)"));
-  hops_->setTokens(result_->tokens);
-  hops_->setPicture(result_->hopPicture, 0, result_->mask,
-                    result_->title + QStringLiteral(" — layers until query i hears from key j"));
-  hopsNote_->setText(QStringLiteral("How many layers until query i hears from key j; grey: never. Diameter %1. Click "
-                                    "a row for its profile below.")
-                         .arg(diameter));
-}
-
-void MainWindow::showHopProfile() {
-  if (!result_ || !result_->graph) {
-    hopProfile_->clear(
-        result_ && result_->stats.nnz > kGuiReachCells
-            ? QStringLiteral("Hop distances are computed up to %1 active cells").arg(countText(kGuiReachCells))
-            : QStringLiteral("Hop distances appear with the reachability figures"));
-    return;
-  }
-  const Index q = std::min<Index>(hopQuery_->value(), result_->graph->n() - 1);
-  const QString name = q < result_->tokens.size() ? result_->tokens[q] : QString();
-  hopRunner_->start([this, graph = result_->graph, q, name](const TaskRunner::Context&) -> std::function<void()> {
-    auto distances = std::make_shared<HopDistances>(hopDistances(graph->forward(), q));
-    return [this, distances, q, name] { hopProfile_->setProfile(*distances, q, name); };
-  });
-}
-
-void MainWindow::rebuildHeadGrid() {
-  while (QLayoutItem* item = headGridLayout_->takeAt(0)) {
-    delete item->widget();
-    delete item;
-  }
-  if (!result_) return;
-  const int heads = static_cast<int>(result_->picture->heads.size());
-  tabs_->setTabEnabled(tabs_->indexOf(pageArea(headGrid_)), heads > 1);
-  if (heads <= 1) return;
-  const int columns = heads <= 4 ? 2 : heads <= 9 ? 3 : 4;
-  for (int h = 0; h < std::min(heads, 16); ++h) {
-    auto* view = new HeatmapView(headGrid_);
-    view->setCompact(true);
-    view->setColorPalette(allPalettes().value(
-        std::max<int>(0, static_cast<int>(palettes_->actions().indexOf(palettes_->checkedAction())))));
-    view->setPicture(result_->picture, h, result_->mask, QStringLiteral("head %1").arg(h));
-    headGridLayout_->addWidget(view, h / columns, h % columns);
-  }
 }
 
 bool MainWindow::showWeightsPage(const QString& page) {
@@ -600,50 +481,17 @@ void MainWindow::savePreset() {
 }
 
 bool MainWindow::exportPicture(const QString& path, int width, int height, int dpi, QString* error) {
-  QWidget* page = currentPage();
-  if (page == compare_) return compare_->exportTo(path, width, height, dpi, error);
-  if (page == run_) return run_->exportTo(path, width, height, dpi, error);
-  if (page == model_) return model_->exportTo(path, width, height, dpi, error);
-  if (page == approx_) return approx_->exportTo(path, width, height, dpi, error);
-  if (page == weights_) return weights_->exportTo(path, width, height, dpi, error);
-  if (page == hops_->parentWidget()) return hops_->exportTo(path, width, height, dpi, error);
-  // The matrix with what the screen says beside it: the counts and the path, in a band across the top.
-  return HeatmapView::writeCaptioned(path, QSize(width, height), dpi, exportCaption(), {heatmap_}, error);
+  return currentTab()->exportTo(path, width, height, dpi, error);
 }
 
-QString MainWindow::exportCaption() const {
-  if (!result_) return QString();
-  QString caption = cellsSummary(result_->stats);
-  if (const QString path = paths_->pathText(); !path.isEmpty() && !showLayout_->isChecked())
-    caption += QStringLiteral("   ·   ") + path;
-  return caption;
-}
+QString MainWindow::exportCaption() const { return matrix_->exportCaption(); }
 
-QString MainWindow::defaultExportName() const {
-  auto safe = [](QString s) {
-    s.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]+")), QStringLiteral("_"));
-    return s;
-  };
-  const QWidget* page = currentPage();
-  const PatternChoice choice = controls_->choice();
-  const QString pattern = safe(choice.pattern) + QStringLiteral("-n") + QString::number(choice.n);
-  QString base;
-  if (page == model_)
-    base = QStringLiteral("model-") + safe(QString::fromStdString(model_->stack().name)) + QStringLiteral("-n") +
-           QString::number(model_->stack().n);
-  else if (page == approx_)
-    base = QStringLiteral("approximation");
-  else if (page == weights_)
-    base = QStringLiteral("attention-weights");
-  else if (page == hops_->parentWidget())
-    base = pattern + QStringLiteral("-hops");
-  else if (page == compare_)
-    base = pattern + QStringLiteral("-compared");
-  else if (page == run_)
-    base = pattern + QStringLiteral("-run");
-  else
-    base = pattern;
-  return base + QStringLiteral(".png");
+QString MainWindow::defaultExportName() const { return currentTab()->exportName() + QStringLiteral(".png"); }
+
+QSize MainWindow::defaultExportSize(bool png) const {
+  const ViewTab* tab = currentTab();
+  const int columns = tab->exportColumns();
+  return png ? tab->exportSize(std::max(2400, 2000 * columns), 300) : tab->exportSize(640 * columns, 96);
 }
 
 void MainWindow::exportDialog() {
@@ -653,8 +501,7 @@ void MainWindow::exportDialog() {
       QStringLiteral("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf)"), &filter);
   if (path.isEmpty()) return;
   const bool png = path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive);
-  const bool wide = (currentPage() == compare_ && compare_->showBox()->currentIndex() == 0) || currentPage() == run_ ||
-                    currentPage() == approx_;  // two or three maps
+  const QSize size = defaultExportSize(png);
   QDialog dialog(this);
   dialog.setWindowTitle(QStringLiteral("Export size"));
   auto* form = new QFormLayout(&dialog);
@@ -662,8 +509,8 @@ void MainWindow::exportDialog() {
   auto* height = new QSpinBox(&dialog);
   auto* dpi = new QSpinBox(&dialog);
   for (QSpinBox* s : {width, height}) s->setRange(16, 20000);
-  width->setValue((png ? 2400 : 640) * (wide ? 2 : 1));
-  height->setValue(png ? 2100 : 560);
+  width->setValue(size.width());
+  height->setValue(size.height());
   dpi->setRange(36, 2400);
   dpi->setValue(300);
   dpi->setEnabled(png);
@@ -682,7 +529,7 @@ void MainWindow::exportDialog() {
     QMessageBox::warning(this, QStringLiteral("Export picture"), error);
     return;
   }
-  if (copy->isChecked()) heatmap_->copyToClipboard(900, 800);
+  if (copy->isChecked()) matrix_->map()->copyToClipboard(900, 800);
   statusBar()->showMessage(QStringLiteral("Wrote %1").arg(path), 5000);
 }
 
@@ -706,6 +553,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("view/textSize"), TextSize::instance().factor());
     settings.setValue(QStringLiteral("pattern/last"), QJsonDocument(presetToJson(currentPreset(QString()))).toJson());
   }
   event->accept();

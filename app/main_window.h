@@ -8,7 +8,8 @@
 #include <memory>
 #include <utility>
 
-#include "widgets/pattern_choice.h"
+#include "widgets/pattern/pattern_choice.h"
+#include "widgets/shared/palettes.h"
 
 class QActionGroup;
 class QLabel;
@@ -22,6 +23,10 @@ class QGridLayout;
 namespace attnscope {
 
 class CompareView;
+class HeadsTab;
+class HopsTab;
+class MatrixTab;
+class ViewTab;
 class TaskRunner;
 class ExplanationPanel;
 class HeatmapView;
@@ -44,8 +49,8 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(bool restore = true, QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  HopProfileView* hopProfile() const { return hopProfile_; }
-  QSpinBox* hopQuery() const { return hopQuery_; }
+  HopProfileView* hopProfile() const;
+  QSpinBox* hopQuery() const;
   /// The result on screen (with reachability once it has arrived). Tests find the window's parts by object name:
   /// "patternControls", "heatmap", "hopMap", "hopProfile", "hopQuery", "statsPanel", "pathPanel",
   /// "maskController", "compare", "run", "model", "tabs".
@@ -58,6 +63,8 @@ class MainWindow : public QMainWindow {
   Preset currentPreset(const QString& name) const;
   /// The page of the tab shown (the matrix page, the Model panel, …), inside its scroll area.
   QWidget* currentPage() const;
+  /// The tab shown, as every tab presents itself to the window.
+  ViewTab* currentTab() const;
   /// Sets the controls to a choice (the pattern, its parameters, n, the sentence) and nothing else.
   void setPatternChoice(const PatternChoice& choice);
   /// Reads, checks and loads a preset file; a bad one changes nothing and its message is shown inline. False then.
@@ -76,6 +83,9 @@ class MainWindow : public QMainWindow {
   QString exportCaption() const;
   /// The file name the export offers: what is shown and its n ("window-n16.png", "hf-bigbird-n1024-hops.png").
   QString defaultExportName() const;
+  /// The size the export offers for a file of that ending: the current tab's maps with square cells, 2,000 pixels
+  /// a map across (at least 2,400) at 300 dpi for PNG, 640 points a map for SVG and PDF.
+  QSize defaultExportSize(bool png) const;
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -84,16 +94,15 @@ class MainWindow : public QMainWindow {
 
  private:
   /// The tabs' pages, each inside a scroll area: add one, find its area, the one shown, show one.
-  void addPage(QWidget* page, const QString& title);
+  template <typename Tab>
+  Tab* addTab(Tab* tab, const QString& title);
+  void addPage(QWidget* page, ViewTab* tab, const QString& title);
   QScrollArea* pageArea(QWidget* page) const;
   void setCurrentPage(QWidget* page);
   /// Hides the right-hand docks on tabs they do not describe, and brings back those it hid.
   void fitDocksToTab();
-  /// Each view's name (as --view and presets name it) and its page.
-  QList<std::pair<QString, QWidget*>> views() const;
   // Setup steps, in the order the constructor takes them.
   void buildTabs();
-  void buildHopsTab();
   void buildDocks();
   void buildStatusBar();
   void connectController();
@@ -101,24 +110,18 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   void restoreSession();
   void showResult(std::shared_ptr<const MaskResult> result);
-  void showHead();
-  void rebuildHeadGrid();
-  void showHops();
-  void showHopProfile();
+  void setPalette(Palette palette);
+  Palette palette() const;
   void openPreset();
   void savePreset();
   void exportDialog();
   void about();
 
   PatternControls* controls_ = nullptr;
-  HeatmapView* heatmap_ = nullptr;
-  HeatmapView* hops_ = nullptr;
-  QLabel* hopsNote_ = nullptr;
-  HopProfileView* hopProfile_ = nullptr;
-  TaskRunner* hopRunner_ = nullptr;
-  bool keepError_ = false;  ///< a preset that could not be opened: its message stays until the controls change  ///<
-                            ///< one query's hop distances, off the GUI thread
-  QSpinBox* hopQuery_ = nullptr;
+  MatrixTab* matrix_ = nullptr;
+  HopsTab* hops_ = nullptr;
+  HeadsTab* heads_ = nullptr;
+  bool keepError_ = false;  ///< a preset that could not be opened: its message stays until the controls change
   StatsPanel* stats_ = nullptr;
   ExplanationPanel* explanation_ = nullptr;
   PathPanel* paths_ = nullptr;
@@ -129,16 +132,16 @@ class MainWindow : public QMainWindow {
   WeightsPanel* weights_ = nullptr;
   MaskController* controller_ = nullptr;
   QTabWidget* tabs_ = nullptr;
-  QWidget* headGrid_ = nullptr;
-  QGridLayout* headGridLayout_ = nullptr;
-  QSpinBox* head_ = nullptr;
-  QLabel* hover_ = nullptr;
   QProgressBar* progress_ = nullptr;
   QAction* showLayout_ = nullptr;
-  QList<std::pair<QScrollArea*, QWidget*>> pages_;
+  struct Page {
+    QScrollArea* area;  ///< what the tab widget holds
+    QWidget* page;      ///< inside it
+    ViewTab* tab;       ///< the same page, as a tab
+  };
+  QList<Page> pages_;
   QList<QDockWidget*> patternDocks_;  ///< the right-hand docks, which describe the pattern on the left
-  QList<QDockWidget*> dockedAside_;   ///< those hidden while a tab that shows something else is up  ///< each tab's
-                                      ///< scroll area and the page inside it
+  QList<QDockWidget*> dockedAside_;   ///< those hidden while a tab that shows something else is up
   QActionGroup* palettes_ = nullptr;
   std::shared_ptr<const MaskResult> result_;
   bool restore_ = true;

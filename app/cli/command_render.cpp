@@ -7,10 +7,10 @@
 #include "app/cli/cli_common.h"
 #include "engine/util/format.h"
 #include "engine/inputs/attention_inputs.h"
-#include "widgets/compare_view.h"
-#include "widgets/heatmap_view.h"
-#include "widgets/mask_controller.h"
-#include "widgets/resources.h"
+#include "widgets/compare/compare_view.h"
+#include "widgets/shared/heatmap_view.h"
+#include "widgets/pattern/mask_controller.h"
+#include "widgets/shared/resources.h"
 
 namespace attnscope::cli {
 

@@ -11,12 +11,12 @@
 #include <QSignalSpy>
 
 #include "app/main_window.h"
-#include "widgets/attention_runner.h"
-#include "widgets/compare_view.h"
-#include "widgets/run_panel.h"
-#include "widgets/heatmap_view.h"
-#include "widgets/mask_controller.h"
-#include "widgets/pattern_controls.h"
+#include "widgets/run/attention_runner.h"
+#include "widgets/compare/compare_view.h"
+#include "widgets/run/run_panel.h"
+#include "widgets/shared/heatmap_view.h"
+#include "widgets/pattern/mask_controller.h"
+#include "widgets/pattern/pattern_controls.h"
 
 namespace {
 

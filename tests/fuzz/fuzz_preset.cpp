@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "engine/util/error.h"
-#include "widgets/pattern_choice.h"
+#include "widgets/pattern/pattern_choice.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   QJsonParseError error{};

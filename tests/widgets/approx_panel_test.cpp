@@ -12,9 +12,9 @@
 #include "engine/inputs/attention_inputs.h"
 #include "engine/io/npy.h"
 #include "tests/widgets/window_fixture.h"
-#include "widgets/approx_charts.h"
-#include "widgets/approx_panel.h"
-#include "widgets/scaling_chart.h"
+#include "widgets/approx/approx_charts.h"
+#include "widgets/approx/approx_panel.h"
+#include "widgets/shared/scaling_chart.h"
 
 namespace attnscope {
 namespace {

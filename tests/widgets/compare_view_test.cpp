@@ -13,9 +13,9 @@
 
 #include "engine/patterns/pattern_registry.h"
 #include "tests/widgets/window_fixture.h"
-#include "widgets/compare_view.h"
-#include "widgets/heatmap_view.h"
-#include "widgets/pattern_controls.h"
+#include "widgets/compare/compare_view.h"
+#include "widgets/shared/heatmap_view.h"
+#include "widgets/pattern/pattern_controls.h"
 
 namespace attnscope {
 namespace {

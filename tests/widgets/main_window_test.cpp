@@ -24,17 +24,17 @@
 #include <string>
 
 #include "engine/patterns/pattern_registry.h"
-#include "widgets/gui_limits.h"
+#include "widgets/shared/gui_limits.h"
 #include "app/main_window.h"
 #include "tests/widgets/window_fixture.h"
-#include "widgets/heatmap_view.h"
-#include "widgets/hop_profile_view.h"
-#include "widgets/mask_controller.h"
-#include "widgets/path_panel.h"
-#include "widgets/pattern_controls.h"
-#include "widgets/reach_curve_view.h"
-#include "widgets/stats_panel.h"
-#include "widgets/weights_panel.h"
+#include "widgets/shared/heatmap_view.h"
+#include "widgets/matrix/hop_profile_view.h"
+#include "widgets/pattern/mask_controller.h"
+#include "widgets/pattern/path_panel.h"
+#include "widgets/pattern/pattern_controls.h"
+#include "widgets/pattern/reach_curve_view.h"
+#include "widgets/pattern/stats_panel.h"
+#include "widgets/weights/weights_panel.h"
 
 namespace attnscope {
 namespace {

@@ -13,8 +13,8 @@
 #include <algorithm>
 
 #include "tests/widgets/window_fixture.h"
-#include "widgets/model_charts.h"
-#include "widgets/model_panel.h"
+#include "widgets/model/model_charts.h"
+#include "widgets/model/model_panel.h"
 
 namespace attnscope {
 namespace {

@@ -18,8 +18,8 @@
 #include <random>
 
 #include "tests/widgets/window_fixture.h"
-#include "widgets/heatmap_view.h"
-#include "widgets/pattern_controls.h"
+#include "widgets/shared/heatmap_view.h"
+#include "widgets/pattern/pattern_controls.h"
 
 namespace attnscope {
 namespace {

@@ -15,10 +15,10 @@
 
 #include "engine/attention/attention_compare.h"
 #include "tests/widgets/window_fixture.h"
-#include "widgets/heatmap_view.h"
-#include "widgets/pattern_controls.h"
-#include "widgets/run_panel.h"
-#include "widgets/scaling_chart.h"
+#include "widgets/shared/heatmap_view.h"
+#include "widgets/pattern/pattern_controls.h"
+#include "widgets/run/run_panel.h"
+#include "widgets/shared/scaling_chart.h"
 
 namespace attnscope {
 namespace {

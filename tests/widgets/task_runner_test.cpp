@@ -16,7 +16,7 @@
 
 #include "engine/util/error.h"
 #include "tests/widgets/wait_until.h"
-#include "widgets/task_runner.h"
+#include "widgets/shared/task_runner.h"
 
 namespace attnscope {
 namespace {

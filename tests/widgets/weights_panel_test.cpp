@@ -8,10 +8,10 @@
 #include <QTemporaryDir>
 
 #include "tests/widgets/window_fixture.h"
-#include "widgets/heatmap_view.h"
-#include "widgets/model_panel.h"
-#include "widgets/pareto_chart.h"
-#include "widgets/weights_panel.h"
+#include "widgets/shared/heatmap_view.h"
+#include "widgets/model/model_panel.h"
+#include "widgets/weights/pareto_chart.h"
+#include "widgets/weights/weights_panel.h"
 
 namespace attnscope {
 namespace {

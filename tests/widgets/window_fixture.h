@@ -11,16 +11,16 @@
 #include <QSpinBox>
 
 #include "app/main_window.h"
-#include "widgets/compare_view.h"
-#include "widgets/heatmap_view.h"
-#include "widgets/hop_profile_view.h"
-#include "widgets/path_panel.h"
-#include "widgets/pattern_controls.h"
-#include "widgets/run_panel.h"
-#include "widgets/stats_panel.h"
-#include "widgets/mask_controller.h"
+#include "widgets/compare/compare_view.h"
+#include "widgets/shared/heatmap_view.h"
+#include "widgets/matrix/hop_profile_view.h"
+#include "widgets/pattern/path_panel.h"
+#include "widgets/pattern/pattern_controls.h"
+#include "widgets/run/run_panel.h"
+#include "widgets/pattern/stats_panel.h"
+#include "widgets/pattern/mask_controller.h"
 #include "tests/widgets/wait_until.h"
-#include "widgets/task_runner.h"
+#include "widgets/shared/task_runner.h"
 
 namespace attnscope {
 

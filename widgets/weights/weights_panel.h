@@ -1,0 +1,151 @@
+#pragma once
+// The Real attention tab: a model's own attention weights (a .npy or .npz dump, memory-mapped). A layer × head grid
+// of small pictures with each head's role under it; one head large on a log colour scale, tokens on the axes, zoom
+// as in the matrix view. Below, three pages:
+// - Heads: every head's entropy and masses. *Measure the pattern on the left* (or *the Model tab's stack*, layer ℓ
+//   against layer ℓ) adds, per head, the mass that pattern keeps beside the best any pattern of its budget could
+//   (top-k) and its density, coloured by value.
+// - Best pattern: the cheapest window (both ways or causal, with or without the first token global) keeping a
+//   chosen share of each head's mass, per head, per layer and for the whole model, and the selected head's Pareto
+//   front.
+// - Rollout: attention rollout through the layers, of the real weights and of the weights restricted to what was
+//   measured, and their difference; the restricted one's support is the pattern's multi-hop reachability.
+// Work runs on TaskRunners; a file that cannot be read changes nothing and says why.
+
+#include <QWidget>
+
+#include <memory>
+#include <optional>
+
+#include "engine/models/layer_stack.h"
+#include "engine/weights/attention_dump.h"
+#include "engine/weights/fit.h"
+#include "engine/weights/head_stats.h"
+#include "widgets/pattern/pattern_choice.h"
+#include "widgets/shared/view_tab.h"
+
+class QDoubleSpinBox;
+class QLabel;
+class QPushButton;
+class QTableWidget;
+class QTabWidget;
+
+namespace attnscope {
+
+class HeatmapView;
+class ParetoChart;
+class SparseMask;
+class TaskRunner;
+
+class WeightsPanel : public QWidget, public ViewTab {
+  Q_OBJECT
+ public:
+  explicit WeightsPanel(QWidget* parent = nullptr);
+  ~WeightsPanel() override;
+
+  /// Opens a dump (and its tokens: `tokens`, or a sibling TOKENS file found beside it: <stem>-tokens.txt,
+  /// tokens.txt or tokens.json). False, with the reason shown and nothing changed, when it cannot be read.
+  bool openDump(const QString& path, const QString& tokens = {});
+  /// The shipped synthetic example (resources/examples, labelled synthetic).
+  bool openExample();
+  /// Measures every head against this pattern, built at the dump's n.
+  void measurePattern(const PatternChoice& choice);
+  /// Measures every head against a model's stack, built at the dump's n: layer ℓ against layer ℓ (a one-layer
+  /// stack: every layer).
+  void measureStack(const LayerStack& stack);
+  /// Fits the cheapest window keeping the share in the Best pattern page to every head.
+  void fitHeads();
+  /// Rolls the weights out through the layers (and, when something was measured, restricted to it).
+  void rollOut();
+  /// Shows head `head` of layer `layer` large (and its Pareto front, when fitted).
+  void selectHead(Index layer, int head);
+  /// Shows a page: "heads", "fit" or "rollout" (false for another name). With `run`, that page's work starts as
+  /// soon as a dump's figures are shown: the fit, or the rollout against the pattern on the left.
+  bool showPage(const QString& name, bool run = false);
+  bool exportTo(const QString& path, int width, int height, int dpi, QString* error) override;
+  QString viewName() const override { return QStringLiteral("weights"); }
+  bool showsLeftPattern() const override { return false; }
+  /// The heads' thumbnails are drawn in `palette` (the maps keep their log and diverging scales).
+  void setColorPalette(Palette palette) override;
+  QString exportName() const override { return QStringLiteral("attention-weights"); }
+
+  // For tests and the main window.
+  const AttentionDump* dump() const { return dump_ ? &*dump_ : nullptr; }
+  const WeightsReport* report() const { return report_.get(); }
+  const std::vector<std::vector<HeadFit>>* fits() const { return fits_.get(); }
+  QTableWidget* grid() const { return grid_; }
+  QTableWidget* table() const { return table_; }
+  QTableWidget* fitTable() const { return fitTable_; }
+  ParetoChart* pareto() const { return pareto_; }
+  HeatmapView* headView() const { return view_; }  ///< null until a dump is open
+  /// The rollout maps (real, restricted, difference); null until the first rollout.
+  HeatmapView* rolloutView(int which) const;
+  /// Mean row L1 distance between the real and the restricted rollout (−1: none yet).
+  double rolloutL1() const { return rolloutL1_; }
+  QString message() const;
+  std::pair<Index, int> selected() const { return {layer_, head_}; }
+
+ signals:
+  /// The user asked to measure the pattern chosen on the left (the main window answers with measurePattern).
+  void patternRequested();
+  /// The user asked to measure the Model tab's stack (the main window answers with measureStack).
+  void stackRequested();
+  /// A dump's figures are shown.
+  void measured();
+
+ protected:
+  QList<HeatmapView*> exportedMaps() const override;
+  bool exportCaptioned() const override;
+
+ private:
+  void buildPages();
+  void analyse();
+  void showReport();
+  void showFits();
+  void showMessage(const QString& text, bool error);
+  void makeRolloutViews();
+
+  std::optional<AttentionDump> dump_;
+  std::vector<std::string> tokens_;
+  std::optional<PatternChoice> pattern_;  ///< what is measured: a pattern …
+  std::optional<LayerStack> stack_;       ///< … or a model's stack (at most one of the two)
+  // The masks of what was measured, kept for the restricted rollout.
+  std::shared_ptr<const SparseMask> mask_;
+  std::shared_ptr<const std::vector<std::shared_ptr<const SparseMask>>> layerMasks_;
+  QString against_;  ///< what was measured, in words
+  std::shared_ptr<const WeightsReport> report_;
+  Palette palette_ = Palette::Viridis;  ///< of the heads' thumbnails
+  std::shared_ptr<const std::vector<std::vector<HeadFit>>> fits_;
+  double fitKeep_ = 0.9;
+  double rolloutL1_ = -1;
+  QString autoRun_;  ///< a page whose work starts once a dump's figures are shown
+  QString file_;
+  Index layer_ = 0;
+  int head_ = 0;
+  QLabel* title_ = nullptr;
+  QLabel* message_ = nullptr;
+  QPushButton* open_ = nullptr;
+  QPushButton* example_ = nullptr;
+  QPushButton* measurePattern_ = nullptr;
+  QPushButton* measureStack_ = nullptr;
+  QTableWidget* grid_ = nullptr;
+  QTabWidget* pages_ = nullptr;
+  QTableWidget* table_ = nullptr;
+  QDoubleSpinBox* keep_ = nullptr;
+  QPushButton* fit_ = nullptr;
+  QLabel* fitSummary_ = nullptr;
+  QTableWidget* fitTable_ = nullptr;
+  ParetoChart* pareto_ = nullptr;
+  QPushButton* rollout_ = nullptr;
+  QLabel* rolloutNote_ = nullptr;
+  QWidget* rolloutHolder_ = nullptr;
+  HeatmapView* rolloutViews_[3] = {nullptr, nullptr, nullptr};
+  HeatmapView* view_ = nullptr;  ///< made with the first dump
+  QWidget* viewHolder_ = nullptr;
+  TaskRunner* runner_ = nullptr;
+  TaskRunner* pictureRunner_ = nullptr;
+  TaskRunner* fitRunner_ = nullptr;
+  TaskRunner* rolloutRunner_ = nullptr;
+};
+
+}  // namespace attnscope
