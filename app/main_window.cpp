@@ -342,7 +342,7 @@ void MainWindow::buildMenus() {
   }
 
   QMenu* view = menuBar()->addMenu(QStringLiteral("&View"));
-  view->addAction(QStringLiteral("&Reset zoom"), QKeySequence(Qt::CTRL | Qt::Key_R), this,
+  view->addAction(QStringLiteral("&Reset zoom"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), this,
                   [this] { matrix_->map()->resetView(); });
   showLayout_ = view->addAction(QStringLiteral("Show block &layout"), QKeySequence(Qt::CTRL | Qt::Key_L), this,
                                 [this](bool on) { matrix_->setShowLayout(on); });

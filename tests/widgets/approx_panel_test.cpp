@@ -1,6 +1,7 @@
 // The Approximate tab driven as a user would: its maps hold the weights worked out independently here, a method
 // with negative weights shows them, a request the engine refuses changes nothing, both sweeps fill their charts
 // and can be cancelled, and the tab exports.
+#include <QProgressBar>
 #include <QComboBox>
 #include <QImageReader>
 #include <QPushButton>
@@ -140,12 +141,17 @@ TEST_F(ApproxTabTest, TheSweepsFillTheirChartsAndCanBeCancelled) {
   EXPECT_TRUE(budget->title().contains(QStringLiteral("nb_features"))) << budget->title().toStdString();
   EXPECT_LT(budget->value(QStringLiteral("weights"), 4), budget->value(QStringLiteral("weights"), 0));
   EXPECT_GT(budget->uniformLevel(), 0.0);
+  // The bar said what it was doing, and now that it is done.
+  auto* bar = panel()->findChild<QProgressBar*>();
+  ASSERT_TRUE(bar);
+  EXPECT_EQ(bar->text(), QStringLiteral("Done: 5 of 5"));
   // Time against n up to 1,024: three sizes, each with both kernels.
   panel()->sweepLimit()->setCurrentIndex(0);
   QTest::mouseClick(panel()->timeButton(), Qt::LeftButton);
   ASSERT_TRUE(waitForBackground(*panel()));
   EXPECT_EQ(panel()->timeChart()->points(true), 3);
   EXPECT_EQ(panel()->timeChart()->points(false), 3);
+  EXPECT_EQ(bar->text(), QStringLiteral("Done: 3 of 3"));
   // Up to 65,536 would take a while: cancel it as soon as it starts.
   panel()->sweepLimit()->setCurrentIndex(panel()->sweepLimit()->count() - 1);
   QTest::mouseClick(panel()->timeButton(), Qt::LeftButton);
@@ -155,6 +161,8 @@ TEST_F(ApproxTabTest, TheSweepsFillTheirChartsAndCanBeCancelled) {
   EXPECT_TRUE(panel()->timeChart()->title().contains(QStringLiteral("cancelled")))
       << panel()->timeChart()->title().toStdString();
   EXPECT_LT(panel()->timeChart()->points(true), 9);
+  EXPECT_TRUE(bar->text().startsWith(QStringLiteral("Cancelled after "))) << bar->text().toStdString();
+  EXPECT_TRUE(bar->text().endsWith(QStringLiteral(" of 9"))) << bar->text().toStdString();
   EXPECT_FALSE(panel()->cancelButton()->isEnabled());
 }
 

@@ -15,6 +15,7 @@
 
 #include "tests/widgets/window_fixture.h"
 #include "widgets/shared/palettes.h"
+#include "widgets/shared/scaling_chart.h"
 #include "widgets/shared/text_size.h"
 #include "widgets/shared/view_tab.h"
 
@@ -201,6 +202,23 @@ TEST_F(MainWindowTest, AnExportAtTheOfferedSizeHasSquareCells) {
   const QSize pair = w().defaultExportSize(true);
   EXPECT_EQ(pair.width(), 4000);
   EXPECT_NEAR(double(pair.height()), 2000.0 / 2400.0 * size.height(), size.height() * 0.05);
+}
+
+// A chart title wider than its chart is shortened with an ellipsis on screen and given whole in the chart's
+// tooltip; the chart still knows it whole (so "— cancelled" is added to the title, not to its shortened form).
+TEST(ChartTitles, ALongTitleIsElidedWithTheWholeInTheTooltip) {
+  ScalingChart chart;
+  chart.resize(260, 220);
+  chart.show();
+  const QString title = QStringLiteral("window radius=128 dilation=1 causal=true against full attention, dim 64");
+  chart.clear(title);
+  auto* plot = chart.findChild<QWidget*>();
+  ASSERT_TRUE(plot);
+  ASSERT_TRUE(waitUntil([&] { return plot->toolTip() == title; }));
+  EXPECT_EQ(chart.title(), title);
+  chart.resize(1400, 400);
+  ASSERT_TRUE(waitUntil([&] { return plot->toolTip().isEmpty(); }));
+  EXPECT_EQ(chart.title(), title);
 }
 
 // Every tab presents itself to the window the same way: its view name brings it up, and the name a preset keeps

@@ -38,8 +38,7 @@ BudgetChart::BudgetChart(QWidget* parent) : QWidget(parent), d_(std::make_unique
   };
   d_->output = graph(QStringLiteral("output error"), QColor(0x44, 0x01, 0x54), QCPScatterStyle::ssSquare);
   d_->weights = graph(QStringLiteral("weights L1"), QColor(0x21, 0x90, 0x8d), QCPScatterStyle::ssCircle);
-  d_->plot->legend->setVisible(true);
-  d_->plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  placeLegendBelow(d_->plot);
   d_->uniform = new QCPItemStraightLine(d_->plot);
   d_->uniform->setPen(QPen(QColor(0xe6, 0x61, 0x01), 2, Qt::DashLine));
   d_->uniformLabel = new QCPItemText(d_->plot);
@@ -96,7 +95,7 @@ void BudgetChart::setTitle(const QString& title) {
 }
 
 int BudgetChart::points() const { return d_->output->dataCount(); }
-QString BudgetChart::title() const { return d_->title->text(); }
+QString BudgetChart::title() const { return fullTitle(d_->title); }
 double BudgetChart::uniformLevel() const { return d_->uniformLevel; }
 
 double BudgetChart::value(const QString& curve, int index) const {

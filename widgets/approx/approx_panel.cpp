@@ -101,13 +101,23 @@ ApproxPanel::ApproxPanel(QWidget* parent) : QWidget(parent) {
   mainLayout->addLayout(charts, 3);
 
   connect(runner_, &TaskRunner::progress, this, [this](double f) { progress_->setValue(int(std::lround(f * 1000))); });
-  connect(runner_, &TaskRunner::finished, this, [this] { setBusy(false, {}); });
+  connect(runner_, &TaskRunner::finished, this, [this] {
+    if (task_ == QStringLiteral("budget") || task_ == QStringLiteral("time"))
+      progress_->setFormat(QStringLiteral("Done: %1 of %2").arg(stepsDone_).arg(stepsTotal_));
+    else
+      progress_->setFormat(QStringLiteral("Measured"));
+    const QString done = progress_->format();
+    setBusy(false, {});
+    progress_->setValue(progress_->maximum());
+    progress_->setFormat(done);
+  });
   connect(runner_, &TaskRunner::cancelled, this, [this] {
     if (task_ == QStringLiteral("budget"))
       budget_->setTitle(budget_->title() + QStringLiteral(" — cancelled after %1 steps").arg(budget_->points()));
     if (task_ == QStringLiteral("time"))
       time_->setTitle(time_->title() + QStringLiteral(" — cancelled after %1 sizes").arg(time_->points(true)));
     setBusy(false, {});
+    progress_->setFormat(QStringLiteral("Cancelled after %1 of %2").arg(stepsDone_).arg(stepsTotal_));
   });
   connect(runner_, &TaskRunner::failed, this, [this](const QString& message) {
     showError(message);
@@ -248,7 +258,8 @@ void ApproxPanel::buildViews() {
   cancel_->setEnabled(false);
   progress_ = new QProgressBar(this);
   progress_->setRange(0, 1000);
-  progress_->setTextVisible(false);
+  progress_->setTextVisible(true);  // what the sweep is doing: "n = 4,096 — 5 of 7", then that it is done
+  progress_->setFormat(QString());
   budget_ = new BudgetChart(this);
   time_ = new ScalingChart(this);
   time_->clear(QStringLiteral("Time against n: press Time vs n"));
@@ -407,6 +418,8 @@ void ApproxPanel::setBusy(bool busy, const QString& what) {
   task_ = busy ? what : QString();
   cancel_->setEnabled(busy);
   progress_->setValue(0);
+  progress_->setFormat(busy && what == QStringLiteral("measure") ? QStringLiteral("Measuring…") : QString());
+  if (busy) stepsDone_ = 0;
   const ApproxMethod& m = findApproxMethod(method_->currentText().toStdString());
   budgetSweep_->setEnabled(!busy && !approxBudgetKey(m).empty());
   timeSweep_->setEnabled(!busy);
@@ -474,7 +487,12 @@ void ApproxPanel::sweepBudget() {
     const AttentionInputs in = makeInputs(r->sentence, r->text, r->n, r->dim, r->scale, r->npy);
     approxBudgetSweep(
         *r->method, r->params, key, in,
-        [this, &ctx](const ApproxBudgetStep& step) { ctx.post([this, step] { budget_->addStep(step); }); },
+        [this, &ctx, key](const ApproxBudgetStep& step) {
+          ctx.post([this, step, key] {
+            budget_->addStep(step);
+            progress_->setFormat(sweepStepText(key.c_str(), step.value, ++stepsDone_, stepsTotal_));
+          });
+        },
         ctx.progress());
     return [] {};
   });
@@ -483,6 +501,8 @@ void ApproxPanel::sweepBudget() {
                  countText(r->n));
   budget_->setBudgetName(toQ(key));
   setBusy(true, QStringLiteral("budget"));
+  stepsTotal_ = doublingSteps(8, std::min<Index>(r->n, 4096));  // as approxBudgetSweep doubles the budget
+  progress_->setFormat(QStringLiteral("%1 = 8 — 0 of %2").arg(toQ(key)).arg(stepsTotal_));
 }
 
 void ApproxPanel::sweepTime() {
@@ -496,7 +516,13 @@ void ApproxPanel::sweepTime() {
   runner_->start([this, r, options](const TaskRunner::Context& ctx) -> std::function<void()> {
     const auto points = approxScalingSweep(
         *r->method, r->params, options, r->sentence ? 1.0 : r->scale,
-        [this, &ctx](const ScalingPoint& p) { ctx.post([this, p] { time_->addPoint(p); }); }, ctx.progress());
+        [this, &ctx](const ScalingPoint& p) {
+          ctx.post([this, p] {
+            time_->addPoint(p);
+            progress_->setFormat(sweepStepText("n", p.n, ++stepsDone_, stepsTotal_));
+          });
+        },
+        ctx.progress());
     const Index cross = crossover(points);
     const Index last = points.empty() ? 0 : points.back().n;
     return [this, r, cross, last] {
@@ -507,6 +533,8 @@ void ApproxPanel::sweepTime() {
   time_->clear(toQ(r->method->name()) + QStringLiteral(" against full attention, d = ") + countText(r->dim));
   time_->setSeriesName(toQ(r->method->name()));
   setBusy(true, QStringLiteral("time"));
+  stepsTotal_ = doublingSteps(options.minN, options.maxN);
+  progress_->setFormat(QStringLiteral("n = 256 — 0 of %1").arg(stepsTotal_));
 }
 
 void ApproxPanel::cancel() { runner_->cancel(); }

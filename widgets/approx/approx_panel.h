@@ -125,9 +125,10 @@ class ApproxPanel : public QWidget, public ViewTab {
   TaskRunner* runner_ = nullptr;
   std::unique_ptr<ApproxReport> last_;
   QString lastCaption_;
-  QString task_;        ///< what the runner is doing: "measure", "budget" or "time"
-  bool stale_ = true;   ///< the choice changed while the tab was hidden (or it was never measured)
-  bool quiet_ = false;  ///< while editors are rebuilt
+  int stepsDone_ = 0, stepsTotal_ = 0;  ///< of the sweep under way, for its progress line
+  QString task_;                        ///< what the runner is doing: "measure", "budget" or "time"
+  bool stale_ = true;                   ///< the choice changed while the tab was hidden (or it was never measured)
+  bool quiet_ = false;                  ///< while editors are rebuilt
 };
 
 }  // namespace attnscope

@@ -110,7 +110,7 @@ void HopProfileView::setProfile(const HopDistances& distances, Index query, cons
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-QString HopProfileView::title() const { return d_->title->text(); }
+QString HopProfileView::title() const { return fullTitle(d_->title); }
 Index HopProfileView::keysAt(int hops) const {
   return hops >= 0 && hops < static_cast<int>(d_->counts.size()) ? d_->counts[static_cast<std::size_t>(hops)] : 0;
 }

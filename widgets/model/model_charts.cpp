@@ -19,15 +19,12 @@ void drawPlot(QCustomPlot* plot, FigureCanvas& canvas, const QRectF& rect) {
   painter.restore();
 }
 
-// The chart's QCustomPlot filling `owner`, with a bold title row and a small legend on a light ground.
+// The chart's QCustomPlot filling `owner`, with a bold title row and the legend in a row under the axes.
 QCustomPlot* makePlot(QWidget* owner, const QString& text, QCPTextElement*& title) {
   QCustomPlot* plot = makeTitledPlot(owner, title);
   title->setText(text);
   plot->setMinimumHeight(170);
-  plot->legend->setVisible(true);
-  plot->legend->setFont(QFont(owner->font().family(), 8));
-  plot->legend->setBrush(QColor(255, 255, 255, 220));
-  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  placeLegendBelow(plot);
   return plot;
 }
 
@@ -101,7 +98,7 @@ void StackReachChart::clear(const QString& why) {
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-QString StackReachChart::title() const { return d_->title->text(); }
+QString StackReachChart::title() const { return fullTitle(d_->title); }
 int StackReachChart::points() const { return d_->reach->dataCount(); }
 void StackReachChart::drawInto(FigureCanvas& canvas, const QRectF& rect) { drawPlot(d_->plot, canvas, rect); }
 
@@ -166,7 +163,7 @@ void CostChart::clear(const QString& why) {
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-QString CostChart::title() const { return d_->title->text(); }
+QString CostChart::title() const { return fullTitle(d_->title); }
 Index CostChart::crossover() const { return d_->crossover; }
 void CostChart::drawInto(FigureCanvas& canvas, const QRectF& rect) { drawPlot(d_->plot, canvas, rect); }
 

@@ -45,15 +45,36 @@ void scaleAxis(QCPAxis* axis, double f) {
   axis->setSubTickPen(scaledPen(axis, "subTickPen", axis->subTickPen(), f));
 }
 
+// A title wider than the chart is elided, line by line, and the whole title becomes the chart's tooltip. The
+// text the chart's own code set is kept as the full title: it is whatever the element holds that this did not put
+// there.
+void elideTitle(QCustomPlot* plot, QCPTextElement* title) {
+  const QString current = title->text();
+  if (title->property("elidedTitle").toString() != current || !title->property("fullTitle").isValid())
+    title->setProperty("fullTitle", current);
+  const QString full = title->property("fullTitle").toString();
+  const QFontMetrics metrics(title->font());
+  const int width = std::max(40, plot->viewport().width() - 12);
+  QStringList lines = full.split(QLatin1Char('\n'));
+  for (QString& line : lines) line = metrics.elidedText(line, Qt::ElideRight, width);
+  const QString shown = lines.join(QLatin1Char('\n'));
+  title->setText(shown);
+  title->setProperty("elidedTitle", shown);
+  const bool elided = shown != full;
+  if (elided || plot->property("titleTip").toBool()) plot->setToolTip(elided ? full : QString());
+  plot->setProperty("titleTip", elided);
+}
+
 // Every font, line and marker of `plot` at the current text size.
 void applyTextSize(QCustomPlot* plot) {
   const double f = TextSize::instance().factor();
   for (QCPAxisRect* rect : plot->axisRects())
     for (QCPAxis* axis : rect->axes()) scaleAxis(axis, f);
   for (QCPLayoutElement* element : plot->plotLayout()->elements(true)) {
-    if (auto* text = qobject_cast<QCPTextElement*>(element))
+    if (auto* text = qobject_cast<QCPTextElement*>(element)) {
       text->setFont(scaledFont(text, "font", text->font(), f));
-    else if (auto* scale = qobject_cast<QCPColorScale*>(element)) {
+      elideTitle(plot, text);
+    } else if (auto* scale = qobject_cast<QCPColorScale*>(element)) {
       scaleAxis(scale->axis(), f);
       scale->setBarWidth(int(scaled(scale, "bar", scale->barWidth(), f, true)));
     } else if (auto* legend = qobject_cast<QCPLegend*>(element)) {
@@ -92,6 +113,42 @@ void applyTextSize(QCustomPlot* plot) {
 }
 
 }  // namespace
+
+void setPercentLogAxis(QCPAxis* axis, double lo, double hi) {
+  axis->setScaleType(QCPAxis::stLogarithmic);
+  auto ticker = QSharedPointer<QCPAxisTickerText>::create();
+  for (int power = -9; power <= 0; ++power)
+    for (const double m : {1.0, 2.0, 5.0}) {
+      const double at = m * std::pow(10.0, power);
+      if (at < lo || at > hi || at > 1.0) continue;
+      const double percent = 100 * at;
+      ticker->addTick(at, QString::number(percent, 'g', 3) + QLatin1Char('%'));
+    }
+  axis->setTicker(ticker);
+  axis->setRange(lo, hi);
+}
+
+QString fullTitle(QCPTextElement* title) {
+  const QVariant full = title->property("fullTitle");
+  return full.isValid() && title->property("elidedTitle").toString() == title->text() ? full.toString() : title->text();
+}
+
+void placeLegendBelow(QCustomPlot* plot, int columns) {
+  QCPLegend* legend = plot->legend;
+  legend->setVisible(true);
+  if (legend->layout() == plot->plotLayout()) return;
+  plot->axisRect()->insetLayout()->take(legend);
+  QCPLayoutGrid* layout = plot->plotLayout();
+  const int row = layout->rowCount();
+  layout->insertRow(row);
+  layout->addElement(row, 0, legend);
+  layout->setRowStretchFactor(row, 0.001);  // as tall as its entries need
+  legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  legend->setWrap(columns);
+  legend->setBorderPen(Qt::NoPen);
+  legend->setBrush(Qt::NoBrush);
+  legend->setMargins(QMargins(6, 0, 6, 4));
+}
 
 QCustomPlot* newPlot(QWidget* owner) {
   auto* plot = new QCustomPlot(owner);

@@ -786,10 +786,10 @@ bool HeatmapView::writeFigure(const QString& path, QSize size, int dpi, const QS
 // put back as the screen shows it.
 void HeatmapView::paintFigure(QCPPainter& painter, const QRectF& rect) {
   QCPTextElement* title = d_->titleElement;
-  const QString text = title->text();
+  const QString text = title->text(), full = fullTitle(title);
   const QFont font = title->font();
   QFont fitted = font;
-  title->setText(fitTitle(text, fitted, rect.width() - 12, rect.height() * 0.3));
+  title->setText(fitTitle(full, fitted, rect.width() - 12, rect.height() * 0.3));
   title->setFont(fitted);
   painter.save();
   painter.translate(rect.topLeft());

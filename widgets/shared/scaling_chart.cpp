@@ -45,8 +45,7 @@ ScalingChart::ScalingChart(QWidget* parent) : QWidget(parent), d_(std::make_uniq
   };
   d_->full = graph(QStringLiteral("full attention"), QColor(0x44, 0x01, 0x54), QCPScatterStyle::ssSquare);
   d_->pattern = graph(QStringLiteral("pattern"), QColor(0x21, 0x90, 0x8d), QCPScatterStyle::ssCircle);
-  d_->plot->legend->setVisible(true);
-  d_->plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  placeLegendBelow(d_->plot);
   d_->cross = new QCPItemStraightLine(d_->plot);
   d_->cross->setPen(QPen(QColor(0xe6, 0x61, 0x01), 2, Qt::DashLine));
   d_->cross->setVisible(false);
@@ -118,6 +117,6 @@ void ScalingChart::setTitle(const QString& title) {
 
 int ScalingChart::points(bool full) const { return (full ? d_->full : d_->pattern)->dataCount(); }
 double ScalingChart::crossoverMarked() const { return d_->crossN; }
-QString ScalingChart::title() const { return d_->title->text(); }
+QString ScalingChart::title() const { return fullTitle(d_->title); }
 
 }  // namespace attnscope

@@ -21,7 +21,7 @@ struct ParetoChart::Private {
 ParetoChart::ParetoChart(QWidget* parent) : QWidget(parent), d_(std::make_unique<Private>()) {
   d_->plot = makeTitledPlot(this, d_->title);
   d_->plot->setMinimumSize(260, 180);
-  setLogAxis(d_->plot->xAxis, 10, 5, "gb", 2);
+  setPercentLogAxis(d_->plot->xAxis, 1e-3, 1);
   d_->plot->xAxis->setLabel(QStringLiteral("cells, share of n² (log scale)"));
   d_->plot->yAxis->setLabel(QStringLiteral("attention mass kept"));
   d_->front = d_->plot->addGraph();
@@ -34,9 +34,7 @@ ParetoChart::ParetoChart(QWidget* parent) : QWidget(parent), d_(std::make_unique
   d_->best->setLineStyle(QCPGraph::lsNone);
   d_->best->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(QColor(0xb0, 0x00, 0x20), 2),
                                             QBrush(QColor(0xe6, 0x61, 0x01)), 12));
-  d_->plot->legend->setVisible(true);
-  d_->plot->legend->setFont(QFont(font().family(), 8));
-  d_->plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+  placeLegendBelow(d_->plot);
   d_->keep = new QCPItemStraightLine(d_->plot);
   d_->keep->setPen(QPen(QColor(0xe6, 0x61, 0x01), 1.5, Qt::DashLine));
   d_->keepLabel = new QCPItemText(d_->plot);
@@ -55,7 +53,7 @@ void ParetoChart::clear(const QString& title) {
   d_->keepLabel->setVisible(false);
   d_->keepLevel = 0;
   d_->title->setText(title);
-  d_->plot->xAxis->setRange(1e-3, 1);
+  setPercentLogAxis(d_->plot->xAxis, 1e-3, 1);
   d_->plot->yAxis->setRange(0, 1.05);
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -76,13 +74,13 @@ void ParetoChart::setFit(const QString& title, const HeadFit& fit, double keep, 
   d_->keepLabel->setVisible(true);
   d_->keepLabel->position->setCoords(0.02, keep);
   d_->keepLabel->setText(QStringLiteral("keep %1%").arg(QString::number(100 * keep, 'f', 0)));
-  d_->plot->xAxis->setRange(lo / 1.5, std::min(1.0, hi) * 1.5);
+  setPercentLogAxis(d_->plot->xAxis, lo / 1.5, std::min(1.0, hi) * 1.5);
   d_->plot->yAxis->setRange(std::max(0.0, std::min(yLo, keep) - 0.05), 1.02);
   d_->plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 int ParetoChart::points() const { return d_->front->dataCount(); }
-QString ParetoChart::title() const { return d_->title->text(); }
+QString ParetoChart::title() const { return fullTitle(d_->title); }
 double ParetoChart::keepLevel() const { return d_->keepLevel; }
 
 QPointF ParetoChart::point(int index) const {
