@@ -144,7 +144,7 @@ TEST_F(MainWindowTest, EveryMapFillsItsSpaceWithSquareCells) {
   ASSERT_TRUE(part<WeightsPanel>(w(), "weights")->openExample());
   for (const QSize size : {QSize(1280, 720), QSize(1600, 1000)}) {
     w().resize(size);
-    for (const char* view : {"matrix", "hops", "compare", "approx", "weights"}) {
+    for (const char* view : {"matrix", "hops", "compare", "run", "approx", "weights"}) {
       ASSERT_TRUE(w().showView(QString::fromUtf8(view)));
       ASSERT_TRUE(waitForBackground(w()));
       int maps = 0;

@@ -18,6 +18,7 @@
 #include "widgets/shared/scaling_chart.h"
 #include "widgets/shared/text_size.h"
 #include "widgets/shared/view_tab.h"
+#include "widgets/weights/weights_panel.h"
 
 namespace attnscope {
 namespace {
@@ -99,11 +100,13 @@ TEST_F(MainWindowTest, TickLabelsNeverMeet) {
   ASSERT_TRUE(waitForResult(w()));
   ASSERT_EQ(w().result()->tokens.size(), 17);
   int wordsSeen = 0, numbersSeen = 0;
+  w().showView(QStringLiteral("weights"));
+  ASSERT_TRUE(part<WeightsPanel>(w(), "weights")->openExample());
   for (const double text : {1.0, 1.56}) {
     TextSize::instance().setFactor(text);
     for (const QSize size : {QSize(1280, 720), QSize(1600, 1000)}) {
       w().resize(size);
-      for (const char* view : {"matrix", "hops", "compare", "run"}) {
+      for (const char* view : {"matrix", "hops", "compare", "run", "approx", "weights"}) {
         ASSERT_TRUE(w().showView(QString::fromUtf8(view)));
         ASSERT_TRUE(waitForBackground(w()));
         QTest::qWait(30);  // the queued redraws that follow a resize

@@ -126,8 +126,18 @@ TEST_F(RunTest, CancelStopsALongRunQuicklyAndTheAppCarriesOn) {
 TEST_F(RunTest, SweepPlotsEveryNAndMarksTheCrossover) {
   panel_->sweepLimit()->setCurrentIndex(0);  // 256, 512, 1,024
   QSignalSpy done(panel_->runner(), &AttentionRunner::sweepFinished);
+  QSignalSpy point(panel_->runner(), &AttentionRunner::sweepPoint);
   QTest::mouseClick(panel_->sweepButton(), Qt::LeftButton);
-  ASSERT_TRUE(done.wait(20000));
+  EXPECT_TRUE(panel_->resultsText().contains(QStringLiteral("3 sizes"))) << panel_->resultsText().toStdString();
+  // While it runs, the line says which size is done of how many (the sweep may already be past the first).
+  ASSERT_TRUE(waitUntil([&] { return !point.isEmpty() || !done.isEmpty(); }));
+  if (done.isEmpty())
+    EXPECT_TRUE(panel_->resultsText().contains(QStringLiteral(" of 3")) ||
+                panel_->resultsText().startsWith(QStringLiteral("Sweep done")))
+        << panel_->resultsText().toStdString();
+  ASSERT_TRUE(done.isEmpty() ? done.wait(20000) : true);
+  EXPECT_TRUE(panel_->resultsText().startsWith(QStringLiteral("Sweep done (3 sizes). ")))
+      << panel_->resultsText().toStdString();
   EXPECT_EQ(panel_->chart()->points(true), 3);
   EXPECT_EQ(panel_->chart()->points(false), 3);
   // A window of 5 does 5n of full attention's n² cells: at n = 1,024 it is far faster.
@@ -135,6 +145,13 @@ TEST_F(RunTest, SweepPlotsEveryNAndMarksTheCrossover) {
   EXPECT_LE(panel_->chart()->crossoverMarked(), 1024);
   EXPECT_TRUE(panel_->resultsText().contains(QStringLiteral("faster than full attention from n = ")))
       << panel_->resultsText().toStdString();
+  // Another pattern clears the sweep of the old one; another n does not (a sweep covers every n).
+  load(QStringLiteral("window"), {{QStringLiteral("radius"), QStringLiteral("2")}}, 32);
+  EXPECT_EQ(panel_->chart()->points(true), 3);
+  load(QStringLiteral("window"), {{QStringLiteral("radius"), QStringLiteral("4")}}, 32);
+  EXPECT_EQ(panel_->chart()->points(true), 0);
+  EXPECT_TRUE(panel_->chart()->title().contains(QStringLiteral("pattern changed")))
+      << panel_->chart()->title().toStdString();
 }
 
 TEST_F(RunTest, ASweepCanBeCancelledAtAnyPoint) {

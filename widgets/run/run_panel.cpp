@@ -171,7 +171,10 @@ void RunPanel::connectRunner() {
     sweeping_ = false;
     results_->setText(QStringLiteral("<span style='color:#b00020'>%1</span>").arg(message.toHtmlEscaped()));
   });
-  connect(runner_, &AttentionRunner::sweepPoint, this, [this](const ScalingPoint& p) { chart_->addPoint(p); });
+  connect(runner_, &AttentionRunner::sweepPoint, this, [this](const ScalingPoint& p) {
+    chart_->addPoint(p);
+    results_->setText(QStringLiteral("Sweeping: ") + sweepStepText("n", p.n, ++sweepDone_, sweepTotal_));
+  });
   connect(runner_, &AttentionRunner::sweepFinished, this, [this](const std::vector<ScalingPoint>& points) {
     setRunning(false);
     sweeping_ = false;
@@ -185,7 +188,7 @@ void RunPanel::connectRunner() {
                          : QStringLiteral("The pattern was not faster than full attention at any n measured.");
     if (!skipped.isEmpty())
       text += QStringLiteral("<br>Skipped: ") + skipped.join(QStringLiteral("; ")).toHtmlEscaped();
-    results_->setText(text);
+    results_->setText(QStringLiteral("Sweep done (%1 sizes). ").arg(points.size()) + text);
   });
 }
 
@@ -223,6 +226,11 @@ void RunPanel::setRunning(bool running) {
 }
 
 void RunPanel::setResult(std::shared_ptr<const MaskResult> result) {
+  // A sweep describes the pattern it timed (at every n): another pattern or parameter clears it rather than leave
+  // it beside the new one.
+  if (result_ && result && !sweeping_ && chart_->points(true) > 0 &&
+      (result_->choice.pattern != result->choice.pattern || result_->choice.params != result->choice.params))
+    chart_->clear(QStringLiteral("Scaling sweep: the pattern changed — press Sweep"));
   result_ = std::move(result);
   inputs_->setItemData(1, result_ && !result_->tokens.isEmpty() ? QVariant() : QVariant(0), Qt::UserRole - 1);
   if (result_ && result_->tokens.isEmpty()) inputs_->setCurrentIndex(0);
@@ -289,7 +297,10 @@ void RunPanel::sweep() {
   cancelClock_.invalidate();
   setRunning(true);
   chart_->clear(QStringLiteral("%1 against full attention, dim %2").arg(result_->choice.pattern).arg(options.dim));
-  results_->setText(QStringLiteral("Sweeping n = 256 … %1…").arg(sweepLimit_->currentText()));
+  sweepDone_ = 0;
+  sweepTotal_ = doublingSteps(options.minN, options.maxN);
+  results_->setText(
+      QStringLiteral("Sweeping n = 256 … %1: %2 sizes…").arg(sweepLimit_->currentText()).arg(sweepTotal_));
 }
 
 void RunPanel::cancel() {

@@ -101,6 +101,7 @@ class RunPanel : public QWidget, public ViewTab {
   std::unique_ptr<RunResult> last_;
   int head_ = 0;
   int runs_ = 0;
+  int sweepDone_ = 0, sweepTotal_ = 0;  ///< sizes of the sweep under way, for its progress line
   bool sweeping_ = false;
   bool previewStale_ = false;  ///< the pattern changed while the tab was hidden
   // The filling pictures: per run (0 pattern, 1 full) the picture, and per picture row how many of its token rows
