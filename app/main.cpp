@@ -30,11 +30,15 @@ struct AppOptions {
                      "out, and restricted to the pattern on the left)."),
       QStringLiteral("PAGE")};
 
+  QCommandLineOption run{QStringLiteral("run"),
+                         QStringLiteral("Open the Run attention tab and time the pattern once it is built (a demo's "
+                                        "first step, or a screenshot of a finished run).")};
+
   AppOptions() {
     parser.setApplicationDescription(QStringLiteral("See how efficient transformers attend."));
     parser.addHelpOption();
     parser.addVersionOption();
-    for (const QCommandLineOption* o : {&view, &model, &weights, &weightsPage}) parser.addOption(*o);
+    for (const QCommandLineOption* o : {&view, &model, &weights, &weightsPage, &run}) parser.addOption(*o);
     parser.addPositionalArgument(QStringLiteral("preset"), QStringLiteral("A preset (.json) to open."),
                                  QStringLiteral("[PRESET]"));
   }
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
   }
   if (parser.isSet(model)) window.openModelConfig(parser.value(model));  // a bad file: the tab says why
   if (parser.isSet(weights)) window.openAttentionWeights(parser.value(weights));
+  if (parser.isSet(options.run)) window.runWhenBuilt();
   window.show();
   return app.exec();
 }

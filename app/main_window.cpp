@@ -25,6 +25,7 @@
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QJsonDocument>
@@ -432,6 +433,15 @@ void MainWindow::showResult(std::shared_ptr<const MaskResult> r) {
   tabs_->setTabEnabled(tabs_->indexOf(pageArea(heads_)), heads_->heads() > 1);
   compare_->setPrimary(result_);
   run_->setResult(result_);
+}
+
+void MainWindow::runWhenBuilt() {
+  setCurrentPage(run_);
+  if (result_ && result_->reach && !controller_->busy()) {
+    QTimer::singleShot(0, run_, &RunPanel::run);
+    return;
+  }
+  connect(controller_, &MaskController::reachabilityReady, run_, &RunPanel::run, Qt::SingleShotConnection);
 }
 
 bool MainWindow::showWeightsPage(const QString& page) {

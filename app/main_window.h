@@ -77,6 +77,8 @@ class MainWindow : public QMainWindow {
   bool showWeightsPage(const QString& page);
   /// Brings a view to the front: "matrix", "hops", "heads", "compare", "run" or "model"; false for another name.
   bool showView(const QString& name);
+  /// Shows the Run attention tab and presses Run as soon as the pattern on the left is built (with its counts).
+  void runWhenBuilt();
   /// Writes what the current tab shows (PNG, SVG or PDF by extension); false and a message on failure.
   bool exportPicture(const QString& path, int width, int height, int dpi, QString* error);
   /// The band over an exported matrix: its counts and, when one is shown, the path ("7 → 5 → 3 (2 hops)").

@@ -224,6 +224,34 @@ TEST(ChartTitles, ALongTitleIsElidedWithTheWholeInTheTooltip) {
   EXPECT_EQ(chart.title(), title);
 }
 
+// The All heads tab's small maps are square and show their whole matrix too, at both sizes.
+TEST_F(MainWindowTest, EveryHeadsMapIsSquareAndWhole) {
+  w().loadPreset(builtInPresets().at(7));  // DeepSpeed Fixed, 4 heads, n = 512
+  ASSERT_TRUE(waitForResult(w()));
+  ASSERT_EQ(w().result()->picture->heads.size(), 4u);
+  for (const QSize size : {QSize(1280, 720), QSize(1600, 1000)}) {
+    w().resize(size);
+    ASSERT_TRUE(w().showView(QStringLiteral("heads")));
+    QTest::qWait(30);
+    int maps = 0;
+    for (HeatmapView* map : w().currentPage()->findChildren<HeatmapView*>()) {
+      SCOPED_TRACE(map->title().toStdString() + " at " + std::to_string(size.width()));
+      ++maps;
+      ASSERT_TRUE(waitUntil([&] { return map->mapRect().width() > 1; }));
+      const QRect rect = map->mapRect();
+      EXPECT_NEAR(double(rect.width()) / rect.height(), 1.0, 0.02) << rect.width() << "×" << rect.height();
+      const QRectF range = map->viewRange();
+      EXPECT_DOUBLE_EQ(range.left(), -0.5);
+      EXPECT_DOUBLE_EQ(range.right(), 511.5);
+      EXPECT_DOUBLE_EQ(range.top(), -0.5);
+      EXPECT_DOUBLE_EQ(range.bottom(), 511.5);
+      const int shorter = std::min(map->plotWidget()->width(), map->plotWidget()->height());
+      EXPECT_GE(rect.width(), shorter / 2) << rect.width() << " of " << shorter;
+    }
+    EXPECT_EQ(maps, 4);
+  }
+}
+
 // Every tab presents itself to the window the same way: its view name brings it up, and the name a preset keeps
 // is that name; the tabs that show the left pattern are the ones the right-hand docks stay beside.
 TEST_F(MainWindowTest, EveryTabIsAViewTabTheWindowTreatsAlike) {

@@ -123,6 +123,25 @@ TEST_F(RunTest, CancelStopsALongRunQuicklyAndTheAppCarriesOn) {
   EXPECT_EQ(panel_->log()->rowCount(), 1);
 }
 
+// `attnscope --run`: the window waits for the pattern being built, then presses Run once, on that pattern.
+TEST_F(RunTest, RunWhenBuiltTimesThePatternOnceItIsBuilt) {
+  w().showView(QStringLiteral("matrix"));
+  PatternChoice choice;
+  choice.pattern = QStringLiteral("window");
+  choice.params = {{QStringLiteral("radius"), QStringLiteral("7")}};
+  choice.n = 256;
+  QSignalSpy finished(panel_->runner(), &AttentionRunner::finished);
+  w().setPatternChoice(choice);  // still being built
+  w().runWhenBuilt();
+  EXPECT_EQ(w().currentPage(), panel_);
+  ASSERT_TRUE(finished.wait(20000));
+  EXPECT_EQ(panel_->log()->rowCount(), 1);
+  ASSERT_TRUE(panel_->log()->item(0, 2));
+  EXPECT_EQ(panel_->log()->item(0, 2)->text(), QStringLiteral("256"));  // the pattern being built, not the last one
+  QTest::qWait(50);
+  EXPECT_EQ(finished.size(), 1);  // once
+}
+
 TEST_F(RunTest, SweepPlotsEveryNAndMarksTheCrossover) {
   panel_->sweepLimit()->setCurrentIndex(0);  // 256, 512, 1,024
   QSignalSpy done(panel_->runner(), &AttentionRunner::sweepFinished);
