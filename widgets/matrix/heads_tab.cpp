@@ -78,8 +78,7 @@ bool HeadsTab::exportTo(const QString& path, int width, int height, int dpi, QSt
       path, QSize(width, height), dpi, caption,
       [&](FigureCanvas& canvas) {
         const QSizeF whole = canvas.size();
-        const double top = std::min(48.0, whole.height() * 0.12);
-        canvas.drawText(QRectF(8, 4, whole.width() - 16, top - 8), caption, std::clamp(top / 3.2, 6.0, 13.0), true);
+        const double top = canvas.drawCaption(caption);
         const double w = whole.width() / columns, h = (whole.height() - top) / rows;
         for (int i = 0; i < maps.size(); ++i)
           canvas.drawView(*maps[i], QRectF((i % columns) * w, top + (i / columns) * h, w, h));

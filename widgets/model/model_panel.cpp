@@ -679,8 +679,7 @@ bool ModelPanel::exportTo(const QString& path, int width, int height, int dpi, Q
       path, QSize(width, height), dpi, caption,
       [&](FigureCanvas& canvas) {
         const QSizeF whole = canvas.size();
-        const double top = std::min(48.0, whole.height() * 0.12);
-        canvas.drawText(QRectF(8, 4, whole.width() - 16, top - 8), caption, std::clamp(top / 3.2, 6.0, 13.0), true);
+        const double top = canvas.drawCaption(caption);
         const double half = whole.width() / 2;
         reach_->drawInto(canvas, QRectF(0, top, half, whole.height() - top));
         cost_->drawInto(canvas, QRectF(half, top, half, whole.height() - top));

@@ -682,7 +682,18 @@ QImage HeatmapView::toImage(int width, int height, double scale) {
   return d_->plot->toPixmap(width, height, scale).toImage();
 }
 
+namespace {
+// The band a caption takes in a figure `height` logical pixels high.
+double captionBand(double height) { return std::min(48.0, height * 0.12); }
+}  // namespace
+
 void FigureCanvas::drawView(HeatmapView& view, const QRectF& rect) { drawView_(view, rect); }
+
+double FigureCanvas::drawCaption(const QString& caption) {
+  const double top = captionBand(size_.height());
+  drawText(QRectF(8, 4, size_.width() - 16, top - 8), caption, std::clamp(top / 3.2, 6.0, 13.0), true);
+  return top;
+}
 
 void FigureCanvas::drawText(const QRectF& rect, const QString& text, double points, bool bold,
                             Qt::Alignment alignment) {
@@ -813,11 +824,6 @@ double HeatmapView::unusedHeight(QSizeF size) {
   return unused;
 }
 
-namespace {
-// The band writeCaptioned() gives its caption in a figure `height` logical pixels high.
-double captionBand(double height) { return std::min(48.0, height * 0.12); }
-}  // namespace
-
 QSize HeatmapView::figureSize(const QList<HeatmapView*>& views, bool caption, int width, int dpi) {
   const double scale = dpi / 96.0;  // logical pixels as writeFigure lays a PNG out
   const double columnWidth = width / scale / std::max<qsizetype>(1, views.size());
@@ -838,8 +844,7 @@ bool HeatmapView::writeCaptioned(const QString& path, QSize size, int dpi, const
       path, size, dpi, caption,
       [&](FigureCanvas& canvas) {
         const QSizeF whole = canvas.size();
-        const double top = captionBand(whole.height());
-        canvas.drawText(QRectF(8, 4, whole.width() - 16, top - 8), caption, std::clamp(top / 3.2, 6.0, 13.0), true);
+        const double top = canvas.drawCaption(caption);
         const double width = whole.width() / std::max<qsizetype>(1, views.size());
         for (qsizetype i = 0; i < views.size(); ++i)
           canvas.drawView(*views[i], QRectF(double(i) * width, top, width, whole.height() - top));

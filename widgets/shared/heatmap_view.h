@@ -31,6 +31,9 @@ class FigureCanvas {
   QPainter& painter() { return *painter_; }
   /// Draws `view`'s whole figure (title, axes, colour scale) into `rect`.
   void drawView(HeatmapView& view, const QRectF& rect);
+  /// `caption` in bold across the top, in a band of at most 48 units (an eighth of a flat figure); returns the
+  /// band's height, where the rest of the figure starts.
+  double drawCaption(const QString& caption);
   /// Text in `rect`, `points` high, wrapped at word boundaries.
   void drawText(const QRectF& rect, const QString& text, double points, bool bold = false,
                 Qt::Alignment alignment = Qt::AlignCenter);
