@@ -250,6 +250,16 @@ TEST_F(MainWindowTest, EveryHeadsMapIsSquareAndWhole) {
     }
     EXPECT_EQ(maps, 4);
   }
+  // Exported as the grid shows them: two rows of two, at the size offered (two maps across, two rows down).
+  EXPECT_EQ(w().defaultExportName(), QStringLiteral("deepspeed-fixed-n512-heads.png"));
+  const QSize size = w().defaultExportSize(true);
+  EXPECT_EQ(size.width(), 4000);
+  EXPECT_GT(size.height(), size.width() * 9 / 10);  // two rows of square maps under a caption
+  QTemporaryDir dir;
+  QString error;
+  const QString file = dir.filePath(QStringLiteral("heads.png"));
+  ASSERT_TRUE(w().exportPicture(file, 1000, 1000, 96, &error)) << error.toStdString();
+  EXPECT_EQ(QImage(file).size(), QSize(1000, 1000));
 }
 
 // Every tab presents itself to the window the same way: its view name brings it up, and the name a preset keeps
