@@ -172,5 +172,6 @@ int runRender(const QStringList& arguments);
 int runModel(const QStringList& arguments);
 int runApprox(const QStringList& arguments);
 int runAttention(const QStringList& arguments);
+int runInfer(const QStringList& arguments);
 
 }  // namespace attnscope::cli

@@ -31,6 +31,8 @@ const char* kUsage =
     "  model      a model's layers from its config.json: reach through the stack, cost per layer\n"
     "  approx     a low-rank or kernel approximation (linear, performer, linformer, nystrom) against exact softmax\n"
     "  attention  a model's own attention weights (.npy/.npz): what each head does, what a pattern keeps of it\n"
+    "  infer      run a real model (a llama2.c checkpoint) on a text: tokens, next-token choices, a continuation,\n"
+    "             and every layer's attention as a dump\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("model")) return runModel(args);
     if (command == QStringLiteral("approx")) return runApprox(args);
     if (command == QStringLiteral("attention")) return runAttention(args);
+    if (command == QStringLiteral("infer")) return runInfer(args);
 #ifdef ATTNSCOPE_HAVE_RENDER
     if (command == QStringLiteral("render")) return runRender(args);
 #else

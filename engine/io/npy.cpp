@@ -1,5 +1,8 @@
 #include "engine/io/npy.h"
 
+#include <array>
+#include <sstream>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -226,6 +229,103 @@ void writeNpyFloat(const std::string& path, const std::vector<Index>& shape, con
   AtomicFile file(path);
   writeNpyHeader(file.stream(), "<f4", shape);
   file.stream().write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(float)));
+  file.commit();
+}
+
+namespace {
+
+// The CRC-32 of zip archives (polynomial 0xEDB88320, reflected), over `bytes` continuing from `crc`.
+std::uint32_t crc32(std::string_view bytes, std::uint32_t crc = 0) {
+  static const auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  crc = ~crc;
+  for (const char b : bytes) crc = table[(crc ^ static_cast<unsigned char>(b)) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+void putLe(std::string& out, std::uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out += static_cast<char>((value >> (8 * i)) & 0xFF);
+}
+
+}  // namespace
+
+void writeNpzFloat(const std::string& path, const std::vector<NpzMember>& members) {
+  struct Entry {
+    std::string name;
+    std::uint32_t crc = 0, size = 0, offset = 0;
+  };
+  std::vector<Entry> entries;
+  AtomicFile file(path);
+  std::uint64_t at = 0;
+  for (const NpzMember& m : members) {
+    Index count = 1;
+    for (Index d : m.shape) count *= d;
+    std::ostringstream header;
+    writeNpyHeader(header, "<f4", m.shape);
+    const std::string head = header.str();
+    const std::string_view data(reinterpret_cast<const char*>(m.data), static_cast<std::size_t>(count) * 4);
+    const std::uint64_t size = head.size() + data.size();
+    if (size >= 0xFFFFFFFFull || at + size + 1024 >= 0xFFFFFFFFull)
+      throw Error("cannot write '" + path + "': member '" + m.name + "' takes " + formatBytes(double(size)) +
+                  ", and an .npz written here holds less than 4 GB in all; write fewer tokens or layers");
+    Entry e{m.name + ".npy", crc32(data, crc32(head)), static_cast<std::uint32_t>(size),
+            static_cast<std::uint32_t>(at)};
+    std::string local;
+    putLe(local, 0x04034b50u, 4);
+    putLe(local, 20, 2);    // version needed: 2.0
+    putLe(local, 0, 2);     // flags
+    putLe(local, 0, 2);     // stored
+    putLe(local, 0, 2);     // time
+    putLe(local, 0x21, 2);  // date: 1980-01-01
+    putLe(local, e.crc, 4);
+    putLe(local, e.size, 4);
+    putLe(local, e.size, 4);
+    putLe(local, e.name.size(), 2);
+    putLe(local, 0, 2);
+    local += e.name;
+    file.stream() << local << head;
+    file.stream().write(data.data(), static_cast<std::streamsize>(data.size()));
+    at += local.size() + size;
+    entries.push_back(std::move(e));
+  }
+  std::string central;
+  for (const Entry& e : entries) {
+    putLe(central, 0x02014b50u, 4);
+    putLe(central, 20, 2);
+    putLe(central, 20, 2);
+    putLe(central, 0, 2);
+    putLe(central, 0, 2);
+    putLe(central, 0, 2);
+    putLe(central, 0x21, 2);
+    putLe(central, e.crc, 4);
+    putLe(central, e.size, 4);
+    putLe(central, e.size, 4);
+    putLe(central, e.name.size(), 2);
+    putLe(central, 0, 2);  // extra
+    putLe(central, 0, 2);  // comment
+    putLe(central, 0, 2);  // disk
+    putLe(central, 0, 2);  // internal attributes
+    putLe(central, 0, 4);  // external attributes
+    putLe(central, e.offset, 4);
+    central += e.name;
+  }
+  std::string end;
+  putLe(end, 0x06054b50u, 4);
+  putLe(end, 0, 2);
+  putLe(end, 0, 2);
+  putLe(end, entries.size(), 2);
+  putLe(end, entries.size(), 2);
+  putLe(end, central.size(), 4);
+  putLe(end, at, 4);
+  putLe(end, 0, 2);
+  file.stream() << central << end;
   file.commit();
 }
 

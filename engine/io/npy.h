@@ -51,4 +51,15 @@ void writeNpyHeader(std::ostream& out, const std::string& dtype, const std::vect
 /// Writes a float32 array all-or-nothing.
 void writeNpyFloat(const std::string& path, const std::vector<Index>& shape, const float* data);
 
+/// One float32 array of an .npz archive: its member name (without ".npy"), shape and data (count = the shape's
+/// product).
+struct NpzMember {
+  std::string name;
+  std::vector<Index> shape;
+  const float* data = nullptr;
+};
+/// Writes an uncompressed .npz (what np.savez writes: a zip archive of .npy members, stored), all or nothing.
+/// Throws Error for a member of 4 GB or more (the archive is not zip64).
+void writeNpzFloat(const std::string& path, const std::vector<NpzMember>& members);
+
 }  // namespace attnscope

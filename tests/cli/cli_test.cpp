@@ -752,3 +752,84 @@ TEST(CliAttention, AStackIsHeldAgainstTheWeightsLayerByLayer) {
 
 }  // namespace
 }  // namespace attnscope
+
+namespace {
+
+// infer runs the shipped model: from BOS alone its greedy story is llama2.c's reference text, and a text gives its
+// tokens, the next token's choices (a distribution: the top five sum to at most 1, most likely first) and a dump
+// that `attention` reads.
+const QString kStoriesModel = QStringLiteral(ATTNSCOPE_STORIES_DIR "/stories260K.bin");
+
+TEST(CliInfer, TheShippedModelTellsLlama2csStory) {
+  const CliRun r =
+      cli({QStringLiteral("infer"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--ids"),
+           QStringLiteral("1"), QStringLiteral("--generate"), QStringLiteral("50"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_TRUE(o.value(QStringLiteral("generated"))
+                  .toString()
+                  .startsWith(QStringLiteral("Once upon a time, there was a little girl named Lily. She loved to play "
+                                             "outside in the park.")))
+      << o.value(QStringLiteral("generated")).toString().toStdString();
+  EXPECT_EQ(o.value(QStringLiteral("generated_ids")).toArray().size(), 50);
+  EXPECT_EQ(o.value(QStringLiteral("tokens")).toArray().at(0).toString(), QStringLiteral("<s>"));
+}
+
+TEST(CliInfer, ATextsTokensChoicesAndAttentionDump) {
+  QTemporaryDir dir;
+  const QString dump = dir.filePath(QStringLiteral("attention.npz"));
+  const CliRun r = cli({QStringLiteral("infer"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text"),
+                        QStringLiteral("Lily saw a big red ball"), QStringLiteral("--attention-out"), dump,
+                        QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  const QJsonArray tokens = o.value(QStringLiteral("tokens")).toArray(), ids = o.value(QStringLiteral("ids")).toArray();
+  ASSERT_EQ(tokens.size(), ids.size());
+  EXPECT_EQ(ids.at(0).toInt(), 1);
+  EXPECT_EQ(tokens.at(1).toString(), QStringLiteral("▁Lily"));
+  EXPECT_EQ(o.value(QStringLiteral("layers")).toInt(), 5);
+  EXPECT_EQ(o.value(QStringLiteral("heads")).toInt(), 8);
+  const QJsonArray predictions = o.value(QStringLiteral("predictions")).toArray();
+  ASSERT_EQ(predictions.size(), 5);
+  double sum = 0, previous = 1;
+  for (const QJsonValue& p : predictions) {
+    const double pr = p.toObject().value(QStringLiteral("p")).toDouble();
+    EXPECT_LE(pr, previous);
+    previous = pr;
+    sum += pr;
+  }
+  EXPECT_LE(sum, 1.0 + 1e-9);
+  EXPECT_GT(sum, 0.5);
+  // The dump is what `attention` reads: 5 layers of 8 heads over the text's tokens.
+  const CliRun a = cli({QStringLiteral("attention"), dump, QStringLiteral("--json")});
+  ASSERT_EQ(a.exitCode, 0) << a.err.toStdString();
+  EXPECT_EQ(json(a).value(QStringLiteral("layers")).toInt(), 5);
+  EXPECT_EQ(json(a).value(QStringLiteral("heads")).toInt(), 8);
+  EXPECT_EQ(json(a).value(QStringLiteral("n")).toInt(), ids.size());
+}
+
+TEST(CliInfer, BadInputIsOneLine) {
+  QTemporaryDir dir;
+  auto infer = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("infer")} + rest); };
+  const QString model = QStringLiteral("--model"), ids = QStringLiteral("--ids"), one = QStringLiteral("1");
+  expectBadInput(cli(args({"infer", "--text", "hi"})), "--model is required");
+  expectBadInput(infer({model, kStoriesModel}), "give either --text");
+  expectBadInput(infer({model, kStoriesModel, QStringLiteral("--text"), QStringLiteral("a"), ids, one}),
+                 "give either --text");
+  expectBadInput(infer({model, kStoriesModel, ids, QStringLiteral("1,999")}), "token 1 has id 999: expected 0 … 511");
+  expectBadInput(
+      infer({model, kStoriesModel, ids, one, QStringLiteral("--attention-out"), dir.filePath(QStringLiteral("a.csv"))}),
+      "expected a file ending in .npz or .npy");
+  EXPECT_FALSE(QFile::exists(dir.filePath(QStringLiteral("a.csv"))));
+  // A Hugging Face folder, a checkpoint with no tokenizer beside it, a cut-off checkpoint.
+  QFile(dir.filePath(QStringLiteral("config.json"))).open(QIODevice::WriteOnly);
+  expectBadInput(infer({model, dir.path(), ids, one}), "is a Hugging Face folder, which this version does not run yet");
+  const QString alone = dir.filePath(QStringLiteral("alone.bin"));
+  ASSERT_TRUE(QFile::copy(kStoriesModel, alone));
+  expectBadInput(infer({model, alone, ids, one}), "has no tokenizer beside it: expected tokenizer.bin or tok512.bin");
+  QFile cut(alone);
+  ASSERT_TRUE(cut.resize(5000));
+  expectBadInput(infer({model, alone, ids, one}), "it has 5000 bytes, but its header's sizes need exactly 1056540");
+}
+
+}  // namespace

@@ -1,0 +1,132 @@
+// attnscope-cli infer: run a real model on a text or token ids — its tokens, the next token's likeliest choices, a
+// greedy continuation — and write every layer's attention as a dump for `attention` and the Real attention tab.
+#include <QJsonArray>
+
+#include <iomanip>
+#include <iostream>
+
+#include "app/cli/cli_common.h"
+#include "engine/runtime/inference.h"
+#include "engine/util/format.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+// What `infer` was asked; Check() says the first thing wrong with it.
+struct InferArgs {
+  std::string model, tokenizer, text, attentionOut;
+  std::optional<std::vector<int>> ids;
+  bool textGiven = false, json = false;
+  Index generate = 0, top = 5;
+
+  std::string Check() const {
+    if (model.empty()) return "--model is required: a llama2.c checkpoint (.bin)";
+    if (textGiven == ids.has_value()) return "give either --text TEXT or --ids 1,2,3: what the model reads";
+    if (!attentionOut.empty() && !attentionOut.ends_with(".npz") && !attentionOut.ends_with(".npy"))
+      return "--attention-out '" + attentionOut + "' is not allowed: expected a file ending in .npz or .npy";
+    return {};
+  }
+};
+
+std::vector<int> readIds(const QString& text) {
+  std::vector<int> ids;
+  for (const QString& part : text.split(QLatin1Char(','), Qt::SkipEmptyParts))
+    ids.push_back(static_cast<int>(readInteger(QStringLiteral("ids"), part.trimmed(), 0, (1 << 20) - 1)));
+  if (ids.empty()) throw UsageError("--ids '" + toStd(text) + "' is not allowed: expected token ids, e.g. 1,403,42");
+  return ids;
+}
+
+InferArgs readInferArgs(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Run a real model (a llama2.c checkpoint, its tokenizer beside it) on a text or token ids: the tokens, the "
+      "next token's likeliest choices, a greedy continuation, and every layer's attention as a dump."));
+  const QCommandLineOption help = parser.addHelpOption();
+  const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("The model: a llama2.c .bin."),
+                                 QStringLiteral("PATH"));
+  const QCommandLineOption tokenizer(
+      QStringLiteral("tokenizer"),
+      QStringLiteral("Its tokenizer (default: tokenizer.bin or tok<vocab>.bin beside the model)."),
+      QStringLiteral("FILE"));
+  const QCommandLineOption text(QStringLiteral("text"), QStringLiteral("The text (BOS is put before it)."),
+                                QStringLiteral("TEXT"));
+  const QCommandLineOption ids(QStringLiteral("ids"), QStringLiteral("Token ids instead of a text: 1,403,42."),
+                               QStringLiteral("LIST"));
+  const QCommandLineOption generate(QStringLiteral("generate"),
+                                    QStringLiteral("Greedy tokens to add after the text (default 0)."),
+                                    QStringLiteral("N"), QStringLiteral("0"));
+  const QCommandLineOption top(QStringLiteral("top"), QStringLiteral("Next-token choices to print (default 5)."),
+                               QStringLiteral("K"), QStringLiteral("5"));
+  const QCommandLineOption out(QStringLiteral("attention-out"),
+                               QStringLiteral("Write every layer's attention: .npz (layer_0 …) or .npy."),
+                               QStringLiteral("FILE"));
+  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &ids, &generate, &top, &out, &json})
+    parser.addOption(*o);
+  parseOrThrow(parser, arguments);
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  InferArgs a;
+  a.model = toStd(parser.value(model));
+  a.tokenizer = toStd(parser.value(tokenizer));
+  a.textGiven = parser.isSet(text);
+  a.text = toStd(parser.value(text));
+  if (parser.isSet(ids)) a.ids = readIds(parser.value(ids));
+  a.generate = readInteger(QStringLiteral("generate"), parser.value(generate), 0, 4096);
+  a.top = readInteger(QStringLiteral("top"), parser.value(top), 1, 100);
+  a.attentionOut = toStd(parser.value(out));
+  a.json = parser.isSet(json);
+  return a;
+}
+
+void printInferJson(const RuntimeModel& m, const Inference& r) {
+  QJsonArray tokens, ids, predictions, generated;
+  for (const std::string& label : r.labels) tokens.append(toQ(label));
+  for (int id : r.ids) ids.append(id);
+  for (const TokenChoice& c : r.next)
+    predictions.append(
+        QJsonObject{{QStringLiteral("token"), toQ(c.label)}, {QStringLiteral("id"), c.id}, {QStringLiteral("p"), c.p}});
+  for (int id : r.generated) generated.append(id);
+  printJson(QJsonObject{{QStringLiteral("model"), toQ(m.describe())},
+                        {QStringLiteral("tokens"), tokens},
+                        {QStringLiteral("ids"), ids},
+                        {QStringLiteral("layers"), static_cast<int>(r.pass.attention.size())},
+                        {QStringLiteral("heads"), m.model.config().heads},
+                        {QStringLiteral("predictions"), predictions},
+                        {QStringLiteral("generated"), toQ(r.generatedText)},
+                        {QStringLiteral("generated_ids"), generated}});
+}
+
+void printInferText(const RuntimeModel& m, const Inference& r) {
+  std::cout << "model: " << m.path << " (" << m.describe() << ")\n";
+  std::cout << "tokens (" << r.ids.size() << "):";
+  for (const std::string& label : r.labels) std::cout << ' ' << label;
+  std::cout << "\nids:";
+  for (int id : r.ids) std::cout << ' ' << id;
+  std::cout << "\nnext token:";
+  for (const TokenChoice& c : r.next) std::cout << "  " << c.label << ' ' << fixedDigits(c.p, 3);
+  std::cout << '\n';
+  if (!r.generated.empty())
+    std::cout << "continuation (" << r.generated.size() << " tokens): " << r.generatedText << '\n';
+}
+
+}  // namespace
+
+int runInfer(const QStringList& arguments) {
+  const InferArgs args = readInferArgs(arguments);
+  refuse(args.Check());
+  const RuntimeModel m = openModel(args.model, args.tokenizer);
+  const std::vector<int> ids = args.ids ? *args.ids : encodeText(m, args.text);
+  const Inference r = infer(m, ids, static_cast<int>(args.top), static_cast<int>(args.generate));
+  if (!args.attentionOut.empty()) writeAttention(args.attentionOut, r.pass);
+  if (args.json)
+    printInferJson(m, r);
+  else
+    printInferText(m, r);
+  if (!args.attentionOut.empty() && !args.json)
+    std::cout << "attention: " << r.pass.attention.size() << " layers × " << m.model.config().heads << " heads × "
+              << ids.size() << " × " << ids.size() << " written to " << args.attentionOut << '\n';
+  return 0;
+}
+
+}  // namespace attnscope::cli

@@ -1,0 +1,113 @@
+#include "engine/runtime/inference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+#include "engine/io/npy.h"
+#include "engine/util/error.h"
+
+namespace attnscope {
+
+namespace fs = std::filesystem;
+
+std::string RuntimeModel::describe() const {
+  const Llama2cConfig& c = model.config();
+  return format + ", " + std::to_string(c.layers) + " layers, " + std::to_string(c.heads) + " heads (" +
+         std::to_string(c.kvHeads) + " key-value), dim " + std::to_string(c.dim) + ", vocabulary " +
+         std::to_string(c.vocabSize) + ", " + std::to_string(c.seqLen) + " positions";
+}
+
+RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    if (fs::exists(fs::path(path) / "config.json", ec))
+      throw Error("model '" + path +
+                  "' is a Hugging Face folder, which this version does not run yet: give a llama2.c checkpoint (.bin)");
+    throw Error("model '" + path + "' is a folder: give a llama2.c checkpoint (.bin)");
+  }
+  RuntimeModel m{path, tokenizerPath, "llama2.c", Llama2cModel::read(path), {}};
+  const int vocab = m.model.config().vocabSize;
+  if (m.tokenizerPath.empty()) {
+    const fs::path folder = fs::path(path).parent_path();
+    for (const std::string name : {std::string("tokenizer.bin"), "tok" + std::to_string(vocab) + ".bin"})
+      if (fs::is_regular_file(folder / name, ec)) {
+        m.tokenizerPath = (folder / name).string();
+        break;
+      }
+    if (m.tokenizerPath.empty())
+      throw Error("model '" + path + "' has no tokenizer beside it: expected tokenizer.bin or tok" +
+                  std::to_string(vocab) + ".bin in its folder, or give one (--tokenizer FILE)");
+  }
+  m.tokenizer = Llama2cTokenizer::read(m.tokenizerPath, vocab);
+  return m;
+}
+
+std::vector<int> encodeText(const RuntimeModel& m, const std::string& text) {
+  return m.tokenizer.encode(text, /*bos=*/true, /*eos=*/false);
+}
+
+Inference infer(const RuntimeModel& m, const std::vector<int>& ids, int top, int generate, const Progress& progress) {
+  Inference r;
+  r.ids = ids;
+  r.pass = m.model.forward(ids, progress);
+  for (int id : ids) r.labels.push_back(m.tokenizer.label(id));
+  // The softmax of the last position's logits, in doubles; the `top` largest.
+  const auto last = r.pass.logits.row(r.pass.logits.rows() - 1);
+  const double most = last.maxCoeff();
+  std::vector<double> p(static_cast<std::size_t>(last.size()));
+  double sum = 0;
+  for (Index v = 0; v < last.size(); ++v) sum += (p[std::size_t(v)] = std::exp(double(last(v)) - most));
+  std::vector<int> order(p.size());
+  std::iota(order.begin(), order.end(), 0);
+  const int k = std::clamp(top, 0, static_cast<int>(order.size()));
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) {
+    return p[std::size_t(a)] > p[std::size_t(b)] || (p[std::size_t(a)] == p[std::size_t(b)] && a < b);
+  });
+  for (int i = 0; i < k; ++i)
+    r.next.push_back(
+        {order[std::size_t(i)], m.tokenizer.label(order[std::size_t(i)]), p[std::size_t(order[std::size_t(i)])] / sum});
+  if (generate > 0) {
+    r.generated = m.model.generateGreedy(ids, generate, progress);
+    int previous = ids.back();
+    for (int id : r.generated) {
+      r.generatedText += m.tokenizer.decode(previous, id);
+      previous = id;
+    }
+  }
+  return r;
+}
+
+void writeAttention(const std::string& path, const ModelPass& pass) {
+  const auto ends = [&](const char* suffix) {
+    const std::string s = suffix;
+    return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
+  };
+  const Index layers = static_cast<Index>(pass.attention.size());
+  const Index heads = layers ? static_cast<Index>(pass.attention[0].size()) : 0;
+  const Index n = heads ? pass.attention[0][0].rows() : 0;
+  // Each layer's heads side by side in memory, as [heads, n, n].
+  std::vector<std::vector<float>> flat(static_cast<std::size_t>(layers));
+  for (Index l = 0; l < layers; ++l) {
+    auto& out = flat[std::size_t(l)];
+    out.resize(std::size_t(heads * n * n));
+    for (Index h = 0; h < heads; ++h)
+      std::copy_n(pass.attention[std::size_t(l)][std::size_t(h)].data(), n * n, out.data() + h * n * n);
+  }
+  if (ends(".npz")) {
+    std::vector<NpzMember> members;
+    for (Index l = 0; l < layers; ++l)
+      members.push_back({"layer_" + std::to_string(l), {heads, n, n}, flat[std::size_t(l)].data()});
+    writeNpzFloat(path, members);
+  } else if (ends(".npy")) {
+    std::vector<float> all;
+    all.reserve(std::size_t(layers * heads * n * n));
+    for (const auto& layer : flat) all.insert(all.end(), layer.begin(), layer.end());
+    writeNpyFloat(path, {layers, heads, n, n}, all.data());
+  } else {
+    throw Error("'" + path + "' is not allowed for the attention: expected a file ending in .npz or .npy");
+  }
+}
+
+}  // namespace attnscope
