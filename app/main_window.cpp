@@ -124,6 +124,9 @@ void MainWindow::buildTabs() {
   approx_->setObjectName(QStringLiteral("approx"));
   weights_ = addTab(new WeightsPanel(tabs_), QStringLiteral("Real attention"));
   weights_->setObjectName(QStringLiteral("weights"));
+  // The app opens the Real attention tab on the shipped model's attention the first time it is shown with nothing
+  // open (a window made for a test does not: it opens what it tests).
+  weights_->setOpensShippedModel(restore_);
   setCentralWidget(tabs_);
 }
 

@@ -3,6 +3,7 @@
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -185,6 +186,67 @@ TEST_F(WeightsTabTest, ABadFileSaysWhyAndChangesNothing) {
   const QString png = dir.filePath(QStringLiteral("head.png"));
   ASSERT_TRUE(w().exportPicture(png, 800, 700, 100, &error)) << error.toStdString();
   EXPECT_TRUE(QFile::exists(png));
+}
+
+// The model that ships with the app runs here: its attention becomes the tab's weights, labelled with the tokenizer's
+// pieces, and what it would say next is shown. Typing re-runs it; what was measured is measured again on the new
+// text; a model that cannot be opened changes nothing and says why.
+TEST_F(WeightsTabTest, TheShippedModelRunsOnTheTextAndFollowsTyping) {
+  w().showView(QStringLiteral("weights"));
+  panel()->setModelText(QStringLiteral("Lily saw a big red ball"));
+  panel()->openShippedModel();
+  ASSERT_TRUE(waitUntil([&] { return panel()->model() && panel()->report(); })) << panel()->message().toStdString();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  // <s> ▁Lily ▁saw ▁a ▁big ▁r ed ▁b all: 9 tokens, 5 layers of 8 heads (as `infer` prints them).
+  EXPECT_EQ(panel()->dump()->n(), 9);
+  EXPECT_EQ(panel()->dump()->layers(), 5);
+  EXPECT_EQ(panel()->dump()->heads(), 8);
+  EXPECT_EQ(panel()->grid()->rowCount(), 5);
+  EXPECT_EQ(panel()->headView()->tokens(), 9);
+  EXPECT_TRUE(panel()->modelOutputs().startsWith(QStringLiteral("9 tokens. Next token: . 0.469")))
+      << panel()->modelOutputs().toStdString();
+  EXPECT_TRUE(part<QLabel>(w(), "weightsTitle")->text().contains(QStringLiteral("stories260K.bin (llama2.c")))
+      << part<QLabel>(w(), "weightsTitle")->text().toStdString();
+  // Causal: layer 0's head 0 row 0 puts all its weight on <s>.
+  std::vector<float> row(9);
+  panel()->dump()->row(0, 0, 0, row.data());
+  EXPECT_FLOAT_EQ(row[0], 1.0f);
+  EXPECT_EQ(row[1], 0.0f);
+  // Measure a window, then type: the new text's weights are measured against it again.
+  PatternChoice window;
+  window.params = {{QStringLiteral("radius"), QStringLiteral("2")}, {QStringLiteral("causal"), QStringLiteral("true")}};
+  window.n = 9;
+  panel()->measurePattern(window);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  auto* text = part<QLineEdit>(w(), "weightsModelText");
+  text->setFocus();
+  text->end(false);
+  QTest::keyClicks(text, QStringLiteral(" in the park"));
+  const Index longer = static_cast<Index>(encodeText(*panel()->model(), text->text().toStdString()).size());
+  EXPECT_GT(longer, 9);
+  ASSERT_TRUE(waitUntil([&] { return panel()->dump() && panel()->dump()->n() == longer && panel()->report(); }));
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_TRUE(part<QLabel>(w(), "weightsTitle")->text().contains(QStringLiteral("measured against window")))
+      << part<QLabel>(w(), "weightsTitle")->text().toStdString();
+  // A folder is no model: the message says so and the weights shown stay.
+  QTemporaryDir dir;
+  panel()->openModel(dir.path());
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_TRUE(panel()->message().contains(QStringLiteral("is a folder"))) << panel()->message().toStdString();
+  EXPECT_EQ(panel()->dump()->n(), longer);
+  EXPECT_TRUE(panel()->model());
+}
+
+// The app opens the tab on the shipped model the first time it is shown with nothing open.
+TEST(WeightsPanelAlone, OpensTheShippedModelWhenFirstShown) {
+  WeightsPanel panel;
+  panel.setOpensShippedModel(true);
+  panel.resize(1000, 700);
+  panel.show();
+  ASSERT_TRUE(waitUntil([&] { return panel.model() && panel.report(); })) << panel.message().toStdString();
+  EXPECT_EQ(panel.dump()->layers(), 5);
+  EXPECT_TRUE(panel.modelOutputs().contains(QStringLiteral("Next token:")));
+  ASSERT_TRUE(waitForBackground(panel));
 }
 
 }  // namespace

@@ -6,6 +6,10 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLineEdit>
+#include <QShowEvent>
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
@@ -85,7 +89,43 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   pictureRunner_ = new TaskRunner(this);
   fitRunner_ = new TaskRunner(this);
   rolloutRunner_ = new TaskRunner(this);
+  modelRunner_ = new TaskRunner(this);
   auto* layout = new QVBoxLayout(this);
+  // A model run here: its source, the text it reads, what it says.
+  auto* modelBar = new QHBoxLayout;
+  openModel_ = new QPushButton(QStringLiteral("Open model…"), this);
+  openModel_->setObjectName(QStringLiteral("weightsOpenModel"));
+  openModel_->setToolTip(
+      QStringLiteral("a llama2.c checkpoint (.bin) with its tokenizer.bin or tok<vocab>.bin "
+                     "beside it: the model runs here, on the text beside"));
+  shippedModel_ = new QPushButton(QStringLiteral("stories260K"), this);
+  shippedModel_->setObjectName(QStringLiteral("weightsShippedModel"));
+  shippedModel_->setToolTip(
+      QStringLiteral("the real model that ships with AttnScope: Karpathy's stories260K, a "
+                     "Llama-2-style decoder of 5 layers and 8 heads trained on TinyStories"));
+  modelText_ = new QLineEdit(QStringLiteral("Once upon a time, there was a little girl named Lily."), this);
+  modelText_->setObjectName(QStringLiteral("weightsModelText"));
+  modelText_->setToolTip(QStringLiteral("what the model reads: every key re-runs it, and its heads follow"));
+  modelText_->setPlaceholderText(QStringLiteral("a text for the model"));
+  modelOutputs_ = new QLabel(this);
+  modelOutputs_->setObjectName(QStringLiteral("weightsModelOutputs"));
+  modelOutputs_->setWordWrap(true);
+  modelOutputs_->hide();
+  modelBar->addWidget(openModel_);
+  modelBar->addWidget(shippedModel_);
+  modelBar->addWidget(modelText_, 1);
+  layout->addLayout(modelBar);
+  layout->addWidget(modelOutputs_);
+  connect(openModel_, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open a model"), QString(),
+                                                      QStringLiteral("llama2.c checkpoints (*.bin);;All files (*)"));
+    if (!path.isEmpty()) openModel(path);
+  });
+  connect(shippedModel_, &QPushButton::clicked, this, &WeightsPanel::openShippedModel);
+  connect(modelText_, &QLineEdit::textEdited, this, [this] {
+    if (model_) runModel();
+  });
+  connect(modelRunner_, &TaskRunner::failed, this, [this](const QString& m) { showMessage(m, true); });
   auto* bar = new QHBoxLayout;
   open_ = new QPushButton(QStringLiteral("Open weights…"), this);
   open_->setToolTip(
@@ -255,6 +295,88 @@ void WeightsPanel::showMessage(const QString& text, bool error) {
 QString WeightsPanel::message() const { return message_->isVisible() ? message_->text() : QString(); }
 
 bool WeightsPanel::openDump(const QString& path, const QString& tokens) {
+  modelRunner_->cancel();  // a dump opened by hand replaces the model's: its run in flight is dropped
+  model_.reset();
+  modelOutputs_->hide();
+  return showDump(path, tokens);
+}
+
+void WeightsPanel::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (opensShippedModel_ && !dump_ && !modelRunner_->busy()) {
+    opensShippedModel_ = false;
+    openShippedModel();
+  }
+}
+
+void WeightsPanel::openShippedModel() {
+  // Memory-mapped like any model, so the shipped one is copied out of the resources into a folder of its own.
+  static QTemporaryDir dir;
+  const QString bin = dir.filePath(QStringLiteral("stories260K.bin"));
+  if (!QFileInfo::exists(bin)) {
+    QFile::copy(QStringLiteral(":/stories260K/stories260K.bin"), bin);
+    QFile::copy(QStringLiteral(":/stories260K/tok512.bin"), dir.filePath(QStringLiteral("tok512.bin")));
+  }
+  openModel(bin);
+}
+
+void WeightsPanel::openModel(const QString& path) { runModel(path); }
+
+void WeightsPanel::setModelText(const QString& text) {
+  modelText_->setText(text);
+  if (model_) runModel();
+}
+
+QString WeightsPanel::modelOutputs() const {
+  return modelOutputs_->isVisible() || model_ ? modelOutputs_->text() : QString();
+}
+
+void WeightsPanel::runModel(const QString& path) {
+  if (!runs_) runs_ = std::make_unique<QTemporaryDir>();
+  const QString npz = runs_->filePath(QStringLiteral("run-%1.npz").arg(++runCount_));
+  const QString tokens = runs_->filePath(QStringLiteral("run-%1-tokens.json").arg(runCount_));
+  const std::string text = modelText_->text().toStdString();
+  auto start = [this, path, text, npz, tokens,
+                model = model_](const TaskRunner::Context& ctx) -> std::function<void()> {
+    auto opened = model && path.isEmpty()
+                      ? model
+                      : std::make_shared<const RuntimeModel>(attnscope::openModel(path.toStdString()));
+    const std::vector<int> ids = encodeText(*opened, text);
+    auto inference = std::make_shared<const Inference>(infer(*opened, ids, 5, 0, ctx.progress()));
+    writeAttention(npz.toStdString(), inference->pass);
+    QJsonArray labels;
+    for (const std::string& label : inference->labels) labels.append(QString::fromStdString(label));
+    QFile file(tokens);
+    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(labels).toJson()) < 0)
+      throw Error("cannot write the tokens beside '" + npz.toStdString() + "'");
+    file.close();
+    return [this, opened, inference, npz, tokens] {
+      // What was measured against the weights is measured again on the new text.
+      const std::optional<PatternChoice> pattern = pattern_;
+      const std::optional<LayerStack> stack = stack_;
+      if (!showDump(npz, tokens)) return;
+      model_ = opened;
+      file_ = QFileInfo(QString::fromStdString(opened->path)).fileName() + QStringLiteral(" (") +
+              QString::fromStdString(opened->describe()) + QStringLiteral(")");
+      QStringList next;
+      for (const TokenChoice& c : inference->next)
+        next << QStringLiteral("%1 %2").arg(QString::fromStdString(c.label), fixedText(c.p, 3));
+      modelOutputs_->setText(QStringLiteral("%1 tokens. Next token: ").arg(inference->ids.size()) +
+                             next.join(QStringLiteral(" · ")));
+      modelOutputs_->show();
+      if (pattern)
+        measurePattern(*pattern);
+      else if (stack)
+        measureStack(*stack);
+    };
+  };
+  if (path.isEmpty())
+    modelRunner_->startAfter(150, start);  // typing: wait for a pause, newest text wins
+  else
+    modelRunner_->start(start);
+}
+
+bool WeightsPanel::showDump(const QString& path, const QString& tokens) {
   try {
     AttentionDump dump = AttentionDump::open(path.toStdString());
     std::vector<std::string> labels;

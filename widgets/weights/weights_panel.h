@@ -10,6 +10,11 @@
 //   front.
 // - Rollout: attention rollout through the layers, of the real weights and of the weights restricted to what was
 //   measured, and their difference; the restricted one's support is the pattern's multi-hop reachability.
+// Beside the dumps, a model run here: *Open model…* (a llama2.c checkpoint) or *stories260K* (shipped), and a text
+// box. Each text (newest wins, 150 ms after the last key) runs the model off the GUI thread; its attention becomes
+// the dump shown (written to a private temporary folder, memory-mapped like any other), labelled with the
+// tokenizer's pieces, and the next token's likeliest choices are shown under the box. What was measured against
+// the weights is measured again on the new text.
 // Work runs on TaskRunners; a file that cannot be read changes nothing and says why.
 
 #include <QWidget>
@@ -18,6 +23,7 @@
 #include <optional>
 
 #include "engine/models/layer_stack.h"
+#include "engine/runtime/inference.h"
 #include "engine/weights/attention_dump.h"
 #include "engine/weights/fit.h"
 #include "engine/weights/head_stats.h"
@@ -25,6 +31,8 @@
 #include "widgets/shared/view_tab.h"
 
 class QDoubleSpinBox;
+class QLineEdit;
+class QTemporaryDir;
 class QLabel;
 class QPushButton;
 class QTableWidget;
@@ -48,6 +56,20 @@ class WeightsPanel : public QWidget, public ViewTab {
   bool openDump(const QString& path, const QString& tokens = {});
   /// The shipped synthetic example (resources/examples, labelled synthetic).
   bool openExample();
+  /// Loads a model (a llama2.c checkpoint, its tokenizer beside it) off the GUI thread and runs it on the text box's
+  /// text; a model that cannot be opened changes nothing and the message says why.
+  void openModel(const QString& path);
+  /// The model that ships with the app (stories260K), on the text box's text.
+  void openShippedModel();
+  /// Sets the text the model reads (and runs it, as typing does).
+  void setModelText(const QString& text);
+  /// When set, the first time the tab is shown with nothing open it opens the shipped model (the app does this;
+  /// a panel made alone in a test does not).
+  void setOpensShippedModel(bool opens) { opensShippedModel_ = opens; }
+  /// The model running the text, or null.
+  const RuntimeModel* model() const { return model_.get(); }
+  /// What the model said of the text ("next: ▁ball 0.42 · …"), or empty.
+  QString modelOutputs() const;
   /// Measures every head against this pattern, built at the dump's n.
   void measurePattern(const PatternChoice& choice);
   /// Measures every head against a model's stack, built at the dump's n: layer ℓ against layer ℓ (a one-layer
@@ -94,6 +116,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   void measured();
 
  protected:
+  void showEvent(QShowEvent* event) override;
   QList<HeatmapView*> exportedMaps() const override;
   bool exportCaptioned() const override;
 
@@ -104,6 +127,9 @@ class WeightsPanel : public QWidget, public ViewTab {
   void showFits();
   void showMessage(const QString& text, bool error);
   void makeRolloutViews();
+  bool showDump(const QString& path, const QString& tokens);
+  /// Runs the model (the one open, or the one at `path` loaded first) on the text box's text.
+  void runModel(const QString& path = {});
 
   std::optional<AttentionDump> dump_;
   std::vector<std::string> tokens_;
@@ -122,6 +148,15 @@ class WeightsPanel : public QWidget, public ViewTab {
   QString file_;
   Index layer_ = 0;
   int head_ = 0;
+  std::shared_ptr<const RuntimeModel> model_;
+  TaskRunner* modelRunner_ = nullptr;
+  QLineEdit* modelText_ = nullptr;
+  QLabel* modelOutputs_ = nullptr;
+  QPushButton* openModel_ = nullptr;
+  QPushButton* shippedModel_ = nullptr;
+  std::unique_ptr<QTemporaryDir> runs_;  ///< the model's dumps, one a run (an open dump stays mapped)
+  int runCount_ = 0;
+  bool opensShippedModel_ = false;
   QLabel* title_ = nullptr;
   QLabel* message_ = nullptr;
   QPushButton* open_ = nullptr;
