@@ -11,6 +11,7 @@ packages=(
   libqcustomplot-dev                                  # QCustomPlot 2.1 (CMake package QCustomPlotQt6)
   libeigen3-dev                                       # Eigen 3.4
   libxsmm-dev                                         # libxsmm 1.17: JIT kernels for the attention tiles
+  libicu-dev                                          # ICU: Unicode categories and NFD for the tokenizers
   libgtest-dev googletest libbenchmark-dev            # GoogleTest and Google Benchmark
   python3 python3-numpy                               # the test that numpy.load reads our .npy files
 )
