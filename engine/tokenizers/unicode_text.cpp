@@ -1,5 +1,6 @@
 #include "engine/tokenizers/unicode_text.h"
 
+#include <unicode/locid.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -95,6 +96,11 @@ bool isControl(char32_t cp) {
   return c == U_CONTROL_CHAR || c == U_FORMAT_CHAR;
 }
 
+bool isOther(char32_t cp) {
+  const int c = category(cp);
+  return c == U_CONTROL_CHAR || c == U_FORMAT_CHAR || c == U_SURROGATE || c == U_PRIVATE_USE_CHAR || c == U_UNASSIGNED;
+}
+
 bool isCjk(char32_t cp) {
   return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x20000 && cp <= 0x2A6DF) ||
          (cp >= 0x2A700 && cp <= 0x2B73F) || (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF) ||
@@ -102,6 +108,29 @@ bool isCjk(char32_t cp) {
 }
 
 char32_t toLower(char32_t cp) { return static_cast<char32_t>(u_tolower(static_cast<UChar32>(cp))); }
+
+namespace {
+std::vector<char32_t> codePoints(const icu::UnicodeString& s) {
+  std::vector<char32_t> result;
+  for (int32_t i = 0; i < s.length();) {
+    const UChar32 cp = s.char32At(i);
+    result.push_back(static_cast<char32_t>(cp));
+    i += U16_LENGTH(cp);
+  }
+  return result;
+}
+icu::UnicodeString unicodeString(const std::vector<char32_t>& cps) {
+  icu::UnicodeString s;
+  for (char32_t cp : cps) s.append(static_cast<UChar32>(cp));
+  return s;
+}
+}  // namespace
+
+std::vector<char32_t> lower(const std::vector<char32_t>& cps) {
+  icu::UnicodeString s = unicodeString(cps);
+  s.toLower(icu::Locale::getRoot());
+  return codePoints(s);
+}
 
 std::vector<char32_t> nfd(const std::vector<char32_t>& cps) {
   UErrorCode status = U_ZERO_ERROR;

@@ -23,10 +23,14 @@ bool isNonspacingMark(char32_t cp);  ///< Mn alone (what BERT's accent stripping
 bool isWhitespace(char32_t cp);      ///< the White_Space property
 bool isPunctuation(char32_t cp);     ///< P* (BERT adds the ASCII symbols itself)
 bool isControl(char32_t cp);         ///< Cc, Cf
+bool isOther(char32_t cp);           ///< any C* category (Cc, Cf, Cs, Co, Cn), as Rust's char::is_other
 /// BERT's _is_chinese_char: the CJK Unified Ideographs blocks and their extensions and compatibility blocks.
 bool isCjk(char32_t cp);
-/// Lower case (simple case mapping), as str.lower() does for the characters BERT's vocabulary holds.
+/// Lower case of one character (simple case mapping).
 char32_t toLower(char32_t cp);
+/// Lower case of a whole text, with the full mappings (one character may become two, a final sigma is ς), as
+/// Python's str.lower() and Rust's to_lowercase() do.
+std::vector<char32_t> lower(const std::vector<char32_t>& cps);
 /// The canonical decomposition (NFD) of `cps`.
 std::vector<char32_t> nfd(const std::vector<char32_t>& cps);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/tokenizers/byte_level_bpe.h"
+#include "engine/tokenizers/word_piece.h"
 #include "engine/util/error.h"
 #include "tests/engine/test_util.h"
 
@@ -119,6 +120,45 @@ TEST(ByteLevelBpe, BadFilesAreOneLine) {
               ByteLevelBpe::read(write("v5.json", R"({"a": 0, "b": 1, "ab": 2})"), write("m2.txt", "a  b\n"));
             }).find("line 1 is 'a  b': expected two symbols separated by one space"),
             std::string::npos);
+}
+
+const WordPiece& bertUncased() {
+  static const WordPiece t = WordPiece::read(kData + "/bert-base-uncased/vocab.txt");
+  return t;
+}
+
+TEST(WordPiece, EveryBertTestVector) {
+  const Vectors v = readVectors("bert-bge");
+  ASSERT_EQ(v.inputs.size(), 46u);
+  ASSERT_EQ(v.ids.size(), v.inputs.size());
+  for (std::size_t i = 0; i < v.inputs.size(); ++i) {
+    SCOPED_TRACE("input " + std::to_string(i) + ": " + v.inputs[i]);
+    EXPECT_EQ(bertUncased().encode(v.inputs[i]), v.ids[i]);
+  }
+}
+
+// Worked by hand from BERT's rules: accents stripped and lower-cased, punctuation alone, CJK characters alone,
+// "##" pieces after the first, a word with a rest no piece covers unknown whole, special tokens kept whole.
+TEST(WordPiece, HandCases) {
+  using Words = std::vector<std::string>;
+  EXPECT_EQ(bertUncased().words("Héllo, WORLD!"), (Words{"hello", ",", "world", "!"}));
+  EXPECT_EQ(bertUncased().words("我想\tapple"), (Words{"我", "想", "apple"}));
+  EXPECT_EQ(bertUncased().words("a\u200db"), (Words{"ab"}));  // a format character (ZWJ) is dropped
+  const WordPiece& t = bertUncased();
+  EXPECT_EQ(t.id("[CLS]"), 101);
+  EXPECT_EQ(t.id("[MASK]"), 103);
+  const std::vector<int> ids = t.encode("The cat [MASK] on the mat.");
+  ASSERT_EQ(ids.size(), 7u);
+  EXPECT_EQ(ids[2], 103);
+  EXPECT_EQ(t.token(ids[0]), "the");
+  // "unaffable" is not one piece: the longest from the start, then "##" pieces.
+  const std::vector<int> pieces = t.encode("unaffable");
+  ASSERT_GE(pieces.size(), 2u);
+  EXPECT_EQ(t.token(pieces[1]).substr(0, 2), "##");
+  std::string joined = t.token(pieces[0]);
+  for (std::size_t i = 1; i < pieces.size(); ++i) joined += t.token(pieces[i]).substr(2);
+  EXPECT_EQ(joined, "unaffable");
+  EXPECT_EQ(t.encode(std::string(101, 'a')), (std::vector<int>{100}));  // longer than 100 characters
 }
 
 }  // namespace
