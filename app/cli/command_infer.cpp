@@ -21,7 +21,7 @@ struct InferArgs {
   Index generate = 0, top = 5;
 
   std::string Check() const {
-    if (model.empty()) return "--model is required: a llama2.c checkpoint (.bin)";
+    if (model.empty()) return "--model is required: a llama2.c checkpoint (.bin) or a GPT-2 folder";
     if (textGiven == ids.has_value()) return "give either --text TEXT or --ids 1,2,3: what the model reads";
     if (!attentionOut.empty() && !attentionOut.ends_with(".npz") && !attentionOut.ends_with(".npy"))
       return "--attention-out '" + attentionOut + "' is not allowed: expected a file ending in .npz or .npy";
@@ -40,17 +40,22 @@ std::vector<int> readIds(const QString& text) {
 InferArgs readInferArgs(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
-      "Run a real model (a llama2.c checkpoint, its tokenizer beside it) on a text or token ids: the tokens, the "
-      "next token's likeliest choices, a greedy continuation, and every layer's attention as a dump."));
+      "Run a real model (a llama2.c checkpoint with its tokenizer beside it, or a Hugging Face GPT-2 folder) on a "
+      "text or token ids: the tokens, the next token's likeliest choices, a greedy continuation, and every layer's "
+      "attention as a dump."));
   const QCommandLineOption help = parser.addHelpOption();
-  const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("The model: a llama2.c .bin."),
-                                 QStringLiteral("PATH"));
+  const QCommandLineOption model(
+      QStringLiteral("model"),
+      QStringLiteral(
+          "The model: a llama2.c .bin, or a GPT-2 folder (config.json, model.safetensors, vocab.json, merges.txt)."),
+      QStringLiteral("PATH"));
   const QCommandLineOption tokenizer(
       QStringLiteral("tokenizer"),
-      QStringLiteral("Its tokenizer (default: tokenizer.bin or tok<vocab>.bin beside the model)."),
+      QStringLiteral("A llama2.c model's tokenizer (default: tokenizer.bin or tok<vocab>.bin beside the model)."),
       QStringLiteral("FILE"));
-  const QCommandLineOption text(QStringLiteral("text"), QStringLiteral("The text (BOS is put before it)."),
-                                QStringLiteral("TEXT"));
+  const QCommandLineOption text(
+      QStringLiteral("text"), QStringLiteral("The text (tokenized as the model's library does; llama2.c: BOS first)."),
+      QStringLiteral("TEXT"));
   const QCommandLineOption ids(QStringLiteral("ids"), QStringLiteral("Token ids instead of a text: 1,403,42."),
                                QStringLiteral("LIST"));
   const QCommandLineOption generate(QStringLiteral("generate"),
@@ -91,7 +96,7 @@ void printInferJson(const RuntimeModel& m, const Inference& r) {
                         {QStringLiteral("tokens"), tokens},
                         {QStringLiteral("ids"), ids},
                         {QStringLiteral("layers"), static_cast<int>(r.pass.attention.size())},
-                        {QStringLiteral("heads"), m.model.config().heads},
+                        {QStringLiteral("heads"), m.model->heads()},
                         {QStringLiteral("predictions"), predictions},
                         {QStringLiteral("generated"), toQ(r.generatedText)},
                         {QStringLiteral("generated_ids"), generated}});
@@ -124,7 +129,7 @@ int runInfer(const QStringList& arguments) {
   else
     printInferText(m, r);
   if (!args.attentionOut.empty() && !args.json)
-    std::cout << "attention: " << r.pass.attention.size() << " layers × " << m.model.config().heads << " heads × "
+    std::cout << "attention: " << r.pass.attention.size() << " layers × " << m.model->heads() << " heads × "
               << ids.size() << " × " << ids.size() << " written to " << args.attentionOut << '\n';
   return 0;
 }

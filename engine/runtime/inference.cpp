@@ -5,30 +5,85 @@
 #include <filesystem>
 #include <numeric>
 
+#include "engine/io/json.h"
 #include "engine/io/npy.h"
+#include "engine/runtime/gpt2_model.h"
+#include "engine/runtime/llama2c_model.h"
+#include "engine/tokenizers/byte_level_bpe.h"
+#include "engine/tokenizers/llama2c_tokenizer.h"
+#include "engine/util/format.h"
 #include "engine/util/error.h"
 
 namespace attnscope {
 
 namespace fs = std::filesystem;
 
-std::string RuntimeModel::describe() const {
-  const Llama2cConfig& c = model.config();
-  return format + ", " + std::to_string(c.layers) + " layers, " + std::to_string(c.heads) + " heads (" +
-         std::to_string(c.kvHeads) + " key-value), dim " + std::to_string(c.dim) + ", vocabulary " +
-         std::to_string(c.vocabSize) + ", " + std::to_string(c.seqLen) + " positions";
+namespace {
+
+class Llama2cText : public TextTokenizer {
+ public:
+  explicit Llama2cText(Llama2cTokenizer t) : t_(std::move(t)) {}
+  std::vector<int> encode(const std::string& text) const override { return t_.encode(text, true, false); }
+  std::string label(int id) const override { return t_.label(id); }
+  std::string decode(int previous, int id) const override { return t_.decode(previous, id); }
+  int stopToken() const override { return Llama2cTokenizer::kBos; }
+
+ private:
+  Llama2cTokenizer t_;
+};
+
+class ByteLevelText : public TextTokenizer {
+ public:
+  explicit ByteLevelText(ByteLevelBpe t) : t_(std::move(t)) {}
+  std::vector<int> encode(const std::string& text) const override { return t_.encode(text); }
+  std::string label(int id) const override { return t_.label(id); }
+  std::string decode(int, int id) const override { return t_.decode({id}); }
+
+ private:
+  ByteLevelBpe t_;
+};
+
+RuntimeModel openFolder(const std::string& folder) {
+  const fs::path config = fs::path(folder) / "config.json";
+  std::error_code ec;
+  if (!fs::exists(config, ec))
+    throw Error("model '" + folder +
+                "' is a folder without config.json: give a llama2.c checkpoint (.bin) or a Hugging Face model folder");
+  const JsonValue json = readJsonFile(config.string(), 1u << 20);
+  const JsonValue* type = json.isObject() ? json.find("model_type") : nullptr;
+  const std::string modelType = type && type->isString() ? type->asString() : "";
+  if (modelType != "gpt2")
+    throw Error("model '" + folder + "' has model_type '" + attnscope::quoted(modelType) +
+                "', which this version does not run: it runs GPT-2 folders and llama2.c checkpoints");
+  const fs::path vocab = fs::path(folder) / "vocab.json", merges = fs::path(folder) / "merges.txt";
+  if (!fs::exists(vocab, ec) || !fs::exists(merges, ec))
+    throw Error("model '" + folder +
+                "' has no vocab.json and merges.txt: this version reads GPT-2's tokenizer from those (tokenizer.json "
+                "alone is not read yet)");
+  RuntimeModel m;
+  m.path = folder;
+  m.tokenizerPath = vocab.string();
+  auto model = std::make_shared<const Gpt2Model>(Gpt2Model::read(folder));
+  ByteLevelBpe bpe = ByteLevelBpe::read(vocab.string(), merges.string());
+  if (bpe.id("<|endoftext|>") >= 0) bpe.setSpecialTokens({"<|endoftext|>"});
+  if (bpe.size() > model->vocabSize())
+    throw Error("model '" + folder + "': its tokenizer has " + std::to_string(bpe.size()) +
+                " tokens, more than the config's vocab_size " + std::to_string(model->vocabSize()));
+  m.model = model;
+  m.tokenizer = std::make_shared<const ByteLevelText>(std::move(bpe));
+  return m;
 }
+
+}  // namespace
 
 RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath) {
   std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    if (fs::exists(fs::path(path) / "config.json", ec))
-      throw Error("model '" + path +
-                  "' is a Hugging Face folder, which this version does not run yet: give a llama2.c checkpoint (.bin)");
-    throw Error("model '" + path + "' is a folder: give a llama2.c checkpoint (.bin)");
-  }
-  RuntimeModel m{path, tokenizerPath, "llama2.c", Llama2cModel::read(path), {}};
-  const int vocab = m.model.config().vocabSize;
+  if (fs::is_directory(path, ec)) return openFolder(path);
+  RuntimeModel m;
+  m.path = path;
+  m.tokenizerPath = tokenizerPath;
+  auto model = std::make_shared<const Llama2cModel>(Llama2cModel::read(path));
+  const int vocab = model->vocabSize();
   if (m.tokenizerPath.empty()) {
     const fs::path folder = fs::path(path).parent_path();
     for (const std::string name : {std::string("tokenizer.bin"), "tok" + std::to_string(vocab) + ".bin"})
@@ -40,19 +95,19 @@ RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath
       throw Error("model '" + path + "' has no tokenizer beside it: expected tokenizer.bin or tok" +
                   std::to_string(vocab) + ".bin in its folder, or give one (--tokenizer FILE)");
   }
-  m.tokenizer = Llama2cTokenizer::read(m.tokenizerPath, vocab);
+  m.tokenizer = std::make_shared<const Llama2cText>(Llama2cTokenizer::read(m.tokenizerPath, vocab));
+  m.model = model;
   return m;
 }
 
-std::vector<int> encodeText(const RuntimeModel& m, const std::string& text) {
-  return m.tokenizer.encode(text, /*bos=*/true, /*eos=*/false);
-}
+std::vector<int> encodeText(const RuntimeModel& m, const std::string& text) { return m.tokenizer->encode(text); }
 
 Inference infer(const RuntimeModel& m, const std::vector<int>& ids, int top, int generate, const Progress& progress) {
   Inference r;
+  if (ids.empty()) throw Error("there is nothing to run: the text gives no tokens");
   r.ids = ids;
-  r.pass = m.model.forward(ids, progress);
-  for (int id : ids) r.labels.push_back(m.tokenizer.label(id));
+  r.pass = m.model->forward(ids, progress);
+  for (int id : ids) r.labels.push_back(m.tokenizer->label(id));
   // The softmax of the last position's logits, in doubles; the `top` largest.
   const auto last = r.pass.logits.row(r.pass.logits.rows() - 1);
   const double most = last.maxCoeff();
@@ -66,13 +121,13 @@ Inference infer(const RuntimeModel& m, const std::vector<int>& ids, int top, int
     return p[std::size_t(a)] > p[std::size_t(b)] || (p[std::size_t(a)] == p[std::size_t(b)] && a < b);
   });
   for (int i = 0; i < k; ++i)
-    r.next.push_back(
-        {order[std::size_t(i)], m.tokenizer.label(order[std::size_t(i)]), p[std::size_t(order[std::size_t(i)])] / sum});
+    r.next.push_back({order[std::size_t(i)], m.tokenizer->label(order[std::size_t(i)]),
+                      p[std::size_t(order[std::size_t(i)])] / sum});
   if (generate > 0) {
-    r.generated = m.model.generateGreedy(ids, generate, progress);
+    r.generated = m.model->generateGreedy(ids, generate, m.tokenizer->stopToken(), progress);
     int previous = ids.back();
     for (int id : r.generated) {
-      r.generatedText += m.tokenizer.decode(previous, id);
+      r.generatedText += m.tokenizer->decode(previous, id);
       previous = id;
     }
   }

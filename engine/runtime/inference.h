@@ -3,28 +3,27 @@
 // says (the next token's likeliest choices, a greedy continuation) with every layer's attention, which can be
 // written as the dump the Real attention tab and `attention` read.
 //
-// Formats: llama2.c checkpoints (a .bin, with its tokenizer.bin or tok<vocab>.bin beside it). A Hugging Face folder
-// is refused by name for now.
+// Models: llama2.c checkpoints (a .bin, with its tokenizer.bin or tok<vocab>.bin beside it) and Hugging Face GPT-2
+// folders (config.json, model.safetensors or shards, vocab.json and merges.txt). Another model_type is refused by
+// name.
 
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "engine/runtime/llama2c_model.h"
-#include "engine/tokenizers/llama2c_tokenizer.h"
+#include "engine/runtime/language_model.h"
 
 namespace attnscope {
 
 struct RuntimeModel {
   std::string path, tokenizerPath;
-  std::string format = "llama2.c";
-  Llama2cModel model;
-  Llama2cTokenizer tokenizer;
-  /// "llama2.c, 5 layers, 8 heads (4 key-value), dim 64, vocabulary 512, 512 positions".
-  std::string describe() const;
+  std::shared_ptr<const LanguageModel> model;
+  std::shared_ptr<const TextTokenizer> tokenizer;
+  std::string describe() const { return model->describe(); }
 };
 
-/// Opens `path`: a llama2.c checkpoint, with `tokenizerPath` or else tokenizer.bin or tok<vocab>.bin from its folder.
-/// Throws Error with one line naming what is wrong (a folder, a missing tokenizer, a bad header) and what is allowed.
+/// Opens `path`: a llama2.c checkpoint (with `tokenizerPath`, or else tokenizer.bin or tok<vocab>.bin from its
+/// folder) or a Hugging Face folder. Throws Error with one line naming what is wrong and what is allowed.
 RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath = {});
 
 struct TokenChoice {
@@ -39,13 +38,13 @@ struct Inference {
   ModelPass pass;
   std::vector<TokenChoice> next;  ///< the likeliest next tokens after the last one, most likely first
   std::vector<int> generated;     ///< the greedy continuation's ids
-  std::string generatedText;      ///< and its text, as llama2.c prints it
+  std::string generatedText;      ///< and its text, as the model's library prints it
 };
 
-/// Token ids for `text`: BOS, then the tokenizer's pieces (as llama2.c's run does with a prompt).
+/// Token ids for `text`, as the model's tokenizer gives them (llama2.c: BOS first).
 std::vector<int> encodeText(const RuntimeModel& m, const std::string& text);
-/// Runs `ids` (checked against the model: 1 … seq_len valid ids), keeps the `top` likeliest next tokens and, when
-/// `generate` > 0, that many greedy tokens more (stopping at BOS or seq_len).
+/// Runs `ids` (checked against the model), keeps the `top` likeliest next tokens and, when `generate` > 0, that many
+/// greedy tokens more.
 Inference infer(const RuntimeModel& m, const std::vector<int>& ids, int top, int generate,
                 const Progress& progress = {});
 /// Writes every layer's attention as a dump: .npy [layers, heads, n, n] or .npz with members layer_0 … [heads, n, n]

@@ -144,23 +144,17 @@ double Llama2cModel::passFlops(Index n) const {
   return config_.layers * (linear + attention) + 2.0 * n * config_.vocabSize * dim;
 }
 
-void Llama2cModel::checkTokens(const std::vector<int>& tokens) const {
-  if (tokens.empty() || tokens.size() > static_cast<std::size_t>(config_.seqLen))
-    throw Error(std::to_string(tokens.size()) + " tokens cannot be run: this model takes 1 … " +
-                std::to_string(config_.seqLen) + " (its seq_len)");
-  for (std::size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || tokens[i] >= config_.vocabSize)
-      throw Error("token " + std::to_string(i) + " has id " + std::to_string(tokens[i]) + ": expected 0 … " +
-                  std::to_string(config_.vocabSize - 1));
+std::string Llama2cModel::describe() const {
+  const Llama2cConfig& c = config_;
+  return "llama2.c, " + std::to_string(c.layers) + " layers, " + std::to_string(c.heads) + " heads (" +
+         std::to_string(c.kvHeads) + " key-value), dim " + std::to_string(c.dim) + ", vocabulary " +
+         std::to_string(c.vocabSize) + ", " + std::to_string(c.seqLen) + " positions";
 }
 
 ModelPass Llama2cModel::forward(const std::vector<int>& tokens, const Progress& progress) const {
   checkTokens(tokens);
   const Llama2cConfig& c = config_;
   const Index n = static_cast<Index>(tokens.size()), dim = c.dim, kvDim = c.kvDim(), headSize = c.headSize();
-  // The attention kept: layers · heads · n² floats.
-  checkMemory(4.0 * c.layers * c.heads * double(n) * double(n), "the attention of every layer and head",
-              "run a shorter text");
   ModelPass pass;
   Matrix x(n, dim);
   for (Index t = 0; t < n; ++t)
@@ -208,23 +202,6 @@ ModelPass Llama2cModel::forward(const std::vector<int>& tokens, const Progress& 
   const Matrix final = rmsNorm(x, at(rmsFinal_));
   pass.logits = linear(final, at(wcls_), c.vocabSize);
   return pass;
-}
-
-std::vector<int> Llama2cModel::generateGreedy(const std::vector<int>& prompt, int count,
-                                              const Progress& progress) const {
-  checkTokens(prompt);
-  std::vector<int> sequence = prompt, generated;
-  for (int i = 0; i < count && static_cast<int>(sequence.size()) < config_.seqLen; ++i) {
-    progress.throwIfCancelled();
-    const ModelPass pass = forward(sequence);
-    Index best = 0;
-    pass.logits.row(pass.logits.rows() - 1).maxCoeff(&best);
-    if (best == 1) break;  // BOS: run.c's generate stops when the model starts a new text
-    sequence.push_back(static_cast<int>(best));
-    generated.push_back(static_cast<int>(best));
-    progress.report(double(i + 1) / count);
-  }
-  return generated;
 }
 
 }  // namespace attnscope

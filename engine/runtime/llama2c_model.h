@@ -14,8 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/util/progress.h"
-#include "engine/util/types.h"
+#include "engine/runtime/language_model.h"
 
 namespace attnscope {
 
@@ -26,14 +25,7 @@ struct Llama2cConfig {
   int kvDim() const { return dim / heads * kvHeads; }
 };
 
-/// What one pass over a sequence gives: every layer's attention probabilities and the logits of every position.
-struct ModelPass {
-  /// attention[layer][head] is n × n: row i the softmax over keys 0 … i (zeros above the diagonal).
-  std::vector<std::vector<Matrix>> attention;
-  Matrix logits;  ///< n × vocab
-};
-
-class Llama2cModel {
+class Llama2cModel : public LanguageModel {
  public:
   /// Reads and checks a checkpoint: the header's sizes (positive, heads dividing dim, kv heads dividing heads,
   /// within the limits below) and the file's length against them, before any weight is read. Throws Error with one
@@ -46,14 +38,17 @@ class Llama2cModel {
   /// FLOPs of one pass over n tokens (the linear layers, the attention products, the logits).
   double passFlops(Index n) const;
 
-  /// Throws Error unless `tokens` can be run: 1 … seq_len of them, each a valid id.
-  void checkTokens(const std::vector<int>& tokens) const;
-  /// The forward pass over `tokens` (checked), all positions at once. `progress` is told after each layer and
-  /// stops the pass when cancelled.
-  ModelPass forward(const std::vector<int>& tokens, const Progress& progress = {}) const;
-  /// Greedy decoding: `count` tokens after `prompt` (stopping early at BOS, as run.c's generate does, or at
-  /// seq_len). Returns only the new tokens.
-  std::vector<int> generateGreedy(const std::vector<int>& prompt, int count, const Progress& progress = {}) const;
+  std::string describe() const override;
+  int layers() const override { return config_.layers; }
+  int heads() const override { return config_.heads; }
+  int vocabSize() const override { return config_.vocabSize; }
+  int maxPositions() const override { return config_.seqLen; }
+  /// The forward pass over `tokens` (checked), all positions at once: causal, row i over keys 0 … i.
+  ModelPass forward(const std::vector<int>& tokens, const Progress& progress = {}) const override;
+  /// Greedy decoding as run.c's generate: stopping early at BOS or at seq_len. Returns only the new tokens.
+  std::vector<int> generateGreedy(const std::vector<int>& prompt, int count, const Progress& progress = {}) const {
+    return LanguageModel::generateGreedy(prompt, count, /*BOS*/ 1, progress);
+  }
 
   static constexpr int kMostDim = 16384;
   static constexpr int kMostLayers = 512;

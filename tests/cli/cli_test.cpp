@@ -822,8 +822,11 @@ TEST(CliInfer, BadInputIsOneLine) {
       "expected a file ending in .npz or .npy");
   EXPECT_FALSE(QFile::exists(dir.filePath(QStringLiteral("a.csv"))));
   // A Hugging Face folder, a checkpoint with no tokenizer beside it, a cut-off checkpoint.
-  QFile(dir.filePath(QStringLiteral("config.json"))).open(QIODevice::WriteOnly);
-  expectBadInput(infer({model, dir.path(), ids, one}), "is a Hugging Face folder, which this version does not run yet");
+  QFile config(dir.filePath(QStringLiteral("config.json")));
+  ASSERT_TRUE(config.open(QIODevice::WriteOnly));
+  config.write(R"({"model_type": "bert", "hidden_size": 768})");
+  config.close();
+  expectBadInput(infer({model, dir.path(), ids, one}), "has model_type 'bert', which this version does not run");
   const QString alone = dir.filePath(QStringLiteral("alone.bin"));
   ASSERT_TRUE(QFile::copy(kStoriesModel, alone));
   expectBadInput(infer({model, alone, ids, one}), "has no tokenizer beside it: expected tokenizer.bin or tok512.bin");

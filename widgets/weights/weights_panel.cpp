@@ -96,8 +96,8 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   openModel_ = new QPushButton(QStringLiteral("Open model…"), this);
   openModel_->setObjectName(QStringLiteral("weightsOpenModel"));
   openModel_->setToolTip(
-      QStringLiteral("a llama2.c checkpoint (.bin) with its tokenizer.bin or tok<vocab>.bin "
-                     "beside it: the model runs here, on the text beside"));
+      QStringLiteral("a llama2.c checkpoint (.bin) with its tokenizer.bin or tok<vocab>.bin beside it, or a "
+                     "Hugging Face GPT-2 folder (pick its config.json): the model runs here, on the text beside"));
   shippedModel_ = new QPushButton(QStringLiteral("stories260K"), this);
   shippedModel_->setObjectName(QStringLiteral("weightsShippedModel"));
   shippedModel_->setToolTip(
@@ -117,9 +117,13 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   layout->addLayout(modelBar);
   layout->addWidget(modelOutputs_);
   connect(openModel_, &QPushButton::clicked, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open a model"), QString(),
-                                                      QStringLiteral("llama2.c checkpoints (*.bin);;All files (*)"));
-    if (!path.isEmpty()) openModel(path);
+    const QString path = QFileDialog::getOpenFileName(
+        this, QStringLiteral("Open a model"), QString(),
+        QStringLiteral("llama2.c checkpoints (*.bin);;Hugging Face GPT-2 folders (config.json);;All files (*)"));
+    if (path.isEmpty()) return;
+    // A Hugging Face model is its folder, picked by its config.json.
+    const QFileInfo picked(path);
+    openModel(picked.fileName() == QStringLiteral("config.json") ? picked.absolutePath() : path);
   });
   connect(shippedModel_, &QPushButton::clicked, this, &WeightsPanel::openShippedModel);
   connect(modelText_, &QLineEdit::textEdited, this, [this] {

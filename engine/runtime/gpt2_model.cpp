@@ -1,0 +1,168 @@
+#include "engine/runtime/gpt2_model.h"
+
+#include <cmath>
+
+#include "engine/io/json.h"
+#include "engine/io/safetensors.h"
+#include "engine/util/error.h"
+#include "engine/util/format.h"
+#include "engine/util/limits.h"
+
+namespace attnscope {
+
+namespace {
+
+constexpr int kMostSize = 1 << 20;
+
+Matrix layerNorm(const Matrix& x, const Eigen::RowVectorXf& w, const Eigen::RowVectorXf& b, double eps) {
+  Matrix out(x.rows(), x.cols());
+  for (Index r = 0; r < x.rows(); ++r) {
+    const float mean = x.row(r).mean();
+    const Eigen::RowVectorXf centred = x.row(r).array() - mean;
+    const float variance = centred.squaredNorm() / static_cast<float>(x.cols());
+    out.row(r) = centred.cwiseProduct(w) * (1.0f / std::sqrt(variance + static_cast<float>(eps))) + b;
+  }
+  return out;
+}
+
+void activate(Matrix& h, const std::string& activation) {
+  if (activation == "relu") {
+    h = h.cwiseMax(0.0f);
+  } else if (activation == "gelu") {  // erf
+    h = h.unaryExpr([](float v) { return 0.5f * v * (1.0f + std::erf(v * static_cast<float>(M_SQRT1_2))); });
+  } else {  // gelu_new, gelu_pytorch_tanh: the tanh approximation
+    const float c = std::sqrt(2.0f / static_cast<float>(M_PI));
+    h = (0.5f * h.array() * (1.0f + (c * (h.array() + 0.044715f * h.array().cube())).tanh())).matrix();
+  }
+}
+
+}  // namespace
+
+Gpt2Config readGpt2Config(const std::string& path) {
+  const JsonValue json = readJsonFile(path, 1u << 20);
+  if (!json.isObject()) throw Error("config '" + path + "' is not a JSON object");
+  Gpt2Config c;
+  auto integer = [&](const char* key, int& field, int least) {
+    const JsonValue* v = json.find(key);
+    if (!v || v->isNull()) return;  // left out: GPT2Config's default
+    const std::optional<std::int64_t> value = v->asInteger();
+    if (!v->isNumber() || !value || *value < least || *value > kMostSize)
+      throw Error("config '" + path + "': " + key + " is not allowed: expected an integer " + std::to_string(least) +
+                  " … " + std::to_string(kMostSize));
+    field = static_cast<int>(*value);
+  };
+  integer("vocab_size", c.vocabSize, 1);
+  integer("n_positions", c.positions, 1);
+  integer("n_embd", c.embd, 1);
+  integer("n_layer", c.layers, 1);
+  integer("n_head", c.heads, 1);
+  integer("n_inner", c.inner, 1);
+  if (const JsonValue* eps = json.find("layer_norm_epsilon"); eps && !eps->isNull()) {
+    if (!eps->isNumber() || !(eps->asDouble() > 0) || eps->asDouble() > 1)
+      throw Error("config '" + path + "': layer_norm_epsilon is not allowed: expected a number in (0, 1]");
+    c.layerNormEps = eps->asDouble();
+  }
+  if (const JsonValue* a = json.find("activation_function"); a && !a->isNull()) {
+    if (!a->isString()) throw Error("config '" + path + "': activation_function is not a string");
+    c.activation = a->asString();
+    if (c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh" && c.activation != "gelu" &&
+        c.activation != "relu")
+      throw Error("config '" + path + "': activation_function '" + attnscope::quoted(c.activation) +
+                  "' is not run here: expected gelu_new, gelu_pytorch_tanh, gelu or relu");
+  }
+  if (c.embd % c.heads != 0)
+    throw Error("config '" + path + "': n_head " + std::to_string(c.heads) + " does not divide n_embd " +
+                std::to_string(c.embd));
+  return c;
+}
+
+Gpt2Model Gpt2Model::read(const std::string& folder) {
+  Gpt2Model m;
+  m.config_ = readGpt2Config(folder + "/config.json");
+  const Gpt2Config& c = m.config_;
+  const double floats = double(c.vocabSize + c.positions) * c.embd +
+                        double(c.layers) * (4.0 * c.embd * c.embd + 2.0 * c.embd * c.innerDim());
+  checkMemory(4.0 * floats, "this model's weights", "choose a smaller model");
+  const SafetensorsWeights weights = SafetensorsWeights::open(folder);
+  const std::string prefix = weights.has("transformer.wte.weight") ? "transformer." : "";
+  const Index d = c.embd, inner = c.innerDim();
+  auto matrix = [&](const std::string& name, Index rows, Index cols) {
+    const std::vector<float> v = weights.read(prefix + name, {rows, cols});
+    return Matrix(Eigen::Map<const Matrix>(v.data(), rows, cols));
+  };
+  auto vector = [&](const std::string& name, Index size) {
+    const std::vector<float> v = weights.read(prefix + name, {size});
+    return Eigen::RowVectorXf(Eigen::Map<const Eigen::RowVectorXf>(v.data(), size));
+  };
+  m.wte = matrix("wte.weight", c.vocabSize, d);
+  m.wpe = matrix("wpe.weight", c.positions, d);
+  for (int l = 0; l < c.layers; ++l) {
+    const std::string h = "h." + std::to_string(l) + ".";
+    Layer L;
+    L.ln1w = vector(h + "ln_1.weight", d);
+    L.ln1b = vector(h + "ln_1.bias", d);
+    L.attnW = matrix(h + "attn.c_attn.weight", d, 3 * d);
+    L.attnB = vector(h + "attn.c_attn.bias", 3 * d);
+    L.projW = matrix(h + "attn.c_proj.weight", d, d);
+    L.projB = vector(h + "attn.c_proj.bias", d);
+    L.ln2w = vector(h + "ln_2.weight", d);
+    L.ln2b = vector(h + "ln_2.bias", d);
+    L.fcW = matrix(h + "mlp.c_fc.weight", d, inner);
+    L.fcB = vector(h + "mlp.c_fc.bias", inner);
+    L.mlpProjW = matrix(h + "mlp.c_proj.weight", inner, d);
+    L.mlpProjB = vector(h + "mlp.c_proj.bias", d);
+    m.layers_.push_back(std::move(L));
+  }
+  m.lnfW = vector("ln_f.weight", d);
+  m.lnfB = vector("ln_f.bias", d);
+  return m;
+}
+
+std::string Gpt2Model::describe() const {
+  const Gpt2Config& c = config_;
+  return "GPT-2, " + std::to_string(c.layers) + " layers, " + std::to_string(c.heads) + " heads, dim " +
+         std::to_string(c.embd) + ", vocabulary " + std::to_string(c.vocabSize) + ", " + std::to_string(c.positions) +
+         " positions";
+}
+
+ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progress) const {
+  checkTokens(ids);
+  const Gpt2Config& c = config_;
+  const Index n = static_cast<Index>(ids.size()), d = c.embd, hd = c.embd / c.heads;
+  Matrix x(n, d);
+  for (Index t = 0; t < n; ++t) x.row(t) = wte.row(ids[std::size_t(t)]) + wpe.row(t);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  ModelPass pass;
+  pass.attention.resize(layers_.size());
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    progress.throwIfCancelled();
+    const Layer& L = layers_[l];
+    const Matrix a = layerNorm(x, L.ln1w, L.ln1b, c.layerNormEps);
+    const Matrix qkv = (a * L.attnW).rowwise() + L.attnB;
+    Matrix mixed = Matrix::Zero(n, d);
+    auto& probabilities = pass.attention[l];
+    probabilities.assign(static_cast<std::size_t>(c.heads), Matrix::Zero(n, n));
+    for (int h = 0; h < c.heads; ++h) {
+      const auto q = qkv.middleCols(h * hd, hd), k = qkv.middleCols(d + h * hd, hd),
+                 v = qkv.middleCols(2 * d + h * hd, hd);
+      Matrix& p = probabilities[static_cast<std::size_t>(h)];
+      for (Index t = 0; t < n; ++t) {
+        Eigen::RowVectorXf scores = (k.topRows(t + 1) * q.row(t).transpose()).transpose() * scale;
+        scores = (scores.array() - scores.maxCoeff()).exp();
+        scores /= scores.sum();
+        p.row(t).head(t + 1) = scores;
+        mixed.row(t).segment(h * hd, hd) = scores * v.topRows(t + 1);
+      }
+    }
+    x += (mixed * L.projW).rowwise() + L.projB;
+    const Matrix b = layerNorm(x, L.ln2w, L.ln2b, c.layerNormEps);
+    Matrix hidden = (b * L.fcW).rowwise() + L.fcB;
+    activate(hidden, c.activation);
+    x += (hidden * L.mlpProjW).rowwise() + L.mlpProjB;
+    progress.report(double(l + 1) / double(layers_.size()));
+  }
+  pass.logits = layerNorm(x, lnfW, lnfB, c.layerNormEps) * wte.transpose();
+  return pass;
+}
+
+}  // namespace attnscope

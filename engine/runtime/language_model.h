@@ -1,0 +1,54 @@
+#pragma once
+// What the runtime asks of every model it runs (llama2.c checkpoints, Hugging Face GPT-2, …) and of its tokenizer,
+// so that `infer`, the Real attention tab and the tests treat them alike.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/util/progress.h"
+#include "engine/util/types.h"
+
+namespace attnscope {
+
+/// What one pass over a sequence gives: every layer's attention probabilities and the logits of every position.
+struct ModelPass {
+  /// attention[layer][head] is n × n: row i the softmax over the keys it may see (zeros elsewhere).
+  std::vector<std::vector<Matrix>> attention;
+  Matrix logits;  ///< n × vocab
+};
+
+class LanguageModel {
+ public:
+  virtual ~LanguageModel() = default;
+  /// "llama2.c, 5 layers, 8 heads (4 key-value), dim 64, vocabulary 512, 512 positions".
+  virtual std::string describe() const = 0;
+  virtual int layers() const = 0;
+  virtual int heads() const = 0;
+  virtual int vocabSize() const = 0;
+  virtual int maxPositions() const = 0;
+  /// The pass over `ids` (checked with checkTokens), all positions at once; `progress` hears after each layer and
+  /// stops the pass when cancelled.
+  virtual ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const = 0;
+  /// Throws Error unless `ids` can be run: 1 … maxPositions() of them, each a valid id; and the attention kept
+  /// (layers · heads · n² floats) fits in memory.
+  void checkTokens(const std::vector<int>& ids) const;
+  /// Greedy decoding: `count` tokens after `prompt`, stopping early at `stop` (when ≥ 0) or at maxPositions().
+  std::vector<int> generateGreedy(const std::vector<int>& prompt, int count, int stop,
+                                  const Progress& progress = {}) const;
+};
+
+class TextTokenizer {
+ public:
+  virtual ~TextTokenizer() = default;
+  /// The ids the model reads for `text`, with what the model's own tokenizer adds (llama2.c: BOS first).
+  virtual std::vector<int> encode(const std::string& text) const = 0;
+  /// A token as an axis label ("▁ball").
+  virtual std::string label(int id) const = 0;
+  /// The text `id` adds after `previous`, as the model's library prints a continuation.
+  virtual std::string decode(int previous, int id) const = 0;
+  /// The token a continuation stops at (llama2.c: BOS), or −1.
+  virtual int stopToken() const { return -1; }
+};
+
+}  // namespace attnscope
