@@ -355,7 +355,7 @@ void MainWindow::buildMenus() {
   QMenu* palette = view->addMenu(QStringLiteral("&Colours"));
   palettes_ = new QActionGroup(this);
   for (Palette p : allPalettes()) {
-    QAction* a = palette->addAction(paletteName(p), this, [this, p] { setPalette(p); });
+    QAction* a = palette->addAction(paletteName(p), this, [this, p] { applyColorPalette(p); });
     a->setCheckable(true);
     a->setChecked(p == Palette::Viridis);
     palettes_->addAction(a);
@@ -395,13 +395,8 @@ void MainWindow::loadPreset(const Preset& preset) {
   if (palette >= 0) palettes_->actions().at(palette)->trigger();
 }
 
-void MainWindow::setPalette(Palette palette) {
+void MainWindow::applyColorPalette(Palette palette) {
   for (const Page& p : std::as_const(pages_)) p.tab->setColorPalette(palette);
-}
-
-Palette MainWindow::palette() const {
-  return allPalettes().value(
-      std::max<int>(0, static_cast<int>(palettes_->actions().indexOf(palettes_->checkedAction()))));
 }
 
 void MainWindow::setPatternChoice(const PatternChoice& choice) { controls_->setChoice(choice); }

@@ -112,8 +112,7 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   void restoreSession();
   void showResult(std::shared_ptr<const MaskResult> result);
-  void setPalette(Palette palette);
-  Palette palette() const;
+  void applyColorPalette(Palette palette);
   void openPreset();
   void savePreset();
   void exportDialog();

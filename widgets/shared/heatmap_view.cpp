@@ -678,6 +678,11 @@ double HeatmapView::keyLabelRotation() const { return d_->plot->xAxis->tickLabel
 
 QFont HeatmapView::titleFont() const { return d_->titleElement->font(); }
 
+void HeatmapView::redraw() {
+  // Twice: a first layout at a new size may ask for a second, to square the map (see the constructor).
+  for (int pass = 0; pass < 2; ++pass) d_->plot->replot(QCustomPlot::rpImmediateRefresh);
+}
+
 QImage HeatmapView::toImage(int width, int height, double scale) {
   return d_->plot->toPixmap(width, height, scale).toImage();
 }

@@ -76,6 +76,8 @@ class HeatmapView : public QWidget {
   /// A small version for the grid of heads: no colour scale, a short title.
   void setCompact(bool compact);
   void resetView();
+  /// Lays the map out and draws it now, for the size it has (tests read what is drawn; the screen redraws itself).
+  void redraw();
   /// Highlights the keys query `query` attends (−1 clears).
   void highlightQuery(Index query);
   Index highlightedQuery() const;
