@@ -84,13 +84,23 @@ InferArgs readInferArgs(const QStringList& arguments) {
   return a;
 }
 
+QJsonArray choicesJson(const std::vector<TokenChoice>& choices) {
+  QJsonArray out;
+  for (const TokenChoice& c : choices)
+    out.append(
+        QJsonObject{{QStringLiteral("token"), toQ(c.label)}, {QStringLiteral("id"), c.id}, {QStringLiteral("p"), c.p}});
+  return out;
+}
+
 void printInferJson(const RuntimeModel& m, const Inference& r) {
-  QJsonArray tokens, ids, predictions, generated;
+  QJsonArray tokens, ids, generated;
   for (const std::string& label : r.labels) tokens.append(toQ(label));
   for (int id : r.ids) ids.append(id);
-  for (const TokenChoice& c : r.next)
+  // A decoder's: the next token's choices. An encoder's: at each mask, its position and choices.
+  QJsonArray predictions = choicesJson(r.next);
+  for (const auto& [position, choices] : r.masked)
     predictions.append(
-        QJsonObject{{QStringLiteral("token"), toQ(c.label)}, {QStringLiteral("id"), c.id}, {QStringLiteral("p"), c.p}});
+        QJsonObject{{QStringLiteral("position"), position}, {QStringLiteral("choices"), choicesJson(choices)}});
   for (int id : r.generated) generated.append(id);
   printJson(QJsonObject{{QStringLiteral("model"), toQ(m.describe())},
                         {QStringLiteral("tokens"), tokens},
@@ -108,9 +118,17 @@ void printInferText(const RuntimeModel& m, const Inference& r) {
   for (const std::string& label : r.labels) std::cout << ' ' << label;
   std::cout << "\nids:";
   for (int id : r.ids) std::cout << ' ' << id;
-  std::cout << "\nnext token:";
-  for (const TokenChoice& c : r.next) std::cout << "  " << c.label << ' ' << fixedDigits(c.p, 3);
   std::cout << '\n';
+  if (!r.next.empty()) {
+    std::cout << "next token:";
+    for (const TokenChoice& c : r.next) std::cout << "  " << c.label << ' ' << fixedDigits(c.p, 3);
+    std::cout << '\n';
+  }
+  for (const auto& [position, choices] : r.masked) {
+    std::cout << "mask at " << position << ':';
+    for (const TokenChoice& c : choices) std::cout << "  " << c.label << ' ' << fixedDigits(c.p, 3);
+    std::cout << '\n';
+  }
   if (!r.generated.empty())
     std::cout << "continuation (" << r.generated.size() << " tokens): " << r.generatedText << '\n';
 }

@@ -7,10 +7,12 @@
 
 #include "engine/io/json.h"
 #include "engine/io/npy.h"
+#include "engine/runtime/bert_model.h"
 #include "engine/runtime/gpt2_model.h"
 #include "engine/runtime/llama2c_model.h"
 #include "engine/tokenizers/byte_level_bpe.h"
 #include "engine/tokenizers/llama2c_tokenizer.h"
+#include "engine/tokenizers/word_piece.h"
 #include "engine/util/format.h"
 #include "engine/util/error.h"
 
@@ -43,6 +45,45 @@ class ByteLevelText : public TextTokenizer {
   ByteLevelBpe t_;
 };
 
+class WordPieceText : public TextTokenizer {
+ public:
+  explicit WordPieceText(WordPiece t) : t_(std::move(t)), cls_(t_.id("[CLS]")), sep_(t_.id("[SEP]")) {}
+  // BertProcessing: [CLS] text [SEP].
+  std::vector<int> encode(const std::string& text) const override {
+    std::vector<int> ids;
+    if (cls_ >= 0) ids.push_back(cls_);
+    const std::vector<int> body = t_.encode(text);
+    ids.insert(ids.end(), body.begin(), body.end());
+    if (sep_ >= 0) ids.push_back(sep_);
+    return ids;
+  }
+  std::string label(int id) const override { return t_.label(id); }
+  std::string decode(int, int id) const override { return t_.token(id); }
+  int maskToken() const override { return t_.id("[MASK]"); }
+
+ private:
+  WordPiece t_;
+  int cls_, sep_;
+};
+
+// BERT's tokenizer: vocab.txt, lower-cased unless tokenizer_config.json says do_lower_case false.
+std::shared_ptr<const TextTokenizer> bertTokenizer(const std::string& folder) {
+  const fs::path vocab = fs::path(folder) / "vocab.txt";
+  std::error_code ec;
+  if (!fs::exists(vocab, ec))
+    throw Error(
+        "model '" + folder +
+        "' has no vocab.txt: this version reads BERT's tokenizer from it (tokenizer.json alone is not read yet)");
+  WordPiece t = WordPiece::read(vocab.string());
+  const fs::path config = fs::path(folder) / "tokenizer_config.json";
+  if (fs::exists(config, ec)) {
+    const JsonValue json = readJsonFile(config.string(), 1u << 20);
+    if (const JsonValue* lower = json.isObject() ? json.find("do_lower_case") : nullptr; lower && lower->isBool())
+      t.setLowercase(lower->asBool());
+  }
+  return std::make_shared<const WordPieceText>(std::move(t));
+}
+
 RuntimeModel openFolder(const std::string& folder) {
   const fs::path config = fs::path(folder) / "config.json";
   std::error_code ec;
@@ -52,9 +93,17 @@ RuntimeModel openFolder(const std::string& folder) {
   const JsonValue json = readJsonFile(config.string(), 1u << 20);
   const JsonValue* type = json.isObject() ? json.find("model_type") : nullptr;
   const std::string modelType = type && type->isString() ? type->asString() : "";
+  if (modelType == "bert") {
+    RuntimeModel m;
+    m.path = folder;
+    m.tokenizerPath = (fs::path(folder) / "vocab.txt").string();
+    m.model = std::make_shared<const BertModel>(BertModel::read(folder));
+    m.tokenizer = bertTokenizer(folder);
+    return m;
+  }
   if (modelType != "gpt2")
     throw Error("model '" + folder + "' has model_type '" + attnscope::quoted(modelType) +
-                "', which this version does not run: it runs GPT-2 folders and llama2.c checkpoints");
+                "', which this version does not run: it runs BERT and GPT-2 folders and llama2.c checkpoints");
   const fs::path vocab = fs::path(folder) / "vocab.json", merges = fs::path(folder) / "merges.txt";
   if (!fs::exists(vocab, ec) || !fs::exists(merges, ec))
     throw Error("model '" + folder +
@@ -102,27 +151,47 @@ RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath
 
 std::vector<int> encodeText(const RuntimeModel& m, const std::string& text) { return m.tokenizer->encode(text); }
 
-Inference infer(const RuntimeModel& m, const std::vector<int>& ids, int top, int generate, const Progress& progress) {
-  Inference r;
-  if (ids.empty()) throw Error("there is nothing to run: the text gives no tokens");
-  r.ids = ids;
-  r.pass = m.model->forward(ids, progress);
-  for (int id : ids) r.labels.push_back(m.tokenizer->label(id));
-  // The softmax of the last position's logits, in doubles; the `top` largest.
-  const auto last = r.pass.logits.row(r.pass.logits.rows() - 1);
-  const double most = last.maxCoeff();
-  std::vector<double> p(static_cast<std::size_t>(last.size()));
+namespace {
+
+// The `top` likeliest tokens of a row of logits (a softmax in doubles), most likely first, the lower id on a tie.
+std::vector<TokenChoice> choices(const RuntimeModel& m, const Eigen::Ref<const Eigen::RowVectorXf>& logits, int top) {
+  const double most = logits.maxCoeff();
+  std::vector<double> p(static_cast<std::size_t>(logits.size()));
   double sum = 0;
-  for (Index v = 0; v < last.size(); ++v) sum += (p[std::size_t(v)] = std::exp(double(last(v)) - most));
+  for (Index v = 0; v < logits.size(); ++v) sum += (p[std::size_t(v)] = std::exp(double(logits(v)) - most));
   std::vector<int> order(p.size());
   std::iota(order.begin(), order.end(), 0);
   const int k = std::clamp(top, 0, static_cast<int>(order.size()));
   std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int a, int b) {
     return p[std::size_t(a)] > p[std::size_t(b)] || (p[std::size_t(a)] == p[std::size_t(b)] && a < b);
   });
-  for (int i = 0; i < k; ++i)
-    r.next.push_back({order[std::size_t(i)], m.tokenizer->label(order[std::size_t(i)]),
-                      p[std::size_t(order[std::size_t(i)])] / sum});
+  std::vector<TokenChoice> out;
+  for (int i = 0; i < k; ++i) {
+    const int id = order[std::size_t(i)];
+    out.push_back({id, m.tokenizer->label(id), p[std::size_t(id)] / sum});
+  }
+  return out;
+}
+
+}  // namespace
+
+Inference infer(const RuntimeModel& m, const std::vector<int>& ids, int top, int generate, const Progress& progress) {
+  Inference r;
+  if (ids.empty()) throw Error("there is nothing to run: the text gives no tokens");
+  if (generate > 0 && m.model->encoder())
+    throw Error("an encoder writes no continuation: it predicts the words at its masks ([MASK] in the text)");
+  r.ids = ids;
+  r.pass = m.model->forward(ids, progress);
+  for (int id : ids) r.labels.push_back(m.tokenizer->label(id));
+  if (r.pass.logits.size() == 0) return r;  // an encoder without its head: attention only
+  if (m.model->encoder()) {
+    const int mask = m.tokenizer->maskToken();
+    for (std::size_t t = 0; t < ids.size(); ++t)
+      if (mask >= 0 && ids[t] == mask)
+        r.masked.push_back({static_cast<int>(t), choices(m, r.pass.logits.row(static_cast<Index>(t)), top)});
+    return r;
+  }
+  r.next = choices(m, r.pass.logits.row(r.pass.logits.rows() - 1), top);
   if (generate > 0) {
     r.generated = m.model->generateGreedy(ids, generate, m.tokenizer->stopToken(), progress);
     int previous = ids.back();

@@ -36,9 +36,11 @@ struct Inference {
   std::vector<int> ids;
   std::vector<std::string> labels;  ///< one a token, for axes
   ModelPass pass;
-  std::vector<TokenChoice> next;  ///< the likeliest next tokens after the last one, most likely first
-  std::vector<int> generated;     ///< the greedy continuation's ids
-  std::string generatedText;      ///< and its text, as the model's library prints it
+  std::vector<TokenChoice> next;  ///< a decoder's likeliest next tokens after the last one, most likely first
+  /// An encoder's likeliest words at each masked position (position, choices), in order.
+  std::vector<std::pair<int, std::vector<TokenChoice>>> masked;
+  std::vector<int> generated;  ///< the greedy continuation's ids
+  std::string generatedText;   ///< and its text, as the model's library prints it
 };
 
 /// Token ids for `text`, as the model's tokenizer gives them (llama2.c: BOS first).

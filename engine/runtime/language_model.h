@@ -15,7 +15,7 @@ namespace attnscope {
 struct ModelPass {
   /// attention[layer][head] is n × n: row i the softmax over the keys it may see (zeros elsewhere).
   std::vector<std::vector<Matrix>> attention;
-  Matrix logits;  ///< n × vocab
+  Matrix logits;  ///< n × vocab (empty when the model has no head that gives them)
 };
 
 class LanguageModel {
@@ -27,6 +27,10 @@ class LanguageModel {
   virtual int heads() const = 0;
   virtual int vocabSize() const = 0;
   virtual int maxPositions() const = 0;
+  /// An encoder attends both ways and predicts masked words; a decoder attends back and predicts the next token.
+  virtual bool encoder() const { return false; }
+  /// False for an encoder saved without its masked-LM head: it gives attention but no predictions.
+  virtual bool hasLogits() const { return true; }
   /// The pass over `ids` (checked with checkTokens), all positions at once; `progress` hears after each layer and
   /// stops the pass when cancelled.
   virtual ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const = 0;
@@ -49,6 +53,8 @@ class TextTokenizer {
   virtual std::string decode(int previous, int id) const = 0;
   /// The token a continuation stops at (llama2.c: BOS), or −1.
   virtual int stopToken() const { return -1; }
+  /// The token an encoder predicts words at ([MASK], <mask>), or −1.
+  virtual int maskToken() const { return -1; }
 };
 
 }  // namespace attnscope

@@ -365,8 +365,17 @@ void WeightsPanel::runModel(const QString& path) {
       QStringList next;
       for (const TokenChoice& c : inference->next)
         next << QStringLiteral("%1 %2").arg(QString::fromStdString(c.label), fixedText(c.p, 3));
-      modelOutputs_->setText(QStringLiteral("%1 tokens. Next token: ").arg(inference->ids.size()) +
-                             next.join(QStringLiteral(" · ")));
+      QString said = QStringLiteral("%1 tokens.").arg(inference->ids.size());
+      if (!next.isEmpty()) said += QStringLiteral(" Next token: ") + next.join(QStringLiteral(" · "));
+      for (const auto& [position, choices] : inference->masked) {
+        QStringList words;
+        for (const TokenChoice& c : choices)
+          words << QStringLiteral("%1 %2").arg(QString::fromStdString(c.label), fixedText(c.p, 3));
+        said += QStringLiteral(" At token %1: ").arg(position) + words.join(QStringLiteral(" · ")) + QLatin1Char('.');
+      }
+      if (opened->model->encoder() && inference->masked.empty())
+        said += QStringLiteral(" Write [MASK] in the text to see the words it would put there.");
+      modelOutputs_->setText(said);
       modelOutputs_->show();
       if (pattern)
         measurePattern(*pattern);

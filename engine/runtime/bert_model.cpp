@@ -1,0 +1,206 @@
+#include "engine/runtime/bert_model.h"
+
+#include <cmath>
+
+#include "engine/io/json.h"
+#include "engine/io/safetensors.h"
+#include "engine/util/error.h"
+#include "engine/util/format.h"
+#include "engine/util/limits.h"
+
+namespace attnscope {
+
+namespace {
+
+constexpr int kMostSize = 1 << 20;
+
+Matrix layerNorm(const Matrix& x, const Eigen::RowVectorXf& w, const Eigen::RowVectorXf& b, double eps) {
+  Matrix out(x.rows(), x.cols());
+  for (Index r = 0; r < x.rows(); ++r) {
+    const float mean = x.row(r).mean();
+    const Eigen::RowVectorXf centred = x.row(r).array() - mean;
+    const float variance = centred.squaredNorm() / static_cast<float>(x.cols());
+    out.row(r) = centred.cwiseProduct(w) * (1.0f / std::sqrt(variance + static_cast<float>(eps))) + b;
+  }
+  return out;
+}
+
+void activate(Matrix& h, const std::string& activation) {
+  if (activation == "relu") {
+    h = h.cwiseMax(0.0f);
+  } else if (activation == "gelu") {  // erf, as nn.GELU()
+    h = h.unaryExpr([](float v) { return 0.5f * v * (1.0f + std::erf(v * static_cast<float>(M_SQRT1_2))); });
+  } else {  // gelu_new, gelu_pytorch_tanh
+    const float c = std::sqrt(2.0f / static_cast<float>(M_PI));
+    h = (0.5f * h.array() * (1.0f + (c * (h.array() + 0.044715f * h.array().cube())).tanh())).matrix();
+  }
+}
+
+// x · Wᵀ + b for an nn.Linear weight [out, in].
+Matrix linear(const Matrix& x, const Matrix& w, const Eigen::RowVectorXf& b) {
+  return (x * w.transpose()).rowwise() + b;
+}
+
+}  // namespace
+
+BertConfig readBertConfig(const std::string& path) {
+  const JsonValue json = readJsonFile(path, 1u << 20);
+  if (!json.isObject()) throw Error("config '" + path + "' is not a JSON object");
+  BertConfig c;
+  auto integer = [&](const char* key, int& field, int least) {
+    const JsonValue* v = json.find(key);
+    if (!v || v->isNull()) return;
+    const std::optional<std::int64_t> value = v->asInteger();
+    if (!v->isNumber() || !value || *value < least || *value > kMostSize)
+      throw Error("config '" + path + "': " + key + " is not allowed: expected an integer " + std::to_string(least) +
+                  " … " + std::to_string(kMostSize));
+    field = static_cast<int>(*value);
+  };
+  integer("vocab_size", c.vocabSize, 1);
+  integer("hidden_size", c.hidden, 1);
+  integer("num_hidden_layers", c.layers, 1);
+  integer("num_attention_heads", c.heads, 1);
+  integer("intermediate_size", c.intermediate, 1);
+  integer("max_position_embeddings", c.positions, 1);
+  integer("type_vocab_size", c.types, 1);
+  if (const JsonValue* eps = json.find("layer_norm_eps"); eps && !eps->isNull()) {
+    if (!eps->isNumber() || !(eps->asDouble() > 0) || eps->asDouble() > 1)
+      throw Error("config '" + path + "': layer_norm_eps is not allowed: expected a number in (0, 1]");
+    c.layerNormEps = eps->asDouble();
+  }
+  if (const JsonValue* a = json.find("hidden_act"); a && !a->isNull()) {
+    if (!a->isString()) throw Error("config '" + path + "': hidden_act is not a string");
+    c.activation = a->asString();
+    if (c.activation != "gelu" && c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh" &&
+        c.activation != "relu")
+      throw Error("config '" + path + "': hidden_act '" + attnscope::quoted(c.activation) +
+                  "' is not run here: expected gelu, gelu_new, gelu_pytorch_tanh or relu");
+  }
+  if (const JsonValue* p = json.find("position_embedding_type"); p && p->isString() && p->asString() != "absolute")
+    throw Error("config '" + path + "': position_embedding_type '" + attnscope::quoted(p->asString()) +
+                "' is not run here: expected absolute");
+  if (c.hidden % c.heads != 0)
+    throw Error("config '" + path + "': num_attention_heads " + std::to_string(c.heads) +
+                " does not divide hidden_size " + std::to_string(c.hidden));
+  return c;
+}
+
+BertModel BertModel::read(const std::string& folder) {
+  BertModel m;
+  m.config_ = readBertConfig(folder + "/config.json");
+  const BertConfig& c = m.config_;
+  checkMemory(4.0 * (double(c.vocabSize + c.positions + c.types) * c.hidden +
+                     double(c.layers) * (4.0 * c.hidden * c.hidden + 2.0 * c.hidden * c.intermediate)),
+              "this model's weights", "choose a smaller model");
+  const SafetensorsWeights w = SafetensorsWeights::open(folder);
+  const std::string base = w.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+  // Old checkpoints name LayerNorm's weight and bias gamma and beta.
+  auto name = [&](const std::string& n) {
+    if (w.has(n)) return n;
+    for (const auto& [from, to] : {std::pair{".weight", ".gamma"}, std::pair{".bias", ".beta"}})
+      if (n.size() > std::string(from).size() && n.ends_with(from) && n.find("LayerNorm") != std::string::npos) {
+        const std::string old = n.substr(0, n.size() - std::string(from).size()) + to;
+        if (w.has(old)) return old;
+      }
+    return n;
+  };
+  const Index h = c.hidden, inner = c.intermediate;
+  auto matrix = [&](const std::string& n, Index rows, Index cols) {
+    const std::vector<float> v = w.read(name(n), {rows, cols});
+    return Matrix(Eigen::Map<const Matrix>(v.data(), rows, cols));
+  };
+  auto vector = [&](const std::string& n, Index size) {
+    const std::vector<float> v = w.read(name(n), {size});
+    return Eigen::RowVectorXf(Eigen::Map<const Eigen::RowVectorXf>(v.data(), size));
+  };
+  const std::string e = base + "embeddings.";
+  m.words = matrix(e + "word_embeddings.weight", c.vocabSize, h);
+  m.positions = matrix(e + "position_embeddings.weight", c.positions, h);
+  m.types = matrix(e + "token_type_embeddings.weight", c.types, h);
+  m.embLnW = vector(e + "LayerNorm.weight", h);
+  m.embLnB = vector(e + "LayerNorm.bias", h);
+  for (int l = 0; l < c.layers; ++l) {
+    const std::string p = base + "encoder.layer." + std::to_string(l) + ".";
+    Layer L;
+    L.q = matrix(p + "attention.self.query.weight", h, h);
+    L.qb = vector(p + "attention.self.query.bias", h);
+    L.k = matrix(p + "attention.self.key.weight", h, h);
+    L.kb = vector(p + "attention.self.key.bias", h);
+    L.v = matrix(p + "attention.self.value.weight", h, h);
+    L.vb = vector(p + "attention.self.value.bias", h);
+    L.o = matrix(p + "attention.output.dense.weight", h, h);
+    L.ob = vector(p + "attention.output.dense.bias", h);
+    L.ln1w = vector(p + "attention.output.LayerNorm.weight", h);
+    L.ln1b = vector(p + "attention.output.LayerNorm.bias", h);
+    L.inter = matrix(p + "intermediate.dense.weight", inner, h);
+    L.interB = vector(p + "intermediate.dense.bias", inner);
+    L.out = matrix(p + "output.dense.weight", h, inner);
+    L.outB = vector(p + "output.dense.bias", h);
+    L.ln2w = vector(p + "output.LayerNorm.weight", h);
+    L.ln2b = vector(p + "output.LayerNorm.bias", h);
+    m.layers_.push_back(std::move(L));
+  }
+  m.hasHead_ = w.has("cls.predictions.transform.dense.weight");
+  if (m.hasHead_) {
+    m.headDense = matrix("cls.predictions.transform.dense.weight", h, h);
+    m.headDenseB = vector("cls.predictions.transform.dense.bias", h);
+    m.headLnW = vector("cls.predictions.transform.LayerNorm.weight", h);
+    m.headLnB = vector("cls.predictions.transform.LayerNorm.bias", h);
+    m.decoderBias = w.has("cls.predictions.bias") ? vector("cls.predictions.bias", c.vocabSize)
+                                                  : vector("cls.predictions.decoder.bias", c.vocabSize);
+    // The decoder is tied to the word embeddings; a checkpoint that stores it gives the same matrix.
+    if (w.has("cls.predictions.decoder.weight")) m.words = matrix("cls.predictions.decoder.weight", c.vocabSize, h);
+  }
+  return m;
+}
+
+std::string BertModel::describe() const {
+  const BertConfig& c = config_;
+  return "BERT, " + std::to_string(c.layers) + " layers, " + std::to_string(c.heads) + " heads, hidden " +
+         std::to_string(c.hidden) + ", vocabulary " + std::to_string(c.vocabSize) + ", " + std::to_string(c.positions) +
+         " positions" + (hasHead_ ? "" : " (no masked-LM head: no predictions)");
+}
+
+ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progress) const {
+  checkTokens(ids);
+  const BertConfig& c = config_;
+  const Index n = static_cast<Index>(ids.size()), h = c.hidden, hd = c.hidden / c.heads;
+  Matrix x(n, h);
+  for (Index t = 0; t < n; ++t) x.row(t) = words.row(ids[std::size_t(t)]) + positions.row(t) + types.row(0);
+  x = layerNorm(x, embLnW, embLnB, c.layerNormEps);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  ModelPass pass;
+  pass.attention.resize(layers_.size());
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    progress.throwIfCancelled();
+    const Layer& L = layers_[l];
+    const Matrix q = linear(x, L.q, L.qb), k = linear(x, L.k, L.kb), v = linear(x, L.v, L.vb);
+    Matrix mixed(n, h);
+    auto& probabilities = pass.attention[l];
+    probabilities.assign(static_cast<std::size_t>(c.heads), Matrix());
+    for (int head = 0; head < c.heads; ++head) {
+      const auto qh = q.middleCols(head * hd, hd), kh = k.middleCols(head * hd, hd), vh = v.middleCols(head * hd, hd);
+      Matrix p = (qh * kh.transpose()) * scale;  // every query sees every key
+      for (Index t = 0; t < n; ++t) {
+        p.row(t) = (p.row(t).array() - p.row(t).maxCoeff()).exp();
+        p.row(t) /= p.row(t).sum();
+      }
+      mixed.middleCols(head * hd, hd) = p * vh;
+      probabilities[static_cast<std::size_t>(head)] = std::move(p);
+    }
+    const Matrix attended = layerNorm(linear(mixed, L.o, L.ob) + x, L.ln1w, L.ln1b, c.layerNormEps);
+    Matrix inter = linear(attended, L.inter, L.interB);
+    activate(inter, c.activation);
+    x = layerNorm(linear(inter, L.out, L.outB) + attended, L.ln2w, L.ln2b, c.layerNormEps);
+    progress.report(double(l + 1) / double(layers_.size()));
+  }
+  if (hasHead_) {
+    Matrix t = linear(x, headDense, headDenseB);
+    activate(t, c.activation);
+    t = layerNorm(t, headLnW, headLnB, c.layerNormEps);
+    pass.logits = (t * words.transpose()).rowwise() + decoderBias;
+  }
+  return pass;
+}
+
+}  // namespace attnscope

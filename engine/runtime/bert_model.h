@@ -1,0 +1,52 @@
+#pragma once
+// BERT from a Hugging Face folder (config.json, model.safetensors as BertForMaskedLM or BertModel saves them), run as
+// transformers' modeling_bert defines it: word, absolute position and token-type (type 0) embeddings summed and
+// LayerNorm-ed; per layer bidirectional self-attention (q, k, v as nn.Linear, [out, in]), its output dense added to
+// the input and LayerNorm-ed (post-norm), the intermediate dense with the configured activation, the output dense
+// added and LayerNorm-ed; then, when the checkpoint has it, the masked-LM head (dense, activation, LayerNorm, the
+// decoder tied to the word embeddings, a bias) for the masked-word predictions. The config is read as BertConfig.
+
+#include <string>
+#include <vector>
+
+#include "engine/runtime/language_model.h"
+
+namespace attnscope {
+
+struct BertConfig {
+  int vocabSize = 30522, hidden = 768, layers = 12, heads = 12, intermediate = 3072, positions = 512, types = 2;
+  double layerNormEps = 1e-12;
+  std::string activation = "gelu";
+};
+
+/// Reads a BERT config.json as BertConfig does; throws Error naming the field.
+BertConfig readBertConfig(const std::string& path);
+
+class BertModel : public LanguageModel {
+ public:
+  static BertModel read(const std::string& folder);
+  const BertConfig& config() const { return config_; }
+  std::string describe() const override;
+  int layers() const override { return config_.layers; }
+  int heads() const override { return config_.heads; }
+  int vocabSize() const override { return config_.vocabSize; }
+  int maxPositions() const override { return config_.positions; }
+  bool encoder() const override { return true; }
+  bool hasLogits() const override { return hasHead_; }
+  ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const override;
+
+ private:
+  struct Layer {
+    Matrix q, k, v, o, inter, out;  // [out, in]
+    Eigen::RowVectorXf qb, kb, vb, ob, ln1w, ln1b, interB, outB, ln2w, ln2b;
+  };
+  BertConfig config_;
+  Matrix words, positions, types;
+  Eigen::RowVectorXf embLnW, embLnB;
+  std::vector<Layer> layers_;
+  bool hasHead_ = false;
+  Matrix headDense;  // [hidden, hidden]
+  Eigen::RowVectorXf headDenseB, headLnW, headLnB, decoderBias;
+};
+
+}  // namespace attnscope
