@@ -43,10 +43,18 @@ Matrix linear(const Matrix& x, const Matrix& w, const Eigen::RowVectorXf& b) {
 
 }  // namespace
 
-BertConfig readBertConfig(const std::string& path) {
+BertConfig readBertConfig(const std::string& path, bool roberta) {
   const JsonValue json = readJsonFile(path, 1u << 20);
   if (!json.isObject()) throw Error("config '" + path + "' is not a JSON object");
   BertConfig c;
+  if (roberta) {  // RobertaConfig's defaults
+    c.roberta = true;
+    c.vocabSize = 50265;
+    c.positions = 514;
+    c.types = 1;
+    c.padTokenId = 1;
+    c.layerNormEps = 1e-5;
+  }
   auto integer = [&](const char* key, int& field, int least) {
     const JsonValue* v = json.find(key);
     if (!v || v->isNull()) return;
@@ -63,6 +71,7 @@ BertConfig readBertConfig(const std::string& path) {
   integer("intermediate_size", c.intermediate, 1);
   integer("max_position_embeddings", c.positions, 1);
   integer("type_vocab_size", c.types, 1);
+  integer("pad_token_id", c.padTokenId, 0);
   if (const JsonValue* eps = json.find("layer_norm_eps"); eps && !eps->isNull()) {
     if (!eps->isNumber() || !(eps->asDouble() > 0) || eps->asDouble() > 1)
       throw Error("config '" + path + "': layer_norm_eps is not allowed: expected a number in (0, 1]");
@@ -85,15 +94,16 @@ BertConfig readBertConfig(const std::string& path) {
   return c;
 }
 
-BertModel BertModel::read(const std::string& folder) {
+BertModel BertModel::read(const std::string& folder, bool roberta) {
   BertModel m;
-  m.config_ = readBertConfig(folder + "/config.json");
+  m.config_ = readBertConfig(folder + "/config.json", roberta);
   const BertConfig& c = m.config_;
   checkMemory(4.0 * (double(c.vocabSize + c.positions + c.types) * c.hidden +
                      double(c.layers) * (4.0 * c.hidden * c.hidden + 2.0 * c.hidden * c.intermediate)),
               "this model's weights", "choose a smaller model");
   const SafetensorsWeights w = SafetensorsWeights::open(folder);
-  const std::string base = w.has("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+  const std::string family = roberta ? "roberta." : "bert.";
+  const std::string base = w.has(family + "embeddings.word_embeddings.weight") ? family : "";
   // Old checkpoints name LayerNorm's weight and bias gamma and beta.
   auto name = [&](const std::string& n) {
     if (w.has(n)) return n;
@@ -140,25 +150,30 @@ BertModel BertModel::read(const std::string& folder) {
     L.ln2b = vector(p + "output.LayerNorm.bias", h);
     m.layers_.push_back(std::move(L));
   }
-  m.hasHead_ = w.has("cls.predictions.transform.dense.weight");
+  // The masked-LM head: BERT's cls.predictions.transform.{dense, LayerNorm}, RoBERTa's lm_head.{dense, layer_norm}.
+  const std::string head = roberta ? "lm_head." : "cls.predictions.";
+  const std::string dense = roberta ? "lm_head.dense" : "cls.predictions.transform.dense";
+  const std::string norm = roberta ? "lm_head.layer_norm" : "cls.predictions.transform.LayerNorm";
+  m.hasHead_ = w.has(dense + ".weight");
   if (m.hasHead_) {
-    m.headDense = matrix("cls.predictions.transform.dense.weight", h, h);
-    m.headDenseB = vector("cls.predictions.transform.dense.bias", h);
-    m.headLnW = vector("cls.predictions.transform.LayerNorm.weight", h);
-    m.headLnB = vector("cls.predictions.transform.LayerNorm.bias", h);
-    m.decoderBias = w.has("cls.predictions.bias") ? vector("cls.predictions.bias", c.vocabSize)
-                                                  : vector("cls.predictions.decoder.bias", c.vocabSize);
+    m.headDense = matrix(dense + ".weight", h, h);
+    m.headDenseB = vector(dense + ".bias", h);
+    m.headLnW = vector(norm + ".weight", h);
+    m.headLnB = vector(norm + ".bias", h);
+    m.decoderBias =
+        w.has(head + "bias") ? vector(head + "bias", c.vocabSize) : vector(head + "decoder.bias", c.vocabSize);
     // The decoder is tied to the word embeddings; a checkpoint that stores it gives the same matrix.
-    if (w.has("cls.predictions.decoder.weight")) m.words = matrix("cls.predictions.decoder.weight", c.vocabSize, h);
+    if (w.has(head + "decoder.weight")) m.words = matrix(head + "decoder.weight", c.vocabSize, h);
   }
   return m;
 }
 
 std::string BertModel::describe() const {
   const BertConfig& c = config_;
-  return "BERT, " + std::to_string(c.layers) + " layers, " + std::to_string(c.heads) + " heads, hidden " +
-         std::to_string(c.hidden) + ", vocabulary " + std::to_string(c.vocabSize) + ", " + std::to_string(c.positions) +
-         " positions" + (hasHead_ ? "" : " (no masked-LM head: no predictions)");
+  return std::string(c.roberta ? "RoBERTa, " : "BERT, ") + std::to_string(c.layers) + " layers, " +
+         std::to_string(c.heads) + " heads, hidden " + std::to_string(c.hidden) + ", vocabulary " +
+         std::to_string(c.vocabSize) + ", " + std::to_string(c.positions) + " positions" +
+         (hasHead_ ? "" : " (no masked-LM head: no predictions)");
 }
 
 ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progress) const {
@@ -166,7 +181,18 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
   const BertConfig& c = config_;
   const Index n = static_cast<Index>(ids.size()), h = c.hidden, hd = c.hidden / c.heads;
   Matrix x(n, h);
-  for (Index t = 0; t < n; ++t) x.row(t) = words.row(ids[std::size_t(t)]) + positions.row(t) + types.row(0);
+  // BERT's positions are 0, 1, …; RoBERTa's count the non-padding tokens from padding_idx + 1, and a padding token
+  // has position padding_idx.
+  Index counted = 0;
+  for (Index t = 0; t < n; ++t) {
+    const int id = ids[std::size_t(t)];
+    Index position = t;
+    if (c.roberta) position = id == c.padTokenId ? c.padTokenId : c.padTokenId + (++counted);
+    if (position >= c.positions)
+      throw Error("token " + std::to_string(t) + " would take position " + std::to_string(position) +
+                  ": this model has " + std::to_string(c.positions) + " (max_position_embeddings)");
+    x.row(t) = words.row(id) + positions.row(position) + types.row(0);
+  }
   x = layerNorm(x, embLnW, embLnB, c.layerNormEps);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   ModelPass pass;

@@ -5,7 +5,12 @@
 // the input and LayerNorm-ed (post-norm), the intermediate dense with the configured activation, the output dense
 // added and LayerNorm-ed; then, when the checkpoint has it, the masked-LM head (dense, activation, LayerNorm, the
 // decoder tied to the word embeddings, a bias) for the masked-word predictions. The config is read as BertConfig.
+//
+// RoBERTa (and DistilRoBERTa, a 6-layer RoBERTa) is the same network with its own names ("roberta.", "lm_head."),
+// RobertaConfig's defaults, and positions counted from padding_idx + 1 (a padding token keeps position padding_idx),
+// as create_position_ids_from_input_ids does.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -14,23 +19,29 @@
 namespace attnscope {
 
 struct BertConfig {
+  bool roberta = false;
   int vocabSize = 30522, hidden = 768, layers = 12, heads = 12, intermediate = 3072, positions = 512, types = 2;
+  int padTokenId = 0;  ///< RoBERTa's padding_idx (positions start after it)
   double layerNormEps = 1e-12;
   std::string activation = "gelu";
 };
 
-/// Reads a BERT config.json as BertConfig does; throws Error naming the field.
-BertConfig readBertConfig(const std::string& path);
+/// Reads a BERT (or, with `roberta`, a RoBERTa) config.json as BertConfig (RobertaConfig) does, defaults included;
+/// throws Error naming the field.
+BertConfig readBertConfig(const std::string& path, bool roberta = false);
 
 class BertModel : public LanguageModel {
  public:
-  static BertModel read(const std::string& folder);
+  static BertModel read(const std::string& folder, bool roberta = false);
   const BertConfig& config() const { return config_; }
   std::string describe() const override;
   int layers() const override { return config_.layers; }
   int heads() const override { return config_.heads; }
   int vocabSize() const override { return config_.vocabSize; }
-  int maxPositions() const override { return config_.positions; }
+  /// RoBERTa's positions start after padding_idx, so it takes that many fewer tokens than its table has rows.
+  int maxPositions() const override {
+    return config_.roberta ? std::max(0, config_.positions - config_.padTokenId - 1) : config_.positions;
+  }
   bool encoder() const override { return true; }
   bool hasLogits() const override { return hasHead_; }
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const override;

@@ -66,6 +66,50 @@ class WordPieceText : public TextTokenizer {
   int cls_, sep_;
 };
 
+class RobertaText : public TextTokenizer {
+ public:
+  explicit RobertaText(ByteLevelBpe t) : t_(std::move(t)), bos_(t_.id("<s>")), eos_(t_.id("</s>")) {}
+  // RobertaProcessing: <s> text </s>.
+  std::vector<int> encode(const std::string& text) const override {
+    std::vector<int> ids;
+    if (bos_ >= 0) ids.push_back(bos_);
+    const std::vector<int> body = t_.encode(text);
+    ids.insert(ids.end(), body.begin(), body.end());
+    if (eos_ >= 0) ids.push_back(eos_);
+    return ids;
+  }
+  std::string label(int id) const override { return t_.label(id); }
+  std::string decode(int, int id) const override { return t_.decode({id}); }
+  int maskToken() const override { return t_.id("<mask>"); }
+
+ private:
+  ByteLevelBpe t_;
+  int bos_, eos_;
+};
+
+// A tokenizer_config.json's boolean `key`, or `otherwise` when the file or the key is not there.
+bool tokenizerFlag(const std::string& folder, const char* key, bool otherwise) {
+  const fs::path config = fs::path(folder) / "tokenizer_config.json";
+  std::error_code ec;
+  if (!fs::exists(config, ec)) return otherwise;
+  const JsonValue json = readJsonFile(config.string(), 1u << 20);
+  const JsonValue* flag = json.isObject() ? json.find(key) : nullptr;
+  return flag && flag->isBool() ? flag->asBool() : otherwise;
+}
+
+// GPT-2's and RoBERTa's tokenizer: vocab.json and merges.txt.
+ByteLevelBpe byteLevelTokenizer(const std::string& folder) {
+  const fs::path vocab = fs::path(folder) / "vocab.json", merges = fs::path(folder) / "merges.txt";
+  std::error_code ec;
+  if (!fs::exists(vocab, ec) || !fs::exists(merges, ec))
+    throw Error("model '" + folder +
+                "' has no vocab.json and merges.txt: this version reads its byte-level BPE from those "
+                "(tokenizer.json alone is not read yet)");
+  ByteLevelBpe bpe = ByteLevelBpe::read(vocab.string(), merges.string());
+  bpe.setAddPrefixSpace(tokenizerFlag(folder, "add_prefix_space", false));
+  return bpe;
+}
+
 // BERT's tokenizer: vocab.txt, lower-cased unless tokenizer_config.json says do_lower_case false.
 std::shared_ptr<const TextTokenizer> bertTokenizer(const std::string& folder) {
   const fs::path vocab = fs::path(folder) / "vocab.txt";
@@ -75,12 +119,7 @@ std::shared_ptr<const TextTokenizer> bertTokenizer(const std::string& folder) {
         "model '" + folder +
         "' has no vocab.txt: this version reads BERT's tokenizer from it (tokenizer.json alone is not read yet)");
   WordPiece t = WordPiece::read(vocab.string());
-  const fs::path config = fs::path(folder) / "tokenizer_config.json";
-  if (fs::exists(config, ec)) {
-    const JsonValue json = readJsonFile(config.string(), 1u << 20);
-    if (const JsonValue* lower = json.isObject() ? json.find("do_lower_case") : nullptr; lower && lower->isBool())
-      t.setLowercase(lower->asBool());
-  }
+  t.setLowercase(tokenizerFlag(folder, "do_lower_case", true));
   return std::make_shared<const WordPieceText>(std::move(t));
 }
 
@@ -101,19 +140,28 @@ RuntimeModel openFolder(const std::string& folder) {
     m.tokenizer = bertTokenizer(folder);
     return m;
   }
+  if (modelType == "roberta") {
+    RuntimeModel m;
+    m.path = folder;
+    m.tokenizerPath = (fs::path(folder) / "vocab.json").string();
+    auto model = std::make_shared<const BertModel>(BertModel::read(folder, /*roberta=*/true));
+    ByteLevelBpe bpe = byteLevelTokenizer(folder);
+    std::vector<std::string> specials;
+    for (const char* s : {"<s>", "</s>", "<pad>", "<unk>", "<mask>"})
+      if (bpe.id(s) >= 0) specials.emplace_back(s);
+    bpe.setSpecialTokens(specials, {"<mask>"});
+    m.model = model;
+    m.tokenizer = std::make_shared<const RobertaText>(std::move(bpe));
+    return m;
+  }
   if (modelType != "gpt2")
     throw Error("model '" + folder + "' has model_type '" + attnscope::quoted(modelType) +
-                "', which this version does not run: it runs BERT and GPT-2 folders and llama2.c checkpoints");
-  const fs::path vocab = fs::path(folder) / "vocab.json", merges = fs::path(folder) / "merges.txt";
-  if (!fs::exists(vocab, ec) || !fs::exists(merges, ec))
-    throw Error("model '" + folder +
-                "' has no vocab.json and merges.txt: this version reads GPT-2's tokenizer from those (tokenizer.json "
-                "alone is not read yet)");
+                "', which this version does not run: it runs BERT, RoBERTa and GPT-2 folders and llama2.c checkpoints");
   RuntimeModel m;
   m.path = folder;
-  m.tokenizerPath = vocab.string();
+  m.tokenizerPath = (fs::path(folder) / "vocab.json").string();
   auto model = std::make_shared<const Gpt2Model>(Gpt2Model::read(folder));
-  ByteLevelBpe bpe = ByteLevelBpe::read(vocab.string(), merges.string());
+  ByteLevelBpe bpe = byteLevelTokenizer(folder);
   if (bpe.id("<|endoftext|>") >= 0) bpe.setSpecialTokens({"<|endoftext|>"});
   if (bpe.size() > model->vocabSize())
     throw Error("model '" + folder + "': its tokenizer has " + std::to_string(bpe.size()) +

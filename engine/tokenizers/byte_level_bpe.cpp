@@ -93,7 +93,8 @@ ByteLevelBpe ByteLevelBpe::read(const std::string& vocabPath, const std::string&
   return t;
 }
 
-void ByteLevelBpe::setSpecialTokens(const std::vector<std::string>& tokens) {
+void ByteLevelBpe::setSpecialTokens(const std::vector<std::string>& tokens, const std::vector<std::string>& lstrip) {
+  lstrip_ = lstrip;
   for (const std::string& s : tokens)
     if (s.empty() || id(s) < 0) throw Error("special token '" + quoted(s) + "' is not in the vocabulary");
   specials_ = tokens;
@@ -216,7 +217,14 @@ std::vector<int> ByteLevelBpe::encode(std::string_view text) const {
         special = &s;
       }
     }
-    const std::string_view between = text.substr(at, next == std::string_view::npos ? text.size() - at : next - at);
+    std::string_view between = text.substr(at, next == std::string_view::npos ? text.size() - at : next - at);
+    std::string stripped;
+    if (special && std::find(lstrip_.begin(), lstrip_.end(), *special) != lstrip_.end()) {
+      std::vector<char32_t> cps = unicode::decode(between);
+      while (!cps.empty() && isSpace(cps.back())) cps.pop_back();
+      stripped = unicode::encode(cps);
+      between = stripped;
+    }
     for (const std::string& piece : preTokenize(between)) {
       const std::vector<int> word = encodeWord(piece);
       ids.insert(ids.end(), word.begin(), word.end());

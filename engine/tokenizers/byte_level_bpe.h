@@ -24,8 +24,9 @@ class ByteLevelBpe {
   /// from the vocabulary).
   static ByteLevelBpe read(const std::string& vocabPath, const std::string& mergesPath);
 
-  /// Tokens matched whole in the text before splitting (they must be in the vocabulary).
-  void setSpecialTokens(const std::vector<std::string>& tokens);
+  /// Tokens matched whole in the text before splitting (they must be in the vocabulary); those in `lstrip` also take
+  /// the whitespace before them (RoBERTa's <mask>, an AddedToken with lstrip=True).
+  void setSpecialTokens(const std::vector<std::string>& tokens, const std::vector<std::string>& lstrip = {});
   /// RoBERTa's and GPT-2's add_prefix_space: a space before the text when it does not start with one.
   void setAddPrefixSpace(bool add) { addPrefixSpace_ = add; }
 
@@ -48,7 +49,7 @@ class ByteLevelBpe {
   std::vector<std::string> tokens_;  ///< by id ("" for ids the vocabulary skips)
   std::unordered_map<std::string, int> ids_;
   std::unordered_map<std::string, int> ranks_;  ///< "left right" → rank
-  std::vector<std::string> specials_;
+  std::vector<std::string> specials_, lstrip_;
   bool addPrefixSpace_ = false;
 };
 
