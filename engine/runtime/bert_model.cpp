@@ -43,11 +43,14 @@ Matrix linear(const Matrix& x, const Matrix& w, const Eigen::RowVectorXf& b) {
 
 }  // namespace
 
-BertConfig readBertConfig(const std::string& path, bool roberta) {
+BertConfig readBertConfig(const std::string& path, BertFlavour flavour) {
+  const bool roberta = flavour == BertFlavour::Roberta, distil = flavour == BertFlavour::DistilBert;
   const JsonValue json = readJsonFile(path, 1u << 20);
   if (!json.isObject()) throw Error("config '" + path + "' is not a JSON object");
   BertConfig c;
-  if (roberta) {  // RobertaConfig's defaults
+  c.flavour = flavour;
+  if (distil) c.types = 0;  // DistilBERT has no token types
+  if (roberta) {            // RobertaConfig's defaults
     c.roberta = true;
     c.vocabSize = 50265;
     c.positions = 514;
@@ -65,44 +68,56 @@ BertConfig readBertConfig(const std::string& path, bool roberta) {
     field = static_cast<int>(*value);
   };
   integer("vocab_size", c.vocabSize, 1);
-  integer("hidden_size", c.hidden, 1);
-  integer("num_hidden_layers", c.layers, 1);
-  integer("num_attention_heads", c.heads, 1);
-  integer("intermediate_size", c.intermediate, 1);
   integer("max_position_embeddings", c.positions, 1);
-  integer("type_vocab_size", c.types, 1);
+  if (distil) {  // DistilBertConfig's names; its LayerNorms' eps is 1e-12, not configured
+    c.layers = 6;
+    integer("dim", c.hidden, 1);
+    integer("n_layers", c.layers, 1);
+    integer("n_heads", c.heads, 1);
+    integer("hidden_dim", c.intermediate, 1);
+    if (const JsonValue* s = json.find("sinusoidal_pos_embds"); s && s->isBool() && s->asBool())
+      throw Error("config '" + path + "': sinusoidal_pos_embds true is not run here: expected learned positions");
+  } else {
+    integer("hidden_size", c.hidden, 1);
+    integer("num_hidden_layers", c.layers, 1);
+    integer("num_attention_heads", c.heads, 1);
+    integer("intermediate_size", c.intermediate, 1);
+    integer("type_vocab_size", c.types, 1);
+  }
   integer("pad_token_id", c.padTokenId, 0);
   if (const JsonValue* eps = json.find("layer_norm_eps"); eps && !eps->isNull()) {
     if (!eps->isNumber() || !(eps->asDouble() > 0) || eps->asDouble() > 1)
       throw Error("config '" + path + "': layer_norm_eps is not allowed: expected a number in (0, 1]");
     c.layerNormEps = eps->asDouble();
   }
-  if (const JsonValue* a = json.find("hidden_act"); a && !a->isNull()) {
-    if (!a->isString()) throw Error("config '" + path + "': hidden_act is not a string");
+  const char* act = distil ? "activation" : "hidden_act";
+  if (const JsonValue* a = json.find(act); a && !a->isNull()) {
+    if (!a->isString()) throw Error("config '" + path + "': " + act + " is not a string");
     c.activation = a->asString();
     if (c.activation != "gelu" && c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh" &&
         c.activation != "relu")
-      throw Error("config '" + path + "': hidden_act '" + attnscope::quoted(c.activation) +
+      throw Error("config '" + path + "': " + act + " '" + attnscope::quoted(c.activation) +
                   "' is not run here: expected gelu, gelu_new, gelu_pytorch_tanh or relu");
   }
   if (const JsonValue* p = json.find("position_embedding_type"); p && p->isString() && p->asString() != "absolute")
     throw Error("config '" + path + "': position_embedding_type '" + attnscope::quoted(p->asString()) +
                 "' is not run here: expected absolute");
   if (c.hidden % c.heads != 0)
-    throw Error("config '" + path + "': num_attention_heads " + std::to_string(c.heads) +
-                " does not divide hidden_size " + std::to_string(c.hidden));
+    throw Error("config '" + path + "': the heads (" + std::to_string(c.heads) + ") do not divide the hidden size " +
+                std::to_string(c.hidden));
   return c;
 }
 
-BertModel BertModel::read(const std::string& folder, bool roberta) {
+BertModel BertModel::read(const std::string& folder, BertFlavour flavour) {
+  const bool roberta = flavour == BertFlavour::Roberta, distil = flavour == BertFlavour::DistilBert;
   BertModel m;
-  m.config_ = readBertConfig(folder + "/config.json", roberta);
+  m.config_ = readBertConfig(folder + "/config.json", flavour);
   const BertConfig& c = m.config_;
   checkMemory(4.0 * (double(c.vocabSize + c.positions + c.types) * c.hidden +
                      double(c.layers) * (4.0 * c.hidden * c.hidden + 2.0 * c.hidden * c.intermediate)),
               "this model's weights", "choose a smaller model");
   const SafetensorsWeights w = SafetensorsWeights::open(folder);
-  const std::string family = roberta ? "roberta." : "bert.";
+  const std::string family = roberta ? "roberta." : distil ? "distilbert." : "bert.";
   const std::string base = w.has(family + "embeddings.word_embeddings.weight") ? family : "";
   // Old checkpoints name LayerNorm's weight and bias gamma and beta.
   auto name = [&](const std::string& n) {
@@ -126,34 +141,45 @@ BertModel BertModel::read(const std::string& folder, bool roberta) {
   const std::string e = base + "embeddings.";
   m.words = matrix(e + "word_embeddings.weight", c.vocabSize, h);
   m.positions = matrix(e + "position_embeddings.weight", c.positions, h);
-  m.types = matrix(e + "token_type_embeddings.weight", c.types, h);
+  if (c.types > 0) m.types = matrix(e + "token_type_embeddings.weight", c.types, h);
   m.embLnW = vector(e + "LayerNorm.weight", h);
   m.embLnB = vector(e + "LayerNorm.bias", h);
+  // Each layer's parts by their names: BERT's and RoBERTa's, or DistilBERT's.
+  const char* const bertNames[] = {
+      "attention.self.query",       "attention.self.key", "attention.self.value", "attention.output.dense",
+      "attention.output.LayerNorm", "intermediate.dense", "output.dense",         "output.LayerNorm"};
+  const char* const distilNames[] = {"attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin",
+                                     "sa_layer_norm",   "ffn.lin1",        "ffn.lin2",        "output_layer_norm"};
+  const char* const* part = distil ? distilNames : bertNames;
   for (int l = 0; l < c.layers; ++l) {
-    const std::string p = base + "encoder.layer." + std::to_string(l) + ".";
+    const std::string p = base + (distil ? "transformer.layer." : "encoder.layer.") + std::to_string(l) + ".";
+    auto n = [&](int i, const char* what) { return p + part[i] + what; };
     Layer L;
-    L.q = matrix(p + "attention.self.query.weight", h, h);
-    L.qb = vector(p + "attention.self.query.bias", h);
-    L.k = matrix(p + "attention.self.key.weight", h, h);
-    L.kb = vector(p + "attention.self.key.bias", h);
-    L.v = matrix(p + "attention.self.value.weight", h, h);
-    L.vb = vector(p + "attention.self.value.bias", h);
-    L.o = matrix(p + "attention.output.dense.weight", h, h);
-    L.ob = vector(p + "attention.output.dense.bias", h);
-    L.ln1w = vector(p + "attention.output.LayerNorm.weight", h);
-    L.ln1b = vector(p + "attention.output.LayerNorm.bias", h);
-    L.inter = matrix(p + "intermediate.dense.weight", inner, h);
-    L.interB = vector(p + "intermediate.dense.bias", inner);
-    L.out = matrix(p + "output.dense.weight", h, inner);
-    L.outB = vector(p + "output.dense.bias", h);
-    L.ln2w = vector(p + "output.LayerNorm.weight", h);
-    L.ln2b = vector(p + "output.LayerNorm.bias", h);
+    L.q = matrix(n(0, ".weight"), h, h);
+    L.qb = vector(n(0, ".bias"), h);
+    L.k = matrix(n(1, ".weight"), h, h);
+    L.kb = vector(n(1, ".bias"), h);
+    L.v = matrix(n(2, ".weight"), h, h);
+    L.vb = vector(n(2, ".bias"), h);
+    L.o = matrix(n(3, ".weight"), h, h);
+    L.ob = vector(n(3, ".bias"), h);
+    L.ln1w = vector(n(4, ".weight"), h);
+    L.ln1b = vector(n(4, ".bias"), h);
+    L.inter = matrix(n(5, ".weight"), inner, h);
+    L.interB = vector(n(5, ".bias"), inner);
+    L.out = matrix(n(6, ".weight"), h, inner);
+    L.outB = vector(n(6, ".bias"), h);
+    L.ln2w = vector(n(7, ".weight"), h);
+    L.ln2b = vector(n(7, ".bias"), h);
     m.layers_.push_back(std::move(L));
   }
   // The masked-LM head: BERT's cls.predictions.transform.{dense, LayerNorm}, RoBERTa's lm_head.{dense, layer_norm}.
-  const std::string head = roberta ? "lm_head." : "cls.predictions.";
-  const std::string dense = roberta ? "lm_head.dense" : "cls.predictions.transform.dense";
-  const std::string norm = roberta ? "lm_head.layer_norm" : "cls.predictions.transform.LayerNorm";
+  // DistilBERT's: vocab_transform, vocab_layer_norm, vocab_projector.
+  const std::string head = roberta ? "lm_head." : distil ? "vocab_projector." : "cls.predictions.";
+  const std::string dense = roberta ? "lm_head.dense" : distil ? "vocab_transform" : "cls.predictions.transform.dense";
+  const std::string norm = roberta  ? "lm_head.layer_norm"
+                           : distil ? "vocab_layer_norm"
+                                    : "cls.predictions.transform.LayerNorm";
   m.hasHead_ = w.has(dense + ".weight");
   if (m.hasHead_) {
     m.headDense = matrix(dense + ".weight", h, h);
@@ -163,17 +189,20 @@ BertModel BertModel::read(const std::string& folder, bool roberta) {
     m.decoderBias =
         w.has(head + "bias") ? vector(head + "bias", c.vocabSize) : vector(head + "decoder.bias", c.vocabSize);
     // The decoder is tied to the word embeddings; a checkpoint that stores it gives the same matrix.
-    if (w.has(head + "decoder.weight")) m.words = matrix(head + "decoder.weight", c.vocabSize, h);
+    const std::string decoder = distil ? "vocab_projector.weight" : head + "decoder.weight";
+    if (w.has(decoder)) m.words = matrix(decoder, c.vocabSize, h);
   }
   return m;
 }
 
 std::string BertModel::describe() const {
   const BertConfig& c = config_;
-  return std::string(c.roberta ? "RoBERTa, " : "BERT, ") + std::to_string(c.layers) + " layers, " +
-         std::to_string(c.heads) + " heads, hidden " + std::to_string(c.hidden) + ", vocabulary " +
-         std::to_string(c.vocabSize) + ", " + std::to_string(c.positions) + " positions" +
-         (hasHead_ ? "" : " (no masked-LM head: no predictions)");
+  return std::string(c.roberta                              ? "RoBERTa, "
+                     : c.flavour == BertFlavour::DistilBert ? "DistilBERT, "
+                                                            : "BERT, ") +
+         std::to_string(c.layers) + " layers, " + std::to_string(c.heads) + " heads, hidden " +
+         std::to_string(c.hidden) + ", vocabulary " + std::to_string(c.vocabSize) + ", " + std::to_string(c.positions) +
+         " positions" + (hasHead_ ? "" : " (no masked-LM head: no predictions)");
 }
 
 ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progress) const {
@@ -191,7 +220,8 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
     if (position >= c.positions)
       throw Error("token " + std::to_string(t) + " would take position " + std::to_string(position) +
                   ": this model has " + std::to_string(c.positions) + " (max_position_embeddings)");
-    x.row(t) = words.row(id) + positions.row(position) + types.row(0);
+    x.row(t) = words.row(id) + positions.row(position);
+    if (c.types > 0) x.row(t) += types.row(0);
   }
   x = layerNorm(x, embLnW, embLnB, c.layerNormEps);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));

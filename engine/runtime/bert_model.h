@@ -8,7 +8,9 @@
 //
 // RoBERTa (and DistilRoBERTa, a 6-layer RoBERTa) is the same network with its own names ("roberta.", "lm_head."),
 // RobertaConfig's defaults, and positions counted from padding_idx + 1 (a padding token keeps position padding_idx),
-// as create_position_ids_from_input_ids does.
+// as create_position_ids_from_input_ids does. DistilBERT is the same again with its own names ("distilbert.",
+// q_lin …, sa_layer_norm, ffn.lin1/lin2, vocab_transform …), DistilBertConfig's fields (dim, n_layers, n_heads,
+// hidden_dim, activation) and no token types.
 
 #include <algorithm>
 #include <string>
@@ -18,7 +20,10 @@
 
 namespace attnscope {
 
+enum class BertFlavour { Bert, Roberta, DistilBert };
+
 struct BertConfig {
+  BertFlavour flavour = BertFlavour::Bert;
   bool roberta = false;
   int vocabSize = 30522, hidden = 768, layers = 12, heads = 12, intermediate = 3072, positions = 512, types = 2;
   int padTokenId = 0;  ///< RoBERTa's padding_idx (positions start after it)
@@ -28,11 +33,11 @@ struct BertConfig {
 
 /// Reads a BERT (or, with `roberta`, a RoBERTa) config.json as BertConfig (RobertaConfig) does, defaults included;
 /// throws Error naming the field.
-BertConfig readBertConfig(const std::string& path, bool roberta = false);
+BertConfig readBertConfig(const std::string& path, BertFlavour flavour = BertFlavour::Bert);
 
 class BertModel : public LanguageModel {
  public:
-  static BertModel read(const std::string& folder, bool roberta = false);
+  static BertModel read(const std::string& folder, BertFlavour flavour = BertFlavour::Bert);
   const BertConfig& config() const { return config_; }
   std::string describe() const override;
   int layers() const override { return config_.layers; }

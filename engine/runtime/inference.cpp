@@ -132,11 +132,12 @@ RuntimeModel openFolder(const std::string& folder) {
   const JsonValue json = readJsonFile(config.string(), 1u << 20);
   const JsonValue* type = json.isObject() ? json.find("model_type") : nullptr;
   const std::string modelType = type && type->isString() ? type->asString() : "";
-  if (modelType == "bert") {
+  if (modelType == "bert" || modelType == "distilbert") {
     RuntimeModel m;
     m.path = folder;
     m.tokenizerPath = (fs::path(folder) / "vocab.txt").string();
-    m.model = std::make_shared<const BertModel>(BertModel::read(folder));
+    m.model = std::make_shared<const BertModel>(
+        BertModel::read(folder, modelType == "bert" ? BertFlavour::Bert : BertFlavour::DistilBert));
     m.tokenizer = bertTokenizer(folder);
     return m;
   }
@@ -144,7 +145,7 @@ RuntimeModel openFolder(const std::string& folder) {
     RuntimeModel m;
     m.path = folder;
     m.tokenizerPath = (fs::path(folder) / "vocab.json").string();
-    auto model = std::make_shared<const BertModel>(BertModel::read(folder, /*roberta=*/true));
+    auto model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::Roberta));
     ByteLevelBpe bpe = byteLevelTokenizer(folder);
     std::vector<std::string> specials;
     for (const char* s : {"<s>", "</s>", "<pad>", "<unk>", "<mask>"})
@@ -156,7 +157,8 @@ RuntimeModel openFolder(const std::string& folder) {
   }
   if (modelType != "gpt2")
     throw Error("model '" + folder + "' has model_type '" + attnscope::quoted(modelType) +
-                "', which this version does not run: it runs BERT, RoBERTa and GPT-2 folders and llama2.c checkpoints");
+                "', which this version does not run: it runs BERT, DistilBERT, RoBERTa and GPT-2 folders and llama2.c "
+                "checkpoints");
   RuntimeModel m;
   m.path = folder;
   m.tokenizerPath = (fs::path(folder) / "vocab.json").string();

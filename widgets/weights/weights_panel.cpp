@@ -97,7 +97,8 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   openModel_->setObjectName(QStringLiteral("weightsOpenModel"));
   openModel_->setToolTip(
       QStringLiteral("a llama2.c checkpoint (.bin) with its tokenizer.bin or tok<vocab>.bin beside it, or a "
-                     "Hugging Face GPT-2 folder (pick its config.json): the model runs here, on the text beside"));
+                     "Hugging Face GPT-2, BERT, DistilBERT or RoBERTa folder (pick its config.json): the model runs "
+                     "here, on the text beside"));
   shippedModel_ = new QPushButton(QStringLiteral("stories260K"), this);
   shippedModel_->setObjectName(QStringLiteral("weightsShippedModel"));
   shippedModel_->setToolTip(
@@ -119,7 +120,7 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   connect(openModel_, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getOpenFileName(
         this, QStringLiteral("Open a model"), QString(),
-        QStringLiteral("llama2.c checkpoints (*.bin);;Hugging Face GPT-2 folders (config.json);;All files (*)"));
+        QStringLiteral("llama2.c checkpoints (*.bin);;Hugging Face model folders (config.json);;All files (*)"));
     if (path.isEmpty()) return;
     // A Hugging Face model is its folder, picked by its config.json.
     const QFileInfo picked(path);
