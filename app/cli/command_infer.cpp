@@ -17,12 +17,13 @@ namespace {
 struct InferArgs {
   std::string model, tokenizer, text, attentionOut;
   std::optional<std::vector<int>> ids;
-  bool textGiven = false, json = false;
+  bool textGiven = false, json = false, words = false;
   Index generate = 0, top = 5;
 
   std::string Check() const {
     if (model.empty()) return "--model is required: a llama2.c checkpoint (.bin) or a GPT-2 folder";
     if (textGiven == ids.has_value()) return "give either --text TEXT or --ids 1,2,3: what the model reads";
+    if (words && attentionOut.empty()) return "--words needs --attention-out: it merges the attention written there";
     if (!attentionOut.empty() && !attentionOut.ends_with(".npz") && !attentionOut.ends_with(".npy"))
       return "--attention-out '" + attentionOut + "' is not allowed: expected a file ending in .npz or .npy";
     return {};
@@ -66,8 +67,12 @@ InferArgs readInferArgs(const QStringList& arguments) {
   const QCommandLineOption out(QStringLiteral("attention-out"),
                                QStringLiteral("Write every layer's attention: .npz (layer_0 …) or .npy."),
                                QStringLiteral("FILE"));
+  const QCommandLineOption words(
+      QStringLiteral("words"),
+      QStringLiteral("Write the attention between words, not pieces: summed over a word's key pieces, averaged over "
+                     "its query pieces."));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &ids, &generate, &top, &out, &json})
+  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &ids, &generate, &top, &out, &words, &json})
     parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
@@ -81,6 +86,7 @@ InferArgs readInferArgs(const QStringList& arguments) {
   a.top = readInteger(QStringLiteral("top"), parser.value(top), 1, 100);
   a.attentionOut = toStd(parser.value(out));
   a.json = parser.isSet(json);
+  a.words = parser.isSet(words);
   return a;
 }
 
@@ -92,8 +98,10 @@ QJsonArray choicesJson(const std::vector<TokenChoice>& choices) {
   return out;
 }
 
-void printInferJson(const RuntimeModel& m, const Inference& r) {
-  QJsonArray tokens, ids, generated;
+void printInferJson(const RuntimeModel& m, const Inference& r, const WordGroups& g) {
+  QJsonArray tokens, ids, generated, words, wordOf;
+  for (const std::string& w : g.labels) words.append(toQ(w));
+  for (int w : g.wordOf) wordOf.append(w);
   for (const std::string& label : r.labels) tokens.append(toQ(label));
   for (int id : r.ids) ids.append(id);
   // A decoder's: the next token's choices. An encoder's: at each mask, its position and choices.
@@ -105,6 +113,8 @@ void printInferJson(const RuntimeModel& m, const Inference& r) {
   printJson(QJsonObject{{QStringLiteral("model"), toQ(m.describe())},
                         {QStringLiteral("tokens"), tokens},
                         {QStringLiteral("ids"), ids},
+                        {QStringLiteral("words"), words},
+                        {QStringLiteral("word_of"), wordOf},
                         {QStringLiteral("layers"), static_cast<int>(r.pass.attention.size())},
                         {QStringLiteral("heads"), m.model->heads()},
                         {QStringLiteral("predictions"), predictions},
@@ -141,14 +151,18 @@ int runInfer(const QStringList& arguments) {
   const RuntimeModel m = openModel(args.model, args.tokenizer);
   const std::vector<int> ids = args.ids ? *args.ids : encodeText(m, args.text);
   const Inference r = infer(m, ids, static_cast<int>(args.top), static_cast<int>(args.generate));
-  if (!args.attentionOut.empty()) writeAttention(args.attentionOut, r.pass);
+  const WordGroups words = wordsOf(m, ids);
+  if (!args.attentionOut.empty())
+    writeAttention(args.attentionOut, args.words ? mergeIntoWords(r.pass, words) : r.pass);
   if (args.json)
-    printInferJson(m, r);
+    printInferJson(m, r, words);
   else
     printInferText(m, r);
   if (!args.attentionOut.empty() && !args.json)
     std::cout << "attention: " << r.pass.attention.size() << " layers × " << m.model->heads() << " heads × "
-              << ids.size() << " × " << ids.size() << " written to " << args.attentionOut << '\n';
+              << (args.words ? words.labels.size() : ids.size()) << " × "
+              << (args.words ? words.labels.size() : ids.size()) << (args.words ? " (words)" : "") << " written to "
+              << args.attentionOut << '\n';
   return 0;
 }
 

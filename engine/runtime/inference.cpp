@@ -12,6 +12,7 @@
 #include "engine/runtime/llama2c_model.h"
 #include "engine/tokenizers/byte_level_bpe.h"
 #include "engine/tokenizers/llama2c_tokenizer.h"
+#include "engine/tokenizers/unicode_text.h"
 #include "engine/tokenizers/word_piece.h"
 #include "engine/util/format.h"
 #include "engine/util/error.h"
@@ -22,6 +23,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A byte-level BPE piece continues the pre-token before it when no space starts it and its first character is of
+// the kind (letter, number, other) the previous piece ended with: GPT-2's pattern cuts only between kinds.
+bool continuesPreToken(const ByteLevelBpe& t, int previous, int id, const std::vector<std::string>& specials) {
+  const std::string prev = t.decode({previous}), text = t.decode({id});
+  for (const std::string& s : specials)
+    if (t.token(previous) == s || t.token(id) == s) return false;
+  if (prev.empty() || text.empty()) return false;
+  const std::vector<char32_t> a = unicode::decode(prev), b = unicode::decode(text);
+  auto kind = [](char32_t c) {
+    return unicode::isWhitespace(c) ? 0 : unicode::isLetter(c) ? 1 : unicode::isNumber(c) ? 2 : 3;
+  };
+  if (kind(b.front()) == 0) return false;
+  if (b.front() == U'\'') return false;  // a contraction ('s, 'll …) is a pre-token of its own
+  return kind(a.back()) == kind(b.front());
+}
+
 class Llama2cText : public TextTokenizer {
  public:
   explicit Llama2cText(Llama2cTokenizer t) : t_(std::move(t)) {}
@@ -29,7 +46,15 @@ class Llama2cText : public TextTokenizer {
   std::string label(int id) const override { return t_.label(id); }
   std::string decode(int previous, int id) const override { return t_.decode(previous, id); }
   int stopToken() const override { return Llama2cTokenizer::kBos; }
+  bool startsWord(int previous, int id) const override {
+    const std::string& piece = t_.piece(id);
+    return previous < 0 || special(previous) || special(id) || (!piece.empty() && piece.front() == ' ');
+  }
 
+ private:
+  static bool special(int id) { return id == Llama2cTokenizer::kBos || id == Llama2cTokenizer::kEos; }
+
+ public:
  private:
   Llama2cTokenizer t_;
 };
@@ -40,6 +65,9 @@ class ByteLevelText : public TextTokenizer {
   std::vector<int> encode(const std::string& text) const override { return t_.encode(text); }
   std::string label(int id) const override { return t_.label(id); }
   std::string decode(int, int id) const override { return t_.decode({id}); }
+  bool startsWord(int previous, int id) const override {
+    return previous < 0 || !continuesPreToken(t_, previous, id, {"<|endoftext|>"});
+  }
 
  private:
   ByteLevelBpe t_;
@@ -60,6 +88,9 @@ class WordPieceText : public TextTokenizer {
   std::string label(int id) const override { return t_.label(id); }
   std::string decode(int, int id) const override { return t_.token(id); }
   int maskToken() const override { return t_.id("[MASK]"); }
+  bool startsWord(int previous, int id) const override {
+    return previous < 0 || previous == cls_ || previous == sep_ || t_.token(id).rfind("##", 0) != 0;
+  }
 
  private:
   WordPiece t_;
@@ -81,6 +112,9 @@ class RobertaText : public TextTokenizer {
   std::string label(int id) const override { return t_.label(id); }
   std::string decode(int, int id) const override { return t_.decode({id}); }
   int maskToken() const override { return t_.id("<mask>"); }
+  bool startsWord(int previous, int id) const override {
+    return previous < 0 || !continuesPreToken(t_, previous, id, {"<s>", "</s>", "<pad>", "<unk>", "<mask>"});
+  }
 
  private:
   ByteLevelBpe t_;
@@ -251,6 +285,42 @@ Inference infer(const RuntimeModel& m, const std::vector<int>& ids, int top, int
     }
   }
   return r;
+}
+
+WordGroups wordsOf(const RuntimeModel& m, const std::vector<int>& ids) {
+  WordGroups g;
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    const std::string label = m.tokenizer->label(ids[t]);
+    if (t == 0 || m.tokenizer->startsWord(ids[t - 1], ids[t])) {
+      g.labels.push_back(label);
+    } else {
+      // A continuing piece joins its word without its own marks ("##", a leading "▁").
+      std::string piece = label;
+      if (piece.rfind("##", 0) == 0) piece.erase(0, 2);
+      g.labels.back() += piece;
+    }
+    g.wordOf.push_back(static_cast<int>(g.labels.size()) - 1);
+  }
+  return g;
+}
+
+ModelPass mergeIntoWords(const ModelPass& pass, const WordGroups& words) {
+  const Index w = static_cast<Index>(words.labels.size());
+  std::vector<double> pieces(static_cast<std::size_t>(w), 0.0);
+  for (int word : words.wordOf) pieces[std::size_t(word)] += 1;
+  ModelPass merged;
+  for (const auto& layer : pass.attention) {
+    merged.attention.emplace_back();
+    for (const Matrix& a : layer) {
+      Matrix out = Matrix::Zero(w, w);
+      for (Index q = 0; q < a.rows(); ++q)
+        for (Index k = 0; k < a.cols(); ++k)
+          out(words.wordOf[std::size_t(q)], words.wordOf[std::size_t(k)]) += a(q, k);          // summed over key pieces
+      for (Index r = 0; r < w; ++r) out.row(r) /= static_cast<float>(pieces[std::size_t(r)]);  // averaged over queries
+      merged.attention.back().push_back(std::move(out));
+    }
+  }
+  return merged;
 }
 
 void writeAttention(const std::string& path, const ModelPass& pass) {

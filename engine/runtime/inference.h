@@ -49,6 +49,16 @@ std::vector<int> encodeText(const RuntimeModel& m, const std::string& text);
 /// greedy tokens more.
 Inference infer(const RuntimeModel& m, const std::vector<int>& ids, int top, int generate,
                 const Progress& progress = {});
+/// Tokens grouped into words (for the attention between words that bertviz users ask for).
+struct WordGroups {
+  std::vector<int> wordOf;          ///< per token, its word
+  std::vector<std::string> labels;  ///< per word, its pieces' labels joined
+};
+WordGroups wordsOf(const RuntimeModel& m, const std::vector<int>& ids);
+/// The attention between words: for words a and b, the mean over a's query pieces of the sum over b's key pieces,
+/// so every row is still a distribution. The logits are left out.
+ModelPass mergeIntoWords(const ModelPass& pass, const WordGroups& words);
+
 /// Writes every layer's attention as a dump: .npy [layers, heads, n, n] or .npz with members layer_0 … [heads, n, n]
 /// (float32, uncompressed, as np.savez), all or nothing. Throws Error for another ending.
 void writeAttention(const std::string& path, const ModelPass& pass);

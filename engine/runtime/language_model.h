@@ -55,6 +55,11 @@ class TextTokenizer {
   virtual int stopToken() const { return -1; }
   /// The token an encoder predicts words at ([MASK], <mask>), or −1.
   virtual int maskToken() const { return -1; }
+  /// Whether token `id` starts a word after `previous` (−1: the first token), as the tokenizer's pre-tokenizer cut
+  /// the text: a WordPiece "##" piece continues one, a byte-level BPE piece continues its pre-token (same kind of
+  /// character, no space before it), a SentencePiece piece continues until the next "▁". Special tokens are words
+  /// of their own.
+  virtual bool startsWord(int previous, int id) const { return previous < 0 || id >= 0; }
 };
 
 }  // namespace attnscope

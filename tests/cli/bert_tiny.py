@@ -139,6 +139,11 @@ with tempfile.TemporaryDirectory() as d:
     for choice in masked["choices"]:
         assert abs(choice["p"] - p[choice["id"]]) < 1e-4, (choice, p[choice["id"]])
     assert [c["id"] for c in masked["choices"]] == list(np.argsort(-p, kind="stable")[:5]), masked
+    # WordPiece's "##" pieces join the word they continue.
+    run = subprocess.run([cli, "infer", "--model", model, "--text", "unaffable!", "--json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    pieces = json.loads(run.stdout)
+    assert len(pieces["ids"]) > 4 and pieces["words"] == ["[CLS]", "unaffable", "!", "[SEP]"], pieces
     # An encoder writes no continuation.
     run = subprocess.run([cli, "infer", "--model", model, "--text", text, "--generate", "3"], capture_output=True,
                          text=True)

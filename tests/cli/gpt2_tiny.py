@@ -125,5 +125,17 @@ with tempfile.TemporaryDirectory() as d:
     run = subprocess.run([cli, "infer", "--model", model, "--text", "Hello world, this is a test.", "--json"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout)["ids"] == ids, run.stdout
+    text_result = json.loads(run.stdout)
+    assert text_result["ids"] == ids, run.stdout
+    # Words as GPT-2's pattern cuts the text: the comma and the full stop are words of their own.
+    assert text_result["words"] == ["Hello", "\u2581world", ",", "\u2581this", "\u2581is", "\u2581a", "\u2581test", "."], \
+        text_result["words"]
+    # --words writes the attention between words: every row still sums to 1.
+    run = subprocess.run([cli, "infer", "--model", model, "--text", "Hello world, antidisestablishmentarianism.", "--words",
+                          "--attention-out", out, "--json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    words = json.loads(run.stdout)
+    merged = np.load(out)
+    assert merged.shape[2] == len(words["words"]) < len(words["ids"]), (merged.shape, words)
+    assert np.allclose(merged.sum(axis=3), 1.0, atol=1e-5)
 print(f"GPT-2 (tiny, random): attention within {worst:.1e} of NumPy's float64 pass; next-token p within 1e-4")

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/runtime/inference.h"
 #include "engine/runtime/llama2c_model.h"
 #include "engine/tokenizers/llama2c_tokenizer.h"
 #include "engine/util/error.h"
@@ -326,6 +327,27 @@ TEST_F(Llama2cModelFile, AHeaderThatDisagreesWithTheFileIsRefused) {
   EXPECT_NE(test::errorOf([&] { model.forward(std::vector<int>(513, 1)); }).find("this model takes 1 … 512"),
             std::string::npos);
   EXPECT_NE(test::errorOf([&] { model.forward({}); }).find("0 tokens cannot be run"), std::string::npos);
+}
+
+// Subword pieces grouped into words (SentencePiece: a word runs to the next "▁"), and the attention between words
+// worked by hand: a word's row is the mean of its pieces' rows, each summed over the key word's pieces.
+TEST(ModelWords, PiecesJoinIntoWordsAndTheirAttentionMerges) {
+  const RuntimeModel m = openModel(kStories);
+  const std::vector<int> ids = encodeText(m, "Lily saw a big red ball");
+  const WordGroups g = wordsOf(m, ids);
+  EXPECT_EQ(g.labels, (std::vector<std::string>{"<s>", "\u2581Lily", "\u2581saw", "\u2581a", "\u2581big", "\u2581red",
+                                                "\u2581ball"}));
+  EXPECT_EQ(g.wordOf, (std::vector<int>{0, 1, 2, 3, 4, 5, 5, 6, 6}));
+  ModelPass pass;
+  Matrix a(3, 3);
+  a << 1, 0, 0, 0.5f, 0.5f, 0, 0.2f, 0.3f, 0.5f;
+  pass.attention = {{a}};
+  const ModelPass merged = mergeIntoWords(pass, WordGroups{{0, 1, 1}, {"a", "bc"}});
+  ASSERT_EQ(merged.attention[0][0].rows(), 2);
+  EXPECT_FLOAT_EQ(merged.attention[0][0](0, 0), 1.0f);
+  EXPECT_FLOAT_EQ(merged.attention[0][0](0, 1), 0.0f);
+  EXPECT_FLOAT_EQ(merged.attention[0][0](1, 0), 0.35f);  // (0.5 + 0.2) / 2
+  EXPECT_FLOAT_EQ(merged.attention[0][0](1, 1), 0.65f);  // ((0.5 + 0) + (0.3 + 0.5)) / 2
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The Real attention tab driven as a user would: open the synthetic example, read each head's role in the grid and
 // the table, click a head to see it large, measure the pattern chosen on the left, refuse a bad file in one line.
+#include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
@@ -228,6 +229,18 @@ TEST_F(WeightsTabTest, TheShippedModelRunsOnTheTextAndFollowsTyping) {
   ASSERT_TRUE(waitForBackground(*panel()));
   EXPECT_TRUE(part<QLabel>(w(), "weightsTitle")->text().contains(QStringLiteral("measured against window")))
       << part<QLabel>(w(), "weightsTitle")->text().toStdString();
+  // Words: <s> and the nine words of "Lily saw a big red ball in the park", however the tokenizer cut them.
+  auto* words = part<QCheckBox>(w(), "weightsModelWords");
+  words->click();
+  const Index wordCount = static_cast<Index>(
+      wordsOf(*panel()->model(), encodeText(*panel()->model(), text->text().toStdString())).labels.size());
+  EXPECT_EQ(wordCount, 10);
+  EXPECT_LT(wordCount, longer);
+  ASSERT_TRUE(waitUntil([&] { return panel()->dump() && panel()->dump()->n() == wordCount && panel()->report(); }));
+  ASSERT_TRUE(waitForBackground(*panel()));
+  words->click();
+  ASSERT_TRUE(waitUntil([&] { return panel()->dump() && panel()->dump()->n() == longer && panel()->report(); }));
+  ASSERT_TRUE(waitForBackground(*panel()));
   // A folder is no model: the message says so and the weights shown stay.
   QTemporaryDir dir;
   panel()->openModel(dir.path());

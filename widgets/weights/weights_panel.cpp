@@ -1,5 +1,6 @@
 #include "widgets/weights/weights_panel.h"
 
+#include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
@@ -115,6 +116,15 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   modelBar->addWidget(openModel_);
   modelBar->addWidget(shippedModel_);
   modelBar->addWidget(modelText_, 1);
+  modelWords_ = new QCheckBox(QStringLiteral("Words"), this);
+  modelWords_->setObjectName(QStringLiteral("weightsModelWords"));
+  modelWords_->setToolTip(
+      QStringLiteral("attention between words instead of the tokenizer's pieces: summed over a "
+                     "word's key pieces, averaged over its query pieces"));
+  modelBar->addWidget(modelWords_);
+  connect(modelWords_, &QCheckBox::toggled, this, [this] {
+    if (model_) runModel();
+  });
   layout->addLayout(modelBar);
   layout->addWidget(modelOutputs_);
   connect(openModel_, &QPushButton::clicked, this, [this] {
@@ -341,16 +351,20 @@ void WeightsPanel::runModel(const QString& path) {
   const QString npz = runs_->filePath(QStringLiteral("run-%1.npz").arg(++runCount_));
   const QString tokens = runs_->filePath(QStringLiteral("run-%1-tokens.json").arg(runCount_));
   const std::string text = modelText_->text().toStdString();
-  auto start = [this, path, text, npz, tokens,
+  const bool words = modelWords_->isChecked();
+  auto start = [this, path, text, npz, tokens, words,
                 model = model_](const TaskRunner::Context& ctx) -> std::function<void()> {
     auto opened = model && path.isEmpty()
                       ? model
                       : std::make_shared<const RuntimeModel>(attnscope::openModel(path.toStdString()));
     const std::vector<int> ids = encodeText(*opened, text);
     auto inference = std::make_shared<const Inference>(infer(*opened, ids, 5, 0, ctx.progress()));
-    writeAttention(npz.toStdString(), inference->pass);
+    // Pieces, or the words they make (their attention merged).
+    const WordGroups groups = wordsOf(*opened, ids);
+    writeAttention(npz.toStdString(), words ? mergeIntoWords(inference->pass, groups) : inference->pass);
     QJsonArray labels;
-    for (const std::string& label : inference->labels) labels.append(QString::fromStdString(label));
+    for (const std::string& label : words ? groups.labels : inference->labels)
+      labels.append(QString::fromStdString(label));
     QFile file(tokens);
     if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(labels).toJson()) < 0)
       throw Error("cannot write the tokens beside '" + npz.toStdString() + "'");

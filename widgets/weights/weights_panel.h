@@ -30,6 +30,7 @@
 #include "widgets/pattern/pattern_choice.h"
 #include "widgets/shared/view_tab.h"
 
+class QCheckBox;
 class QDoubleSpinBox;
 class QLineEdit;
 class QTemporaryDir;
@@ -151,6 +152,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   std::shared_ptr<const RuntimeModel> model_;
   TaskRunner* modelRunner_ = nullptr;
   QLineEdit* modelText_ = nullptr;
+  QCheckBox* modelWords_ = nullptr;
   QLabel* modelOutputs_ = nullptr;
   QPushButton* openModel_ = nullptr;
   QPushButton* shippedModel_ = nullptr;
