@@ -26,8 +26,9 @@ struct AppOptions {
       QStringLiteral("FILE")};
   QCommandLineOption weightsPage{
       QStringLiteral("weights-page"),
-      QStringLiteral("With --weights: open the Real attention tab on heads, fit (every head fitted) or rollout (rolled "
-                     "out, and restricted to the pattern on the left)."),
+      QStringLiteral(
+          "With --weights: open the Real attention tab on heads, fit (every head fitted), rollout (rolled "
+          "out, and restricted to the pattern on the left) or anatomy (one head's steps, for a model run here)."),
       QStringLiteral("PAGE")};
 
   QCommandLineOption run{QStringLiteral("run"),
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (parser.isSet(weightsPage) && !window.showWeightsPage(parser.value(weightsPage))) {
-    std::fprintf(stderr, "attnscope: --weights-page '%s' is not allowed: expected heads, fit or rollout\n",
+    std::fprintf(stderr, "attnscope: --weights-page '%s' is not allowed: expected heads, fit, rollout or anatomy\n",
                  qPrintable(parser.value(weightsPage)));
     return 2;
   }

@@ -234,8 +234,10 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
     Matrix mixed(n, h);
     auto& probabilities = pass.attention[l];
     probabilities.assign(static_cast<std::size_t>(c.heads), Matrix());
+    pass.vectors.emplace_back();
     for (int head = 0; head < c.heads; ++head) {
       const auto qh = q.middleCols(head * hd, hd), kh = k.middleCols(head * hd, hd), vh = v.middleCols(head * hd, hd);
+      pass.vectors.back().push_back({qh, kh, vh});
       Matrix p = (qh * kh.transpose()) * scale;  // every query sees every key
       for (Index t = 0; t < n; ++t) {
         p.row(t) = (p.row(t).array() - p.row(t).maxCoeff()).exp();

@@ -133,6 +133,7 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
   for (Index t = 0; t < n; ++t) x.row(t) = wte.row(ids[std::size_t(t)]) + wpe.row(t);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   ModelPass pass;
+  pass.causal = true;
   pass.attention.resize(layers_.size());
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     progress.throwIfCancelled();
@@ -142,9 +143,11 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
     Matrix mixed = Matrix::Zero(n, d);
     auto& probabilities = pass.attention[l];
     probabilities.assign(static_cast<std::size_t>(c.heads), Matrix::Zero(n, n));
+    pass.vectors.emplace_back();
     for (int h = 0; h < c.heads; ++h) {
       const auto q = qkv.middleCols(h * hd, hd), k = qkv.middleCols(d + h * hd, hd),
                  v = qkv.middleCols(2 * d + h * hd, hd);
+      pass.vectors.back().push_back({q, k, v});
       Matrix& p = probabilities[static_cast<std::size_t>(h)];
       for (Index t = 0; t < n; ++t) {
         Eigen::RowVectorXf scores = (k.topRows(t + 1) * q.row(t).transpose()).transpose() * scale;

@@ -1,5 +1,8 @@
 #include "engine/runtime/language_model.h"
 
+#include <cmath>
+#include <limits>
+
 #include "engine/util/error.h"
 #include "engine/util/limits.h"
 
@@ -32,6 +35,39 @@ std::vector<int> LanguageModel::generateGreedy(const std::vector<int>& prompt, i
     progress.report(double(i + 1) / count);
   }
   return generated;
+}
+
+HeadAnatomy headAnatomy(const ModelPass& pass, int layer, int head, int query) {
+  if (layer < 0 || layer >= static_cast<int>(pass.vectors.size()))
+    throw Error("layer " + std::to_string(layer) + " is not allowed: the pass has " +
+                std::to_string(pass.vectors.size()) + " layers with their vectors");
+  const auto& heads = pass.vectors[std::size_t(layer)];
+  if (head < 0 || head >= static_cast<int>(heads.size()))
+    throw Error("head " + std::to_string(head) + " is not allowed: expected 0 … " + std::to_string(heads.size() - 1));
+  const HeadVectors& h = heads[std::size_t(head)];
+  if (query < 0 || query >= h.q.rows())
+    throw Error("query " + std::to_string(query) + " is not allowed: expected 0 … " + std::to_string(h.q.rows() - 1));
+  HeadAnatomy a;
+  a.layer = layer, a.head = head, a.query = query, a.headSize = static_cast<int>(h.q.cols());
+  const Index keys = pass.causal ? query + 1 : h.k.rows();
+  const double root = std::sqrt(double(a.headSize));
+  double most = -std::numeric_limits<double>::infinity();
+  for (Index k = 0; k < keys; ++k) {
+    double dot = 0;
+    for (Index i = 0; i < h.q.cols(); ++i) dot += double(h.q(query, i)) * double(h.k(k, i));
+    a.dot.push_back(dot);
+    a.scaled.push_back(dot / root);
+    most = std::max(most, dot / root);
+  }
+  double sum = 0;
+  for (double s : a.scaled) sum += std::exp(s - most);
+  a.output.assign(static_cast<std::size_t>(h.v.cols()), 0.0);
+  for (Index k = 0; k < keys; ++k) {
+    const double w = std::exp(a.scaled[std::size_t(k)] - most) / sum;
+    a.weight.push_back(w);
+    for (Index i = 0; i < h.v.cols(); ++i) a.output[std::size_t(i)] += w * double(h.v(k, i));
+  }
+  return a;
 }
 
 }  // namespace attnscope

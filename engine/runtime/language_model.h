@@ -11,12 +11,31 @@
 
 namespace attnscope {
 
+/// One head's vectors in one layer, as its attention used them: q, k and v, each [n, head size] (after rotary
+/// embeddings; a grouped-query head's k and v are those of the key-value head it shares).
+struct HeadVectors {
+  Matrix q, k, v;
+};
+
 /// What one pass over a sequence gives: every layer's attention probabilities and the logits of every position.
 struct ModelPass {
   /// attention[layer][head] is n × n: row i the softmax over the keys it may see (zeros elsewhere).
   std::vector<std::vector<Matrix>> attention;
   Matrix logits;  ///< n × vocab (empty when the model has no head that gives them)
+  /// vectors[layer][head]: what each head's attention was computed from (for the Head anatomy page).
+  std::vector<std::vector<HeadVectors>> vectors;
+  bool causal = false;  ///< each query saw only the keys up to itself
 };
+
+/// The steps of self-attention for one head and one query, on the model's own vectors, in doubles: q·k for every
+/// key the query may see, divided by √(head size), the softmax, and the weighted sum of the values.
+struct HeadAnatomy {
+  int layer = 0, head = 0, query = 0, headSize = 0;
+  std::vector<double> dot, scaled, weight;  ///< per key it may see
+  std::vector<double> output;               ///< Σ weight · v, head size values
+};
+/// Throws Error for a layer, head or query the pass does not have.
+HeadAnatomy headAnatomy(const ModelPass& pass, int layer, int head, int query);
 
 class LanguageModel {
  public:

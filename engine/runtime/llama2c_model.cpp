@@ -156,6 +156,7 @@ ModelPass Llama2cModel::forward(const std::vector<int>& tokens, const Progress& 
   const Llama2cConfig& c = config_;
   const Index n = static_cast<Index>(tokens.size()), dim = c.dim, kvDim = c.kvDim(), headSize = c.headSize();
   ModelPass pass;
+  pass.causal = true;
   Matrix x(n, dim);
   for (Index t = 0; t < n; ++t)
     x.row(t) = Eigen::Map<const Eigen::RowVectorXf>(at(embedding_ + std::size_t(tokens[std::size_t(t)]) * dim), dim);
@@ -174,11 +175,13 @@ ModelPass Llama2cModel::forward(const std::vector<int>& tokens, const Progress& 
     Matrix out = Matrix::Zero(n, dim);
     auto& probabilities = pass.attention[L];
     probabilities.assign(static_cast<std::size_t>(c.heads), Matrix::Zero(n, n));
+    pass.vectors.emplace_back();
     for (int h = 0; h < c.heads; ++h) {
       const Index kvHead = h / group;
       const auto qh = q.middleCols(h * headSize, headSize);
       const auto kh = k.middleCols(kvHead * headSize, headSize);
       const auto vh = v.middleCols(kvHead * headSize, headSize);
+      pass.vectors.back().push_back({qh, kh, vh});
       Matrix& p = probabilities[static_cast<std::size_t>(h)];
       for (Index t = 0; t < n; ++t) {
         // Causal: keys 0 … t, a softmax over their scaled scores.

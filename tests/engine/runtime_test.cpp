@@ -350,5 +350,36 @@ TEST(ModelWords, PiecesJoinIntoWordsAndTheirAttentionMerges) {
   EXPECT_FLOAT_EQ(merged.attention[0][0](1, 1), 0.65f);  // ((0.5 + 0) + (0.3 + 0.5)) / 2
 }
 
+// One head's steps on the real vectors: q·k, ÷√8, the softmax — which is the attention row the pass kept — and the
+// weighted sum of the values, recomputed here from the vectors the pass kept.
+TEST(HeadAnatomy, TheStepsGiveTheRowThePassKept) {
+  const Llama2cModel model = Llama2cModel::read(kStories);
+  const Llama2cTokenizer tokenizer = Llama2cTokenizer::read(kTokenizer, 512);
+  const ModelPass pass = model.forward(tokenizer.encode("Lily saw a big red ball", true, false));
+  ASSERT_EQ(pass.vectors.size(), 5u);
+  ASSERT_EQ(pass.vectors[2].size(), 8u);
+  const HeadAnatomy a = headAnatomy(pass, 2, 5, 6);
+  EXPECT_EQ(a.headSize, 8);
+  ASSERT_EQ(a.weight.size(), 7u);  // causal: keys 0 … 6
+  const HeadVectors& h = pass.vectors[2][5];
+  double sum = 0;
+  for (int k = 0; k <= 6; ++k) {
+    double dot = 0;
+    for (int i = 0; i < 8; ++i) dot += double(h.q(6, i)) * double(h.k(k, i));
+    EXPECT_NEAR(a.dot[std::size_t(k)], dot, 1e-9);
+    EXPECT_NEAR(a.scaled[std::size_t(k)], dot / std::sqrt(8.0), 1e-9);
+    EXPECT_NEAR(a.weight[std::size_t(k)], pass.attention[2][5](6, k), 1e-5);
+    sum += a.weight[std::size_t(k)];
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+  for (int i = 0; i < 8; ++i) {
+    double out = 0;
+    for (int k = 0; k <= 6; ++k) out += a.weight[std::size_t(k)] * double(h.v(k, i));
+    EXPECT_NEAR(a.output[std::size_t(i)], out, 1e-12);
+  }
+  EXPECT_NE(test::errorOf([&] { headAnatomy(pass, 5, 0, 0); }).find("layer 5 is not allowed"), std::string::npos);
+  EXPECT_NE(test::errorOf([&] { headAnatomy(pass, 0, 0, 99); }).find("query 99 is not allowed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace attnscope

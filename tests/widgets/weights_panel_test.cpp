@@ -1,10 +1,13 @@
 // The Real attention tab driven as a user would: open the synthetic example, read each head's role in the grid and
 // the table, click a head to see it large, measure the pattern chosen on the left, refuse a bad file in one line.
+#include <cmath>
+
 #include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSpinBox>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -260,6 +263,33 @@ TEST(WeightsPanelAlone, OpensTheShippedModelWhenFirstShown) {
   EXPECT_EQ(panel.dump()->layers(), 5);
   EXPECT_TRUE(panel.modelOutputs().contains(QStringLiteral("Next token:")));
   ASSERT_TRUE(waitForBackground(panel));
+}
+
+// Head anatomy: for the head selected in the grid and a query, the steps on the model's own vectors; the softmax
+// column is that head's row of the weights shown, key by key.
+TEST_F(WeightsTabTest, HeadAnatomyShowsTheStepsThatGiveTheRow) {
+  w().showView(QStringLiteral("weights"));
+  panel()->setModelText(QStringLiteral("Lily saw a big red ball"));
+  panel()->openShippedModel();
+  ASSERT_TRUE(waitUntil([&] { return panel()->model() && panel()->report(); })) << panel()->message().toStdString();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_TRUE(panel()->showPage(QStringLiteral("anatomy")));
+  panel()->selectHead(2, 5);
+  part<QSpinBox>(w(), "weightsAnatomyQuery")->setValue(4);
+  QTableWidget* table = panel()->anatomyTable();
+  ASSERT_EQ(table->rowCount(), 5);  // causal: keys 0 … 4
+  std::vector<float> row(9);
+  panel()->dump()->row(2, 5, 4, row.data());
+  for (int k = 0; k < 5; ++k) EXPECT_NEAR(table->item(k, 3)->text().toDouble(), row[std::size_t(k)], 1e-4) << k;
+  EXPECT_EQ(table->item(1, 0)->text(), QStringLiteral("1 \u2581Lily"));
+  // ÷ √d is q · k over √8.
+  EXPECT_NEAR(table->item(3, 2)->text().toDouble(), table->item(3, 1)->text().toDouble() / std::sqrt(8.0), 2e-3);
+  EXPECT_TRUE(part<QLabel>(w(), "weightsAnatomyNote")->text().contains(QStringLiteral("Layer 2, head 5, query 4")));
+  // A dump opened by hand has no vectors: the page says what it needs.
+  ASSERT_TRUE(panel()->openExample());
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(table->rowCount(), 0);
+  EXPECT_TRUE(part<QLabel>(w(), "weightsAnatomyNote")->text().startsWith(QStringLiteral("Run a model here")));
 }
 
 }  // namespace

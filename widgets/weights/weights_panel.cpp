@@ -14,6 +14,8 @@
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
+#include <QSignalBlocker>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -294,6 +296,35 @@ void WeightsPanel::buildPages() {
   rolloutLayout->addWidget(rolloutHolder_, 1);
   pages_->addTab(rolloutPage, QStringLiteral("Rollout"));
 
+  // Head anatomy: one head's steps for one query, on the vectors of the model running here.
+  auto* anatomyPage = new QWidget(pages_);
+  auto* anatomyLayout = new QVBoxLayout(anatomyPage);
+  auto* anatomyBar = new QHBoxLayout;
+  anatomyQuery_ = new QSpinBox(anatomyPage);
+  anatomyQuery_->setObjectName(QStringLiteral("weightsAnatomyQuery"));
+  anatomyQuery_->setPrefix(QStringLiteral("query "));
+  anatomyQuery_->setToolTip(QStringLiteral("the query whose steps are shown (the head is the one selected above)"));
+  anatomyNote_ = new QLabel(anatomyPage);
+  anatomyNote_->setObjectName(QStringLiteral("weightsAnatomyNote"));
+  anatomyNote_->setWordWrap(true);
+  anatomyBar->addWidget(anatomyQuery_, 0, Qt::AlignTop);
+  anatomyBar->addWidget(anatomyNote_, 1);
+  anatomyLayout->addLayout(anatomyBar);
+  anatomyTable_ = new QTableWidget(anatomyPage);
+  anatomyTable_->setObjectName(QStringLiteral("weightsAnatomyTable"));
+  anatomyTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  anatomyTable_->setColumnCount(4);
+  anatomyTable_->setHorizontalHeaderLabels(
+      {QStringLiteral("key"), QStringLiteral("q · k"), QStringLiteral("÷ √d"), QStringLiteral("softmax")});
+  anatomyTable_->verticalHeader()->hide();
+  anatomyLayout->addWidget(anatomyTable_, 1);
+  pages_->addTab(anatomyPage, QStringLiteral("Head anatomy"));
+  connect(anatomyQuery_, &QSpinBox::valueChanged, this, [this] {
+    anatomyChosen_ = true;
+    showAnatomy();
+  });
+  showAnatomy();
+
   connect(fit_, &QPushButton::clicked, this, &WeightsPanel::fitHeads);
   connect(rollout_, &QPushButton::clicked, this, &WeightsPanel::rollOut);
   connect(fitTable_, &QTableWidget::cellClicked, this, [this](int row, int) {
@@ -312,6 +343,7 @@ QString WeightsPanel::message() const { return message_->isVisible() ? message_-
 bool WeightsPanel::openDump(const QString& path, const QString& tokens) {
   modelRunner_->cancel();  // a dump opened by hand replaces the model's: its run in flight is dropped
   model_.reset();
+  inference_.reset();
   modelOutputs_->hide();
   return showDump(path, tokens);
 }
@@ -375,6 +407,15 @@ void WeightsPanel::runModel(const QString& path) {
       const std::optional<LayerStack> stack = stack_;
       if (!showDump(npz, tokens)) return;
       model_ = opened;
+      inference_ = inference;
+      {
+        // The last token's steps by default: it sees the most keys (a choice made by hand stays while it fits).
+        const QSignalBlocker quiet(anatomyQuery_);
+        const int last = static_cast<int>(inference->ids.size()) - 1;
+        anatomyQuery_->setRange(0, std::max(0, last));
+        if (!anatomyChosen_) anatomyQuery_->setValue(last);
+      }
+      showAnatomy();
       file_ = QFileInfo(QString::fromStdString(opened->path)).fileName() + QStringLiteral(" (") +
               QString::fromStdString(opened->describe()) + QStringLiteral(")");
       QStringList next;
@@ -620,15 +661,66 @@ void WeightsPanel::showReport() {
   selectHead(layer_, head_);
 }
 
+// The steps of self-attention for the selected head and the chosen query, on the vectors of the last run.
+void WeightsPanel::showAnatomy() {
+  anatomyTable_->setRowCount(0);
+  if (!inference_ || !dump_ || dump_->n() != static_cast<Index>(inference_->ids.size())) {
+    anatomyQuery_->setEnabled(false);
+    anatomyNote_->setText(
+        inference_ ? QStringLiteral("Turn Words off: the steps are those of the tokenizer's pieces.")
+                   : QStringLiteral("Run a model here (stories260K, or Open model…) to see one head's steps on its "
+                                    "own vectors: q · k for every key, divided by √d, the softmax, and the weighted "
+                                    "sum of the values."));
+    return;
+  }
+  anatomyQuery_->setEnabled(true);
+  {
+    const QSignalBlocker quiet(anatomyQuery_);
+    anatomyQuery_->setRange(0, static_cast<int>(dump_->n()) - 1);
+  }
+  const HeadAnatomy a = headAnatomy(inference_->pass, static_cast<int>(layer_), head_, anatomyQuery_->value());
+  const auto& labels = inference_->labels;
+  QStringList out;
+  for (double v : a.output) out << fixedText(v, 3);
+  anatomyNote_->setText(
+      QStringLiteral("Layer %1, head %2, query %3 (%4). Its vector q meets every key it may see%5: q · k, divided "
+                     "by √d = √%6 = %7, then the softmax turns the scores into the weights of this head's row. Its "
+                     "output is the weighted sum of the values: (%8).")
+          .arg(a.layer)
+          .arg(a.head)
+          .arg(a.query)
+          .arg(QString::fromStdString(labels[std::size_t(a.query)]).toHtmlEscaped())
+          .arg(inference_->pass.causal ? QStringLiteral(" (itself and the tokens before it)") : QString())
+          .arg(a.headSize)
+          .arg(fixedText(std::sqrt(double(a.headSize)), 2))
+          .arg(out.join(QStringLiteral(", "))));
+  anatomyTable_->setRowCount(static_cast<int>(a.weight.size()));
+  for (std::size_t k = 0; k < a.weight.size(); ++k) {
+    const int row = static_cast<int>(k);
+    anatomyTable_->setItem(row, 0,
+                           new QTableWidgetItem(QStringLiteral("%1 %2").arg(k).arg(QString::fromStdString(labels[k]))));
+    anatomyTable_->setItem(row, 1, new QTableWidgetItem(fixedText(a.dot[k], 3)));
+    anatomyTable_->setItem(row, 2, new QTableWidgetItem(fixedText(a.scaled[k], 3)));
+    auto* weight = new QTableWidgetItem(fixedText(a.weight[k], 4));
+    weight->setBackground(keptColor(a.weight[k]));
+    anatomyTable_->setItem(row, 3, weight);
+  }
+}
+
 void WeightsPanel::selectHead(Index layer, int head) {
   if (!dump_ || layer < 0 || layer >= dump_->layers() || head < 0 || head >= dump_->heads()) return;
   layer_ = layer;
   head_ = head;
+  showAnatomy();
   if (!view_) {
     view_ = new HeatmapView(viewHolder_);
     view_->setObjectName(QStringLiteral("weightsHead"));
     view_->setValueText([](float v) { return QStringLiteral("weight ") + numberLocale().toString(v, 'g', 3); });
     viewHolder_->layout()->addWidget(view_);
+    // Clicking a query row of the large head picks the query whose steps Head anatomy shows.
+    connect(view_, &HeatmapView::queryClicked, this, [this](Index query) {
+      if (anatomyQuery_->isEnabled() && query <= anatomyQuery_->maximum()) anatomyQuery_->setValue(int(query));
+    });
   }
   if (fits_ && layer < static_cast<Index>(fits_->size())) {
     const HeadFit& f = (*fits_)[static_cast<std::size_t>(layer)][static_cast<std::size_t>(head)];
@@ -662,11 +754,12 @@ void WeightsPanel::selectHead(Index layer, int head) {
 }
 
 bool WeightsPanel::showPage(const QString& name, bool run) {
-  const QStringList names{QStringLiteral("heads"), QStringLiteral("fit"), QStringLiteral("rollout")};
+  const QStringList names{QStringLiteral("heads"), QStringLiteral("fit"), QStringLiteral("rollout"),
+                          QStringLiteral("anatomy")};
   const int index = static_cast<int>(names.indexOf(name));
   if (index < 0) return false;
   pages_->setCurrentIndex(index);
-  autoRun_ = run && index > 0 ? name : QString();
+  autoRun_ = run && (index == 1 || index == 2) ? name : QString();
   return true;
 }
 

@@ -33,6 +33,7 @@
 class QCheckBox;
 class QDoubleSpinBox;
 class QLineEdit;
+class QSpinBox;
 class QTemporaryDir;
 class QLabel;
 class QPushButton;
@@ -82,8 +83,8 @@ class WeightsPanel : public QWidget, public ViewTab {
   void rollOut();
   /// Shows head `head` of layer `layer` large (and its Pareto front, when fitted).
   void selectHead(Index layer, int head);
-  /// Shows a page: "heads", "fit" or "rollout" (false for another name). With `run`, that page's work starts as
-  /// soon as a dump's figures are shown: the fit, or the rollout against the pattern on the left.
+  /// Shows a page: "heads", "fit", "rollout" or "anatomy" (false for another name). With `run`, that page's work starts
+  /// as soon as a dump's figures are shown: the fit, or the rollout against the pattern on the left.
   bool showPage(const QString& name, bool run = false);
   bool exportTo(const QString& path, int width, int height, int dpi, QString* error) override;
   QString viewName() const override { return QStringLiteral("weights"); }
@@ -99,6 +100,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   QTableWidget* grid() const { return grid_; }
   QTableWidget* table() const { return table_; }
   QTableWidget* fitTable() const { return fitTable_; }
+  QTableWidget* anatomyTable() const { return anatomyTable_; }
   ParetoChart* pareto() const { return pareto_; }
   HeatmapView* headView() const { return view_; }  ///< null until a dump is open
   /// The rollout maps (real, restricted, difference); null until the first rollout.
@@ -129,6 +131,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   void showMessage(const QString& text, bool error);
   void makeRolloutViews();
   bool showDump(const QString& path, const QString& tokens);
+  void showAnatomy();
   /// Runs the model (the one open, or the one at `path` loaded first) on the text box's text.
   void runModel(const QString& path = {});
 
@@ -150,6 +153,11 @@ class WeightsPanel : public QWidget, public ViewTab {
   Index layer_ = 0;
   int head_ = 0;
   std::shared_ptr<const RuntimeModel> model_;
+  std::shared_ptr<const Inference> inference_;  ///< the model's last run, for the Head anatomy page
+  QSpinBox* anatomyQuery_ = nullptr;
+  bool anatomyChosen_ = false;  ///< the user picked the query: a new run keeps it (while it fits)
+  QLabel* anatomyNote_ = nullptr;
+  QTableWidget* anatomyTable_ = nullptr;
   TaskRunner* modelRunner_ = nullptr;
   QLineEdit* modelText_ = nullptr;
   QCheckBox* modelWords_ = nullptr;
