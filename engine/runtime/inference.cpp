@@ -53,9 +53,6 @@ class Llama2cText : public TextTokenizer {
 
  private:
   static bool special(int id) { return id == Llama2cTokenizer::kBos || id == Llama2cTokenizer::kEos; }
-
- public:
- private:
   Llama2cTokenizer t_;
 };
 
@@ -170,17 +167,17 @@ RuntimeModel openFolder(const std::string& folder) {
     RuntimeModel m;
     m.path = folder;
     m.tokenizerPath = (fs::path(folder) / "vocab.txt").string();
+    m.tokenizer = bertTokenizer(folder);  // first: it is small, and a folder without one is refused at once
     m.model = std::make_shared<const BertModel>(
         BertModel::read(folder, modelType == "bert" ? BertFlavour::Bert : BertFlavour::DistilBert));
-    m.tokenizer = bertTokenizer(folder);
     return m;
   }
   if (modelType == "roberta") {
     RuntimeModel m;
     m.path = folder;
     m.tokenizerPath = (fs::path(folder) / "vocab.json").string();
-    auto model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::Roberta));
     ByteLevelBpe bpe = byteLevelTokenizer(folder);
+    auto model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::Roberta));
     std::vector<std::string> specials;
     for (const char* s : {"<s>", "</s>", "<pad>", "<unk>", "<mask>"})
       if (bpe.id(s) >= 0) specials.emplace_back(s);
@@ -196,8 +193,8 @@ RuntimeModel openFolder(const std::string& folder) {
   RuntimeModel m;
   m.path = folder;
   m.tokenizerPath = (fs::path(folder) / "vocab.json").string();
-  auto model = std::make_shared<const Gpt2Model>(Gpt2Model::read(folder));
   ByteLevelBpe bpe = byteLevelTokenizer(folder);
+  auto model = std::make_shared<const Gpt2Model>(Gpt2Model::read(folder));
   if (bpe.id("<|endoftext|>") >= 0) bpe.setSpecialTokens({"<|endoftext|>"});
   if (bpe.size() > model->vocabSize())
     throw Error("model '" + folder + "': its tokenizer has " + std::to_string(bpe.size()) +
