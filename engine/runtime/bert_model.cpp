@@ -4,6 +4,7 @@
 
 #include "engine/io/json.h"
 #include "engine/io/safetensors.h"
+#include "engine/runtime/layer_ops.h"
 #include "engine/util/error.h"
 #include "engine/util/format.h"
 #include "engine/util/limits.h"
@@ -13,28 +14,6 @@ namespace attnscope {
 namespace {
 
 constexpr int kMostSize = 1 << 20;
-
-Matrix layerNorm(const Matrix& x, const Eigen::RowVectorXf& w, const Eigen::RowVectorXf& b, double eps) {
-  Matrix out(x.rows(), x.cols());
-  for (Index r = 0; r < x.rows(); ++r) {
-    const float mean = x.row(r).mean();
-    const Eigen::RowVectorXf centred = x.row(r).array() - mean;
-    const float variance = centred.squaredNorm() / static_cast<float>(x.cols());
-    out.row(r) = centred.cwiseProduct(w) * (1.0f / std::sqrt(variance + static_cast<float>(eps))) + b;
-  }
-  return out;
-}
-
-void activate(Matrix& h, const std::string& activation) {
-  if (activation == "relu") {
-    h = h.cwiseMax(0.0f);
-  } else if (activation == "gelu") {  // erf, as nn.GELU()
-    h = h.unaryExpr([](float v) { return 0.5f * v * (1.0f + std::erf(v * static_cast<float>(M_SQRT1_2))); });
-  } else {  // gelu_new, gelu_pytorch_tanh
-    const float c = std::sqrt(2.0f / static_cast<float>(M_PI));
-    h = (0.5f * h.array() * (1.0f + (c * (h.array() + 0.044715f * h.array().cube())).tanh())).matrix();
-  }
-}
 
 // x · Wᵀ + b for an nn.Linear weight [out, in].
 Matrix linear(const Matrix& x, const Matrix& w, const Eigen::RowVectorXf& b) {
@@ -94,8 +73,7 @@ BertConfig readBertConfig(const std::string& path, BertFlavour flavour) {
   if (const JsonValue* a = json.find(act); a && !a->isNull()) {
     if (!a->isString()) throw Error("config '" + path + "': " + act + " is not a string");
     c.activation = a->asString();
-    if (c.activation != "gelu" && c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh" &&
-        c.activation != "relu")
+    if (!knownActivation(c.activation))
       throw Error("config '" + path + "': " + act + " '" + attnscope::quoted(c.activation) +
                   "' is not run here: expected gelu, gelu_new, gelu_pytorch_tanh or relu");
   }

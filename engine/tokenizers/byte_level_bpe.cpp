@@ -94,13 +94,9 @@ ByteLevelBpe ByteLevelBpe::read(const std::string& vocabPath, const std::string&
 }
 
 void ByteLevelBpe::setSpecialTokens(const std::vector<std::string>& tokens, const std::vector<std::string>& lstrip) {
-  lstrip_ = lstrip;
   for (const std::string& s : tokens)
     if (s.empty() || id(s) < 0) throw Error("special token '" + quoted(s) + "' is not in the vocabulary");
-  specials_ = tokens;
-  // Longest first, so that one special token that begins another does not cut it.
-  std::sort(specials_.begin(), specials_.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  specials_ = SpecialTokens(tokens, lstrip);
 }
 
 int ByteLevelBpe::id(std::string_view token) const {
@@ -206,33 +202,15 @@ std::vector<int> ByteLevelBpe::encode(std::string_view text) const {
     text = prefixed;
   }
   // Special tokens are cut out whole first; the text between them is split and merged.
-  std::size_t at = 0;
-  while (at <= text.size()) {
-    std::size_t next = std::string_view::npos;
-    const std::string* special = nullptr;
-    for (const std::string& s : specials_) {
-      const std::size_t found = text.find(s, at);
-      if (found < next) {
-        next = found;
-        special = &s;
-      }
-    }
-    std::string_view between = text.substr(at, next == std::string_view::npos ? text.size() - at : next - at);
-    std::string stripped;
-    if (special && std::find(lstrip_.begin(), lstrip_.end(), *special) != lstrip_.end()) {
-      std::vector<char32_t> cps = unicode::decode(between);
-      while (!cps.empty() && isSpace(cps.back())) cps.pop_back();
-      stripped = unicode::encode(cps);
-      between = stripped;
-    }
-    for (const std::string& piece : preTokenize(between)) {
-      const std::vector<int> word = encodeWord(piece);
-      ids.insert(ids.end(), word.begin(), word.end());
-    }
-    if (!special) break;
-    ids.push_back(id(*special));
-    at = next + special->size();
-  }
+  specials_.split(
+      text,
+      [&](std::string_view between) {
+        for (const std::string& piece : preTokenize(between)) {
+          const std::vector<int> word = encodeWord(piece);
+          ids.insert(ids.end(), word.begin(), word.end());
+        }
+      },
+      [&](const std::string& special) { ids.push_back(id(special)); });
   return ids;
 }
 
@@ -240,7 +218,7 @@ std::string ByteLevelBpe::decode(const std::vector<int>& ids) const {
   std::string out;
   for (int i : ids) {
     const std::string& t = token(i);
-    if (std::find(specials_.begin(), specials_.end(), t) != specials_.end()) {
+    if (specials_.contains(t)) {
       out += t;
       continue;
     }

@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/tokenizers/special_tokens.h"
+
 namespace attnscope {
 
 class ByteLevelBpe {
@@ -49,7 +51,7 @@ class ByteLevelBpe {
   std::vector<std::string> tokens_;  ///< by id ("" for ids the vocabulary skips)
   std::unordered_map<std::string, int> ids_;
   std::unordered_map<std::string, int> ranks_;  ///< "left right" → rank
-  std::vector<std::string> specials_, lstrip_;
+  SpecialTokens specials_;
   bool addPrefixSpace_ = false;
 };
 

@@ -55,9 +55,7 @@ WordPiece WordPiece::read(const std::string& vocabPath, const std::string& unkno
 void WordPiece::setSpecialTokens(const std::vector<std::string>& tokens) {
   for (const std::string& s : tokens)
     if (s.empty() || id(s) < 0) throw Error("special token '" + quoted(s) + "' is not in the vocabulary");
-  specials_ = tokens;
-  std::sort(specials_.begin(), specials_.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  specials_ = SpecialTokens(tokens);
 }
 
 int WordPiece::id(std::string_view token) const {
@@ -140,23 +138,12 @@ void WordPiece::wordPieces(const std::string& word, std::vector<int>& out) const
 
 std::vector<int> WordPiece::encode(std::string_view text) const {
   std::vector<int> ids;
-  std::size_t at = 0;
-  while (at <= text.size()) {
-    std::size_t next = std::string_view::npos;
-    const std::string* special = nullptr;
-    for (const std::string& s : specials_) {
-      const std::size_t found = text.find(s, at);
-      if (found < next) {
-        next = found;
-        special = &s;
-      }
-    }
-    const std::string_view between = text.substr(at, next == std::string_view::npos ? text.size() - at : next - at);
-    for (const std::string& word : words(between)) wordPieces(word, ids);
-    if (!special) break;
-    ids.push_back(id(*special));
-    at = next + special->size();
-  }
+  specials_.split(
+      text,
+      [&](std::string_view between) {
+        for (const std::string& word : words(between)) wordPieces(word, ids);
+      },
+      [&](const std::string& special) { ids.push_back(id(special)); });
   return ids;
 }
 

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/tokenizers/special_tokens.h"
+
 namespace attnscope {
 
 class WordPiece {
@@ -43,7 +45,7 @@ class WordPiece {
   void wordPieces(const std::string& word, std::vector<int>& out) const;
   std::vector<std::string> tokens_;
   std::unordered_map<std::string, int> ids_;
-  std::vector<std::string> specials_;
+  SpecialTokens specials_;
   int unknown_ = -1;
   bool lowercase_ = true;
 };
