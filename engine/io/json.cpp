@@ -8,6 +8,7 @@
 
 #include "engine/io/atomic_file.h"
 #include "engine/util/error.h"
+#include "engine/util/format.h"
 #include "engine/util/limits.h"
 
 namespace attnscope {
@@ -176,24 +177,6 @@ class Parser {
     }
     std::string text(s_.substr(start, pos_ - start));
     return JsonValue::number(std::strtod(text.c_str(), nullptr), text);
-  }
-
-  static void appendUtf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
   }
 
   std::uint32_t hex4() {

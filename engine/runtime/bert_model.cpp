@@ -4,6 +4,7 @@
 
 #include "engine/io/json.h"
 #include "engine/io/safetensors.h"
+#include "engine/runtime/config_fields.h"
 #include "engine/runtime/layer_ops.h"
 #include "engine/util/error.h"
 #include "engine/util/format.h"
@@ -12,8 +13,6 @@
 namespace attnscope {
 
 namespace {
-
-constexpr int kMostSize = 1 << 20;
 
 // x · Wᵀ + b for an nn.Linear weight [out, in].
 Matrix linear(const Matrix& x, const Matrix& w, const Eigen::RowVectorXf& b) {
@@ -24,8 +23,7 @@ Matrix linear(const Matrix& x, const Matrix& w, const Eigen::RowVectorXf& b) {
 
 BertConfig readBertConfig(const std::string& path, BertFlavour flavour) {
   const bool roberta = flavour == BertFlavour::Roberta, distil = flavour == BertFlavour::DistilBert;
-  const JsonValue json = readJsonFile(path, 1u << 20);
-  if (!json.isObject()) throw Error("config '" + path + "' is not a JSON object");
+  const ConfigFields f(path);
   BertConfig c;
   c.flavour = flavour;
   if (distil) c.types = 0;  // DistilBERT has no token types
@@ -37,52 +35,32 @@ BertConfig readBertConfig(const std::string& path, BertFlavour flavour) {
     c.padTokenId = 1;
     c.layerNormEps = 1e-5;
   }
-  auto integer = [&](const char* key, int& field, int least) {
-    const JsonValue* v = json.find(key);
-    if (!v || v->isNull()) return;
-    const std::optional<std::int64_t> value = v->asInteger();
-    if (!v->isNumber() || !value || *value < least || *value > kMostSize)
-      throw Error("config '" + path + "': " + key + " is not allowed: expected an integer " + std::to_string(least) +
-                  " … " + std::to_string(kMostSize));
-    field = static_cast<int>(*value);
-  };
-  integer("vocab_size", c.vocabSize, 1);
-  integer("max_position_embeddings", c.positions, 1);
+  f.integer("vocab_size", c.vocabSize, 1);
+  f.integer("max_position_embeddings", c.positions, 1);
   if (distil) {  // DistilBertConfig's names; its LayerNorms' eps is 1e-12, not configured
     c.layers = 6;
-    integer("dim", c.hidden, 1);
-    integer("n_layers", c.layers, 1);
-    integer("n_heads", c.heads, 1);
-    integer("hidden_dim", c.intermediate, 1);
-    if (const JsonValue* s = json.find("sinusoidal_pos_embds"); s && s->isBool() && s->asBool())
-      throw Error("config '" + path + "': sinusoidal_pos_embds true is not run here: expected learned positions");
+    f.integer("dim", c.hidden, 1);
+    f.integer("n_layers", c.layers, 1);
+    f.integer("n_heads", c.heads, 1);
+    f.integer("hidden_dim", c.intermediate, 1);
+    f.activation("activation", c.activation);
+    if (const JsonValue* s = f.json().find("sinusoidal_pos_embds"); s && s->isBool() && s->asBool())
+      f.fail("sinusoidal_pos_embds true is not run here: expected learned positions");
   } else {
-    integer("hidden_size", c.hidden, 1);
-    integer("num_hidden_layers", c.layers, 1);
-    integer("num_attention_heads", c.heads, 1);
-    integer("intermediate_size", c.intermediate, 1);
-    integer("type_vocab_size", c.types, 1);
+    f.integer("hidden_size", c.hidden, 1);
+    f.integer("num_hidden_layers", c.layers, 1);
+    f.integer("num_attention_heads", c.heads, 1);
+    f.integer("intermediate_size", c.intermediate, 1);
+    f.integer("type_vocab_size", c.types, 1);
+    f.integer("pad_token_id", c.padTokenId, 0);
+    f.epsilon("layer_norm_eps", c.layerNormEps);
+    f.activation("hidden_act", c.activation);
+    if (const JsonValue* p = f.json().find("position_embedding_type");
+        p && p->isString() && p->asString() != "absolute")
+      f.fail("position_embedding_type '" + attnscope::quoted(p->asString()) + "' is not run here: expected absolute");
   }
-  integer("pad_token_id", c.padTokenId, 0);
-  if (const JsonValue* eps = json.find("layer_norm_eps"); eps && !eps->isNull()) {
-    if (!eps->isNumber() || !(eps->asDouble() > 0) || eps->asDouble() > 1)
-      throw Error("config '" + path + "': layer_norm_eps is not allowed: expected a number in (0, 1]");
-    c.layerNormEps = eps->asDouble();
-  }
-  const char* act = distil ? "activation" : "hidden_act";
-  if (const JsonValue* a = json.find(act); a && !a->isNull()) {
-    if (!a->isString()) throw Error("config '" + path + "': " + act + " is not a string");
-    c.activation = a->asString();
-    if (!knownActivation(c.activation))
-      throw Error("config '" + path + "': " + act + " '" + attnscope::quoted(c.activation) +
-                  "' is not run here: expected gelu, gelu_new, gelu_pytorch_tanh or relu");
-  }
-  if (const JsonValue* p = json.find("position_embedding_type"); p && p->isString() && p->asString() != "absolute")
-    throw Error("config '" + path + "': position_embedding_type '" + attnscope::quoted(p->asString()) +
-                "' is not run here: expected absolute");
   if (c.hidden % c.heads != 0)
-    throw Error("config '" + path + "': the heads (" + std::to_string(c.heads) + ") do not divide the hidden size " +
-                std::to_string(c.hidden));
+    f.fail("the heads (" + std::to_string(c.heads) + ") do not divide the hidden size " + std::to_string(c.hidden));
   return c;
 }
 

@@ -4,6 +4,7 @@
 
 #include "engine/io/json.h"
 #include "engine/io/safetensors.h"
+#include "engine/runtime/config_fields.h"
 #include "engine/runtime/layer_ops.h"
 #include "engine/util/error.h"
 #include "engine/util/format.h"
@@ -11,46 +12,19 @@
 
 namespace attnscope {
 
-namespace {
-
-constexpr int kMostSize = 1 << 20;
-
-}  // namespace
-
 Gpt2Config readGpt2Config(const std::string& path) {
-  const JsonValue json = readJsonFile(path, 1u << 20);
-  if (!json.isObject()) throw Error("config '" + path + "' is not a JSON object");
+  const ConfigFields f(path);
   Gpt2Config c;
-  auto integer = [&](const char* key, int& field, int least) {
-    const JsonValue* v = json.find(key);
-    if (!v || v->isNull()) return;  // left out: GPT2Config's default
-    const std::optional<std::int64_t> value = v->asInteger();
-    if (!v->isNumber() || !value || *value < least || *value > kMostSize)
-      throw Error("config '" + path + "': " + key + " is not allowed: expected an integer " + std::to_string(least) +
-                  " … " + std::to_string(kMostSize));
-    field = static_cast<int>(*value);
-  };
-  integer("vocab_size", c.vocabSize, 1);
-  integer("n_positions", c.positions, 1);
-  integer("n_embd", c.embd, 1);
-  integer("n_layer", c.layers, 1);
-  integer("n_head", c.heads, 1);
-  integer("n_inner", c.inner, 1);
-  if (const JsonValue* eps = json.find("layer_norm_epsilon"); eps && !eps->isNull()) {
-    if (!eps->isNumber() || !(eps->asDouble() > 0) || eps->asDouble() > 1)
-      throw Error("config '" + path + "': layer_norm_epsilon is not allowed: expected a number in (0, 1]");
-    c.layerNormEps = eps->asDouble();
-  }
-  if (const JsonValue* a = json.find("activation_function"); a && !a->isNull()) {
-    if (!a->isString()) throw Error("config '" + path + "': activation_function is not a string");
-    c.activation = a->asString();
-    if (!knownActivation(c.activation))
-      throw Error("config '" + path + "': activation_function '" + attnscope::quoted(c.activation) +
-                  "' is not run here: expected gelu_new, gelu_pytorch_tanh, gelu or relu");
-  }
+  f.integer("vocab_size", c.vocabSize, 1);
+  f.integer("n_positions", c.positions, 1);
+  f.integer("n_embd", c.embd, 1);
+  f.integer("n_layer", c.layers, 1);
+  f.integer("n_head", c.heads, 1);
+  f.integer("n_inner", c.inner, 1);
+  f.epsilon("layer_norm_epsilon", c.layerNormEps);
+  f.activation("activation_function", c.activation);
   if (c.embd % c.heads != 0)
-    throw Error("config '" + path + "': n_head " + std::to_string(c.heads) + " does not divide n_embd " +
-                std::to_string(c.embd));
+    f.fail("n_head " + std::to_string(c.heads) + " does not divide n_embd " + std::to_string(c.embd));
   return c;
 }
 

@@ -6,6 +6,7 @@
 #include <unicode/unistr.h>
 
 #include "engine/util/error.h"
+#include "engine/util/format.h"
 
 namespace attnscope::unicode {
 
@@ -37,23 +38,7 @@ std::vector<char32_t> decode(std::string_view text) {
   return out;
 }
 
-void append(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
+void append(std::string& out, char32_t cp) { appendUtf8(out, static_cast<std::uint32_t>(cp)); }
 
 std::string encode(const std::vector<char32_t>& cps, std::size_t from, std::size_t to) {
   std::string out;
