@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include <QCheckBox>
+#include <QDir>
+#include <QFileInfo>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QLabel>
@@ -244,6 +246,10 @@ TEST_F(WeightsTabTest, TheShippedModelRunsOnTheTextAndFollowsTyping) {
   words->click();
   ASSERT_TRUE(waitUntil([&] { return panel()->dump() && panel()->dump()->n() == longer && panel()->report(); }));
   ASSERT_TRUE(waitForBackground(*panel()));
+  // One run's dump on disk at a time, however many runs there were.
+  const QString shown = QString::fromStdString(panel()->dump()->path());
+  EXPECT_EQ(QDir(QFileInfo(shown).absolutePath()).entryList(QStringList{QStringLiteral("*.npz")}, QDir::Files).size(),
+            1);
   // A folder is no model: the message says so and the weights shown stay.
   QTemporaryDir dir;
   panel()->openModel(dir.path());

@@ -1,6 +1,7 @@
 #include "widgets/weights/weights_panel.h"
 
 #include <QCheckBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileDialog>
@@ -406,6 +407,11 @@ void WeightsPanel::runModel(const QString& path) {
       const std::optional<PatternChoice> pattern = pattern_;
       const std::optional<LayerStack> stack = stack_;
       if (!showDump(npz, tokens)) return;
+      // The runs before this one (shown, cancelled or failed) are not needed any more: one dump on disk at a time.
+      for (const QFileInfo& old : QDir(runs_->path()).entryInfoList(QDir::Files))
+        if (old.absoluteFilePath() != QFileInfo(npz).absoluteFilePath() &&
+            old.absoluteFilePath() != QFileInfo(tokens).absoluteFilePath())
+          QFile::remove(old.absoluteFilePath());
       model_ = opened;
       inference_ = inference;
       {
@@ -429,8 +435,9 @@ void WeightsPanel::runModel(const QString& path) {
           words << QStringLiteral("%1 %2").arg(QString::fromStdString(c.label), fixedText(c.p, 3));
         said += QStringLiteral(" At token %1: ").arg(position) + words.join(QStringLiteral(" · ")) + QLatin1Char('.');
       }
-      if (opened->model->encoder() && inference->masked.empty())
-        said += QStringLiteral(" Write [MASK] in the text to see the words it would put there.");
+      if (const int mask = opened->tokenizer->maskToken(); mask >= 0 && inference->masked.empty())
+        said += QStringLiteral(" Write %1 in the text to see the words it would put there.")
+                    .arg(QString::fromStdString(opened->tokenizer->label(mask)));
       modelOutputs_->setText(said);
       modelOutputs_->show();
       if (pattern)
