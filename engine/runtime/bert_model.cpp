@@ -194,13 +194,8 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
     for (int head = 0; head < c.heads; ++head) {
       const auto qh = q.middleCols(head * hd, hd), kh = k.middleCols(head * hd, hd), vh = v.middleCols(head * hd, hd);
       pass.vectors.back().push_back({qh, kh, vh});
-      Matrix p = (qh * kh.transpose()) * scale;  // every query sees every key
-      for (Index t = 0; t < n; ++t) {
-        p.row(t) = (p.row(t).array() - p.row(t).maxCoeff()).exp();
-        p.row(t) /= p.row(t).sum();
-      }
-      mixed.middleCols(head * hd, hd) = p * vh;
-      probabilities[static_cast<std::size_t>(head)] = std::move(p);
+      mixed.middleCols(head * hd, hd) =
+          attendHead(qh, kh, vh, scale, /*causal*/ false, /*window*/ 0, probabilities[static_cast<std::size_t>(head)]);
     }
     const Matrix attended = layerNorm(linear(mixed, L.o, L.ob) + x, L.ln1w, L.ln1b, c.layerNormEps);
     Matrix inter = linear(attended, L.inter, L.interB);

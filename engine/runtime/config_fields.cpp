@@ -34,6 +34,21 @@ void ConfigFields::epsilon(const char* key, double& field) const {
   field = eps->asDouble();
 }
 
+void ConfigFields::boolean(const char* key, bool& field) const {
+  const JsonValue* v = json_.find(key);
+  if (!v || v->isNull()) return;
+  if (!v->isBool()) fail(std::string(key) + " is not allowed: expected true or false");
+  field = v->asBool();
+}
+
+void ConfigFields::positive(const char* key, double& field) const {
+  const JsonValue* v = json_.find(key);
+  if (!v || v->isNull()) return;
+  if (!v->isNumber() || !(v->asDouble() > 0) || v->asDouble() > 1e12)
+    fail(std::string(key) + " is not allowed: expected a number in (0, 1e12]");
+  field = v->asDouble();
+}
+
 void ConfigFields::activation(const char* key, std::string& field) const {
   const JsonValue* a = json_.find(key);
   if (!a || a->isNull()) return;

@@ -17,6 +17,10 @@ class ConfigFields {
   void integer(const char* key, int& field, int least) const;
   /// A number in (0, 1] into `field` (a LayerNorm's eps).
   void epsilon(const char* key, double& field) const;
+  /// true or false into `field`.
+  void boolean(const char* key, bool& field) const;
+  /// A number > 0 (at most 1e12) into `field` (RoPE's θ).
+  void positive(const char* key, double& field) const;
   /// An activation the runtime runs (layer_ops.h) into `field`.
   void activation(const char* key, std::string& field) const;
   /// Throws the field's one line: "config '…': <what>".

@@ -92,22 +92,16 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
     const Layer& L = layers_[l];
     const Matrix a = layerNorm(x, L.ln1w, L.ln1b, c.layerNormEps);
     const Matrix qkv = (a * L.attnW).rowwise() + L.attnB;
-    Matrix mixed = Matrix::Zero(n, d);
+    Matrix mixed(n, d);
     auto& probabilities = pass.attention[l];
-    probabilities.assign(static_cast<std::size_t>(c.heads), Matrix::Zero(n, n));
+    probabilities.assign(static_cast<std::size_t>(c.heads), Matrix());
     pass.vectors.emplace_back();
     for (int h = 0; h < c.heads; ++h) {
       const auto q = qkv.middleCols(h * hd, hd), k = qkv.middleCols(d + h * hd, hd),
                  v = qkv.middleCols(2 * d + h * hd, hd);
       pass.vectors.back().push_back({q, k, v});
-      Matrix& p = probabilities[static_cast<std::size_t>(h)];
-      for (Index t = 0; t < n; ++t) {
-        Eigen::RowVectorXf scores = (k.topRows(t + 1) * q.row(t).transpose()).transpose() * scale;
-        scores = (scores.array() - scores.maxCoeff()).exp();
-        scores /= scores.sum();
-        p.row(t).head(t + 1) = scores;
-        mixed.row(t).segment(h * hd, hd) = scores * v.topRows(t + 1);
-      }
+      mixed.middleCols(h * hd, hd) =
+          attendHead(q, k, v, scale, /*causal*/ true, /*window*/ 0, probabilities[static_cast<std::size_t>(h)]);
     }
     x += (mixed * L.projW).rowwise() + L.projB;
     const Matrix b = layerNorm(x, L.ln2w, L.ln2b, c.layerNormEps);

@@ -13,41 +13,7 @@ namespace attnscope {
 
 namespace {
 
-using RowMajorMap = Eigen::Map<const Matrix>;
-
-constexpr double kRmsEps = 1e-5;
 constexpr int kHeaderInts = 7;
-
-// x ← x / rms(x) · weight, row by row (run.c's rmsnorm, eps 1e-5 inside the root).
-Matrix rmsNorm(const Matrix& x, const float* weight) {
-  Matrix out(x.rows(), x.cols());
-  const Eigen::Map<const Eigen::RowVectorXf> w(weight, x.cols());
-  for (Index r = 0; r < x.rows(); ++r) {
-    const float ss = x.row(r).squaredNorm() / static_cast<float>(x.cols()) + static_cast<float>(kRmsEps);
-    out.row(r) = x.row(r).cwiseProduct(w) * (1.0f / std::sqrt(ss));
-  }
-  return out;
-}
-
-// `x` times the transpose of the [out, in] weight at `w`: x · Wᵀ.
-Matrix linear(const Matrix& x, const float* w, Index out) {
-  const RowMajorMap weight(w, out, x.cols());
-  return x * weight.transpose();
-}
-
-// Rotates the pairs (2i, 2i + 1) of every head of `x` (row t at position t) by t · 10000^(−2i / headSize).
-void rope(Matrix& x, int headSize) {
-  for (Index t = 0; t < x.rows(); ++t)
-    for (Index c = 0; c + 1 < x.cols(); c += 2) {
-      const int i = static_cast<int>(c % headSize);
-      const float frequency = 1.0f / std::pow(10000.0f, static_cast<float>(i) / static_cast<float>(headSize));
-      const float angle = static_cast<float>(t) * frequency;
-      const float cos = std::cos(angle), sin = std::sin(angle);
-      const float a = x(t, c), b = x(t, c + 1);
-      x(t, c) = a * cos - b * sin;
-      x(t, c + 1) = a * sin + b * cos;
-    }
-}
 
 }  // namespace
 
@@ -137,12 +103,22 @@ Index Llama2cModel::parameters() const {
   return Index(config_.vocabSize) * dim * (config_.sharedClassifier ? 1 : 2) + config_.layers * perLayer + dim;
 }
 
-double Llama2cModel::passFlops(Index n) const {
-  const double dim = config_.dim, hidden = config_.hiddenDim, kv = config_.kvDim();
-  const double linear = 2.0 * n * (2 * dim * dim + 2 * kv * dim + 3 * hidden * dim);
-  const double attention = 2.0 * 2.0 * config_.heads * config_.headSize() * (double(n) * (n + 1) / 2);
-  return config_.layers * (linear + attention) + 2.0 * n * config_.vocabSize * dim;
+LlamaShape Llama2cModel::shape() const {
+  const Llama2cConfig& c = config_;
+  LlamaShape s;
+  s.dim = c.dim;
+  s.hidden = c.hiddenDim;
+  s.layers = c.layers;
+  s.heads = c.heads;
+  s.kvHeads = c.kvHeads;
+  s.headDim = c.headSize();
+  s.vocab = c.vocabSize;
+  s.rmsEps = 1e-5;
+  s.rope = RopePairs::Interleaved;
+  return s;
 }
+
+double Llama2cModel::passFlops(Index n) const { return llamaPassFlops(shape(), n); }
 
 std::string Llama2cModel::describe() const {
   const Llama2cConfig& c = config_;
@@ -154,57 +130,25 @@ std::string Llama2cModel::describe() const {
 ModelPass Llama2cModel::forward(const std::vector<int>& tokens, const Progress& progress) const {
   checkTokens(tokens);
   const Llama2cConfig& c = config_;
-  const Index n = static_cast<Index>(tokens.size()), dim = c.dim, kvDim = c.kvDim(), headSize = c.headSize();
-  ModelPass pass;
-  pass.causal = true;
-  Matrix x(n, dim);
-  for (Index t = 0; t < n; ++t)
-    x.row(t) = Eigen::Map<const Eigen::RowVectorXf>(at(embedding_ + std::size_t(tokens[std::size_t(t)]) * dim), dim);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(headSize));
-  const int group = c.heads / c.kvHeads;
-  pass.attention.resize(static_cast<std::size_t>(c.layers));
-  for (int l = 0; l < c.layers; ++l) {
-    progress.throwIfCancelled();
-    const std::size_t L = static_cast<std::size_t>(l);
-    const Matrix xb = rmsNorm(x, at(rmsAtt_ + L * dim));
-    Matrix q = linear(xb, at(wq_ + L * dim * dim), dim);
-    Matrix k = linear(xb, at(wk_ + L * kvDim * dim), kvDim);
-    const Matrix v = linear(xb, at(wv_ + L * kvDim * dim), kvDim);
-    rope(q, static_cast<int>(headSize));
-    rope(k, static_cast<int>(headSize));
-    Matrix out = Matrix::Zero(n, dim);
-    auto& probabilities = pass.attention[L];
-    probabilities.assign(static_cast<std::size_t>(c.heads), Matrix::Zero(n, n));
-    pass.vectors.emplace_back();
-    for (int h = 0; h < c.heads; ++h) {
-      const Index kvHead = h / group;
-      const auto qh = q.middleCols(h * headSize, headSize);
-      const auto kh = k.middleCols(kvHead * headSize, headSize);
-      const auto vh = v.middleCols(kvHead * headSize, headSize);
-      pass.vectors.back().push_back({qh, kh, vh});
-      Matrix& p = probabilities[static_cast<std::size_t>(h)];
-      for (Index t = 0; t < n; ++t) {
-        // Causal: keys 0 … t, a softmax over their scaled scores.
-        Eigen::RowVectorXf scores = (kh.topRows(t + 1) * qh.row(t).transpose()).transpose() * scale;
-        const float most = scores.maxCoeff();
-        scores = (scores.array() - most).exp();
-        scores /= scores.sum();
-        p.row(t).head(t + 1) = scores;
-        out.row(t).segment(h * headSize, headSize) = scores * vh.topRows(t + 1);
-      }
-    }
-    x += linear(out, at(wo_ + L * dim * dim), dim);
-    const Matrix xf = rmsNorm(x, at(rmsFfn_ + L * dim));
-    Matrix h1 = linear(xf, at(w1_ + L * std::size_t(c.hiddenDim) * dim), c.hiddenDim);
-    const Matrix h3 = linear(xf, at(w3_ + L * std::size_t(c.hiddenDim) * dim), c.hiddenDim);
-    h1 = (h1.array() / (1.0f + (-h1.array()).exp())).matrix().cwiseProduct(h3);  // silu(w1 x) · w3 x
-    const RowMajorMap w2(at(w2_ + L * dim * std::size_t(c.hiddenDim)), dim, c.hiddenDim);
-    x += h1 * w2.transpose();
-    progress.report(double(l + 1) / c.layers);
+  const std::size_t dim = c.dim, kvDim = static_cast<std::size_t>(c.kvDim()), hidden = c.hiddenDim;
+  LlamaWeights w;
+  w.embedding = at(embedding_);
+  for (std::size_t l = 0; l < std::size_t(c.layers); ++l) {
+    LlamaLayerWeights L;
+    L.attnNorm = at(rmsAtt_ + l * dim);
+    L.wq = at(wq_ + l * dim * dim);
+    L.wk = at(wk_ + l * kvDim * dim);
+    L.wv = at(wv_ + l * kvDim * dim);
+    L.wo = at(wo_ + l * dim * dim);
+    L.ffnNorm = at(rmsFfn_ + l * dim);
+    L.gate = at(w1_ + l * hidden * dim);
+    L.down = at(w2_ + l * dim * hidden);
+    L.up = at(w3_ + l * hidden * dim);
+    w.layers.push_back(L);
   }
-  const Matrix final = rmsNorm(x, at(rmsFinal_));
-  pass.logits = linear(final, at(wcls_), c.vocabSize);
-  return pass;
+  w.finalNorm = at(rmsFinal_);
+  w.classifier = at(wcls_);
+  return llamaForward(shape(), w, tokens, progress);
 }
 
 }  // namespace attnscope

@@ -7,14 +7,15 @@
 // rms_att [layers, dim], wq [layers, dim, dim], wk and wv [layers, kv_dim, dim], wo [layers, dim, dim], rms_ffn
 // [layers, dim], w1 [layers, hidden, dim], w2 [layers, dim, hidden], w3 [layers, hidden, dim], rms_final [dim], two
 // blocks of seq_len · head_size / 2 floats (old RoPE tables, unused) and, with a negative vocab_size, wcls [vocab,
-// dim]. The pass (run.c's forward): RMSNorm (eps 1e-5), rotary embeddings on the pairs (2i, 2i + 1) of each head
-// at frequency 10000^(−2i / head_size), grouped-query causal attention, SwiGLU w2(silu(w1 x) · w3 x), residuals, a
-// final RMSNorm, and the logits.
+// dim]. The pass is run.c's forward, the Llama block of llama_block.h: RMSNorm (eps 1e-5), rotary embeddings on the
+// pairs (2i, 2i + 1) of each head at frequency 10000^(−2i / head_size), grouped-query causal attention, SwiGLU
+// w2(silu(w1 x) · w3 x), residuals, a final RMSNorm, and the logits.
 
 #include <string>
 #include <vector>
 
 #include "engine/runtime/language_model.h"
+#include "engine/runtime/llama_block.h"
 
 namespace attnscope {
 
@@ -35,6 +36,8 @@ class Llama2cModel : public LanguageModel {
   const Llama2cConfig& config() const { return config_; }
   /// Parameters, as counted by the tensors above (the RoPE tables left out).
   Index parameters() const;
+  /// The decoder's shape as llama_block runs it: RMSNorm eps 1e-5, interleaved rotary pairs, θ 10000.
+  LlamaShape shape() const;
   /// FLOPs of one pass over n tokens (the linear layers, the attention products, the logits).
   double passFlops(Index n) const;
 

@@ -1,0 +1,48 @@
+#pragma once
+// The Llama family's decoder, shared by llama2.c checkpoints and Hugging Face Llama, Mistral and Qwen2 folders
+// (transformers' modeling_llama, whose Mistral and Qwen2 differ only where the shape says): per layer an RMSNorm,
+// q, k and v projections (Qwen2, and Llama with attention_bias, add biases), rotary embeddings, grouped-query causal
+// attention (within the layer's sliding window when it has one), the output projection, a residual; an RMSNorm,
+// SwiGLU down(silu(gate x) · up x), a residual. A final RMSNorm and the classifier give the logits.
+
+#include <vector>
+
+#include "engine/runtime/language_model.h"
+
+namespace attnscope {
+
+/// How a checkpoint's q and k rotate: llama2.c's run.c turns the pairs (2i, 2i + 1) of each head; Hugging Face's
+/// rotate_half turns the pairs (i, i + head_dim / 2) (its conversion permutes the rows of q and k to match). Both at
+/// frequency θ^(−2i / head_dim).
+enum class RopePairs { Interleaved, Halves };
+
+struct LlamaShape {
+  int dim = 0, hidden = 0, layers = 0, heads = 0, kvHeads = 0, headDim = 0, vocab = 0;
+  double rmsEps = 1e-5, ropeTheta = 10000.0;
+  RopePairs rope = RopePairs::Interleaved;
+  /// Per layer: the sliding window W (query i sees keys i − W < j ≤ i), or 0 for all the keys before it.
+  std::vector<int> window;
+};
+
+/// One layer's tensors, each [out, in] row-major float32; a bias may be null.
+struct LlamaLayerWeights {
+  const float *attnNorm = nullptr, *wq = nullptr, *wk = nullptr, *wv = nullptr, *wo = nullptr;
+  const float *bq = nullptr, *bk = nullptr, *bv = nullptr, *bo = nullptr;
+  const float *ffnNorm = nullptr, *gate = nullptr, *up = nullptr, *down = nullptr;
+  const float *gateBias = nullptr, *upBias = nullptr, *downBias = nullptr;
+};
+
+struct LlamaWeights {
+  const float* embedding = nullptr;  ///< [vocab, dim]
+  std::vector<LlamaLayerWeights> layers;
+  const float* finalNorm = nullptr;   ///< [dim]
+  const float* classifier = nullptr;  ///< [vocab, dim]
+};
+
+/// The pass over `tokens` (already checked against the model), all positions at once.
+ModelPass llamaForward(const LlamaShape& shape, const LlamaWeights& weights, const std::vector<int>& tokens,
+                       const Progress& progress);
+/// FLOPs of one pass over n tokens: the linear layers, the attention products each query's keys need, the logits.
+double llamaPassFlops(const LlamaShape& shape, Index n);
+
+}  // namespace attnscope

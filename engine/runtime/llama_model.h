@@ -1,0 +1,59 @@
+#pragma once
+// The Llama family from a Hugging Face folder — Llama, Mistral (with its sliding window) and Qwen2 (with biases on
+// q, k and v, and a sliding window on its upper layers when use_sliding_window is set) — run as transformers'
+// modeling_llama, modeling_mistral and modeling_qwen2 define them (the block of llama_block.h, RoPE by
+// rotate_half). The config is read as LlamaConfig, MistralConfig or Qwen2Config reads it: a field left out takes
+// that class's default (num_key_value_heads the heads, head_dim hidden_size / heads, Mistral's sliding_window 4096,
+// Qwen2's max_window_layers 28 …). RoPE scaling (Llama 3's, YaRN, …) is refused by name.
+//
+// Tensors: model.embed_tokens.weight, model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj,
+// post_attention_layernorm, mlp.{gate,up,down}_proj}.weight (and .bias where the config has them), model.norm.weight
+// and lm_head.weight (or the embedding again with tie_word_embeddings), with or without the "model." prefix.
+
+#include <string>
+#include <vector>
+
+#include "engine/runtime/language_model.h"
+#include "engine/runtime/llama_block.h"
+
+namespace attnscope {
+
+enum class LlamaFamily { Llama, Mistral, Qwen2 };
+
+struct LlamaConfig {
+  LlamaFamily family = LlamaFamily::Llama;
+  LlamaShape shape;
+  int positions = 2048;
+  bool attentionBias = false, outputBias = false, mlpBias = false, tied = false;
+};
+
+/// Reads a config.json as the family's config class does; throws Error naming the field.
+LlamaConfig readLlamaConfig(const std::string& path, LlamaFamily family);
+
+class LlamaModel : public LanguageModel {
+ public:
+  static LlamaModel read(const std::string& folder, LlamaFamily family);
+
+  const LlamaConfig& config() const { return config_; }
+  double passFlops(Index n) const { return llamaPassFlops(config_.shape, n); }
+  std::string describe() const override;
+  int layers() const override { return config_.shape.layers; }
+  int heads() const override { return config_.shape.heads; }
+  int vocabSize() const override { return config_.shape.vocab; }
+  int maxPositions() const override { return config_.positions; }
+  ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const override;
+
+ private:
+  // Each tensor is a block of floats_, found by name; layer l's are at layers_[l].
+  struct Offsets {
+    std::ptrdiff_t attnNorm = -1, wq = -1, wk = -1, wv = -1, wo = -1, bq = -1, bk = -1, bv = -1, bo = -1, ffnNorm = -1,
+                   gate = -1, up = -1, down = -1, gateBias = -1, upBias = -1, downBias = -1;
+  };
+  LlamaConfig config_;
+  std::vector<float> floats_;
+  std::ptrdiff_t embedding_ = -1, finalNorm_ = -1, classifier_ = -1;
+  std::vector<Offsets> layers_;
+  const float* at(std::ptrdiff_t offset) const { return offset < 0 ? nullptr : floats_.data() + offset; }
+};
+
+}  // namespace attnscope
