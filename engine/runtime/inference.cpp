@@ -10,8 +10,10 @@
 #include "engine/runtime/bert_model.h"
 #include "engine/runtime/gpt2_model.h"
 #include "engine/runtime/llama2c_model.h"
+#include "engine/runtime/llama_model.h"
 #include "engine/tokenizers/byte_level_bpe.h"
 #include "engine/tokenizers/llama2c_tokenizer.h"
+#include "engine/tokenizers/tokenizer_json.h"
 #include "engine/tokenizers/unicode_text.h"
 #include "engine/tokenizers/word_piece.h"
 #include "engine/util/format.h"
@@ -56,71 +58,94 @@ class Llama2cText : public TextTokenizer {
   Llama2cTokenizer t_;
 };
 
+// The special tokens a post-processor puts around the text (BERT's [CLS] … [SEP], RoBERTa's <s> … </s>, Llama's
+// <s> …).
+struct Around {
+  std::vector<int> prefix, suffix;
+  std::vector<int> wrap(std::vector<int> body) const {
+    body.insert(body.begin(), prefix.begin(), prefix.end());
+    body.insert(body.end(), suffix.begin(), suffix.end());
+    return body;
+  }
+};
+
 class ByteLevelText : public TextTokenizer {
  public:
-  explicit ByteLevelText(ByteLevelBpe t) : t_(std::move(t)) {}
-  std::vector<int> encode(const std::string& text) const override { return t_.encode(text); }
+  ByteLevelText(ByteLevelBpe t, Around around, std::vector<std::string> specials, int mask, int stop)
+      : t_(std::move(t)), around_(std::move(around)), specials_(std::move(specials)), mask_(mask), stop_(stop) {}
+  std::vector<int> encode(const std::string& text) const override { return around_.wrap(t_.encode(text)); }
   std::string label(int id) const override { return t_.label(id); }
   std::string decode(int, int id) const override { return t_.decode({id}); }
+  int maskToken() const override { return mask_; }
+  int stopToken() const override { return stop_; }
   bool startsWord(int previous, int id) const override {
-    return previous < 0 || !continuesPreToken(t_, previous, id, {"<|endoftext|>"});
+    return previous < 0 || !continuesPreToken(t_, previous, id, specials_);
   }
 
  private:
   ByteLevelBpe t_;
+  Around around_;
+  std::vector<std::string> specials_;
+  int mask_, stop_;
 };
 
 class WordPieceText : public TextTokenizer {
  public:
-  explicit WordPieceText(WordPiece t) : t_(std::move(t)), cls_(t_.id("[CLS]")), sep_(t_.id("[SEP]")) {}
-  // BertProcessing: [CLS] text [SEP].
-  std::vector<int> encode(const std::string& text) const override {
-    std::vector<int> ids;
-    if (cls_ >= 0) ids.push_back(cls_);
-    const std::vector<int> body = t_.encode(text);
-    ids.insert(ids.end(), body.begin(), body.end());
-    if (sep_ >= 0) ids.push_back(sep_);
-    return ids;
-  }
+  WordPieceText(WordPiece t, Around around) : t_(std::move(t)), around_(std::move(around)) {}
+  std::vector<int> encode(const std::string& text) const override { return around_.wrap(t_.encode(text)); }
   std::string label(int id) const override { return t_.label(id); }
   std::string decode(int, int id) const override { return t_.token(id); }
   int maskToken() const override { return t_.id("[MASK]"); }
   bool startsWord(int previous, int id) const override {
-    return previous < 0 || previous == cls_ || previous == sep_ || t_.token(id).rfind("##", 0) != 0;
+    auto around = [&](int i) {
+      return std::find(around_.prefix.begin(), around_.prefix.end(), i) != around_.prefix.end() ||
+             std::find(around_.suffix.begin(), around_.suffix.end(), i) != around_.suffix.end();
+    };
+    return previous < 0 || around(previous) || t_.token(id).rfind("##", 0) != 0;
   }
 
  private:
   WordPiece t_;
-  int cls_, sep_;
+  Around around_;
 };
 
-class RobertaText : public TextTokenizer {
+class SentencePieceText : public TextTokenizer {
  public:
-  explicit RobertaText(ByteLevelBpe t) : t_(std::move(t)), bos_(t_.id("<s>")), eos_(t_.id("</s>")) {}
-  // RobertaProcessing: <s> text </s>.
-  std::vector<int> encode(const std::string& text) const override {
-    std::vector<int> ids;
-    if (bos_ >= 0) ids.push_back(bos_);
-    const std::vector<int> body = t_.encode(text);
-    ids.insert(ids.end(), body.begin(), body.end());
-    if (eos_ >= 0) ids.push_back(eos_);
-    return ids;
-  }
+  SentencePieceText(SentencePieceBpe t, Around around, int stop)
+      : t_(std::move(t)), around_(std::move(around)), stop_(stop) {}
+  std::vector<int> encode(const std::string& text) const override { return around_.wrap(t_.encode(text)); }
   std::string label(int id) const override { return t_.label(id); }
-  std::string decode(int, int id) const override { return t_.decode({id}); }
+  std::string decode(int previous, int id) const override { return t_.decode(previous, id); }
+  int stopToken() const override { return stop_; }
   int maskToken() const override { return t_.id("<mask>"); }
   bool startsWord(int previous, int id) const override {
-    return previous < 0 || !continuesPreToken(t_, previous, id, {"<s>", "</s>", "<pad>", "<unk>", "<mask>"});
+    return previous < 0 || t_.isSpecial(previous) || t_.isSpecial(id) || t_.token(id).rfind("\u2581", 0) == 0;
   }
 
  private:
-  ByteLevelBpe t_;
-  int bos_, eos_;
+  SentencePieceBpe t_;
+  Around around_;
+  int stop_;
 };
 
+// A tokenizer.json as the runtime's tokenizer; `stop` ends a continuation (the config's eos_token_id), or −1.
+std::shared_ptr<const TextTokenizer> jsonTokenizer(const std::string& path, int stop) {
+  TokenizerJson t = readTokenizerJson(path);
+  const Around around{t.prefix, t.suffix};
+  switch (t.kind) {
+    case TokenizerJson::Kind::WordPiece: return std::make_shared<const WordPieceText>(std::move(*t.wordPiece), around);
+    case TokenizerJson::Kind::SentencePiece:
+      return std::make_shared<const SentencePieceText>(std::move(*t.sentencePiece), around, stop);
+    case TokenizerJson::Kind::ByteLevel: break;
+  }
+  int mask = t.byteLevel->id("<mask>");
+  if (std::find(t.addedTokens.begin(), t.addedTokens.end(), "<mask>") == t.addedTokens.end()) mask = -1;
+  return std::make_shared<const ByteLevelText>(std::move(*t.byteLevel), around, t.addedTokens, mask, stop);
+}
+
 // A tokenizer_config.json's boolean `key`, or `otherwise` when the file or the key is not there.
-bool tokenizerFlag(const std::string& folder, const char* key, bool otherwise) {
-  const fs::path config = fs::path(folder) / "tokenizer_config.json";
+bool tokenizerFlag(const fs::path& folder, const char* key, bool otherwise) {
+  const fs::path config = folder / "tokenizer_config.json";
   std::error_code ec;
   if (!fs::exists(config, ec)) return otherwise;
   const JsonValue json = readJsonFile(config.string(), 1u << 20);
@@ -128,33 +153,65 @@ bool tokenizerFlag(const std::string& folder, const char* key, bool otherwise) {
   return flag && flag->isBool() ? flag->asBool() : otherwise;
 }
 
-// GPT-2's and RoBERTa's tokenizer: vocab.json and merges.txt.
-ByteLevelBpe byteLevelTokenizer(const std::string& folder) {
-  const fs::path vocab = fs::path(folder) / "vocab.json", merges = fs::path(folder) / "merges.txt";
+// The families a folder's model_type names.
+enum class Family { Bert, DistilBert, Roberta, Gpt2, Llama, Mistral, Qwen2 };
+
+// The tokenizer of a folder without tokenizer.json, from the older files its family uses: WordPiece's vocab.txt
+// (lower-cased unless tokenizer_config.json says do_lower_case false), byte-level BPE's vocab.json and merges.txt.
+std::shared_ptr<const TextTokenizer> olderTokenizer(const fs::path& folder, Family family, int stop,
+                                                    std::string& used) {
   std::error_code ec;
-  if (!fs::exists(vocab, ec) || !fs::exists(merges, ec))
-    throw Error("model '" + folder +
-                "' has no vocab.json and merges.txt: this version reads its byte-level BPE from those "
-                "(tokenizer.json alone is not read yet)");
+  const auto missing = [&](const std::string& files) {
+    return Error("model '" + folder.string() + "' has no tokenizer.json and no " + files +
+                 ": give the folder its tokenizer (or --tokenizer FILE)");
+  };
+  if (family == Family::Bert || family == Family::DistilBert) {
+    const fs::path vocab = folder / "vocab.txt";
+    if (!fs::exists(vocab, ec)) throw missing("vocab.txt");
+    WordPiece t = WordPiece::read(vocab.string());
+    t.setLowercase(tokenizerFlag(folder, "do_lower_case", true));
+    used = vocab.string();
+    Around around;  // BertProcessing: [CLS] text [SEP]
+    if (t.id("[CLS]") >= 0) around.prefix.push_back(t.id("[CLS]"));
+    if (t.id("[SEP]") >= 0) around.suffix.push_back(t.id("[SEP]"));
+    return std::make_shared<const WordPieceText>(std::move(t), around);
+  }
+  if (family != Family::Roberta && family != Family::Gpt2)
+    throw Error("model '" + folder.string() +
+                "' has no tokenizer.json, which its family's tokenizer is read from (tokenizer.model, SentencePiece's "
+                "own file, is not read)");
+  const fs::path vocab = folder / "vocab.json", merges = folder / "merges.txt";
+  if (!fs::exists(vocab, ec) || !fs::exists(merges, ec)) throw missing("vocab.json and merges.txt");
   ByteLevelBpe bpe = ByteLevelBpe::read(vocab.string(), merges.string());
   bpe.setAddPrefixSpace(tokenizerFlag(folder, "add_prefix_space", false));
-  return bpe;
+  used = vocab.string();
+  if (family == Family::Gpt2) {
+    std::vector<std::string> specials;
+    if (bpe.id("<|endoftext|>") >= 0) specials.emplace_back("<|endoftext|>");
+    bpe.setSpecialTokens(specials);
+    return std::make_shared<const ByteLevelText>(std::move(bpe), Around{}, specials, -1, stop);
+  }
+  std::vector<std::string> specials;
+  for (const char* s : {"<s>", "</s>", "<pad>", "<unk>", "<mask>"})
+    if (bpe.id(s) >= 0) specials.emplace_back(s);
+  bpe.setSpecialTokens(specials, {"<mask>"});
+  Around around;  // RobertaProcessing: <s> text </s>
+  if (bpe.id("<s>") >= 0) around.prefix.push_back(bpe.id("<s>"));
+  if (bpe.id("</s>") >= 0) around.suffix.push_back(bpe.id("</s>"));
+  const int mask = bpe.id("<mask>");
+  return std::make_shared<const ByteLevelText>(std::move(bpe), around, specials, mask, -1);
 }
 
-// BERT's tokenizer: vocab.txt, lower-cased unless tokenizer_config.json says do_lower_case false.
-std::shared_ptr<const TextTokenizer> bertTokenizer(const std::string& folder) {
-  const fs::path vocab = fs::path(folder) / "vocab.txt";
-  std::error_code ec;
-  if (!fs::exists(vocab, ec))
-    throw Error(
-        "model '" + folder +
-        "' has no vocab.txt: this version reads BERT's tokenizer from it (tokenizer.json alone is not read yet)");
-  WordPiece t = WordPiece::read(vocab.string());
-  t.setLowercase(tokenizerFlag(folder, "do_lower_case", true));
-  return std::make_shared<const WordPieceText>(std::move(t));
+// The config's eos_token_id (the first of a list), or `otherwise`.
+int eosToken(const JsonValue& config, int otherwise) {
+  const JsonValue* eos = config.find("eos_token_id");
+  if (eos && eos->isArray() && !eos->items().empty()) eos = &eos->items().front();
+  if (!eos || !eos->isNumber()) return eos && eos->isNull() ? -1 : otherwise;
+  const std::optional<std::int64_t> id = eos->asInteger();
+  return id && *id >= 0 && *id < (1 << 24) ? static_cast<int>(*id) : otherwise;
 }
 
-RuntimeModel openFolder(const std::string& folder) {
+RuntimeModel openFolder(const std::string& folder, const std::string& tokenizerPath) {
   const fs::path config = fs::path(folder) / "config.json";
   std::error_code ec;
   if (!fs::exists(config, ec))
@@ -163,44 +220,57 @@ RuntimeModel openFolder(const std::string& folder) {
   const JsonValue json = readJsonFile(config.string(), 1u << 20);
   const JsonValue* type = json.isObject() ? json.find("model_type") : nullptr;
   const std::string modelType = type && type->isString() ? type->asString() : "";
-  if (modelType == "bert" || modelType == "distilbert") {
-    RuntimeModel m;
-    m.path = folder;
-    m.tokenizerPath = (fs::path(folder) / "vocab.txt").string();
-    m.tokenizer = bertTokenizer(folder);  // first: it is small, and a folder without one is refused at once
-    m.model = std::make_shared<const BertModel>(
-        BertModel::read(folder, modelType == "bert" ? BertFlavour::Bert : BertFlavour::DistilBert));
-    return m;
-  }
-  if (modelType == "roberta") {
-    RuntimeModel m;
-    m.path = folder;
-    m.tokenizerPath = (fs::path(folder) / "vocab.json").string();
-    ByteLevelBpe bpe = byteLevelTokenizer(folder);
-    auto model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::Roberta));
-    std::vector<std::string> specials;
-    for (const char* s : {"<s>", "</s>", "<pad>", "<unk>", "<mask>"})
-      if (bpe.id(s) >= 0) specials.emplace_back(s);
-    bpe.setSpecialTokens(specials, {"<mask>"});
-    m.model = model;
-    m.tokenizer = std::make_shared<const RobertaText>(std::move(bpe));
-    return m;
-  }
-  if (modelType != "gpt2")
+  static const std::vector<std::pair<std::string, Family>> families = {
+      {"bert", Family::Bert},  {"distilbert", Family::DistilBert}, {"roberta", Family::Roberta},
+      {"gpt2", Family::Gpt2},  {"llama", Family::Llama},           {"mistral", Family::Mistral},
+      {"qwen2", Family::Qwen2}};
+  const auto known =
+      std::find_if(families.begin(), families.end(), [&](const auto& f) { return f.first == modelType; });
+  if (known == families.end())
     throw Error("model '" + folder + "' has model_type '" + attnscope::quoted(modelType) +
-                "', which this version does not run: it runs BERT, DistilBERT, RoBERTa and GPT-2 folders and llama2.c "
-                "checkpoints");
+                "', which this version does not run: it runs bert, distilbert, roberta, gpt2, llama, mistral and "
+                "qwen2 folders and llama2.c checkpoints");
+  const Family family = known->second;
+  const int stop = eosToken(json, family == Family::Gpt2                                 ? 50256
+                                  : family == Family::Llama || family == Family::Mistral ? 2
+                                                                                         : -1);
   RuntimeModel m;
   m.path = folder;
-  m.tokenizerPath = (fs::path(folder) / "vocab.json").string();
-  ByteLevelBpe bpe = byteLevelTokenizer(folder);
-  auto model = std::make_shared<const Gpt2Model>(Gpt2Model::read(folder));
-  if (bpe.id("<|endoftext|>") >= 0) bpe.setSpecialTokens({"<|endoftext|>"});
-  if (bpe.size() > model->vocabSize())
-    throw Error("model '" + folder + "': its tokenizer has " + std::to_string(bpe.size()) +
-                " tokens, more than the config's vocab_size " + std::to_string(model->vocabSize()));
-  m.model = model;
-  m.tokenizer = std::make_shared<const ByteLevelText>(std::move(bpe));
+  // The tokenizer first: it is small, and a folder without one is refused before the weights are read. Its place:
+  // --tokenizer (a tokenizer.json or a folder holding the files), else the model's folder; tokenizer.json first, as
+  // transformers' AutoTokenizer prefers it.
+  fs::path where = folder;
+  if (!tokenizerPath.empty()) {
+    if (fs::is_directory(tokenizerPath, ec))
+      where = tokenizerPath;
+    else if (fs::is_regular_file(tokenizerPath, ec))
+      m.tokenizerPath = tokenizerPath;
+    else
+      throw Error("tokenizer '" + tokenizerPath + "' is not there: expected a tokenizer.json or a folder holding one");
+  }
+  if (m.tokenizerPath.empty() && fs::is_regular_file(where / "tokenizer.json", ec))
+    m.tokenizerPath = (where / "tokenizer.json").string();
+  m.tokenizer = m.tokenizerPath.empty() ? olderTokenizer(where, family, stop, m.tokenizerPath)
+                                        : jsonTokenizer(m.tokenizerPath, stop);
+  switch (family) {
+    case Family::Bert: m.model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::Bert)); break;
+    case Family::DistilBert:
+      m.model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::DistilBert));
+      break;
+    case Family::Roberta:
+      m.model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::Roberta));
+      break;
+    case Family::Gpt2: m.model = std::make_shared<const Gpt2Model>(Gpt2Model::read(folder)); break;
+    case Family::Llama:
+      m.model = std::make_shared<const LlamaModel>(LlamaModel::read(folder, LlamaFamily::Llama));
+      break;
+    case Family::Mistral:
+      m.model = std::make_shared<const LlamaModel>(LlamaModel::read(folder, LlamaFamily::Mistral));
+      break;
+    case Family::Qwen2:
+      m.model = std::make_shared<const LlamaModel>(LlamaModel::read(folder, LlamaFamily::Qwen2));
+      break;
+  }
   return m;
 }
 
@@ -208,7 +278,7 @@ RuntimeModel openFolder(const std::string& folder) {
 
 RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath) {
   std::error_code ec;
-  if (fs::is_directory(path, ec)) return openFolder(path);
+  if (fs::is_directory(path, ec)) return openFolder(path, tokenizerPath);
   RuntimeModel m;
   m.path = path;
   m.tokenizerPath = tokenizerPath;

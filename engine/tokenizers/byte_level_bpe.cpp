@@ -69,7 +69,6 @@ ByteLevelBpe ByteLevelBpe::read(const std::string& vocabPath, const std::string&
     t.tokens_[static_cast<std::size_t>(*id)] = token;
   }
   const std::string merges = readSmallFile(mergesPath, kMostMergesBytes, "a BPE merges file");
-  int rank = 0;
   std::size_t line = 0;
   for (std::size_t at = 0; at < merges.size();) {
     std::size_t end = merges.find('\n', at);
@@ -84,13 +83,30 @@ ByteLevelBpe ByteLevelBpe::read(const std::string& vocabPath, const std::string&
         text.find(' ', space + 1) != std::string::npos)
       throw Error("merges '" + mergesPath + "': line " + std::to_string(line) + " is '" + quoted(text) +
                   "': expected two symbols separated by one space");
-    const std::string joined = text.substr(0, space) + text.substr(space + 1);
-    if (!t.ids_.count(joined))
-      throw Error("merges '" + mergesPath + "': line " + std::to_string(line) + " merges into '" + quoted(joined) +
-                  "', which the vocabulary does not hold");
-    t.ranks_.emplace(std::move(text), rank++);  // the first rank wins should a pair repeat
+    t.addMerge(text.substr(0, space), text.substr(space + 1),
+               "merges '" + mergesPath + "': line " + std::to_string(line));
   }
   return t;
+}
+
+ByteLevelBpe ByteLevelBpe::build(std::vector<std::string> tokens,
+                                 const std::vector<std::pair<std::string, std::string>>& merges,
+                                 const std::string& what) {
+  ByteLevelBpe t;
+  t.tokens_ = std::move(tokens);
+  for (std::size_t i = 0; i < t.tokens_.size(); ++i)
+    if (!t.tokens_[i].empty() && !t.ids_.emplace(t.tokens_[i], static_cast<int>(i)).second)
+      throw Error(what + ": the token '" + quoted(t.tokens_[i]) + "' appears twice");
+  for (std::size_t i = 0; i < merges.size(); ++i)
+    t.addMerge(merges[i].first, merges[i].second, what + ": merge " + std::to_string(i));
+  return t;
+}
+
+void ByteLevelBpe::addMerge(const std::string& left, const std::string& right, const std::string& where) {
+  const std::string joined = left + right;
+  if (!ids_.count(joined))
+    throw Error(where + " merges into '" + quoted(joined) + "', which the vocabulary does not hold");
+  ranks_.emplace(left + ' ' + right, static_cast<int>(ranks_.size()));  // the first rank wins should a pair repeat
 }
 
 void ByteLevelBpe::setSpecialTokens(const std::vector<std::string>& tokens, const std::vector<std::string>& lstrip) {

@@ -26,6 +26,10 @@ class ByteLevelBpe {
   /// from the vocabulary).
   static ByteLevelBpe read(const std::string& vocabPath, const std::string& mergesPath);
 
+  /// The same from a tokenizer.json's parts: `tokens` by id ("" for an id it skips) and `merges` by rank. Errors
+  /// name `what`.
+  static ByteLevelBpe build(std::vector<std::string> tokens,
+                            const std::vector<std::pair<std::string, std::string>>& merges, const std::string& what);
   /// Tokens matched whole in the text before splitting (they must be in the vocabulary); those in `lstrip` also take
   /// the whitespace before them (RoBERTa's <mask>, an AddedToken with lstrip=True).
   void setSpecialTokens(const std::vector<std::string>& tokens, const std::vector<std::string>& lstrip = {});
@@ -47,6 +51,7 @@ class ByteLevelBpe {
   int id(std::string_view token) const;
 
  private:
+  void addMerge(const std::string& left, const std::string& right, const std::string& where);
   std::vector<int> encodeWord(const std::string& bytes) const;
   std::vector<std::string> tokens_;  ///< by id ("" for ids the vocabulary skips)
   std::unordered_map<std::string, int> ids_;

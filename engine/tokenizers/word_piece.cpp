@@ -41,15 +41,29 @@ WordPiece WordPiece::read(const std::string& vocabPath, const std::string& unkno
     t.tokens_.push_back(std::move(token));
   }
   if (t.tokens_.empty()) throw Error("vocabulary '" + vocabPath + "' is empty: expected one token a line");
-  t.unknown_ = t.id(unknown);
-  if (t.unknown_ < 0)
-    throw Error("vocabulary '" + vocabPath + "' has no unknown token '" + quoted(unknown) +
-                "': WordPiece needs one for words it cannot cut");
+  t.finish(unknown, "vocabulary '" + vocabPath + "'");
+  return t;
+}
+
+WordPiece WordPiece::build(std::vector<std::string> tokens, const std::string& unknown, const std::string& what) {
+  WordPiece t;
+  t.tokens_ = std::move(tokens);
+  for (std::size_t i = 0; i < t.tokens_.size(); ++i)
+    if (!t.ids_.emplace(t.tokens_[i], static_cast<int>(i)).second)
+      throw Error(what + ": the token '" + quoted(t.tokens_[i]) + "' appears twice");
+  if (t.tokens_.empty()) throw Error(what + ": the vocabulary is empty");
+  t.finish(unknown, what);
+  return t;
+}
+
+void WordPiece::finish(const std::string& unknown, const std::string& what) {
+  unknown_ = id(unknown);
+  if (unknown_ < 0)
+    throw Error(what + " has no unknown token '" + quoted(unknown) + "': WordPiece needs one for words it cannot cut");
   std::vector<std::string> specials;
   for (const char* s : {"[CLS]", "[SEP]", "[MASK]", "[PAD]", "[UNK]"})
-    if (t.id(s) >= 0) specials.emplace_back(s);
-  t.setSpecialTokens(specials);
-  return t;
+    if (id(s) >= 0) specials.emplace_back(s);
+  setSpecialTokens(specials);
 }
 
 void WordPiece::setSpecialTokens(const std::vector<std::string>& tokens) {

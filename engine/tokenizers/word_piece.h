@@ -24,6 +24,8 @@ class WordPiece {
   /// unknown token).
   static WordPiece read(const std::string& vocabPath, const std::string& unknown = "[UNK]");
 
+  /// The same from a tokenizer.json's vocabulary: `tokens` by id, every id from 0 used. Errors name `what`.
+  static WordPiece build(std::vector<std::string> tokens, const std::string& unknown, const std::string& what);
   /// An uncased model lower-cases (and then strips accents); a cased one does neither.
   void setLowercase(bool lowercase) { lowercase_ = lowercase; }
   /// Tokens matched whole in the text (they must be in the vocabulary): [CLS], [SEP], [MASK], [PAD], [UNK] when
@@ -42,6 +44,7 @@ class WordPiece {
   int unknownId() const { return unknown_; }
 
  private:
+  void finish(const std::string& unknown, const std::string& what);
   void wordPieces(const std::string& word, std::vector<int>& out) const;
   std::vector<std::string> tokens_;
   std::unordered_map<std::string, int> ids_;
