@@ -1,7 +1,8 @@
 // libFuzzer harness: the tokenizer files a model folder brings, read as the runtime reads them, then used. The first
 // byte chooses: 0, a WordPiece vocab.txt; 1, a byte-level BPE vocab.json (its merges a fixed small file); 2, a BPE
-// merges.txt (its vocabulary a fixed small one). Each that reads is asked to encode a fixed text and the input's own
-// bytes, and to label and decode what it gives.
+// merges.txt (its vocabulary a fixed small one); 3, a tokenizer.json (byte-level BPE, WordPiece or SentencePiece BPE,
+// whichever it describes). Each that reads is asked to encode a fixed text and the input's own bytes, and to label
+// what it gives.
 #include <unistd.h>
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "engine/tokenizers/byte_level_bpe.h"
+#include "engine/tokenizers/tokenizer_json.h"
 #include "engine/tokenizers/word_piece.h"
 #include "engine/util/error.h"
 
@@ -45,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string smallVocab = R"({"a": 0, "b": 1, "ab": 2, "\u0120": 3, "\u0120a": 4, "<mask>": 5})";
   const std::string smallMerges = "#version: 0.2\na b\n\u0120 a\n";
   try {
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
       case 0: {
         const attnscope::WordPiece t = attnscope::WordPiece::read(write("vocab.txt", input));
         use(t, own);
@@ -56,6 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             attnscope::ByteLevelBpe::read(write("vocab.json", input), write("merges.txt", smallMerges));
         if (t.id("<mask>") >= 0) t.setSpecialTokens({"<mask>"}, {"<mask>"});
         use(t, own);
+        break;
+      }
+      case 3: {
+        const attnscope::TokenizerJson t = attnscope::parseTokenizerJson(input, "tokenizer.json");
+        if (t.byteLevel) use(*t.byteLevel, own);
+        if (t.wordPiece) use(*t.wordPiece, own);
+        if (t.sentencePiece) use(*t.sentencePiece, own);
         break;
       }
       default: {
