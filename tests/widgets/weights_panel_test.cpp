@@ -259,6 +259,28 @@ TEST_F(WeightsTabTest, TheShippedModelRunsOnTheTextAndFollowsTyping) {
   EXPECT_TRUE(panel()->model());
 }
 
+// Continue: a decoder writes on greedily, and the heads follow the longer text. From "Once upon a time," stories260K
+// goes on as its README's reference story does: its next 8 tokens are " there was a little girl named".
+TEST_F(WeightsTabTest, ContinueAddsTheGreedyStoryToTheText) {
+  w().showView(QStringLiteral("weights"));
+  auto* button = part<QPushButton>(w(), "weightsContinue");
+  EXPECT_FALSE(button->isEnabled());  // no model yet
+  panel()->setModelText(QStringLiteral("Once upon a time,"));
+  panel()->openShippedModel();
+  ASSERT_TRUE(waitUntil([&] { return panel()->model() && panel()->report(); })) << panel()->message().toStdString();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(panel()->dump()->n(), 6);
+  ASSERT_TRUE(button->isEnabled());
+  button->click();
+  auto* text = part<QLineEdit>(w(), "weightsModelText");
+  ASSERT_TRUE(waitUntil([&] { return text->text() != QStringLiteral("Once upon a time,"); }));
+  EXPECT_EQ(text->text(), QStringLiteral("Once upon a time, there was a little girl named"));
+  // The heads follow: the 6 tokens and the 8 written, which the longer text tokenizes back into.
+  ASSERT_TRUE(waitUntil([&] { return panel()->dump() && panel()->dump()->n() == 14 && panel()->report(); }));
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_TRUE(button->isEnabled());
+}
+
 // The app opens the tab on the shipped model the first time it is shown with nothing open.
 TEST(WeightsPanelAlone, OpensTheShippedModelWhenFirstShown) {
   WeightsPanel panel;

@@ -101,7 +101,8 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   openModel_->setObjectName(QStringLiteral("weightsOpenModel"));
   openModel_->setToolTip(
       QStringLiteral("a llama2.c checkpoint (.bin) with its tokenizer.bin or tok<vocab>.bin beside it, or a "
-                     "Hugging Face GPT-2, BERT, DistilBERT or RoBERTa folder (pick its config.json): the model runs "
+                     "Hugging Face folder of BERT, DistilBERT, RoBERTa, GPT-2, Llama, Mistral or Qwen2 (pick its "
+                     "config.json): the model runs "
                      "here, on the text beside"));
   shippedModel_ = new QPushButton(QStringLiteral("stories260K"), this);
   shippedModel_->setObjectName(QStringLiteral("weightsShippedModel"));
@@ -125,6 +126,15 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
       QStringLiteral("attention between words instead of the tokenizer's pieces: summed over a "
                      "word's key pieces, averaged over its query pieces"));
   modelBar->addWidget(modelWords_);
+  continue_ = new QPushButton(QStringLiteral("Continue"), this);
+  continue_->setObjectName(QStringLiteral("weightsContinue"));
+  continue_->setToolTip(
+      QStringLiteral("a decoder writes on: its greedy continuation (the likeliest token, %1 times) is added to the "
+                     "text, and the heads follow the longer text")
+          .arg(kContinueTokens));
+  continue_->setEnabled(false);
+  modelBar->addWidget(continue_);
+  connect(continue_, &QPushButton::clicked, this, &WeightsPanel::continueText);
   connect(modelWords_, &QCheckBox::toggled, this, [this] {
     if (model_) runModel();
   });
@@ -143,7 +153,10 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   connect(modelText_, &QLineEdit::textEdited, this, [this] {
     if (model_) runModel();
   });
-  connect(modelRunner_, &TaskRunner::failed, this, [this](const QString& m) { showMessage(m, true); });
+  connect(modelRunner_, &TaskRunner::failed, this, [this](const QString& m) {
+    showMessage(m, true);
+    continue_->setEnabled(model_ && !model_->model->encoder() && model_->model->hasLogits());
+  });
   auto* bar = new QHBoxLayout;
   open_ = new QPushButton(QStringLiteral("Open weights…"), this);
   open_->setToolTip(
@@ -370,6 +383,17 @@ void WeightsPanel::openShippedModel() {
 
 void WeightsPanel::openModel(const QString& path) { runModel(path); }
 
+void WeightsPanel::continueText() {
+  if (!model_ || model_->model->encoder()) return;
+  const std::string text = modelText_->text().toStdString();
+  continue_->setEnabled(false);
+  modelRunner_->start([this, text, model = model_](const TaskRunner::Context& ctx) -> std::function<void()> {
+    const Inference r = infer(*model, encodeText(*model, text), 0, kContinueTokens, ctx.progress());
+    const QString longer = QString::fromStdString(text + r.generatedText);
+    return [this, longer] { setModelText(longer); };
+  });
+}
+
 void WeightsPanel::setModelText(const QString& text) {
   modelText_->setText(text);
   if (model_) runModel();
@@ -414,6 +438,7 @@ void WeightsPanel::runModel(const QString& path) {
           QFile::remove(old.absoluteFilePath());
       model_ = opened;
       inference_ = inference;
+      continue_->setEnabled(!opened->model->encoder() && opened->model->hasLogits());
       {
         // The last token's steps by default: it sees the most keys (a choice made by hand stays while it fits).
         const QSignalBlocker quiet(anatomyQuery_);

@@ -63,6 +63,10 @@ class WeightsPanel : public QWidget, public ViewTab {
   void openModel(const QString& path);
   /// The model that ships with the app (stories260K), on the text box's text.
   void openShippedModel();
+  /// A decoder's greedy continuation (kContinueTokens tokens) added to the text, which then runs as typing does.
+  void continueText();
+  static constexpr int kContinueTokens = 8;
+  QPushButton* continueButton() const { return continue_; }
   /// Sets the text the model reads (and runs it, as typing does).
   void setModelText(const QString& text);
   /// When set, the first time the tab is shown with nothing open it opens the shipped model (the app does this;
@@ -161,6 +165,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   TaskRunner* modelRunner_ = nullptr;
   QLineEdit* modelText_ = nullptr;
   QCheckBox* modelWords_ = nullptr;
+  QPushButton* continue_ = nullptr;
   QLabel* modelOutputs_ = nullptr;
   QPushButton* openModel_ = nullptr;
   QPushButton* shippedModel_ = nullptr;
