@@ -21,7 +21,7 @@ struct InferArgs {
   Index generate = 0, top = 5;
 
   std::string Check() const {
-    if (model.empty()) return "--model is required: a llama2.c checkpoint (.bin) or a GPT-2 folder";
+    if (model.empty()) return "--model is required: a llama2.c checkpoint (.bin) or a Hugging Face model folder";
     if (textGiven == ids.has_value()) return "give either --text TEXT or --ids 1,2,3: what the model reads";
     if (words && attentionOut.empty()) return "--words needs --attention-out: it merges the attention written there";
     if (!attentionOut.empty() && !attentionOut.ends_with(".npz") && !attentionOut.ends_with(".npy"))
@@ -41,18 +41,22 @@ std::vector<int> readIds(const QString& text) {
 InferArgs readInferArgs(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
-      "Run a real model (a llama2.c checkpoint with its tokenizer beside it, or a Hugging Face GPT-2 folder) on a "
-      "text or token ids: the tokens, the next token's likeliest choices, a greedy continuation, and every layer's "
-      "attention as a dump."));
+      "Run a real model (a llama2.c checkpoint with its tokenizer beside it, or a Hugging Face folder of BERT, "
+      "DistilBERT, RoBERTa, GPT-2, Llama, Mistral or Qwen2) on a text or token ids: the tokens, a decoder's likeliest "
+      "next tokens and greedy continuation or an encoder's words at its masks, and every layer's attention as a "
+      "dump."));
   const QCommandLineOption help = parser.addHelpOption();
   const QCommandLineOption model(
       QStringLiteral("model"),
       QStringLiteral(
-          "The model: a llama2.c .bin, or a GPT-2 folder (config.json, model.safetensors, vocab.json, merges.txt)."),
+          "The model: a llama2.c .bin, or a Hugging Face folder (config.json, model.safetensors or its shards, and "
+          "tokenizer.json or the older vocab.txt / vocab.json and merges.txt)."),
       QStringLiteral("PATH"));
   const QCommandLineOption tokenizer(
       QStringLiteral("tokenizer"),
-      QStringLiteral("A llama2.c model's tokenizer (default: tokenizer.bin or tok<vocab>.bin beside the model)."),
+      QStringLiteral("The tokenizer: for a llama2.c model its .bin (default: tokenizer.bin or tok<vocab>.bin beside "
+                     "it); for a folder a tokenizer.json, or a folder holding the tokenizer's files (default: the "
+                     "model's folder)."),
       QStringLiteral("FILE"));
   const QCommandLineOption text(
       QStringLiteral("text"), QStringLiteral("The text (tokenized as the model's library does; llama2.c: BOS first)."),

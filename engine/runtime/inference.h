@@ -3,9 +3,9 @@
 // says (the next token's likeliest choices, a greedy continuation) with every layer's attention, which can be
 // written as the dump the Real attention tab and `attention` read.
 //
-// Models: llama2.c checkpoints (a .bin, with its tokenizer.bin or tok<vocab>.bin beside it) and Hugging Face GPT-2
-// folders (config.json, model.safetensors or shards, vocab.json and merges.txt). Another model_type is refused by
-// name.
+// Models: llama2.c checkpoints (a .bin, with its tokenizer.bin or tok<vocab>.bin beside it) and Hugging Face folders
+// (config.json, model.safetensors or shards, and tokenizer.json or the older vocab.txt / vocab.json and merges.txt)
+// of BERT, DistilBERT, RoBERTa, GPT-2, Llama, Mistral and Qwen2. Another model_type is refused by name.
 
 #include <memory>
 #include <string>
@@ -23,7 +23,9 @@ struct RuntimeModel {
 };
 
 /// Opens `path`: a llama2.c checkpoint (with `tokenizerPath`, or else tokenizer.bin or tok<vocab>.bin from its
-/// folder) or a Hugging Face folder. Throws Error with one line naming what is wrong and what is allowed.
+/// folder) or a Hugging Face folder (with `tokenizerPath` a tokenizer.json or a folder of tokenizer files, or else
+/// the model's folder: tokenizer.json first, as AutoTokenizer prefers it). A decoder's continuation stops at the
+/// config's eos_token_id (llama2.c: at BOS, as run.c). Throws Error with one line naming what is wrong and what is allowed.
 RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath = {});
 
 struct TokenChoice {

@@ -1,5 +1,5 @@
 #pragma once
-// What the runtime asks of every model it runs (llama2.c checkpoints, Hugging Face GPT-2, …) and of its tokenizer,
+// What the runtime asks of every model it runs (llama2.c checkpoints, Hugging Face GPT-2, Llama, BERT, …) and of its tokenizer,
 // so that `infer`, the Real attention tab and the tests treat them alike.
 
 #include <memory>

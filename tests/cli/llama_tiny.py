@@ -216,7 +216,13 @@ with tempfile.TemporaryDirectory() as d:
         assert run.returncode == 2, (change, run.returncode, run.stderr)
         assert expected in run.stderr and run.stderr.count("\n") == 1, (change, run.stderr)
     json.dump(config, open(os.path.join(bad, "config.json"), "w"))
-    os.remove(os.path.join(bad, "tokenizer.json"))
+    elsewhere = os.path.join(d, "tokenizer-elsewhere.json")
+    os.rename(os.path.join(bad, "tokenizer.json"), elsewhere)
     run = infer("--model", bad, "--ids", "1,2,3")
     assert run.returncode == 2 and "has no tokenizer.json" in run.stderr, run.stderr
-print("refusals: scaled RoPE, another activation, kv heads that do not divide, a missing lm_head, no tokenizer")
+    # --tokenizer gives a folder its tokenizer from elsewhere.
+    run = infer("--model", bad, "--tokenizer", elsewhere, "--text", text, "--json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["ids"] == llama2c_ids
+print("refusals: scaled RoPE, another activation, kv heads that do not divide, a missing lm_head, no tokenizer; "
+      "--tokenizer from elsewhere")

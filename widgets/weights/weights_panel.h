@@ -10,11 +10,12 @@
 //   front.
 // - Rollout: attention rollout through the layers, of the real weights and of the weights restricted to what was
 //   measured, and their difference; the restricted one's support is the pattern's multi-hop reachability.
-// Beside the dumps, a model run here: *Open model…* (a llama2.c checkpoint) or *stories260K* (shipped), and a text
-// box. Each text (newest wins, 150 ms after the last key) runs the model off the GUI thread; its attention becomes
-// the dump shown (written to a private temporary folder, memory-mapped like any other), labelled with the
-// tokenizer's pieces, and the next token's likeliest choices are shown under the box. What was measured against
-// the weights is measured again on the new text.
+// Beside the dumps, a model run here: *Open model…* (a llama2.c checkpoint or a Hugging Face folder) or
+// *stories260K* (shipped), and a text box. Each text (newest wins, 150 ms after the last key) runs the model off the
+// GUI thread; its attention becomes the dump shown (written to a private temporary folder, memory-mapped like any
+// other), labelled with the tokenizer's pieces, and the next token's likeliest choices (an encoder's words at its
+// masks) are shown under the box; *Continue* adds a decoder's greedy continuation to the text. What was measured
+// against the weights is measured again on the new text.
 // Work runs on TaskRunners; a file that cannot be read changes nothing and says why.
 
 #include <QWidget>
@@ -58,7 +59,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   bool openDump(const QString& path, const QString& tokens = {});
   /// The shipped synthetic example (resources/examples, labelled synthetic).
   bool openExample();
-  /// Loads a model (a llama2.c checkpoint, its tokenizer beside it) off the GUI thread and runs it on the text box's
+  /// Loads a model (a llama2.c checkpoint, its tokenizer beside it, or a Hugging Face folder) off the GUI thread and runs it on the text box's
   /// text; a model that cannot be opened changes nothing and the message says why.
   void openModel(const QString& path);
   /// The model that ships with the app (stories260K), on the text box's text.
