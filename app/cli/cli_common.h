@@ -173,5 +173,6 @@ int runModel(const QStringList& arguments);
 int runApprox(const QStringList& arguments);
 int runAttention(const QStringList& arguments);
 int runInfer(const QStringList& arguments);
+int runBenchModel(const QStringList& arguments);
 
 }  // namespace attnscope::cli

@@ -27,6 +27,7 @@ const char* kUsage =
     "  path       the shortest multi-hop path between two tokens (--from I --to J)\n"
     "  run        compute attention for a pattern and for full attention; times, mass kept, error\n"
     "  bench      sweep n: dense and sparse kernels next to this machine's matrix-multiply speed\n"
+    "  bench-model  time a model's forward pass (a model infer opens, or --shape distilroberta) against the peak\n"
     "  render     draw the heatmap figure to .png, .svg or .pdf without a display\n"
     "  model      a model's layers from its config.json: reach through the stack, cost per layer\n"
     "  approx     a low-rank or kernel approximation (linear, performer, linformer, nystrom) against exact softmax\n"
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("approx")) return runApprox(args);
     if (command == QStringLiteral("attention")) return runAttention(args);
     if (command == QStringLiteral("infer")) return runInfer(args);
+    if (command == QStringLiteral("bench-model")) return runBenchModel(args);
 #ifdef ATTNSCOPE_HAVE_RENDER
     if (command == QStringLiteral("render")) return runRender(args);
 #else
@@ -91,7 +93,8 @@ int main(int argc, char** argv) {
     }
 #endif
     std::cerr << "attnscope-cli: command '" << attnscope::quoted(command.toStdString())
-              << "' is unknown: expected patterns, stats, mask, path, run, bench or render (see --help)\n";
+              << "' is unknown: expected patterns, stats, mask, path, run, bench, bench-model, render, model, approx, "
+                 "attention or infer (see --help)\n";
     return 2;
   } catch (const attnscope::cli::HelpShown& help) {
     std::cout << help.text;

@@ -77,6 +77,20 @@ void packTransposed(const Matrix& k, Matrix& t) {
     }
 }
 
+void tileProduct(Index rows, Index cols, Index depth, const float* a, Index lda, const float* b, Index ldb, float* c,
+                 Index ldc, bool accumulate) {
+#ifdef ATTNSCOPE_HAVE_LIBXSMM
+  if (tileBackend() == TileBackend::Libxsmm)
+    if (const auto f = kernel(cols, rows, depth, ldb, lda, ldc, accumulate)) return f(b, a, c);
+#endif
+  MutableMap out(c, rows, cols, Strided(ldc));
+  const auto product = ConstMap(a, rows, depth, Strided(lda)) * ConstMap(b, depth, cols, Strided(ldb));
+  if (accumulate)
+    out.noalias() += product;
+  else
+    out.noalias() = product;
+}
+
 void tileScores(Index rows, Index cols, Index d, const float* q, Index ldq, const float* kt, Index ldkt, float* s,
                 Index lds) {
 #ifdef ATTNSCOPE_HAVE_LIBXSMM

@@ -31,6 +31,10 @@ const char* tileBackendName(TileBackend backend);
 constexpr Index kTransposedPad = 16;
 void packTransposed(const Matrix& k, Matrix& into);
 
+/// c[r·ldc + j] (+)= Σ_k a[r·lda + k] · b[k·ldb + j], for r < rows, j < cols, k < depth: a general tile product,
+/// overwriting c, or adding to it with `accumulate` (the model runtime's linear layers, one block at a time).
+void tileProduct(Index rows, Index cols, Index depth, const float* a, Index lda, const float* b, Index ldb, float* c,
+                 Index ldc, bool accumulate);
 /// s[r·lds + c] = Σ_k q[r·ldq + k] · kt[k·ldkt + c], for r < rows, c < cols, k < d.
 void tileScores(Index rows, Index cols, Index d, const float* q, Index ldq, const float* kt, Index ldkt, float* s,
                 Index lds);

@@ -1,6 +1,7 @@
 #include "engine/runtime/bert_model.h"
 
 #include <cmath>
+#include <random>
 
 #include "engine/io/json.h"
 #include "engine/io/safetensors.h"
@@ -11,15 +12,6 @@
 #include "engine/util/limits.h"
 
 namespace attnscope {
-
-namespace {
-
-// x · Wᵀ + b for an nn.Linear weight [out, in].
-Matrix linear(const Matrix& x, const Matrix& w, const Eigen::RowVectorXf& b) {
-  return (x * w.transpose()).rowwise() + b;
-}
-
-}  // namespace
 
 BertConfig readBertConfig(const std::string& path, BertFlavour flavour) {
   const bool roberta = flavour == BertFlavour::Roberta, distil = flavour == BertFlavour::DistilBert;
@@ -94,6 +86,11 @@ BertModel BertModel::read(const std::string& folder, BertFlavour flavour) {
     const std::vector<float> v = w.read(name(n), {size});
     return Eigen::RowVectorXf(Eigen::Map<const Eigen::RowVectorXf>(v.data(), size));
   };
+  // An nn.Linear [out, in] and its bias, packed.
+  auto linear = [&](const std::string& weight, const std::string& bias, Index out, Index in) {
+    const std::vector<float> v = w.read(name(weight), {out, in}), b = w.read(name(bias), {out});
+    return PackedLinear::fromOutIn(v.data(), out, in, b.data());
+  };
   const std::string e = base + "embeddings.";
   m.words = matrix(e + "word_embeddings.weight", c.vocabSize, h);
   m.positions = matrix(e + "position_embeddings.weight", c.positions, h);
@@ -111,20 +108,14 @@ BertModel BertModel::read(const std::string& folder, BertFlavour flavour) {
     const std::string p = base + (distil ? "transformer.layer." : "encoder.layer.") + std::to_string(l) + ".";
     auto n = [&](int i, const char* what) { return p + part[i] + what; };
     Layer L;
-    L.q = matrix(n(0, ".weight"), h, h);
-    L.qb = vector(n(0, ".bias"), h);
-    L.k = matrix(n(1, ".weight"), h, h);
-    L.kb = vector(n(1, ".bias"), h);
-    L.v = matrix(n(2, ".weight"), h, h);
-    L.vb = vector(n(2, ".bias"), h);
-    L.o = matrix(n(3, ".weight"), h, h);
-    L.ob = vector(n(3, ".bias"), h);
+    L.q = linear(n(0, ".weight"), n(0, ".bias"), h, h);
+    L.k = linear(n(1, ".weight"), n(1, ".bias"), h, h);
+    L.v = linear(n(2, ".weight"), n(2, ".bias"), h, h);
+    L.o = linear(n(3, ".weight"), n(3, ".bias"), h, h);
     L.ln1w = vector(n(4, ".weight"), h);
     L.ln1b = vector(n(4, ".bias"), h);
-    L.inter = matrix(n(5, ".weight"), inner, h);
-    L.interB = vector(n(5, ".bias"), inner);
-    L.out = matrix(n(6, ".weight"), h, inner);
-    L.outB = vector(n(6, ".bias"), h);
+    L.inter = linear(n(5, ".weight"), n(5, ".bias"), inner, h);
+    L.out = linear(n(6, ".weight"), n(6, ".bias"), h, inner);
     L.ln2w = vector(n(7, ".weight"), h);
     L.ln2b = vector(n(7, ".bias"), h);
     m.layers_.push_back(std::move(L));
@@ -138,15 +129,17 @@ BertModel BertModel::read(const std::string& folder, BertFlavour flavour) {
                                     : "cls.predictions.transform.LayerNorm";
   m.hasHead_ = w.has(dense + ".weight");
   if (m.hasHead_) {
-    m.headDense = matrix(dense + ".weight", h, h);
-    m.headDenseB = vector(dense + ".bias", h);
+    m.headDense = linear(dense + ".weight", dense + ".bias", h, h);
     m.headLnW = vector(norm + ".weight", h);
     m.headLnB = vector(norm + ".bias", h);
-    m.decoderBias =
+    const Eigen::RowVectorXf bias =
         w.has(head + "bias") ? vector(head + "bias", c.vocabSize) : vector(head + "decoder.bias", c.vocabSize);
-    // The decoder is tied to the word embeddings; a checkpoint that stores it gives the same matrix.
+    // The decoder is tied to the word embeddings; a checkpoint that stores it gives the same matrix. Packed once, it
+    // gives the embeddings' rows too.
     const std::string decoder = distil ? "vocab_projector.weight" : head + "decoder.weight";
     if (w.has(decoder)) m.words = matrix(decoder, c.vocabSize, h);
+    m.decoder = PackedLinear::fromOutIn(m.words.data(), c.vocabSize, h, bias.data());
+    m.words = Matrix();
   }
   return m;
 }
@@ -159,6 +152,58 @@ std::string BertModel::describe() const {
          std::to_string(c.layers) + " layers, " + std::to_string(c.heads) + " heads, hidden " +
          std::to_string(c.hidden) + ", vocabulary " + std::to_string(c.vocabSize) + ", " + std::to_string(c.positions) +
          " positions" + (hasHead_ ? "" : " (no masked-LM head: no predictions)");
+}
+
+double BertModel::passFlops(Index n) const {
+  const double h = config_.hidden, inner = config_.intermediate;
+  const double body = config_.layers * (2.0 * n * (4 * h * h + 2 * h * inner) + 4.0 * h * double(n) * double(n));
+  return body + (hasHead_ ? 2.0 * n * h * (h + config_.vocabSize) : 0.0);
+}
+
+BertModel BertModel::synthetic(const BertConfig& c, bool head, unsigned seed) {
+  checkMemory(4.0 * (double(c.vocabSize + c.positions + c.types) * c.hidden +
+                     double(c.layers) * (4.0 * c.hidden * c.hidden + 2.0 * c.hidden * c.intermediate)),
+              "this model's weights", "choose a smaller shape");
+  std::mt19937 random(seed);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  auto matrix = [&](Index rows, Index cols) {
+    return Matrix(Matrix::NullaryExpr(rows, cols, [&] { return normal(random); }));
+  };
+  auto linear = [&](Index out, Index in) {
+    const Matrix w = matrix(out, in);
+    const Eigen::RowVectorXf b = Eigen::RowVectorXf::Zero(out);
+    return PackedLinear::fromOutIn(w.data(), out, in, b.data());
+  };
+  const Index h = c.hidden;
+  BertModel m;
+  m.config_ = c;
+  m.words = matrix(c.vocabSize, h);
+  m.positions = matrix(c.positions, h);
+  if (c.types > 0) m.types = matrix(c.types, h);
+  m.embLnW = Eigen::RowVectorXf::Ones(h);
+  m.embLnB = Eigen::RowVectorXf::Zero(h);
+  for (int l = 0; l < c.layers; ++l) {
+    Layer L;
+    L.q = linear(h, h);
+    L.k = linear(h, h);
+    L.v = linear(h, h);
+    L.o = linear(h, h);
+    L.inter = linear(c.intermediate, h);
+    L.out = linear(h, c.intermediate);
+    L.ln1w = L.ln2w = Eigen::RowVectorXf::Ones(h);
+    L.ln1b = L.ln2b = Eigen::RowVectorXf::Zero(h);
+    m.layers_.push_back(std::move(L));
+  }
+  m.hasHead_ = head;
+  if (head) {
+    m.headDense = linear(h, h);
+    m.headLnW = Eigen::RowVectorXf::Ones(h);
+    m.headLnB = Eigen::RowVectorXf::Zero(h);
+    const Eigen::RowVectorXf bias = Eigen::RowVectorXf::Zero(c.vocabSize);
+    m.decoder = PackedLinear::fromOutIn(m.words.data(), c.vocabSize, h, bias.data());
+    m.words = Matrix();
+  }
+  return m;
 }
 
 ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progress) const {
@@ -176,7 +221,7 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
     if (position >= c.positions)
       throw Error("token " + std::to_string(t) + " would take position " + std::to_string(position) +
                   ": this model has " + std::to_string(c.positions) + " (max_position_embeddings)");
-    x.row(t) = words.row(id) + positions.row(position);
+    x.row(t) = (hasHead_ ? decoder.row(id) : Eigen::RowVectorXf(words.row(id))) + positions.row(position);
     if (c.types > 0) x.row(t) += types.row(0);
   }
   x = layerNorm(x, embLnW, embLnB, c.layerNormEps);
@@ -186,7 +231,7 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     progress.throwIfCancelled();
     const Layer& L = layers_[l];
-    const Matrix q = linear(x, L.q, L.qb), k = linear(x, L.k, L.kb), v = linear(x, L.v, L.vb);
+    const Matrix q = L.q(x), k = L.k(x), v = L.v(x);
     Matrix mixed(n, h);
     auto& probabilities = pass.attention[l];
     probabilities.assign(static_cast<std::size_t>(c.heads), Matrix());
@@ -197,17 +242,16 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
       mixed.middleCols(head * hd, hd) =
           attendHead(qh, kh, vh, scale, /*causal*/ false, /*window*/ 0, probabilities[static_cast<std::size_t>(head)]);
     }
-    const Matrix attended = layerNorm(linear(mixed, L.o, L.ob) + x, L.ln1w, L.ln1b, c.layerNormEps);
-    Matrix inter = linear(attended, L.inter, L.interB);
+    const Matrix attended = layerNorm(L.o(mixed) + x, L.ln1w, L.ln1b, c.layerNormEps);
+    Matrix inter = L.inter(attended);
     activate(inter, c.activation);
-    x = layerNorm(linear(inter, L.out, L.outB) + attended, L.ln2w, L.ln2b, c.layerNormEps);
+    x = layerNorm(L.out(inter) + attended, L.ln2w, L.ln2b, c.layerNormEps);
     progress.report(double(l + 1) / double(layers_.size()));
   }
   if (hasHead_) {
-    Matrix t = linear(x, headDense, headDenseB);
+    Matrix t = headDense(x);
     activate(t, c.activation);
-    t = layerNorm(t, headLnW, headLnB, c.layerNormEps);
-    pass.logits = (t * words.transpose()).rowwise() + decoderBias;
+    pass.logits = decoder(layerNorm(t, headLnW, headLnB, c.layerNormEps));
   }
   return pass;
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/runtime/language_model.h"
+#include "engine/runtime/packed_linear.h"
 
 namespace attnscope {
 
@@ -49,20 +50,26 @@ class BertModel : public LanguageModel {
   }
   bool encoder() const override { return true; }
   bool hasLogits() const override { return hasHead_; }
+  double passFlops(Index n) const override;
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const override;
+  /// A model of this shape with random weights (normal, σ 0.02, as BERT initialises), for benchmarks: the same work
+  /// as a checkpoint of that shape. `head`: with the masked-LM head.
+  static BertModel synthetic(const BertConfig& config, bool head, unsigned seed = 1);
 
  private:
   struct Layer {
-    Matrix q, k, v, o, inter, out;  // [out, in]
-    Eigen::RowVectorXf qb, kb, vb, ob, ln1w, ln1b, interB, outB, ln2w, ln2b;
+    PackedLinear q, k, v, o, inter, out;  // nn.Linear [out, in], packed with their biases
+    Eigen::RowVectorXf ln1w, ln1b, ln2w, ln2b;
   };
   BertConfig config_;
-  Matrix words, positions, types;
+  Matrix words;  // [vocab, hidden]: only without the masked-LM head (with it, the decoder's rows are the words)
+  Matrix positions, types;
   Eigen::RowVectorXf embLnW, embLnB;
   std::vector<Layer> layers_;
   bool hasHead_ = false;
-  Matrix headDense;  // [hidden, hidden]
-  Eigen::RowVectorXf headDenseB, headLnW, headLnB, decoderBias;
+  PackedLinear headDense;  // [hidden, hidden]
+  Eigen::RowVectorXf headLnW, headLnB;
+  PackedLinear decoder;  // [vocab, hidden] tied to the word embeddings, with its bias
 };
 
 }  // namespace attnscope

@@ -46,23 +46,28 @@ Gpt2Model Gpt2Model::read(const std::string& folder) {
     const std::vector<float> v = weights.read(prefix + name, {size});
     return Eigen::RowVectorXf(Eigen::Map<const Eigen::RowVectorXf>(v.data(), size));
   };
-  m.wte = matrix("wte.weight", c.vocabSize, d);
+  // A Conv1D [in, out] and its bias, packed.
+  auto conv = [&](const std::string& name, Index in, Index out) {
+    const std::vector<float> w = weights.read(prefix + name + ".weight", {in, out});
+    const std::vector<float> b = weights.read(prefix + name + ".bias", {out});
+    return PackedLinear::fromInOut(w.data(), in, out, b.data());
+  };
+  {
+    const std::vector<float> wte = weights.read(prefix + "wte.weight", {c.vocabSize, d});
+    m.wte = PackedLinear::fromOutIn(wte.data(), c.vocabSize, d);
+  }
   m.wpe = matrix("wpe.weight", c.positions, d);
   for (int l = 0; l < c.layers; ++l) {
     const std::string h = "h." + std::to_string(l) + ".";
     Layer L;
     L.ln1w = vector(h + "ln_1.weight", d);
     L.ln1b = vector(h + "ln_1.bias", d);
-    L.attnW = matrix(h + "attn.c_attn.weight", d, 3 * d);
-    L.attnB = vector(h + "attn.c_attn.bias", 3 * d);
-    L.projW = matrix(h + "attn.c_proj.weight", d, d);
-    L.projB = vector(h + "attn.c_proj.bias", d);
+    L.attn = conv(h + "attn.c_attn", d, 3 * d);
+    L.proj = conv(h + "attn.c_proj", d, d);
     L.ln2w = vector(h + "ln_2.weight", d);
     L.ln2b = vector(h + "ln_2.bias", d);
-    L.fcW = matrix(h + "mlp.c_fc.weight", d, inner);
-    L.fcB = vector(h + "mlp.c_fc.bias", inner);
-    L.mlpProjW = matrix(h + "mlp.c_proj.weight", inner, d);
-    L.mlpProjB = vector(h + "mlp.c_proj.bias", d);
+    L.fc = conv(h + "mlp.c_fc", d, inner);
+    L.mlpProj = conv(h + "mlp.c_proj", inner, d);
     m.layers_.push_back(std::move(L));
   }
   m.lnfW = vector("ln_f.weight", d);
@@ -75,6 +80,12 @@ std::string Gpt2Model::describe() const {
   return "GPT-2, " + std::to_string(c.layers) + " layers, " + std::to_string(c.heads) + " heads, dim " +
          std::to_string(c.embd) + ", vocabulary " + std::to_string(c.vocabSize) + ", " + std::to_string(c.positions) +
          " positions";
+}
+
+double Gpt2Model::passFlops(Index n) const {
+  const double d = config_.embd, inner = config_.innerDim(), causalKeys = double(n) * double(n + 1) / 2;
+  return config_.layers * (2.0 * n * (4 * d * d + 2 * d * inner) + 4.0 * d * causalKeys) +
+         2.0 * n * d * config_.vocabSize;
 }
 
 ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progress) const {
@@ -91,7 +102,7 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
     progress.throwIfCancelled();
     const Layer& L = layers_[l];
     const Matrix a = layerNorm(x, L.ln1w, L.ln1b, c.layerNormEps);
-    const Matrix qkv = (a * L.attnW).rowwise() + L.attnB;
+    const Matrix qkv = L.attn(a);
     Matrix mixed(n, d);
     auto& probabilities = pass.attention[l];
     probabilities.assign(static_cast<std::size_t>(c.heads), Matrix());
@@ -103,14 +114,14 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
       mixed.middleCols(h * hd, hd) =
           attendHead(q, k, v, scale, /*causal*/ true, /*window*/ 0, probabilities[static_cast<std::size_t>(h)]);
     }
-    x += (mixed * L.projW).rowwise() + L.projB;
+    x += L.proj(mixed);
     const Matrix b = layerNorm(x, L.ln2w, L.ln2b, c.layerNormEps);
-    Matrix hidden = (b * L.fcW).rowwise() + L.fcB;
+    Matrix hidden = L.fc(b);
     activate(hidden, c.activation);
-    x += (hidden * L.mlpProjW).rowwise() + L.mlpProjB;
+    x += L.mlpProj(hidden);
     progress.report(double(l + 1) / double(layers_.size()));
   }
-  pass.logits = layerNorm(x, lnfW, lnfB, c.layerNormEps) * wte.transpose();
+  pass.logits = wte(layerNorm(x, lnfW, lnfB, c.layerNormEps));
   return pass;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/runtime/language_model.h"
+#include "engine/runtime/packed_linear.h"
 
 namespace attnscope {
 
@@ -34,15 +35,17 @@ class Gpt2Model : public LanguageModel {
   int heads() const override { return config_.heads; }
   int vocabSize() const override { return config_.vocabSize; }
   int maxPositions() const override { return config_.positions; }
+  double passFlops(Index n) const override;
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const override;
 
  private:
   struct Layer {
-    Eigen::RowVectorXf ln1w, ln1b, attnB, projB, ln2w, ln2b, fcB, mlpProjB;
-    Matrix attnW, projW, fcW, mlpProjW;  // [in, out]
+    Eigen::RowVectorXf ln1w, ln1b, ln2w, ln2b;
+    PackedLinear attn, proj, fc, mlpProj;  // Conv1D weights [in, out], packed with their biases
   };
   Gpt2Config config_;
-  Matrix wte, wpe;  // [vocab, embd], [positions, embd]
+  PackedLinear wte;  // [vocab, embd]: the logits' weights, whose rows are the token embeddings (tied)
+  Matrix wpe;        // [positions, embd]
   std::vector<Layer> layers_;
   Eigen::RowVectorXf lnfW, lnfB;
 };

@@ -25,7 +25,8 @@ struct RuntimeModel {
 /// Opens `path`: a llama2.c checkpoint (with `tokenizerPath`, or else tokenizer.bin or tok<vocab>.bin from its
 /// folder) or a Hugging Face folder (with `tokenizerPath` a tokenizer.json or a folder of tokenizer files, or else
 /// the model's folder: tokenizer.json first, as AutoTokenizer prefers it). A decoder's continuation stops at the
-/// config's eos_token_id (llama2.c: at BOS, as run.c). Throws Error with one line naming what is wrong and what is allowed.
+/// config's eos_token_id (llama2.c: at BOS, as run.c). Throws Error with one line naming what is wrong and what is
+/// allowed.
 RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath = {});
 
 struct TokenChoice {

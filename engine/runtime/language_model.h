@@ -1,6 +1,6 @@
 #pragma once
-// What the runtime asks of every model it runs (llama2.c checkpoints, Hugging Face GPT-2, Llama, BERT, …) and of its tokenizer,
-// so that `infer`, the Real attention tab and the tests treat them alike.
+// What the runtime asks of every model it runs (llama2.c checkpoints, Hugging Face GPT-2, Llama, BERT, …) and of its
+// tokenizer, so that `infer`, the Real attention tab and the tests treat them alike.
 
 #include <memory>
 #include <string>
@@ -50,6 +50,9 @@ class LanguageModel {
   virtual bool encoder() const { return false; }
   /// False for an encoder saved without its masked-LM head: it gives attention but no predictions.
   virtual bool hasLogits() const { return true; }
+  /// FLOPs of one pass over n tokens, a multiply-add counting two: the linear layers, the attention products over
+  /// the keys each query sees, and the logits when the model gives them.
+  virtual double passFlops(Index n) const = 0;
   /// The pass over `ids` (checked with checkTokens), all positions at once; `progress` hears after each layer and
   /// stops the pass when cancelled.
   virtual ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const = 0;

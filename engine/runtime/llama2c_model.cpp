@@ -81,12 +81,13 @@ Llama2cModel Llama2cModel::read(const std::string& path) {
   if (file->size() != expected)
     throw fail("it has " + std::to_string(file->size()) + " bytes, but its header's sizes need exactly " +
                std::to_string(expected));
-  checkMemory(double(at) * 4, "this model's weights", "choose a smaller model");
-  m.weights_.resize(at);
+  checkMemory(double(at) * 4 + LlamaWeights::floats(m.shape(), c.sharedClassifier) * 4, "this model's weights",
+              "choose a smaller model");
+  std::vector<float> floats(at);
   struct Copy {
     float* to;
     std::size_t bytes;
-  } copy{m.weights_.data(), at * 4};
+  } copy{floats.data(), at * 4};
   file->read(
       kHeaderInts * 4, copy.bytes,
       [](const unsigned char* bytes, void* context) {
@@ -94,6 +95,29 @@ Llama2cModel Llama2cModel::read(const std::string& path) {
         std::memcpy(c->to, bytes, c->bytes);
       },
       &copy);
+  // The linear layers packed for the tile products; the norms and the embedding kept as they are.
+  const float* f = floats.data();
+  auto vector = [&](std::size_t offset, std::size_t size) { return std::vector<float>(f + offset, f + offset + size); };
+  auto linear = [&](std::size_t offset, std::size_t out, std::size_t in) {
+    return PackedLinear::fromOutIn(f + offset, Index(out), Index(in));
+  };
+  LlamaWeights& w = m.weights_;
+  for (std::size_t l = 0; l < layers; ++l) {
+    LlamaLayer L;
+    L.attnNorm = vector(m.rmsAtt_ + l * dim, dim);
+    L.q = linear(m.wq_ + l * dim * dim, dim, dim);
+    L.k = linear(m.wk_ + l * kvDim * dim, kvDim, dim);
+    L.v = linear(m.wv_ + l * kvDim * dim, kvDim, dim);
+    L.o = linear(m.wo_ + l * dim * dim, dim, dim);
+    L.ffnNorm = vector(m.rmsFfn_ + l * dim, dim);
+    L.gate = linear(m.w1_ + l * hidden * dim, hidden, dim);
+    L.down = linear(m.w2_ + l * dim * hidden, dim, hidden);
+    L.up = linear(m.w3_ + l * hidden * dim, hidden, dim);
+    w.layers.push_back(std::move(L));
+  }
+  w.finalNorm = vector(m.rmsFinal_, dim);
+  w.classifier = linear(m.wcls_, vocab, dim);
+  if (!c.sharedClassifier) w.embedding = vector(m.embedding_, vocab * dim);
   return m;
 }
 
@@ -129,26 +153,7 @@ std::string Llama2cModel::describe() const {
 
 ModelPass Llama2cModel::forward(const std::vector<int>& tokens, const Progress& progress) const {
   checkTokens(tokens);
-  const Llama2cConfig& c = config_;
-  const std::size_t dim = c.dim, kvDim = static_cast<std::size_t>(c.kvDim()), hidden = c.hiddenDim;
-  LlamaWeights w;
-  w.embedding = at(embedding_);
-  for (std::size_t l = 0; l < std::size_t(c.layers); ++l) {
-    LlamaLayerWeights L;
-    L.attnNorm = at(rmsAtt_ + l * dim);
-    L.wq = at(wq_ + l * dim * dim);
-    L.wk = at(wk_ + l * kvDim * dim);
-    L.wv = at(wv_ + l * kvDim * dim);
-    L.wo = at(wo_ + l * dim * dim);
-    L.ffnNorm = at(rmsFfn_ + l * dim);
-    L.gate = at(w1_ + l * hidden * dim);
-    L.down = at(w2_ + l * dim * hidden);
-    L.up = at(w3_ + l * hidden * dim);
-    w.layers.push_back(L);
-  }
-  w.finalNorm = at(rmsFinal_);
-  w.classifier = at(wcls_);
-  return llamaForward(shape(), w, tokens, progress);
+  return llamaForward(shape(), weights_, tokens, progress);
 }
 
 }  // namespace attnscope

@@ -39,7 +39,7 @@ class Llama2cModel : public LanguageModel {
   /// The decoder's shape as llama_block runs it: RMSNorm eps 1e-5, interleaved rotary pairs, θ 10000.
   LlamaShape shape() const;
   /// FLOPs of one pass over n tokens (the linear layers, the attention products, the logits).
-  double passFlops(Index n) const;
+  double passFlops(Index n) const override;
 
   std::string describe() const override;
   int layers() const override { return config_.layers; }
@@ -59,11 +59,10 @@ class Llama2cModel : public LanguageModel {
 
  private:
   Llama2cConfig config_;
-  std::vector<float> weights_;  ///< the file's tensors, in its order
-  // Offsets into weights_ of each tensor (for layer 0; layers follow each other).
+  LlamaWeights weights_;
+  // Where each tensor starts in the file, in floats after the header (for layer 0; layers follow each other).
   std::size_t embedding_ = 0, rmsAtt_ = 0, wq_ = 0, wk_ = 0, wv_ = 0, wo_ = 0, rmsFfn_ = 0, w1_ = 0, w2_ = 0, w3_ = 0,
               rmsFinal_ = 0, wcls_ = 0;
-  const float* at(std::size_t offset) const { return weights_.data() + offset; }
 };
 
 }  // namespace attnscope

@@ -8,15 +8,6 @@ namespace attnscope {
 
 namespace {
 
-using RowMajorMap = Eigen::Map<const Matrix>;
-
-// x · Wᵀ (+ b) for a [out, in] weight.
-Matrix linear(const Matrix& x, const float* w, Index out, const float* bias = nullptr) {
-  Matrix y = x * RowMajorMap(w, out, x.cols()).transpose();
-  if (bias) y.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(bias, out);
-  return y;
-}
-
 // Rotates every head of `x` (row t at position t) by t · θ^(−2i / headDim) on the pairs the checkpoint uses.
 void rope(Matrix& x, int headDim, double theta, RopePairs pairs) {
   const int half = headDim / 2;
@@ -37,25 +28,34 @@ void rope(Matrix& x, int headDim, double theta, RopePairs pairs) {
 
 }  // namespace
 
+Eigen::RowVectorXf LlamaWeights::embed(int token) const {
+  if (embedding.empty()) return classifier.row(token);
+  const Index dim = classifier.in();
+  return Eigen::Map<const Eigen::RowVectorXf>(embedding.data() + std::size_t(token) * dim, dim);
+}
+
+double LlamaWeights::floats(const LlamaShape& s, bool tied) {
+  const double q = double(s.heads) * s.headDim, kv = double(s.kvHeads) * s.headDim;
+  return double(s.vocab) * s.dim * (tied ? 1 : 2) +
+         double(s.layers) * (2.0 * q * s.dim + 2.0 * kv * s.dim + 3.0 * s.hidden * s.dim + 2.0 * s.dim);
+}
+
 ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const std::vector<int>& tokens,
                        const Progress& progress) {
-  const Index n = static_cast<Index>(tokens.size()), dim = s.dim, hd = s.headDim, qDim = Index(s.heads) * hd,
-              kvDim = Index(s.kvHeads) * hd;
+  const Index n = static_cast<Index>(tokens.size()), dim = s.dim, hd = s.headDim, qDim = Index(s.heads) * hd;
   ModelPass pass;
   pass.causal = true;
   Matrix x(n, dim);
-  for (Index t = 0; t < n; ++t)
-    x.row(t) = Eigen::Map<const Eigen::RowVectorXf>(weights.embedding + std::size_t(tokens[std::size_t(t)]) * dim, dim);
+  for (Index t = 0; t < n; ++t) x.row(t) = weights.embed(tokens[std::size_t(t)]);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int group = s.heads / s.kvHeads;
   pass.attention.resize(static_cast<std::size_t>(s.layers));
   pass.vectors.resize(static_cast<std::size_t>(s.layers));
   for (int l = 0; l < s.layers; ++l) {
     progress.throwIfCancelled();
-    const LlamaLayerWeights& L = weights.layers[std::size_t(l)];
-    const Matrix xb = rmsNorm(x, L.attnNorm, s.rmsEps);
-    Matrix q = linear(xb, L.wq, qDim, L.bq), k = linear(xb, L.wk, kvDim, L.bk);
-    Matrix v = linear(xb, L.wv, kvDim, L.bv);
+    const LlamaLayer& L = weights.layers[std::size_t(l)];
+    const Matrix xb = rmsNorm(x, L.attnNorm.data(), s.rmsEps);
+    Matrix q = L.q(xb), k = L.k(xb), v = L.v(xb);
     rope(q, s.headDim, s.ropeTheta, s.rope);
     rope(k, s.headDim, s.ropeTheta, s.rope);
     const int window = s.window.empty() ? 0 : s.window[std::size_t(l)];
@@ -70,15 +70,15 @@ ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const s
       mixed.middleCols(h * hd, hd) =
           attendHead(qh, kh, vh, scale, /*causal*/ true, window, probabilities[std::size_t(h)]);
     }
-    x += linear(mixed, L.wo, dim, L.bo);
-    const Matrix xf = rmsNorm(x, L.ffnNorm, s.rmsEps);
-    Matrix gate = linear(xf, L.gate, s.hidden, L.gateBias);
-    const Matrix up = linear(xf, L.up, s.hidden, L.upBias);
+    x += L.o(mixed);
+    const Matrix xf = rmsNorm(x, L.ffnNorm.data(), s.rmsEps);
+    Matrix gate = L.gate(xf);
+    const Matrix up = L.up(xf);
     gate = (gate.array() / (1.0f + (-gate.array()).exp())).matrix().cwiseProduct(up);  // silu(gate x) · up x
-    x += linear(gate, L.down, dim, L.downBias);
+    x += L.down(gate);
     progress.report(double(l + 1) / s.layers);
   }
-  pass.logits = linear(rmsNorm(x, weights.finalNorm, s.rmsEps), weights.classifier, s.vocab);
+  pass.logits = weights.classifier(rmsNorm(x, weights.finalNorm.data(), s.rmsEps));
   return pass;
 }
 

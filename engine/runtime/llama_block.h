@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/runtime/language_model.h"
+#include "engine/runtime/packed_linear.h"
 
 namespace attnscope {
 
@@ -24,19 +25,21 @@ struct LlamaShape {
   std::vector<int> window;
 };
 
-/// One layer's tensors, each [out, in] row-major float32; a bias may be null.
-struct LlamaLayerWeights {
-  const float *attnNorm = nullptr, *wq = nullptr, *wk = nullptr, *wv = nullptr, *wo = nullptr;
-  const float *bq = nullptr, *bk = nullptr, *bv = nullptr, *bo = nullptr;
-  const float *ffnNorm = nullptr, *gate = nullptr, *up = nullptr, *down = nullptr;
-  const float *gateBias = nullptr, *upBias = nullptr, *downBias = nullptr;
+/// One layer's tensors: the norms' weights [dim], and the linear layers packed with their biases.
+struct LlamaLayer {
+  std::vector<float> attnNorm, ffnNorm;
+  PackedLinear q, k, v, o, gate, up, down;
 };
 
 struct LlamaWeights {
-  const float* embedding = nullptr;  ///< [vocab, dim]
-  std::vector<LlamaLayerWeights> layers;
-  const float* finalNorm = nullptr;   ///< [dim]
-  const float* classifier = nullptr;  ///< [vocab, dim]
+  std::vector<float> embedding;  ///< [vocab, dim]; empty when tied: the classifier's rows are the embedding
+  std::vector<LlamaLayer> layers;
+  std::vector<float> finalNorm;  ///< [dim]
+  PackedLinear classifier;       ///< [vocab, dim]
+  /// Token t's embedding: its row of the embedding, or of the classifier when the two are tied.
+  Eigen::RowVectorXf embed(int token) const;
+  /// Floats held (for the memory check of a model about to be read).
+  static double floats(const LlamaShape& shape, bool tied);
 };
 
 /// The pass over `tokens` (already checked against the model), all positions at once.

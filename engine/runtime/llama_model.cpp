@@ -135,52 +135,43 @@ LlamaModel LlamaModel::read(const std::string& folder, LlamaFamily family) {
   m.config_ = readLlamaConfig(folder + "/config.json", family);
   const LlamaConfig& c = m.config_;
   const LlamaShape& s = c.shape;
-  const double q = double(s.heads) * s.headDim, kv = double(s.kvHeads) * s.headDim;
-  const double floats = double(s.vocab) * s.dim * (c.tied ? 1 : 2) +
-                        double(s.layers) * (2.0 * q * s.dim + 2.0 * kv * s.dim + 3.0 * s.hidden * s.dim);
-  checkMemory(4.0 * floats, "this model's weights", "choose a smaller model");
+  checkMemory(4.0 * LlamaWeights::floats(s, c.tied), "this model's weights", "choose a smaller model");
   const SafetensorsWeights w = SafetensorsWeights::open(folder);
   const std::string base = w.has("model.embed_tokens.weight") ? "model." : "";
-  m.floats_.reserve(static_cast<std::size_t>(floats + double(s.layers) * (2.0 * s.dim + q + 2 * kv) + s.dim));
-  auto take = [&](const std::string& name, std::vector<Index> shape) {
-    const std::vector<float> v = w.read(name, shape);
-    const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(m.floats_.size());
-    m.floats_.insert(m.floats_.end(), v.begin(), v.end());
-    return at;
+  const Index D = s.dim, H = s.hidden, Q = Index(s.heads) * s.headDim, KV = Index(s.kvHeads) * s.headDim;
+  auto vector = [&](const std::string& name, Index size) { return w.read(name, {size}); };
+  // A linear layer [out, in], with its bias when the config has one.
+  auto linear = [&](const std::string& name, Index out, Index in, bool bias) {
+    const std::vector<float> weight = w.read(name + ".weight", {out, in});
+    const std::vector<float> b = bias ? w.read(name + ".bias", {out}) : std::vector<float>();
+    return PackedLinear::fromOutIn(weight.data(), out, in, bias ? b.data() : nullptr);
   };
-  const Index D = s.dim, H = s.hidden, Q = Index(q), KV = Index(kv);
-  m.embedding_ = take(base + "embed_tokens.weight", {s.vocab, D});
-  for (int l = 0; l < s.layers; ++l) {
-    const std::string p = base + "layers." + std::to_string(l) + ".";
-    Offsets o;
-    o.attnNorm = take(p + "input_layernorm.weight", {D});
-    o.wq = take(p + "self_attn.q_proj.weight", {Q, D});
-    o.wk = take(p + "self_attn.k_proj.weight", {KV, D});
-    o.wv = take(p + "self_attn.v_proj.weight", {KV, D});
-    o.wo = take(p + "self_attn.o_proj.weight", {D, Q});
-    if (c.attentionBias) {
-      o.bq = take(p + "self_attn.q_proj.bias", {Q});
-      o.bk = take(p + "self_attn.k_proj.bias", {KV});
-      o.bv = take(p + "self_attn.v_proj.bias", {KV});
-    }
-    if (c.outputBias) o.bo = take(p + "self_attn.o_proj.bias", {D});
-    o.ffnNorm = take(p + "post_attention_layernorm.weight", {D});
-    o.gate = take(p + "mlp.gate_proj.weight", {H, D});
-    o.up = take(p + "mlp.up_proj.weight", {H, D});
-    o.down = take(p + "mlp.down_proj.weight", {D, H});
-    if (c.mlpBias) {
-      o.gateBias = take(p + "mlp.gate_proj.bias", {H});
-      o.upBias = take(p + "mlp.up_proj.bias", {H});
-      o.downBias = take(p + "mlp.down_proj.bias", {D});
-    }
-    m.layers_.push_back(o);
-  }
-  m.finalNorm_ = take(base + "norm.weight", {D});
+  LlamaWeights& W = m.weights_;
   // A checkpoint that ties the classifier may still store it (the same matrix); one that does not must.
-  m.classifier_ = w.has("lm_head.weight") && !c.tied ? take("lm_head.weight", {s.vocab, D}) : m.embedding_;
   if (!c.tied && !w.has("lm_head.weight"))
     throw Error("model '" + folder +
                 "' has no tensor 'lm_head.weight', which its config needs (tie_word_embeddings is false)");
+  if (c.tied) {
+    W.classifier = linear(base + "embed_tokens", s.vocab, D, false);
+  } else {
+    W.embedding = w.read(base + "embed_tokens.weight", {s.vocab, D});
+    W.classifier = linear("lm_head", s.vocab, D, false);
+  }
+  for (int l = 0; l < s.layers; ++l) {
+    const std::string p = base + "layers." + std::to_string(l) + ".";
+    LlamaLayer L;
+    L.attnNorm = vector(p + "input_layernorm.weight", D);
+    L.q = linear(p + "self_attn.q_proj", Q, D, c.attentionBias);
+    L.k = linear(p + "self_attn.k_proj", KV, D, c.attentionBias);
+    L.v = linear(p + "self_attn.v_proj", KV, D, c.attentionBias);
+    L.o = linear(p + "self_attn.o_proj", D, Q, c.outputBias);
+    L.ffnNorm = vector(p + "post_attention_layernorm.weight", D);
+    L.gate = linear(p + "mlp.gate_proj", H, D, c.mlpBias);
+    L.up = linear(p + "mlp.up_proj", H, D, c.mlpBias);
+    L.down = linear(p + "mlp.down_proj", D, H, c.mlpBias);
+    W.layers.push_back(std::move(L));
+  }
+  W.finalNorm = vector(base + "norm.weight", D);
   return m;
 }
 
@@ -201,14 +192,7 @@ std::string LlamaModel::describe() const {
 
 ModelPass LlamaModel::forward(const std::vector<int>& ids, const Progress& progress) const {
   checkTokens(ids);
-  LlamaWeights w;
-  w.embedding = at(embedding_);
-  for (const Offsets& o : layers_)
-    w.layers.push_back({at(o.attnNorm), at(o.wq), at(o.wk), at(o.wv), at(o.wo), at(o.bq), at(o.bk), at(o.bv), at(o.bo),
-                        at(o.ffnNorm), at(o.gate), at(o.up), at(o.down), at(o.gateBias), at(o.upBias), at(o.downBias)});
-  w.finalNorm = at(finalNorm_);
-  w.classifier = at(classifier_);
-  return llamaForward(config_.shape, w, ids, progress);
+  return llamaForward(config_.shape, weights_, ids, progress);
 }
 
 }  // namespace attnscope

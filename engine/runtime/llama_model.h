@@ -35,7 +35,7 @@ class LlamaModel : public LanguageModel {
   static LlamaModel read(const std::string& folder, LlamaFamily family);
 
   const LlamaConfig& config() const { return config_; }
-  double passFlops(Index n) const { return llamaPassFlops(config_.shape, n); }
+  double passFlops(Index n) const override { return llamaPassFlops(config_.shape, n); }
   std::string describe() const override;
   int layers() const override { return config_.shape.layers; }
   int heads() const override { return config_.shape.heads; }
@@ -44,16 +44,8 @@ class LlamaModel : public LanguageModel {
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const override;
 
  private:
-  // Each tensor is a block of floats_, found by name; layer l's are at layers_[l].
-  struct Offsets {
-    std::ptrdiff_t attnNorm = -1, wq = -1, wk = -1, wv = -1, wo = -1, bq = -1, bk = -1, bv = -1, bo = -1, ffnNorm = -1,
-                   gate = -1, up = -1, down = -1, gateBias = -1, upBias = -1, downBias = -1;
-  };
   LlamaConfig config_;
-  std::vector<float> floats_;
-  std::ptrdiff_t embedding_ = -1, finalNorm_ = -1, classifier_ = -1;
-  std::vector<Offsets> layers_;
-  const float* at(std::ptrdiff_t offset) const { return offset < 0 ? nullptr : floats_.data() + offset; }
+  LlamaWeights weights_;
 };
 
 }  // namespace attnscope

@@ -11,9 +11,12 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "engine/attention/tile_gemm.h"
 #include "engine/runtime/inference.h"
+#include "engine/runtime/packed_linear.h"
 #include "engine/runtime/llama2c_model.h"
 #include "engine/tokenizers/llama2c_tokenizer.h"
 #include "engine/util/error.h"
@@ -379,6 +382,43 @@ TEST(HeadAnatomy, TheStepsGiveTheRowThePassKept) {
   }
   EXPECT_NE(test::errorOf([&] { headAnatomy(pass, 5, 0, 0); }).find("layer 5 is not allowed"), std::string::npos);
   EXPECT_NE(test::errorOf([&] { headAnatomy(pass, 0, 0, 99); }).find("query 99 is not allowed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+// The packed linear layer against a plain double-precision x · Wᵀ + b, on shapes that leave every block ragged
+// (outputs not a multiple of the panel width, tokens not of the token block, inputs not of the depth chunk), from
+// both weight layouts, on each tile backend; and a row of W read back from the panels.
+TEST(PackedLinear, MatchesADoubleProductOnRaggedShapes) {
+  for (const auto [n, in, out] : {std::tuple<Index, Index, Index>{70, 300, 100}, {1, 7, 3}, {129, 513, 64}}) {
+    Matrix x = Matrix::Random(n, in), w = Matrix::Random(out, in);
+    const Eigen::RowVectorXf b = Eigen::RowVectorXf::Random(out);
+    const Matrix wt = w.transpose();
+    MatrixD expected(n, out);
+    for (Index r = 0; r < n; ++r)
+      for (Index o = 0; o < out; ++o) {
+        double sum = b(o);
+        for (Index i = 0; i < in; ++i) sum += double(x(r, i)) * double(w(o, i));
+        expected(r, o) = sum;
+      }
+    for (const TileBackend backend : {TileBackend::Eigen, TileBackend::Libxsmm}) {
+      const TileBackend before = setTileBackend(backend);
+      const PackedLinear a = PackedLinear::fromOutIn(w.data(), out, in, b.data());
+      const PackedLinear c = PackedLinear::fromInOut(wt.data(), in, out, b.data());
+      const Matrix ya = a(x), yc = c(x);
+      setTileBackend(before);
+      ASSERT_EQ(ya.rows(), n);
+      ASSERT_EQ(ya.cols(), out);
+      EXPECT_LT((ya.cast<double>() - expected).cwiseAbs().maxCoeff(), 1e-3 * std::sqrt(double(in)))
+          << tileBackendName(backend) << " " << n << "×" << in << "→" << out;
+      EXPECT_EQ(ya, yc);
+      EXPECT_EQ(a.row(out - 1), w.row(out - 1));
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,149 @@
+// attnscope-cli bench-model: the model runtime's forward pass (every layer's attention kept, as the Real attention
+// tab keeps it) timed at one thread and at --threads, next to this machine's FMA peak measured in the same run, so
+// the figure is also a share of what the core can do. The model is one the runtime opens, or a synthetic model of
+// a named shape with random weights (DistilRoBERTa's: 6 layers, hidden 768, 12 heads, feed-forward 3,072, without
+// its masked-LM head; tests/bench/torch_model.py builds the same in PyTorch).
+#include <QJsonArray>
+
+#include <Eigen/Core>
+#include <iostream>
+#include <memory>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "app/cli/ceilings.h"
+#include "app/cli/cli_common.h"
+#include "engine/attention/scaling_sweep.h"
+#include "engine/attention/tile_gemm.h"
+#include "engine/runtime/bert_model.h"
+#include "engine/runtime/inference.h"
+#include "engine/util/format.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+// What `bench-model` was asked; Check() says the first thing wrong with it.
+struct BenchModelArgs {
+  std::string model, shape;
+  Index tokens = 128;
+  int threads = 1, reps = 5;
+  bool json = false;
+
+  std::string Check() const {
+    if (model.empty() == shape.empty())
+      return "give either --model PATH (a model the runtime opens) or --shape distilroberta";
+    if (!shape.empty() && shape != "distilroberta")
+      return "--shape '" + quoted(shape) + "' is not allowed: expected distilroberta";
+    return {};
+  }
+};
+
+BenchModelArgs readBenchModelArgs(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Time the model runtime's forward pass (every layer's attention kept) on --tokens tokens, at one thread and at "
+      "--threads, as GFLOP/s and as a share of this machine's FMA peak measured in the same run."));
+  const QCommandLineOption help = parser.addHelpOption();
+  const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("A model `infer` opens."),
+                                 QStringLiteral("PATH"));
+  const QCommandLineOption shape(
+      QStringLiteral("shape"),
+      QStringLiteral("A synthetic model instead: distilroberta (6 layers, hidden 768, 12 heads, feed-forward 3,072)."),
+      QStringLiteral("NAME"));
+  const QCommandLineOption tokens(QStringLiteral("tokens"), QStringLiteral("Tokens a pass (default 128)."),
+                                  QStringLiteral("N"), QStringLiteral("128"));
+  const QCommandLineOption threads(QStringLiteral("threads"), QStringLiteral("Threads (default: all cores)."),
+                                   QStringLiteral("T"));
+  const QCommandLineOption repeat(QStringLiteral("repeat"), QStringLiteral("Passes per figure; the best counts (5)."),
+                                  QStringLiteral("R"), QStringLiteral("5"));
+  const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
+  for (const QCommandLineOption* o : {&model, &shape, &tokens, &threads, &repeat, &json}) parser.addOption(*o);
+  parseOrThrow(parser, arguments);
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  BenchModelArgs a;
+  a.model = toStd(parser.value(model));
+  a.shape = toStd(parser.value(shape));
+  a.tokens = readInteger(QStringLiteral("tokens"), parser.value(tokens), 1, 8192);
+  a.reps = static_cast<int>(readInteger(QStringLiteral("repeat"), parser.value(repeat), 1, 100));
+#ifdef _OPENMP
+  a.threads = parser.isSet(threads)
+                  ? static_cast<int>(readInteger(QStringLiteral("threads"), parser.value(threads), 1, 256))
+                  : omp_get_num_procs();
+#endif
+  a.json = parser.isSet(json);
+  return a;
+}
+
+void useThreads(int t) {
+#ifdef _OPENMP
+  omp_set_num_threads(t);
+#endif
+  Eigen::setNbThreads(t);
+}
+
+// DistilRoBERTa's shape (distilroberta-base's config.json).
+std::shared_ptr<const LanguageModel> distilRoberta() {
+  BertConfig c;
+  c.flavour = BertFlavour::Roberta;
+  c.roberta = true;
+  c.vocabSize = 50265;
+  c.positions = 514;
+  c.types = 1;
+  c.padTokenId = 1;
+  c.layerNormEps = 1e-5;
+  c.layers = 6;
+  return std::make_shared<const BertModel>(BertModel::synthetic(c, /*head*/ false));
+}
+
+}  // namespace
+
+int runBenchModel(const QStringList& arguments) {
+  const BenchModelArgs args = readBenchModelArgs(arguments);
+  refuse(args.Check());
+  std::shared_ptr<const LanguageModel> model = args.shape.empty() ? openModel(args.model).model : distilRoberta();
+  if (args.tokens > model->maxPositions())
+    refuse("--tokens " + std::to_string(args.tokens) + " is not allowed: this model takes at most " +
+           std::to_string(model->maxPositions()));
+  // Ids spread over the vocabulary (past the first few, which are special in most vocabularies).
+  std::vector<int> ids;
+  const int vocab = model->vocabSize();
+  for (Index t = 0; t < args.tokens; ++t) ids.push_back(vocab > 8 ? 4 + int((t * 7919) % (vocab - 4)) : int(t % vocab));
+  const double gflop = model->passFlops(args.tokens) / 1e9;
+  std::vector<int> counts{1};
+  if (args.threads > 1) counts.push_back(args.threads);
+  QJsonArray runs;
+  std::map<int, double> ms;
+  if (!args.json)
+    std::cout << model->describe() << "\n"
+              << args.tokens << " tokens: " << fixedDigits(gflop, 2)
+              << " GFLOP a pass (linear layers, attention, logits)\n";
+  for (int t : counts) {
+    useThreads(t);
+    const double peak = fmaPeakGflops(t, args.reps);
+    model->forward(ids);  // the tile kernels are generated on first use
+    ms[t] = bestOfMs(args.reps, [&] { model->forward(ids); });
+    const double rate = gflop / (ms[t] / 1e3);
+    runs.append(QJsonObject{{QStringLiteral("threads"), t},
+                            {QStringLiteral("ms"), ms[t]},
+                            {QStringLiteral("gflops"), rate},
+                            {QStringLiteral("fma_peak_gflops"), peak},
+                            {QStringLiteral("of_peak"), rate / peak}});
+    if (!args.json)
+      std::cout << t << (t == 1 ? " thread:  " : " threads: ") << fixedDigits(ms[t], 2) << " ms, "
+                << fixedDigits(rate, 1) << " GFLOP/s, " << fixedDigits(100 * rate / peak, 1) << "% of the FMA peak ("
+                << fixedDigits(peak, 1) << " GFLOP/s, measured now)"
+                << (t > 1 ? ", " + fixedDigits(ms[1] / ms[t], 2) + "× one thread" : std::string()) << '\n';
+  }
+  if (args.json)
+    printJson(QJsonObject{{QStringLiteral("model"), QString::fromStdString(model->describe())},
+                          {QStringLiteral("tokens"), static_cast<double>(args.tokens)},
+                          {QStringLiteral("gflop"), gflop},
+                          {QStringLiteral("tile_backend"), QString::fromUtf8(tileBackendName(tileBackend()))},
+                          {QStringLiteral("runs"), runs}});
+  return 0;
+}
+
+}  // namespace attnscope::cli
