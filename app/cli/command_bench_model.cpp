@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -31,6 +32,7 @@ struct BenchModelArgs {
   Index tokens = 128;
   int threads = 1, reps = 5;
   bool json = false;
+  std::optional<TileBackend> backend;
 
   std::string Check() const {
     if (model.empty() == shape.empty())
@@ -60,7 +62,13 @@ BenchModelArgs readBenchModelArgs(const QStringList& arguments) {
   const QCommandLineOption repeat(QStringLiteral("repeat"), QStringLiteral("Passes per figure; the best counts (5)."),
                                   QStringLiteral("R"), QStringLiteral("5"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&model, &shape, &tokens, &threads, &repeat, &json}) parser.addOption(*o);
+  const QCommandLineOption backend(
+      QStringLiteral("backend"),
+      QStringLiteral("The linear layers' and heads' tile products on libxsmm (the default when built with it) or "
+                     "eigen."),
+      QStringLiteral("B"));
+  for (const QCommandLineOption* o : {&model, &shape, &tokens, &threads, &repeat, &json, &backend})
+    parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   BenchModelArgs a;
@@ -74,6 +82,16 @@ BenchModelArgs readBenchModelArgs(const QStringList& arguments) {
                   : omp_get_num_procs();
 #endif
   a.json = parser.isSet(json);
+  if (parser.isSet(backend)) {
+    const QString b = parser.value(backend);
+    if (b == QStringLiteral("eigen"))
+      a.backend = TileBackend::Eigen;
+    else if (b == QStringLiteral("libxsmm") && libxsmmAvailable())
+      a.backend = TileBackend::Libxsmm;
+    else
+      throw UsageError("--backend " + quoted(toStd(b)) + " is not allowed: expected " +
+                       (libxsmmAvailable() ? "libxsmm or eigen" : "eigen (this build has no libxsmm)"));
+  }
   return a;
 }
 
@@ -103,6 +121,7 @@ std::shared_ptr<const LanguageModel> distilRoberta() {
 int runBenchModel(const QStringList& arguments) {
   const BenchModelArgs args = readBenchModelArgs(arguments);
   refuse(args.Check());
+  if (args.backend) setTileBackend(*args.backend);
   std::shared_ptr<const LanguageModel> model = args.shape.empty() ? openModel(args.model).model : distilRoberta();
   if (args.tokens > model->maxPositions())
     refuse("--tokens " + std::to_string(args.tokens) + " is not allowed: this model takes at most " +
@@ -117,12 +136,16 @@ int runBenchModel(const QStringList& arguments) {
   QJsonArray runs;
   std::map<int, double> ms;
   if (!args.json)
-    std::cout << model->describe() << "\n"
+    std::cout << "tile products: " << tileBackendName(tileBackend()) << "\n"
+              << model->describe() << "\n"
               << args.tokens << " tokens: " << fixedDigits(gflop, 2)
               << " GFLOP a pass (linear layers, attention, logits)\n";
   for (int t : counts) {
     useThreads(t);
     const double peak = fmaPeakGflops(t, args.reps);
+    // SGEMM 1024³ beside it: Eigen's, and OpenBLAS's when the machine has it (it honours OPENBLAS_CORETYPE).
+    const double eigen = eigenSgemmGflops(args.reps);
+    const std::optional<double> openblas = openblasSgemmGflops(t, args.reps);
     model->forward(ids);  // the tile kernels are generated on first use
     ms[t] = bestOfMs(args.reps, [&] { model->forward(ids); });
     const double rate = gflop / (ms[t] / 1e3);
@@ -130,12 +153,16 @@ int runBenchModel(const QStringList& arguments) {
                             {QStringLiteral("ms"), ms[t]},
                             {QStringLiteral("gflops"), rate},
                             {QStringLiteral("fma_peak_gflops"), peak},
+                            {QStringLiteral("eigen_sgemm_gflops"), eigen},
+                            {QStringLiteral("openblas_sgemm_gflops"), openblas ? QJsonValue(*openblas) : QJsonValue()},
                             {QStringLiteral("of_peak"), rate / peak}});
     if (!args.json)
       std::cout << t << (t == 1 ? " thread:  " : " threads: ") << fixedDigits(ms[t], 2) << " ms, "
                 << fixedDigits(rate, 1) << " GFLOP/s, " << fixedDigits(100 * rate / peak, 1) << "% of the FMA peak ("
                 << fixedDigits(peak, 1) << " GFLOP/s, measured now)"
-                << (t > 1 ? ", " + fixedDigits(ms[1] / ms[t], 2) + "× one thread" : std::string()) << '\n';
+                << (t > 1 ? ", " + fixedDigits(ms[1] / ms[t], 2) + "× one thread" : std::string())
+                << "; SGEMM 1024³: Eigen " << fixedDigits(eigen, 1)
+                << (openblas ? ", OpenBLAS " + fixedDigits(*openblas, 1) : std::string()) << " GFLOP/s\n";
   }
   if (args.json)
     printJson(QJsonObject{{QStringLiteral("model"), QString::fromStdString(model->describe())},
