@@ -206,7 +206,7 @@ BertModel BertModel::synthetic(const BertConfig& c, bool head, unsigned seed) {
   return m;
 }
 
-ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progress) const {
+ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progress, const LogitRows& logits) const {
   checkTokens(ids);
   const BertConfig& c = config_;
   const Index n = static_cast<Index>(ids.size()), h = c.hidden, hd = c.hidden / c.heads;
@@ -249,7 +249,7 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
     progress.report(double(l + 1) / double(layers_.size()));
   }
   if (hasHead_) {
-    Matrix t = headDense(x);
+    Matrix t = headDense(logitRowsOf(x, logits, pass.logitPositions));
     activate(t, c.activation);
     pass.logits = decoder(layerNorm(t, headLnW, headLnB, c.layerNormEps));
   }

@@ -88,7 +88,7 @@ double Gpt2Model::passFlops(Index n) const {
          2.0 * n * d * config_.vocabSize;
 }
 
-ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progress) const {
+ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progress, const LogitRows& logits) const {
   checkTokens(ids);
   const Gpt2Config& c = config_;
   const Index n = static_cast<Index>(ids.size()), d = c.embd, hd = c.embd / c.heads;
@@ -121,7 +121,7 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
     x += L.mlpProj(hidden);
     progress.report(double(l + 1) / double(layers_.size()));
   }
-  pass.logits = wte(layerNorm(x, lnfW, lnfB, c.layerNormEps));
+  pass.logits = wte(layerNorm(logitRowsOf(x, logits, pass.logitPositions), lnfW, lnfB, c.layerNormEps));
   return pass;
 }
 

@@ -36,7 +36,8 @@ class Gpt2Model : public LanguageModel {
   int vocabSize() const override { return config_.vocabSize; }
   int maxPositions() const override { return config_.positions; }
   double passFlops(Index n) const override;
-  ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const override;
+  ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
+                    const LogitRows& logits = {}) const override;
 
  private:
   struct Layer {

@@ -332,17 +332,23 @@ Inference infer(const RuntimeModel& m, const std::vector<int>& ids, int top, int
   if (generate > 0 && m.model->encoder())
     throw Error("an encoder writes no continuation: it predicts the words at its masks ([MASK] in the text)");
   r.ids = ids;
-  r.pass = m.model->forward(ids, progress);
-  for (int id : ids) r.labels.push_back(m.tokenizer->label(id));
-  if (r.pass.logits.size() == 0) return r;  // an encoder without its head: attention only
+  // Logits only where something is read from them: an encoder's masks, a decoder's last token.
+  LogitRows rows = LogitRows::at({static_cast<Index>(ids.size()) - 1});
+  const int mask = m.tokenizer->maskToken();
   if (m.model->encoder()) {
-    const int mask = m.tokenizer->maskToken();
+    rows.only.clear();
     for (std::size_t t = 0; t < ids.size(); ++t)
-      if (mask >= 0 && ids[t] == mask)
-        r.masked.push_back({static_cast<int>(t), choices(m, r.pass.logits.row(static_cast<Index>(t)), top)});
+      if (mask >= 0 && ids[t] == mask) rows.only.push_back(static_cast<Index>(t));
+  }
+  r.pass = m.model->forward(ids, progress, rows);
+  for (int id : ids) r.labels.push_back(m.tokenizer->label(id));
+  if (!m.model->hasLogits()) return r;  // an encoder without its head: attention only
+  if (m.model->encoder()) {
+    for (std::size_t i = 0; i < r.pass.logitPositions.size(); ++i)
+      r.masked.push_back({static_cast<int>(r.pass.logitPositions[i]), choices(m, r.pass.logits.row(Index(i)), top)});
     return r;
   }
-  r.next = choices(m, r.pass.logits.row(r.pass.logits.rows() - 1), top);
+  r.next = choices(m, r.pass.logits.row(0), top);
   if (generate > 0) {
     r.generated = m.model->generateGreedy(ids, generate, m.tokenizer->stopToken(), progress);
     int previous = ids.back();

@@ -1,5 +1,6 @@
 #include "engine/runtime/language_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -26,9 +27,9 @@ std::vector<int> LanguageModel::generateGreedy(const std::vector<int>& prompt, i
   std::vector<int> sequence = prompt, generated;
   for (int i = 0; i < count && static_cast<int>(sequence.size()) < maxPositions(); ++i) {
     progress.throwIfCancelled();
-    const ModelPass pass = forward(sequence);
+    const ModelPass pass = forward(sequence, {}, LogitRows::at({static_cast<Index>(sequence.size()) - 1}));
     Index best = 0;
-    pass.logits.row(pass.logits.rows() - 1).maxCoeff(&best);
+    pass.logits.row(0).maxCoeff(&best);
     if (best == stop) break;
     sequence.push_back(static_cast<int>(best));
     generated.push_back(static_cast<int>(best));
@@ -50,9 +51,11 @@ HeadAnatomy headAnatomy(const ModelPass& pass, int layer, int head, int query) {
   HeadAnatomy a;
   a.layer = layer, a.head = head, a.query = query, a.headSize = static_cast<int>(h.q.cols());
   const Index keys = pass.causal ? query + 1 : h.k.rows();
+  const int window = std::size_t(layer) < pass.windows.size() ? pass.windows[std::size_t(layer)] : 0;
+  a.firstKey = window > 0 ? std::max(0, query - window + 1) : 0;
   const double root = std::sqrt(double(a.headSize));
   double most = -std::numeric_limits<double>::infinity();
-  for (Index k = 0; k < keys; ++k) {
+  for (Index k = a.firstKey; k < keys; ++k) {
     double dot = 0;
     for (Index i = 0; i < h.q.cols(); ++i) dot += double(h.q(query, i)) * double(h.k(k, i));
     a.dot.push_back(dot);
@@ -62,8 +65,8 @@ HeadAnatomy headAnatomy(const ModelPass& pass, int layer, int head, int query) {
   double sum = 0;
   for (double s : a.scaled) sum += std::exp(s - most);
   a.output.assign(static_cast<std::size_t>(h.v.cols()), 0.0);
-  for (Index k = 0; k < keys; ++k) {
-    const double w = std::exp(a.scaled[std::size_t(k)] - most) / sum;
+  for (Index k = a.firstKey; k < keys; ++k) {
+    const double w = std::exp(a.scaled[std::size_t(k - a.firstKey)] - most) / sum;
     a.weight.push_back(w);
     for (Index i = 0; i < h.v.cols(); ++i) a.output[std::size_t(i)] += w * double(h.v(k, i));
   }

@@ -17,24 +17,37 @@ struct HeadVectors {
   Matrix q, k, v;
 };
 
-/// What one pass over a sequence gives: every layer's attention probabilities and the logits of every position.
+/// The positions a pass computes logits for: every one (the default), or those listed, in that order (none when the
+/// list is empty). The model's head over the whole vocabulary can cost as much as its layers: a decoder that wants
+/// its next token needs only the last position, an encoder only its masks.
+struct LogitRows {
+  bool all = true;
+  std::vector<Index> only;
+  static LogitRows at(std::vector<Index> positions) { return {false, std::move(positions)}; }
+};
+
+/// What one pass over a sequence gives: every layer's attention probabilities and the logits it was asked for.
 struct ModelPass {
   /// attention[layer][head] is n × n: row i the softmax over the keys it may see (zeros elsewhere).
   std::vector<std::vector<Matrix>> attention;
-  Matrix logits;  ///< n × vocab (empty when the model has no head that gives them)
+  /// One row a position of logitPositions, × vocab (empty when the model has no head that gives them).
+  Matrix logits;
+  std::vector<Index> logitPositions;  ///< the position of each row of logits
+  /// Per layer, the sliding window W its queries saw (keys i − W < j ≤ i), or 0 for all the keys allowed.
+  std::vector<int> windows;
   /// vectors[layer][head]: what each head's attention was computed from (for the Head anatomy page).
   std::vector<std::vector<HeadVectors>> vectors;
   bool causal = false;  ///< each query saw only the keys up to itself
 };
 
 /// The steps of self-attention for one head and one query, on the model's own vectors, in doubles: q·k for every
-/// key the query may see, divided by √(head size), the softmax, and the weighted sum of the values.
+/// key the query may see (from firstKey on), divided by √(head size), the softmax, and the weighted sum of the values.
 struct HeadAnatomy {
-  int layer = 0, head = 0, query = 0, headSize = 0;
-  std::vector<double> dot, scaled, weight;  ///< per key it may see
+  int layer = 0, head = 0, query = 0, headSize = 0, firstKey = 0;
+  std::vector<double> dot, scaled, weight;  ///< per key it may see: key firstKey + i at i
   std::vector<double> output;               ///< Σ weight · v, head size values
 };
-/// Throws Error for a layer, head or query the pass does not have.
+/// Throws Error for a layer, head or query the pass does not have. A layer with a sliding window shows the keys in it.
 HeadAnatomy headAnatomy(const ModelPass& pass, int layer, int head, int query);
 
 class LanguageModel {
@@ -55,7 +68,8 @@ class LanguageModel {
   virtual double passFlops(Index n) const = 0;
   /// The pass over `ids` (checked with checkTokens), all positions at once; `progress` hears after each layer and
   /// stops the pass when cancelled.
-  virtual ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const = 0;
+  virtual ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
+                            const LogitRows& logits = {}) const = 0;
   /// Throws Error unless `ids` can be run: 1 … maxPositions() of them, each a valid id; and the attention kept
   /// (layers · heads · n² floats) fits in memory.
   void checkTokens(const std::vector<int>& ids) const;

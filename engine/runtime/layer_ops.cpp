@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/attention/tile_gemm.h"
+#include "engine/util/error.h"
 
 namespace attnscope {
 
@@ -55,6 +56,24 @@ void activate(Matrix& h, const std::string& name) {
     else  // gelu_new, gelu_pytorch_tanh: the tanh approximation
       v = 0.5f * v * (1.0f + (c * (v + 0.044715f * v.cube())).tanh());
   }
+}
+
+Matrix logitRowsOf(const Matrix& x, const LogitRows& rows, std::vector<Index>& positions) {
+  positions.clear();
+  if (rows.all) {
+    for (Index r = 0; r < x.rows(); ++r) positions.push_back(r);
+    return x;
+  }
+  Matrix out(static_cast<Index>(rows.only.size()), x.cols());
+  for (std::size_t i = 0; i < rows.only.size(); ++i) {
+    const Index r = rows.only[i];
+    if (r < 0 || r >= x.rows())
+      throw Error("logits at position " + std::to_string(r) + " were asked of a pass over " + std::to_string(x.rows()) +
+                  " tokens");
+    out.row(static_cast<Index>(i)) = x.row(r);
+    positions.push_back(r);
+  }
+  return out;
 }
 
 Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock& v, float scale, bool causal,

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "engine/runtime/language_model.h"
 #include "engine/util/types.h"
 
 namespace attnscope {
@@ -17,6 +18,9 @@ bool knownActivation(const std::string& name);
 /// Applies activation `name` (one knownActivation() accepts) to every value of `h`.
 void activate(Matrix& h, const std::string& name);
 
+/// The rows of the final hidden states `x` the logits are asked for (all, or those listed), and their positions
+/// into `positions`. Throws Error for a position outside x.
+Matrix logitRowsOf(const Matrix& x, const LogitRows& rows, std::vector<Index>& positions);
 /// One head's attention: `p` ← softmax(q kᵀ · scale) over the keys each query may see — every key; or, `causal`,
 /// keys j ≤ i, and with `window` W > 0 only i − W < j ≤ i — zeros elsewhere; returns p · v.
 using MatrixBlock = Eigen::Ref<const Matrix, 0, Eigen::OuterStride<>>;

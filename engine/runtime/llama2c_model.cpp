@@ -151,9 +151,10 @@ std::string Llama2cModel::describe() const {
          std::to_string(c.vocabSize) + ", " + std::to_string(c.seqLen) + " positions";
 }
 
-ModelPass Llama2cModel::forward(const std::vector<int>& tokens, const Progress& progress) const {
+ModelPass Llama2cModel::forward(const std::vector<int>& tokens, const Progress& progress,
+                                const LogitRows& logits) const {
   checkTokens(tokens);
-  return llamaForward(shape(), weights_, tokens, progress);
+  return llamaForward(shape(), weights_, tokens, progress, logits);
 }
 
 }  // namespace attnscope

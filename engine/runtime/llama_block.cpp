@@ -41,7 +41,7 @@ double LlamaWeights::floats(const LlamaShape& s, bool tied) {
 }
 
 ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const std::vector<int>& tokens,
-                       const Progress& progress) {
+                       const Progress& progress, const LogitRows& logits) {
   const Index n = static_cast<Index>(tokens.size()), dim = s.dim, hd = s.headDim, qDim = Index(s.heads) * hd;
   ModelPass pass;
   pass.causal = true;
@@ -59,6 +59,7 @@ ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const s
     rope(q, s.headDim, s.ropeTheta, s.rope);
     rope(k, s.headDim, s.ropeTheta, s.rope);
     const int window = s.window.empty() ? 0 : s.window[std::size_t(l)];
+    pass.windows.push_back(window);
     Matrix mixed(n, qDim);
     auto& probabilities = pass.attention[std::size_t(l)];
     probabilities.assign(static_cast<std::size_t>(s.heads), Matrix());
@@ -78,7 +79,8 @@ ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const s
     x += L.down(gate);
     progress.report(double(l + 1) / s.layers);
   }
-  pass.logits = weights.classifier(rmsNorm(x, weights.finalNorm.data(), s.rmsEps));
+  const Matrix last = logitRowsOf(x, logits, pass.logitPositions);
+  pass.logits = weights.classifier(rmsNorm(last, weights.finalNorm.data(), s.rmsEps));
   return pass;
 }
 

@@ -190,9 +190,9 @@ std::string LlamaModel::describe() const {
   return text;
 }
 
-ModelPass LlamaModel::forward(const std::vector<int>& ids, const Progress& progress) const {
+ModelPass LlamaModel::forward(const std::vector<int>& ids, const Progress& progress, const LogitRows& logits) const {
   checkTokens(ids);
-  return llamaForward(config_.shape, weights_, ids, progress);
+  return llamaForward(config_.shape, weights_, ids, progress, logits);
 }
 
 }  // namespace attnscope

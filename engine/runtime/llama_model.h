@@ -41,7 +41,8 @@ class LlamaModel : public LanguageModel {
   int heads() const override { return config_.shape.heads; }
   int vocabSize() const override { return config_.shape.vocab; }
   int maxPositions() const override { return config_.positions; }
-  ModelPass forward(const std::vector<int>& ids, const Progress& progress = {}) const override;
+  ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
+                    const LogitRows& logits = {}) const override;
 
  private:
   LlamaConfig config_;

@@ -423,3 +423,52 @@ TEST(PackedLinear, MatchesADoubleProductOnRaggedShapes) {
 
 }  // namespace
 }  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+// Logits only where asked: the rows of a full pass, in the order asked, with their positions; none for an empty
+// list; a position outside the text refused.
+TEST(LogitRows, ThePassGivesTheRowsAskedInTheirOrder) {
+  const Llama2cModel model = Llama2cModel::read(kStories);
+  const std::vector<int> tokens = {1, 403, 407, 261, 417, 11};
+  const ModelPass full = model.forward(tokens);
+  ASSERT_EQ(full.logits.rows(), 6);
+  EXPECT_EQ(full.logitPositions, (std::vector<Index>{0, 1, 2, 3, 4, 5}));
+  const ModelPass two = model.forward(tokens, {}, LogitRows::at({5, 2}));
+  ASSERT_EQ(two.logits.rows(), 2);
+  EXPECT_EQ(two.logitPositions, (std::vector<Index>{5, 2}));
+  EXPECT_LT((two.logits.row(0) - full.logits.row(5)).cwiseAbs().maxCoeff(), 1e-5);
+  EXPECT_LT((two.logits.row(1) - full.logits.row(2)).cwiseAbs().maxCoeff(), 1e-5);
+  EXPECT_EQ(model.forward(tokens, {}, LogitRows::at({})).logits.rows(), 0);
+  EXPECT_NE(test::errorOf([&] { model.forward(tokens, {}, LogitRows::at({6})); }).find("position 6"),
+            std::string::npos);
+}
+
+// Head anatomy in a layer with a sliding window of 2: query 3 sees keys 2 and 3 only; its steps worked by hand.
+TEST(HeadAnatomyWindow, ShowsOnlyTheKeysInTheWindow) {
+  ModelPass pass;
+  pass.causal = true;
+  pass.windows = {2};
+  HeadVectors h;
+  h.q = Matrix::Zero(4, 2);
+  h.k = Matrix::Zero(4, 2);
+  h.v = Matrix::Zero(4, 2);
+  h.q.row(3) << 1, 2;
+  h.k.row(2) << 0.5f, 0;  // q·k = 0.5
+  h.k.row(3) << 0, 1;     // q·k = 2
+  h.v.row(2) << 1, 0;
+  h.v.row(3) << 0, 1;
+  pass.vectors = {{h}};
+  const HeadAnatomy a = headAnatomy(pass, 0, 0, 3);
+  EXPECT_EQ(a.firstKey, 2);
+  ASSERT_EQ(a.dot.size(), 2u);
+  EXPECT_DOUBLE_EQ(a.dot[0], 0.5);
+  EXPECT_DOUBLE_EQ(a.dot[1], 2.0);
+  const double e0 = std::exp(0.5 / std::sqrt(2.0)), e1 = std::exp(2.0 / std::sqrt(2.0));
+  EXPECT_NEAR(a.weight[0], e0 / (e0 + e1), 1e-12);
+  EXPECT_NEAR(a.output[1], e1 / (e0 + e1), 1e-12);
+}
+
+}  // namespace
+}  // namespace attnscope

@@ -722,15 +722,18 @@ void WeightsPanel::showAnatomy() {
           .arg(a.head)
           .arg(a.query)
           .arg(QString::fromStdString(labels[std::size_t(a.query)]).toHtmlEscaped())
-          .arg(inference_->pass.causal ? QStringLiteral(" (itself and the tokens before it)") : QString())
+          .arg(a.firstKey > 0            ? QStringLiteral(" (itself and the tokens before it in its sliding window)")
+               : inference_->pass.causal ? QStringLiteral(" (itself and the tokens before it)")
+                                         : QString())
           .arg(a.headSize)
           .arg(fixedText(std::sqrt(double(a.headSize)), 2))
           .arg(out.join(QStringLiteral(", "))));
   anatomyTable_->setRowCount(static_cast<int>(a.weight.size()));
   for (std::size_t k = 0; k < a.weight.size(); ++k) {
     const int row = static_cast<int>(k);
-    anatomyTable_->setItem(row, 0,
-                           new QTableWidgetItem(QStringLiteral("%1 %2").arg(k).arg(QString::fromStdString(labels[k]))));
+    const std::size_t key = k + std::size_t(a.firstKey);
+    anatomyTable_->setItem(
+        row, 0, new QTableWidgetItem(QStringLiteral("%1 %2").arg(key).arg(QString::fromStdString(labels[key]))));
     anatomyTable_->setItem(row, 1, new QTableWidgetItem(fixedText(a.dot[k], 3)));
     anatomyTable_->setItem(row, 2, new QTableWidgetItem(fixedText(a.scaled[k], 3)));
     auto* weight = new QTableWidgetItem(fixedText(a.weight[k], 4));
