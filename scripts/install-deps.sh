@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages AttnScope needs to build, run and test, and only those that are missing.
 # With --fuzz also what the test script needs beyond the build (clang, libFuzzer and clang's OpenMP for the fuzz
 # harnesses, clang-format for the formatting check); with --package what
-# `cpack -G DEB` needs (dpkg-dev, file). Runs apt-get as root, or through sudo when started as another user.
+# `cpack -G DEB` needs (dpkg-dev, file); with --bench the baselines the benchmarks compare with (PyTorch, and
+# OpenBLAS as the BLAS that PyTorch and NumPy use; nothing of AttnScope needs them). Runs apt-get as root, or through sudo when started as another user.
 set -euo pipefail
 
 packages=(
@@ -20,7 +21,8 @@ for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang libfuzzer-14-dev libclang-rt-14-dev libomp-14-dev clang-format) ;;
     --package) packages+=(dpkg-dev file) ;;
-    *) echo "install-deps: unknown option '$arg' (expected --fuzz or --package)" >&2; exit 2 ;;
+    --bench) packages+=(python3-torch libopenblas0-pthread) ;;
+    *) echo "install-deps: unknown option '$arg' (expected --fuzz, --package or --bench)" >&2; exit 2 ;;
   esac
 done
 
