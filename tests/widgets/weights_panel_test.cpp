@@ -281,6 +281,31 @@ TEST_F(WeightsTabTest, ContinueAddsTheGreedyStoryToTheText) {
   EXPECT_TRUE(button->isEnabled());
 }
 
+// Typing faster than the figures follow: each new text's dump replaces the one shown while the tasks that measure,
+// draw and fit the old one may still read it; they keep it alive until they end (this read freed memory before).
+TEST_F(WeightsTabTest, FastTypingNeverReadsADumpThatWasReplaced) {
+  w().showView(QStringLiteral("weights"));
+  panel()->setTypingPause(0);
+  panel()->setModelText(QStringLiteral("Lily saw a big red ball"));
+  panel()->openShippedModel();
+  ASSERT_TRUE(waitUntil([&] { return panel()->model() && panel()->report(); })) << panel()->message().toStdString();
+  QString text = QStringLiteral("Lily saw a big red ball");
+  for (const QString& word :
+       {QStringLiteral(" and"), QStringLiteral(" a"), QStringLiteral(" dog"), QStringLiteral(" in"),
+        QStringLiteral(" the"), QStringLiteral(" park"), QStringLiteral(" with"), QStringLiteral(" Tom"),
+        QStringLiteral(" and"), QStringLiteral(" Sue")}) {
+    text += word;
+    panel()->setModelText(text);
+    QTest::qWait(2);  // some runs finish and are shown, some are overtaken
+    panel()->fitHeads();
+  }
+  const Index n = static_cast<Index>(encodeText(*panel()->model(), text.toStdString()).size());
+  ASSERT_TRUE(waitUntil([&] { return panel()->dump() && panel()->dump()->n() == n && panel()->report(); }));
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(panel()->report()->n, n);
+  EXPECT_EQ(panel()->report()->stats.size() * panel()->report()->stats[0].size(), 40u);
+}
+
 // The app opens the tab on the shipped model the first time it is shown with nothing open.
 TEST(WeightsPanelAlone, OpensTheShippedModelWhenFirstShown) {
   WeightsPanel panel;

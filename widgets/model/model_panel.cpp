@@ -60,7 +60,7 @@ QImage thumbnail(const std::vector<float>& density, Palette palette) {
     for (int c = 0; c < side; ++c) {
       const float d = density[static_cast<std::size_t>(r) * side + c];
       // Any active cell shows: sparse tiles get at least a third of the scale.
-      image.setPixelColor(c, r, paletteColorAt(palette, d > 0 ? 0.33 + 0.67 * std::sqrt(double(d)) : 0.0));
+      image.setPixel(c, r, paletteRgbAt(palette, d > 0 ? 0.33 + 0.67 * std::sqrt(double(d)) : 0.0));
     }
   return image;
 }

@@ -51,4 +51,14 @@ QColor paletteColorAt(Palette palette, double t) {
   return stops.back().second;
 }
 
+const std::array<QRgb, 256>& paletteTable(Palette palette) {
+  static const auto tables = [] {
+    std::array<std::array<QRgb, 256>, 4> t{};
+    for (const Palette p : {Palette::Viridis, Palette::Cividis, Palette::Grayscale, Palette::Diverging})
+      for (int i = 0; i < 256; ++i) t[std::size_t(p)][std::size_t(i)] = paletteColorAt(p, i / 255.0).rgb();
+    return t;
+  }();
+  return tables[std::size_t(palette)];
+}
+
 }  // namespace attnscope

@@ -6,6 +6,10 @@
 #include <QPair>
 #include <QString>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
+
 namespace attnscope {
 
 enum class Palette { Viridis, Cividis, Grayscale, Diverging };
@@ -17,6 +21,13 @@ QList<QPair<double, QColor>> paletteStops(Palette palette);
 QString paletteName(Palette palette);
 /// The palette's colour at t in 0 … 1 (clamped), interpolated between its stops: for pictures drawn without a plot.
 QColor paletteColorAt(Palette palette, double t);
+/// The same at 256 evenly spaced t (entry i at t = i / 255), computed once a palette: for pictures of many pixels
+/// (a head's thumbnail), where a colour a pixel through QColor costs more than the rest of the picture.
+const std::array<QRgb, 256>& paletteTable(Palette palette);
+/// The table's colour nearest t (clamped to 0 … 1).
+inline QRgb paletteRgbAt(Palette palette, double t) {
+  return paletteTable(palette)[static_cast<std::size_t>(std::lround(std::clamp(t, 0.0, 1.0) * 255.0))];
+}
 QList<Palette> allPalettes();
 
 }  // namespace attnscope

@@ -55,11 +55,13 @@ QImage logImage(const std::vector<float>& picture, Palette palette) {
   image.fill(Qt::black);
   if (hi <= 0) return image;
   const double lo = std::log10(hi) - 4;
-  for (int r = 0; r < side; ++r)
+  for (int r = 0; r < side; ++r) {
+    auto* line = reinterpret_cast<QRgb*>(image.scanLine(r));
     for (int c = 0; c < side; ++c) {
       const float v = picture[static_cast<std::size_t>(r) * side + c];
-      image.setPixelColor(c, r, paletteColorAt(palette, v > 0 ? (std::log10(v) - lo) / 4 : 0.0));
+      line[c] = paletteRgbAt(palette, v > 0 ? (std::log10(v) - lo) / 4 : 0.0);
     }
+  }
   return image;
 }
 
@@ -472,7 +474,7 @@ void WeightsPanel::runModel(const QString& path) {
     };
   };
   if (path.isEmpty())
-    modelRunner_->startAfter(150, start);  // typing: wait for a pause, newest text wins
+    modelRunner_->startAfter(typingPause_, start);  // typing: wait for a pause, newest text wins
   else
     modelRunner_->start(start);
 }
@@ -492,7 +494,7 @@ bool WeightsPanel::showDump(const QString& path, const QString& tokens) {
         }
     }
     if (!tokensPath.isEmpty()) labels = AttentionDump::readTokens(tokensPath.toStdString(), dump.n());
-    dump_.emplace(std::move(dump));
+    dump_ = std::make_shared<const AttentionDump>(std::move(dump));
     tokens_ = std::move(labels);
   } catch (const std::exception& e) {
     showMessage(QString::fromUtf8(e.what()), true);
@@ -556,7 +558,8 @@ void WeightsPanel::measureStack(const LayerStack& stack) {
 
 void WeightsPanel::analyse() {
   if (!dump_) return;
-  const AttentionDump* dump = &*dump_;
+  // The task holds the dump it reads: a new text's dump may replace dump_ while this one still runs.
+  const std::shared_ptr<const AttentionDump> dump = dump_;
   std::optional<CheckedPattern> checked;  // checked here, on the GUI thread, before the task starts
   QString against;
   if (pattern_) {
@@ -764,7 +767,8 @@ void WeightsPanel::selectHead(Index layer, int head) {
         fitKeep_, double(dump_->n()) * double(dump_->n()));
     fitTable_->selectRow(static_cast<int>(layer * dump_->heads() + head));
   }
-  const AttentionDump* dump = &*dump_;
+  // The task holds the dump it reads: a new text's dump may replace dump_ while this one still runs.
+  const std::shared_ptr<const AttentionDump> dump = dump_;
   QStringList tokens;
   for (const std::string& t : tokens_) tokens << QString::fromStdString(t);
   pictureRunner_->start([this, dump, layer, head, tokens](const TaskRunner::Context& ctx) -> std::function<void()> {
@@ -800,7 +804,8 @@ bool WeightsPanel::showPage(const QString& name, bool run) {
 
 void WeightsPanel::fitHeads() {
   if (!dump_) return;
-  const AttentionDump* dump = &*dump_;
+  // The task holds the dump it reads: a new text's dump may replace dump_ while this one still runs.
+  const std::shared_ptr<const AttentionDump> dump = dump_;
   const double keep = keep_->value();
   fitSummary_->setText(QStringLiteral("Fitting every head…"));
   fitRunner_->start([this, dump, keep](const TaskRunner::Context& ctx) -> std::function<void()> {
@@ -883,7 +888,8 @@ void WeightsPanel::rollOut() {
                            .arg(countText(dump_->n()), countText(kMaxRolloutTokens)),
                        true);
   makeRolloutViews();
-  const AttentionDump* dump = &*dump_;
+  // The task holds the dump it reads: a new text's dump may replace dump_ while this one still runs.
+  const std::shared_ptr<const AttentionDump> dump = dump_;
   const auto mask = mask_;
   const auto layers = layerMasks_;
   const QString against = against_;
