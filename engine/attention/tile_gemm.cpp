@@ -53,6 +53,17 @@ TileBackend setTileBackend(TileBackend b) {
   return backend.exchange(b);
 }
 
+int tileVectorFloats() {
+#ifdef ATTNSCOPE_HAVE_LIBXSMM
+  if (tileBackend() == TileBackend::Libxsmm) return libxsmm_get_target_archid() >= LIBXSMM_X86_AVX512 ? 16 : 8;
+#endif
+#if defined(__AVX512F__)
+  return 16;
+#else
+  return 8;
+#endif
+}
+
 const char* tileBackendName(TileBackend b) { return b == TileBackend::Libxsmm ? "libxsmm" : "Eigen"; }
 
 void packTransposed(const Matrix& k, Matrix& t) {

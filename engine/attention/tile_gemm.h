@@ -21,6 +21,9 @@ TileBackend tileBackend();
 /// Chooses the backend for every kernel that follows (Libxsmm without libxsmm stays Eigen); returns the previous.
 TileBackend setTileBackend(TileBackend backend);
 const char* tileBackendName(TileBackend backend);
+/// Floats in one vector of the tile products' code: 16 when libxsmm generates AVX-512 (its target, which
+/// LIBXSMM_TARGET can lower) or, on Eigen, when the build has AVX-512; 8 otherwise.
+int tileVectorFloats();
 
 /// Kᵀ for the products above: d rows of n keys, row-major, with kTransposedPad more columns than n that are never
 /// read (pass its cols() as the leading dimension). The padding keeps the d rows from lying a power of two apart:

@@ -1,10 +1,11 @@
 #pragma once
 // A linear layer's weight, packed once when the model is read, for y = x · Wᵀ + b on the attention kernels' tile
 // products (libxsmm's JIT kernels for this processor's vector width; Eigen without libxsmm). The weight is kept as
-// panels of kOutBlock output columns, each [in, kOutBlock] row-major, so a tile product reads a panel's rows
-// contiguously; y is computed in blocks of kTokenBlock rows × kOutBlock columns, summing over the input in chunks
-// of kDepthBlock, the blocks shared among OpenMP's threads. docs/PERFORMANCE.md says how the sizes were chosen and
-// what it gains over Eigen's and OpenBLAS's SGEMM here.
+// panels of four vectors' worth of output columns (64 with AVX-512, 32 with AVX2: tileVectorFloats() when it is
+// packed), each [in, width] row-major, so a tile product reads a panel's rows contiguously; y is computed in blocks
+// of kTokenBlock rows × one panel, summing over the input in chunks of kDepthBlock, the blocks shared among
+// OpenMP's threads. docs/PERFORMANCE.md says how the sizes were chosen and what it gains over Eigen's and
+// OpenBLAS's SGEMM here.
 
 #include <vector>
 
@@ -14,7 +15,7 @@ namespace attnscope {
 
 class PackedLinear {
  public:
-  static constexpr Index kOutBlock = 64, kTokenBlock = 64, kDepthBlock = 256;
+  static constexpr Index kTokenBlock = 64, kDepthBlock = 256, kMostWidth = 64;
 
   PackedLinear() = default;
   /// nn.Linear's weight [out, in], row-major, and its bias [out] (or null).
@@ -31,9 +32,10 @@ class PackedLinear {
   Eigen::RowVectorXf row(Index o) const;
 
  private:
-  const float* panel(Index block) const { return panels_.data() + block * in_ * kOutBlock; }
-  Index in_ = 0, out_ = 0;
-  std::vector<float> panels_;  ///< block b: [in, width] row-major (width kOutBlock; the last one padded with zeros)
+  static PackedLinear packed(Index out, Index in, const float* bias);
+  const float* panel(Index block) const { return panels_.data() + block * in_ * width_; }
+  Index in_ = 0, out_ = 0, width_ = 0;
+  std::vector<float> panels_;  ///< block b: [in, width_] row-major (the last one padded with zeros)
   std::vector<float> bias_;    ///< empty when there is none
 };
 
