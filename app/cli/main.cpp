@@ -32,8 +32,8 @@ const char* kUsage =
     "  model      a model's layers from its config.json: reach through the stack, cost per layer\n"
     "  approx     a low-rank or kernel approximation (linear, performer, linformer, nystrom) against exact softmax\n"
     "  attention  a model's own attention weights (.npy/.npz): what each head does, what a pattern keeps of it\n"
-    "  infer      run a real model (llama2.c, GPT-2) on a text: tokens, next-token choices, a continuation,\n"
-    "             and every layer's attention as a dump\n"
+    "  infer      run a real model (llama2.c; Hugging Face BERT, GPT-2, Llama …) on a text: tokens, predictions,\n"
+    "             a continuation, and every layer's attention as a dump\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 

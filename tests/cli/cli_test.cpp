@@ -808,6 +808,34 @@ TEST(CliInfer, ATextsTokensChoicesAndAttentionDump) {
   EXPECT_EQ(json(a).value(QStringLiteral("n")).toInt(), ids.size());
 }
 
+// bench-model times a pass and says what it counted: stories260K (dim 64, hidden 172, 5 layers, 8 heads, 4 key-value
+// heads of 8, vocabulary 512) on 8 tokens is 5 × (2·8·(2·64² + 2·32·64 + 3·172·64) + 4·8·8·36) + 2·8·512·64 FLOPs,
+// worked by hand; the figures are asserted for their shape, never for their speed.
+TEST(CliBenchModel, CountsThePassAndRefusesWhatItCannotTime) {
+  const CliRun r =
+      cli({QStringLiteral("bench-model"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--tokens"),
+           QStringLiteral("8"), QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--repeat"),
+           QStringLiteral("1"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  const double expected =
+      (5.0 * (2 * 8 * (2 * 64 * 64 + 2 * 32 * 64 + 3 * 172 * 64) + 4 * 8 * 8 * 36) + 2 * 8 * 512 * 64) / 1e9;
+  EXPECT_NEAR(o.value(QStringLiteral("gflop")).toDouble(), expected, 1e-12);
+  EXPECT_EQ(o.value(QStringLiteral("tokens")).toInt(), 8);
+  const QJsonArray runs = o.value(QStringLiteral("runs")).toArray();
+  ASSERT_EQ(runs.size(), 1);
+  const QJsonObject run = runs.at(0).toObject();
+  EXPECT_EQ(run.value(QStringLiteral("threads")).toInt(), 1);
+  EXPECT_GT(run.value(QStringLiteral("ms")).toDouble(), 0);
+  EXPECT_NEAR(run.value(QStringLiteral("gflops")).toDouble(),
+              expected / (run.value(QStringLiteral("ms")).toDouble() / 1e3), 1e-6);
+  auto bench = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("bench-model")} + rest); };
+  expectBadInput(bench({}), "give either --model PATH");
+  expectBadInput(bench({QStringLiteral("--shape"), QStringLiteral("gpt4")}), "--shape 'gpt4' is not allowed");
+  expectBadInput(bench({QStringLiteral("--model"), kStoriesModel, QStringLiteral("--tokens"), QStringLiteral("600")}),
+                 "--tokens 600 is not allowed: this model takes at most 512");
+}
+
 TEST(CliInfer, BadInputIsOneLine) {
   QTemporaryDir dir;
   auto infer = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("infer")} + rest); };
