@@ -9,7 +9,9 @@
 #include <omp.h>
 #endif
 
+#include "app/cli/cli_common.h"
 #include "engine/attention/scaling_sweep.h"
+#include "engine/util/format.h"
 #include "engine/attention/tile_gemm.h"
 #include "engine/util/types.h"
 
@@ -45,6 +47,13 @@ __attribute__((noinline)) float fmaChains(long iterations, float seed) {
 }  // namespace
 
 int fmaLanes() { return kLanes; }
+
+TileBackend readTileBackend(const QString& text) {
+  if (text == QStringLiteral("eigen")) return TileBackend::Eigen;
+  if (text == QStringLiteral("libxsmm") && libxsmmAvailable()) return TileBackend::Libxsmm;
+  throw cli::UsageError("--backend " + quoted(text.toStdString()) + " is not allowed: expected " +
+                        (libxsmmAvailable() ? "libxsmm or eigen" : "eigen (this build has no libxsmm)"));
+}
 
 double fmaPeakGflops(int threads, int repeat) {
   const long iterations = 20'000'000;

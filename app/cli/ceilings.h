@@ -8,8 +8,12 @@
 //   environment, which can choose a slower kernel than the processor allows; PERFORMANCE.md says what was set.
 // Each figure is the best of `repeat` runs, in GFLOP/s (a multiply-add counts two).
 
+#include <QString>
+
 #include <optional>
 #include <string>
+
+#include "engine/attention/tile_gemm.h"
 
 namespace attnscope {
 
@@ -23,6 +27,8 @@ double tileProductsGflops(int repeat = 5);
 double eigenSgemmGflops(int repeat = 3);
 /// OpenBLAS's SGEMM 1024³ on `threads` threads, or nothing when libopenblas.so.0 cannot be loaded.
 std::optional<double> openblasSgemmGflops(int threads, int repeat = 3);
+/// --backend's value: "libxsmm" (when the build has it) or "eigen"; throws UsageError otherwise.
+TileBackend readTileBackend(const QString& text);
 /// "OpenBLAS 0.3.21, Zen kernels" (the version and the kernels it chose for this processor), or "" when there is none.
 std::string openblasDescription();
 

@@ -100,16 +100,7 @@ BenchArgs readBenchArgs(const QStringList& arguments) {
                        "' is not allowed: expected a comma-separated list of full, window and bigbird");
     args.cases.push_back(*it);
   }
-  if (parser.isSet(backend)) {
-    const QString b = parser.value(backend);
-    if (b == QStringLiteral("eigen"))
-      args.backend = TileBackend::Eigen;
-    else if (b == QStringLiteral("libxsmm") && libxsmmAvailable())
-      args.backend = TileBackend::Libxsmm;
-    else
-      throw UsageError("--backend " + quoted(toStd(b)) + " is not allowed: expected " +
-                       (libxsmmAvailable() ? "libxsmm or eigen" : "eigen (this build has no libxsmm)"));
-  }
+  if (parser.isSet(backend)) args.backend = readTileBackend(parser.value(backend));
   args.json = parser.isSet(json);
   return args;
 }

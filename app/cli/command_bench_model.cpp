@@ -82,16 +82,7 @@ BenchModelArgs readBenchModelArgs(const QStringList& arguments) {
                   : omp_get_num_procs();
 #endif
   a.json = parser.isSet(json);
-  if (parser.isSet(backend)) {
-    const QString b = parser.value(backend);
-    if (b == QStringLiteral("eigen"))
-      a.backend = TileBackend::Eigen;
-    else if (b == QStringLiteral("libxsmm") && libxsmmAvailable())
-      a.backend = TileBackend::Libxsmm;
-    else
-      throw UsageError("--backend " + quoted(toStd(b)) + " is not allowed: expected " +
-                       (libxsmmAvailable() ? "libxsmm or eigen" : "eigen (this build has no libxsmm)"));
-  }
+  if (parser.isSet(backend)) a.backend = readTileBackend(parser.value(backend));
   return a;
 }
 
@@ -104,14 +95,7 @@ void useThreads(int t) {
 
 // DistilRoBERTa's shape (distilroberta-base's config.json).
 std::shared_ptr<const LanguageModel> distilRoberta() {
-  BertConfig c;
-  c.flavour = BertFlavour::Roberta;
-  c.roberta = true;
-  c.vocabSize = 50265;
-  c.positions = 514;
-  c.types = 1;
-  c.padTokenId = 1;
-  c.layerNormEps = 1e-5;
+  BertConfig c = bertDefaults(BertFlavour::Roberta);
   c.layers = 6;
   return std::make_shared<const BertModel>(BertModel::synthetic(c, /*head*/ false));
 }

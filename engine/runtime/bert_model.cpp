@@ -13,13 +13,14 @@
 
 namespace attnscope {
 
-BertConfig readBertConfig(const std::string& path, BertFlavour flavour) {
-  const bool roberta = flavour == BertFlavour::Roberta, distil = flavour == BertFlavour::DistilBert;
-  const ConfigFields f(path);
+BertConfig bertDefaults(BertFlavour flavour) {
   BertConfig c;
   c.flavour = flavour;
-  if (distil) c.types = 0;  // DistilBERT has no token types
-  if (roberta) {            // RobertaConfig's defaults
+  if (flavour == BertFlavour::DistilBert) {
+    c.types = 0;  // DistilBERT has no token types
+    c.layers = 6;
+  }
+  if (flavour == BertFlavour::Roberta) {  // RobertaConfig's defaults
     c.roberta = true;
     c.vocabSize = 50265;
     c.positions = 514;
@@ -27,10 +28,16 @@ BertConfig readBertConfig(const std::string& path, BertFlavour flavour) {
     c.padTokenId = 1;
     c.layerNormEps = 1e-5;
   }
+  return c;
+}
+
+BertConfig readBertConfig(const std::string& path, BertFlavour flavour) {
+  const bool distil = flavour == BertFlavour::DistilBert;
+  const ConfigFields f(path);
+  BertConfig c = bertDefaults(flavour);
   f.integer("vocab_size", c.vocabSize, 1);
   f.integer("max_position_embeddings", c.positions, 1);
   if (distil) {  // DistilBertConfig's names; its LayerNorms' eps is 1e-12, not configured
-    c.layers = 6;
     f.integer("dim", c.hidden, 1);
     f.integer("n_layers", c.layers, 1);
     f.integer("n_heads", c.heads, 1);

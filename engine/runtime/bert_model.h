@@ -32,6 +32,8 @@ struct BertConfig {
   std::string activation = "gelu";
 };
 
+/// The config class's defaults: BertConfig's, RobertaConfig's or DistilBertConfig's.
+BertConfig bertDefaults(BertFlavour flavour);
 /// Reads a BERT (or, with `roberta`, a RoBERTa) config.json as BertConfig (RobertaConfig) does, defaults included;
 /// throws Error naming the field.
 BertConfig readBertConfig(const std::string& path, BertFlavour flavour = BertFlavour::Bert);

@@ -253,23 +253,25 @@ RuntimeModel openFolder(const std::string& folder, const std::string& tokenizerP
   m.tokenizer = m.tokenizerPath.empty() ? olderTokenizer(where, family, stop, m.tokenizerPath)
                                         : jsonTokenizer(m.tokenizerPath, stop);
   switch (family) {
-    case Family::Bert: m.model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::Bert)); break;
+    case Family::Bert:
     case Family::DistilBert:
-      m.model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::DistilBert));
+    case Family::Roberta: {
+      const BertFlavour flavour = family == Family::Bert         ? BertFlavour::Bert
+                                  : family == Family::DistilBert ? BertFlavour::DistilBert
+                                                                 : BertFlavour::Roberta;
+      m.model = std::make_shared<const BertModel>(BertModel::read(folder, flavour));
       break;
-    case Family::Roberta:
-      m.model = std::make_shared<const BertModel>(BertModel::read(folder, BertFlavour::Roberta));
-      break;
+    }
     case Family::Gpt2: m.model = std::make_shared<const Gpt2Model>(Gpt2Model::read(folder)); break;
     case Family::Llama:
-      m.model = std::make_shared<const LlamaModel>(LlamaModel::read(folder, LlamaFamily::Llama));
-      break;
     case Family::Mistral:
-      m.model = std::make_shared<const LlamaModel>(LlamaModel::read(folder, LlamaFamily::Mistral));
+    case Family::Qwen2: {
+      const LlamaFamily llama = family == Family::Llama     ? LlamaFamily::Llama
+                                : family == Family::Mistral ? LlamaFamily::Mistral
+                                                            : LlamaFamily::Qwen2;
+      m.model = std::make_shared<const LlamaModel>(LlamaModel::read(folder, llama));
       break;
-    case Family::Qwen2:
-      m.model = std::make_shared<const LlamaModel>(LlamaModel::read(folder, LlamaFamily::Qwen2));
-      break;
+    }
   }
   return m;
 }

@@ -16,19 +16,17 @@
 #include "engine/tokenizers/tokenizer_json.h"
 #include "engine/util/error.h"
 #include "tests/engine/test_util.h"
+#include "tests/engine/tokenizer_vectors.h"
 
 namespace attnscope {
 namespace {
 
-const std::string kData = ATTNSCOPE_TEST_DATA_DIR "/tokenizers";
+const std::string& kData = test::kTokenizerData;
 const std::string kSpace = "\u2581";
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::readAll;
+using test::readVectors;
+using test::Vectors;
 
 // A JSON string literal.
 std::string json(const std::string& s) {
@@ -167,32 +165,6 @@ std::string storiesJson(bool legacy) {
               "end_of_word_suffix": null, "fuse_unk": true, "byte_fallback": true, "ignore_merges": false,
               "vocab": )" +
          vocab + R"(, "merges": )" + list + "}}";
-}
-
-// llama.cpp's vector files, as in tokenizers_test.cpp.
-struct Vectors {
-  std::vector<std::string> inputs;
-  std::vector<std::vector<int>> ids;
-};
-
-Vectors readVectors(const std::string& name) {
-  Vectors v;
-  const std::string inp = readAll(kData + "/vectors/" + name + ".inp");
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  for (std::size_t at = 0; at < inp.size();) {
-    const std::size_t end = inp.find(sep, at);
-    v.inputs.push_back(inp.substr(at, end - at));
-    if (end == std::string::npos) break;
-    at = end + sep.size();
-  }
-  std::istringstream out(readAll(kData + "/vectors/" + name + ".out"));
-  for (std::string line; std::getline(out, line) && v.ids.size() < v.inputs.size();) {
-    std::istringstream numbers(line);
-    std::vector<int> ids;
-    for (int id; numbers >> id;) ids.push_back(id);
-    v.ids.push_back(ids);
-  }
-  return v;
 }
 
 TEST(TokenizerJson, Gpt2sFileGivesEveryTestVector) {

@@ -11,44 +11,16 @@
 #include "engine/tokenizers/word_piece.h"
 #include "engine/util/error.h"
 #include "tests/engine/test_util.h"
+#include "tests/engine/tokenizer_vectors.h"
 
 namespace attnscope {
 namespace {
 
-const std::string kData = ATTNSCOPE_TEST_DATA_DIR "/tokenizers";
+const std::string& kData = test::kTokenizerData;
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// llama.cpp's vector files: the inputs separated by lines "__ggml_vocab_test__", and one line of ids an input.
-struct Vectors {
-  std::vector<std::string> inputs;
-  std::vector<std::vector<int>> ids;
-};
-
-Vectors readVectors(const std::string& name) {
-  Vectors v;
-  const std::string inp = readAll(kData + "/vectors/" + name + ".inp");
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  for (std::size_t at = 0; at < inp.size();) {
-    const std::size_t end = inp.find(sep, at);
-    v.inputs.push_back(inp.substr(at, end - at));
-    if (end == std::string::npos) break;
-    at = end + sep.size();
-  }
-  std::istringstream out(readAll(kData + "/vectors/" + name + ".out"));
-  for (std::string line; std::getline(out, line) && v.ids.size() < v.inputs.size();) {
-    std::istringstream numbers(line);
-    std::vector<int> ids;
-    for (int id; numbers >> id;) ids.push_back(id);
-    v.ids.push_back(ids);
-  }
-  return v;
-}
+using test::readAll;
+using test::readVectors;
+using test::Vectors;
 
 const ByteLevelBpe& gpt2() {
   static const ByteLevelBpe t = ByteLevelBpe::read(kData + "/gpt2/vocab.json", kData + "/gpt2/merges.txt");
