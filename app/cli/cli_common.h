@@ -174,5 +174,6 @@ int runApprox(const QStringList& arguments);
 int runAttention(const QStringList& arguments);
 int runInfer(const QStringList& arguments);
 int runBenchModel(const QStringList& arguments);
+int runEvaluate(const QStringList& arguments);
 
 }  // namespace attnscope::cli

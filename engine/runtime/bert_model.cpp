@@ -213,8 +213,8 @@ BertModel BertModel::synthetic(const BertConfig& c, bool head, unsigned seed) {
   return m;
 }
 
-ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progress, const LogitRows& logits) const {
-  checkTokens(ids);
+ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progress, const PassOptions& options) const {
+  checkTokens(ids, options.masks);
   const BertConfig& c = config_;
   const Index n = static_cast<Index>(ids.size()), h = c.hidden, hd = c.hidden / c.heads;
   Matrix x(n, h);
@@ -247,16 +247,18 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
       const auto qh = q.middleCols(head * hd, hd), kh = k.middleCols(head * hd, hd), vh = v.middleCols(head * hd, hd);
       pass.vectors.back().push_back({qh, kh, vh});
       mixed.middleCols(head * hd, hd) =
-          attendHead(qh, kh, vh, scale, /*causal*/ false, /*window*/ 0, probabilities[static_cast<std::size_t>(head)]);
+          attendHead(qh, kh, vh, scale, /*causal*/ false, /*window*/ 0, probabilities[static_cast<std::size_t>(head)],
+                     options.masks ? options.masks->at(int(l)) : nullptr, head);
     }
     const Matrix attended = layerNorm(L.o(mixed) + x, L.ln1w, L.ln1b, c.layerNormEps);
     Matrix inter = L.inter(attended);
     activate(inter, c.activation);
     x = layerNorm(L.out(inter) + attended, L.ln2w, L.ln2b, c.layerNormEps);
+    if (options.keepHidden) pass.hidden.push_back(x);
     progress.report(double(l + 1) / double(layers_.size()));
   }
   if (hasHead_) {
-    Matrix t = headDense(logitRowsOf(x, logits, pass.logitPositions));
+    Matrix t = headDense(logitRowsOf(x, options.logits, pass.logitPositions));
     activate(t, c.activation);
     pass.logits = decoder(layerNorm(t, headLnW, headLnB, c.layerNormEps));
   }

@@ -54,7 +54,7 @@ class BertModel : public LanguageModel {
   bool hasLogits() const override { return hasHead_; }
   double passFlops(Index n) const override;
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
-                    const LogitRows& logits = {}) const override;
+                    const PassOptions& options = {}) const override;
   /// A model of this shape with random weights (normal, σ 0.02, as BERT initialises), for benchmarks: the same work
   /// as a checkpoint of that shape. `head`: with the masked-LM head.
   static BertModel synthetic(const BertConfig& config, bool head, unsigned seed = 1);

@@ -88,8 +88,8 @@ double Gpt2Model::passFlops(Index n) const {
          2.0 * n * d * config_.vocabSize;
 }
 
-ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progress, const LogitRows& logits) const {
-  checkTokens(ids);
+ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progress, const PassOptions& options) const {
+  checkTokens(ids, options.masks);
   const Gpt2Config& c = config_;
   const Index n = static_cast<Index>(ids.size()), d = c.embd, hd = c.embd / c.heads;
   Matrix x(n, d);
@@ -112,16 +112,18 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
                  v = qkv.middleCols(2 * d + h * hd, hd);
       pass.vectors.back().push_back({q, k, v});
       mixed.middleCols(h * hd, hd) =
-          attendHead(q, k, v, scale, /*causal*/ true, /*window*/ 0, probabilities[static_cast<std::size_t>(h)]);
+          attendHead(q, k, v, scale, /*causal*/ true, /*window*/ 0, probabilities[static_cast<std::size_t>(h)],
+                     options.masks ? options.masks->at(int(l)) : nullptr, h);
     }
     x += L.proj(mixed);
     const Matrix b = layerNorm(x, L.ln2w, L.ln2b, c.layerNormEps);
     Matrix hidden = L.fc(b);
     activate(hidden, c.activation);
     x += L.mlpProj(hidden);
+    if (options.keepHidden) pass.hidden.push_back(x);
     progress.report(double(l + 1) / double(layers_.size()));
   }
-  pass.logits = wte(layerNorm(logitRowsOf(x, logits, pass.logitPositions), lnfW, lnfB, c.layerNormEps));
+  pass.logits = wte(layerNorm(logitRowsOf(x, options.logits, pass.logitPositions), lnfW, lnfB, c.layerNormEps));
   return pass;
 }
 

@@ -37,7 +37,7 @@ class Gpt2Model : public LanguageModel {
   int maxPositions() const override { return config_.positions; }
   double passFlops(Index n) const override;
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
-                    const LogitRows& logits = {}) const override;
+                    const PassOptions& options = {}) const override;
 
  private:
   struct Layer {

@@ -9,7 +9,7 @@
 
 namespace attnscope {
 
-void LanguageModel::checkTokens(const std::vector<int>& ids) const {
+void LanguageModel::checkTokens(const std::vector<int>& ids, const AttentionMasks* masks) const {
   if (ids.empty() || ids.size() > static_cast<std::size_t>(maxPositions()))
     throw Error(std::to_string(ids.size()) + " tokens cannot be run: this model takes 1 … " +
                 std::to_string(maxPositions()) + " (its positions)");
@@ -17,6 +17,16 @@ void LanguageModel::checkTokens(const std::vector<int>& ids) const {
     if (ids[i] < 0 || ids[i] >= vocabSize())
       throw Error("token " + std::to_string(i) + " has id " + std::to_string(ids[i]) + ": expected 0 … " +
                   std::to_string(vocabSize() - 1));
+  if (masks) {
+    if (masks->layers.size() != 1 && masks->layers.size() != std::size_t(layers()))
+      throw Error("a substitute for the attention has " + std::to_string(masks->layers.size()) +
+                  " layers: expected one for every layer, or " + std::to_string(layers()));
+    for (const auto& m : masks->layers)
+      if (!m || m->n() != Index(ids.size()) || (m->heads() != 1 && m->heads() != heads()))
+        throw Error("a substitute mask of n = " + std::to_string(m ? m->n() : 0) + " and " +
+                    std::to_string(m ? m->heads() : 0) + " heads cannot serve this pass: expected n = " +
+                    std::to_string(ids.size()) + " and 1 or " + std::to_string(heads()) + " heads");
+  }
   const double n = double(ids.size());
   checkMemory(4.0 * layers() * heads() * n * n, "the attention of every layer and head", "run a shorter text");
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/masks/sparse_mask.h"
 #include "engine/util/progress.h"
 #include "engine/util/types.h"
 
@@ -26,6 +27,28 @@ struct LogitRows {
   static LogitRows at(std::vector<Index> positions) { return {false, std::move(positions)}; }
 };
 
+/// What attends instead of the model's full attention: a mask of the keys each query may see, for every layer (one
+/// mask) or layer by layer (one a layer); a mask of one head serves every head. The model's own causal mask and
+/// sliding window still apply on top. Masked keys are left out before the softmax, as the libraries do; a row left
+/// with no key gives a zero output.
+struct AttentionMasks {
+  std::vector<std::shared_ptr<const SparseMask>> layers;
+  /// Layer l's mask, or null when there is none.
+  const SparseMask* at(int layer) const {
+    if (layers.empty()) return nullptr;
+    return layers.size() == 1 ? layers.front().get() : layers[std::size_t(layer)].get();
+  }
+};
+
+/// How a pass is run: the logits it computes, a substitute for its attention, and whether it keeps the residual
+/// stream after every layer.
+struct PassOptions {
+  PassOptions(LogitRows l = {}) : logits(std::move(l)) {}  // NOLINT: a LogitRows alone is a pass's options
+  LogitRows logits;
+  const AttentionMasks* masks = nullptr;
+  bool keepHidden = false;
+};
+
 /// What one pass over a sequence gives: every layer's attention probabilities and the logits it was asked for.
 struct ModelPass {
   /// attention[layer][head] is n × n: row i the softmax over the keys it may see (zeros elsewhere).
@@ -35,6 +58,8 @@ struct ModelPass {
   std::vector<Index> logitPositions;  ///< the position of each row of logits
   /// Per layer, the sliding window W its queries saw (keys i − W < j ≤ i), or 0 for all the keys allowed.
   std::vector<int> windows;
+  /// With PassOptions::keepHidden: the residual stream after each layer, n × hidden.
+  std::vector<Matrix> hidden;
   /// vectors[layer][head]: what each head's attention was computed from (for the Head anatomy page).
   std::vector<std::vector<HeadVectors>> vectors;
   bool causal = false;  ///< each query saw only the keys up to itself
@@ -69,10 +94,10 @@ class LanguageModel {
   /// The pass over `ids` (checked with checkTokens), all positions at once; `progress` hears after each layer and
   /// stops the pass when cancelled.
   virtual ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
-                            const LogitRows& logits = {}) const = 0;
+                            const PassOptions& options = {}) const = 0;
   /// Throws Error unless `ids` can be run: 1 … maxPositions() of them, each a valid id; and the attention kept
-  /// (layers · heads · n² floats) fits in memory.
-  void checkTokens(const std::vector<int>& ids) const;
+  /// (layers · heads · n² floats) fits in memory. With `masks`: each has n queries, and one head or the model's.
+  void checkTokens(const std::vector<int>& ids, const AttentionMasks* masks = nullptr) const;
   /// Greedy decoding: `count` tokens after `prompt`, stopping early at `stop` (when ≥ 0) or at maxPositions().
   std::vector<int> generateGreedy(const std::vector<int>& prompt, int count, int stop,
                                   const Progress& progress = {}) const;

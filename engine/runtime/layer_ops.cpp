@@ -77,7 +77,8 @@ Matrix logitRowsOf(const Matrix& x, const LogitRows& rows, std::vector<Index>& p
 }
 
 Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock& v, float scale, bool causal,
-                  int window, Matrix& p) {
+                  int window, Matrix& p, const SparseMask* mask, int head) {
+  const int maskHead = mask && mask->heads() > 1 ? head : 0;
   const Index n = q.rows(), keys = k.rows(), d = q.cols();
   // Q·Kᵀ and P·V on the attention kernels' tile products (Kᵀ packed as they read it).
   Matrix kt;
@@ -89,6 +90,22 @@ Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock&
     const Index last = causal ? std::min(i + 1, keys) : keys;
     const Index first = window > 0 ? std::max<Index>(0, i - window + 1) : 0;
     auto row = p.row(i);
+    if (mask) {
+      // Only the mask's keys in [first, last): the others get −∞ before the softmax (a row with none stays zero).
+      const std::span<const KeyIndex> allowed = mask->row(maskHead, i);
+      auto it = allowed.begin();
+      bool any = false;
+      for (Index j = first; j < last; ++j) {
+        while (it != allowed.end() && *it < j) ++it;
+        const bool in = it != allowed.end() && *it == j;
+        any = any || in;
+        if (!in) row(j) = -std::numeric_limits<float>::infinity();
+      }
+      if (!any) {
+        row.setZero();
+        continue;
+      }
+    }
     auto seen = row.segment(first, last - first).array();
     seen *= scale;
     seen = (seen - seen.maxCoeff()).exp();

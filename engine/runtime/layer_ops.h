@@ -24,7 +24,9 @@ Matrix logitRowsOf(const Matrix& x, const LogitRows& rows, std::vector<Index>& p
 /// One head's attention: `p` ← softmax(q kᵀ · scale) over the keys each query may see — every key; or, `causal`,
 /// keys j ≤ i, and with `window` W > 0 only i − W < j ≤ i — zeros elsewhere; returns p · v.
 using MatrixBlock = Eigen::Ref<const Matrix, 0, Eigen::OuterStride<>>;
+/// With `mask`, only the keys in its row for `head` (head 0 of a one-head mask) are seen besides; a row left with
+/// none is zero and so is its output.
 Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock& v, float scale, bool causal,
-                  int window, Matrix& p);
+                  int window, Matrix& p, const SparseMask* mask = nullptr, int head = 0);
 
 }  // namespace attnscope

@@ -152,9 +152,9 @@ std::string Llama2cModel::describe() const {
 }
 
 ModelPass Llama2cModel::forward(const std::vector<int>& tokens, const Progress& progress,
-                                const LogitRows& logits) const {
-  checkTokens(tokens);
-  return llamaForward(shape(), weights_, tokens, progress, logits);
+                                const PassOptions& options) const {
+  checkTokens(tokens, options.masks);
+  return llamaForward(shape(), weights_, tokens, progress, options);
 }
 
 }  // namespace attnscope

@@ -48,7 +48,7 @@ class Llama2cModel : public LanguageModel {
   int maxPositions() const override { return config_.seqLen; }
   /// The forward pass over `tokens` (checked), all positions at once: causal, row i over keys 0 … i.
   ModelPass forward(const std::vector<int>& tokens, const Progress& progress = {},
-                    const LogitRows& logits = {}) const override;
+                    const PassOptions& options = {}) const override;
   /// Greedy decoding as run.c's generate: stopping early at BOS or at seq_len. Returns only the new tokens.
   std::vector<int> generateGreedy(const std::vector<int>& prompt, int count, const Progress& progress = {}) const {
     return LanguageModel::generateGreedy(prompt, count, /*BOS*/ 1, progress);

@@ -41,7 +41,7 @@ double LlamaWeights::floats(const LlamaShape& s, bool tied) {
 }
 
 ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const std::vector<int>& tokens,
-                       const Progress& progress, const LogitRows& logits) {
+                       const Progress& progress, const PassOptions& options) {
   const Index n = static_cast<Index>(tokens.size()), dim = s.dim, hd = s.headDim, qDim = Index(s.heads) * hd;
   ModelPass pass;
   pass.causal = true;
@@ -69,7 +69,8 @@ ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const s
       const auto qh = q.middleCols(h * hd, hd), kh = k.middleCols(kvHead * hd, hd), vh = v.middleCols(kvHead * hd, hd);
       vectors.push_back({qh, kh, vh});
       mixed.middleCols(h * hd, hd) =
-          attendHead(qh, kh, vh, scale, /*causal*/ true, window, probabilities[std::size_t(h)]);
+          attendHead(qh, kh, vh, scale, /*causal*/ true, window, probabilities[std::size_t(h)],
+                     options.masks ? options.masks->at(l) : nullptr, h);
     }
     x += L.o(mixed);
     const Matrix xf = rmsNorm(x, L.ffnNorm.data(), s.rmsEps);
@@ -77,9 +78,10 @@ ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const s
     const Matrix up = L.up(xf);
     gate = (gate.array() / (1.0f + (-gate.array()).exp())).matrix().cwiseProduct(up);  // silu(gate x) · up x
     x += L.down(gate);
+    if (options.keepHidden) pass.hidden.push_back(x);
     progress.report(double(l + 1) / s.layers);
   }
-  const Matrix last = logitRowsOf(x, logits, pass.logitPositions);
+  const Matrix last = logitRowsOf(x, options.logits, pass.logitPositions);
   pass.logits = weights.classifier(rmsNorm(last, weights.finalNorm.data(), s.rmsEps));
   return pass;
 }

@@ -44,7 +44,7 @@ struct LlamaWeights {
 
 /// The pass over `tokens` (already checked against the model), all positions at once.
 ModelPass llamaForward(const LlamaShape& shape, const LlamaWeights& weights, const std::vector<int>& tokens,
-                       const Progress& progress, const LogitRows& logits = {});
+                       const Progress& progress, const PassOptions& options = {});
 /// FLOPs of one pass over n tokens: the linear layers, the attention products each query's keys need, the logits.
 double llamaPassFlops(const LlamaShape& shape, Index n);
 

@@ -190,9 +190,9 @@ std::string LlamaModel::describe() const {
   return text;
 }
 
-ModelPass LlamaModel::forward(const std::vector<int>& ids, const Progress& progress, const LogitRows& logits) const {
-  checkTokens(ids);
-  return llamaForward(config_.shape, weights_, ids, progress, logits);
+ModelPass LlamaModel::forward(const std::vector<int>& ids, const Progress& progress, const PassOptions& options) const {
+  checkTokens(ids, options.masks);
+  return llamaForward(config_.shape, weights_, ids, progress, options);
 }
 
 }  // namespace attnscope

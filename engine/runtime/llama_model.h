@@ -42,7 +42,7 @@ class LlamaModel : public LanguageModel {
   int vocabSize() const override { return config_.shape.vocab; }
   int maxPositions() const override { return config_.positions; }
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
-                    const LogitRows& logits = {}) const override;
+                    const PassOptions& options = {}) const override;
 
  private:
   LlamaConfig config_;

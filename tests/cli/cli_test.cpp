@@ -1,6 +1,8 @@
 // attnscope-cli as a user runs it: a separate process, its output, its exit code and the files it leaves.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <QDir>
 #include <QFile>
 #include <QImageReader>
@@ -834,6 +836,49 @@ TEST(CliBenchModel, CountsThePassAndRefusesWhatItCannotTime) {
   expectBadInput(bench({QStringLiteral("--shape"), QStringLiteral("gpt4")}), "--shape 'gpt4' is not allowed");
   expectBadInput(bench({QStringLiteral("--model"), kStoriesModel, QStringLiteral("--tokens"), QStringLiteral("600")}),
                  "--tokens 600 is not allowed: this model takes at most 512");
+}
+
+// evaluate: full attention in its own place changes nothing; a sweep gives a row a budget, the share of cells worked
+// by hand (query i of n sees min(i, r) + 1 of its i + 1 keys); what cannot be substituted is refused before the
+// model runs.
+TEST(CliEvaluate, FullChangesNothingAndASweepGivesARowABudget) {
+  const QString text = QStringLiteral("Lily saw a big red ball");  // 9 tokens
+  CliRun r = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text"), text,
+                  QStringLiteral("--pattern"), QStringLiteral("full"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("tokens")).toInt(), 9);
+  EXPECT_EQ(o.value(QStringLiteral("share_of_cells")).toDouble(), 1.0);
+  EXPECT_EQ(o.value(QStringLiteral("top1_agreement")).toDouble(), 1.0);
+  EXPECT_EQ(o.value(QStringLiteral("kl_max")).toDouble(), 0.0);
+  EXPECT_EQ(o.value(QStringLiteral("perplexity")).toDouble(), o.value(QStringLiteral("perplexity_full")).toDouble());
+  EXPECT_EQ(o.value(QStringLiteral("drift_by_layer")).toArray().size(), 5);
+  r = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text"), text,
+           QStringLiteral("--pattern"), QStringLiteral("window"), QStringLiteral("-p"), QStringLiteral("causal=true"),
+           QStringLiteral("--sweep"), QStringLiteral("radius=0,3,8"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  o = json(r);
+  const QJsonArray rows = o.value(QStringLiteral("rows")).toArray();
+  ASSERT_EQ(rows.size(), 3);
+  for (int k = 0; k < 3; ++k) {
+    const int radius = std::array<int, 3>{0, 3, 8}[std::size_t(k)];
+    double kept = 0, own = 0;
+    for (int i = 0; i < 9; ++i) kept += std::min(i, radius) + 1, own += i + 1;
+    EXPECT_NEAR(rows.at(k).toObject().value(QStringLiteral("share_of_cells")).toDouble(), kept / own, 1e-12);
+  }
+  EXPECT_EQ(rows.at(2).toObject().value(QStringLiteral("top1_agreement")).toDouble(), 1.0);
+  auto evaluate = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("evaluate")} + rest); };
+  const QString model = QStringLiteral("--model"), pattern = QStringLiteral("--pattern"), t = QStringLiteral("--text");
+  expectBadInput(evaluate({t, text, pattern, QStringLiteral("full")}), "--model is required");
+  expectBadInput(evaluate({model, kStoriesModel, t, text}), "--pattern is required");
+  expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("topk")}),
+                 "--pattern topk is not substituted yet");
+  expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("window"), QStringLiteral("--sweep"),
+                           QStringLiteral("size=1")}),
+                 "--sweep size is not a parameter of window");
+  expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("window"), QStringLiteral("-p"),
+                           QStringLiteral("radius=-1")}),
+                 "radius");
 }
 
 TEST(CliInfer, BadInputIsOneLine) {

@@ -129,7 +129,9 @@ def rope(x, heads, theta):
     return out
 
 
-def reference(ids, w, window, theta, eps, tied):
+def reference(ids, w, window, theta, eps, tied, radius=None):
+    """The pass in float64; `radius`: a causal window pattern in place of full attention (evaluate's substitute), on
+    top of the model's own window."""
     w = {k: v.astype(np.float64) for k, v in w.items()}
     n = len(ids)
     x = w["model.embed_tokens.weight"][ids]
@@ -147,6 +149,8 @@ def reference(ids, w, window, theta, eps, tied):
             s = q[:, h * hd:(h + 1) * hd] @ k[:, g * hd:(g + 1) * hd].T / np.sqrt(hd)
             i, j = np.arange(n)[:, None], np.arange(n)[None, :]
             allowed = (j <= i) & ((j > i - window[l]) if window[l] else True)
+            if radius is not None:
+                allowed &= i - j <= radius
             s[~allowed] = -np.inf
             e = np.exp(s - s.max(-1, keepdims=True))
             pr = e / e.sum(-1, keepdims=True)
@@ -200,8 +204,24 @@ with tempfile.TemporaryDirectory() as d:
         run = infer("--model", folder, "--text", text, "--json")
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout)["ids"] == llama2c_ids, (json.loads(run.stdout)["ids"], llama2c_ids)
+        # evaluate: a causal window of radius 2 in place of full attention, against the masked float64 pass.
+        run = subprocess.run([cli, "evaluate", "--model", folder, "--text", text, "--pattern", "window", "-p",
+                              "radius=2", "-p", "causal=true", "--json"], capture_output=True, text=True)
+        assert run.returncode == 0, (run.returncode, run.stderr, run.stdout[-300:])
+        ev = json.loads(run.stdout)
+        text_ids = llama2c_ids
+        _, full_logits = reference(text_ids, weights, window, theta, eps, tied)
+        _, sub_logits = reference(text_ids, weights, window, theta, eps, tied, radius=2)
+        softmax = lambda z: np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)
+        p, q = softmax(full_logits), softmax(sub_logits)
+        kl = (p * (np.log(p) - np.log(q))).sum(-1)
+        assert abs(ev["kl_mean"] - kl.mean()) < 1e-4 and abs(ev["kl_max"] - kl.max()) < 1e-4, (ev, kl.mean(), kl.max())
+        assert abs(ev["top1_agreement"] - (p.argmax(-1) == q.argmax(-1)).mean()) < 1e-12, ev
+        n = len(text_ids)
+        nll = lambda probs: -np.mean([np.log(probs[t, text_ids[t + 1]]) for t in range(n - 1)])
+        assert abs(ev["perplexity_full"] / np.exp(nll(p)) - 1) < 1e-4 and abs(ev["perplexity"] / np.exp(nll(q)) - 1) < 1e-4, ev
         print(f"{family} (tiny, random): attention within {worst:.1e} of NumPy's float64 pass; next-token p within "
-              f"1e-4; greedy continuation and tokens agree")
+              f"1e-4; greedy continuation and tokens agree; evaluate's window KL {kl.mean():.3f} as NumPy's")
 
     # What is not run is refused in one line, exit code 2, naming the field or the tensor.
     bad = os.path.join(d, "llama")
