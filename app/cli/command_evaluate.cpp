@@ -1,14 +1,17 @@
-// attnscope-cli evaluate: what a pattern costs a model. The text runs through the model twice — with its own full
-// attention, and with the pattern in its place in every layer — and the command prints what changed: the share of
-// attention cells the pattern computes, the agreement of the likeliest predictions, the KL divergence of the output
-// distributions, a decoder's perplexity on the text, and each layer's drift of the residual stream. --sweep runs one
-// parameter over a list of budgets, a row each.
+// attnscope-cli evaluate: what a pattern costs a model. The text runs through the model with its own full attention
+// once, and with a substitute in its place — a pattern in every layer, or a stack layer by layer — and the command
+// prints what changed: the share of attention cells the substitute computes, the agreement of the likeliest
+// predictions, the KL divergence of the output distributions, a decoder's perplexity on the text, and each layer's
+// drift of the residual stream. --sweep runs one parameter over a list of budgets, a row each; --per-layer
+// substitutes one layer at a time.
 #include <QJsonArray>
 
 #include <iostream>
+#include <optional>
 
 #include "app/cli/cli_common.h"
 #include "engine/io/atomic_file.h"
+#include "engine/models/stack_source.h"
 #include "engine/patterns/pattern_registry.h"
 #include "engine/runtime/inference.h"
 #include "engine/runtime/substitute.h"
@@ -23,12 +26,20 @@ struct EvaluateArgs {
   std::string model, tokenizer, text, textFile, pattern, sweepKey;
   std::vector<std::pair<std::string, std::string>> params;
   std::vector<std::string> sweepValues;
-  bool textGiven = false, json = false;
+  StackSource stack;
+  bool textGiven = false, json = false, perLayer = false;
 
   std::string Check() const {
     if (model.empty()) return "--model is required: a model `infer` opens";
     if (textGiven == !textFile.empty()) return "give either --text TEXT or --text-file FILE: what the model reads";
-    if (pattern.empty()) return "--pattern is required: the pattern that attends instead of full attention";
+    if (pattern.empty() == !stack.given())
+      return "give either --pattern P (in every layer) or one of --config, --stack, --layers (layer by layer): what "
+             "attends instead of full attention";
+    if (const std::string problem = stack.check(false); !problem.empty()) return problem;
+    if (stack.given() && !params.empty()) return "-p goes with --pattern: a stack's layers carry their own parameters";
+    if (stack.given() && !sweepKey.empty()) return "--sweep goes with --pattern: it varies one pattern's parameter";
+    if (!sweepKey.empty() && sweepValues.empty()) return "--sweep " + sweepKey + "= has no values: give V1,V2,…";
+    if (sweepValues.size() > 64) return "--sweep has " + std::to_string(sweepValues.size()) + " values: at most 64";
     for (const auto& [key, value] : params)
       if (key == sweepKey) return "-p " + key + " and --sweep " + key + " both set it: give one";
     return {};
@@ -38,8 +49,9 @@ struct EvaluateArgs {
 EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
-      "What a pattern costs a model: the text run with full attention and with the pattern in every layer, and what "
-      "the model says differently (top-1 agreement, KL divergence, perplexity, each layer's drift) against the share "
+      "What a pattern costs a model: the text run with full attention and with a substitute in its place (--pattern "
+      "in every layer, or a stack layer by layer from --config, --stack or --layers), and what the model says "
+      "differently (top-1 agreement, KL divergence, perplexity, each layer's drift) against the share "
       "of attention cells the pattern computes."));
   const QCommandLineOption help = parser.addHelpOption();
   const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("A model `infer` opens."),
@@ -54,10 +66,17 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
       QStringList{QStringLiteral("sweep")},
       QStringLiteral("One of the pattern's parameters over budgets, KEY=V1,V2,…: a row each (radius=0,1,2,4,8)."),
       QStringLiteral("KEY=LIST"));
+  const QCommandLineOption perLayer(
+      QStringLiteral("per-layer"),
+      QStringLiteral(
+          "Also substitute one layer at a time (its own attention in the others): what each layer tolerates."));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &textFile, &sweep, &json}) parser.addOption(*o);
+  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &textFile, &sweep, &perLayer, &json})
+    parser.addOption(*o);
   parser.addOption(patternOptions.pattern);
   parser.addOption(patternOptions.param);
+  StackOptions stack;
+  stack.addTo(parser);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   EvaluateArgs a;
@@ -77,6 +96,8 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
     for (const QString& v : QString::fromStdString(s.substr(eq + 1)).split(QLatin1Char(','), Qt::SkipEmptyParts))
       a.sweepValues.push_back(toStd(v.trimmed()));
   }
+  a.stack = stack.read(parser);
+  a.perLayer = parser.isSet(perLayer);
   a.json = parser.isSet(json);
   return a;
 }
@@ -84,12 +105,15 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
 QJsonObject measuresJson(const SubstituteMeasures& m) {
   QJsonArray drift;
   for (double d : m.driftByLayer) drift.append(d);
+  // An encoder saved without its head predicts nothing: its comparisons are null, its drift is still measured.
+  const bool predicted = m.positions > 0;
+  auto orNull = [predicted](double v) { return predicted ? QJsonValue(v) : QJsonValue(); };
   QJsonObject o{{QStringLiteral("share_of_cells"), m.shareOfCells},
                 {QStringLiteral("positions"), static_cast<double>(m.positions)},
-                {QStringLiteral("top1_agreement"), m.top1Agreement},
-                {QStringLiteral("kl_mean"), m.klMean},
-                {QStringLiteral("kl_max"), m.klMax},
-                {QStringLiteral("kl_max_position"), static_cast<double>(m.klMaxPosition)},
+                {QStringLiteral("top1_agreement"), orNull(m.top1Agreement)},
+                {QStringLiteral("kl_mean"), orNull(m.klMean)},
+                {QStringLiteral("kl_max"), orNull(m.klMax)},
+                {QStringLiteral("kl_max_position"), orNull(static_cast<double>(m.klMaxPosition))},
                 {QStringLiteral("drift_by_layer"), drift},
                 {QStringLiteral("empty_rows"), static_cast<double>(m.emptyRows)},
                 {QStringLiteral("ms_full"), m.msFull},
@@ -100,9 +124,12 @@ QJsonObject measuresJson(const SubstituteMeasures& m) {
 }
 
 void printMeasures(const std::string& label, const SubstituteMeasures& m) {
-  std::cout << label << ": " << fixedDigits(100 * m.shareOfCells, 1) << "% of the cells, top-1 agreement "
-            << fixedDigits(100 * m.top1Agreement, 1) << "% of " << m.positions << ", KL mean "
-            << fixedDigits(m.klMean, 4) << " max " << fixedDigits(m.klMax, 4) << " nats";
+  std::cout << label << ": " << fixedDigits(100 * m.shareOfCells, 1) << "% of the cells, ";
+  if (m.positions > 0)
+    std::cout << "top-1 agreement " << fixedDigits(100 * m.top1Agreement, 1) << "% of " << m.positions << ", KL mean "
+              << fixedDigits(m.klMean, 4) << " max " << fixedDigits(m.klMax, 4) << " nats";
+  else
+    std::cout << "no predictions to compare (the model has no head that gives them)";
   if (m.perplexity)
     std::cout << ", perplexity " << fixedDigits(*m.perplexity, 2) << " (full " << fixedDigits(*m.perplexityFull, 2)
               << ")";
@@ -112,28 +139,57 @@ void printMeasures(const std::string& label, const SubstituteMeasures& m) {
   std::cout << '\n';
 }
 
+QJsonArray perLayerJson(const std::vector<SubstituteMeasures>& layers) {
+  QJsonArray out;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    QJsonObject o = measuresJson(layers[l]);
+    o.insert(QStringLiteral("layer"), static_cast<int>(l));
+    out.append(o);
+  }
+  return out;
+}
+
+void printPerLayer(const std::vector<SubstituteMeasures>& layers) {
+  std::cout << "  one layer at a time (drift of the last layer's output, KL mean, top-1 agreement):\n";
+  for (std::size_t l = 0; l < layers.size(); ++l)
+    std::cout << "    layer " << l << ": drift " << fixedDigits(layers[l].driftByLayer.back(), 3) << ", KL "
+              << fixedDigits(layers[l].klMean, 4) << ", agreement " << fixedDigits(100 * layers[l].top1Agreement, 1)
+              << "%\n";
+}
+
 }  // namespace
 
 int runEvaluate(const QStringList& arguments) {
   const EvaluateArgs args = readEvaluateArgs(arguments);
   refuse(args.Check());
-  // The pattern and every budget are checked before the model is read.
-  const PatternSpec spec = PatternSpec::parse(args.pattern);
-  for (const PatternFamily* f : spec.members())
-    if (f->needsInputs())
-      throw UsageError("--pattern " + args.pattern + " is not substituted yet: a pattern made from the inputs (" +
-                       f->name() + ") would need the model's own queries and keys");
-  std::vector<std::pair<std::string, ParamSet>> budgets;
-  if (args.sweepKey.empty()) {
-    budgets.emplace_back("", spec.resolve(args.params));
-  } else {
-    if (!spec.param(args.sweepKey))
-      throw UsageError("--sweep " + args.sweepKey + " is not a parameter of " + args.pattern);
-    for (const std::string& v : args.sweepValues) {
-      auto texts = args.params;
-      texts.emplace_back(args.sweepKey, v);
-      budgets.emplace_back(args.sweepKey + "=" + v, spec.resolve(texts));
+  // The pattern and every budget (or the stack's text and file) are checked before the model is read.
+  struct Budget {
+    std::string label;
+    ParamSet values;
+  };
+  std::vector<Budget> budgets;
+  std::optional<PatternSpec> spec;
+  if (!args.pattern.empty()) {
+    spec = PatternSpec::parse(args.pattern);
+    for (const PatternFamily* f : spec->members())
+      if (f->needsInputs())
+        throw UsageError("--pattern " + args.pattern + " is not substituted yet: a pattern made from the inputs (" +
+                         f->name() + ") would need the model's own queries and keys");
+    if (args.sweepKey.empty()) {
+      budgets.push_back({"", spec->resolve(args.params)});
+    } else {
+      if (!spec->param(args.sweepKey))
+        throw UsageError("--sweep " + args.sweepKey + " is not a parameter of " + args.pattern);
+      for (const std::string& v : args.sweepValues) {
+        auto texts = args.params;
+        texts.emplace_back(args.sweepKey, v);
+        budgets.push_back({v, spec->resolve(texts)});
+      }
     }
+  } else if (!args.stack.layers.empty()) {
+    parseShortForm(args.stack.layers);
+  } else if (!args.stack.stackFile.empty()) {
+    readStackFile(args.stack.stackFile);
   }
   const RuntimeModel m = openModel(args.model, args.tokenizer);
   const std::string text =
@@ -141,23 +197,45 @@ int runEvaluate(const QStringList& arguments) {
   const std::vector<int> ids = encodeText(m, text);
   const Index n = static_cast<Index>(ids.size());
   m.model->checkTokens(ids);
+  // Every substitute is made and checked against the model before the first pass.
+  std::vector<AttentionMasks> substitutes;
+  std::string what;
+  if (spec) {
+    for (const Budget& b : budgets) {
+      AttentionMasks masks;
+      masks.layers.push_back(std::make_shared<const SparseMask>(CheckedPattern::check(*spec, b.values, n).build()));
+      m.model->checkTokens(ids, &masks);
+      substitutes.push_back(std::move(masks));
+    }
+    what = args.pattern + " in every layer";
+  } else {
+    const LayerStack stack = args.stack.load(n);
+    substitutes.push_back(stackMasks(stack, m.model->layers(), n));
+    m.model->checkTokens(ids, &substitutes.back());
+    what = "the stack " + shortForm(stack.layers) + ", layer by layer";
+  }
+  const SubstituteReference reference = referencePass(*m.model, ids, m.tokenizer->maskToken());
   QJsonArray rows;
-  if (!args.json)
-    std::cout << "model: " << m.describe() << "\n" << n << " tokens; " << args.pattern << " in every layer\n";
-  for (const auto& [label, values] : budgets) {
-    AttentionMasks masks;
-    masks.layers.push_back(std::make_shared<const SparseMask>(CheckedPattern::check(spec, values, n).build()));
-    const SubstituteMeasures measures = measureSubstitute(*m.model, ids, masks, m.tokenizer->maskToken());
+  if (!args.json) std::cout << "model: " << m.describe() << "\n" << n << " tokens; " << what << "\n";
+  for (std::size_t b = 0; b < substitutes.size(); ++b) {
+    const SubstituteMeasures measures = measureAgainst(*m.model, reference, substitutes[b]);
     QJsonObject row = measuresJson(measures);
-    if (!label.empty())
-      row.insert(QString::fromStdString(args.sweepKey), QString::fromStdString(label.substr(args.sweepKey.size() + 1)));
+    const std::string label = budgets.empty() || budgets[b].label.empty() ? std::string() : budgets[b].label;
+    if (!label.empty()) row.insert(QString::fromStdString(args.sweepKey), QString::fromStdString(label));
+    if (!args.json)
+      printMeasures(label.empty() ? (spec ? args.pattern : "stack") : args.sweepKey + "=" + label, measures);
+    if (args.perLayer) {
+      const std::vector<SubstituteMeasures> layers = measureLayerByLayer(*m.model, reference, substitutes[b]);
+      row.insert(QStringLiteral("per_layer"), perLayerJson(layers));
+      if (!args.json) printPerLayer(layers);
+    }
     rows.append(row);
-    if (!args.json) printMeasures(label.empty() ? args.pattern : label, measures);
   }
   if (args.json) {
     QJsonObject o{{QStringLiteral("model"), QString::fromStdString(m.describe())},
                   {QStringLiteral("tokens"), static_cast<double>(n)},
-                  {QStringLiteral("pattern"), QString::fromStdString(args.pattern)}};
+                  {QStringLiteral("substitute"), QString::fromStdString(what)}};
+    if (spec) o.insert(QStringLiteral("pattern"), QString::fromStdString(args.pattern));
     if (args.sweepKey.empty()) {
       const QJsonObject only = rows.at(0).toObject();
       for (auto it = only.begin(); it != only.end(); ++it) o.insert(it.key(), it.value());

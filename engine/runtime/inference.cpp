@@ -288,7 +288,7 @@ RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath
   const int vocab = model->vocabSize();
   if (m.tokenizerPath.empty()) {
     const fs::path folder = fs::path(path).parent_path();
-    for (const std::string name : {std::string("tokenizer.bin"), "tok" + std::to_string(vocab) + ".bin"})
+    for (const std::string& name : {std::string("tokenizer.bin"), "tok" + std::to_string(vocab) + ".bin"})
       if (fs::is_regular_file(folder / name, ec)) {
         m.tokenizerPath = (folder / name).string();
         break;

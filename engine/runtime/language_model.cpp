@@ -22,10 +22,10 @@ void LanguageModel::checkTokens(const std::vector<int>& ids, const AttentionMask
       throw Error("a substitute for the attention has " + std::to_string(masks->layers.size()) +
                   " layers: expected one for every layer, or " + std::to_string(layers()));
     for (const auto& m : masks->layers)
-      if (!m || m->n() != Index(ids.size()) || (m->heads() != 1 && m->heads() != heads()))
-        throw Error("a substitute mask of n = " + std::to_string(m ? m->n() : 0) + " and " +
-                    std::to_string(m ? m->heads() : 0) + " heads cannot serve this pass: expected n = " +
-                    std::to_string(ids.size()) + " and 1 or " + std::to_string(heads()) + " heads");
+      if (m && (m->n() != Index(ids.size()) || (m->heads() != 1 && m->heads() != heads())))
+        throw Error("a substitute mask of n = " + std::to_string(m->n()) + " and " + std::to_string(m->heads()) +
+                    " heads cannot serve this pass: expected n = " + std::to_string(ids.size()) + " and 1 or " +
+                    std::to_string(heads()) + " heads");
   }
   const double n = double(ids.size());
   checkMemory(4.0 * layers() * heads() * n * n, "the attention of every layer and head", "run a shorter text");

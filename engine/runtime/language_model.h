@@ -33,7 +33,7 @@ struct LogitRows {
 /// with no key gives a zero output.
 struct AttentionMasks {
   std::vector<std::shared_ptr<const SparseMask>> layers;
-  /// Layer l's mask, or null when there is none.
+  /// Layer l's mask, or null when there is none (a null entry: that layer keeps its own attention).
   const SparseMask* at(int layer) const {
     if (layers.empty()) return nullptr;
     return layers.size() == 1 ? layers.front().get() : layers[std::size_t(layer)].get();

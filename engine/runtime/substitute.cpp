@@ -3,6 +3,9 @@
 #include <chrono>
 #include <cmath>
 
+#include "engine/patterns/pattern_registry.h"
+#include "engine/util/error.h"
+
 namespace attnscope {
 
 namespace {
@@ -26,30 +29,40 @@ std::size_t argmax(const std::vector<double>& p) {
 
 }  // namespace
 
-SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vector<int>& ids,
-                                     const AttentionMasks& masks, int maskToken, const Progress& progress) {
-  model.checkTokens(ids, &masks);
+SubstituteReference referencePass(const LanguageModel& model, std::vector<int> ids, int maskToken,
+                                  const Progress& progress) {
+  model.checkTokens(ids);
+  SubstituteReference r;
   const Index n = static_cast<Index>(ids.size());
-  SubstituteMeasures m;
-  // The positions compared: a decoder's every next token; an encoder's masks, or every position.
-  std::vector<Index> rows;
   if (model.encoder())
     for (Index t = 0; t < n; ++t)
-      if (maskToken >= 0 && ids[std::size_t(t)] == maskToken) rows.push_back(t);
-  if (rows.empty())
-    for (Index t = 0; t < n; ++t) rows.push_back(t);
-  PassOptions full(LogitRows::at(rows));
+      if (maskToken >= 0 && ids[std::size_t(t)] == maskToken) r.positions.push_back(t);
+  if (r.positions.empty())
+    for (Index t = 0; t < n; ++t) r.positions.push_back(t);
+  PassOptions full(LogitRows::at(r.positions));
   full.keepHidden = true;
-  PassOptions sub = full;
+  const auto t0 = std::chrono::steady_clock::now();
+  r.pass = model.forward(ids, progress, full);
+  r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  r.ids = std::move(ids);
+  return r;
+}
+
+SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteReference& reference,
+                                  const AttentionMasks& masks, const Progress& progress) {
+  const std::vector<int>& ids = reference.ids;
+  model.checkTokens(ids, &masks);
+  const Index n = static_cast<Index>(ids.size());
+  const std::vector<Index>& rows = reference.positions;
+  const ModelPass& a = reference.pass;
+  SubstituteMeasures m;
+  m.msFull = reference.ms;
+  PassOptions sub(LogitRows::at(rows));
+  sub.keepHidden = true;
   sub.masks = &masks;
-  using Clock = std::chrono::steady_clock;
-  const auto t0 = Clock::now();
-  const ModelPass a = model.forward(ids, progress, full);
-  const auto t1 = Clock::now();
+  const auto t0 = std::chrono::steady_clock::now();
   const ModelPass b = model.forward(ids, progress, sub);
-  const auto t2 = Clock::now();
-  m.msFull = std::chrono::duration<double, std::milli>(t1 - t0).count();
-  m.ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  m.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   // The cells: what the model's own attention computes (its causal mask and window), and what of it the
   // substitute keeps.
   double own = 0, kept = 0;
@@ -74,10 +87,8 @@ SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vect
     const double norm = a.hidden[l].cast<double>().norm();
     m.driftByLayer.push_back(norm > 0 ? (b.hidden[l] - a.hidden[l]).cast<double>().norm() / norm : 0.0);
   }
-  if (!model.hasLogits()) {
-    m.top1Agreement = 0;
-    return m;
-  }
+  // An encoder saved without its head gives no predictions: nothing is compared (positions 0).
+  if (!model.hasLogits()) return m;
   m.positions = static_cast<Index>(rows.size());
   double agree = 0, kl = 0, nllFull = 0, nll = 0;
   for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -102,6 +113,56 @@ SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vect
     m.perplexity = std::exp(nll / double(n - 1));
   }
   return m;
+}
+
+SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vector<int>& ids,
+                                     const AttentionMasks& masks, int maskToken, const Progress& progress) {
+  model.checkTokens(ids, &masks);
+  return measureAgainst(model, referencePass(model, ids, maskToken, progress), masks, progress);
+}
+
+std::vector<SubstituteMeasures> measureLayerByLayer(const LanguageModel& model, const SubstituteReference& reference,
+                                                    const AttentionMasks& masks, const Progress& progress) {
+  model.checkTokens(reference.ids, &masks);
+  std::vector<SubstituteMeasures> out;
+  for (int l = 0; l < model.layers(); ++l) {
+    progress.throwIfCancelled();
+    AttentionMasks one;
+    one.layers.resize(std::size_t(model.layers()));
+    const SparseMask* mask = masks.at(l);
+    if (mask) {
+      // The caller's mask, shared without a copy: the pointer does not own it (masks outlives this call).
+      one.layers[std::size_t(l)] = std::shared_ptr<const SparseMask>(std::shared_ptr<const SparseMask>(), mask);
+    }
+    out.push_back(measureAgainst(model, reference, one, progress));
+  }
+  return out;
+}
+
+AttentionMasks stackMasks(const LayerStack& stack, int modelLayers, Index n, const Progress& progress) {
+  if (stack.layers.size() != 1 && stack.layers.size() != std::size_t(modelLayers))
+    throw Error("the stack has " + std::to_string(stack.layers.size()) + " layers and the model " +
+                std::to_string(modelLayers) + ": a stack substitutes layer by layer, so give it " +
+                std::to_string(modelLayers) + " layers (or one for every layer)");
+  for (std::size_t i = 0; i < stack.layers.size(); ++i) {
+    const PatternSpec spec = PatternSpec::parse(stack.layers[i].pattern);
+    for (const PatternFamily* f : spec.members())
+      if (f->needsInputs())
+        throw Error("layer " + std::to_string(i + 1) + ": " + f->name() +
+                    " is not substituted: a pattern made from the inputs would need the model's own queries and keys");
+  }
+  LayerStack atN = stack;
+  atN.n = n;
+  const std::vector<MadeLayer> made = makeLayers(atN, progress);
+  AttentionMasks masks;
+  for (std::size_t i = 0; i < made.size(); ++i) {
+    if (made[i].distinct != int(i)) {
+      masks.layers.push_back(masks.layers[std::size_t(made[i].distinct)]);
+      continue;
+    }
+    masks.layers.push_back(std::make_shared<const SparseMask>(buildMask(*made[i].pattern, {}, progress)));
+  }
+  return masks;
 }
 
 }  // namespace attnscope

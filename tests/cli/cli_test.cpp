@@ -870,7 +870,17 @@ TEST(CliEvaluate, FullChangesNothingAndASweepGivesARowABudget) {
   auto evaluate = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("evaluate")} + rest); };
   const QString model = QStringLiteral("--model"), pattern = QStringLiteral("--pattern"), t = QStringLiteral("--text");
   expectBadInput(evaluate({t, text, pattern, QStringLiteral("full")}), "--model is required");
-  expectBadInput(evaluate({model, kStoriesModel, t, text}), "--pattern is required");
+  expectBadInput(evaluate({model, kStoriesModel, t, text}), "give either --pattern P (in every layer) or one of");
+  expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("full"), QStringLiteral("--layers"),
+                           QStringLiteral("full")}),
+                 "give either --pattern P");
+  expectBadInput(evaluate({model, kStoriesModel, t, text, QStringLiteral("--layers"), QStringLiteral("window ×4")}),
+                 "the stack has 4 layers and the model 5");
+  expectBadInput(evaluate({model, kStoriesModel, t, text, QStringLiteral("--layers"), QStringLiteral("window"),
+                           QStringLiteral("--sweep"), QStringLiteral("radius=1,2")}),
+                 "--sweep goes with --pattern");
+  expectBadInput(evaluate({model, kStoriesModel, t, text, QStringLiteral("--layers"), QStringLiteral("windw ×5")}),
+                 "windw");
   expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("topk")}),
                  "--pattern topk is not substituted yet");
   expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("window"), QStringLiteral("--sweep"),
@@ -879,6 +889,37 @@ TEST(CliEvaluate, FullChangesNothingAndASweepGivesARowABudget) {
   expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("window"), QStringLiteral("-p"),
                            QStringLiteral("radius=-1")}),
                  "radius");
+}
+
+// evaluate with a stack: layer l on layer l; --per-layer gives one row a layer, each substituting that layer alone
+// (the layers below it do not drift at all).
+TEST(CliEvaluate, AStackLayerByLayerAndOneLayerAtATime) {
+  const QString text = QStringLiteral("Lily saw a big red ball");  // 9 tokens
+  CliRun r = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text"), text,
+                  QStringLiteral("--layers"), QStringLiteral("full ×3, window radius=0 causal=true ×2"),
+                  QStringLiteral("--per-layer"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  // Layers 3 and 4 keep 1 of each query's i + 1 keys: 9 of 45 cells; the three full layers all 45.
+  EXPECT_NEAR(o.value(QStringLiteral("share_of_cells")).toDouble(), (3 * 45.0 + 2 * 9.0) / (5 * 45.0), 1e-12);
+  const QJsonArray drift = o.value(QStringLiteral("drift_by_layer")).toArray();
+  ASSERT_EQ(drift.size(), 5);
+  EXPECT_EQ(drift.at(2).toDouble(), 0.0);
+  EXPECT_GT(drift.at(3).toDouble(), 0.0);
+  const QJsonArray layers = o.value(QStringLiteral("per_layer")).toArray();
+  ASSERT_EQ(layers.size(), 5);
+  for (int l = 0; l < 5; ++l) {
+    const QJsonObject one = layers.at(l).toObject();
+    EXPECT_EQ(one.value(QStringLiteral("layer")).toInt(), l);
+    const double lastDrift = one.value(QStringLiteral("drift_by_layer")).toArray().at(4).toDouble();
+    if (l < 3) {  // full in its own place
+      EXPECT_EQ(lastDrift, 0.0);
+      EXPECT_EQ(one.value(QStringLiteral("top1_agreement")).toDouble(), 1.0);
+    } else {
+      EXPECT_GT(lastDrift, 0.0);
+      EXPECT_EQ(one.value(QStringLiteral("drift_by_layer")).toArray().at(l - 1).toDouble(), 0.0);
+    }
+  }
 }
 
 TEST(CliInfer, BadInputIsOneLine) {

@@ -84,20 +84,24 @@ def run(flavour, d, rng):
     assert result["tokens"] == [t.replace("\u0120", "\u2581") for t in expected], result["tokens"]
     ids = result["ids"]
 
-    # The reference, in float64.
+    # The reference, in float64; `allowed`: a substitute for full attention in every layer.
     x64 = {k: v.astype(np.float64) for k, v in w.items()}
-    positions = np.arange(len(ids)) + first
-    x = x64[emb + "word_embeddings.weight"][ids] + x64[emb + "position_embeddings.weight"][positions]
-    if T:
-        x = x + x64[emb + "token_type_embeddings.weight"][0]
-    x = layer_norm(x, x64[emb + "LayerNorm." + ln_names[0]], x64[emb + "LayerNorm." + ln_names[1]], eps)
-    attention = []
-    for l in range(L):
-        a, x = encoder_block(x, x64, {r: f"{layer}{l}.{p}" for r, p in block.items()}, H, eps)
-        attention.append(a)
-    t = gelu_erf(x @ x64[hd_dense + ".weight"].T + x64[hd_dense + ".bias"])
-    t = layer_norm(t, x64[hd_norm + ".weight"], x64[hd_norm + ".bias"], eps)
-    logits = t @ x64[emb + "word_embeddings.weight"].T + x64[hd_bias]
+
+    def reference(allowed=None):
+        positions = np.arange(len(ids)) + first
+        x = x64[emb + "word_embeddings.weight"][ids] + x64[emb + "position_embeddings.weight"][positions]
+        if T:
+            x = x + x64[emb + "token_type_embeddings.weight"][0]
+        x = layer_norm(x, x64[emb + "LayerNorm." + ln_names[0]], x64[emb + "LayerNorm." + ln_names[1]], eps)
+        attention = []
+        for l in range(L):
+            a, x = encoder_block(x, x64, {r: f"{layer}{l}.{p}" for r, p in block.items()}, H, eps, allowed)
+            attention.append(a)
+        t = gelu_erf(x @ x64[hd_dense + ".weight"].T + x64[hd_dense + ".bias"])
+        t = layer_norm(t, x64[hd_norm + ".weight"], x64[hd_norm + ".bias"], eps)
+        return attention, t @ x64[emb + "word_embeddings.weight"].T + x64[hd_bias]
+
+    attention, logits = reference()
     [masked] = result["predictions"]
     assert masked["position"] == 3, masked
     worst = check(masked["choices"], np.load(out), np.stack(attention), logits, 3)
@@ -106,6 +110,34 @@ def run(flavour, d, rng):
     done = subprocess.run([cli, "infer", "--model", model, "--text", text, "--generate", "3"], capture_output=True,
                           text=True)
     assert done.returncode == 2 and "an encoder writes no continuation" in done.stderr, done.stderr
+    # evaluate: a window of radius 1 both ways in place of full attention; the prediction compared is the mask's.
+    done = subprocess.run([cli, "evaluate", "--model", model, "--text", text, "--pattern", "window", "-p", "radius=1",
+                           "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ev = json.loads(done.stdout)
+    n = len(ids)
+    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+    _, windowed = reference(np.abs(i - j) <= 1)
+    softmax = lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    p, q = softmax(logits[3]), softmax(windowed[3])
+    kl = (p * (np.log(p) - np.log(q))).sum()
+    assert ev["positions"] == 1 and ev["kl_max_position"] == 3, ev
+    assert kl > 1e-4 and abs(ev["kl_mean"] - kl) < 1e-4, (ev, kl)
+    assert ev["top1_agreement"] == float(p.argmax() == q.argmax()) and ev["perplexity"] is None, ev
+    assert abs(ev["share_of_cells"] - (3 * n - 2) / n ** 2) < 1e-12, ev
+    # Saved without its masked-LM head, the encoder predicts nothing: the comparisons are null, the drift is measured.
+    headless = model + "-headless"
+    shutil.copytree(model, headless)
+    write_safetensors(os.path.join(headless, "model.safetensors"),
+                      {k: v for k, v in w.items() if not k.startswith(hd_dense) and not k.startswith(hd_norm)
+                       and k != hd_bias},
+                      bf16={emb + "position_embeddings.weight": pos_bits})
+    done = subprocess.run([cli, "evaluate", "--model", headless, "--text", text, "--pattern", "window", "-p",
+                           "radius=1", "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ev = json.loads(done.stdout)
+    assert ev["positions"] == 0 and ev["top1_agreement"] is None and ev["kl_mean"] is None, ev
+    assert len(ev["drift_by_layer"]) == L and ev["drift_by_layer"][-1] > 0, ev
     return model, worst
 
 

@@ -129,9 +129,9 @@ def rope(x, heads, theta):
     return out
 
 
-def reference(ids, w, window, theta, eps, tied, radius=None):
-    """The pass in float64; `radius`: a causal window pattern in place of full attention (evaluate's substitute), on
-    top of the model's own window."""
+def reference(ids, w, window, theta, eps, tied, masks=None):
+    """The pass in float64; `masks`: per layer, None or the keys each query may see, bool [1 or H, n, n] (evaluate's
+    substitute), on top of the model's own causal mask and window."""
     w = {k: v.astype(np.float64) for k, v in w.items()}
     n = len(ids)
     x = w["model.embed_tokens.weight"][ids]
@@ -149,8 +149,8 @@ def reference(ids, w, window, theta, eps, tied, radius=None):
             s = q[:, h * hd:(h + 1) * hd] @ k[:, g * hd:(g + 1) * hd].T / np.sqrt(hd)
             i, j = np.arange(n)[:, None], np.arange(n)[None, :]
             allowed = (j <= i) & ((j > i - window[l]) if window[l] else True)
-            if radius is not None:
-                allowed &= i - j <= radius
+            if masks is not None and masks[l] is not None:
+                allowed = allowed & masks[l][h if masks[l].shape[0] > 1 else 0]
             s[~allowed] = -np.inf
             e = np.exp(s - s.max(-1, keepdims=True))
             pr = e / e.sum(-1, keepdims=True)
@@ -204,24 +204,46 @@ with tempfile.TemporaryDirectory() as d:
         run = infer("--model", folder, "--text", text, "--json")
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout)["ids"] == llama2c_ids, (json.loads(run.stdout)["ids"], llama2c_ids)
-        # evaluate: a causal window of radius 2 in place of full attention, against the masked float64 pass.
-        run = subprocess.run([cli, "evaluate", "--model", folder, "--text", text, "--pattern", "window", "-p",
-                              "radius=2", "-p", "causal=true", "--json"], capture_output=True, text=True)
-        assert run.returncode == 0, (run.returncode, run.stderr, run.stdout[-300:])
-        ev = json.loads(run.stdout)
+        # evaluate: a substitute for full attention, against the masked float64 pass: a causal window of radius 2 in
+        # both layers; DeepSpeed's BigBird (token blocks, each head its own random keys, the mask written by `mask`);
+        # and a stack, layer by layer (a window of radius 1, then full).
         text_ids = llama2c_ids
-        _, full_logits = reference(text_ids, weights, window, theta, eps, tied)
-        _, sub_logits = reference(text_ids, weights, window, theta, eps, tied, radius=2)
-        softmax = lambda z: np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)
-        p, q = softmax(full_logits), softmax(sub_logits)
-        kl = (p * (np.log(p) - np.log(q))).sum(-1)
-        assert abs(ev["kl_mean"] - kl.mean()) < 1e-4 and abs(ev["kl_max"] - kl.max()) < 1e-4, (ev, kl.mean(), kl.max())
-        assert abs(ev["top1_agreement"] - (p.argmax(-1) == q.argmax(-1)).mean()) < 1e-12, ev
         n = len(text_ids)
+        i, j = np.arange(n)[:, None], np.arange(n)[None, :]
+        bigbird = ["-p", "block=1", "-p", f"num_heads={H}", "-p", "different_layout_per_head=true", "-p",
+                   "num_random_blocks=2", "-p", "num_sliding_window_blocks=3", "-p", "seed=5"]
+        mask_file = os.path.join(d, "bigbird.npy")
+        run = subprocess.run([cli, "mask", "--pattern", "deepspeed-bigbird", *bigbird, "-n", str(n), "--out",
+                              mask_file], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        bigbird_mask = np.load(mask_file).astype(bool)
+        assert bigbird_mask.shape == (H, n, n) and not np.array_equal(bigbird_mask[0], bigbird_mask[1])
+        window2 = (i - j <= 2)[None]
+        cases = (
+            (["--pattern", "window", "-p", "radius=2", "-p", "causal=true"], [window2] * L, "window"),
+            (["--pattern", "deepspeed-bigbird", *bigbird], [bigbird_mask] * L, "BigBird"),
+            (["--layers", "window radius=1 causal=true, full"], [(i - j <= 1)[None], None], "stack"),
+        )
+        _, full_logits = reference(text_ids, weights, window, theta, eps, tied)
+        softmax = lambda z: np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)
+        p = softmax(full_logits)
         nll = lambda probs: -np.mean([np.log(probs[t, text_ids[t + 1]]) for t in range(n - 1)])
-        assert abs(ev["perplexity_full"] / np.exp(nll(p)) - 1) < 1e-4 and abs(ev["perplexity"] / np.exp(nll(q)) - 1) < 1e-4, ev
+        kls = []
+        for options, masks, name in cases:
+            run = subprocess.run([cli, "evaluate", "--model", folder, "--text", text, *options, "--json"],
+                                 capture_output=True, text=True)
+            assert run.returncode == 0, (name, run.returncode, run.stderr, run.stdout[-300:])
+            ev = json.loads(run.stdout)
+            _, sub_logits = reference(text_ids, weights, window, theta, eps, tied, masks=masks)
+            q = softmax(sub_logits)
+            kl = (p * (np.log(p) - np.log(q))).sum(-1)
+            assert kl.mean() > 1e-4, (name, "the substitute should change something")
+            assert abs(ev["kl_mean"] - kl.mean()) < 1e-4 and abs(ev["kl_max"] - kl.max()) < 1e-4, (name, ev, kl.mean(), kl.max())
+            assert abs(ev["top1_agreement"] - (p.argmax(-1) == q.argmax(-1)).mean()) < 1e-12, (name, ev)
+            assert abs(ev["perplexity_full"] / np.exp(nll(p)) - 1) < 1e-4 and abs(ev["perplexity"] / np.exp(nll(q)) - 1) < 1e-4, (name, ev)
+            kls.append(f"{name} {kl.mean():.3f}")
         print(f"{family} (tiny, random): attention within {worst:.1e} of NumPy's float64 pass; next-token p within "
-              f"1e-4; greedy continuation and tokens agree; evaluate's window KL {kl.mean():.3f} as NumPy's")
+              f"1e-4; greedy continuation and tokens agree; evaluate's KL as NumPy's: {', '.join(kls)}")
 
     # What is not run is refused in one line, exit code 2, naming the field or the tensor.
     bad = os.path.join(d, "llama")

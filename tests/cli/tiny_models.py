@@ -50,8 +50,9 @@ def gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
 
 
-def attend(q, k, v, heads, causal):
-    """Multi-head scaled dot-product attention: (probabilities [heads, n, n], the heads' outputs side by side)."""
+def attend(q, k, v, heads, causal, allowed=None):
+    """Multi-head scaled dot-product attention: (probabilities [heads, n, n], the heads' outputs side by side).
+    `allowed`: the keys each query may see, bool [n, n] (a substitute for full attention), or None."""
     n, d = q.shape
     hd = d // heads
     probabilities, mixed = [], np.zeros((n, d))
@@ -60,6 +61,8 @@ def attend(q, k, v, heads, causal):
         s = q[:, cols] @ k[:, cols].T / np.sqrt(hd)
         if causal:
             s[~np.tril(np.ones((n, n), dtype=bool))] = -np.inf
+        if allowed is not None:
+            s[~allowed] = -np.inf
         e = np.exp(s - s.max(-1, keepdims=True))
         p = e / e.sum(-1, keepdims=True)
         probabilities.append(p)
@@ -67,11 +70,12 @@ def attend(q, k, v, heads, causal):
     return np.stack(probabilities), mixed
 
 
-def encoder_block(x, w, names, heads, eps):
+def encoder_block(x, w, names, heads, eps, allowed=None):
     """A post-LayerNorm encoder block (BERT, RoBERTa, DistilBERT): `names` maps q, k, v, o, ln1, inter, out, ln2 to
     the tensor names (without .weight / .bias). Returns (attention, x)."""
     lin = lambda y, n: y @ w[names[n] + ".weight"].T + w[names[n] + ".bias"]
-    attention, mixed = attend(lin(x, "q"), lin(x, "k"), lin(x, "v"), heads, causal=False)
+    attention, mixed = attend(lin(x, "q"), lin(x, "k"), lin(x, "v"), heads, causal=False,
+                               allowed=allowed)
     a = layer_norm(lin(mixed, "o") + x, w[names["ln1"] + ".weight"], w[names["ln1"] + ".bias"], eps)
     out = layer_norm(lin(gelu_erf(lin(a, "inter")), "out") + a, w[names["ln2"] + ".weight"], w[names["ln2"] + ".bias"],
                      eps)

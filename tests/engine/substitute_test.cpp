@@ -101,5 +101,66 @@ TEST(Substitute, EmptyRowsAreCountedAndMasksThatDoNotFitAreRefused) {
             std::string::npos);
 }
 
+// A stack substitutes layer by layer: a window of radius 0 in layer 2 alone, full elsewhere, is what
+// measureLayerByLayer gives for layer 2 (two paths, one answer); the layers below it do not move at all, the ones
+// from it on do; and full in every layer of a stack changes nothing.
+TEST(Substitute, AStackSubstitutesLayerByLayer) {
+  const RuntimeModel& m = stories();
+  const std::vector<int> ids = encodeText(m, kStory);
+  const Index n = static_cast<Index>(ids.size());
+  const SubstituteReference reference = referencePass(*m.model, ids, -1);
+  LayerStack stack;
+  stack.layers = parseShortForm("full ×2, window radius=0 causal=true, full ×2");
+  const SubstituteMeasures third = measureAgainst(*m.model, reference, stackMasks(stack, 5, n));
+  ASSERT_EQ(third.driftByLayer.size(), 5u);
+  EXPECT_EQ(third.driftByLayer[0], 0.0);
+  EXPECT_EQ(third.driftByLayer[1], 0.0);
+  EXPECT_GT(third.driftByLayer[2], 0.01);
+  EXPECT_GT(third.driftByLayer[4], 0.01);
+  EXPECT_LT(third.top1Agreement, 1.0);
+  // Layer 2 keeps 1 of each query's i + 1 keys; the four full layers keep all.
+  const double own = double(n * (n + 1) / 2);
+  EXPECT_NEAR(third.shareOfCells, (4 * own + double(n)) / (5 * own), 1e-12);
+
+  const std::vector<SubstituteMeasures> byLayer =
+      measureLayerByLayer(*m.model, reference, every("window", {{"radius", "0"}, {"causal", "true"}}, n));
+  ASSERT_EQ(byLayer.size(), 5u);
+  EXPECT_EQ(byLayer[2].driftByLayer, third.driftByLayer);
+  EXPECT_EQ(byLayer[2].klMean, third.klMean);
+  EXPECT_EQ(byLayer[2].top1Agreement, third.top1Agreement);
+  for (std::size_t l = 0; l < 5; ++l) {
+    SCOPED_TRACE("layer " + std::to_string(l));
+    for (std::size_t below = 0; below < l; ++below) EXPECT_EQ(byLayer[l].driftByLayer[below], 0.0);
+    EXPECT_GT(byLayer[l].driftByLayer[l], 0.0);
+    EXPECT_GT(byLayer[l].klMean, 0.0);
+  }
+
+  LayerStack full;
+  full.layers = parseShortForm("full ×5");
+  const SubstituteMeasures same = measureAgainst(*m.model, reference, stackMasks(full, 5, n));
+  EXPECT_EQ(same.klMax, 0.0);
+  EXPECT_EQ(same.top1Agreement, 1.0);
+  for (double d : same.driftByLayer) EXPECT_EQ(d, 0.0);
+  // One layer serves all five, as --pattern does.
+  LayerStack one;
+  one.layers = parseShortForm("window radius=0 causal=true");
+  EXPECT_EQ(measureAgainst(*m.model, reference, stackMasks(one, 5, n)).klMean,
+            measureAgainst(*m.model, reference, every("window", {{"radius", "0"}, {"causal", "true"}}, n)).klMean);
+}
+
+TEST(Substitute, AStackThatDoesNotFitTheModelIsRefused) {
+  LayerStack four;
+  four.layers = parseShortForm("window radius=2 ×4");
+  EXPECT_EQ(test::errorOf([&] { stackMasks(four, 5, 20); }),
+            "the stack has 4 layers and the model 5: a stack substitutes layer by layer, so give it 5 layers (or one "
+            "for every layer)");
+  LayerStack lsh;
+  lsh.layers = parseShortForm("full ×2, lsh, full ×2");
+  EXPECT_NE(test::errorOf([&] { stackMasks(lsh, 5, 20); }).find("layer 3: lsh is not substituted"), std::string::npos);
+  LayerStack blocks;
+  blocks.layers = parseShortForm("blocks block=8");
+  EXPECT_NE(test::errorOf([&] { stackMasks(blocks, 5, 20); }).find("layer 1"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace attnscope
