@@ -7,6 +7,7 @@
 #include <QJsonArray>
 
 #include <iostream>
+#include <functional>
 #include <optional>
 
 #include "app/cli/cli_common.h"
@@ -27,6 +28,7 @@ struct EvaluateArgs {
   std::vector<std::pair<std::string, std::string>> params;
   std::vector<std::string> sweepValues;
   StackSource stack;
+  Index stride = 0;  ///< 0: half the model's positions
   bool textGiven = false, json = false, perLayer = false;
 
   std::string Check() const {
@@ -70,8 +72,13 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
       QStringLiteral("per-layer"),
       QStringLiteral(
           "Also substitute one layer at a time (its own attention in the others): what each layer tolerates."));
+  const QCommandLineOption stride(
+      QStringLiteral("stride"),
+      QStringLiteral("A text longer than the model's positions is measured in windows of that many tokens, each this "
+                     "many after the last (default: half the positions)."),
+      QStringLiteral("S"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &textFile, &sweep, &perLayer, &json})
+  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &textFile, &sweep, &perLayer, &stride, &json})
     parser.addOption(*o);
   parser.addOption(patternOptions.pattern);
   parser.addOption(patternOptions.param);
@@ -98,6 +105,7 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
   }
   a.stack = stack.read(parser);
   a.perLayer = parser.isSet(perLayer);
+  if (parser.isSet(stride)) a.stride = readInteger(QStringLiteral("--stride"), parser.value(stride), 1, 1 << 20);
   a.json = parser.isSet(json);
   return a;
 }
@@ -196,36 +204,58 @@ int runEvaluate(const QStringList& arguments) {
       args.textFile.empty() ? args.text : readSmallFile(args.textFile, std::size_t(1) << 20, "a text of at most 1 MB");
   const std::vector<int> ids = encodeText(m, text);
   const Index n = static_cast<Index>(ids.size());
-  m.model->checkTokens(ids);
-  // Every substitute is made and checked against the model before the first pass.
-  std::vector<AttentionMasks> substitutes;
+  if (ids.empty()) throw UsageError("the text gives no tokens: give a text");
+  // A text longer than the model's positions is measured window by window (the stride said), each window's
+  // substitute made at the window's length.
+  const Index window = std::min<Index>(n, m.model->maxPositions());
+  const bool sliding = n > window;
+  const Index stride = args.stride > 0 ? args.stride : std::max<Index>(1, window / 2);
+  if (sliding) slidingWindows(n, window, stride);  // checks the stride
+  // Every substitute is made and checked against the model at the length it runs at before the first pass.
+  std::vector<std::function<AttentionMasks(Index)>> substitutes;
   std::string what;
   if (spec) {
-    for (const Budget& b : budgets) {
-      AttentionMasks masks;
-      masks.layers.push_back(std::make_shared<const SparseMask>(CheckedPattern::check(*spec, b.values, n).build()));
-      m.model->checkTokens(ids, &masks);
-      substitutes.push_back(std::move(masks));
-    }
+    for (const Budget& b : budgets)
+      substitutes.push_back([&spec, values = b.values](Index length) { return patternMasks(*spec, values, length); });
     what = args.pattern + " in every layer";
   } else {
-    const LayerStack stack = args.stack.load(n);
-    substitutes.push_back(stackMasks(stack, m.model->layers(), n));
-    m.model->checkTokens(ids, &substitutes.back());
+    const LayerStack stack = args.stack.load(window);
+    const int layers = m.model->layers();
+    substitutes.push_back([stack, layers](Index length) { return stackMasks(stack, layers, length); });
     what = "the stack " + shortForm(stack.layers) + ", layer by layer";
   }
-  const SubstituteReference reference = referencePass(*m.model, ids, m.tokenizer->maskToken());
+  const std::vector<int> first(ids.begin(), ids.begin() + window);
+  for (const auto& masksAt : substitutes) {
+    const AttentionMasks masks = masksAt(window);
+    m.model->checkTokens(first, &masks);
+  }
+  std::optional<SubstituteReference> reference;
+  if (!sliding) reference = referencePass(*m.model, ids, m.tokenizer->maskToken());
+  const auto measure = [&](const std::function<AttentionMasks(Index)>& masksAt) {
+    return sliding ? measureSliding(*m.model, ids, masksAt, m.tokenizer->maskToken(), stride)
+                   : measureAgainst(*m.model, *reference, masksAt(n));
+  };
   QJsonArray rows;
-  if (!args.json) std::cout << "model: " << m.describe() << "\n" << n << " tokens; " << what << "\n";
+  if (!args.json) {
+    std::cout << "model: " << m.describe() << "\n" << n << " tokens; " << what << "\n";
+    if (sliding)
+      std::cout << "sliding evaluation: windows of " << window << " tokens, stride " << stride << " ("
+                << slidingWindows(n, window, stride).size() << " windows; each prediction counted once, with at least "
+                << window - stride - 1 << " tokens before it)\n";
+  }
   for (std::size_t b = 0; b < substitutes.size(); ++b) {
-    const SubstituteMeasures measures = measureAgainst(*m.model, reference, substitutes[b]);
+    const SubstituteMeasures measures = measure(substitutes[b]);
     QJsonObject row = measuresJson(measures);
     const std::string label = budgets.empty() || budgets[b].label.empty() ? std::string() : budgets[b].label;
     if (!label.empty()) row.insert(QString::fromStdString(args.sweepKey), QString::fromStdString(label));
     if (!args.json)
       printMeasures(label.empty() ? (spec ? args.pattern : "stack") : args.sweepKey + "=" + label, measures);
     if (args.perLayer) {
-      const std::vector<SubstituteMeasures> layers = measureLayerByLayer(*m.model, reference, substitutes[b]);
+      std::vector<SubstituteMeasures> layers;
+      for (int l = 0; l < m.model->layers(); ++l) {
+        const int count = m.model->layers();
+        layers.push_back(measure([&, l, count](Index length) { return onlyLayer(substitutes[b](length), l, count); }));
+      }
       row.insert(QStringLiteral("per_layer"), perLayerJson(layers));
       if (!args.json) printPerLayer(layers);
     }
@@ -236,6 +266,10 @@ int runEvaluate(const QStringList& arguments) {
                   {QStringLiteral("tokens"), static_cast<double>(n)},
                   {QStringLiteral("substitute"), QString::fromStdString(what)}};
     if (spec) o.insert(QStringLiteral("pattern"), QString::fromStdString(args.pattern));
+    if (sliding) {
+      o.insert(QStringLiteral("window"), static_cast<double>(window));
+      o.insert(QStringLiteral("stride"), static_cast<double>(stride));
+    }
     if (args.sweepKey.empty()) {
       const QJsonObject only = rows.at(0).toObject();
       for (auto it = only.begin(); it != only.end(); ++it) o.insert(it.key(), it.value());

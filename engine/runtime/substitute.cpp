@@ -1,6 +1,7 @@
 #include "engine/runtime/substitute.h"
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 
 #include "engine/patterns/pattern_registry.h"
@@ -29,16 +30,63 @@ std::size_t argmax(const std::vector<double>& p) {
 
 }  // namespace
 
+void SubstituteMeasures::add(const SubstituteMeasures& o) {
+  positions += o.positions;
+  if (o.klMax > klMax || klMaxPosition < 0) klMax = o.klMax, klMaxPosition = o.klMaxPosition;
+  emptyRows += o.emptyRows;
+  msFull += o.msFull;
+  ms += o.ms;
+  windows += o.windows;
+  sums.cellsKept += o.sums.cellsKept;
+  sums.cellsOwn += o.sums.cellsOwn;
+  sums.agree += o.sums.agree;
+  sums.kl += o.sums.kl;
+  sums.nllFull += o.sums.nllFull;
+  sums.nll += o.sums.nll;
+  sums.predicted += o.sums.predicted;
+  sums.diff2.resize(std::max(sums.diff2.size(), o.sums.diff2.size()));
+  sums.norm2.resize(sums.diff2.size());
+  for (std::size_t l = 0; l < o.sums.diff2.size(); ++l) {
+    sums.diff2[l] += o.sums.diff2[l];
+    sums.norm2[l] += o.sums.norm2[l];
+  }
+}
+
+void SubstituteMeasures::finish(bool decoder) {
+  shareOfCells = sums.cellsOwn > 0 ? sums.cellsKept / sums.cellsOwn : 1;
+  driftByLayer.assign(sums.diff2.size(), 0.0);
+  for (std::size_t l = 0; l < sums.diff2.size(); ++l)
+    driftByLayer[l] = sums.norm2[l] > 0 ? std::sqrt(sums.diff2[l] / sums.norm2[l]) : 0.0;
+  if (positions > 0) {
+    top1Agreement = sums.agree / double(positions);
+    klMean = sums.kl / double(positions);
+  }
+  perplexityFull.reset();
+  perplexity.reset();
+  if (decoder && sums.predicted > 0) {
+    perplexityFull = std::exp(sums.nllFull / double(sums.predicted));
+    perplexity = std::exp(sums.nll / double(sums.predicted));
+  }
+}
+
 SubstituteReference referencePass(const LanguageModel& model, std::vector<int> ids, int maskToken,
-                                  const Progress& progress) {
+                                  const Progress& progress, std::pair<Index, Index> counted) {
   model.checkTokens(ids);
   SubstituteReference r;
   const Index n = static_cast<Index>(ids.size());
+  r.countFrom = counted.first;
+  r.countTo = counted.second < 0 ? n : counted.second;
+  if (r.countFrom < 0 || r.countFrom >= r.countTo || r.countTo > n)
+    throw Error("rows " + std::to_string(r.countFrom) + " … " + std::to_string(r.countTo) +
+                " cannot be measured in a pass of " + std::to_string(n) + " tokens");
   if (model.encoder())
-    for (Index t = 0; t < n; ++t)
+    for (Index t = r.countFrom; t < r.countTo; ++t)
       if (maskToken >= 0 && ids[std::size_t(t)] == maskToken) r.positions.push_back(t);
-  if (r.positions.empty())
-    for (Index t = 0; t < n; ++t) r.positions.push_back(t);
+  // An encoder's text with no mask compares every position (only when the text has no mask at all: a window of a
+  // sliding evaluation without one has nothing to compare).
+  const bool anyMask = maskToken >= 0 && std::find(ids.begin(), ids.end(), maskToken) != ids.end() && model.encoder();
+  if (r.positions.empty() && !anyMask)
+    for (Index t = r.countFrom; t < r.countTo; ++t) r.positions.push_back(t);
   PassOptions full(LogitRows::at(r.positions));
   full.keepHidden = true;
   const auto t0 = std::chrono::steady_clock::now();
@@ -63,62 +111,142 @@ SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteRe
   const auto t0 = std::chrono::steady_clock::now();
   const ModelPass b = model.forward(ids, progress, sub);
   m.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  // The cells: what the model's own attention computes (its causal mask and window), and what of it the
-  // substitute keeps.
-  double own = 0, kept = 0;
+  // The cells of the rows measured: what the model's own attention computes (its causal mask and window), and what
+  // of it the substitute keeps.
   for (int l = 0; l < model.layers(); ++l) {
     const SparseMask* mask = masks.at(l);
     const int window = std::size_t(l) < a.windows.size() ? a.windows[std::size_t(l)] : 0;
     for (int h = 0; h < model.heads(); ++h)
-      for (Index i = 0; i < n; ++i) {
+      for (Index i = reference.countFrom; i < reference.countTo; ++i) {
         const Index last = a.causal ? i + 1 : n, first = window > 0 ? std::max<Index>(0, i - window + 1) : 0;
-        own += double(last - first);
+        m.sums.cellsOwn += double(last - first);
         Index in = last - first;
         if (mask) {
           in = 0;
           for (KeyIndex k : mask->row(mask->heads() > 1 ? h : 0, i)) in += (k >= first && k < last);
         }
-        kept += double(in);
+        m.sums.cellsKept += double(in);
         m.emptyRows += in == 0;
       }
   }
-  m.shareOfCells = own > 0 ? kept / own : 1;
+  const Index counted = reference.countTo - reference.countFrom;
   for (std::size_t l = 0; l < a.hidden.size(); ++l) {
-    const double norm = a.hidden[l].cast<double>().norm();
-    m.driftByLayer.push_back(norm > 0 ? (b.hidden[l] - a.hidden[l]).cast<double>().norm() / norm : 0.0);
+    const auto full = a.hidden[l].middleRows(reference.countFrom, counted).cast<double>();
+    const auto sub = b.hidden[l].middleRows(reference.countFrom, counted).cast<double>();
+    m.sums.norm2.push_back(full.squaredNorm());
+    m.sums.diff2.push_back((sub - full).squaredNorm());
   }
   // An encoder saved without its head gives no predictions: nothing is compared (positions 0).
-  if (!model.hasLogits()) return m;
-  m.positions = static_cast<Index>(rows.size());
-  double agree = 0, kl = 0, nllFull = 0, nll = 0;
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    const std::vector<double> p = softmax(a.logits.row(Index(r))), q = softmax(b.logits.row(Index(r)));
-    agree += argmax(p) == argmax(q);
-    double d = 0;
-    for (std::size_t v = 0; v < p.size(); ++v)
-      if (p[v] > 0) d += p[v] * (std::log(p[v]) - std::log(std::max(q[v], 1e-300)));
-    kl += d;
-    if (d > m.klMax || m.klMaxPosition < 0) m.klMax = d, m.klMaxPosition = rows[r];
-    // Perplexity: position t predicts token t + 1.
-    if (!model.encoder() && rows[r] + 1 < n) {
-      const std::size_t next = std::size_t(ids[std::size_t(rows[r] + 1)]);
-      nllFull -= std::log(p[next]);
-      nll -= std::log(std::max(q[next], 1e-300));
+  if (model.hasLogits()) {
+    m.positions = static_cast<Index>(rows.size());
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const std::vector<double> p = softmax(a.logits.row(Index(r))), q = softmax(b.logits.row(Index(r)));
+      m.sums.agree += argmax(p) == argmax(q);
+      double d = 0;
+      for (std::size_t v = 0; v < p.size(); ++v)
+        if (p[v] > 0) d += p[v] * (std::log(p[v]) - std::log(std::max(q[v], 1e-300)));
+      m.sums.kl += d;
+      if (d > m.klMax || m.klMaxPosition < 0) m.klMax = d, m.klMaxPosition = rows[r];
+      // Perplexity: position t predicts token t + 1.
+      if (!model.encoder() && rows[r] + 1 < n) {
+        const std::size_t next = std::size_t(ids[std::size_t(rows[r] + 1)]);
+        m.sums.nllFull -= std::log(p[next]);
+        m.sums.nll -= std::log(std::max(q[next], 1e-300));
+        ++m.sums.predicted;
+      }
     }
   }
-  m.top1Agreement = agree / double(rows.size());
-  m.klMean = kl / double(rows.size());
-  if (!model.encoder() && n > 1) {
-    m.perplexityFull = std::exp(nllFull / double(n - 1));
-    m.perplexity = std::exp(nll / double(n - 1));
-  }
+  m.finish(!model.encoder());
   return m;
+}
+
+std::vector<SlidingWindow> slidingWindows(Index tokens, Index window, Index stride) {
+  if (tokens <= window) return {{0, tokens, 0, tokens}};
+  // Windows overlap by a token at least: the last row of one is measured in the next.
+  if (window < 2 || stride < 1 || stride >= window)
+    throw Error("a sliding evaluation's stride " + std::to_string(stride) + " is not allowed: expected 1 … " +
+                std::to_string(std::max<Index>(window - 1, 1)) + " (less than the model's " + std::to_string(window) +
+                " positions)");
+  std::vector<SlidingWindow> out;
+  for (Index begin = 0;; begin += stride) {
+    const Index end = std::min(begin + window, tokens);
+    SlidingWindow w{end - window, end, out.empty() ? 0 : out.back().countTo, end == tokens ? tokens : end - 1};
+    out.push_back(w);
+    if (end == tokens) break;
+  }
+  return out;
+}
+
+SubstituteMeasures measureSliding(const LanguageModel& model, const std::vector<int>& ids,
+                                  const std::function<AttentionMasks(Index n)>& masksAt, int maskToken, Index stride,
+                                  const Progress& progress) {
+  const Index window = model.maxPositions();
+  const std::vector<SlidingWindow> plan = slidingWindows(static_cast<Index>(ids.size()), window, stride);
+  std::optional<SubstituteMeasures> total;
+  for (std::size_t k = 0; k < plan.size(); ++k) {
+    const SlidingWindow& w = plan[k];
+    const double from = double(k) / double(plan.size()), to = double(k + 1) / double(plan.size());
+    std::vector<int> piece(ids.begin() + w.begin, ids.begin() + w.end);
+    const AttentionMasks masks = masksAt(w.end - w.begin);
+    model.checkTokens(piece, &masks);
+    SubstituteMeasures m =
+        measureAgainst(model,
+                       referencePass(model, std::move(piece), maskToken, progress.part(from, (from + to) / 2),
+                                     {w.countFrom - w.begin, w.countTo - w.begin}),
+                       masks, progress.part((from + to) / 2, to));
+    if (m.klMaxPosition >= 0) m.klMaxPosition += w.begin;
+    if (!total)
+      total = std::move(m);
+    else
+      total->add(m);
+  }
+  total->finish(!model.encoder());
+  return *total;
+}
+
+AttentionMasks patternMasks(const PatternSpec& spec, const ParamSet& values, Index n) {
+  AttentionMasks masks;
+  masks.layers.push_back(std::make_shared<const SparseMask>(CheckedPattern::check(spec, values, n).build()));
+  return masks;
+}
+
+AttentionMasks fitMasks(const std::vector<std::vector<HeadFit>>& fits, Index n, const Progress& progress) {
+  AttentionMasks masks;
+  for (const std::vector<HeadFit>& layer : fits) {
+    std::vector<std::vector<std::vector<Index>>> heads;
+    for (const HeadFit& head : layer) {
+      progress.throwIfCancelled();
+      const PatternSpec spec = PatternSpec::parse(head.best.pattern);
+      const SparseMask one = CheckedPattern::check(spec, spec.resolve(head.best.params), n).build();
+      std::vector<std::vector<Index>> rows(static_cast<std::size_t>(n));
+      for (Index i = 0; i < n; ++i)
+        for (KeyIndex k : one.row(0, i)) rows[std::size_t(i)].push_back(k);
+      heads.push_back(std::move(rows));
+    }
+    masks.layers.push_back(std::make_shared<const SparseMask>(SparseMask::fromRows(n, heads)));
+  }
+  return masks;
+}
+
+std::vector<std::size_t> paretoFront(const std::vector<std::pair<double, double>>& points) {
+  std::vector<std::size_t> order(points.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Rising share; at equal share the best quality first, so it is the one kept.
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return points[a].first < points[b].first ||
+           (points[a].first == points[b].first && points[a].second > points[b].second);
+  });
+  std::vector<std::size_t> front;
+  for (std::size_t i : order)
+    if (front.empty() || points[i].second > points[front.back()].second) front.push_back(i);
+  return front;
 }
 
 SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vector<int>& ids,
                                      const AttentionMasks& masks, int maskToken, const Progress& progress) {
   model.checkTokens(ids, &masks);
-  return measureAgainst(model, referencePass(model, ids, maskToken, progress), masks, progress);
+  return measureAgainst(model, referencePass(model, ids, maskToken, progress.part(0, 0.5)), masks,
+                        progress.part(0.5, 1));
 }
 
 std::vector<SubstituteMeasures> measureLayerByLayer(const LanguageModel& model, const SubstituteReference& reference,
@@ -127,16 +255,17 @@ std::vector<SubstituteMeasures> measureLayerByLayer(const LanguageModel& model, 
   std::vector<SubstituteMeasures> out;
   for (int l = 0; l < model.layers(); ++l) {
     progress.throwIfCancelled();
-    AttentionMasks one;
-    one.layers.resize(std::size_t(model.layers()));
-    const SparseMask* mask = masks.at(l);
-    if (mask) {
-      // The caller's mask, shared without a copy: the pointer does not own it (masks outlives this call).
-      one.layers[std::size_t(l)] = std::shared_ptr<const SparseMask>(std::shared_ptr<const SparseMask>(), mask);
-    }
-    out.push_back(measureAgainst(model, reference, one, progress));
+    out.push_back(measureAgainst(model, reference, onlyLayer(masks, l, model.layers()), progress));
   }
   return out;
+}
+
+AttentionMasks onlyLayer(const AttentionMasks& masks, int layer, int layers) {
+  AttentionMasks one;
+  one.layers.resize(std::size_t(layers));
+  if (!masks.layers.empty())
+    one.layers[std::size_t(layer)] = masks.layers.size() == 1 ? masks.layers.front() : masks.layers[std::size_t(layer)];
+  return one;
 }
 
 AttentionMasks stackMasks(const LayerStack& stack, int modelLayers, Index n, const Progress& progress) {

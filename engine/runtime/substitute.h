@@ -4,11 +4,15 @@
 // 24. The predictions compared are a decoder's next token at every position and an encoder's words at its masks (or
 // at every position when the text has none).
 
+#include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "engine/models/layer_stack.h"
+#include "engine/patterns/pattern_registry.h"
 #include "engine/runtime/language_model.h"
+#include "engine/weights/fit.h"
 
 namespace attnscope {
 
@@ -23,6 +27,20 @@ struct SubstituteMeasures {
   std::vector<double> driftByLayer;  ///< ‖h_sub − h_full‖ ÷ ‖h_full‖ of the residual stream after each layer
   Index emptyRows = 0;               ///< query rows (over layers and heads) the substitute left with no key
   double msFull = 0, ms = 0;         ///< the two passes' times
+  Index windows = 1;                 ///< passes of a sliding evaluation (1: the text in one pass)
+
+  /// The sums the figures above come from, so that the windows of a sliding evaluation add up: attention cells
+  /// kept and the model's own, agreements, KL, a decoder's predicted tokens and their negative log-likelihoods, and
+  /// per layer the squared norms of the residual stream's difference and of the full one.
+  struct Sums {
+    double cellsKept = 0, cellsOwn = 0, agree = 0, kl = 0, nllFull = 0, nll = 0;
+    Index predicted = 0;
+    std::vector<double> diff2, norm2;
+  } sums;
+  /// Adds another window's measures (same model) and recomputes the figures from the sums.
+  void add(const SubstituteMeasures& other);
+  /// The figures from the sums.
+  void finish(bool decoder);
 };
 
 /// The full model's pass over a text, kept so that many substitutes are compared with one run of it: the positions
@@ -30,15 +48,17 @@ struct SubstituteMeasures {
 struct SubstituteReference {
   std::vector<int> ids;
   std::vector<Index> positions;
+  Index countFrom = 0, countTo = 0;  ///< the rows measured: [countFrom, countTo)
   ModelPass pass;
   double ms = 0;
 };
 
 /// Runs `ids` through `model` with its own full attention. `maskToken`: an encoder's mask token (its predictions
 /// are compared there, or at every position when the text has none), or −1; a decoder's every next token is
-/// compared.
+/// compared. `counted`: the rows [first, last) measured (last −1: to the end), the rest context only — a window
+/// of a sliding evaluation.
 SubstituteReference referencePass(const LanguageModel& model, std::vector<int> ids, int maskToken,
-                                  const Progress& progress = {});
+                                  const Progress& progress = {}, std::pair<Index, Index> counted = {0, -1});
 /// Runs the reference's text with `masks` (checked as the pass checks them) in place of the attention and compares.
 SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteReference& reference,
                                   const AttentionMasks& masks, const Progress& progress = {});
@@ -50,6 +70,38 @@ SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vect
 /// others), the measures of each — the l-th of the result. `masks` gives one mask for every layer or one a layer.
 std::vector<SubstituteMeasures> measureLayerByLayer(const LanguageModel& model, const SubstituteReference& reference,
                                                     const AttentionMasks& masks, const Progress& progress = {});
+
+/// A sliding evaluation of a text longer than the model's positions (the "perplexity of fixed-length models" of
+/// Hugging Face's guide): windows of `window` tokens, each `stride` after the one before, the last ending at the
+/// text's end; window k measures the rows from where window k − 1 stopped to its own end less one (the last window
+/// to its end), so each prediction is counted once, with at least window − stride − 1 tokens before it.
+struct SlidingWindow {
+  Index begin = 0, end = 0;          ///< the tokens run: [begin, end)
+  Index countFrom = 0, countTo = 0;  ///< the rows measured, in the text's positions
+};
+/// The windows over `tokens` (one when they fit in `window`). Throws Error for a longer text unless
+/// 1 ≤ stride < window.
+std::vector<SlidingWindow> slidingWindows(Index tokens, Index window, Index stride);
+
+/// measureAgainst over every window of a sliding evaluation, the substitute made for each window's length by
+/// `masksAt(n)`. With one window it is measureSubstitute.
+SubstituteMeasures measureSliding(const LanguageModel& model, const std::vector<int>& ids,
+                                  const std::function<AttentionMasks(Index n)>& masksAt, int maskToken, Index stride,
+                                  const Progress& progress = {});
+
+/// One mask for every layer: `spec` with `values`, checked and built at n.
+AttentionMasks patternMasks(const PatternSpec& spec, const ParamSet& values, Index n);
+
+/// The fitted heads (fits[layer][head], the Best pattern page's) as the substitute: each head through its own
+/// pattern, built at n.
+AttentionMasks fitMasks(const std::vector<std::vector<HeadFit>>& fits, Index n, const Progress& progress = {});
+
+/// The Pareto front of (share of cells, quality) points where less share and more quality are better: the indices
+/// of the points no other point beats in both (ties kept once), by rising share.
+std::vector<std::size_t> paretoFront(const std::vector<std::pair<double, double>>& points);
+
+/// `masks` in layer `layer` alone (of `layers`): the others keep their own attention. Shares the mask.
+AttentionMasks onlyLayer(const AttentionMasks& masks, int layer, int layers);
 
 /// A stack's layers as the substitute of a model's, layer l on layer l, at n: the stack must have as many layers as
 /// the model (a stack of one layer serves every layer). Equal layers share one mask. A family made from the inputs

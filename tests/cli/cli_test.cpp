@@ -922,6 +922,38 @@ TEST(CliEvaluate, AStackLayerByLayerAndOneLayerAtATime) {
   }
 }
 
+// A text longer than the model's 512 positions is measured window by window: every token is compared once, full
+// attention in its own place still changes nothing, and the stride must leave the windows overlapping.
+TEST(CliEvaluate, ALongTextSlides) {
+  QString story;
+  for (int k = 0; k < 20; ++k)  // 20 × 24 tokens
+    story += QStringLiteral(
+        "Once upon a time, there was a little girl named Lily. She loved to play outside in the "
+        "park with her big red ball. ");
+  QTemporaryDir dir;
+  const QString file = dir.filePath(QStringLiteral("story.txt"));
+  QFile out(file);
+  ASSERT_TRUE(out.open(QIODevice::WriteOnly));
+  out.write(story.toUtf8());
+  out.close();
+  CliRun r = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text-file"),
+                  file, QStringLiteral("--pattern"), QStringLiteral("full"), QStringLiteral("--stride"),
+                  QStringLiteral("200"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  const int n = o.value(QStringLiteral("tokens")).toInt();
+  EXPECT_GT(n, 512);
+  EXPECT_EQ(o.value(QStringLiteral("window")).toInt(), 512);
+  EXPECT_EQ(o.value(QStringLiteral("stride")).toInt(), 200);
+  EXPECT_EQ(o.value(QStringLiteral("positions")).toInt(), n);
+  EXPECT_EQ(o.value(QStringLiteral("top1_agreement")).toDouble(), 1.0);
+  EXPECT_EQ(o.value(QStringLiteral("kl_max")).toDouble(), 0.0);
+  expectBadInput(
+      cli({QStringLiteral("evaluate"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text-file"), file,
+           QStringLiteral("--pattern"), QStringLiteral("full"), QStringLiteral("--stride"), QStringLiteral("512")}),
+      "stride 512 is not allowed: expected 1 … 511");
+}
+
 TEST(CliInfer, BadInputIsOneLine) {
   QTemporaryDir dir;
   auto infer = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("infer")} + rest); };

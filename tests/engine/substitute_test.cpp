@@ -162,5 +162,103 @@ TEST(Substitute, AStackThatDoesNotFitTheModelIsRefused) {
   EXPECT_NE(test::errorOf([&] { stackMasks(blocks, 5, 20); }).find("layer 1"), std::string::npos);
 }
 
+// The windows of a sliding evaluation, by hand: 10 tokens in windows of 4 moved by 2 measure rows 0–2, 3–4, 5–6 and
+// 7–9, each row once, each window's rows inside it.
+TEST(Substitute, SlidingWindowsMeasureEveryRowOnce) {
+  const std::vector<SlidingWindow> w = slidingWindows(10, 4, 2);
+  ASSERT_EQ(w.size(), 4u);
+  const Index expected[4][4] = {{0, 4, 0, 3}, {2, 6, 3, 5}, {4, 8, 5, 7}, {6, 10, 7, 10}};
+  for (std::size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(w[k].begin, expected[k][0]);
+    EXPECT_EQ(w[k].end, expected[k][1]);
+    EXPECT_EQ(w[k].countFrom, expected[k][2]);
+    EXPECT_EQ(w[k].countTo, expected[k][3]);
+  }
+  // The last window ends at the text's end and starts a full window before it.
+  const std::vector<SlidingWindow> odd = slidingWindows(9, 4, 3);
+  ASSERT_EQ(odd.size(), 3u);
+  EXPECT_EQ(odd[2].begin, 5);
+  EXPECT_EQ(odd[2].countFrom, 6);
+  EXPECT_EQ(odd[2].countTo, 9);
+  ASSERT_EQ(slidingWindows(4, 4, 4).size(), 1u);
+  EXPECT_NE(test::errorOf([] { slidingWindows(10, 4, 4); }).find("stride 4 is not allowed: expected 1 … 3"),
+            std::string::npos);
+}
+
+// A text longer than stories260K's 512 positions: full attention in its own place changes nothing, window by
+// window, and every token but the first is predicted once.
+TEST(Substitute, ASlidingEvaluationCountsEveryPredictionOnce) {
+  const RuntimeModel& m = stories();
+  std::string text;
+  while (encodeText(m, text).size() < 700) text += kStory + " ";
+  const std::vector<int> ids = encodeText(m, text);
+  const Index n = static_cast<Index>(ids.size());
+  const auto full = [](Index length) { return every("full", {}, length); };
+  const SubstituteMeasures same = measureSliding(*m.model, ids, full, -1, 256);
+  EXPECT_EQ(same.windows, Index(slidingWindows(n, 512, 256).size()));
+  EXPECT_GE(same.windows, 2);
+  EXPECT_EQ(same.positions, n);
+  EXPECT_EQ(same.sums.predicted, n - 1);
+  EXPECT_EQ(same.top1Agreement, 1.0);
+  EXPECT_EQ(same.klMax, 0.0);
+  EXPECT_EQ(*same.perplexity, *same.perplexityFull);
+  EXPECT_EQ(same.shareOfCells, 1.0);
+  // A window of radius 4 changes the answers; the share of cells is the rows' own, counted once each.
+  const SubstituteMeasures narrow = measureSliding(
+      *m.model, ids,
+      [](Index length) {
+        return every("window", {{"radius", "4"}, {"causal", "true"}}, length);
+      },
+      -1, 256);
+  EXPECT_LT(narrow.top1Agreement, 1.0);
+  EXPECT_GT(narrow.klMean, 0.0);
+  double kept = 0, own = 0;
+  for (const SlidingWindow& w : slidingWindows(n, 512, 256))
+    for (Index i = w.countFrom; i < w.countTo; ++i)
+      kept += double(std::min<Index>(i - w.begin, 4) + 1), own += double(i - w.begin + 1);
+  EXPECT_NEAR(narrow.shareOfCells, kept / own, 1e-12);
+  // A text that fits is one window, and measureSubstitute's answer.
+  const std::vector<int> short_(ids.begin(), ids.begin() + 100);
+  const SubstituteMeasures one = measureSliding(
+      *m.model, short_,
+      [](Index length) {
+        return every("window", {{"radius", "4"}, {"causal", "true"}}, length);
+      },
+      -1, 256);
+  const SubstituteMeasures direct =
+      measureSubstitute(*m.model, short_, every("window", {{"radius", "4"}, {"causal", "true"}}, 100), -1);
+  EXPECT_EQ(one.windows, 1);
+  EXPECT_EQ(one.klMean, direct.klMean);
+  EXPECT_EQ(one.driftByLayer, direct.driftByLayer);
+}
+
+// The Pareto front by hand: less share and more quality are better.
+TEST(Substitute, ParetoFrontKeepsWhatNothingBeats) {
+  const std::vector<std::pair<double, double>> points = {{0.5, 0.9}, {0.1, 0.2}, {0.3, 0.2}, {1.0, 1.0},
+                                                         {0.3, 0.7}, {0.6, 0.8}, {0.1, 0.1}};
+  EXPECT_EQ(paretoFront(points), (std::vector<std::size_t>{1, 4, 0, 3}));
+  EXPECT_TRUE(paretoFront({}).empty());
+}
+
+// The fitted heads as a substitute: each head through its own pattern.
+TEST(Substitute, FittedHeadsAttendThroughTheirOwnPatterns) {
+  HeadFit causal1, full;
+  causal1.best = {"window", {{"radius", "1"}, {"causal", "true"}}, 0, 0};
+  full.best = {"full", {}, 0, 0};
+  const AttentionMasks masks = fitMasks({{causal1, full}}, 5);
+  ASSERT_EQ(masks.layers.size(), 1u);
+  const SparseMask& mask = *masks.layers[0];
+  ASSERT_EQ(mask.heads(), 2);
+  for (Index i = 0; i < 5; ++i) {
+    std::vector<Index> h0, h1;
+    for (KeyIndex k : mask.row(0, i)) h0.push_back(k);
+    for (KeyIndex k : mask.row(1, i)) h1.push_back(k);
+    std::vector<Index> expected0 = {i};
+    if (i > 0) expected0.insert(expected0.begin(), i - 1);
+    EXPECT_EQ(h0, expected0);
+    EXPECT_EQ(h1, (std::vector<Index>{0, 1, 2, 3, 4}));
+  }
+}
+
 }  // namespace
 }  // namespace attnscope
