@@ -4,10 +4,12 @@
 // rise with the radius to 1.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "engine/patterns/pattern_registry.h"
+#include "engine/io/atomic_file.h"
 #include "engine/runtime/inference.h"
 #include "engine/runtime/substitute.h"
 #include "engine/util/error.h"
@@ -76,6 +78,34 @@ TEST(Substitute, AgreementRisesWithTheWindowToOne) {
     if (radius >= n) EXPECT_EQ(m.top1Agreement, 1.0);
     previous = m.top1Agreement;
   }
+}
+
+// The same on every shipped story (resources/texts, 280–310 tokens each): agreement rises with the radius, from
+// under half (each token alone) to 1 once the window holds the whole story.
+TEST(Substitute, AgreementRisesWithTheWindowOnTheShippedStories) {
+  int stories_ = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(ATTNSCOPE_TEXTS_DIR)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".txt" || name.rfind("masked-", 0) == 0) continue;
+    ++stories_;
+    SCOPED_TRACE(name);
+    const std::vector<int> ids = encodeText(stories(), readSmallFile(entry.path().string(), 1 << 16, "a story"));
+    const Index n = static_cast<Index>(ids.size());
+    ASSERT_GT(n, 256);
+    const SubstituteReference reference = referencePass(*stories().model, ids, -1);
+    double previous = -1;
+    for (const Index radius : {0, 1, 2, 4, 8, 16, 32, 64, 128, 512}) {
+      const double agreement =
+          measureAgainst(*stories().model, reference,
+                         every("window", {{"radius", std::to_string(radius)}, {"causal", "true"}}, n))
+              .top1Agreement;
+      if (radius == 0) EXPECT_LT(agreement, 0.5);
+      EXPECT_GE(agreement, previous) << "radius " << radius;
+      previous = agreement;
+    }
+    EXPECT_EQ(previous, 1.0);
+  }
+  EXPECT_EQ(stories_, 4);
 }
 
 // A query row the substitute leaves empty gives a zero output and is counted; masks that do not fit are refused.
