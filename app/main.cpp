@@ -27,8 +27,9 @@ struct AppOptions {
   QCommandLineOption weightsPage{
       QStringLiteral("weights-page"),
       QStringLiteral(
-          "With --weights: open the Real attention tab on heads, fit (every head fitted), rollout (rolled "
-          "out, and restricted to the pattern on the left) or anatomy (one head's steps, for a model run here)."),
+          "Open the Real attention tab on heads, fit (every head fitted), rollout (rolled out, and restricted "
+          "to the pattern on the left), anatomy (one head's steps, for a model run here) or cost (what the pattern on "
+          "the left costs the model run here, swept over its budget)."),
       QStringLiteral("PAGE")};
 
   QCommandLineOption run{QStringLiteral("run"),
@@ -96,7 +97,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (parser.isSet(weightsPage) && !window.showWeightsPage(parser.value(weightsPage))) {
-    std::fprintf(stderr, "attnscope: --weights-page '%s' is not allowed: expected heads, fit, rollout or anatomy\n",
+    std::fprintf(stderr,
+                 "attnscope: --weights-page '%s' is not allowed: expected heads, fit, rollout, anatomy or cost\n",
                  qPrintable(parser.value(weightsPage)));
     return 2;
   }

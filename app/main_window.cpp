@@ -48,6 +48,7 @@
 #include "widgets/shared/text_size.h"
 #include "widgets/pattern/mask_controller.h"
 #include "widgets/approx/approx_panel.h"
+#include "widgets/weights/cost_page.h"
 #include "widgets/weights/weights_panel.h"
 #include "widgets/model/model_panel.h"
 #include "widgets/pattern/path_panel.h"
@@ -270,6 +271,7 @@ void MainWindow::connectViews() {
           });
   connect(weights_, &WeightsPanel::patternRequested, this, [this] { weights_->measurePattern(controls_->choice()); });
   connect(weights_, &WeightsPanel::stackRequested, this, [this] { weights_->measureStack(model_->stack()); });
+  weights_->costPage()->setSources([this] { return controls_->choice(); }, [this] { return model_->stack(); });
   connect(model_, &ModelPanel::addCurrentPatternRequested, this, [this] {
     const PatternChoice c = controls_->choice();
     StackLayer layer;

@@ -111,23 +111,12 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
 }
 
 QJsonObject measuresJson(const SubstituteMeasures& m) {
+  QJsonObject o;
+  for (const auto& [key, value] : measureFields(m))
+    o.insert(QString::fromStdString(key), value ? QJsonValue(*value) : QJsonValue());
   QJsonArray drift;
   for (double d : m.driftByLayer) drift.append(d);
-  // An encoder saved without its head predicts nothing: its comparisons are null, its drift is still measured.
-  const bool predicted = m.positions > 0;
-  auto orNull = [predicted](double v) { return predicted ? QJsonValue(v) : QJsonValue(); };
-  QJsonObject o{{QStringLiteral("share_of_cells"), m.shareOfCells},
-                {QStringLiteral("positions"), static_cast<double>(m.positions)},
-                {QStringLiteral("top1_agreement"), orNull(m.top1Agreement)},
-                {QStringLiteral("kl_mean"), orNull(m.klMean)},
-                {QStringLiteral("kl_max"), orNull(m.klMax)},
-                {QStringLiteral("kl_max_position"), orNull(static_cast<double>(m.klMaxPosition))},
-                {QStringLiteral("drift_by_layer"), drift},
-                {QStringLiteral("empty_rows"), static_cast<double>(m.emptyRows)},
-                {QStringLiteral("ms_full"), m.msFull},
-                {QStringLiteral("ms"), m.ms}};
-  o.insert(QStringLiteral("perplexity_full"), m.perplexityFull ? QJsonValue(*m.perplexityFull) : QJsonValue());
-  o.insert(QStringLiteral("perplexity"), m.perplexity ? QJsonValue(*m.perplexity) : QJsonValue());
+  o.insert(QStringLiteral("drift_by_layer"), drift);
   return o;
 }
 

@@ -69,6 +69,22 @@ void SubstituteMeasures::finish(bool decoder) {
   }
 }
 
+std::vector<std::pair<std::string, std::optional<double>>> measureFields(const SubstituteMeasures& m) {
+  const bool predicted = m.positions > 0;
+  auto compared = [predicted](double v) { return predicted ? std::optional<double>(v) : std::nullopt; };
+  return {{"share_of_cells", m.shareOfCells},
+          {"positions", double(m.positions)},
+          {"top1_agreement", compared(m.top1Agreement)},
+          {"kl_mean", compared(m.klMean)},
+          {"kl_max", compared(m.klMax)},
+          {"kl_max_position", compared(double(m.klMaxPosition))},
+          {"empty_rows", double(m.emptyRows)},
+          {"ms_full", m.msFull},
+          {"ms", m.ms},
+          {"perplexity_full", m.perplexityFull},
+          {"perplexity", m.perplexity}};
+}
+
 SubstituteReference referencePass(const LanguageModel& model, std::vector<int> ids, int maskToken,
                                   const Progress& progress, std::pair<Index, Index> counted) {
   model.checkTokens(ids);

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,11 @@ struct SubstituteMeasures {
   /// The figures from the sums.
   void finish(bool decoder);
 };
+
+/// The measures as named fields, in the order files show them (share_of_cells, positions, top1_agreement, kl_mean,
+/// kl_max, kl_max_position, empty_rows, ms_full, ms, perplexity_full, perplexity): nullopt for what was not
+/// measured (the comparisons of a model with no predictions, an encoder's perplexity). drift_by_layer is the list.
+std::vector<std::pair<std::string, std::optional<double>>> measureFields(const SubstituteMeasures& m);
 
 /// The full model's pass over a text, kept so that many substitutes are compared with one run of it: the positions
 /// whose predictions are compared, the pass (logits there, the residual stream after every layer) and its time.

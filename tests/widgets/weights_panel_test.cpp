@@ -1,8 +1,14 @@
 // The Real attention tab driven as a user would: open the synthetic example, read each head's role in the grid and
 // the table, click a head to see it large, measure the pattern chosen on the left, refuse a bad file in one line.
+#include <array>
 #include <cmath>
 
 #include <QCheckBox>
+#include <QComboBox>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QDir>
 #include <QFileInfo>
 #include <QDoubleSpinBox>
@@ -17,6 +23,9 @@
 #include "tests/widgets/window_fixture.h"
 #include "widgets/shared/heatmap_view.h"
 #include "widgets/model/model_panel.h"
+#include "engine/runtime/substitute.h"
+#include "widgets/weights/cost_charts.h"
+#include "widgets/weights/cost_page.h"
 #include "widgets/weights/pareto_chart.h"
 #include "widgets/weights/weights_panel.h"
 
@@ -343,6 +352,158 @@ TEST_F(WeightsTabTest, HeadAnatomyShowsTheStepsThatGiveTheRow) {
   ASSERT_TRUE(waitForBackground(*panel()));
   EXPECT_EQ(table->rowCount(), 0);
   EXPECT_TRUE(part<QLabel>(w(), "weightsAnatomyNote")->text().startsWith(QStringLiteral("Run a model here")));
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+// What it costs: stories260K on a shipped story with the window chosen on the left in place of its attention. The
+// sweep draws a point a radius, each the engine's own measurement of that substitute (the share of cells worked by
+// hand: a decoder's query i keeps min(i, r) + 1 of its i + 1 keys); Per layer draws a bar a layer.
+class CostPageTest : public WeightsTabTest {
+ protected:
+  CostPage* page() { return panel()->costPage(); }
+  std::vector<int> storyIds() {
+    QFile file(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/the-red-kite.txt"));
+    EXPECT_TRUE(file.open(QIODevice::ReadOnly));
+    return encodeText(*panel()->model(), QString::fromUtf8(file.readAll()).trimmed().toStdString());
+  }
+  void openModel() {
+    w().showView(QStringLiteral("weights"));
+    panel()->setModelText(QStringLiteral("Lily saw a big red ball"));
+    panel()->openShippedModel();
+    ASSERT_TRUE(waitUntil([&] { return panel()->model() && panel()->report(); })) << panel()->message().toStdString();
+    ASSERT_TRUE(waitForBackground(*panel()));
+    ASSERT_TRUE(panel()->showPage(QStringLiteral("cost")));
+  }
+};
+
+TEST_F(CostPageTest, ASweepDrawsAPointABudgetAndPerLayerABarALayer) {
+  openModel();
+  ASSERT_TRUE(page()->setSample(QStringLiteral("The red kite")));
+  page()->setSweep(QStringLiteral("radius"), QStringLiteral("0, 4, 600"));
+  part<QPushButton>(w(), "costSweep")->click();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(page()->message(), QString());
+  ASSERT_EQ(page()->tradeOff()->points(), 3);
+  const std::vector<int> ids = storyIds();
+  const Index n = static_cast<Index>(ids.size());
+  const PatternSpec window = PatternSpec::parse("window");
+  for (int k = 0; k < 3; ++k) {
+    const Index radius = std::array<Index, 3>{0, 4, 600}[std::size_t(k)];
+    double kept = 0, own = 0;
+    for (Index i = 0; i < n; ++i) kept += double(std::min(i, radius) + 1), own += double(i + 1);
+    EXPECT_NEAR(page()->tradeOff()->point(k).x(), kept / own, 1e-12);
+    const SubstituteMeasures m =
+        measureSubstitute(*panel()->model()->model, ids,
+                          patternMasks(window, window.resolve({{"radius", std::to_string(radius)}}), n), -1);
+    EXPECT_EQ(page()->tradeOff()->point(k).y(), m.top1Agreement);
+  }
+  EXPECT_LT(page()->tradeOff()->point(0).y(), 0.5);
+  EXPECT_EQ(page()->tradeOff()->point(2).y(), 1.0);
+  // Each point beats the one before in agreement at more cells: all three are on the front.
+  EXPECT_EQ(page()->tradeOff()->front(), (std::vector<int>{0, 1, 2}));
+  // The chart shows KL instead when asked: 0 for the window that holds the whole story.
+  part<QComboBox>(w(), "costQuality")->setCurrentIndex(1);
+  EXPECT_EQ(page()->tradeOff()->point(2).y(), 0.0);
+  EXPECT_GT(page()->tradeOff()->point(0).y(), page()->tradeOff()->point(1).y());
+
+  // Per layer: the pattern on the left (window radius 2) in one layer at a time.
+  part<QPushButton>(w(), "costPerLayer")->click();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_EQ(page()->layerChart()->rows(), 1);
+  const SubstituteReference reference = referencePass(*panel()->model()->model, ids, -1);
+  const std::vector<SubstituteMeasures> byLayer =
+      measureLayerByLayer(*panel()->model()->model, reference, patternMasks(window, window.defaults(), n));
+  for (int l = 0; l < 5; ++l) {
+    EXPECT_GT(page()->layerChart()->bar(l), 0.0);
+    EXPECT_NEAR(page()->layerChart()->bar(l), byLayer[std::size_t(l)].driftByLayer.back(), 1e-9);
+  }
+
+  // Export: the measures as evaluate writes them, the charts as a PNG; another ending is refused, nothing written.
+  QTemporaryDir dir;
+  QString error;
+  ASSERT_TRUE(page()->exportTo(dir.filePath(QStringLiteral("cost.json")), &error)) << error.toStdString();
+  QFile json(dir.filePath(QStringLiteral("cost.json")));
+  ASSERT_TRUE(json.open(QIODevice::ReadOnly));
+  const QJsonObject o = QJsonDocument::fromJson(json.readAll()).object();
+  EXPECT_EQ(o.value(QStringLiteral("sweep")).toString(), QStringLiteral("radius"));
+  const QJsonArray rows = o.value(QStringLiteral("rows")).toArray();
+  ASSERT_EQ(rows.size(), 3);
+  EXPECT_EQ(rows.at(2).toObject().value(QStringLiteral("top1_agreement")).toDouble(), 1.0);
+  EXPECT_EQ(rows.at(1).toObject().value(QStringLiteral("radius")).toString(), QStringLiteral("4"));
+  EXPECT_EQ(o.value(QStringLiteral("per_layer")).toArray().size(), 5);
+  ASSERT_TRUE(page()->exportTo(dir.filePath(QStringLiteral("cost.png")), &error)) << error.toStdString();
+  EXPECT_FALSE(QImage(dir.filePath(QStringLiteral("cost.png"))).isNull());
+  EXPECT_FALSE(page()->exportTo(dir.filePath(QStringLiteral("cost.txt")), &error));
+  EXPECT_TRUE(error.contains(QStringLiteral("expected a file ending in .json or .png"))) << error.toStdString();
+  EXPECT_FALSE(QFile::exists(dir.filePath(QStringLiteral("cost.txt"))));
+}
+
+// A long sweep fills the chart as it goes and stops when cancelled: what was measured stays.
+TEST_F(CostPageTest, ASweepCanBeCancelledAndKeepsItsPoints) {
+  openModel();
+  ASSERT_TRUE(page()->setSample(QStringLiteral("The little boat")));
+  QStringList radii;
+  for (int r = 0; r < 64; ++r) radii << QString::number(r);
+  page()->setSweep(QStringLiteral("radius"), radii.join(QLatin1Char(',')));
+  part<QPushButton>(w(), "costSweep")->click();
+  ASSERT_TRUE(waitUntil([&] { return page()->tradeOff()->points() >= 1; }));
+  ASSERT_TRUE(page()->cancelButton()->isEnabled());
+  page()->cancelButton()->click();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  const int shown = page()->tradeOff()->points();
+  EXPECT_GE(shown, 1);
+  EXPECT_LT(shown, 64);
+  EXPECT_TRUE(page()->note().contains(QStringLiteral("Cancelled")));
+  EXPECT_FALSE(page()->cancelButton()->isEnabled());
+  QTest::qWait(50);  // nothing arrives after the cancel
+  EXPECT_EQ(page()->tradeOff()->points(), shown);
+}
+
+// What cannot run is one inline line, and nothing starts: no fit yet, a stack that does not fit the model, a sweep
+// value out of range, a pattern made from the inputs. The fitted heads then run on the text they were fitted on.
+TEST_F(CostPageTest, WhatCannotRunIsOneLineAndTheFitRunsOnItsText) {
+  openModel();
+  page()->setSource(CostPage::Source::Fit);
+  page()->measure();
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("Fit every head on the Best pattern page first")))
+      << page()->message().toStdString();
+  EXPECT_FALSE(page()->busy());
+  page()->setSource(CostPage::Source::Stack);
+  page()->measure();
+  EXPECT_FALSE(page()->message().isEmpty());
+  EXPECT_FALSE(page()->busy());
+  page()->setSource(CostPage::Source::Pattern);
+  page()->setSweep(QStringLiteral("radius"), QStringLiteral("1,-3"));
+  page()->sweep();
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("radius"))) << page()->message().toStdString();
+  EXPECT_FALSE(page()->busy());
+  page()->setSweep(QStringLiteral("size"), QStringLiteral("1"));
+  page()->sweep();
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("'size' is not one of window's")))
+      << page()->message().toStdString();
+
+  // Fit every head on the text above, then run the fit on it: each head through its own window.
+  panel()->fitHeads();
+  ASSERT_TRUE(waitUntil([&] { return panel()->fits() != nullptr; }));
+  ASSERT_TRUE(waitForBackground(*panel()));
+  page()->setSource(CostPage::Source::Fit);
+  ASSERT_TRUE(page()->setSample(QString()));
+  page()->measure();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(page()->message(), QString());
+  EXPECT_TRUE(page()->summary().startsWith(QStringLiteral("the fitted heads, on the text above (9 tokens)")))
+      << page()->summary().toStdString();
+  // On a story of another length the fit does not apply: said in one line.
+  ASSERT_TRUE(page()->setSample(QStringLiteral("The red kite")));
+  page()->measure();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("the heads were fitted on 9 positions")))
+      << page()->message().toStdString();
 }
 
 }  // namespace

@@ -37,6 +37,7 @@
 #include "widgets/shared/mask_picture.h"
 #include "widgets/shared/number_text.h"
 #include "widgets/shared/palettes.h"
+#include "widgets/weights/cost_page.h"
 #include "widgets/weights/pareto_chart.h"
 #include "widgets/shared/task_runner.h"
 
@@ -217,7 +218,11 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   connect(pages_, &QTabWidget::currentChanged, this, [vertical](int page) {
     const int total = vertical->height();
     if (total < 200) return;  // not laid out yet: the stretch factors decide
-    vertical->setSizes(page == 0 ? QList<int>{total * 3 / 5, total * 2 / 5} : QList<int>{total / 2, total / 2});
+    // Heads: the pictures first; What it costs: all the height for its charts (the pictures fold away; dragging
+    // the handle brings them back).
+    vertical->setSizes(page == 0   ? QList<int>{total * 3 / 5, total * 2 / 5}
+                       : page == 4 ? QList<int>{0, total}
+                                   : QList<int>{total / 2, total / 2});
   });
 
   connect(open_, &QPushButton::clicked, this, [this] {
@@ -335,6 +340,11 @@ void WeightsPanel::buildPages() {
   anatomyTable_->verticalHeader()->hide();
   anatomyLayout->addWidget(anatomyTable_, 1);
   pages_->addTab(anatomyPage, QStringLiteral("Head anatomy"));
+
+  // What it costs: the model running here with a substitute for its attention.
+  cost_ = new CostPage(pages_);
+  cost_->setObjectName(QStringLiteral("weightsCost"));
+  pages_->addTab(cost_, QStringLiteral("What it costs"));
   connect(anatomyQuery_, &QSpinBox::valueChanged, this, [this] {
     anatomyChosen_ = true;
     showAnatomy();
@@ -359,6 +369,7 @@ QString WeightsPanel::message() const { return message_->isVisible() ? message_-
 bool WeightsPanel::openDump(const QString& path, const QString& tokens) {
   modelRunner_->cancel();  // a dump opened by hand replaces the model's: its run in flight is dropped
   model_.reset();
+  cost_->setModel(nullptr, {});
   inference_.reset();
   modelOutputs_->hide();
   return showDump(path, tokens);
@@ -440,6 +451,7 @@ void WeightsPanel::runModel(const QString& path) {
           QFile::remove(old.absoluteFilePath());
       model_ = opened;
       inference_ = inference;
+      cost_->setModel(model_, [this] { return modelText_->text(); });
       continue_->setEnabled(!opened->model->encoder() && opened->model->hasLogits());
       {
         // The last token's steps by default: it sees the most keys (a choice made by hand stays while it fits).
@@ -514,6 +526,7 @@ bool WeightsPanel::showDump(const QString& path, const QString& tokens) {
   layerMasks_.reset();
   against_.clear();
   fits_.reset();
+  cost_->setFits(nullptr, 0);
   rolloutL1_ = -1;
   fitTable_->clear();
   fitTable_->setRowCount(0);
@@ -620,6 +633,15 @@ void WeightsPanel::analyse() {
       if (autoRun_ == QStringLiteral("fit")) {
         autoRun_.clear();
         fitHeads();
+      } else if (autoRun_ == QStringLiteral("cost") && model_) {
+        // The sweep, then (once it has ended) the same pattern layer by layer: both charts drawn.
+        autoRun_.clear();
+        auto* once = new QObject(this);
+        connect(cost_, &CostPage::ended, once, [this, once] {
+          once->deleteLater();
+          cost_->perLayer();
+        });
+        cost_->sweep();
       } else if (autoRun_ == QStringLiteral("rollout")) {
         if (against_.isEmpty()) {
           emit patternRequested();  // answered with measurePattern: this runs again, with something to restrict to
@@ -794,11 +816,11 @@ void WeightsPanel::selectHead(Index layer, int head) {
 
 bool WeightsPanel::showPage(const QString& name, bool run) {
   const QStringList names{QStringLiteral("heads"), QStringLiteral("fit"), QStringLiteral("rollout"),
-                          QStringLiteral("anatomy")};
+                          QStringLiteral("anatomy"), QStringLiteral("cost")};
   const int index = static_cast<int>(names.indexOf(name));
   if (index < 0) return false;
   pages_->setCurrentIndex(index);
-  autoRun_ = run && (index == 1 || index == 2) ? name : QString();
+  autoRun_ = run && (index == 1 || index == 2 || index == 4) ? name : QString();
   return true;
 }
 
@@ -812,8 +834,9 @@ void WeightsPanel::fitHeads() {
     FitOptions options;
     options.keep = keep;
     auto fits = std::make_shared<const std::vector<std::vector<HeadFit>>>(fitPatterns(*dump, options, ctx.progress()));
-    return [this, fits, keep] {
+    return [this, fits, keep, n = dump->n()] {
       fits_ = fits;
+      cost_->setFits(fits_, n);
       fitKeep_ = keep;
       showFits();
     };

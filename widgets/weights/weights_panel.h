@@ -8,6 +8,8 @@
 // - Best pattern: the cheapest window (both ways or causal, with or without the first token global) keeping a
 //   chosen share of each head's mass, per head, per layer and for the whole model, and the selected head's Pareto
 //   front.
+// - What it costs (cost_page.h): the model running here with a substitute for its attention, and what it then says
+//   differently.
 // - Rollout: attention rollout through the layers, of the real weights and of the weights restricted to what was
 //   measured, and their difference; the restricted one's support is the pattern's multi-hop reachability.
 // Beside the dumps, a model run here: *Open model…* (a llama2.c checkpoint or a Hugging Face folder) or
@@ -43,6 +45,7 @@ class QTabWidget;
 
 namespace attnscope {
 
+class CostPage;
 class HeatmapView;
 class ParetoChart;
 class SparseMask;
@@ -90,8 +93,9 @@ class WeightsPanel : public QWidget, public ViewTab {
   void rollOut();
   /// Shows head `head` of layer `layer` large (and its Pareto front, when fitted).
   void selectHead(Index layer, int head);
-  /// Shows a page: "heads", "fit", "rollout" or "anatomy" (false for another name). With `run`, that page's work starts
-  /// as soon as a dump's figures are shown: the fit, or the rollout against the pattern on the left.
+  /// Shows a page: "heads", "fit", "rollout", "anatomy" or "cost" (false for another name). With `run`, that page's
+  /// work starts as soon as a dump's figures are shown: the fit, the rollout against the pattern on the left, or
+  /// (for a model run here) the sweep of the pattern on the left.
   bool showPage(const QString& name, bool run = false);
   bool exportTo(const QString& path, int width, int height, int dpi, QString* error) override;
   QString viewName() const override { return QStringLiteral("weights"); }
@@ -109,6 +113,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   QTableWidget* fitTable() const { return fitTable_; }
   QTableWidget* anatomyTable() const { return anatomyTable_; }
   ParetoChart* pareto() const { return pareto_; }
+  CostPage* costPage() const { return cost_; }
   HeatmapView* headView() const { return view_; }  ///< null until a dump is open
   /// The rollout maps (real, restricted, difference); null until the first rollout.
   HeatmapView* rolloutView(int which) const;
@@ -190,6 +195,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   QLabel* fitSummary_ = nullptr;
   QTableWidget* fitTable_ = nullptr;
   ParetoChart* pareto_ = nullptr;
+  CostPage* cost_ = nullptr;
   QPushButton* rollout_ = nullptr;
   QLabel* rolloutNote_ = nullptr;
   QWidget* rolloutHolder_ = nullptr;
