@@ -271,7 +271,8 @@ void MainWindow::connectViews() {
           });
   connect(weights_, &WeightsPanel::patternRequested, this, [this] { weights_->measurePattern(controls_->choice()); });
   connect(weights_, &WeightsPanel::stackRequested, this, [this] { weights_->measureStack(model_->stack()); });
-  weights_->costPage()->setSources([this] { return controls_->choice(); }, [this] { return model_->stack(); });
+  weights_->costPage()->setSources([this] { return controls_->choice(); }, [this] { return model_->stack(); },
+                                   [this] { return approx_->choice(); });
   connect(model_, &ModelPanel::addCurrentPatternRequested, this, [this] {
     const PatternChoice c = controls_->choice();
     StackLayer layer;

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "app/cli/cli_common.h"
+#include "engine/approx/approx_method.h"
 #include "engine/io/atomic_file.h"
 #include "engine/models/stack_source.h"
 #include "engine/patterns/pattern_registry.h"
@@ -24,7 +25,7 @@ namespace {
 
 // What `evaluate` was asked; Check() says the first thing wrong with it.
 struct EvaluateArgs {
-  std::string model, tokenizer, text, textFile, pattern, sweepKey;
+  std::string model, tokenizer, text, textFile, pattern, approx, sweepKey;
   std::vector<std::pair<std::string, std::string>> params;
   std::vector<std::string> sweepValues;
   StackSource stack;
@@ -34,12 +35,14 @@ struct EvaluateArgs {
   std::string Check() const {
     if (model.empty()) return "--model is required: a model `infer` opens";
     if (textGiven == !textFile.empty()) return "give either --text TEXT or --text-file FILE: what the model reads";
-    if (pattern.empty() == !stack.given())
-      return "give either --pattern P (in every layer) or one of --config, --stack, --layers (layer by layer): what "
-             "attends instead of full attention";
+    if (int(!pattern.empty()) + int(stack.given()) + int(!approx.empty()) != 1)
+      return "give one of --pattern P (in every layer), --config, --stack or --layers (layer by layer), or --approx "
+             "METHOD: what attends instead of full attention";
     if (const std::string problem = stack.check(false); !problem.empty()) return problem;
-    if (stack.given() && !params.empty()) return "-p goes with --pattern: a stack's layers carry their own parameters";
-    if (stack.given() && !sweepKey.empty()) return "--sweep goes with --pattern: it varies one pattern's parameter";
+    if (stack.given() && !params.empty())
+      return "-p goes with --pattern or --approx: a stack's layers carry their own parameters";
+    if (stack.given() && !sweepKey.empty())
+      return "--sweep goes with --pattern or --approx: it varies one of their parameters";
     if (!sweepKey.empty() && sweepValues.empty()) return "--sweep " + sweepKey + "= has no values: give V1,V2,…";
     if (sweepValues.size() > 64) return "--sweep has " + std::to_string(sweepValues.size()) + " values: at most 64";
     for (const auto& [key, value] : params)
@@ -77,8 +80,13 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
       QStringLiteral("A text longer than the model's positions is measured in windows of that many tokens, each this "
                      "many after the last (default: half the positions)."),
       QStringLiteral("S"));
+  const QCommandLineOption approx(
+      QStringLiteral("approx"),
+      QStringLiteral("An approximation in place of softmax attention in every layer: linear or performer (run "
+                     "causally for a decoder), linformer or nystrom (encoders only); -p sets its parameters."),
+      QStringLiteral("METHOD"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &textFile, &sweep, &perLayer, &stride, &json})
+  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &textFile, &approx, &sweep, &perLayer, &stride, &json})
     parser.addOption(*o);
   parser.addOption(patternOptions.pattern);
   parser.addOption(patternOptions.param);
@@ -93,6 +101,7 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
   a.text = toStd(parser.value(text));
   a.textFile = toStd(parser.value(textFile));
   a.pattern = toStd(parser.value(patternOptions.pattern));
+  a.approx = toStd(parser.value(approx));
   a.params = readParamTexts(parser, patternOptions);
   if (parser.isSet(sweep)) {
     const std::string s = toStd(parser.value(sweep));
@@ -183,6 +192,8 @@ int runEvaluate(const QStringList& arguments) {
         budgets.push_back({v, spec->resolve(texts)});
       }
     }
+  } else if (!args.approx.empty()) {
+    findApproxMethod(args.approx);  // its parameters need the model's head size: resolved once it is read
   } else if (!args.stack.layers.empty()) {
     parseShortForm(args.stack.layers);
   } else if (!args.stack.stackFile.empty()) {
@@ -201,12 +212,28 @@ int runEvaluate(const QStringList& arguments) {
   const Index stride = args.stride > 0 ? args.stride : std::max<Index>(1, window / 2);
   if (sliding) slidingWindows(n, window, stride);  // checks the stride
   // Every substitute is made and checked against the model at the length it runs at before the first pass.
-  std::vector<std::function<AttentionMasks(Index)>> substitutes;
+  std::vector<std::function<Substitute(Index)>> substitutes;
   std::string what;
   if (spec) {
     for (const Budget& b : budgets)
       substitutes.push_back([&spec, values = b.values](Index length) { return patternMasks(*spec, values, length); });
     what = args.pattern + " in every layer";
+  } else if (!args.approx.empty()) {
+    const ApproxMethod& method = findApproxMethod(args.approx);
+    const Index dim = m.model->headDim();
+    const std::vector<ParamSpec> params = method.params(dim);
+    if (!args.sweepKey.empty() &&
+        std::none_of(params.begin(), params.end(), [&](const ParamSpec& p) { return p.name == args.sweepKey; }))
+      throw UsageError("--sweep " + args.sweepKey + " is not a parameter of " + args.approx);
+    const std::vector<std::string> values = args.sweepKey.empty() ? std::vector<std::string>{""} : args.sweepValues;
+    for (const std::string& v : values) {
+      auto texts = args.params;
+      if (!args.sweepKey.empty()) texts.emplace_back(args.sweepKey, v);
+      const AttentionApprox approx{&method, resolveApproxParams(method, dim, texts)};
+      budgets.push_back({v, approx.params});
+      substitutes.push_back([approx](Index) { return Substitute(approx); });
+    }
+    what = args.approx + " in place of softmax attention in every layer";
   } else {
     const LayerStack stack = args.stack.load(window);
     const int layers = m.model->layers();
@@ -214,19 +241,21 @@ int runEvaluate(const QStringList& arguments) {
     what = "the stack " + shortForm(stack.layers) + ", layer by layer";
   }
   const std::vector<int> first(ids.begin(), ids.begin() + window);
-  for (const auto& masksAt : substitutes) {
-    const AttentionMasks masks = masksAt(window);
-    m.model->checkTokens(first, &masks);
+  for (const auto& substituteAt : substitutes) {
+    const Substitute s = substituteAt(window);
+    m.model->checkTokens(first, &s.masks);
+    if (s.approx) m.model->checkApprox(*s.approx, window);
   }
   std::optional<SubstituteReference> reference;
   if (!sliding) reference = referencePass(*m.model, ids, m.tokenizer->maskToken());
-  const auto measure = [&](const std::function<AttentionMasks(Index)>& masksAt) {
+  const auto measure = [&](const std::function<Substitute(Index)>& masksAt) {
     return sliding ? measureSliding(*m.model, ids, masksAt, m.tokenizer->maskToken(), stride)
                    : measureAgainst(*m.model, *reference, masksAt(n));
   };
   QJsonArray rows;
   if (!args.json) {
     std::cout << "model: " << m.describe() << "\n" << n << " tokens; " << what << "\n";
+    if (!args.approx.empty()) std::cout << approximationNote(findApproxMethod(args.approx)) << "\n";
     if (sliding)
       std::cout << "sliding evaluation: windows of " << window << " tokens, stride " << stride << " ("
                 << slidingWindows(n, window, stride).size() << " windows; each prediction counted once, with at least "
@@ -238,7 +267,11 @@ int runEvaluate(const QStringList& arguments) {
     const std::string label = budgets.empty() || budgets[b].label.empty() ? std::string() : budgets[b].label;
     if (!label.empty()) row.insert(QString::fromStdString(args.sweepKey), QString::fromStdString(label));
     if (!args.json)
-      printMeasures(label.empty() ? (spec ? args.pattern : "stack") : args.sweepKey + "=" + label, measures);
+      printMeasures(label.empty() ? (spec                   ? args.pattern
+                                     : !args.approx.empty() ? args.approx
+                                                            : "stack")
+                                  : args.sweepKey + "=" + label,
+                    measures);
     if (args.perLayer) {
       std::vector<SubstituteMeasures> layers;
       for (int l = 0; l < m.model->layers(); ++l) {
@@ -255,6 +288,10 @@ int runEvaluate(const QStringList& arguments) {
                   {QStringLiteral("tokens"), static_cast<double>(n)},
                   {QStringLiteral("substitute"), QString::fromStdString(what)}};
     if (spec) o.insert(QStringLiteral("pattern"), QString::fromStdString(args.pattern));
+    if (!args.approx.empty()) {
+      o.insert(QStringLiteral("approx"), QString::fromStdString(args.approx));
+      o.insert(QStringLiteral("note"), QString::fromStdString(approximationNote(findApproxMethod(args.approx))));
+    }
     if (sliding) {
       o.insert(QStringLiteral("window"), static_cast<double>(window));
       o.insert(QStringLiteral("stride"), static_cast<double>(stride));

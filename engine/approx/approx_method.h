@@ -39,6 +39,9 @@ class ApproxMethod {
   /// Runs one head. `head` varies the seeded projections between heads. Cancellable between stages.
   virtual std::unique_ptr<ApproxHead> run(const ParamSet& p, const Matrix& Q, const Matrix& K, const Matrix& V,
                                           int head, const Progress& progress = {}) const = 0;
+  /// How many things each query attends through, in place of the n keys: linear attention's d features, Performer's
+  /// m random features, Linformer's k projected keys, Nyströmformer's landmarks.
+  virtual Index rank(const ParamSet& p, Index dim) const = 0;
   /// An upper bound of the memory run() takes for one head, in bytes.
   virtual double runBytes(const ParamSet& p, Index n, Index dim, Index valueDim) const = 0;
 };

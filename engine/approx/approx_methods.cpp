@@ -95,6 +95,7 @@ class LinearMethod : public ApproxMethod {
   std::vector<ParamSpec> params(Index) const override {
     return {boolParam("causal", false, "only keys at or before the query, by running sums")};
   }
+  Index rank(const ParamSet&, Index dim) const override { return dim; }
   double runBytes(const ParamSet&, Index n, Index dim, Index valueDim) const override {
     return double(n) * double(2 * dim + valueDim) * 4.0 + double(dim) * double(valueDim) * 8.0;
   }
@@ -164,6 +165,7 @@ class PerformerHead : public KernelHead {
     return d;
   }
   void prepareWeights() override {
+    if (phiQ.size() > 0) return;
     phiQ = phi(*Q, true);
     phiK = phi(*K, false);
   }
@@ -180,8 +182,10 @@ class PerformerMethod : public ApproxMethod {
     return {intParam("nb_features", def, 1, 65536, "random features m (default ⌊d·ln d⌋, as performer-pytorch)"),
             boolParam("orthogonal", true, "orthogonal blocks with Gaussian-norm rows (false: i.i.d. Gaussian rows)"),
             choiceParam("kernel", "softmax", {"softmax", "relu"}, "softmax: FAVOR+'s exp features; relu: relu(Wx̃)"),
-            intParam("seed", 0, 0, kMaxTokens, "seed of the random features (each head draws its own)")};
+            intParam("seed", 0, 0, kMaxTokens, "seed of the random features (each head draws its own)"),
+            boolParam("causal", false, "only keys at or before the query, by running sums")};
   }
+  Index rank(const ParamSet& p, Index) const override { return p.getInt("nb_features"); }
   double runBytes(const ParamSet& p, Index n, Index dim, Index valueDim) const override {
     const double m = double(p.getInt("nb_features"));
     return double(n) * (2.0 * m + double(valueDim)) * 4.0 + m * double(dim + valueDim) * 8.0;
@@ -221,11 +225,17 @@ class PerformerMethod : public ApproxMethod {
     h->relu = p.getChoice("kernel") == "relu";
     h->Q = &Q;
     h->K = &K;
+    h->causal = p.getBool("causal");
     // Keys first, in blocks: their overall maximum (the stabiliser), then Σ φ(k)ᵀv and Σ φ(k).
     h->keyMax = -std::numeric_limits<float>::infinity();
     if (!h->relu)
       for (Index b = 0; b < n; b += kRowBlock)
         h->keyMax = std::max(h->keyMax, h->dash(K.middleRows(b, std::min(kRowBlock, n - b))).maxCoeff());
+    if (h->causal) {  // running sums over the keys before each query block, as linear attention's
+      h->prepareWeights();
+      causalKernelOutput(*h, V, progress);
+      return h;
+    }
     Matrix KV = Matrix::Zero(m, V.cols());
     RowVector z = RowVector::Zero(m);
     for (Index b = 0; b < n; b += kRowBlock) {
@@ -278,6 +288,7 @@ class LinformerMethod : public ApproxMethod {
             boolParam("share_kv", false, "one projection for keys and values (F = E)"),
             intParam("seed", 0, 0, kMaxTokens, "seed of E and F (each head draws its own)")};
   }
+  Index rank(const ParamSet& p, Index) const override { return p.getInt("k"); }
   void check(const ParamSet& p, Index n, Index) const override {
     if (p.getInt("k") > n)
       throw Error(paramError("k", std::to_string(p.getInt("k")), "expected at most n = " + std::to_string(n)));
@@ -371,6 +382,7 @@ class NystromMethod : public ApproxMethod {
   std::vector<ParamSpec> params(Index) const override {
     return {intParam("num_landmarks", 64, 1, 65536, "landmarks m; n must be a multiple of it")};
   }
+  Index rank(const ParamSet& p, Index) const override { return p.getInt("num_landmarks"); }
   void check(const ParamSet& p, Index n, Index) const override {
     const Index m = p.getInt("num_landmarks");
     if (m > n || n % m != 0)

@@ -248,7 +248,7 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
       pass.vectors.back().push_back({qh, kh, vh});
       mixed.middleCols(head * hd, hd) =
           attendHead(qh, kh, vh, scale, /*causal*/ false, /*window*/ 0, probabilities[static_cast<std::size_t>(head)],
-                     options.masks ? options.masks->at(int(l)) : nullptr, head);
+                     options, int(l), head);
     }
     const Matrix attended = layerNorm(L.o(mixed) + x, L.ln1w, L.ln1b, c.layerNormEps);
     Matrix inter = L.inter(attended);

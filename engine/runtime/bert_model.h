@@ -45,6 +45,7 @@ class BertModel : public LanguageModel {
   std::string describe() const override;
   int layers() const override { return config_.layers; }
   int heads() const override { return config_.heads; }
+  int headDim() const override { return config_.hidden / config_.heads; }
   int vocabSize() const override { return config_.vocabSize; }
   /// RoBERTa's positions start after padding_idx, so it takes that many fewer tokens than its table has rows.
   int maxPositions() const override {

@@ -113,7 +113,7 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
       pass.vectors.back().push_back({q, k, v});
       mixed.middleCols(h * hd, hd) =
           attendHead(q, k, v, scale, /*causal*/ true, /*window*/ 0, probabilities[static_cast<std::size_t>(h)],
-                     options.masks ? options.masks->at(int(l)) : nullptr, h);
+                     options, int(l), h);
     }
     x += L.proj(mixed);
     const Matrix b = layerNorm(x, L.ln2w, L.ln2b, c.layerNormEps);

@@ -33,6 +33,7 @@ class Gpt2Model : public LanguageModel {
   std::string describe() const override;
   int layers() const override { return config_.layers; }
   int heads() const override { return config_.heads; }
+  int headDim() const override { return config_.embd / config_.heads; }
   int vocabSize() const override { return config_.vocabSize; }
   int maxPositions() const override { return config_.positions; }
   double passFlops(Index n) const override;

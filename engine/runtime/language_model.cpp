@@ -17,7 +17,7 @@ void LanguageModel::checkTokens(const std::vector<int>& ids, const AttentionMask
     if (ids[i] < 0 || ids[i] >= vocabSize())
       throw Error("token " + std::to_string(i) + " has id " + std::to_string(ids[i]) + ": expected 0 … " +
                   std::to_string(vocabSize() - 1));
-  if (masks) {
+  if (masks && !masks->layers.empty()) {
     if (masks->layers.size() != 1 && masks->layers.size() != std::size_t(layers()))
       throw Error("a substitute for the attention has " + std::to_string(masks->layers.size()) +
                   " layers: expected one for every layer, or " + std::to_string(layers()));
@@ -29,6 +29,19 @@ void LanguageModel::checkTokens(const std::vector<int>& ids, const AttentionMask
   }
   const double n = double(ids.size());
   checkMemory(4.0 * layers() * heads() * n * n, "the attention of every layer and head", "run a shorter text");
+}
+
+void LanguageModel::checkApprox(const AttentionApprox& approx, Index n) const {
+  if (!approx.method) throw Error("no approximation is chosen");
+  const std::vector<ParamSpec> params = approx.method->params(headDim());
+  const bool runsCausally =
+      std::any_of(params.begin(), params.end(), [](const ParamSpec& p) { return p.name == "causal"; });
+  if (!encoder() && !runsCausally)
+    throw Error(approx.method->name() +
+                " cannot serve a decoder: each of its queries would draw on later keys (its projections and "
+                "landmarks mix the whole sequence); choose linear or performer, which run causally by running sums");
+  if (approx.layer >= layers()) throw Error("layer " + std::to_string(approx.layer) + " is not in this model");
+  approx.method->check(approx.params, n, headDim());
 }
 
 std::vector<int> LanguageModel::generateGreedy(const std::vector<int>& prompt, int count, int stop,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/approx/approx_method.h"
 #include "engine/masks/sparse_mask.h"
 #include "engine/util/progress.h"
 #include "engine/util/types.h"
@@ -40,12 +41,24 @@ struct AttentionMasks {
   }
 };
 
-/// How a pass is run: the logits it computes, a substitute for its attention, and whether it keeps the residual
-/// stream after every layer.
+/// An approximation of softmax attention (linear, Performer, Linformer, Nyströmformer: engine/approx) in place of
+/// every head's attention, in every layer or in one. It gets each head's own q, k and v, the queries scaled so that
+/// its 1/√d gives the model's own scale; a causal model needs a method that runs causally (its `causal` parameter,
+/// set by the pass to the model's own direction). Seeded projections differ between layers and heads.
+struct AttentionApprox {
+  const ApproxMethod* method = nullptr;
+  ParamSet params;
+  int layer = -1;  ///< −1: every layer
+  bool in(int l) const { return layer < 0 || layer == l; }
+};
+
+/// How a pass is run: the logits it computes, a substitute for its attention (masks or an approximation), and
+/// whether it keeps the residual stream after every layer.
 struct PassOptions {
   PassOptions(LogitRows l = {}) : logits(std::move(l)) {}  // NOLINT: a LogitRows alone is a pass's options
   LogitRows logits;
   const AttentionMasks* masks = nullptr;
+  const AttentionApprox* approx = nullptr;
   bool keepHidden = false;
 };
 
@@ -82,6 +95,8 @@ class LanguageModel {
   virtual std::string describe() const = 0;
   virtual int layers() const = 0;
   virtual int heads() const = 0;
+  /// The size of each head's q, k and v.
+  virtual int headDim() const = 0;
   virtual int vocabSize() const = 0;
   virtual int maxPositions() const = 0;
   /// An encoder attends both ways and predicts masked words; a decoder attends back and predicts the next token.
@@ -96,8 +111,13 @@ class LanguageModel {
   virtual ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
                             const PassOptions& options = {}) const = 0;
   /// Throws Error unless `ids` can be run: 1 … maxPositions() of them, each a valid id; and the attention kept
-  /// (layers · heads · n² floats) fits in memory. With `masks`: each has n queries, and one head or the model's.
+  /// (layers · heads · n² floats) fits in memory. With `masks` (none: no substitute): each has n queries, and one
+  /// head or the model's.
   void checkTokens(const std::vector<int>& ids, const AttentionMasks* masks = nullptr) const;
+  /// Throws Error unless `approx` can stand in for this model's attention over n tokens: a method that runs causally
+  /// for a decoder, its parameters checked at n and the head size (Linformer's k ≤ n, Nyströmformer's landmarks
+  /// dividing n), a layer the model has. It replaces the attention whole: a sliding window of the model's own too.
+  void checkApprox(const AttentionApprox& approx, Index n) const;
   /// Greedy decoding: `count` tokens after `prompt`, stopping early at `stop` (when ≥ 0) or at maxPositions().
   std::vector<int> generateGreedy(const std::vector<int>& prompt, int count, int stop,
                                   const Progress& progress = {}) const;

@@ -76,8 +76,32 @@ Matrix logitRowsOf(const Matrix& x, const LogitRows& rows, std::vector<Index>& p
   return out;
 }
 
+namespace {
+
+// One head through an approximation: the queries scaled by scale·√d, so that the method's own 1/√d gives the
+// model's scale; its output, and its effective weights Â row by row for the pass's attention.
+Matrix approxHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock& v, float scale, bool causal, Matrix& p,
+                  const AttentionApprox& approx, int layer, int head) {
+  const Index n = q.rows(), d = q.cols();
+  // The model's own direction: a decoder's method runs causally (checkApprox made sure it can), an encoder's not.
+  ParamSet params = approx.params;
+  if (causal || params.has("causal")) params.set("causal", causal);
+  const Matrix Q = q * (scale * std::sqrt(float(d))), K = k, V = v;
+  // Each layer and head draws its own seeded projections.
+  const std::unique_ptr<ApproxHead> h = approx.method->run(params, Q, K, V, layer * 4096 + head);
+  h->prepareWeights();
+  p.resize(n, K.rows());
+  for (Index i = 0; i < n; ++i) h->weightsRow(i, p.row(i).data());  // rows are contiguous: Matrix is row-major
+  return h->out;
+}
+
+}  // namespace
+
 Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock& v, float scale, bool causal,
-                  int window, Matrix& p, const SparseMask* mask, int head) {
+                  int window, Matrix& p, const PassOptions& options, int layer, int head) {
+  if (options.approx && options.approx->in(layer))
+    return approxHead(q, k, v, scale, causal, p, *options.approx, layer, head);
+  const SparseMask* mask = options.masks ? options.masks->at(layer) : nullptr;
   const int maskHead = mask && mask->heads() > 1 ? head : 0;
   const Index n = q.rows(), keys = k.rows(), d = q.cols();
   // Q·Kᵀ and P·V on the attention kernels' tile products (Kᵀ packed as they read it).

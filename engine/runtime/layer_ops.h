@@ -24,9 +24,10 @@ Matrix logitRowsOf(const Matrix& x, const LogitRows& rows, std::vector<Index>& p
 /// One head's attention: `p` ← softmax(q kᵀ · scale) over the keys each query may see — every key; or, `causal`,
 /// keys j ≤ i, and with `window` W > 0 only i − W < j ≤ i — zeros elsewhere; returns p · v.
 using MatrixBlock = Eigen::Ref<const Matrix, 0, Eigen::OuterStride<>>;
-/// With `mask`, only the keys in its row for `head` (head 0 of a one-head mask) are seen besides; a row left with
-/// none is zero and so is its output.
+/// With a substitute in `options` for layer `layer`: its mask's row for `head` (head 0 of a one-head mask) limits the
+/// keys seen besides (a row left with none is zero and so is its output), or its approximation computes the head
+/// instead (p then holds its effective weights Â, row by row).
 Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock& v, float scale, bool causal,
-                  int window, Matrix& p, const SparseMask* mask = nullptr, int head = 0);
+                  int window, Matrix& p, const PassOptions& options = {}, int layer = 0, int head = 0);
 
 }  // namespace attnscope

@@ -44,6 +44,7 @@ class Llama2cModel : public LanguageModel {
   std::string describe() const override;
   int layers() const override { return config_.layers; }
   int heads() const override { return config_.heads; }
+  int headDim() const override { return config_.headSize(); }
   int vocabSize() const override { return config_.vocabSize; }
   int maxPositions() const override { return config_.seqLen; }
   /// The forward pass over `tokens` (checked), all positions at once: causal, row i over keys 0 … i.

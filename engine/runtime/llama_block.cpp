@@ -70,7 +70,7 @@ ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const s
       vectors.push_back({qh, kh, vh});
       mixed.middleCols(h * hd, hd) =
           attendHead(qh, kh, vh, scale, /*causal*/ true, window, probabilities[std::size_t(h)],
-                     options.masks ? options.masks->at(l) : nullptr, h);
+                     options, l, h);
     }
     x += L.o(mixed);
     const Matrix xf = rmsNorm(x, L.ffnNorm.data(), s.rmsEps);

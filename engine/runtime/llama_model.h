@@ -39,6 +39,7 @@ class LlamaModel : public LanguageModel {
   std::string describe() const override;
   int layers() const override { return config_.shape.layers; }
   int heads() const override { return config_.shape.heads; }
+  int headDim() const override { return config_.shape.headDim; }
   int vocabSize() const override { return config_.shape.vocab; }
   int maxPositions() const override { return config_.positions; }
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},

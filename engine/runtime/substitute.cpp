@@ -69,6 +69,25 @@ void SubstituteMeasures::finish(bool decoder) {
   }
 }
 
+std::string approximationNote(const ApproxMethod& method) {
+  const std::string name = method.name();
+  if (name == "linear")
+    return "Linear attention's elu + 1 kernel is not softmax: the model was trained with softmax, so it meets a "
+           "different attention (nothing is learned here).";
+  if (name == "performer")
+    return "Performer's random features approximate softmax itself (seeded, each layer and head its own), with no "
+           "training; but their error grows fast with the size of the logits, so on a model trained with peaked "
+           "softmax attention even many features can lose most of its answers (models meant for FAVOR+ are trained "
+           "with it).";
+  if (name == "linformer")
+    return "Linformer's projections E and F are seeded random matrices here: the model was not trained with them "
+           "(Linformer learns them), so expect its answers to change a lot.";
+  if (name == "nystrom")
+    return "Nyströmformer approximates softmax through landmarks (means of equal segments): nothing needs training; "
+           "the text's length must be a multiple of num_landmarks.";
+  return method.summary();
+}
+
 std::vector<std::pair<std::string, std::optional<double>>> measureFields(const SubstituteMeasures& m) {
   const bool predicted = m.positions > 0;
   auto compared = [predicted](double v) { return predicted ? std::optional<double>(v) : std::nullopt; };
@@ -113,9 +132,11 @@ SubstituteReference referencePass(const LanguageModel& model, std::vector<int> i
 }
 
 SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteReference& reference,
-                                  const AttentionMasks& masks, const Progress& progress) {
+                                  const Substitute& substitute, const Progress& progress) {
   const std::vector<int>& ids = reference.ids;
+  const AttentionMasks& masks = substitute.masks;
   model.checkTokens(ids, &masks);
+  if (substitute.approx) model.checkApprox(*substitute.approx, Index(ids.size()));
   const Index n = static_cast<Index>(ids.size());
   const std::vector<Index>& rows = reference.positions;
   const ModelPass& a = reference.pass;
@@ -124,20 +145,28 @@ SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteRe
   PassOptions sub(LogitRows::at(rows));
   sub.keepHidden = true;
   sub.masks = &masks;
+  if (substitute.approx) sub.approx = &*substitute.approx;
   const auto t0 = std::chrono::steady_clock::now();
   const ModelPass b = model.forward(ids, progress, sub);
   m.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   // The cells of the rows measured: what the model's own attention computes (its causal mask and window), and what
   // of it the substitute keeps.
+  // An approximation's query attends through its rank (features, projected keys, landmarks) in place of the keys
+  // it sees: its share is that many of them, at most all.
+  const Index rank =
+      substitute.approx ? substitute.approx->method->rank(substitute.approx->params, model.headDim()) : 0;
   for (int l = 0; l < model.layers(); ++l) {
     const SparseMask* mask = masks.at(l);
+    const bool approximated = substitute.approx && substitute.approx->in(l);
     const int window = std::size_t(l) < a.windows.size() ? a.windows[std::size_t(l)] : 0;
     for (int h = 0; h < model.heads(); ++h)
       for (Index i = reference.countFrom; i < reference.countTo; ++i) {
         const Index last = a.causal ? i + 1 : n, first = window > 0 ? std::max<Index>(0, i - window + 1) : 0;
         m.sums.cellsOwn += double(last - first);
         Index in = last - first;
-        if (mask) {
+        if (approximated) {
+          in = std::min(rank, in);
+        } else if (mask) {
           in = 0;
           for (KeyIndex k : mask->row(mask->heads() > 1 ? h : 0, i)) in += (k >= first && k < last);
         }
@@ -194,7 +223,7 @@ std::vector<SlidingWindow> slidingWindows(Index tokens, Index window, Index stri
 }
 
 SubstituteMeasures measureSliding(const LanguageModel& model, const std::vector<int>& ids,
-                                  const std::function<AttentionMasks(Index n)>& masksAt, int maskToken, Index stride,
+                                  const std::function<Substitute(Index n)>& substituteAt, int maskToken, Index stride,
                                   const Progress& progress) {
   const Index window = model.maxPositions();
   const std::vector<SlidingWindow> plan = slidingWindows(static_cast<Index>(ids.size()), window, stride);
@@ -203,8 +232,8 @@ SubstituteMeasures measureSliding(const LanguageModel& model, const std::vector<
     const SlidingWindow& w = plan[k];
     const double from = double(k) / double(plan.size()), to = double(k + 1) / double(plan.size());
     std::vector<int> piece(ids.begin() + w.begin, ids.begin() + w.end);
-    const AttentionMasks masks = masksAt(w.end - w.begin);
-    model.checkTokens(piece, &masks);
+    const Substitute masks = substituteAt(w.end - w.begin);
+    model.checkTokens(piece, &masks.masks);
     SubstituteMeasures m =
         measureAgainst(model,
                        referencePass(model, std::move(piece), maskToken, progress.part(from, (from + to) / 2),
@@ -258,16 +287,17 @@ std::vector<std::size_t> paretoFront(const std::vector<std::pair<double, double>
   return front;
 }
 
-SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vector<int>& ids,
-                                     const AttentionMasks& masks, int maskToken, const Progress& progress) {
-  model.checkTokens(ids, &masks);
+SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vector<int>& ids, const Substitute& masks,
+                                     int maskToken, const Progress& progress) {
+  model.checkTokens(ids, &masks.masks);
+  if (masks.approx) model.checkApprox(*masks.approx, Index(ids.size()));
   return measureAgainst(model, referencePass(model, ids, maskToken, progress.part(0, 0.5)), masks,
                         progress.part(0.5, 1));
 }
 
 std::vector<SubstituteMeasures> measureLayerByLayer(const LanguageModel& model, const SubstituteReference& reference,
-                                                    const AttentionMasks& masks, const Progress& progress) {
-  model.checkTokens(reference.ids, &masks);
+                                                    const Substitute& masks, const Progress& progress) {
+  model.checkTokens(reference.ids, &masks.masks);
   std::vector<SubstituteMeasures> out;
   for (int l = 0; l < model.layers(); ++l) {
     progress.throwIfCancelled();
@@ -276,11 +306,17 @@ std::vector<SubstituteMeasures> measureLayerByLayer(const LanguageModel& model, 
   return out;
 }
 
-AttentionMasks onlyLayer(const AttentionMasks& masks, int layer, int layers) {
-  AttentionMasks one;
-  one.layers.resize(std::size_t(layers));
-  if (!masks.layers.empty())
-    one.layers[std::size_t(layer)] = masks.layers.size() == 1 ? masks.layers.front() : masks.layers[std::size_t(layer)];
+Substitute onlyLayer(const Substitute& substitute, int layer, int layers) {
+  Substitute one;
+  if (substitute.approx) {
+    one.approx = substitute.approx;
+    one.approx->layer = layer;
+  }
+  const AttentionMasks& masks = substitute.masks;
+  if (masks.layers.empty()) return one;
+  one.masks.layers.resize(std::size_t(layers));
+  one.masks.layers[std::size_t(layer)] =
+      masks.layers.size() == 1 ? masks.layers.front() : masks.layers[std::size_t(layer)];
   return one;
 }
 

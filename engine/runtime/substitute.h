@@ -44,6 +44,20 @@ struct SubstituteMeasures {
   void finish(bool decoder);
 };
 
+/// What attends instead of the model's full attention: masks (a pattern, a stack, the fitted heads), or an
+/// approximation (its method's parameters; the runtime sets `causal` for a decoder).
+struct Substitute {
+  Substitute() = default;
+  Substitute(AttentionMasks m) : masks(std::move(m)) {}    // NOLINT: masks alone are a substitute
+  Substitute(AttentionApprox a) : approx(std::move(a)) {}  // NOLINT: so is an approximation
+  AttentionMasks masks;
+  std::optional<AttentionApprox> approx;
+};
+
+/// What a user should know about an approximation standing in for a trained model's softmax: whether it
+/// approximates softmax itself or needs training the model never had (Linformer's seeded E and F).
+std::string approximationNote(const ApproxMethod& method);
+
 /// The measures as named fields, in the order files show them (share_of_cells, positions, top1_agreement, kl_mean,
 /// kl_max, kl_max_position, empty_rows, ms_full, ms, perplexity_full, perplexity): nullopt for what was not
 /// measured (the comparisons of a model with no predictions, an encoder's perplexity). drift_by_layer is the list.
@@ -67,15 +81,15 @@ SubstituteReference referencePass(const LanguageModel& model, std::vector<int> i
                                   const Progress& progress = {}, std::pair<Index, Index> counted = {0, -1});
 /// Runs the reference's text with `masks` (checked as the pass checks them) in place of the attention and compares.
 SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteReference& reference,
-                                  const AttentionMasks& masks, const Progress& progress = {});
+                                  const Substitute& substitute, const Progress& progress = {});
 /// Both: the full pass, then the substitute's.
 SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vector<int>& ids,
-                                     const AttentionMasks& masks, int maskToken, const Progress& progress = {});
+                                     const Substitute& substitute, int maskToken, const Progress& progress = {});
 
 /// What each layer tolerates: `masks` substituted in one layer at a time (layer l alone, its own attention in the
 /// others), the measures of each — the l-th of the result. `masks` gives one mask for every layer or one a layer.
 std::vector<SubstituteMeasures> measureLayerByLayer(const LanguageModel& model, const SubstituteReference& reference,
-                                                    const AttentionMasks& masks, const Progress& progress = {});
+                                                    const Substitute& substitute, const Progress& progress = {});
 
 /// A sliding evaluation of a text longer than the model's positions (the "perplexity of fixed-length models" of
 /// Hugging Face's guide): windows of `window` tokens, each `stride` after the one before, the last ending at the
@@ -90,9 +104,9 @@ struct SlidingWindow {
 std::vector<SlidingWindow> slidingWindows(Index tokens, Index window, Index stride);
 
 /// measureAgainst over every window of a sliding evaluation, the substitute made for each window's length by
-/// `masksAt(n)`. With one window it is measureSubstitute.
+/// `substituteAt(n)`. With one window it is measureSubstitute.
 SubstituteMeasures measureSliding(const LanguageModel& model, const std::vector<int>& ids,
-                                  const std::function<AttentionMasks(Index n)>& masksAt, int maskToken, Index stride,
+                                  const std::function<Substitute(Index n)>& substituteAt, int maskToken, Index stride,
                                   const Progress& progress = {});
 
 /// One mask for every layer: `spec` with `values`, checked and built at n.
@@ -106,8 +120,8 @@ AttentionMasks fitMasks(const std::vector<std::vector<HeadFit>>& fits, Index n, 
 /// of the points no other point beats in both (ties kept once), by rising share.
 std::vector<std::size_t> paretoFront(const std::vector<std::pair<double, double>>& points);
 
-/// `masks` in layer `layer` alone (of `layers`): the others keep their own attention. Shares the mask.
-AttentionMasks onlyLayer(const AttentionMasks& masks, int layer, int layers);
+/// `substitute` in layer `layer` alone (of `layers`): the others keep their own attention. Shares the mask.
+Substitute onlyLayer(const Substitute& substitute, int layer, int layers);
 
 /// A stack's layers as the substitute of a model's, layer l on layer l, at n: the stack must have as many layers as
 /// the model (a stack of one layer serves every layer). Equal layers share one mask. A family made from the inputs

@@ -870,10 +870,10 @@ TEST(CliEvaluate, FullChangesNothingAndASweepGivesARowABudget) {
   auto evaluate = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("evaluate")} + rest); };
   const QString model = QStringLiteral("--model"), pattern = QStringLiteral("--pattern"), t = QStringLiteral("--text");
   expectBadInput(evaluate({t, text, pattern, QStringLiteral("full")}), "--model is required");
-  expectBadInput(evaluate({model, kStoriesModel, t, text}), "give either --pattern P (in every layer) or one of");
+  expectBadInput(evaluate({model, kStoriesModel, t, text}), "give one of --pattern P (in every layer), --config");
   expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("full"), QStringLiteral("--layers"),
                            QStringLiteral("full")}),
-                 "give either --pattern P");
+                 "give one of --pattern P");
   expectBadInput(evaluate({model, kStoriesModel, t, text, QStringLiteral("--layers"), QStringLiteral("window ×4")}),
                  "the stack has 4 layers and the model 5");
   expectBadInput(evaluate({model, kStoriesModel, t, text, QStringLiteral("--layers"), QStringLiteral("window"),
@@ -920,6 +920,36 @@ TEST(CliEvaluate, AStackLayerByLayerAndOneLayerAtATime) {
       EXPECT_EQ(one.value(QStringLiteral("drift_by_layer")).toArray().at(l - 1).toDouble(), 0.0);
     }
   }
+}
+
+// evaluate --approx: linear attention in place of softmax on stories260K (run causally); its share is its d = 8
+// features of the i + 1 keys query i sees, worked by hand; a method that cannot run causally is refused, and so is a
+// parameter it does not have.
+TEST(CliEvaluate, AnApproximationInPlaceOfSoftmax) {
+  const QString text = QStringLiteral("Lily saw a big red ball");  // 9 tokens
+  CliRun r = cli({QStringLiteral("evaluate"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text"), text,
+                  QStringLiteral("--approx"), QStringLiteral("linear"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  double kept = 0, own = 0;
+  for (int i = 0; i < 9; ++i) kept += std::min(8, i + 1), own += i + 1;
+  EXPECT_NEAR(o.value(QStringLiteral("share_of_cells")).toDouble(), kept / own, 1e-12);
+  EXPECT_LT(o.value(QStringLiteral("top1_agreement")).toDouble(), 1.0);
+  EXPECT_TRUE(o.value(QStringLiteral("note")).toString().contains(QStringLiteral("not softmax")));
+  auto evaluate = [&](const QStringList& rest) {
+    return cli(QStringList{QStringLiteral("evaluate"), QStringLiteral("--model"), kStoriesModel,
+                           QStringLiteral("--text"), text} +
+               rest);
+  };
+  expectBadInput(evaluate({QStringLiteral("--approx"), QStringLiteral("linformer")}),
+                 "linformer cannot serve a decoder");
+  expectBadInput(evaluate({QStringLiteral("--approx"), QStringLiteral("favor")}), "method 'favor' is unknown");
+  expectBadInput(evaluate({QStringLiteral("--approx"), QStringLiteral("performer"), QStringLiteral("--sweep"),
+                           QStringLiteral("radius=1,2")}),
+                 "--sweep radius is not a parameter of performer");
+  expectBadInput(evaluate({QStringLiteral("--approx"), QStringLiteral("performer"), QStringLiteral("--pattern"),
+                           QStringLiteral("full")}),
+                 "give one of --pattern P");
 }
 
 // A text longer than the model's 512 positions is measured window by window: every token is compared once, full

@@ -14,7 +14,8 @@ import tempfile
 
 import numpy as np
 
-from tiny_models import check, encoder_block, layer_norm, gelu_erf, normal, to_bf16, write_safetensors
+from tiny_models import (check, encoder_block, layer_norm, gelu_erf, linear_weights, normal, nystrom_weights, to_bf16,
+                         write_safetensors)
 
 cli, data = sys.argv[1], sys.argv[2]
 Hd, L, H, I = 16, 2, 4, 32
@@ -87,7 +88,7 @@ def run(flavour, d, rng):
     # The reference, in float64; `allowed`: a substitute for full attention in every layer.
     x64 = {k: v.astype(np.float64) for k, v in w.items()}
 
-    def reference(allowed=None):
+    def reference(allowed=None, weights=None):
         positions = np.arange(len(ids)) + first
         x = x64[emb + "word_embeddings.weight"][ids] + x64[emb + "position_embeddings.weight"][positions]
         if T:
@@ -95,7 +96,7 @@ def run(flavour, d, rng):
         x = layer_norm(x, x64[emb + "LayerNorm." + ln_names[0]], x64[emb + "LayerNorm." + ln_names[1]], eps)
         attention = []
         for l in range(L):
-            a, x = encoder_block(x, x64, {r: f"{layer}{l}.{p}" for r, p in block.items()}, H, eps, allowed)
+            a, x = encoder_block(x, x64, {r: f"{layer}{l}.{p}" for r, p in block.items()}, H, eps, allowed, weights)
             attention.append(a)
         t = gelu_erf(x @ x64[hd_dense + ".weight"].T + x64[hd_dense + ".bias"])
         t = layer_norm(t, x64[hd_norm + ".weight"], x64[hd_norm + ".bias"], eps)
@@ -125,6 +126,21 @@ def run(flavour, d, rng):
     assert kl > 1e-4 and abs(ev["kl_mean"] - kl) < 1e-4, (ev, kl)
     assert ev["top1_agreement"] == float(p.argmax() == q.argmax()) and ev["perplexity"] is None, ev
     assert abs(ev["share_of_cells"] - (3 * n - 2) / n ** 2) < 1e-12, ev
+    # evaluate --approx: linear attention and Nystromformer (3 landmarks of 3 tokens each) in place of softmax, against
+    # the same float64 pass with their weights; a Nystromformer whose landmarks do not divide n is refused.
+    for options, weights in ((["--approx", "linear"], lambda q, k: linear_weights(q, k, causal=False)),
+                             (["--approx", "nystrom", "-p", "num_landmarks=3"], lambda q, k: nystrom_weights(q, k, 3))):
+        done = subprocess.run([cli, "evaluate", "--model", model, "--text", text, *options, "--json"],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, (options, done.stderr)
+        ev = json.loads(done.stdout)
+        _, approximated = reference(weights=weights)
+        q = softmax(approximated[3])
+        kl = (p * (np.log(p) - np.log(q))).sum()
+        assert kl > 1e-5 and abs(ev["kl_mean"] - kl) < 1e-4 * max(1, kl), (options, ev, kl)
+    done = subprocess.run([cli, "evaluate", "--model", model, "--text", text, "--approx", "nystrom", "-p",
+                           "num_landmarks=4"], capture_output=True, text=True)
+    assert done.returncode == 2 and "multiple of num_landmarks = 4" in done.stderr, done.stderr
     # Saved without its masked-LM head, the encoder predicts nothing: the comparisons are null, the drift is measured.
     headless = model + "-headless"
     shutil.copytree(model, headless)

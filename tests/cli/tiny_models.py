@@ -50,14 +50,50 @@ def gelu_tanh(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
 
 
-def attend(q, k, v, heads, causal, allowed=None):
+def elu_plus_one(x):
+    return np.where(x > 0, x + 1, np.exp(np.minimum(x, 0)))
+
+
+def linear_weights(q, k, causal):
+    """Linear attention's effective weights (Katharopoulos et al.): phi(q_i).phi(k_j) over its row's sum, phi = elu + 1,
+    no 1/sqrt(d); only j <= i when causal."""
+    a = elu_plus_one(q) @ elu_plus_one(k).T
+    if causal:
+        a = np.tril(a)
+    return a / a.sum(-1, keepdims=True)
+
+
+def nystrom_weights(q, k, landmarks):
+    """Nystromformer's effective weights: landmarks as means of equal segments, softmax kernels scaled by d^(-1/4)
+    each side, the pseudo-inverse by six steps of the iteration of Razavi et al. from A^T / max column sum."""
+    n, d = q.shape
+    s = d ** -0.25
+    ql = q.reshape(landmarks, n // landmarks, d).mean(1) * s
+    kl = k.reshape(landmarks, n // landmarks, d).mean(1) * s
+    soft = lambda z: np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)
+    f1, a, f3 = soft((q * s) @ kl.T), soft(ql @ kl.T), soft(ql @ (k * s).T)
+    z = a.T / a.sum(0).max()
+    eye = np.eye(landmarks)
+    for _ in range(6):
+        az = a @ z
+        z = 0.25 * z @ (13 * eye - az @ (15 * eye - az @ (7 * eye - az)))
+    return f1 @ z @ f3
+
+
+def attend(q, k, v, heads, causal, allowed=None, weights=None):
     """Multi-head scaled dot-product attention: (probabilities [heads, n, n], the heads' outputs side by side).
-    `allowed`: the keys each query may see, bool [n, n] (a substitute for full attention), or None."""
+    `allowed`: the keys each query may see, bool [n, n] (a substitute for full attention), or None. `weights`: an
+    approximation in place of softmax, weights(q_head, k_head) -> [n, n] (its own scale), or None."""
     n, d = q.shape
     hd = d // heads
     probabilities, mixed = [], np.zeros((n, d))
     for h in range(heads):
         cols = slice(h * hd, (h + 1) * hd)
+        if weights is not None:
+            p = weights(q[:, cols], k[:, cols])
+            probabilities.append(p)
+            mixed[:, cols] = p @ v[:, cols]
+            continue
         s = q[:, cols] @ k[:, cols].T / np.sqrt(hd)
         if causal:
             s[~np.tril(np.ones((n, n), dtype=bool))] = -np.inf
@@ -70,12 +106,12 @@ def attend(q, k, v, heads, causal, allowed=None):
     return np.stack(probabilities), mixed
 
 
-def encoder_block(x, w, names, heads, eps, allowed=None):
+def encoder_block(x, w, names, heads, eps, allowed=None, weights=None):
     """A post-LayerNorm encoder block (BERT, RoBERTa, DistilBERT): `names` maps q, k, v, o, ln1, inter, out, ln2 to
     the tensor names (without .weight / .bias). Returns (attention, x)."""
     lin = lambda y, n: y @ w[names[n] + ".weight"].T + w[names[n] + ".bias"]
     attention, mixed = attend(lin(x, "q"), lin(x, "k"), lin(x, "v"), heads, causal=False,
-                               allowed=allowed)
+                               allowed=allowed, weights=weights)
     a = layer_norm(lin(mixed, "o") + x, w[names["ln1"] + ".weight"], w[names["ln1"] + ".bias"], eps)
     out = layer_norm(lin(gelu_erf(lin(a, "inter")), "out") + a, w[names["ln2"] + ".weight"], w[names["ln2"] + ".bias"],
                      eps)

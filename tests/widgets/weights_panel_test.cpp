@@ -24,6 +24,7 @@
 #include "widgets/shared/heatmap_view.h"
 #include "widgets/model/model_panel.h"
 #include "engine/runtime/substitute.h"
+#include "widgets/approx/approx_panel.h"
 #include "widgets/weights/cost_charts.h"
 #include "widgets/weights/cost_page.h"
 #include "widgets/weights/pareto_chart.h"
@@ -462,6 +463,43 @@ TEST_F(CostPageTest, ASweepCanBeCancelledAndKeepsItsPoints) {
   EXPECT_FALSE(page()->cancelButton()->isEnabled());
   QTest::qWait(50);  // nothing arrives after the cancel
   EXPECT_EQ(page()->tradeOff()->points(), shown);
+}
+
+// The Approximate tab's method in place of softmax: Performer swept over its features (run causally on this decoder),
+// said on screen; a method that cannot run causally is refused before anything runs.
+TEST_F(CostPageTest, AnApproximationFromTheApproximateTab) {
+  openModel();
+  auto* approx = part<ApproxPanel>(w(), "approx");
+  approx->methodBox()->setCurrentText(QStringLiteral("linformer"));
+  page()->setSource(CostPage::Source::Approx);
+  page()->measure();
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("linformer cannot serve a decoder")))
+      << page()->message().toStdString();
+  EXPECT_FALSE(page()->busy());
+  approx->methodBox()->setCurrentText(QStringLiteral("performer"));
+  ASSERT_TRUE(page()->setSample(QStringLiteral("Tom's big cake")));
+  page()->setSweep(QStringLiteral("nb_features"), QStringLiteral("4,16"));
+  page()->sweep();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(page()->message(), QString());
+  ASSERT_EQ(page()->tradeOff()->points(), 2);
+  // Its share: m features of the i + 1 keys query i sees (all of them when fewer).
+  const Index n = static_cast<Index>(encodeText(*panel()->model(),
+                                                [] {
+                                                  QFile f(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/toms-big-cake.txt"));
+                                                  f.open(QIODevice::ReadOnly);
+                                                  return QString::fromUtf8(f.readAll()).trimmed().toStdString();
+                                                }())
+                                         .size());
+  for (int k = 0; k < 2; ++k) {
+    const Index m = k == 0 ? 4 : 16;
+    double kept = 0, own = 0;
+    for (Index i = 0; i < n; ++i) kept += double(std::min(m, i + 1)), own += double(i + 1);
+    EXPECT_NEAR(page()->tradeOff()->point(k).x(), kept / own, 1e-12);
+    EXPECT_LT(page()->tradeOff()->point(k).y(), 1.0);
+  }
+  EXPECT_TRUE(page()->note().contains(QStringLiteral("random features approximate softmax")))
+      << page()->note().toStdString();
 }
 
 // What cannot run is one inline line, and nothing starts: no fit yet, a stack that does not fit the model, a sweep

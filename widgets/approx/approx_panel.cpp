@@ -350,6 +350,21 @@ void ApproxPanel::showError(const QString& message) {
 QString ApproxPanel::errorText() const { return error_->isVisible() ? error_->text() : QString(); }
 QString ApproxPanel::measuresText() const { return measures_->text(); }
 
+std::pair<std::string, std::vector<std::pair<std::string, std::string>>> ApproxPanel::choice() const {
+  std::vector<std::pair<std::string, std::string>> texts;
+  for (auto it = editors_.cbegin(); it != editors_.cend(); ++it) {
+    QString value;
+    if (auto* box = qobject_cast<QCheckBox*>(it.value()))
+      value = box->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
+    else if (auto* combo = qobject_cast<QComboBox*>(it.value()))
+      value = combo->currentText();
+    else if (auto* spin = qobject_cast<QSpinBox*>(it.value()))
+      value = QString::number(spin->value());
+    texts.emplace_back(it.key().toStdString(), value.toStdString());
+  }
+  return {method_->currentText().toStdString(), texts};
+}
+
 std::shared_ptr<const ApproxPanel::Request> ApproxPanel::request(bool wantWeights) {
   auto r = std::make_shared<Request>();
   try {
@@ -383,19 +398,10 @@ std::shared_ptr<const ApproxPanel::Request> ApproxPanel::request(bool wantWeight
     if (r->npy.empty()) r->n = r->sentence ? static_cast<Index>(tokenize(r->text).size()) : n_->value();
     if (r->sentence && r->n < 2)
       throw Error("the sentence has " + std::to_string(r->n) + " tokens: expected at least 2");
-    std::vector<std::pair<std::string, std::string>> texts;
-    for (auto it = editors_.cbegin(); it != editors_.cend(); ++it) {
-      QString value;
-      if (auto* box = qobject_cast<QCheckBox*>(it.value()))
-        value = box->isChecked() ? QStringLiteral("true") : QStringLiteral("false");
-      else if (auto* combo = qobject_cast<QComboBox*>(it.value()))
-        value = combo->currentText();
-      else if (auto* spin = qobject_cast<QSpinBox*>(it.value()))
-        value = QString::number(spin->value());
-      texts.emplace_back(it.key().toStdString(), value.toStdString());
-      r->paramsText +=
-          (r->paramsText.isEmpty() ? QString() : QStringLiteral(", ")) + it.key() + QLatin1Char('=') + value;
-    }
+    const std::vector<std::pair<std::string, std::string>> texts = choice().second;
+    for (const auto& [key, value] : texts)
+      r->paramsText += (r->paramsText.isEmpty() ? QString() : QStringLiteral(", ")) + QString::fromStdString(key) +
+                       QLatin1Char('=') + QString::fromStdString(value);
     r->params = resolveApproxParams(*r->method, r->dim, texts);
     ApproxOptions options;
     options.wantWeights = wantWeights;

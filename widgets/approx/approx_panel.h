@@ -54,6 +54,9 @@ class ApproxPanel : public QWidget, public ViewTab {
   /// anything is read, and a refusal is shown in one line (false) with the inputs unchanged.
   bool setNpyInputs(const QString& q, const QString& k, const QString& v);
 
+  /// The method chosen and its parameters as the editors show them (for the Real attention tab's What it costs).
+  std::pair<std::string, std::vector<std::pair<std::string, std::string>>> choice() const;
+
   // For tests and the main window.
   QComboBox* methodBox() const { return method_; }
   QWidget* editor(const QString& param) const { return editors_.value(param); }

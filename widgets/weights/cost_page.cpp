@@ -64,15 +64,25 @@ struct TextRun {
   Index window = 0, stride = 0;  ///< a sliding evaluation when ids are more than window
   std::optional<SubstituteReference> reference;
 
-  TextRun(std::shared_ptr<const RuntimeModel> m, const std::string& text, const Progress& progress)
+  TextRun(std::shared_ptr<const RuntimeModel> m, const std::string& text)
       : model(std::move(m)), ids(encodeText(*model, text)) {
     if (ids.empty()) throw Error("the text gives no tokens: type or choose a text");
     window = std::min<Index>(Index(ids.size()), model->model->maxPositions());
     stride = std::max<Index>(1, window / 2);
+  }
+  /// Throws Error unless the substitute can serve this text (made at the length it runs at): before any pass.
+  void check(const std::function<Substitute(Index)>& substituteAt) const {
+    const Substitute s = substituteAt(window);
+    const std::vector<int> first(ids.begin(), ids.begin() + window);
+    model->model->checkTokens(first, &s.masks);
+    if (s.approx) model->model->checkApprox(*s.approx, window);
+  }
+  /// The full model's pass, kept for every substitute (a sliding evaluation runs its own, window by window).
+  void runReference(const Progress& progress) {
     if (!sliding()) reference = referencePass(*model->model, ids, model->tokenizer->maskToken(), progress);
   }
   bool sliding() const { return Index(ids.size()) > window; }
-  SubstituteMeasures measure(const std::function<AttentionMasks(Index)>& masksAt, const Progress& progress) const {
+  SubstituteMeasures measure(const std::function<Substitute(Index)>& masksAt, const Progress& progress) const {
     if (sliding()) return measureSliding(*model->model, ids, masksAt, model->tokenizer->maskToken(), stride, progress);
     return measureAgainst(*model->model, *reference, masksAt(Index(ids.size())), progress);
   }
@@ -86,10 +96,11 @@ CostPage::CostPage(QWidget* parent) : QWidget(parent) {
   source_ = new QComboBox(this);
   source_->setObjectName(QStringLiteral("costSource"));
   source_->addItems({QStringLiteral("the pattern on the left"), QStringLiteral("the Model tab's stack"),
-                     QStringLiteral("the fitted heads")});
+                     QStringLiteral("the fitted heads"), QStringLiteral("the Approximate tab's method")});
   source_->setToolTip(QStringLiteral(
       "what attends instead of the model's full attention: the pattern chosen on the left in every layer, the Model "
-      "tab's stack layer by layer, or each head through the pattern fitted to it on the Best pattern page"));
+      "tab's stack layer by layer, each head through the pattern fitted to it on the Best pattern page, or the "
+      "Approximate tab's method (linear, Performer, Linformer, Nyströmformer) in place of softmax"));
   text_ = new QComboBox(this);
   text_->setObjectName(QStringLiteral("costText"));
   text_->addItem(QStringLiteral("the text above"));
@@ -230,9 +241,11 @@ CostPage::CostPage(QWidget* parent) : QWidget(parent) {
 
 CostPage::~CostPage() = default;
 
-void CostPage::setSources(std::function<PatternChoice()> pattern, std::function<LayerStack()> stack) {
+void CostPage::setSources(std::function<PatternChoice()> pattern, std::function<LayerStack()> stack,
+                          std::function<std::pair<std::string, ParamTexts>()> approx) {
   pattern_ = std::move(pattern);
   stack_ = std::move(stack);
+  approx_ = std::move(approx);
   sourceChanged();
 }
 
@@ -284,24 +297,37 @@ void CostPage::setSweep(const QString& key, const QString& values) {
   sweepValues_->setText(values);
 }
 
-void CostPage::sourceChanged() {
-  // The sweep varies a parameter of the pattern on the left: its integer parameters are offered, the one chosen
-  // kept when the pattern has it (else radius, else the first).
-  if (!pattern_) return;
-  const QString kept = sweepKeyBox_->currentText();
+QStringList CostPage::sweepKeys() const {
   QStringList keys;
   try {
-    const PatternSpec spec = PatternSpec::parse(pattern_().pattern.toStdString());
-    for (const ParamSpec& p : spec.params())
-      if (p.type == ParamType::Int) keys << QString::fromStdString(p.name);
+    if (source_->currentIndex() == int(Source::Pattern) && pattern_) {
+      const PatternSpec spec = PatternSpec::parse(pattern_().pattern.toStdString());
+      for (const ParamSpec& p : spec.params())
+        if (p.type == ParamType::Int) keys << QString::fromStdString(p.name);
+    } else if (source_->currentIndex() == int(Source::Approx) && approx_) {
+      const ApproxMethod& method = findApproxMethod(approx_().first);
+      const std::vector<ParamSpec> params = method.params(model_ ? model_->model->headDim() : 64);
+      for (const ParamSpec& p : params)
+        if (p.type == ParamType::Int) keys << QString::fromStdString(p.name);
+    }
   } catch (const Error&) {
   }
+  return keys;
+}
+
+void CostPage::sourceChanged() {
+  // The sweep varies an integer parameter of the pattern on the left or of the Approximate tab's method: those are
+  // offered, the one chosen kept when it is still there (else radius, k, nb_features or num_landmarks, else the
+  // first).
+  const QString kept = sweepKeyBox_->currentText();
+  const QStringList keys = sweepKeys();
   QStringList shown;
   for (int i = 0; i < sweepKeyBox_->count(); ++i) shown << sweepKeyBox_->itemText(i);
   if (shown == keys) return;
   sweepKeyBox_->clear();
   sweepKeyBox_->addItems(keys);
-  for (const QString& want : {kept, QStringLiteral("radius")})
+  for (const QString& want : {kept, QStringLiteral("radius"), QStringLiteral("k"), QStringLiteral("nb_features"),
+                              QStringLiteral("num_landmarks")})
     if (const int at = sweepKeyBox_->findText(want); !want.isEmpty() && at >= 0) {
       sweepKeyBox_->setCurrentIndex(at);
       return;
@@ -387,6 +413,42 @@ std::optional<CostPage::Request> CostPage::request(Source source) {
                      QString::fromStdString(formatParam(value));
         r.label += QStringLiteral(" in every layer");
         r.masksAt = [spec, values](Index n) { return patternMasks(spec, values, n); };
+        r.vary = [spec, texts = choice.paramTexts()](const std::string& key, const std::string& value) {
+          if (!spec.param(key)) throw Error("the sweep's parameter '" + key + "' is not one of " + spec.name() + "'s");
+          auto changed = texts;
+          std::erase_if(changed, [&](const auto& p) { return p.first == key; });
+          changed.emplace_back(key, value);
+          const ParamSet set = spec.resolve(changed);
+          return std::function<Substitute(Index)>([spec, set](Index n) { return patternMasks(spec, set, n); });
+        };
+        break;
+      }
+      case Source::Approx: {
+        if (!approx_) throw Error("no approximation is chosen on the Approximate tab");
+        const auto [name, texts] = approx_();
+        const ApproxMethod* method = &findApproxMethod(name);
+        const Index dim = model_->model->headDim();
+        const AttentionApprox approx{method, resolveApproxParams(*method, dim, texts)};
+        // A decoder's refusal needs no text: said before anything runs (the rest is checked at the text's n).
+        if (!model_->model->encoder()) model_->model->checkApprox(approx, model_->model->maxPositions());
+        r.label = QString::fromStdString(name);
+        for (const auto& [key, value] : approx.params.values())
+          if (key != "causal")
+            r.label += QLatin1Char(' ') + QString::fromStdString(key) + QLatin1Char('=') +
+                       QString::fromStdString(formatParam(value));
+        r.label += QStringLiteral(" in place of softmax");
+        r.note = QString::fromStdString(approximationNote(*method));
+        r.masksAt = [approx](Index) { return Substitute(approx); };
+        r.vary = [method, dim, texts](const std::string& key, const std::string& value) {
+          const std::vector<ParamSpec> params = method->params(dim);
+          if (std::none_of(params.begin(), params.end(), [&](const ParamSpec& p) { return p.name == key; }))
+            throw Error("the sweep's parameter '" + key + "' is not one of " + method->name() + "'s");
+          auto changed = texts;
+          std::erase_if(changed, [&](const auto& p) { return p.first == key; });
+          changed.emplace_back(key, value);
+          const AttentionApprox varied{method, resolveApproxParams(*method, dim, changed)};
+          return std::function<Substitute(Index)>([varied](Index) { return Substitute(varied); });
+        };
         break;
       }
       case Source::Stack: {
@@ -421,7 +483,8 @@ std::optional<CostPage::Request> CostPage::request(Source source) {
   return r;
 }
 
-void CostPage::showMeasures(const QString& label, const SubstituteMeasures& m, Index tokens, Index stride) {
+void CostPage::showMeasures(const QString& label, const SubstituteMeasures& m, Index tokens, Index stride,
+                            const QString& approxNote) {
   QString s = QStringLiteral("%1, on %2 (%3): %4 of the attention cells.")
                   .arg(label,
                        text_->currentIndex() == kTextAbove ? QStringLiteral("the text above")
@@ -443,8 +506,13 @@ void CostPage::showMeasures(const QString& label, const SubstituteMeasures& m, I
   s += QStringLiteral(" %1 ms a pass (full %2 ms).")
            .arg(fixedText(m.ms / double(m.windows), 1), fixedText(m.msFull / double(m.windows), 1));
   summary_->setText(s);
-  QString note = QStringLiteral(
-      "Masked keys are left out before the softmax, as the libraries do; a decoder keeps its causal mask on top.");
+  QString note = approxNote.isEmpty()
+                     ? QStringLiteral(
+                           "Masked keys are left out before the softmax, as the libraries do; a decoder "
+                           "keeps its causal mask on top.")
+                     : approxNote + QStringLiteral(
+                                        " Its share of cells is its rank (features, projected keys or "
+                                        "landmarks) over the keys each query sees.");
   if (m.emptyRows > 0)
     note += QStringLiteral(" %1 query rows (over layers and heads) had no key left: their output is zero.")
                 .arg(countText(m.emptyRows));
@@ -453,9 +521,13 @@ void CostPage::showMeasures(const QString& label, const SubstituteMeasures& m, I
                 " The text is longer than the model's %1 positions: it was measured in %2 windows of %1 "
                 "tokens, stride %3, each prediction counted once.")
                 .arg(countText(model_->model->maxPositions()), countText(m.windows), countText(stride));
-  note += QStringLiteral(
-      " The substituted pass computes every cell and masks: its time is the model's, not a sparse "
-      "kernel's.");
+  note += approxNote.isEmpty()
+              ? QStringLiteral(
+                    " The substituted pass computes every cell and masks: its time is the model's, not a "
+                    "sparse kernel's.")
+              : QStringLiteral(
+                    " The pass also writes out the method's weights for every head: its time is not the "
+                    "method's alone.");
   note_->setText(note);
 }
 
@@ -463,7 +535,9 @@ void CostPage::measure() {
   std::optional<Request> r = request(Source(source_->currentIndex()));
   if (!r) return;
   runner_->start([this, r = *r](const TaskRunner::Context& ctx) -> std::function<void()> {
-    const TextRun run(r.model, r.text, ctx.progress().part(0, 0.5));
+    TextRun run(r.model, r.text);
+    run.check(r.masksAt);
+    run.runReference(ctx.progress().part(0, 0.5));
     const SubstituteMeasures m = run.measure(r.masksAt, ctx.progress().part(0.5, 1));
     const Index tokens = Index(run.ids.size()), stride = run.sliding() ? run.stride : 0;
     return [this, r, m, tokens, stride] {
@@ -472,37 +546,29 @@ void CostPage::measure() {
       tradeOff_->clear(r.label);
       tradeOff_->addPoint(QString(), m.shareOfCells, m.top1Agreement, m.klMean, m.ms / double(m.windows),
                           m.msFull / double(m.windows));
-      showMeasures(r.label, m, tokens, stride);
+      showMeasures(r.label, m, tokens, stride, r.note);
     };
   });
 }
 
 void CostPage::sweep() {
-  if (source_->currentIndex() != int(Source::Pattern))
-    return showMessage(QStringLiteral("a sweep varies the pattern on the left: choose it as the substitute"));
-  std::optional<Request> r = request(Source::Pattern);
+  const Source source = Source(source_->currentIndex());
+  if (source != Source::Pattern && source != Source::Approx)
+    return showMessage(QStringLiteral(
+        "a sweep varies one parameter of the pattern on the left or of the Approximate tab's method: choose one of "
+        "them as the substitute"));
+  std::optional<Request> r = request(source);
   if (!r) return;
   // Every budget is resolved here, before anything runs: a bad value is one line.
   sourceChanged();
   const QString key = sweepKeyBox_->currentText().trimmed();
-  std::vector<std::pair<QString, std::function<AttentionMasks(Index)>>> budgets;
+  std::vector<std::pair<QString, std::function<Substitute(Index)>>> budgets;
   try {
-    const PatternChoice choice = pattern_();
-    const PatternSpec spec = PatternSpec::parse(choice.pattern.toStdString());
-    if (key.isEmpty() || !spec.param(key.toStdString()))
-      throw Error("the sweep's parameter '" + key.toStdString() + "' is not one of " + choice.pattern.toStdString() +
-                  "'s");
     const QStringList values = sweepValues_->text().split(QLatin1Char(','), Qt::SkipEmptyParts);
     if (values.isEmpty() || values.size() > 64)
       throw Error("the sweep needs 1 … 64 values, comma-separated: it has " + std::to_string(values.size()));
-    for (const QString& v : values) {
-      auto texts = choice.paramTexts();
-      std::erase_if(texts, [&](const auto& p) { return p.first == key.toStdString(); });
-      texts.emplace_back(key.toStdString(), v.trimmed().toStdString());
-      const ParamSet set = spec.resolve(texts);
-      budgets.emplace_back(key + QLatin1Char('=') + v.trimmed(),
-                           [spec, set](Index n) { return patternMasks(spec, set, n); });
-    }
+    for (const QString& v : values)
+      budgets.emplace_back(key + QLatin1Char('=') + v.trimmed(), r->vary(key.toStdString(), v.trimmed().toStdString()));
   } catch (const std::exception& e) {
     return showMessage(QString::fromUtf8(e.what()));
   }
@@ -516,7 +582,9 @@ void CostPage::sweep() {
   summary_->setText(QStringLiteral("Sweeping %1…").arg(title));
   runner_->start([this, r = *r, budgets](const TaskRunner::Context& ctx) -> std::function<void()> {
     const double k = double(budgets.size()) + 1;
-    const TextRun run(r.model, r.text, ctx.progress().part(0, 1 / k));
+    TextRun run(r.model, r.text);
+    for (const auto& budget : budgets) run.check(budget.second);
+    run.runReference(ctx.progress().part(0, 1 / k));
     SubstituteMeasures last;
     for (std::size_t b = 0; b < budgets.size(); ++b) {
       const SubstituteMeasures m =
@@ -531,7 +599,7 @@ void CostPage::sweep() {
     }
     const Index tokens = Index(run.ids.size()), stride = run.sliding() ? run.stride : 0;
     return [this, last, tokens, stride, label = budgets.back().first, r] {
-      showMeasures(r.label.section(QLatin1Char(' '), 0, 0) + QLatin1Char(' ') + label, last, tokens, stride);
+      showMeasures(r.label.section(QLatin1Char(' '), 0, 0) + QLatin1Char(' ') + label, last, tokens, stride, r.note);
       summary_->setText(QStringLiteral("%1 budgets measured; the last: ").arg(rows_.size()) + summary_->text());
     };
   });
@@ -546,7 +614,9 @@ void CostPage::perLayer() {
   perLayer_.clear();
   runner_->start([this, r = *r, layers](const TaskRunner::Context& ctx) -> std::function<void()> {
     const double k = double(layers) + 1;
-    const TextRun run(r.model, r.text, ctx.progress().part(0, 1 / k));
+    TextRun run(r.model, r.text);
+    run.check(r.masksAt);
+    run.runReference(ctx.progress().part(0, 1 / k));
     for (int l = 0; l < layers; ++l) {
       const auto one = [&r, l, layers](Index n) { return onlyLayer(r.masksAt(n), l, layers); };
       const SubstituteMeasures m = run.measure(one, ctx.progress().part(double(l + 1) / k, double(l + 2) / k));

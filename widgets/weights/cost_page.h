@@ -39,13 +39,16 @@ class TradeOffChart;
 class CostPage : public QWidget {
   Q_OBJECT
  public:
-  enum class Source { Pattern = 0, Stack = 1, Fit = 2 };
+  enum class Source { Pattern = 0, Stack = 1, Fit = 2, Approx = 3 };
+  using ParamTexts = std::vector<std::pair<std::string, std::string>>;
 
   explicit CostPage(QWidget* parent = nullptr);
   ~CostPage() override;
 
-  /// Where substitutes come from: the pattern chosen on the left and the Model tab's stack (the main window).
-  void setSources(std::function<PatternChoice()> pattern, std::function<LayerStack()> stack);
+  /// Where substitutes come from (the main window gives them): the pattern chosen on the left, the Model tab's
+  /// stack, and the Approximate tab's method with its parameters.
+  void setSources(std::function<PatternChoice()> pattern, std::function<LayerStack()> stack,
+                  std::function<std::pair<std::string, ParamTexts>()> approx = {});
   /// The model running in the tab (or null) and where the text above comes from.
   void setModel(std::shared_ptr<const RuntimeModel> model, std::function<QString()> textAbove);
   /// The Best pattern page's fits and the n of the text they were made on (null: none).
@@ -94,18 +97,25 @@ class CostPage : public QWidget {
   struct Request {
     std::shared_ptr<const RuntimeModel> model;
     std::string text;
-    QString label;                                   ///< the substitute, in words
-    std::function<AttentionMasks(Index n)> masksAt;  ///< throws Error for what cannot be made at n
+    QString label;                               ///< the substitute, in words
+    QString note;                                ///< what to know about it (an approximation's)
+    std::function<Substitute(Index n)> masksAt;  ///< throws Error for what cannot be made at n
+    /// The same substitute with one parameter set otherwise (a sweep's budget); null when nothing can vary.
+    /// Throws Error for a parameter or value it does not take.
+    std::function<std::function<Substitute(Index n)>(const std::string& key, const std::string& value)> vary;
   };
   /// The request for the chosen substitute and text, or nothing (the reason shown).
   std::optional<Request> request(Source source);
   std::optional<std::string> chosenText();
   void showMessage(const QString& text);
-  void showMeasures(const QString& label, const SubstituteMeasures& m, Index tokens, Index stride);
+  void showMeasures(const QString& label, const SubstituteMeasures& m, Index tokens, Index stride,
+                    const QString& approxNote);
   void sourceChanged();
+  QStringList sweepKeys() const;
 
   std::function<PatternChoice()> pattern_;
   std::function<LayerStack()> stack_;
+  std::function<std::pair<std::string, ParamTexts>()> approx_;
   std::function<QString()> textAbove_;
   std::shared_ptr<const RuntimeModel> model_;
   std::shared_ptr<const std::vector<std::vector<HeadFit>>> fits_;
