@@ -2,7 +2,8 @@
 // tab keeps it) timed at one thread and at --threads, next to this machine's FMA peak measured in the same run, so
 // the figure is also a share of what the core can do. The model is one the runtime opens, or a synthetic model of
 // a named shape with random weights (DistilRoBERTa's: 6 layers, hidden 768, 12 heads, feed-forward 3,072, without
-// its masked-LM head; tests/bench/torch_model.py builds the same in PyTorch).
+// its masked-LM head; tests/bench/torch_model.py builds the same in PyTorch). With --pattern, the same pass with the
+// pattern in place of full attention in every layer is timed beside it (what evaluate's substitute costs).
 #include <QJsonArray>
 
 #include <Eigen/Core>
@@ -19,7 +20,9 @@
 #include "engine/attention/scaling_sweep.h"
 #include "engine/attention/tile_gemm.h"
 #include "engine/runtime/bert_model.h"
+#include "engine/patterns/pattern_registry.h"
 #include "engine/runtime/inference.h"
+#include "engine/runtime/substitute.h"
 #include "engine/util/format.h"
 
 namespace attnscope::cli {
@@ -28,7 +31,8 @@ namespace {
 
 // What `bench-model` was asked; Check() says the first thing wrong with it.
 struct BenchModelArgs {
-  std::string model, shape;
+  std::string model, shape, pattern;
+  std::vector<std::pair<std::string, std::string>> params;
   Index tokens = 128;
   int threads = 1, reps = 5;
   bool json = false;
@@ -39,6 +43,7 @@ struct BenchModelArgs {
       return "give either --model PATH (a model the runtime opens) or --shape distilroberta";
     if (!shape.empty() && shape != "distilroberta")
       return "--shape '" + quoted(shape) + "' is not allowed: expected distilroberta";
+    if (pattern.empty() && !params.empty()) return "-p goes with --pattern";
     return {};
   }
 };
@@ -69,6 +74,9 @@ BenchModelArgs readBenchModelArgs(const QStringList& arguments) {
       QStringLiteral("B"));
   for (const QCommandLineOption* o : {&model, &shape, &tokens, &threads, &repeat, &json, &backend})
     parser.addOption(*o);
+  const PatternOptions patternOptions;
+  parser.addOption(patternOptions.pattern);
+  parser.addOption(patternOptions.param);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   BenchModelArgs a;
@@ -82,6 +90,8 @@ BenchModelArgs readBenchModelArgs(const QStringList& arguments) {
                   : omp_get_num_procs();
 #endif
   a.json = parser.isSet(json);
+  a.pattern = toStd(parser.value(patternOptions.pattern));
+  a.params = readParamTexts(parser, patternOptions);
   if (parser.isSet(backend)) a.backend = readTileBackend(parser.value(backend));
   return a;
 }
@@ -115,6 +125,15 @@ int runBenchModel(const QStringList& arguments) {
   const int vocab = model->vocabSize();
   for (Index t = 0; t < args.tokens; ++t) ids.push_back(vocab > 8 ? 4 + int((t * 7919) % (vocab - 4)) : int(t % vocab));
   const double gflop = model->passFlops(args.tokens) / 1e9;
+  // The substitute, checked and built before anything is timed.
+  AttentionMasks masks;
+  PassOptions substituted;
+  if (!args.pattern.empty()) {
+    const PatternSpec spec = PatternSpec::parse(args.pattern);
+    masks = patternMasks(spec, spec.resolve(args.params), args.tokens);
+    model->checkTokens(ids, &masks);
+    substituted.masks = &masks;
+  }
   std::vector<int> counts{1};
   if (args.threads > 1) counts.push_back(args.threads);
   QJsonArray runs;
@@ -133,7 +152,10 @@ int runBenchModel(const QStringList& arguments) {
     model->forward(ids);  // the tile kernels are generated on first use
     ms[t] = bestOfMs(args.reps, [&] { model->forward(ids); });
     const double rate = gflop / (ms[t] / 1e3);
-    runs.append(QJsonObject{{QStringLiteral("threads"), t},
+    std::optional<double> subMs;
+    if (substituted.masks) subMs = bestOfMs(args.reps, [&] { model->forward(ids, {}, substituted); });
+    runs.append(QJsonObject{{QStringLiteral("substituted_ms"), subMs ? QJsonValue(*subMs) : QJsonValue()},
+                            {QStringLiteral("threads"), t},
                             {QStringLiteral("ms"), ms[t]},
                             {QStringLiteral("gflops"), rate},
                             {QStringLiteral("fma_peak_gflops"), peak},
@@ -147,6 +169,9 @@ int runBenchModel(const QStringList& arguments) {
                 << (t > 1 ? ", " + fixedDigits(ms[1] / ms[t], 2) + "× one thread" : std::string())
                 << "; SGEMM 1024³: Eigen " << fixedDigits(eigen, 1)
                 << (openblas ? ", OpenBLAS " + fixedDigits(*openblas, 1) : std::string()) << " GFLOP/s\n";
+    if (!args.json && subMs)
+      std::cout << "  with " << args.pattern << " in place of full attention: " << fixedDigits(*subMs, 2) << " ms, "
+                << fixedDigits(*subMs / ms[t], 3) << "× the full pass\n";
   }
   if (args.json)
     printJson(QJsonObject{{QStringLiteral("model"), QString::fromStdString(model->describe())},

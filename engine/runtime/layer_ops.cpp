@@ -103,42 +103,78 @@ Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock&
     return approxHead(q, k, v, scale, causal, p, *options.approx, layer, head);
   const SparseMask* mask = options.masks ? options.masks->at(layer) : nullptr;
   const int maskHead = mask && mask->heads() > 1 ? head : 0;
-  const Index n = q.rows(), keys = k.rows(), d = q.cols();
-  // Q·Kᵀ and P·V on the attention kernels' tile products (Kᵀ packed as they read it).
+  const Index n = q.rows(), keys = k.rows(), d = q.cols(), dv = v.cols();
+  // Q·Kᵀ and P·V on the attention kernels' tile products (Kᵀ packed as they read it), a block of queries at a time
+  // over the span of keys its rows may see: a causal block stops at its last query, a window's or a sparse
+  // pattern's block reads only the keys around it. Blocks are independent: they run in parallel.
   Matrix kt;
   packTransposed(Matrix(k), kt);
   p.resize(n, keys);
-  tileScores(n, keys, d, q.data(), q.outerStride(), kt.data(), kt.cols(), p.data(), keys);
-  for (Index i = 0; i < n; ++i) {
-    // The keys row i may see: [first, last).
-    const Index last = causal ? std::min(i + 1, keys) : keys;
-    const Index first = window > 0 ? std::max<Index>(0, i - window + 1) : 0;
-    auto row = p.row(i);
-    if (mask) {
-      // Only the mask's keys in [first, last): the others get −∞ before the softmax (a row with none stays zero).
-      const std::span<const KeyIndex> allowed = mask->row(maskHead, i);
-      auto it = allowed.begin();
-      bool any = false;
-      for (Index j = first; j < last; ++j) {
-        while (it != allowed.end() && *it < j) ++it;
-        const bool in = it != allowed.end() && *it == j;
-        any = any || in;
-        if (!in) row(j) = -std::numeric_limits<float>::infinity();
+  Matrix out = Matrix::Zero(n, dv);
+  constexpr Index kBlock = 64;
+  const Index blocks = (n + kBlock - 1) / kBlock;
+  const double work = double(n) * double(keys) * double(d + dv);
+#pragma omp parallel for schedule(dynamic) if (blocks > 1 && work > 4e5)
+  for (Index b = 0; b < blocks; ++b) {
+    const Index r0 = b * kBlock, rows = std::min(kBlock, n - r0);
+    // Each row's keys [lo, hi): those it may see ([first, last): the model's causal mask and window), narrowed to
+    // the first and last the substitute allows (empty when it allows none).
+    Index lo[kBlock], hi[kBlock];
+    Index spanLo = keys, spanHi = 0;
+    for (Index r = 0; r < rows; ++r) {
+      const Index i = r0 + r;
+      Index first = window > 0 ? std::max<Index>(0, i - window + 1) : 0;
+      Index last = causal ? std::min(i + 1, keys) : keys;
+      if (mask) {
+        const std::span<const KeyIndex> allowed = mask->row(maskHead, i);
+        const auto from = std::lower_bound(allowed.begin(), allowed.end(), KeyIndex(first));
+        const auto to = std::lower_bound(from, allowed.end(), KeyIndex(last));
+        if (from == to) {
+          first = last = 0;
+        } else {
+          first = *from;
+          last = Index(*(to - 1)) + 1;
+        }
       }
-      if (!any) {
+      lo[r] = first;
+      hi[r] = last;
+      if (last > first) spanLo = std::min(spanLo, first), spanHi = std::max(spanHi, last);
+    }
+    if (spanHi <= spanLo) {  // no row of the block sees a key: zero weights, zero output
+      p.middleRows(r0, rows).setZero();
+      continue;
+    }
+    const Index span = spanHi - spanLo;
+    float* pBlock = p.data() + r0 * keys + spanLo;
+    tileScores(rows, span, d, q.data() + r0 * q.outerStride(), q.outerStride(), kt.data() + spanLo, kt.cols(), pBlock,
+               keys);
+    for (Index r = 0; r < rows; ++r) {
+      auto row = p.row(r0 + r);
+      if (hi[r] <= lo[r]) {
         row.setZero();
         continue;
       }
+      if (mask) {
+        // Keys between the first and last allowed that the mask leaves out get −∞ before the softmax.
+        const std::span<const KeyIndex> allowed = mask->row(maskHead, r0 + r);
+        auto it = std::lower_bound(allowed.begin(), allowed.end(), KeyIndex(lo[r]));
+        for (Index j = lo[r]; j < hi[r]; ++j) {
+          if (it != allowed.end() && Index(*it) == j)
+            ++it;
+          else
+            row(j) = -std::numeric_limits<float>::infinity();
+        }
+      }
+      auto seen = row.segment(lo[r], hi[r] - lo[r]).array();
+      seen *= scale;
+      seen = (seen - seen.maxCoeff()).exp();
+      seen /= seen.sum();
+      row.head(lo[r]).setZero();
+      row.tail(keys - hi[r]).setZero();
     }
-    auto seen = row.segment(first, last - first).array();
-    seen *= scale;
-    seen = (seen - seen.maxCoeff()).exp();
-    seen /= seen.sum();
-    row.head(first).setZero();
-    row.tail(keys - last).setZero();
+    tileAccumulate(rows, span, dv, pBlock, keys, v.data() + spanLo * v.outerStride(), v.outerStride(),
+                   out.data() + r0 * dv, dv);
   }
-  Matrix out = Matrix::Zero(n, v.cols());
-  tileAccumulate(n, keys, v.cols(), p.data(), keys, v.data(), v.outerStride(), out.data(), out.cols());
   return out;
 }
 

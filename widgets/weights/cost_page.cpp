@@ -406,11 +406,15 @@ std::optional<CostPage::Request> CostPage::request(Source source) {
                         " is made from the inputs: it would need the model's own queries and keys, so it "
                         "is not substituted; choose a fixed pattern on the left");
         const ParamSet values = spec.resolve(choice.paramTexts());
-        // Its resolved parameters, a default included: what ran is said whole.
+        // Its first parameter (the budget: radius, block size, …) and every other that is not at its default.
         r.label = choice.pattern;
-        for (const auto& [name, value] : values.values())
-          r.label += QLatin1Char(' ') + QString::fromStdString(name) + QLatin1Char('=') +
-                     QString::fromStdString(formatParam(value));
+        const auto& resolved = values.values();
+        const ParamSet defaultSet = spec.defaults();
+        const auto& defaults = defaultSet.values();
+        for (const ParamSpec& p : spec.params())
+          if (&p == &spec.params().front() || resolved.at(p.name) != defaults.at(p.name))
+            r.label += QLatin1Char(' ') + QString::fromStdString(p.name) + QLatin1Char('=') +
+                       QString::fromStdString(formatParam(resolved.at(p.name)));
         r.label += QStringLiteral(" in every layer");
         r.masksAt = [spec, values](Index n) { return patternMasks(spec, values, n); };
         r.vary = [spec, texts = choice.paramTexts()](const std::string& key, const std::string& value) {
@@ -523,8 +527,8 @@ void CostPage::showMeasures(const QString& label, const SubstituteMeasures& m, I
                 .arg(countText(model_->model->maxPositions()), countText(m.windows), countText(stride));
   note += approxNote.isEmpty()
               ? QStringLiteral(
-                    " The substituted pass computes every cell and masks: its time is the model's, not a "
-                    "sparse kernel's.")
+                    " Its time: for each block of 64 queries the pass reads only the keys from the first to "
+                    "the last any of them may see (a window's band), and masks the rest.")
               : QStringLiteral(
                     " The pass also writes out the method's weights for every head: its time is not the "
                     "method's alone.");
