@@ -14,8 +14,8 @@ import tempfile
 
 import numpy as np
 
-from tiny_models import (check, encoder_block, layer_norm, gelu_erf, linear_weights, normal, nystrom_weights, to_bf16,
-                         write_safetensors)
+from tiny_models import (check, encoder_block, layer_norm, gelu_erf, linear_weights, linformer_weights, normal,
+                         nystrom_weights, performer_relu_weights, to_bf16, write_safetensors)
 
 cli, data = sys.argv[1], sys.argv[2]
 Hd, L, H, I = 16, 2, 4, 32
@@ -96,7 +96,9 @@ def run(flavour, d, rng):
         x = layer_norm(x, x64[emb + "LayerNorm." + ln_names[0]], x64[emb + "LayerNorm." + ln_names[1]], eps)
         attention = []
         for l in range(L):
-            a, x = encoder_block(x, x64, {r: f"{layer}{l}.{p}" for r, p in block.items()}, H, eps, allowed, weights)
+            # An approximation's draws differ by layer and head: the engine's index is layer * 4,096 + head.
+            per_layer = None if weights is None else (lambda q, k, h, l=l: weights(q, k, l * 4096 + h))
+            a, x = encoder_block(x, x64, {r: f"{layer}{l}.{p}" for r, p in block.items()}, H, eps, allowed, per_layer)
             attention.append(a)
         t = gelu_erf(x @ x64[hd_dense + ".weight"].T + x64[hd_dense + ".bias"])
         t = layer_norm(t, x64[hd_norm + ".weight"], x64[hd_norm + ".bias"], eps)
@@ -128,8 +130,12 @@ def run(flavour, d, rng):
     assert abs(ev["share_of_cells"] - (3 * n - 2) / n ** 2) < 1e-12, ev
     # evaluate --approx: linear attention and Nystromformer (3 landmarks of 3 tokens each) in place of softmax, against
     # the same float64 pass with their weights; a Nystromformer whose landmarks do not divide n is refused.
-    for options, weights in ((["--approx", "linear"], lambda q, k: linear_weights(q, k, causal=False)),
-                             (["--approx", "nystrom", "-p", "num_landmarks=3"], lambda q, k: nystrom_weights(q, k, 3))):
+    for options, weights in (
+            (["--approx", "linear"], lambda q, k, h: linear_weights(q, k, causal=False)),
+            (["--approx", "nystrom", "-p", "num_landmarks=3"], lambda q, k, h: nystrom_weights(q, k, 3)),
+            (["--approx", "linformer", "-p", "k=4", "-p", "seed=3"], lambda q, k, h: linformer_weights(q, k, 4, 3, h)),
+            (["--approx", "performer", "-p", "kernel=relu", "-p", "orthogonal=false", "-p", "nb_features=6", "-p",
+              "seed=2"], lambda q, k, h: performer_relu_weights(q, k, 6, 2, h, causal=False))):
         done = subprocess.run([cli, "evaluate", "--model", model, "--text", text, *options, "--json"],
                               capture_output=True, text=True)
         assert done.returncode == 0, (options, done.stderr)

@@ -129,10 +129,11 @@ def rope(x, heads, theta):
     return out
 
 
-def reference(ids, w, window, theta, eps, tied, masks=None, linear=False):
+def reference(ids, w, window, theta, eps, tied, masks=None, approx=None):
     """The pass in float64; `masks`: per layer, None or the keys each query may see, bool [1 or H, n, n] (evaluate's
-    substitute), on top of the model's own causal mask and window; `linear`: causal linear attention in place of
-    softmax (and of the window) in every layer."""
+    substitute), on top of the model's own causal mask and window; `approx(q, k, draws)`: an approximation's causal
+    weights in place of softmax (and of the window) in every layer, `draws` the engine's index of the head's seeded
+    draws (layer * 4,096 + head)."""
     w = {k: v.astype(np.float64) for k, v in w.items()}
     n = len(ids)
     x = w["model.embed_tokens.weight"][ids]
@@ -155,8 +156,8 @@ def reference(ids, w, window, theta, eps, tied, masks=None, linear=False):
             s[~allowed] = -np.inf
             e = np.exp(s - s.max(-1, keepdims=True))
             pr = e / e.sum(-1, keepdims=True)
-            if linear:
-                pr = tiny_models.linear_weights(q[:, h * hd:(h + 1) * hd], k[:, g * hd:(g + 1) * hd], causal=True)
+            if approx is not None:
+                pr = approx(q[:, h * hd:(h + 1) * hd], k[:, g * hd:(g + 1) * hd], l * 4096 + h)
             heads.append(pr)
             mixed[:, h * hd:(h + 1) * hd] = pr @ v[:, g * hd:(g + 1) * hd]
         attention.append(np.stack(heads))
@@ -245,18 +246,24 @@ with tempfile.TemporaryDirectory() as d:
             assert abs(ev["top1_agreement"] - (p.argmax(-1) == q.argmax(-1)).mean()) < 1e-12, (name, ev)
             assert abs(ev["perplexity_full"] / np.exp(nll(p)) - 1) < 1e-4 and abs(ev["perplexity"] / np.exp(nll(q)) - 1) < 1e-4, (name, ev)
             kls.append(f"{name} {kl.mean():.3f}")
-        # evaluate --approx linear: run causally (running sums), against the float64 pass with its weights; an
-        # approximation that cannot run causally is refused for a decoder.
-        run = subprocess.run([cli, "evaluate", "--model", folder, "--text", text, "--approx", "linear", "--json"],
-                             capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr
-        ev = json.loads(run.stdout)
-        _, linear_logits = reference(text_ids, weights, window, theta, eps, tied, linear=True)
-        q = softmax(linear_logits)
-        kl = (p * (np.log(p) - np.log(q))).sum(-1)
-        assert abs(ev["kl_mean"] - kl.mean()) < 1e-4 * max(1, kl.mean()), (ev["kl_mean"], kl.mean())
-        assert abs(ev["top1_agreement"] - (p.argmax(-1) == q.argmax(-1)).mean()) < 1e-12, ev
-        kls.append(f"linear {kl.mean():.3f}")
+        # evaluate --approx: linear attention and Performer (relu features, seeded) run causally (running sums),
+        # against the float64 pass with their weights; an approximation that cannot run causally is refused.
+        for name, options, approx in (
+                ("linear", ["--approx", "linear"],
+                 lambda q, k, draws: tiny_models.linear_weights(q, k, causal=True)),
+                ("performer", ["--approx", "performer", "-p", "kernel=relu", "-p", "orthogonal=false", "-p",
+                               "nb_features=5", "-p", "seed=4"],
+                 lambda q, k, draws: tiny_models.performer_relu_weights(q, k, 5, 4, draws, causal=True))):
+            run = subprocess.run([cli, "evaluate", "--model", folder, "--text", text, *options, "--json"],
+                                 capture_output=True, text=True)
+            assert run.returncode == 0, run.stderr
+            ev = json.loads(run.stdout)
+            _, approx_logits = reference(text_ids, weights, window, theta, eps, tied, approx=approx)
+            q = softmax(approx_logits)
+            kl = (p * (np.log(p) - np.log(q))).sum(-1)
+            assert kl.mean() > 1e-4 and abs(ev["kl_mean"] - kl.mean()) < 1e-4 * max(1, kl.mean()), (name, ev["kl_mean"], kl.mean())
+            assert abs(ev["top1_agreement"] - (p.argmax(-1) == q.argmax(-1)).mean()) < 1e-12, (name, ev)
+            kls.append(f"{name} {kl.mean():.3f}")
         for method in ("linformer", "nystrom"):
             run = subprocess.run([cli, "evaluate", "--model", folder, "--text", text, "--approx", method],
                                  capture_output=True, text=True)

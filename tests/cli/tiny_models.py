@@ -80,17 +80,76 @@ def nystrom_weights(q, k, landmarks):
     return f1 @ z @ f3
 
 
+MASK64 = (1 << 64) - 1
+
+
+class SplitMix64:
+    """engine/util/random.h's SplitMix64, for the seeded projections of Linformer and Performer."""
+
+    def __init__(self, seed):
+        self.state = seed & MASK64
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        return z ^ (z >> 31)
+
+    def normal(self):
+        u1 = ((self.next() >> 11) + 1.0) * 2.0 ** -53
+        u2 = (self.next() >> 11) * 2.0 ** -53
+        return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def row_stream(seed, head, row):
+    a = SplitMix64(seed ^ 0xA0761D6478BD642F).next() ^ ((head * 0xE7037ED1A0B428DB) & MASK64)
+    return SplitMix64(SplitMix64(a).next() ^ ((row * 0x8EBC6AF09C88C6E3) & MASK64))
+
+
+def linformer_weights(q, k, rows, seed, head):
+    """Linformer's effective weights (n <= 1,024): E and F (k x n, entries uniform in +-1/sqrt(k), a seeded stream a
+    row, drawn as the engine draws them), softmax(q (E k)^T / sqrt(d)) F. `head` is the engine's index for the
+    draws (layer * 4,096 + head in a model's pass)."""
+    n, d = q.shape
+
+    def projection(which):
+        e = np.empty((rows, n))
+        for r in range(rows):
+            rng = row_stream(seed * 4 + which, head, r * 1000003)
+            e[r] = [(((rng.next() >> 40) * 2.0 ** -24) * 2 - 1) / np.sqrt(rows) for _ in range(n)]
+        return e
+
+    s = q @ (projection(0) @ k).T / np.sqrt(d)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    return (p / p.sum(-1, keepdims=True)) @ projection(1)
+
+
+def performer_relu_weights(q, k, features, seed, head, causal):
+    """Performer's effective weights with the relu kernel and i.i.d. Gaussian features (orthogonal=false): W (m x d)
+    drawn row by row from SplitMix64(seed * golden + head + 1) as the engine draws it, phi(x) = relu(W x d^(-1/4))
+    + 1e-3, each row phi(q_i).phi(k_j) over its sum (j <= i when causal)."""
+    n, d = q.shape
+    rng = SplitMix64((seed * 0x9E3779B97F4A7C15 + head + 1) & MASK64)
+    w = np.array([[rng.normal() for _ in range(d)] for _ in range(features)])
+    phi = lambda x: np.maximum((x * d ** -0.25) @ w.T, 0) + 1e-3
+    a = phi(q) @ phi(k).T
+    if causal:
+        a = np.tril(a)
+    return a / a.sum(-1, keepdims=True)
+
+
 def attend(q, k, v, heads, causal, allowed=None, weights=None):
     """Multi-head scaled dot-product attention: (probabilities [heads, n, n], the heads' outputs side by side).
     `allowed`: the keys each query may see, bool [n, n] (a substitute for full attention), or None. `weights`: an
-    approximation in place of softmax, weights(q_head, k_head) -> [n, n] (its own scale), or None."""
+    approximation in place of softmax, weights(q_head, k_head, head) -> [n, n] (its own scale), or None."""
     n, d = q.shape
     hd = d // heads
     probabilities, mixed = [], np.zeros((n, d))
     for h in range(heads):
         cols = slice(h * hd, (h + 1) * hd)
         if weights is not None:
-            p = weights(q[:, cols], k[:, cols])
+            p = weights(q[:, cols], k[:, cols], h)
             probabilities.append(p)
             mixed[:, cols] = p @ v[:, cols]
             continue
