@@ -177,10 +177,7 @@ int runEvaluate(const QStringList& arguments) {
   std::optional<PatternSpec> spec;
   if (!args.pattern.empty()) {
     spec = PatternSpec::parse(args.pattern);
-    for (const PatternFamily* f : spec->members())
-      if (f->needsInputs())
-        throw UsageError("--pattern " + args.pattern + " is not substituted yet: a pattern made from the inputs (" +
-                         f->name() + ") would need the model's own queries and keys");
+    checkSubstitutable(*spec);
     if (args.sweepKey.empty()) {
       budgets.push_back({"", spec->resolve(args.params)});
     } else {
@@ -216,7 +213,8 @@ int runEvaluate(const QStringList& arguments) {
   std::string what;
   if (spec) {
     for (const Budget& b : budgets)
-      substitutes.push_back([&spec, values = b.values](Index length) { return patternMasks(*spec, values, length); });
+      substitutes.push_back(
+          [&spec, values = b.values](Index length) { return patternSubstitute(*spec, values, length); });
     what = args.pattern + " in every layer";
   } else if (!args.approx.empty()) {
     const ApproxMethod& method = findApproxMethod(args.approx);

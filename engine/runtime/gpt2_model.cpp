@@ -111,9 +111,8 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
       const auto q = qkv.middleCols(h * hd, hd), k = qkv.middleCols(d + h * hd, hd),
                  v = qkv.middleCols(2 * d + h * hd, hd);
       pass.vectors.back().push_back({q, k, v});
-      mixed.middleCols(h * hd, hd) =
-          attendHead(q, k, v, scale, /*causal*/ true, /*window*/ 0, probabilities[static_cast<std::size_t>(h)],
-                     options, int(l), h);
+      mixed.middleCols(h * hd, hd) = attendHead(q, k, v, scale, /*causal*/ true, /*window*/ 0,
+                                                probabilities[static_cast<std::size_t>(h)], options, int(l), h);
     }
     x += L.proj(mixed);
     const Matrix b = layerNorm(x, L.ln2w, L.ln2b, c.layerNormEps);

@@ -52,13 +52,24 @@ struct AttentionApprox {
   bool in(int l) const { return layer < 0 || layer == l; }
 };
 
-/// How a pass is run: the logits it computes, a substitute for its attention (masks or an approximation), and
-/// whether it keeps the residual stream after every layer.
+/// The `topk` pattern on the model's own scores: each query keeps the k keys with the highest q·k among those it may
+/// see (ties: the smaller key), as engine/patterns/topk.cpp chooses them from given inputs; `causal` limits the
+/// choice to keys at or before the query (an encoder's; a decoder's are anyway).
+struct AttentionTopK {
+  Index k = 0;
+  bool causal = false;
+  int layer = -1;  ///< −1: every layer
+  bool in(int l) const { return layer < 0 || layer == l; }
+};
+
+/// How a pass is run: the logits it computes, a substitute for its attention (masks, the top-k of its own scores, or
+/// an approximation), and whether it keeps the residual stream after every layer.
 struct PassOptions {
   PassOptions(LogitRows l = {}) : logits(std::move(l)) {}  // NOLINT: a LogitRows alone is a pass's options
   LogitRows logits;
   const AttentionMasks* masks = nullptr;
   const AttentionApprox* approx = nullptr;
+  const AttentionTopK* topK = nullptr;
   bool keepHidden = false;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "engine/attention/tile_gemm.h"
 #include "engine/util/error.h"
@@ -103,6 +104,7 @@ Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock&
     return approxHead(q, k, v, scale, causal, p, *options.approx, layer, head);
   const SparseMask* mask = options.masks ? options.masks->at(layer) : nullptr;
   const int maskHead = mask && mask->heads() > 1 ? head : 0;
+  const AttentionTopK* topK = options.topK && options.topK->in(layer) ? options.topK : nullptr;
   const Index n = q.rows(), keys = k.rows(), d = q.cols(), dv = v.cols();
   // Q·Kᵀ and P·V on the attention kernels' tile products (Kᵀ packed as they read it), a block of queries at a time
   // over the span of keys its rows may see: a causal block stops at its last query, a window's or a sparse
@@ -120,11 +122,12 @@ Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock&
     // Each row's keys [lo, hi): those it may see ([first, last): the model's causal mask and window), narrowed to
     // the first and last the substitute allows (empty when it allows none).
     Index lo[kBlock], hi[kBlock];
+    std::vector<Index> order;  // a row's keys, for top-k
     Index spanLo = keys, spanHi = 0;
     for (Index r = 0; r < rows; ++r) {
       const Index i = r0 + r;
       Index first = window > 0 ? std::max<Index>(0, i - window + 1) : 0;
-      Index last = causal ? std::min(i + 1, keys) : keys;
+      Index last = causal || (topK && topK->causal) ? std::min(i + 1, keys) : keys;
       if (mask) {
         const std::span<const KeyIndex> allowed = mask->row(maskHead, i);
         const auto from = std::lower_bound(allowed.begin(), allowed.end(), KeyIndex(first));
@@ -164,6 +167,16 @@ Matrix attendHead(const MatrixBlock& q, const MatrixBlock& k, const MatrixBlock&
           else
             row(j) = -std::numeric_limits<float>::infinity();
         }
+      }
+      if (topK && hi[r] - lo[r] > topK->k) {
+        // Only the k highest scores (ties: the smaller key) stay; the others get −∞ before the softmax.
+        order.resize(std::size_t(hi[r] - lo[r]));
+        std::iota(order.begin(), order.end(), lo[r]);
+        const auto better = [&row](Index a, Index b) { return row(a) > row(b) || (row(a) == row(b) && a < b); };
+        std::nth_element(order.begin(), order.begin() + topK->k - 1, order.end(), better);
+        const Index kth = order[std::size_t(topK->k - 1)];
+        for (Index j = lo[r]; j < hi[r]; ++j)
+          if (better(kth, j)) row(j) = -std::numeric_limits<float>::infinity();
       }
       auto seen = row.segment(lo[r], hi[r] - lo[r]).array();
       seen *= scale;

@@ -69,8 +69,7 @@ ModelPass llamaForward(const LlamaShape& s, const LlamaWeights& weights, const s
       const auto qh = q.middleCols(h * hd, hd), kh = k.middleCols(kvHead * hd, hd), vh = v.middleCols(kvHead * hd, hd);
       vectors.push_back({qh, kh, vh});
       mixed.middleCols(h * hd, hd) =
-          attendHead(qh, kh, vh, scale, /*causal*/ true, window, probabilities[std::size_t(h)],
-                     options, l, h);
+          attendHead(qh, kh, vh, scale, /*causal*/ true, window, probabilities[std::size_t(h)], options, l, h);
     }
     x += L.o(mixed);
     const Matrix xf = rmsNorm(x, L.ffnNorm.data(), s.rmsEps);

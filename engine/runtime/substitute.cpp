@@ -146,6 +146,7 @@ SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteRe
   sub.keepHidden = true;
   sub.masks = &masks;
   if (substitute.approx) sub.approx = &*substitute.approx;
+  if (substitute.topK) sub.topK = &*substitute.topK;
   const auto t0 = std::chrono::steady_clock::now();
   const ModelPass b = model.forward(ids, progress, sub);
   m.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -158,6 +159,7 @@ SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteRe
   for (int l = 0; l < model.layers(); ++l) {
     const SparseMask* mask = masks.at(l);
     const bool approximated = substitute.approx && substitute.approx->in(l);
+    const bool topK = substitute.topK && substitute.topK->in(l);
     const int window = std::size_t(l) < a.windows.size() ? a.windows[std::size_t(l)] : 0;
     for (int h = 0; h < model.heads(); ++h)
       for (Index i = reference.countFrom; i < reference.countTo; ++i) {
@@ -166,6 +168,10 @@ SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteRe
         Index in = last - first;
         if (approximated) {
           in = std::min(rank, in);
+        } else if (topK) {
+          // Its k keys among those it may see (at or before the query, with its own causal).
+          const Index seen = substitute.topK->causal ? std::min(last, i + 1) - first : last - first;
+          in = std::min(substitute.topK->k, std::max<Index>(seen, 0));
         } else if (mask) {
           in = 0;
           for (KeyIndex k : mask->row(mask->heads() > 1 ? h : 0, i)) in += (k >= first && k < last);
@@ -249,6 +255,31 @@ SubstituteMeasures measureSliding(const LanguageModel& model, const std::vector<
   return *total;
 }
 
+namespace {
+bool isTopK(const PatternSpec& spec) { return spec.members().size() == 1 && spec.members().front()->name() == "topk"; }
+}  // namespace
+
+void checkSubstitutable(const PatternSpec& spec) {
+  if (isTopK(spec)) return;
+  for (const PatternFamily* f : spec.members()) {
+    if (f->name() == "topk")
+      throw Error(spec.name() + " is not substituted: topk is, on the model's own scores, but alone, not in a union");
+    if (f->needsInputs())
+      throw Error(spec.name() + " is not substituted: " + f->name() +
+                  " is made from the inputs (it would hash or cluster the model's queries and keys); of the patterns "
+                  "made from the inputs, topk alone is, on the model's own scores");
+  }
+}
+
+Substitute patternSubstitute(const PatternSpec& spec, const ParamSet& values, Index n) {
+  checkSubstitutable(spec);
+  if (isTopK(spec)) {
+    CheckedPattern::check(spec, values, n);  // k and n in range
+    return AttentionTopK{values.getInt("k"), values.getBool("causal")};
+  }
+  return patternMasks(spec, values, n);
+}
+
 AttentionMasks patternMasks(const PatternSpec& spec, const ParamSet& values, Index n) {
   AttentionMasks masks;
   masks.layers.push_back(std::make_shared<const SparseMask>(CheckedPattern::check(spec, values, n).build()));
@@ -311,6 +342,10 @@ Substitute onlyLayer(const Substitute& substitute, int layer, int layers) {
   if (substitute.approx) {
     one.approx = substitute.approx;
     one.approx->layer = layer;
+  }
+  if (substitute.topK) {
+    one.topK = substitute.topK;
+    one.topK->layer = layer;
   }
   const AttentionMasks& masks = substitute.masks;
   if (masks.layers.empty()) return one;

@@ -44,15 +44,24 @@ struct SubstituteMeasures {
   void finish(bool decoder);
 };
 
-/// What attends instead of the model's full attention: masks (a pattern, a stack, the fitted heads), or an
-/// approximation (its method's parameters; the runtime sets `causal` for a decoder).
+/// What attends instead of the model's full attention: masks (a pattern, a stack, the fitted heads), the top-k of the
+/// model's own scores, or an approximation (its method's parameters; the runtime sets `causal` for a decoder).
 struct Substitute {
   Substitute() = default;
   Substitute(AttentionMasks m) : masks(std::move(m)) {}    // NOLINT: masks alone are a substitute
   Substitute(AttentionApprox a) : approx(std::move(a)) {}  // NOLINT: so is an approximation
+  Substitute(AttentionTopK t) : topK(t) {}                 // NOLINT: and the top-k of the model's scores
   AttentionMasks masks;
   std::optional<AttentionApprox> approx;
+  std::optional<AttentionTopK> topK;
 };
+
+/// A pattern as a substitute at n: its masks, or for `topk` (made from the inputs) the top-k of the model's own
+/// scores. Other families made from the inputs (lsh, routing, or a union with one) are refused: they would need
+/// the model's queries and keys to hash or cluster. Throws Error.
+Substitute patternSubstitute(const PatternSpec& spec, const ParamSet& values, Index n);
+/// Throws patternSubstitute's refusal of a pattern made from the inputs, before anything is read or run.
+void checkSubstitutable(const PatternSpec& spec);
 
 /// What a user should know about an approximation standing in for a trained model's softmax: whether it
 /// approximates softmax itself or needs training the model never had (Linformer's seeded E and F).

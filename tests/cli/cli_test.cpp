@@ -881,8 +881,10 @@ TEST(CliEvaluate, FullChangesNothingAndASweepGivesARowABudget) {
                  "--sweep goes with --pattern");
   expectBadInput(evaluate({model, kStoriesModel, t, text, QStringLiteral("--layers"), QStringLiteral("windw ×5")}),
                  "windw");
-  expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("topk")}),
-                 "--pattern topk is not substituted yet");
+  expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("lsh")}),
+                 "lsh is not substituted: lsh is made from the inputs");
+  expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("window+topk")}),
+                 "is not substituted");
   expectBadInput(evaluate({model, kStoriesModel, t, text, pattern, QStringLiteral("window"), QStringLiteral("--sweep"),
                            QStringLiteral("size=1")}),
                  "--sweep size is not a parameter of window");

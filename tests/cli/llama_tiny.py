@@ -129,11 +129,12 @@ def rope(x, heads, theta):
     return out
 
 
-def reference(ids, w, window, theta, eps, tied, masks=None, approx=None):
+def reference(ids, w, window, theta, eps, tied, masks=None, approx=None, topk=None):
     """The pass in float64; `masks`: per layer, None or the keys each query may see, bool [1 or H, n, n] (evaluate's
     substitute), on top of the model's own causal mask and window; `approx(q, k, draws)`: an approximation's causal
     weights in place of softmax (and of the window) in every layer, `draws` the engine's index of the head's seeded
-    draws (layer * 4,096 + head)."""
+    draws (layer * 4,096 + head); `topk`: each query keeps the k highest scores among the keys it may see (ties: the
+    smaller key), the topk pattern on the model's own scores."""
     w = {k: v.astype(np.float64) for k, v in w.items()}
     n = len(ids)
     x = w["model.embed_tokens.weight"][ids]
@@ -154,6 +155,11 @@ def reference(ids, w, window, theta, eps, tied, masks=None, approx=None):
             if masks is not None and masks[l] is not None:
                 allowed = allowed & masks[l][h if masks[l].shape[0] > 1 else 0]
             s[~allowed] = -np.inf
+            if topk is not None:
+                for row in range(n):
+                    seen = np.flatnonzero(allowed[row])
+                    kept = sorted(seen, key=lambda j: (-s[row, j], j))[:topk]
+                    s[row, np.setdiff1d(seen, kept)] = -np.inf
             e = np.exp(s - s.max(-1, keepdims=True))
             pr = e / e.sum(-1, keepdims=True)
             if approx is not None:
@@ -227,6 +233,7 @@ with tempfile.TemporaryDirectory() as d:
             (["--pattern", "window", "-p", "radius=2", "-p", "causal=true"], [window2] * L, "window"),
             (["--pattern", "deepspeed-bigbird", *bigbird], [bigbird_mask] * L, "BigBird"),
             (["--layers", "window radius=1 causal=true, full"], [(i - j <= 1)[None], None], "stack"),
+            (["--pattern", "topk", "-p", "k=3"], "topk", "top-3"),
         )
         _, full_logits = reference(text_ids, weights, window, theta, eps, tied)
         softmax = lambda z: np.exp(z - z.max(-1, keepdims=True)) / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)
@@ -238,7 +245,8 @@ with tempfile.TemporaryDirectory() as d:
                                  capture_output=True, text=True)
             assert run.returncode == 0, (name, run.returncode, run.stderr, run.stdout[-300:])
             ev = json.loads(run.stdout)
-            _, sub_logits = reference(text_ids, weights, window, theta, eps, tied, masks=masks)
+            _, sub_logits = (reference(text_ids, weights, window, theta, eps, tied, topk=3) if masks == "topk" else
+                             reference(text_ids, weights, window, theta, eps, tied, masks=masks))
             q = softmax(sub_logits)
             kl = (p * (np.log(p) - np.log(q))).sum(-1)
             assert kl.mean() > 1e-4, (name, "the substitute should change something")

@@ -192,6 +192,34 @@ TEST(Substitute, AStackThatDoesNotFitTheModelIsRefused) {
   EXPECT_NE(test::errorOf([&] { stackMasks(blocks, 5, 20); }).find("layer 1"), std::string::npos);
 }
 
+// topk on the model's own scores: k at least the text changes nothing, exactly; each query keeps min(k, i + 1) keys;
+// and on a shipped story the k strongest keys keep more of the answers than a window of the same count.
+TEST(Substitute, TopKOnTheModelsOwnScores) {
+  const RuntimeModel& m = stories();
+  const std::vector<int> ids =
+      encodeText(m, readSmallFile(std::string(ATTNSCOPE_TEXTS_DIR) + "/the-red-kite.txt", 1 << 16, "a story"));
+  const Index n = static_cast<Index>(ids.size());
+  const SubstituteReference reference = referencePass(*m.model, ids, -1);
+  const PatternSpec topk = PatternSpec::parse("topk"), window = PatternSpec::parse("window");
+  const auto measure = [&](const PatternSpec& spec, const std::vector<std::pair<std::string, std::string>>& texts) {
+    return measureAgainst(*m.model, reference, patternSubstitute(spec, spec.resolve(texts), n));
+  };
+  const SubstituteMeasures all = measure(topk, {{"k", std::to_string(n)}});
+  EXPECT_EQ(all.klMax, 0.0);
+  EXPECT_EQ(all.top1Agreement, 1.0);
+  const SubstituteMeasures eight = measure(topk, {{"k", "8"}});
+  double kept = 0, own = 0;
+  for (Index i = 0; i < n; ++i) kept += double(std::min<Index>(8, i + 1)), own += double(i + 1);
+  EXPECT_NEAR(eight.shareOfCells, kept / own, 1e-12);
+  // A causal window of radius 7 keeps the same 8 keys a query (the 8 last), chosen by place, not by score.
+  const SubstituteMeasures band = measure(window, {{"radius", "7"}, {"causal", "true"}});
+  EXPECT_NEAR(band.shareOfCells, eight.shareOfCells, 1e-12);
+  EXPECT_GT(eight.top1Agreement, band.top1Agreement);
+  EXPECT_LT(eight.klMean, band.klMean);
+  EXPECT_NE(test::errorOf([&] { patternSubstitute(PatternSpec::parse("lsh"), {}, n); }).find("lsh is not substituted"),
+            std::string::npos);
+}
+
 // The windows of a sliding evaluation, by hand: 10 tokens in windows of 4 moved by 2 measure rows 0–2, 3–4, 5–6 and
 // 7–9, each row once, each window's rows inside it.
 TEST(Substitute, SlidingWindowsMeasureEveryRowOnce) {

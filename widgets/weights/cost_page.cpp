@@ -400,11 +400,7 @@ std::optional<CostPage::Request> CostPage::request(Source source) {
         if (!pattern_) throw Error("no pattern is chosen on the left");
         const PatternChoice choice = pattern_();
         const PatternSpec spec = PatternSpec::parse(choice.pattern.toStdString());
-        for (const PatternFamily* f : spec.members())
-          if (f->needsInputs())
-            throw Error(f->name() +
-                        " is made from the inputs: it would need the model's own queries and keys, so it "
-                        "is not substituted; choose a fixed pattern on the left");
+        checkSubstitutable(spec);
         const ParamSet values = spec.resolve(choice.paramTexts());
         // Its first parameter (the budget: radius, block size, …) and every other that is not at its default.
         r.label = choice.pattern;
@@ -416,14 +412,14 @@ std::optional<CostPage::Request> CostPage::request(Source source) {
             r.label += QLatin1Char(' ') + QString::fromStdString(p.name) + QLatin1Char('=') +
                        QString::fromStdString(formatParam(resolved.at(p.name)));
         r.label += QStringLiteral(" in every layer");
-        r.masksAt = [spec, values](Index n) { return patternMasks(spec, values, n); };
+        r.masksAt = [spec, values](Index n) { return patternSubstitute(spec, values, n); };
         r.vary = [spec, texts = choice.paramTexts()](const std::string& key, const std::string& value) {
           if (!spec.param(key)) throw Error("the sweep's parameter '" + key + "' is not one of " + spec.name() + "'s");
           auto changed = texts;
           std::erase_if(changed, [&](const auto& p) { return p.first == key; });
           changed.emplace_back(key, value);
           const ParamSet set = spec.resolve(changed);
-          return std::function<Substitute(Index)>([spec, set](Index n) { return patternMasks(spec, set, n); });
+          return std::function<Substitute(Index)>([spec, set](Index n) { return patternSubstitute(spec, set, n); });
         };
         break;
       }
