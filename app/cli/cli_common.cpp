@@ -20,10 +20,12 @@ void PatternOptions::addTo(QCommandLineParser& parser) const {
 
 void parseOrThrow(QCommandLineParser& parser, const QStringList& arguments) {
   if (!parser.parse(arguments)) throw UsageError(toStd(parser.errorText()));
-  // An option given twice would silently take its last value: only the KEY=VALUE options repeat.
+  // An option given twice would silently take its last value: only the KEY=VALUE options repeat (compress's --prune
+  // steps too, applied in order).
   QStringList seen;
   for (const QString& name : parser.optionNames()) {
-    if (name == QStringLiteral("p") || name == QStringLiteral("param") || name == QStringLiteral("compare-param"))
+    if (name == QStringLiteral("p") || name == QStringLiteral("param") || name == QStringLiteral("compare-param") ||
+        name == QStringLiteral("prune"))
       continue;
     if (seen.contains(name)) throw UsageError("option --" + toStd(name) + " is given more than once: give it once");
     seen << name;

@@ -175,5 +175,6 @@ int runAttention(const QStringList& arguments);
 int runInfer(const QStringList& arguments);
 int runBenchModel(const QStringList& arguments);
 int runEvaluate(const QStringList& arguments);
+int runCompress(const QStringList& arguments);
 
 }  // namespace attnscope::cli

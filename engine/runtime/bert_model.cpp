@@ -265,4 +265,21 @@ ModelPass BertModel::forward(const std::vector<int>& ids, const Progress& progre
   return pass;
 }
 
+std::vector<NamedLinear> BertModel::linears() {
+  std::vector<NamedLinear> out;
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    Layer& L = layers_[l];
+    for (auto [name, linear] : {std::pair{"attention.query", &L.q},
+                                {"attention.key", &L.k},
+                                {"attention.value", &L.v},
+                                {"attention.output", &L.o},
+                                {"intermediate", &L.inter},
+                                {"output", &L.out}})
+      out.push_back({p + name, linear});
+  }
+  if (hasHead_) out.push_back({"lm_head.dense", &headDense});  // the decoder is the word embeddings: not pruned
+  return out;
+}
+
 }  // namespace attnscope

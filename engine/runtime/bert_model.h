@@ -54,6 +54,8 @@ class BertModel : public LanguageModel {
   bool encoder() const override { return true; }
   bool hasLogits() const override { return hasHead_; }
   double passFlops(Index n) const override;
+  std::shared_ptr<LanguageModel> copy() const override { return std::make_shared<BertModel>(*this); }
+  std::vector<NamedLinear> linears() override;
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
                     const PassOptions& options = {}) const override;
   /// A model of this shape with random weights (normal, σ 0.02, as BERT initialises), for benchmarks: the same work

@@ -126,4 +126,16 @@ ModelPass Gpt2Model::forward(const std::vector<int>& ids, const Progress& progre
   return pass;
 }
 
+std::vector<NamedLinear> Gpt2Model::linears() {
+  std::vector<NamedLinear> out;
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const std::string p = "h." + std::to_string(l) + ".";
+    Layer& L = layers_[l];
+    for (auto [name, linear] :
+         {std::pair{"attn.c_attn", &L.attn}, {"attn.c_proj", &L.proj}, {"mlp.c_fc", &L.fc}, {"mlp.c_proj", &L.mlpProj}})
+      out.push_back({p + name, linear});
+  }
+  return out;  // the head is wte, the token embeddings: not pruned
+}
+
 }  // namespace attnscope

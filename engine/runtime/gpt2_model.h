@@ -37,6 +37,8 @@ class Gpt2Model : public LanguageModel {
   int vocabSize() const override { return config_.vocabSize; }
   int maxPositions() const override { return config_.positions; }
   double passFlops(Index n) const override;
+  std::shared_ptr<LanguageModel> copy() const override { return std::make_shared<Gpt2Model>(*this); }
+  std::vector<NamedLinear> linears() override;
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
                     const PassOptions& options = {}) const override;
 

@@ -8,6 +8,7 @@
 
 #include "engine/approx/approx_method.h"
 #include "engine/masks/sparse_mask.h"
+#include "engine/runtime/packed_linear.h"
 #include "engine/util/progress.h"
 #include "engine/util/types.h"
 
@@ -99,6 +100,12 @@ struct HeadAnatomy {
 /// Throws Error for a layer, head or query the pass does not have. A layer with a sliding window shows the keys in it.
 HeadAnatomy headAnatomy(const ModelPass& pass, int layer, int head, int query);
 
+/// A linear layer of a model by its name ("layers.0.self_attn.q_proj"), for a compression step to read and change.
+struct NamedLinear {
+  std::string name;
+  PackedLinear* linear = nullptr;
+};
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -129,6 +136,11 @@ class LanguageModel {
   /// for a decoder, its parameters checked at n and the head size (Linformer's k ≤ n, Nyströmformer's landmarks
   /// dividing n), a layer the model has. It replaces the attention whole: a sliding window of the model's own too.
   void checkApprox(const AttentionApprox& approx, Index n) const;
+  /// A copy whose weights a compression step may change (the original stays as it is).
+  virtual std::shared_ptr<LanguageModel> copy() const = 0;
+  /// Every linear layer (nn.Linear, and GPT-2's Conv1D, which is one), in the checkpoint's order: what pruning acts
+  /// on. Embeddings, norms, and a head tied to the embeddings are not among them; an untied head is.
+  virtual std::vector<NamedLinear> linears() = 0;
   /// Greedy decoding: `count` tokens after `prompt`, stopping early at `stop` (when ≥ 0) or at maxPositions().
   std::vector<int> generateGreedy(const std::vector<int>& prompt, int count, int stop,
                                   const Progress& progress = {}) const;

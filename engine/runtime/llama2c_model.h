@@ -48,6 +48,8 @@ class Llama2cModel : public LanguageModel {
   int vocabSize() const override { return config_.vocabSize; }
   int maxPositions() const override { return config_.seqLen; }
   /// The forward pass over `tokens` (checked), all positions at once: causal, row i over keys 0 … i.
+  std::shared_ptr<LanguageModel> copy() const override { return std::make_shared<Llama2cModel>(*this); }
+  std::vector<NamedLinear> linears() override { return weights_.linears(); }
   ModelPass forward(const std::vector<int>& tokens, const Progress& progress = {},
                     const PassOptions& options = {}) const override;
   /// Greedy decoding as run.c's generate: stopping early at BOS or at seq_len. Returns only the new tokens.

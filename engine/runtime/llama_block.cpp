@@ -34,6 +34,24 @@ Eigen::RowVectorXf LlamaWeights::embed(int token) const {
   return Eigen::Map<const Eigen::RowVectorXf>(embedding.data() + std::size_t(token) * dim, dim);
 }
 
+std::vector<NamedLinear> LlamaWeights::linears() {
+  std::vector<NamedLinear> out;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    LlamaLayer& L = layers[l];
+    for (auto [name, linear] : {std::pair{"self_attn.q_proj", &L.q},
+                                {"self_attn.k_proj", &L.k},
+                                {"self_attn.v_proj", &L.v},
+                                {"self_attn.o_proj", &L.o},
+                                {"mlp.gate_proj", &L.gate},
+                                {"mlp.up_proj", &L.up},
+                                {"mlp.down_proj", &L.down}})
+      out.push_back({p + name, linear});
+  }
+  if (!embedding.empty()) out.push_back({"lm_head", &classifier});
+  return out;
+}
+
 double LlamaWeights::floats(const LlamaShape& s, bool tied) {
   const double q = double(s.heads) * s.headDim, kv = double(s.kvHeads) * s.headDim;
   return double(s.vocab) * s.dim * (tied ? 1 : 2) +

@@ -40,6 +40,8 @@ struct LlamaWeights {
   Eigen::RowVectorXf embed(int token) const;
   /// Floats held (for the memory check of a model about to be read).
   static double floats(const LlamaShape& shape, bool tied);
+  /// The linear layers by their Hugging Face names; the classifier ("lm_head") only when it is not the embedding.
+  std::vector<NamedLinear> linears();
 };
 
 /// The pass over `tokens` (already checked against the model), all positions at once.

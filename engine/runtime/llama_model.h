@@ -42,6 +42,8 @@ class LlamaModel : public LanguageModel {
   int headDim() const override { return config_.shape.headDim; }
   int vocabSize() const override { return config_.shape.vocab; }
   int maxPositions() const override { return config_.positions; }
+  std::shared_ptr<LanguageModel> copy() const override { return std::make_shared<LlamaModel>(*this); }
+  std::vector<NamedLinear> linears() override { return weights_.linears(); }
   ModelPass forward(const std::vector<int>& ids, const Progress& progress = {},
                     const PassOptions& options = {}) const override;
 

@@ -1,8 +1,10 @@
 #include "engine/runtime/packed_linear.h"
 
 #include <algorithm>
+#include <string>
 
 #include "engine/attention/tile_gemm.h"
+#include "engine/util/error.h"
 
 namespace attnscope {
 
@@ -51,6 +53,22 @@ Eigen::RowVectorXf PackedLinear::row(Index o) const {
   const float* p = panel(o / width_) + o % width_;
   for (Index i = 0; i < in_; ++i) r(i) = p[i * width_];
   return r;
+}
+
+std::vector<float> PackedLinear::weights() const {
+  std::vector<float> w(static_cast<std::size_t>(out_ * in_));
+  for (Index o = 0; o < out_; ++o) {
+    const float* p = panel(o / width_) + o % width_;
+    for (Index i = 0; i < in_; ++i) w[std::size_t(o * in_ + i)] = p[i * width_];
+  }
+  return w;
+}
+
+void PackedLinear::setWeights(const std::vector<float>& weights) {
+  if (weights.size() != static_cast<std::size_t>(out_ * in_))
+    throw Error("a weight of " + std::to_string(weights.size()) + " values cannot replace one of " +
+                std::to_string(out_) + " × " + std::to_string(in_));
+  pack(panels_, out_, in_, width_, [&](Index o, Index i) { return weights[std::size_t(o * in_ + i)]; });
 }
 
 Matrix PackedLinear::operator()(const Matrix& x) const {

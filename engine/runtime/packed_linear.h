@@ -30,6 +30,10 @@ class PackedLinear {
   Matrix operator()(const Matrix& x) const;
   /// Row `o` of W (the weights into output o), [in]: a tied embedding's lookup reads its token's row here.
   Eigen::RowVectorXf row(Index o) const;
+  /// W as nn.Linear holds it, [out, in] row-major (unpacked: what a compression step reads).
+  std::vector<float> weights() const;
+  /// Packs a new W [out, in] (same shape; the bias stays): what a compression step writes back.
+  void setWeights(const std::vector<float>& weights);
 
  private:
   static PackedLinear packed(Index out, Index in, const float* bias);

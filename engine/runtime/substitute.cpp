@@ -131,6 +131,42 @@ SubstituteReference referencePass(const LanguageModel& model, std::vector<int> i
   return r;
 }
 
+void compareOutputs(const LanguageModel& model, const SubstituteReference& reference, const ModelPass& b,
+                    SubstituteMeasures& m) {
+  const std::vector<int>& ids = reference.ids;
+  const Index n = static_cast<Index>(ids.size());
+  const std::vector<Index>& rows = reference.positions;
+  const ModelPass& a = reference.pass;
+  const Index counted = reference.countTo - reference.countFrom;
+  for (std::size_t l = 0; l < a.hidden.size(); ++l) {
+    const auto full = a.hidden[l].middleRows(reference.countFrom, counted).cast<double>();
+    const auto sub = b.hidden[l].middleRows(reference.countFrom, counted).cast<double>();
+    m.sums.norm2.push_back(full.squaredNorm());
+    m.sums.diff2.push_back((sub - full).squaredNorm());
+  }
+  // An encoder saved without its head gives no predictions: nothing is compared (positions 0).
+  if (model.hasLogits()) {
+    m.positions = static_cast<Index>(rows.size());
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const std::vector<double> p = softmax(a.logits.row(Index(r))), q = softmax(b.logits.row(Index(r)));
+      m.sums.agree += argmax(p) == argmax(q);
+      double d = 0;
+      for (std::size_t v = 0; v < p.size(); ++v)
+        if (p[v] > 0) d += p[v] * (std::log(p[v]) - std::log(std::max(q[v], 1e-300)));
+      m.sums.kl += d;
+      if (d > m.klMax || m.klMaxPosition < 0) m.klMax = d, m.klMaxPosition = rows[r];
+      // Perplexity: position t predicts token t + 1.
+      if (!model.encoder() && rows[r] + 1 < n) {
+        const std::size_t next = std::size_t(ids[std::size_t(rows[r] + 1)]);
+        m.sums.nllFull -= std::log(p[next]);
+        m.sums.nll -= std::log(std::max(q[next], 1e-300));
+        ++m.sums.predicted;
+      }
+    }
+  }
+  m.finish(!model.encoder());
+}
+
 SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteReference& reference,
                                   const Substitute& substitute, const Progress& progress) {
   const std::vector<int>& ids = reference.ids;
@@ -180,34 +216,7 @@ SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteRe
         m.emptyRows += in == 0;
       }
   }
-  const Index counted = reference.countTo - reference.countFrom;
-  for (std::size_t l = 0; l < a.hidden.size(); ++l) {
-    const auto full = a.hidden[l].middleRows(reference.countFrom, counted).cast<double>();
-    const auto sub = b.hidden[l].middleRows(reference.countFrom, counted).cast<double>();
-    m.sums.norm2.push_back(full.squaredNorm());
-    m.sums.diff2.push_back((sub - full).squaredNorm());
-  }
-  // An encoder saved without its head gives no predictions: nothing is compared (positions 0).
-  if (model.hasLogits()) {
-    m.positions = static_cast<Index>(rows.size());
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      const std::vector<double> p = softmax(a.logits.row(Index(r))), q = softmax(b.logits.row(Index(r)));
-      m.sums.agree += argmax(p) == argmax(q);
-      double d = 0;
-      for (std::size_t v = 0; v < p.size(); ++v)
-        if (p[v] > 0) d += p[v] * (std::log(p[v]) - std::log(std::max(q[v], 1e-300)));
-      m.sums.kl += d;
-      if (d > m.klMax || m.klMaxPosition < 0) m.klMax = d, m.klMaxPosition = rows[r];
-      // Perplexity: position t predicts token t + 1.
-      if (!model.encoder() && rows[r] + 1 < n) {
-        const std::size_t next = std::size_t(ids[std::size_t(rows[r] + 1)]);
-        m.sums.nllFull -= std::log(p[next]);
-        m.sums.nll -= std::log(std::max(q[next], 1e-300));
-        ++m.sums.predicted;
-      }
-    }
-  }
-  m.finish(!model.encoder());
+  compareOutputs(model, reference, b, m);  // and the figures from the sums, the cells' share among them
   return m;
 }
 

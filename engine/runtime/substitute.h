@@ -91,6 +91,11 @@ SubstituteReference referencePass(const LanguageModel& model, std::vector<int> i
 /// Runs the reference's text with `masks` (checked as the pass checks them) in place of the attention and compares.
 SubstituteMeasures measureAgainst(const LanguageModel& model, const SubstituteReference& reference,
                                   const Substitute& substitute, const Progress& progress = {});
+/// Compares another pass over the reference's text (logits at its positions, the residual stream kept) with the
+/// reference: agreement, KL, perplexity and drift into `m`'s sums, then its figures. measureAgainst's comparison,
+/// for a pass of another model too (a compressed copy).
+void compareOutputs(const LanguageModel& model, const SubstituteReference& reference, const ModelPass& other,
+                    SubstituteMeasures& m);
 /// Both: the full pass, then the substitute's.
 SubstituteMeasures measureSubstitute(const LanguageModel& model, const std::vector<int>& ids,
                                      const Substitute& substitute, int maskToken, const Progress& progress = {});

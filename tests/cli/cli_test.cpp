@@ -986,6 +986,45 @@ TEST(CliEvaluate, ALongTextSlides) {
       "stride 512 is not allowed: expected 1 … 511");
 }
 
+// compress: stories260K's linear layers pruned by magnitude in a copy; the weights left worked by hand from its
+// shapes (0.2 of each 64 × 64 weight is round(819.2) = 819, of each 32 × 64 one 410, of each 172 × 64 one 2,202),
+// nothing pruned changes nothing, and bad amounts are one line.
+TEST(CliCompress, PrunedWeightsCountedByHand) {
+  const QString text = QStringLiteral("Lily saw a big red ball");
+  auto compress = [&](const QStringList& rest) {
+    return cli(QStringList{QStringLiteral("compress"), QStringLiteral("--model"), kStoriesModel,
+                           QStringLiteral("--text"), text} +
+               rest);
+  };
+  CliRun r = compress({QStringLiteral("--prune"), QStringLiteral("l1=0.2"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QJsonObject o = json(r);
+  const double weights = 5 * (2 * 4096 + 2 * 2048 + 3 * 11008);
+  EXPECT_EQ(o.value(QStringLiteral("weights")).toDouble(), weights);
+  EXPECT_EQ(o.value(QStringLiteral("nonzero_weights")).toDouble(), weights - 5 * (2 * 819 + 2 * 410 + 3 * 2202));
+  EXPECT_EQ(o.value(QStringLiteral("size_bytes")).toDouble(), 4 * weights);
+  EXPECT_EQ(o.value(QStringLiteral("js_by_head")).toArray().size(), 5);
+  EXPECT_EQ(o.value(QStringLiteral("js_by_head")).toArray().at(0).toArray().size(), 8);
+  EXPECT_GT(o.value(QStringLiteral("kl_mean")).toDouble(), 0.0);
+  // Pruning again prunes 0.2 of what remains.
+  r = compress({QStringLiteral("--prune"), QStringLiteral("l1=0.2"), QStringLiteral("--prune"),
+                QStringLiteral("l1=0.2"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  // round(0.2 × 3,277) = 655, round(0.2 × 1,638) = 328, round(0.2 × 8,806) = 1,761.
+  EXPECT_EQ(json(r).value(QStringLiteral("nonzero_weights")).toDouble(),
+            weights - 5 * (2 * (819 + 655) + 2 * (410 + 328) + 3 * (2202 + 1761)));
+  r = compress({QStringLiteral("--prune"), QStringLiteral("global=0"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("top1_agreement")).toDouble(), 1.0);
+  EXPECT_EQ(o.value(QStringLiteral("kl_max")).toDouble(), 0.0);
+  expectBadInput(compress({QStringLiteral("--prune"), QStringLiteral("l1=1")}),
+                 "--prune l1=1 is not allowed: expected a share of the weights, 0 ≤ amount < 1");
+  expectBadInput(compress({QStringLiteral("--prune"), QStringLiteral("random=0.2")}),
+                 "expected l1=AMOUNT or global=AMOUNT");
+  expectBadInput(compress({}), "--prune is required");
+}
+
 TEST(CliInfer, BadInputIsOneLine) {
   QTemporaryDir dir;
   auto infer = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("infer")} + rest); };

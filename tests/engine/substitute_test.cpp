@@ -75,7 +75,9 @@ TEST(Substitute, AgreementRisesWithTheWindowToOne) {
       EXPECT_GT(*m.perplexity, *m.perplexityFull);
       EXPECT_GT(m.driftByLayer.back(), m.driftByLayer.front() * 0.5);
     }
-    if (radius >= n) EXPECT_EQ(m.top1Agreement, 1.0);
+    if (radius >= n) {
+      EXPECT_EQ(m.top1Agreement, 1.0);
+    }
     previous = m.top1Agreement;
   }
 }
@@ -99,7 +101,9 @@ TEST(Substitute, AgreementRisesWithTheWindowOnTheShippedStories) {
           measureAgainst(*stories().model, reference,
                          every("window", {{"radius", std::to_string(radius)}, {"causal", "true"}}, n))
               .top1Agreement;
-      if (radius == 0) EXPECT_LT(agreement, 0.5);
+      if (radius == 0) {
+        EXPECT_LT(agreement, 0.5);
+      }
       EXPECT_GE(agreement, previous) << "radius " << radius;
       previous = agreement;
     }
