@@ -1,5 +1,7 @@
 #include "app/cli/cli_common.h"
 
+#include "engine/io/atomic_file.h"
+
 #include "engine/util/format.h"
 
 #include <QJsonDocument>
@@ -45,6 +47,30 @@ std::vector<Index> readTokenList(const QString& text, Index n) {
 
 void StackOptions::addTo(QCommandLineParser& parser) const {
   for (const QCommandLineOption* o : {&config, &stackFile, &layers, &global, &mode}) parser.addOption(*o);
+}
+
+void ModelTextOptions::addTo(QCommandLineParser& parser) const {
+  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &textFile}) parser.addOption(*o);
+}
+
+ModelTextOptions::Values ModelTextOptions::read(const QCommandLineParser& parser) const {
+  Values v;
+  v.model = toStd(parser.value(model));
+  v.tokenizer = toStd(parser.value(tokenizer));
+  v.textGiven = parser.isSet(text);
+  v.text = toStd(parser.value(text));
+  v.textFile = toStd(parser.value(textFile));
+  return v;
+}
+
+std::string ModelTextOptions::Values::check() const {
+  if (model.empty()) return "--model is required: a model `infer` opens";
+  if (textGiven == !textFile.empty()) return "give either --text TEXT or --text-file FILE: what the model reads";
+  return {};
+}
+
+std::string ModelTextOptions::Values::load() const {
+  return textFile.empty() ? text : readSmallFile(textFile, std::size_t(1) << 20, "a text of at most 1 MB");
 }
 
 StackSource StackOptions::read(const QCommandLineParser& parser) const {

@@ -153,6 +153,29 @@ struct StackOptions {
   StackSource read(const QCommandLineParser& parser) const;
 };
 
+/// The model a command runs and the text it reads (evaluate, compress): --model, --tokenizer, and --text or
+/// --text-file.
+struct ModelTextOptions {
+  QCommandLineOption model{QStringList{QStringLiteral("model")}, QStringLiteral("A model `infer` opens."),
+                           QStringLiteral("PATH")};
+  QCommandLineOption tokenizer{QStringList{QStringLiteral("tokenizer")},
+                               QStringLiteral("Its tokenizer, as for `infer`."), QStringLiteral("FILE")};
+  QCommandLineOption text{QStringList{QStringLiteral("text")}, QStringLiteral("The text."), QStringLiteral("TEXT")};
+  QCommandLineOption textFile{QStringList{QStringLiteral("text-file")},
+                              QStringLiteral("The text, from a UTF-8 file (at most 1 MB)."), QStringLiteral("FILE")};
+
+  struct Values {
+    std::string model, tokenizer, text, textFile;
+    bool textGiven = false;
+    /// The first problem as the user's line ("" when none): a model, and exactly one of the two texts.
+    std::string check() const;
+    /// The text: as given, or read from its file.
+    std::string load() const;
+  };
+  void addTo(QCommandLineParser& parser) const;
+  Values read(const QCommandLineParser& parser) const;
+};
+
 void printJson(const QJsonObject& object);
 /// A number with a fixed count of decimals ("4.62").
 std::string fixedDigits(double value, int digits);

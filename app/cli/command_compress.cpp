@@ -26,13 +26,12 @@ struct PruneStep {
 
 // What `compress` was asked; Check() says the first thing wrong with it.
 struct CompressArgs {
-  std::string model, tokenizer, text, textFile;
+  ModelTextOptions::Values input;
   std::vector<PruneStep> prune;
-  bool textGiven = false, json = false;
+  bool json = false;
 
   std::string Check() const {
-    if (model.empty()) return "--model is required: a model `infer` opens";
-    if (textGiven == !textFile.empty()) return "give either --text TEXT or --text-file FILE: what the model reads";
+    if (const std::string problem = input.check(); !problem.empty()) return problem;
     if (prune.empty()) return "--prune is required: l1=AMOUNT (each weight by itself) or global=AMOUNT (all together)";
     return {};
   }
@@ -58,29 +57,20 @@ CompressArgs readCompressArgs(const QStringList& arguments) {
       "global=A over all of them; repeat to prune again), and both run on the text: top-1 agreement, KL, perplexity, "
       "each layer's drift, each head's Jensen–Shannon divergence, and the weights left."));
   const QCommandLineOption help = parser.addHelpOption();
-  const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("A model `infer` opens."),
-                                 QStringLiteral("PATH"));
-  const QCommandLineOption tokenizer(QStringLiteral("tokenizer"), QStringLiteral("Its tokenizer, as for `infer`."),
-                                     QStringLiteral("FILE"));
-  const QCommandLineOption text(QStringLiteral("text"), QStringLiteral("The text."), QStringLiteral("TEXT"));
-  const QCommandLineOption textFile(QStringLiteral("text-file"), QStringLiteral("The text, from a UTF-8 file."),
-                                    QStringLiteral("FILE"));
+  const ModelTextOptions input;
+  input.addTo(parser);
   const QCommandLineOption prune(
       QStringLiteral("prune"),
       QStringLiteral("l1=A: each linear layer's weight loses its share A of smallest |w| (PyTorch's l1_unstructured); "
                      "global=A: one ranking over all of them (global_unstructured). Repeat to prune again."),
       QStringLiteral("KIND=A"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &textFile, &json}) parser.addOption(*o);
   parser.addOption(prune);
+  parser.addOption(json);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   CompressArgs a;
-  a.model = toStd(parser.value(model));
-  a.tokenizer = toStd(parser.value(tokenizer));
-  a.textGiven = parser.isSet(text);
-  a.text = toStd(parser.value(text));
-  a.textFile = toStd(parser.value(textFile));
+  a.input = input.read(parser);
   for (const QString& p : parser.values(prune)) a.prune.push_back(readPrune(toStd(p)));
   a.json = parser.isSet(json);
   return a;
@@ -91,10 +81,8 @@ CompressArgs readCompressArgs(const QStringList& arguments) {
 int runCompress(const QStringList& arguments) {
   const CompressArgs args = readCompressArgs(arguments);
   refuse(args.Check());
-  const RuntimeModel m = openModel(args.model, args.tokenizer);
-  const std::string text =
-      args.textFile.empty() ? args.text : readSmallFile(args.textFile, std::size_t(1) << 20, "a text of at most 1 MB");
-  const std::vector<int> ids = encodeText(m, text);
+  const RuntimeModel m = openModel(args.input.model, args.input.tokenizer);
+  const std::vector<int> ids = encodeText(m, args.input.load());
   m.model->checkTokens(ids);
   const std::shared_ptr<LanguageModel> full = m.model->copy(), compressed = m.model->copy();
   std::string steps;

@@ -25,16 +25,16 @@ namespace {
 
 // What `evaluate` was asked; Check() says the first thing wrong with it.
 struct EvaluateArgs {
-  std::string model, tokenizer, text, textFile, pattern, approx, sweepKey;
+  ModelTextOptions::Values input;
+  std::string pattern, approx, sweepKey;
   std::vector<std::pair<std::string, std::string>> params;
   std::vector<std::string> sweepValues;
   StackSource stack;
   Index stride = 0;  ///< 0: half the model's positions
-  bool textGiven = false, json = false, perLayer = false;
+  bool json = false, perLayer = false;
 
   std::string Check() const {
-    if (model.empty()) return "--model is required: a model `infer` opens";
-    if (textGiven == !textFile.empty()) return "give either --text TEXT or --text-file FILE: what the model reads";
+    if (const std::string problem = input.check(); !problem.empty()) return problem;
     if (int(!pattern.empty()) + int(stack.given()) + int(!approx.empty()) != 1)
       return "give one of --pattern P (in every layer), --config, --stack or --layers (layer by layer), or --approx "
              "METHOD: what attends instead of full attention";
@@ -59,13 +59,8 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
       "differently (top-1 agreement, KL divergence, perplexity, each layer's drift) against the share "
       "of attention cells the pattern computes."));
   const QCommandLineOption help = parser.addHelpOption();
-  const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("A model `infer` opens."),
-                                 QStringLiteral("PATH"));
-  const QCommandLineOption tokenizer(QStringLiteral("tokenizer"), QStringLiteral("Its tokenizer, as for `infer`."),
-                                     QStringLiteral("FILE"));
-  const QCommandLineOption text(QStringLiteral("text"), QStringLiteral("The text."), QStringLiteral("TEXT"));
-  const QCommandLineOption textFile(QStringLiteral("text-file"), QStringLiteral("The text, from a UTF-8 file."),
-                                    QStringLiteral("FILE"));
+  const ModelTextOptions input;
+  input.addTo(parser);
   const PatternOptions patternOptions;
   const QCommandLineOption sweep(
       QStringList{QStringLiteral("sweep")},
@@ -86,8 +81,7 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
                      "causally for a decoder), linformer or nystrom (encoders only); -p sets its parameters."),
       QStringLiteral("METHOD"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&model, &tokenizer, &text, &textFile, &approx, &sweep, &perLayer, &stride, &json})
-    parser.addOption(*o);
+  for (const QCommandLineOption* o : {&approx, &sweep, &perLayer, &stride, &json}) parser.addOption(*o);
   parser.addOption(patternOptions.pattern);
   parser.addOption(patternOptions.param);
   StackOptions stack;
@@ -95,11 +89,7 @@ EvaluateArgs readEvaluateArgs(const QStringList& arguments) {
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   EvaluateArgs a;
-  a.model = toStd(parser.value(model));
-  a.tokenizer = toStd(parser.value(tokenizer));
-  a.textGiven = parser.isSet(text);
-  a.text = toStd(parser.value(text));
-  a.textFile = toStd(parser.value(textFile));
+  a.input = input.read(parser);
   a.pattern = toStd(parser.value(patternOptions.pattern));
   a.approx = toStd(parser.value(approx));
   a.params = readParamTexts(parser, patternOptions);
@@ -196,10 +186,8 @@ int runEvaluate(const QStringList& arguments) {
   } else if (!args.stack.stackFile.empty()) {
     readStackFile(args.stack.stackFile);
   }
-  const RuntimeModel m = openModel(args.model, args.tokenizer);
-  const std::string text =
-      args.textFile.empty() ? args.text : readSmallFile(args.textFile, std::size_t(1) << 20, "a text of at most 1 MB");
-  const std::vector<int> ids = encodeText(m, text);
+  const RuntimeModel m = openModel(args.input.model, args.input.tokenizer);
+  const std::vector<int> ids = encodeText(m, args.input.load());
   const Index n = static_cast<Index>(ids.size());
   if (ids.empty()) throw UsageError("the text gives no tokens: give a text");
   // A text longer than the model's positions is measured window by window (the stride said), each window's
