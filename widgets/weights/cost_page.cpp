@@ -483,7 +483,7 @@ std::optional<CostPage::Request> CostPage::request(Source source) {
   return r;
 }
 
-void CostPage::showMeasures(const QString& label, const SubstituteMeasures& m, Index tokens, Index stride,
+void CostPage::showMeasures(const QString& label, const SubstituteMeasures& m, Index tokens, Index window, Index stride,
                             const QString& approxNote) {
   QString s = QStringLiteral("%1, on %2 (%3): %4 of the attention cells.")
                   .arg(label,
@@ -520,7 +520,7 @@ void CostPage::showMeasures(const QString& label, const SubstituteMeasures& m, I
     note += QStringLiteral(
                 " The text is longer than the model's %1 positions: it was measured in %2 windows of %1 "
                 "tokens, stride %3, each prediction counted once.")
-                .arg(countText(model_->model->maxPositions()), countText(m.windows), countText(stride));
+                .arg(countText(window), countText(m.windows), countText(stride));
   note += approxNote.isEmpty()
               ? QStringLiteral(
                     " Its time: for each block of 64 queries the pass reads only the keys from the first to "
@@ -539,14 +539,14 @@ void CostPage::measure() {
     run.check(r.masksAt);
     run.runReference(ctx.progress().part(0, 0.5));
     const SubstituteMeasures m = run.measure(r.masksAt, ctx.progress().part(0.5, 1));
-    const Index tokens = Index(run.ids.size()), stride = run.sliding() ? run.stride : 0;
-    return [this, r, m, tokens, stride] {
+    const Index tokens = Index(run.ids.size()), window = run.window, stride = run.sliding() ? run.stride : 0;
+    return [this, r, m, tokens, window, stride] {
       rows_ = {{r.label, m}};
       sweepKey_.clear();
       tradeOff_->clear(r.label);
       tradeOff_->addPoint(QString(), m.shareOfCells, m.top1Agreement, m.klMean, m.ms / double(m.windows),
                           m.msFull / double(m.windows));
-      showMeasures(r.label, m, tokens, stride, r.note);
+      showMeasures(r.label, m, tokens, window, stride, r.note);
     };
   });
 }
@@ -597,9 +597,10 @@ void CostPage::sweep() {
       });
       last = m;
     }
-    const Index tokens = Index(run.ids.size()), stride = run.sliding() ? run.stride : 0;
-    return [this, last, tokens, stride, label = budgets.back().first, r] {
-      showMeasures(r.label.section(QLatin1Char(' '), 0, 0) + QLatin1Char(' ') + label, last, tokens, stride, r.note);
+    const Index tokens = Index(run.ids.size()), window = run.window, stride = run.sliding() ? run.stride : 0;
+    return [this, last, tokens, window, stride, label = budgets.back().first, r] {
+      showMeasures(r.label.section(QLatin1Char(' '), 0, 0) + QLatin1Char(' ') + label, last, tokens, window, stride,
+                   r.note);
       summary_->setText(QStringLiteral("%1 budgets measured; the last: ").arg(rows_.size()) + summary_->text());
     };
   });

@@ -108,7 +108,7 @@ class CostPage : public QWidget {
   std::optional<Request> request(Source source);
   std::optional<std::string> chosenText();
   void showMessage(const QString& text);
-  void showMeasures(const QString& label, const SubstituteMeasures& m, Index tokens, Index stride,
+  void showMeasures(const QString& label, const SubstituteMeasures& m, Index tokens, Index window, Index stride,
                     const QString& approxNote);
   void sourceChanged();
   QStringList sweepKeys() const;

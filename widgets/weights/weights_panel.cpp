@@ -636,11 +636,8 @@ void WeightsPanel::analyse() {
       } else if (autoRun_ == QStringLiteral("cost") && model_) {
         // The sweep, then (once it has ended) the same pattern layer by layer: both charts drawn.
         autoRun_.clear();
-        auto* once = new QObject(this);
-        connect(cost_, &CostPage::ended, once, [this, once] {
-          once->deleteLater();
-          cost_->perLayer();
-        });
+        connect(
+            cost_, &CostPage::ended, this, [this] { cost_->perLayer(); }, Qt::SingleShotConnection);
         cost_->sweep();
       } else if (autoRun_ == QStringLiteral("rollout")) {
         if (against_.isEmpty()) {
