@@ -62,8 +62,8 @@ LinearWeights linearWeights(LanguageModel& model) {
     const std::vector<float> values = l.linear->weights();
     w.count += Index(values.size());
     for (float v : values) w.nonZero += v != 0.0f;
+    w.bytes += l.linear->bytes();
   }
-  w.bytes = 4.0 * double(w.count);
   return w;
 }
 

@@ -10,8 +10,8 @@
 
 namespace attnscope {
 
-/// The linear layers' weights: how many, how many are not zero, and their bytes as the runtime stores them (float32,
-/// dense: a pruned weight takes the room it took).
+/// The linear layers' weights: how many, how many are not zero, and their bytes as the layers hold them (float32,
+/// fp16/bf16 or int8 with its scale; dense: a pruned weight takes the room it took).
 struct LinearWeights {
   Index count = 0, nonZero = 0;
   double bytes = 0;

@@ -48,14 +48,29 @@ PackedLinear PackedLinear::fromInOut(const float* weight, Index in, Index out, c
   return l;
 }
 
+const char* weightStorageName(WeightStorage storage) {
+  switch (storage) {
+    case WeightStorage::Float32: return "fp32";
+    case WeightStorage::Fp16: return "fp16";
+    case WeightStorage::Bf16: return "bf16";
+    case WeightStorage::Int8: return "int8";
+  }
+  return "?";
+}
+
 Eigen::RowVectorXf PackedLinear::row(Index o) const {
   Eigen::RowVectorXf r(in_);
+  if (int8_) {
+    for (Index i = 0; i < in_; ++i) r(i) = int8_->scale() * float(int8_->at(o, i));
+    return r;
+  }
   const float* p = panel(o / width_) + o % width_;
   for (Index i = 0; i < in_; ++i) r(i) = p[i * width_];
   return r;
 }
 
 std::vector<float> PackedLinear::weights() const {
+  if (int8_) return int8_->dequantized();
   std::vector<float> w(static_cast<std::size_t>(out_ * in_));
   for (Index o = 0; o < out_; ++o) {
     const float* p = panel(o / width_) + o % width_;
@@ -68,10 +83,59 @@ void PackedLinear::setWeights(const std::vector<float>& weights) {
   if (weights.size() != static_cast<std::size_t>(out_ * in_))
     throw Error("a weight of " + std::to_string(weights.size()) + " values cannot replace one of " +
                 std::to_string(out_) + " × " + std::to_string(in_));
-  pack(panels_, out_, in_, width_, [&](Index o, Index i) { return weights[std::size_t(o * in_ + i)]; });
+  if (storage_ == WeightStorage::Int8) {
+    int8_ = std::make_shared<const Int8Linear>(Int8Linear::quantize(weights.data(), out_, in_));
+    return;
+  }
+  if (storage_ == WeightStorage::Float32) {
+    pack(panels_, out_, in_, width_, [&](Index o, Index i) { return weights[std::size_t(o * in_ + i)]; });
+    return;
+  }
+  std::vector<float> rounded = weights;
+  roundToHalf(rounded, storage_ == WeightStorage::Fp16 ? HalfFormat::Fp16 : HalfFormat::Bf16);
+  pack(panels_, out_, in_, width_, [&](Index o, Index i) { return rounded[std::size_t(o * in_ + i)]; });
+}
+
+void PackedLinear::store(WeightStorage storage, bool mixed) {
+  if (mixed && storage != WeightStorage::Fp16 && storage != WeightStorage::Bf16)
+    throw Error(std::string("a layer computes in mixed precision only with fp16 or bf16 weights, not ") +
+                weightStorageName(storage));
+  std::vector<float> w = weights();
+  storage_ = storage;
+  mixed_ = mixed;
+  overflows_ = std::make_shared<std::atomic<Index>>(0);
+  int8_.reset();
+  if (storage == WeightStorage::Int8) std::vector<float>().swap(panels_);
+  setWeights(w);
+}
+
+double PackedLinear::bytes() const {
+  const double count = double(out_) * double(in_);
+  switch (storage_) {
+    case WeightStorage::Float32: return 4 * count;
+    case WeightStorage::Fp16:
+    case WeightStorage::Bf16: return 2 * count;
+    case WeightStorage::Int8: return count + 4;
+  }
+  return 4 * count;
 }
 
 Matrix PackedLinear::operator()(const Matrix& x) const {
+  if (int8_) return (*int8_)(x, bias_.empty() ? nullptr : bias_.data());
+  if (mixed_) {
+    // The input and the output rounded to the half format, the products (of rounded weights) summed in float32.
+    const HalfFormat format = storage_ == WeightStorage::Fp16 ? HalfFormat::Fp16 : HalfFormat::Bf16;
+    Matrix rounded = x;
+    Index overflows = roundToHalf(std::span<float>(rounded.data(), std::size_t(rounded.size())), format);
+    Matrix y = product(rounded);
+    overflows += roundToHalf(std::span<float>(y.data(), std::size_t(y.size())), format);
+    if (overflows) *overflows_ += overflows;
+    return y;
+  }
+  return product(x);
+}
+
+Matrix PackedLinear::product(const Matrix& x) const {
   const Index n = x.rows();
   Matrix y(n, out_);
   const Index outBlocks = (out_ + width_ - 1) / width_, tokenBlocks = (n + kTokenBlock - 1) / kTokenBlock;
