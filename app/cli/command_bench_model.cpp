@@ -3,7 +3,8 @@
 // the figure is also a share of what the core can do. The model is one the runtime opens, or a synthetic model of
 // a named shape with random weights (DistilRoBERTa's: 6 layers, hidden 768, 12 heads, feed-forward 3,072, without
 // its masked-LM head; tests/bench/torch_model.py builds the same in PyTorch). With --pattern, the same pass with the
-// pattern in place of full attention in every layer is timed beside it (what evaluate's substitute costs).
+// pattern in place of full attention in every layer is timed beside it (what evaluate's substitute costs); with
+// --quantize int8 or --precision, a compressed copy (compress's) is timed beside it the same way.
 #include <QJsonArray>
 
 #include <Eigen/Core>
@@ -19,6 +20,8 @@
 #include "app/cli/cli_common.h"
 #include "engine/attention/scaling_sweep.h"
 #include "engine/attention/tile_gemm.h"
+#include "engine/compression/compress.h"
+#include "engine/quantization/dynamic_int8.h"
 #include "engine/runtime/bert_model.h"
 #include "engine/patterns/pattern_registry.h"
 #include "engine/runtime/inference.h"
@@ -31,7 +34,8 @@ namespace {
 
 // What `bench-model` was asked; Check() says the first thing wrong with it.
 struct BenchModelArgs {
-  std::string model, shape, pattern;
+  std::string model, shape, pattern, quantize, precision;
+  bool mixed = false;
   std::vector<std::pair<std::string, std::string>> params;
   Index tokens = 128;
   int threads = 1, reps = 5;
@@ -44,6 +48,12 @@ struct BenchModelArgs {
     if (!shape.empty() && shape != "distilroberta")
       return "--shape '" + quoted(shape) + "' is not allowed: expected distilroberta";
     if (pattern.empty() && !params.empty()) return "-p goes with --pattern";
+    if (!quantize.empty() && quantize != "int8")
+      return "--quantize '" + quoted(quantize) + "' is not allowed: expected int8";
+    if (!precision.empty() && precision != "fp16" && precision != "bf16")
+      return "--precision '" + quoted(precision) + "' is not allowed: expected fp16 or bf16";
+    if (!quantize.empty() && !precision.empty()) return "--quantize and --precision: choose one";
+    if (mixed && precision.empty()) return "--mixed goes with --precision fp16 or bf16";
     return {};
   }
 };
@@ -72,7 +82,15 @@ BenchModelArgs readBenchModelArgs(const QStringList& arguments) {
       QStringLiteral("The linear layers' and heads' tile products on libxsmm (the default when built with it) or "
                      "eigen."),
       QStringLiteral("B"));
-  for (const QCommandLineOption* o : {&model, &shape, &tokens, &threads, &repeat, &json, &backend})
+  const QCommandLineOption quantize(QStringLiteral("quantize"),
+                                    QStringLiteral("int8: time a copy quantized as `compress --quantize int8` beside."),
+                                    QStringLiteral("TYPE"));
+  const QCommandLineOption precision(QStringLiteral("precision"),
+                                     QStringLiteral("fp16 or bf16: time a copy held in it beside (with --mixed)."),
+                                     QStringLiteral("P"));
+  const QCommandLineOption mixed(QStringLiteral("mixed"), QStringLiteral("With --precision: computed in it."));
+  for (const QCommandLineOption* o :
+       {&model, &shape, &tokens, &threads, &repeat, &json, &backend, &quantize, &precision, &mixed})
     parser.addOption(*o);
   const PatternOptions patternOptions;
   parser.addOption(patternOptions.pattern);
@@ -92,6 +110,9 @@ BenchModelArgs readBenchModelArgs(const QStringList& arguments) {
   a.json = parser.isSet(json);
   a.pattern = toStd(parser.value(patternOptions.pattern));
   a.params = readParamTexts(parser, patternOptions);
+  a.quantize = toStd(parser.value(quantize));
+  a.precision = toStd(parser.value(precision));
+  a.mixed = parser.isSet(mixed);
   if (parser.isSet(backend)) a.backend = readTileBackend(parser.value(backend));
   return a;
 }
@@ -134,6 +155,17 @@ int runBenchModel(const QStringList& arguments) {
     model->checkTokens(ids, &masks);
     substituted.masks = &masks;
   }
+  // The compressed copy, made before anything is timed.
+  std::shared_ptr<LanguageModel> compressed;
+  CompressionPlan plan;
+  if (!args.quantize.empty() || !args.precision.empty()) {
+    plan.storage = !args.quantize.empty()     ? WeightStorage::Int8
+                   : args.precision == "fp16" ? WeightStorage::Fp16
+                                              : WeightStorage::Bf16;
+    plan.mixed = args.mixed;
+    compressed = model->copy();
+    applyPlan(*compressed, plan);
+  }
   std::vector<int> counts{1};
   if (args.threads > 1) counts.push_back(args.threads);
   QJsonArray runs;
@@ -154,7 +186,13 @@ int runBenchModel(const QStringList& arguments) {
     const double rate = gflop / (ms[t] / 1e3);
     std::optional<double> subMs;
     if (substituted.masks) subMs = bestOfMs(args.reps, [&] { model->forward(ids, {}, substituted); });
+    std::optional<double> compressedMs;
+    if (compressed) {
+      compressed->forward(ids);
+      compressedMs = bestOfMs(args.reps, [&] { compressed->forward(ids); });
+    }
     runs.append(QJsonObject{{QStringLiteral("substituted_ms"), subMs ? QJsonValue(*subMs) : QJsonValue()},
+                            {QStringLiteral("compressed_ms"), compressedMs ? QJsonValue(*compressedMs) : QJsonValue()},
                             {QStringLiteral("threads"), t},
                             {QStringLiteral("ms"), ms[t]},
                             {QStringLiteral("gflops"), rate},
@@ -172,13 +210,22 @@ int runBenchModel(const QStringList& arguments) {
     if (!args.json && subMs)
       std::cout << "  with " << args.pattern << " in place of full attention: " << fixedDigits(*subMs, 2) << " ms, "
                 << fixedDigits(*subMs / ms[t], 3) << "× the full pass\n";
+    if (!args.json && compressedMs)
+      std::cout << "  " << plan.describe() << " (" << compressed->describe() << "): " << fixedDigits(*compressedMs, 2)
+                << " ms, " << fixedDigits(ms[t] / *compressedMs, 2) << "× as fast as float32"
+                << (plan.storage == WeightStorage::Int8 ? std::string(" (integer products: ") + int8KernelName() + ")"
+                                                        : std::string())
+                << "\n";
   }
   if (args.json)
-    printJson(QJsonObject{{QStringLiteral("model"), QString::fromStdString(model->describe())},
-                          {QStringLiteral("tokens"), static_cast<double>(args.tokens)},
-                          {QStringLiteral("gflop"), gflop},
-                          {QStringLiteral("tile_backend"), QString::fromUtf8(tileBackendName(tileBackend()))},
-                          {QStringLiteral("runs"), runs}});
+    printJson(QJsonObject{
+        {QStringLiteral("model"), QString::fromStdString(model->describe())},
+        {QStringLiteral("tokens"), static_cast<double>(args.tokens)},
+        {QStringLiteral("gflop"), gflop},
+        {QStringLiteral("tile_backend"), QString::fromUtf8(tileBackendName(tileBackend()))},
+        {QStringLiteral("compressed"), compressed ? QJsonValue(QString::fromStdString(plan.describe())) : QJsonValue()},
+        {QStringLiteral("int8_kernel"), QString::fromUtf8(int8KernelName())},
+        {QStringLiteral("runs"), runs}});
   return 0;
 }
 

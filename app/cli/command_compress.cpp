@@ -1,17 +1,20 @@
-// attnscope-cli compress: the other road to a cheaper model, begun with magnitude pruning (issue 25). The model's
-// linear layers are pruned in a copy — each weight by itself (--prune l1=A, PyTorch's l1_unstructured) or all
-// ranked together (--prune global=A, global_unstructured), again and again when the option repeats — and both run
-// on the text: what the answers keep (top-1 agreement, KL, perplexity, drift), how far each head's attention moved
-// (Jensen–Shannon divergence of its rows) and what the weights hold.
+// attnscope-cli compress: the other road to a cheaper model (issue 25). The model's linear layers are compressed in a
+// copy — pruned by magnitude, each weight matrix by itself (--prune l1=A, PyTorch's l1_unstructured) or all ranked
+// together (--prune global=A, global_unstructured), again when the option repeats; then held in half precision
+// (--precision fp16|bf16, with --mixed computed in it too) or quantized to int8 as quantize_dynamic does
+// (--quantize int8) — and both run on the text: what the answers keep (top-1 agreement, KL, perplexity, drift), how
+// far each head's attention moved (Jensen–Shannon divergence of its rows), the weights' bytes and each pass's time.
 #include <QJsonArray>
 
 #include <algorithm>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "app/cli/cli_common.h"
 #include "engine/compression/compare_models.h"
-#include "engine/compression/prune.h"
-#include "engine/io/atomic_file.h"
+#include "engine/compression/compress.h"
+#include "engine/quantization/dynamic_int8.h"
 #include "engine/runtime/inference.h"
 #include "engine/util/format.h"
 
@@ -19,21 +22,38 @@ namespace attnscope::cli {
 
 namespace {
 
-struct PruneStep {
-  bool global = false;
-  double amount = 0;
-};
-
 // What `compress` was asked; Check() says the first thing wrong with it.
 struct CompressArgs {
   ModelTextOptions::Values input;
   std::vector<PruneStep> prune;
-  bool json = false;
+  std::string quantize, precision;
+  bool mixed = false, json = false;
 
   std::string Check() const {
     if (const std::string problem = input.check(); !problem.empty()) return problem;
-    if (prune.empty()) return "--prune is required: l1=AMOUNT (each weight by itself) or global=AMOUNT (all together)";
+    if (!quantize.empty() && quantize != "int8")
+      return "--quantize '" + attnscope::quoted(quantize) +
+             "' is not allowed: expected int8 (quantize_dynamic with qint8)";
+    if (!precision.empty() && precision != "fp16" && precision != "bf16" && precision != "fp32")
+      return "--precision '" + attnscope::quoted(precision) + "' is not allowed: expected fp16 or bf16";
+    if (!quantize.empty() && !precision.empty() && precision != "fp32")
+      return "--quantize int8 and --precision " + precision + " both say how the weights are held: choose one";
+    if (mixed && (precision.empty() || precision == "fp32"))
+      return "--mixed computes the linear layers in half precision: give --precision fp16 or bf16 with it";
+    if (prune.empty() && quantize.empty() && (precision.empty() || precision == "fp32"))
+      return "nothing to compress: give --prune l1=A or global=A, --quantize int8, or --precision fp16 or bf16";
     return {};
+  }
+
+  CompressionPlan plan() const {
+    CompressionPlan p;
+    p.prune = prune;
+    p.storage = quantize == "int8"    ? WeightStorage::Int8
+                : precision == "fp16" ? WeightStorage::Fp16
+                : precision == "bf16" ? WeightStorage::Bf16
+                                      : WeightStorage::Float32;
+    p.mixed = mixed;
+    return p;
   }
 };
 
@@ -41,21 +61,23 @@ PruneStep readPrune(const std::string& s) {
   const std::size_t eq = s.find('=');
   const std::string kind = s.substr(0, eq);
   if (eq == std::string::npos || (kind != "l1" && kind != "global"))
-    throw UsageError("--prune '" + quoted(s) + "' is not allowed: expected l1=AMOUNT or global=AMOUNT (0.2)");
+    throw UsageError("--prune '" + attnscope::quoted(s) +
+                     "' is not allowed: expected l1=AMOUNT or global=AMOUNT (0.2)");
   bool ok = false;
   const double amount = QString::fromStdString(s.substr(eq + 1)).toDouble(&ok);
   if (!ok || !(amount >= 0 && amount < 1))
     throw UsageError("--prune " + kind + "=" + s.substr(eq + 1) +
                      " is not allowed: expected a share of the weights, 0 ≤ amount < 1");
-  return {kind == "global", amount};
+  return {amount, kind == "global"};
 }
 
 CompressArgs readCompressArgs(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
-      "What compressing a model changes: its linear layers pruned by magnitude in a copy (--prune l1=A per weight, "
-      "global=A over all of them; repeat to prune again), and both run on the text: top-1 agreement, KL, perplexity, "
-      "each layer's drift, each head's Jensen–Shannon divergence, and the weights left."));
+      "What compressing a model changes: its linear layers pruned by magnitude in a copy (--prune l1=A per weight "
+      "matrix, global=A over all of them; repeat to prune again), then held in fp16 or bf16 or quantized to int8; "
+      "both run on the text: top-1 agreement, KL, perplexity, each layer's drift, each head's Jensen–Shannon "
+      "divergence, the weights' bytes and each pass's time."));
   const QCommandLineOption help = parser.addHelpOption();
   const ModelTextOptions input;
   input.addTo(parser);
@@ -64,16 +86,38 @@ CompressArgs readCompressArgs(const QStringList& arguments) {
       QStringLiteral("l1=A: each linear layer's weight loses its share A of smallest |w| (PyTorch's l1_unstructured); "
                      "global=A: one ranking over all of them (global_unstructured). Repeat to prune again."),
       QStringLiteral("KIND=A"));
+  const QCommandLineOption quantize(
+      QStringLiteral("quantize"),
+      QStringLiteral("int8: the linear layers quantized dynamically as torch.quantization.quantize_dynamic with qint8 "
+                     "(weights per tensor, inputs per call), computed with integer products."),
+      QStringLiteral("TYPE"));
+  const QCommandLineOption precision(
+      QStringLiteral("precision"),
+      QStringLiteral("fp16 or bf16: the linear layers' weights held in half precision (rounded to nearest even)."),
+      QStringLiteral("P"));
+  const QCommandLineOption mixed(
+      QStringLiteral("mixed"),
+      QStringLiteral("With --precision: the linear layers also compute in it (inputs and outputs rounded, sums in "
+                     "float32), as under torch.autocast; FP16 overflows are counted."));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  parser.addOption(prune);
-  parser.addOption(json);
+  for (const QCommandLineOption* o : {&prune, &quantize, &precision, &mixed, &json}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   CompressArgs a;
   a.input = input.read(parser);
   for (const QString& p : parser.values(prune)) a.prune.push_back(readPrune(toStd(p)));
+  a.quantize = toStd(parser.value(quantize));
+  a.precision = toStd(parser.value(precision));
+  a.mixed = parser.isSet(mixed);
   a.json = parser.isSet(json);
   return a;
+}
+
+// Three significant digits: half precision moves the answers by 1e-7 nats, pruning by whole nats.
+std::string significant(double v) {
+  std::ostringstream s;
+  s << std::setprecision(3) << v;
+  return s.str();
 }
 
 }  // namespace
@@ -85,14 +129,15 @@ int runCompress(const QStringList& arguments) {
   const std::vector<int> ids = encodeText(m, args.input.load());
   m.model->checkTokens(ids);
   const std::shared_ptr<LanguageModel> full = m.model->copy(), compressed = m.model->copy();
-  std::string steps;
-  for (const PruneStep& step : args.prune) {
-    pruneLinears(*compressed, step.amount, step.global);
-    steps +=
-        (steps.empty() ? "" : ", then ") + std::string(step.global ? "global " : "l1 ") + fixedDigits(step.amount, 3);
-  }
+  const CompressionPlan plan = args.plan();
+  checkStorage(*compressed, plan.storage);  // a precision the model cannot hold: one line, exit 2
+  applyPlan(*compressed, plan);
+  const std::string steps = plan.describe();
   full->forward(ids, {}, LogitRows::at({}));  // the tile kernels are generated on first use: not on the clock
+  compressed->forward(ids, {}, LogitRows::at({}));
+  const Index overflowsBefore = mixedOverflows(*compressed);
   const CompressionMeasures c = compareModels(*full, *compressed, ids, m.tokenizer->maskToken());
+  const Index overflows = mixedOverflows(*compressed) - overflowsBefore;
   // The heads that moved most, by their Jensen–Shannon divergence.
   std::vector<std::pair<double, std::pair<int, int>>> heads;
   QJsonArray js;
@@ -107,15 +152,21 @@ int runCompress(const QStringList& arguments) {
   std::sort(heads.begin(), heads.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   heads.resize(std::min<std::size_t>(heads.size(), 5));
   if (args.json) {
-    QJsonObject o{{QStringLiteral("model"), QString::fromStdString(m.describe())},
-                  {QStringLiteral("tokens"), static_cast<double>(ids.size())},
-                  {QStringLiteral("steps"), QString::fromStdString(steps)},
-                  {QStringLiteral("weights"), static_cast<double>(c.full.count)},
-                  {QStringLiteral("nonzero_weights_full"), static_cast<double>(c.full.nonZero)},
-                  {QStringLiteral("nonzero_weights"), static_cast<double>(c.compressed.nonZero)},
-                  {QStringLiteral("size_bytes_full"), c.full.bytes},
-                  {QStringLiteral("size_bytes"), c.compressed.bytes},
-                  {QStringLiteral("js_by_head"), js}};
+    QJsonObject o{
+        {QStringLiteral("model"), QString::fromStdString(m.describe())},
+        {QStringLiteral("tokens"), static_cast<double>(ids.size())},
+        {QStringLiteral("steps"), QString::fromStdString(steps)},
+        {QStringLiteral("weights"), static_cast<double>(c.full.count)},
+        {QStringLiteral("nonzero_weights_full"), static_cast<double>(c.full.nonZero)},
+        {QStringLiteral("nonzero_weights"), static_cast<double>(c.compressed.nonZero)},
+        {QStringLiteral("size_bytes_full"), c.full.bytes},
+        {QStringLiteral("size_bytes"), c.compressed.bytes},
+        {QStringLiteral("weights_held_as"), QString::fromUtf8(weightStorageName(plan.storage))},
+        {QStringLiteral("mixed"), plan.mixed},
+        {QStringLiteral("overflows"), static_cast<double>(overflows)},
+        {QStringLiteral("int8_kernel"),
+         plan.storage == WeightStorage::Int8 ? QJsonValue(QString::fromUtf8(int8KernelName())) : QJsonValue()},
+        {QStringLiteral("js_by_head"), js}};
     for (const auto& [key, value] : measureFields(c.answers))
       if (key != "share_of_cells" && key != "empty_rows")
         o.insert(QString::fromStdString(key), value ? QJsonValue(*value) : QJsonValue());
@@ -127,13 +178,21 @@ int runCompress(const QStringList& arguments) {
   }
   const SubstituteMeasures& a = c.answers;
   std::cout << "model: " << m.describe() << "\n"
-            << ids.size() << " tokens; linear layers pruned by magnitude: " << steps << "\n"
+            << ids.size() << " tokens; the linear layers compressed: " << steps << "\n"
             << "weights: " << withSeparators(c.compressed.nonZero) << " of " << withSeparators(c.full.count)
             << " not zero (" << fixedDigits(100.0 * double(c.compressed.nonZero) / double(c.full.count), 1) << "%), "
-            << withSeparators(Index(c.compressed.bytes)) << " bytes as float32 (dense, as before)\n";
+            << withSeparators(Index(c.compressed.bytes)) << " bytes as " << weightStorageName(plan.storage)
+            << (plan.storage == WeightStorage::Int8 ? " with a float scale each" : "")
+            << " (float32: " << withSeparators(Index(c.full.bytes)) << "; dense: a pruned weight keeps its room)\n";
+  if (plan.storage == WeightStorage::Int8) std::cout << "integer products: " << int8KernelName() << "\n";
+  if (plan.mixed)
+    std::cout << "computed in " << weightStorageName(plan.storage) << ": "
+              << (overflows ? withSeparators(overflows) + " values overflowed to infinity (fp16 holds up to 65,504)"
+                            : std::string("no value overflowed"))
+              << "\n";
   if (a.positions > 0)
     std::cout << "answers: top-1 agreement " << fixedDigits(100 * a.top1Agreement, 1) << "% of " << a.positions
-              << ", KL mean " << fixedDigits(a.klMean, 4) << " max " << fixedDigits(a.klMax, 4) << " nats";
+              << ", KL mean " << significant(a.klMean) << " max " << significant(a.klMax) << " nats";
   if (a.perplexity)
     std::cout << ", perplexity " << fixedDigits(*a.perplexity, 2) << " (full " << fixedDigits(*a.perplexityFull, 2)
               << ")";
@@ -141,7 +200,7 @@ int runCompress(const QStringList& arguments) {
   for (double d : a.driftByLayer) std::cout << ' ' << fixedDigits(d, 3);
   std::cout << "\nheads that moved most (Jensen–Shannon divergence of their attention rows, nats):";
   for (const auto& [value, lh] : heads)
-    std::cout << " layer " << lh.first << " head " << lh.second << " " << fixedDigits(value, 4) << ";";
+    std::cout << " layer " << lh.first << " head " << lh.second << " " << significant(value) << ";";
   std::cout << "\n" << fixedDigits(a.ms, 1) << " ms a pass (full " << fixedDigits(a.msFull, 1) << " ms)\n";
   return 0;
 }

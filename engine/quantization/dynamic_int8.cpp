@@ -26,9 +26,8 @@ inline std::int32_t fourBytes(const std::uint8_t* p) {
 
 #if defined(__AVX512VNNI__) && defined(__AVX512F__)
 // R rows × one panel (4 vectors of 16 outputs): 4R accumulators, 4 weight vectors and a broadcast in registers.
-template <int R>
-void panelRows(const std::uint8_t* x, Index ldx, const std::int8_t* w, Index groups, std::int32_t* acc, Index ldacc,
-               Index width) {
+template <int R, typename Store>
+void panelRows(const std::uint8_t* x, Index ldx, const std::int8_t* w, Index groups, const Store& store) {
   __m512i c[R][4];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < 4; ++v) c[r][v] = _mm512_setzero_si512();
@@ -47,16 +46,15 @@ void panelRows(const std::uint8_t* x, Index ldx, const std::int8_t* w, Index gro
   for (int r = 0; r < R; ++r) {
     alignas(64) std::int32_t row[kPanel];
     for (int v = 0; v < 4; ++v) _mm512_store_si512(row + 16 * v, c[r][v]);
-    std::copy_n(row, width, acc + r * ldacc);
+    store(r, 0, row, kPanel);
   }
 }
 constexpr int kRows = 6;
 #elif defined(__AVX2__)
 // R rows × one panel, 8 outputs a vector: vpmaddubsw multiplies uint8 by int8 and adds neighbouring pairs into int16
 // (exact: inputs ≤ 127 keep each pair within ±32,512), vpmaddwd by ones adds those pairs into int32.
-template <int R>
-void panelRows(const std::uint8_t* x, Index ldx, const std::int8_t* w, Index groups, std::int32_t* acc, Index ldacc,
-               Index width) {
+template <int R, typename Store>
+void panelRows(const std::uint8_t* x, Index ldx, const std::int8_t* w, Index groups, const Store& store) {
   const __m256i ones = _mm256_set1_epi16(1);
   for (Index half = 0; half < 2; ++half) {  // the panel's outputs 32 at a time: 4R accumulators in 16 registers
     __m256i c[R][4];
@@ -79,36 +77,57 @@ void panelRows(const std::uint8_t* x, Index ldx, const std::int8_t* w, Index gro
     for (int r = 0; r < R; ++r) {
       alignas(32) std::int32_t row[32];
       for (int v = 0; v < 4; ++v) _mm256_store_si256(reinterpret_cast<__m256i*>(row + 8 * v), c[r][v]);
-      const Index from = half * 32, count = std::clamp<Index>(width - from, 0, 32);
-      std::copy_n(row, count, acc + r * ldacc + from);
+      store(r, half * 32, row, 32);
     }
   }
 }
 constexpr int kRows = 2;
 #else
-template <int R>
-void panelRows(const std::uint8_t* x, Index ldx, const std::int8_t* w, Index groups, std::int32_t* acc, Index ldacc,
-               Index width) {
-  for (int r = 0; r < R; ++r)
-    for (Index c = 0; c < width; ++c) {
+template <int R, typename Store>
+void panelRows(const std::uint8_t* x, Index ldx, const std::int8_t* w, Index groups, const Store& store) {
+  for (int r = 0; r < R; ++r) {
+    std::int32_t row[kPanel];
+    for (Index c = 0; c < kPanel; ++c) {
       std::int32_t sum = 0;
       for (Index g = 0; g < groups; ++g)
         for (int k = 0; k < 4; ++k) sum += std::int32_t(x[r * ldx + 4 * g + k]) * w[(g * kPanel + c) * 4 + k];
-      acc[r * ldacc + c] = sum;
+      row[c] = sum;
     }
+    store(r, 0, row, kPanel);
+  }
 }
 constexpr int kRows = 4;
 #endif
 
-template <int R>
-void remainderRows(int rows, const std::uint8_t* x, Index ldx, const std::int8_t* w, Index groups, std::int32_t* acc,
-                   Index ldacc, Index width) {
+// `rows` (1 … R) rows over one panel; store(r, first, sums, count) receives row r's sums for the panel's outputs
+// first … first + count − 1 (some past the layer's last output when the panel is its last).
+template <int R, typename Store>
+void panelRowsUpTo(int rows, const std::uint8_t* x, Index ldx, const std::int8_t* w, Index groups, const Store& store) {
   if constexpr (R > 1) {
-    if (rows == R) return panelRows<R>(x, ldx, w, groups, acc, ldacc, width);
-    return remainderRows<R - 1>(rows, x, ldx, w, groups, acc, ldacc, width);
+    if (rows == R) return panelRows<R>(x, ldx, w, groups, store);
+    return panelRowsUpTo<R - 1>(rows, x, ldx, w, groups, store);
   } else {
-    panelRows<1>(x, ldx, w, groups, acc, ldacc, width);
+    panelRows<1>(x, ldx, w, groups, store);
   }
+}
+
+// Every row block over every panel, shared among OpenMP's threads; `store(row, output, sums, count)` gets absolute
+// positions. A panel (in × 64 bytes: 48 KiB at in = 768) stays in L2 while a thread walks the rows under it.
+template <typename Store>
+void everyPanel(Index n, Index in, Index out, Index groups, const std::int8_t* panels, const std::uint8_t* xq,
+                Index ldx, const Store& store) {
+  const Index panelCount = (out + kPanel - 1) / kPanel, rowBlocks = (n + kRows - 1) / kRows;
+  const double work = double(n) * double(in) * double(out);
+#pragma omp parallel for collapse(2) schedule(static) if (work > 4e6)
+  for (Index p = 0; p < panelCount; ++p)
+    for (Index rb = 0; rb < rowBlocks; ++rb) {
+      const Index r0 = rb * kRows, o0 = p * kPanel;
+      panelRowsUpTo<kRows>(int(std::min<Index>(kRows, n - r0)), xq + r0 * ldx, ldx, panels + p * groups * kPanel * 4,
+                           groups, [&](int r, Index first, const std::int32_t* sums, Index count) {
+                             const Index o = o0 + first, width = std::min(count, out - o);
+                             if (width > 0) store(r0 + r, o, sums, width);
+                           });
+    }
 }
 
 }  // namespace
@@ -205,17 +224,9 @@ std::vector<float> Int8Linear::dequantized() const {
 void Int8Linear::integerProduct(Index n, const std::uint8_t* xq, Index ldx, std::int32_t* acc) const {
   if (ldx < paddedIn())
     throw Error("integerProduct: rows of " + std::to_string(ldx) + " bytes, need " + std::to_string(paddedIn()));
-  const Index panels = (out_ + kPanel - 1) / kPanel, rowBlocks = (n + kRows - 1) / kRows;
-  const double work = double(n) * double(in_) * double(out_);
-  // Row blocks of kRows over one panel each; a panel (in × 64 bytes: 48 KiB at in = 768) stays in L2 while a thread
-  // walks the rows under it.
-#pragma omp parallel for collapse(2) schedule(static) if (work > 4e6)
-  for (Index p = 0; p < panels; ++p)
-    for (Index rb = 0; rb < rowBlocks; ++rb) {
-      const Index r0 = rb * kRows, rows = std::min<Index>(kRows, n - r0), o0 = p * kPanel;
-      remainderRows<kRows>(int(rows), xq + r0 * ldx, ldx, panels_.data() + p * groups_ * kPanel * 4, groups_,
-                           acc + r0 * out_ + o0, out_, std::min(kPanel, out_ - o0));
-    }
+  everyPanel(
+      n, in_, out_, groups_, panels_.data(), xq, ldx,
+      [&](Index r, Index o, const std::int32_t* sums, Index count) { std::copy_n(sums, count, acc + r * out_ + o); });
 }
 
 Matrix Int8Linear::operator()(const Matrix& x, const float* bias) const {
@@ -231,17 +242,21 @@ Matrix Int8Linear::operator()(const Matrix& x, const float* bias) const {
   }
   const ActivationQuantization q = chooseActivationQuantization(lo, hi);
   std::vector<std::uint8_t> xq(std::size_t(n * ld), 0);
+  const double work = double(n) * double(in_) * double(out_);
+#pragma omp parallel for schedule(static) if (work > 4e6)
   for (Index r = 0; r < n; ++r)
     for (Index i = 0; i < in_; ++i) xq[std::size_t(r * ld + i)] = quantizeActivation(x(r, i), q);
-  std::vector<std::int32_t> acc(std::size_t(n * out_));
-  integerProduct(n, xq.data(), ld, acc.data());
+  // The sums go straight from the kernel's registers to float outputs (no int32 buffer: fresh pages cost a fault
+  // each, which in a VM costs more than converting them).
   Matrix y(n, out_);
   const float multiplier = q.scale * scale_;
-  for (Index r = 0; r < n; ++r)
-    for (Index o = 0; o < out_; ++o) {
-      const std::int32_t raw = acc[std::size_t(r * out_ + o)] - q.zeroPoint * sums_[std::size_t(o)];
-      y(r, o) = float(raw) * multiplier + (bias ? bias[o] : 0.0f);
-    }
+  everyPanel(n, in_, out_, groups_, panels_.data(), xq.data(), ld,
+             [&](Index r, Index o, const std::int32_t* sums, Index count) {
+               float* yr = y.data() + r * out_ + o;
+               const std::int32_t* wsum = sums_.data() + o;
+               for (Index c = 0; c < count; ++c)
+                 yr[c] = float(sums[c] - q.zeroPoint * wsum[c]) * multiplier + (bias ? bias[o + c] : 0.0f);
+             });
   return y;
 }
 

@@ -831,7 +831,25 @@ TEST(CliBenchModel, CountsThePassAndRefusesWhatItCannotTime) {
   EXPECT_GT(run.value(QStringLiteral("ms")).toDouble(), 0);
   EXPECT_NEAR(run.value(QStringLiteral("gflops")).toDouble(),
               expected / (run.value(QStringLiteral("ms")).toDouble() / 1e3), 1e-6);
+  EXPECT_TRUE(run.value(QStringLiteral("compressed_ms")).isNull());
   auto bench = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("bench-model")} + rest); };
+  // A compressed copy timed beside it.
+  const CliRun q =
+      bench({QStringLiteral("--model"), kStoriesModel, QStringLiteral("--tokens"), QStringLiteral("8"),
+             QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("--repeat"), QStringLiteral("1"),
+             QStringLiteral("--quantize"), QStringLiteral("int8"), QStringLiteral("--json")});
+  ASSERT_EQ(q.exitCode, 0) << q.err.toStdString();
+  EXPECT_EQ(json(q).value(QStringLiteral("compressed")).toString(), QStringLiteral("int8"));
+  EXPECT_GT(json(q)
+                .value(QStringLiteral("runs"))
+                .toArray()
+                .at(0)
+                .toObject()
+                .value(QStringLiteral("compressed_ms"))
+                .toDouble(),
+            0.0);
+  expectBadInput(bench({QStringLiteral("--model"), kStoriesModel, QStringLiteral("--mixed")}),
+                 "--mixed goes with --precision");
   expectBadInput(bench({}), "give either --model PATH");
   expectBadInput(bench({QStringLiteral("--shape"), QStringLiteral("gpt4")}), "--shape 'gpt4' is not allowed");
   expectBadInput(bench({QStringLiteral("--model"), kStoriesModel, QStringLiteral("--tokens"), QStringLiteral("600")}),
@@ -1022,7 +1040,52 @@ TEST(CliCompress, PrunedWeightsCountedByHand) {
                  "--prune l1=1 is not allowed: expected a share of the weights, 0 ≤ amount < 1");
   expectBadInput(compress({QStringLiteral("--prune"), QStringLiteral("random=0.2")}),
                  "expected l1=AMOUNT or global=AMOUNT");
-  expectBadInput(compress({}), "--prune is required");
+  expectBadInput(compress({}), "nothing to compress");
+}
+
+// Half precision and int8 from the command line: the bytes worked from stories260K's shapes (two a weight, or one
+// plus a float scale for each of the 35 linear layers), the kernel named, and the refusals one line each.
+TEST(CliCompress, HalfPrecisionAndInt8) {
+  const QString text = QStringLiteral("Once upon a time, there was a little girl named Lily. She loved to play.");
+  auto compress = [&](const QStringList& rest) {
+    return cli(QStringList{QStringLiteral("compress"), QStringLiteral("--model"), kStoriesModel,
+                           QStringLiteral("--text"), text, QStringLiteral("--json")} +
+               rest);
+  };
+  const double weights = 5 * (2 * 4096 + 2 * 2048 + 3 * 11008);
+  CliRun r = compress({QStringLiteral("--quantize"), QStringLiteral("int8")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("size_bytes_full")).toDouble(), 4 * weights);
+  EXPECT_EQ(o.value(QStringLiteral("size_bytes")).toDouble(), weights + 4 * 35);
+  EXPECT_EQ(o.value(QStringLiteral("weights_held_as")).toString(), QStringLiteral("int8"));
+  EXPECT_FALSE(o.value(QStringLiteral("int8_kernel")).toString().isEmpty());
+  EXPECT_GT(o.value(QStringLiteral("kl_mean")).toDouble(), 0.0);
+  EXPECT_GE(o.value(QStringLiteral("top1_agreement")).toDouble(), 0.9);
+  EXPECT_GT(o.value(QStringLiteral("ms")).toDouble(), 0.0);
+  const double int8Kl = o.value(QStringLiteral("kl_mean")).toDouble();
+  r = compress({QStringLiteral("--precision"), QStringLiteral("fp16"), QStringLiteral("--mixed")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("size_bytes")).toDouble(), 2 * weights);
+  EXPECT_TRUE(o.value(QStringLiteral("mixed")).toBool());
+  EXPECT_EQ(o.value(QStringLiteral("overflows")).toDouble(), 0.0);
+  EXPECT_LT(o.value(QStringLiteral("kl_mean")).toDouble(), int8Kl);
+  EXPECT_TRUE(o.value(QStringLiteral("int8_kernel")).isNull());
+  // Pruning, then int8: the steps in that order.
+  r = compress(
+      {QStringLiteral("--quantize"), QStringLiteral("int8"), QStringLiteral("--prune"), QStringLiteral("l1=0.2")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_EQ(json(r).value(QStringLiteral("steps")).toString(), QStringLiteral("l1=0.2 + int8"));
+  expectBadInput(compress({QStringLiteral("--quantize"), QStringLiteral("int4")}),
+                 "--quantize 'int4' is not allowed: expected int8");
+  expectBadInput(compress({QStringLiteral("--precision"), QStringLiteral("fp8")}),
+                 "--precision 'fp8' is not allowed: expected fp16 or bf16");
+  expectBadInput(compress({QStringLiteral("--precision"), QStringLiteral("fp16"), QStringLiteral("--quantize"),
+                           QStringLiteral("int8")}),
+                 "choose one");
+  expectBadInput(compress({QStringLiteral("--mixed"), QStringLiteral("--quantize"), QStringLiteral("int8")}),
+                 "--mixed computes the linear layers in half precision");
 }
 
 TEST(CliInfer, BadInputIsOneLine) {
