@@ -211,8 +211,8 @@ int runBenchModel(const QStringList& arguments) {
       std::cout << "  with " << args.pattern << " in place of full attention: " << fixedDigits(*subMs, 2) << " ms, "
                 << fixedDigits(*subMs / ms[t], 3) << "× the full pass\n";
     if (!args.json && compressedMs)
-      std::cout << "  " << plan.describe() << " (" << compressed->describe() << "): " << fixedDigits(*compressedMs, 2)
-                << " ms, " << fixedDigits(ms[t] / *compressedMs, 2) << "× as fast as float32"
+      std::cout << "  its linear layers " << plan.describe() << ": " << fixedDigits(*compressedMs, 2) << " ms, "
+                << fixedDigits(ms[t] / *compressedMs, 2) << "× as fast as float32"
                 << (plan.storage == WeightStorage::Int8 ? std::string(" (integer products: ") + int8KernelName() + ")"
                                                         : std::string())
                 << "\n";
