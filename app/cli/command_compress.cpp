@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -27,11 +29,15 @@ namespace {
 struct CompressArgs {
   ModelTextOptions::Values input;
   std::vector<PruneStep> prune;
-  std::string quantize, precision;
+  int pruneHeads = 0;
+  std::string headScore = "output-norm", quantize, precision;
   bool mixed = false, json = false;
 
   std::string Check() const {
     if (const std::string problem = input.check(); !problem.empty()) return problem;
+    if (headScore != "output-norm" && headScore != "entropy")
+      return "--head-score '" + attnscope::quoted(headScore) +
+             "' is not allowed: expected output-norm (what a head adds to the residual stream) or entropy";
     if (!quantize.empty() && quantize != "int8")
       return "--quantize '" + attnscope::quoted(quantize) +
              "' is not allowed: expected int8 (quantize_dynamic with qint8)";
@@ -41,13 +47,16 @@ struct CompressArgs {
       return "--quantize int8 and --precision " + precision + " both say how the weights are held: choose one";
     if (mixed && (precision.empty() || precision == "fp32"))
       return "--mixed computes the linear layers in half precision: give --precision fp16 or bf16 with it";
-    if (prune.empty() && quantize.empty() && (precision.empty() || precision == "fp32"))
-      return "nothing to compress: give --prune l1=A or global=A, --quantize int8, or --precision fp16 or bf16";
+    if (pruneHeads == 0 && prune.empty() && quantize.empty() && (precision.empty() || precision == "fp32"))
+      return "nothing to compress: give --prune l1=A or global=A, --prune-heads N, --quantize int8, or --precision "
+             "fp16 or bf16";
     return {};
   }
 
   CompressionPlan plan() const {
     CompressionPlan p;
+    p.pruneHeads = pruneHeads;
+    p.headScore = parseHeadScore(headScore);
     p.prune = prune;
     p.storage = quantize == "int8"    ? WeightStorage::Int8
                 : precision == "fp16" ? WeightStorage::Fp16
@@ -87,6 +96,16 @@ CompressArgs readCompressArgs(const QStringList& arguments) {
       QStringLiteral("l1=A: each linear layer's weight loses its share A of smallest |w| (PyTorch's l1_unstructured); "
                      "global=A: one ranking over all of them (global_unstructured). Repeat to prune again."),
       QStringLiteral("KIND=A"));
+  const QCommandLineOption pruneHeads(
+      QStringLiteral("prune-heads"),
+      QStringLiteral("Remove the N least important attention heads of the whole model (their output projection's "
+                     "columns zeroed, as after prune_heads), ranked on the text by --head-score."),
+      QStringLiteral("N"));
+  const QCommandLineOption headScore(
+      QStringLiteral("head-score"),
+      QStringLiteral("output-norm (default: the mean length of what a head adds to the residual stream; the smallest "
+                     "go) or entropy (the mean entropy of its attention rows; the most spread out go)."),
+      QStringLiteral("SCORE"), QStringLiteral("output-norm"));
   const QCommandLineOption quantize(
       QStringLiteral("quantize"),
       QStringLiteral("int8: the linear layers quantized dynamically as torch.quantization.quantize_dynamic with qint8 "
@@ -101,12 +120,16 @@ CompressArgs readCompressArgs(const QStringList& arguments) {
       QStringLiteral("With --precision: the linear layers also compute in it (inputs and outputs rounded, sums in "
                      "float32), as under torch.autocast; FP16 overflows are counted."));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&prune, &quantize, &precision, &mixed, &json}) parser.addOption(*o);
+  for (const QCommandLineOption* o : {&prune, &pruneHeads, &headScore, &quantize, &precision, &mixed, &json})
+    parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   CompressArgs a;
   a.input = input.read(parser);
   for (const QString& p : parser.values(prune)) a.prune.push_back(readPrune(toStd(p)));
+  if (parser.isSet(pruneHeads))
+    a.pruneHeads = int(readInteger(QStringLiteral("prune-heads"), parser.value(pruneHeads), 0, 1 << 20));
+  a.headScore = toStd(parser.value(headScore));
   a.quantize = toStd(parser.value(quantize));
   a.precision = toStd(parser.value(precision));
   a.mixed = parser.isSet(mixed);
@@ -133,10 +156,15 @@ int runCompress(const QStringList& arguments) {
   const CompressionPlan plan = args.plan();
   checkStorage(*compressed, plan.storage);    // a precision the model cannot hold: one line, exit 2
   full->forward(ids, {}, LogitRows::at({}));  // the tile kernels are generated on first use: not on the clock
+  if (plan.pruneHeads >= m.model->layers() * m.model->heads())
+    refuse("--prune-heads " + std::to_string(plan.pruneHeads) + " is not allowed: this model has " +
+           std::to_string(m.model->layers() * m.model->heads()) + " heads, and at least one must stay");
   // The step as a slider in the app would run it: compress a fresh copy, run both, compare.
   const auto t0 = std::chrono::steady_clock::now();
-  applyPlan(*compressed, plan);
-  const CompressionMeasures c = compareModels(*full, *compressed, ids, m.tokenizer->maskToken());
+  const std::vector<HeadId> pruned = applyPlan(*compressed, plan, ids);
+  CompressionMeasures c = compareModels(*full, *compressed, ids, m.tokenizer->maskToken());
+  for (const auto& [l, h] : pruned)  // a head that is gone has no attention to compare
+    c.jsByHead[std::size_t(l)][std::size_t(h)] = std::numeric_limits<double>::quiet_NaN();
   const double stepMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const Index overflows = mixedOverflows(*compressed);
   const std::string steps = plan.describe();
@@ -146,13 +174,16 @@ int runCompress(const QStringList& arguments) {
   for (std::size_t l = 0; l < c.jsByHead.size(); ++l) {
     QJsonArray row;
     for (std::size_t h = 0; h < c.jsByHead[l].size(); ++h) {
-      row.append(c.jsByHead[l][h]);
-      heads.push_back({c.jsByHead[l][h], {int(l), int(h)}});
+      const double v = c.jsByHead[l][h];
+      row.append(std::isnan(v) ? QJsonValue() : QJsonValue(v));
+      if (!std::isnan(v)) heads.push_back({v, {int(l), int(h)}});
     }
     js.append(row);
   }
   std::sort(heads.begin(), heads.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   heads.resize(std::min<std::size_t>(heads.size(), 5));
+  QJsonArray prunedJson;
+  for (const auto& [l, h] : pruned) prunedJson.append(QJsonArray{l, h});
   if (args.json) {
     QJsonObject o{
         {QStringLiteral("model"), QString::fromStdString(m.describe())},
@@ -165,6 +196,10 @@ int runCompress(const QStringList& arguments) {
         {QStringLiteral("size_bytes"), c.compressed.bytes},
         {QStringLiteral("weights_held_as"), QString::fromUtf8(weightStorageName(plan.storage))},
         {QStringLiteral("mixed"), plan.mixed},
+        {QStringLiteral("step_ms"), stepMs},
+        {QStringLiteral("pruned_heads"), prunedJson},
+        {QStringLiteral("head_score"),
+         plan.pruneHeads ? QJsonValue(QString::fromUtf8(headScoreName(plan.headScore))) : QJsonValue()},
         {QStringLiteral("overflows"), static_cast<double>(overflows)},
         {QStringLiteral("int8_kernel"),
          plan.storage == WeightStorage::Int8 ? QJsonValue(QString::fromUtf8(int8KernelName())) : QJsonValue()},
@@ -187,6 +222,11 @@ int runCompress(const QStringList& arguments) {
             << (plan.storage == WeightStorage::Int8 ? " with a float scale each" : "")
             << " (float32: " << withSeparators(Index(c.full.bytes)) << "; dense: a pruned weight keeps its room)\n";
   if (plan.storage == WeightStorage::Int8) std::cout << "integer products: " << int8KernelName() << "\n";
+  if (!pruned.empty()) {
+    std::cout << "heads pruned (" << headScoreName(plan.headScore) << ", least important first):";
+    for (const auto& [l, h] : pruned) std::cout << " layer " << l << " head " << h << ";";
+    std::cout << "\n";
+  }
   if (plan.mixed)
     std::cout << "computed in " << weightStorageName(plan.storage) << ": "
               << (overflows ? withSeparators(overflows) + " values overflowed to infinity (fp16 holds up to 65,504)"

@@ -16,6 +16,7 @@ std::string PruneStep::describe() const {
 }
 
 void CompressionPlan::check() const {
+  if (pruneHeads < 0) throw Error("the heads to prune must be 0 or more, not " + std::to_string(pruneHeads));
   for (const PruneStep& p : prune)
     if (!(p.amount >= 0 && p.amount < 1))
       throw Error("a pruning amount must be in [0, 1), not " + std::to_string(p.amount));
@@ -25,6 +26,8 @@ void CompressionPlan::check() const {
 
 std::string CompressionPlan::describe() const {
   std::string s;
+  if (pruneHeads > 0)
+    s = std::to_string(pruneHeads) + (pruneHeads == 1 ? " head (" : " heads (") + headScoreName(headScore) + ")";
   for (const PruneStep& p : prune) s += (s.empty() ? "" : " + ") + p.describe();
   if (storage != WeightStorage::Float32)
     s += (s.empty() ? "" : " + ") + std::string(weightStorageName(storage)) + (mixed ? " mixed" : "");
@@ -49,12 +52,19 @@ void checkStorage(LanguageModel& model, WeightStorage storage) {
   }
 }
 
-void applyPlan(LanguageModel& model, const CompressionPlan& plan) {
+std::vector<HeadId> applyPlan(LanguageModel& model, const CompressionPlan& plan, const std::vector<int>& ids) {
   plan.check();
   checkStorage(model, plan.storage);
+  std::vector<HeadId> heads;
+  if (plan.pruneHeads > 0) {
+    if (ids.empty()) throw Error("pruning heads ranks them on a text: give the text's tokens");
+    heads = leastImportantHeads(headScores(model, ids, plan.headScore), plan.headScore, plan.pruneHeads);
+    pruneHeads(model, heads);
+  }
   for (const PruneStep& p : plan.prune) pruneLinears(model, p.amount, p.global);
   if (plan.storage != WeightStorage::Float32 || plan.mixed)
     for (const NamedLinear& l : model.linears()) l.linear->store(plan.storage, plan.mixed);
+  return heads;
 }
 
 Index mixedOverflows(LanguageModel& model) {

@@ -276,7 +276,7 @@ std::vector<NamedLinear> BertModel::linears() {
                                 {"attention.output", &L.o},
                                 {"intermediate", &L.inter},
                                 {"output", &L.out}})
-      out.push_back({p + name, linear});
+      out.push_back({p + name, linear, int(l), linear == &L.o});
   }
   if (hasHead_) out.push_back({"lm_head.dense", &headDense});  // the decoder is the word embeddings: not pruned
   return out;

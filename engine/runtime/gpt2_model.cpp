@@ -133,7 +133,7 @@ std::vector<NamedLinear> Gpt2Model::linears() {
     Layer& L = layers_[l];
     for (auto [name, linear] :
          {std::pair{"attn.c_attn", &L.attn}, {"attn.c_proj", &L.proj}, {"mlp.c_fc", &L.fc}, {"mlp.c_proj", &L.mlpProj}})
-      out.push_back({p + name, linear});
+      out.push_back({p + name, linear, int(l), linear == &L.proj});
   }
   return out;  // the head is wte, the token embeddings: not pruned
 }

@@ -104,6 +104,9 @@ HeadAnatomy headAnatomy(const ModelPass& pass, int layer, int head, int query);
 struct NamedLinear {
   std::string name;
   PackedLinear* linear = nullptr;
+  int layer = -1;                ///< the block it belongs to (−1: none, as an untied head)
+  bool attentionOutput = false;  ///< the attention's output projection: head h writes through its columns
+                                 ///< h · headDim() … (h + 1) · headDim() − 1
 };
 
 class LanguageModel {

@@ -46,7 +46,7 @@ std::vector<NamedLinear> LlamaWeights::linears() {
                                 {"mlp.gate_proj", &L.gate},
                                 {"mlp.up_proj", &L.up},
                                 {"mlp.down_proj", &L.down}})
-      out.push_back({p + name, linear});
+      out.push_back({p + name, linear, int(l), linear == &L.o});
   }
   if (!embedding.empty()) out.push_back({"lm_head", &classifier});
   return out;

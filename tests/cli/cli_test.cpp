@@ -1063,6 +1063,7 @@ TEST(CliCompress, HalfPrecisionAndInt8) {
   EXPECT_GT(o.value(QStringLiteral("kl_mean")).toDouble(), 0.0);
   EXPECT_GE(o.value(QStringLiteral("top1_agreement")).toDouble(), 0.9);
   EXPECT_GT(o.value(QStringLiteral("ms")).toDouble(), 0.0);
+  EXPECT_GT(o.value(QStringLiteral("step_ms")).toDouble(), o.value(QStringLiteral("ms")).toDouble());
   const double int8Kl = o.value(QStringLiteral("kl_mean")).toDouble();
   r = compress({QStringLiteral("--precision"), QStringLiteral("fp16"), QStringLiteral("--mixed")});
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
@@ -1077,6 +1078,27 @@ TEST(CliCompress, HalfPrecisionAndInt8) {
       {QStringLiteral("--quantize"), QStringLiteral("int8"), QStringLiteral("--prune"), QStringLiteral("l1=0.2")});
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   EXPECT_EQ(json(r).value(QStringLiteral("steps")).toString(), QStringLiteral("l1=0.2 + int8"));
+  // Whole heads: 8 of stories260K's 40, each taking its 64 × 8 columns of the output projection; a pruned head has no
+  // attention left to compare (null).
+  r = compress({QStringLiteral("--prune-heads"), QStringLiteral("8")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  o = json(r);
+  const QJsonArray pruned = o.value(QStringLiteral("pruned_heads")).toArray();
+  ASSERT_EQ(pruned.size(), 8);
+  EXPECT_EQ(o.value(QStringLiteral("nonzero_weights")).toDouble(), weights - 8 * 64 * 8);
+  EXPECT_EQ(o.value(QStringLiteral("head_score")).toString(), QStringLiteral("output-norm"));
+  const QJsonArray first = pruned.at(0).toArray();
+  EXPECT_TRUE(o.value(QStringLiteral("js_by_head"))
+                  .toArray()
+                  .at(first.at(0).toInt())
+                  .toArray()
+                  .at(first.at(1).toInt())
+                  .isNull());
+  expectBadInput(compress({QStringLiteral("--prune-heads"), QStringLiteral("40")}),
+                 "--prune-heads 40 is not allowed: this model has 40 heads, and at least one must stay");
+  expectBadInput(compress({QStringLiteral("--prune-heads"), QStringLiteral("2"), QStringLiteral("--head-score"),
+                           QStringLiteral("gradient")}),
+                 "--head-score 'gradient' is not allowed");
   expectBadInput(compress({QStringLiteral("--quantize"), QStringLiteral("int4")}),
                  "--quantize 'int4' is not allowed: expected int8");
   expectBadInput(compress({QStringLiteral("--precision"), QStringLiteral("fp8")}),

@@ -12,6 +12,7 @@
 
 #include "engine/compression/compare_models.h"
 #include "engine/compression/compress.h"
+#include "engine/compression/head_pruning.h"
 #include "engine/quantization/dynamic_int8.h"
 #include "engine/quantization/half.h"
 #include "engine/runtime/bert_model.h"
@@ -24,6 +25,14 @@ namespace {
 const std::string kStories = std::string(ATTNSCOPE_STORIES_DIR) + "/stories260K.bin";
 const std::string kText =
     "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.";
+
+CompressionPlan held(WeightStorage storage, bool mixed, std::vector<PruneStep> prune = {}) {
+  CompressionPlan p;
+  p.storage = storage;
+  p.mixed = mixed;
+  p.prune = std::move(prune);
+  return p;
+}
 
 float f16(float v) { return roundToHalf(v, HalfFormat::Fp16); }
 float b16(float v) { return roundToHalf(v, HalfFormat::Bf16); }
@@ -216,7 +225,7 @@ TEST(DynamicInt8, AQuantizedModelStaysNearItsFloatLogits) {
   c.positions = 64;
   const BertModel model = BertModel::synthetic(c, /*head*/ true, 3);
   std::shared_ptr<LanguageModel> quantized = model.copy();
-  applyPlan(*quantized, {{}, WeightStorage::Int8, false});
+  applyPlan(*quantized, held(WeightStorage::Int8, false));
   std::vector<int> ids;
   for (int t = 0; t < 40; ++t) ids.push_back(5 + (t * 37) % 190);
   const ModelPass a = model.forward(ids), b = quantized->forward(ids);
@@ -248,10 +257,10 @@ TEST(Compression, HalfPrecisionAndInt8OnStories260K) {
     applyPlan(*copy, plan);
     return std::make_pair(compareModels(*full, *copy, ids, -1), copy);
   };
-  const auto [fp16, fp16Model] = run({{}, WeightStorage::Fp16, false});
-  const auto [bf16, bf16Model] = run({{}, WeightStorage::Bf16, false});
-  const auto [mixed, mixedModel] = run({{}, WeightStorage::Fp16, true});
-  const auto [int8, int8Model] = run({{}, WeightStorage::Int8, false});
+  const auto [fp16, fp16Model] = run(held(WeightStorage::Fp16, false));
+  const auto [bf16, bf16Model] = run(held(WeightStorage::Bf16, false));
+  const auto [mixed, mixedModel] = run(held(WeightStorage::Fp16, true));
+  const auto [int8, int8Model] = run(held(WeightStorage::Int8, false));
   const Index count = 5 * (2 * 4096 + 2 * 2048 + 3 * 11008);
   EXPECT_EQ(fp16.compressed.bytes, 2.0 * double(count));
   EXPECT_EQ(int8.compressed.bytes, double(count) + 4.0 * 35);  // 7 linear layers a block, a scale each
@@ -264,7 +273,7 @@ TEST(Compression, HalfPrecisionAndInt8OnStories260K) {
   EXPECT_GE(int8.answers.top1Agreement, 0.9);  // measured: 35 of 36, KL 0.003
   EXPECT_EQ(mixedOverflows(*mixedModel), 0);
   // Pruning then quantizing: a pruned zero stays zero.
-  const auto [both, bothModel] = run({{{0.5, false}}, WeightStorage::Int8, false});
+  const auto [both, bothModel] = run(held(WeightStorage::Int8, false, {{0.5, false}}));
   EXPECT_LE(both.compressed.nonZero, count - 5 * (2 * 2048 + 2 * 1024 + 3 * 5504));
   EXPECT_GT(both.answers.klMean, int8.answers.klMean);
 }
@@ -278,25 +287,96 @@ TEST(Compression, Fp16RefusesWeightsItCannotHoldAndMixedModeCountsOverflows) {
   w[3] = 70000.0f;
   w[5] = -65520.0f;
   first.linear->setWeights(w);
-  const std::string error = test::errorOf([&] { applyPlan(*big, {{}, WeightStorage::Fp16, false}); });
+  const std::string error = test::errorOf([&] { applyPlan(*big, held(WeightStorage::Fp16, false)); });
   EXPECT_NE(error.find("fp16 cannot hold this model: 2 weights of '" + first.name + "'"), std::string::npos) << error;
   EXPECT_NE(error.find("bf16"), std::string::npos);
   EXPECT_EQ(big->linears().front().linear->storage(), WeightStorage::Float32);  // refused before anything changed
-  EXPECT_EQ(test::errorOf([&] { applyPlan(*big, {{}, WeightStorage::Bf16, false}); }), "");
+  EXPECT_EQ(test::errorOf([&] { applyPlan(*big, held(WeightStorage::Bf16, false)); }), "");
   // A weight of 60,000 fits, but what it multiplies does not: the mixed pass's overflows are counted.
   std::shared_ptr<LanguageModel> loud = m.model->copy();
   NamedLinear q = loud->linears().front();
   w = q.linear->weights();
   for (Index i = 0; i < q.linear->in(); ++i) w[std::size_t(i)] = 60000.0f;
   q.linear->setWeights(w);
-  applyPlan(*loud, {{}, WeightStorage::Fp16, true});
+  applyPlan(*loud, held(WeightStorage::Fp16, true));
   loud->forward(ids);
   EXPECT_GT(mixedOverflows(*loud), 0);
   // Mixed precision needs a half format.
-  EXPECT_NE(test::errorOf([&] {
-              applyPlan(*loud, {{}, WeightStorage::Int8, true});
-            }).find("fp16 or bf16"),
+  EXPECT_NE(test::errorOf([&] { applyPlan(*loud, held(WeightStorage::Int8, true)); }).find("fp16 or bf16"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+TEST(HeadPruning, TheLeastImportantByEachScoreTiesToTheLowerLayerAndHead) {
+  const std::vector<std::vector<double>> scores{{3.0, 1.0, 2.0}, {1.0, 5.0, 0.5}};
+  // output-norm: the smallest go first; 1.0 twice, (0, 1) before (1, 0).
+  EXPECT_EQ(leastImportantHeads(scores, HeadScore::OutputNorm, 3), (std::vector<HeadId>{{1, 2}, {0, 1}, {1, 0}}));
+  // entropy: the largest (most spread out) go first.
+  EXPECT_EQ(leastImportantHeads(scores, HeadScore::Entropy, 2), (std::vector<HeadId>{{1, 1}, {0, 0}}));
+  EXPECT_NE(test::errorOf([&] { leastImportantHeads(scores, HeadScore::Entropy, 6); }).find("at least one must stay"),
+            std::string::npos);
+  EXPECT_EQ(parseHeadScore("entropy"), HeadScore::Entropy);
+  EXPECT_NE(test::errorOf([] { parseHeadScore("gradient"); }).find("expected output-norm"), std::string::npos);
+}
+
+TEST(HeadPruning, ScoresFollowTheirDefinitionAndRankingMatters) {
+  const RuntimeModel m = openModel(kStories);
+  const std::vector<int> ids = encodeText(m, kText);
+  std::shared_ptr<LanguageModel> model = m.model->copy();
+  const auto norms = headScores(*model, ids, HeadScore::OutputNorm);
+  const auto entropies = headScores(*model, ids, HeadScore::Entropy);
+  // Both written out in double from the pass: −Σ p ln p a row; ‖(A V) W_O,hᵀ‖ a row, W_O's columns 8h … 8h + 7.
+  const ModelPass pass = model->forward(ids);
+  const Index n = Index(ids.size());
+  for (int l : {0, 4})
+    for (int h : {0, 5}) {
+      const Matrix& a = pass.attention[std::size_t(l)][std::size_t(h)];
+      const Matrix& v = pass.vectors[std::size_t(l)][std::size_t(h)].v;
+      std::vector<float> wo;
+      for (const NamedLinear& x : model->linears())
+        if (x.layer == l && x.name.find("o_proj") != std::string::npos) wo = x.linear->weights();
+      ASSERT_EQ(wo.size(), 64u * 64u);
+      double entropy = 0, norm = 0;
+      for (Index i = 0; i < n; ++i) {
+        for (Index j = 0; j <= i; ++j) entropy -= double(a(i, j)) * std::log(double(a(i, j)));
+        double row = 0;
+        for (Index r = 0; r < 64; ++r) {
+          double out = 0;
+          for (Index c = 0; c < 8; ++c) {
+            double av = 0;
+            for (Index j = 0; j <= i; ++j) av += double(a(i, j)) * double(v(j, c));
+            out += double(wo[std::size_t(r * 64 + 8 * h + c)]) * av;
+          }
+          row += out * out;
+        }
+        norm += std::sqrt(row);
+      }
+      EXPECT_NEAR(entropies[std::size_t(l)][std::size_t(h)], entropy / double(n), 1e-4);
+      EXPECT_NEAR(norms[std::size_t(l)][std::size_t(h)], norm / double(n), 1e-4 * norm / double(n));
+    }
+  // Pruning 8 heads zeroes 8 × 64 × 8 weights of the output projections, and the answers move less when the 8 that
+  // add least go than when the 8 that add most do.
+  const Index before = linearWeights(*model).nonZero;
+  CompressionPlan plan;
+  plan.pruneHeads = 8;
+  const std::vector<HeadId> least = applyPlan(*model, plan, ids);
+  ASSERT_EQ(least.size(), 8u);
+  EXPECT_EQ(linearWeights(*model).nonZero, before - 8 * 64 * 8);
+  std::vector<std::vector<double>> negated = norms;
+  for (auto& layer : negated)
+    for (double& x : layer) x = -x;
+  std::shared_ptr<LanguageModel> most = m.model->copy();
+  pruneHeads(*most, leastImportantHeads(negated, HeadScore::OutputNorm, 8));
+  const std::shared_ptr<LanguageModel> full = m.model->copy();
+  const CompressionMeasures a = compareModels(*full, *model, ids, -1), b = compareModels(*full, *most, ids, -1);
+  EXPECT_GT(a.answers.klMean, 0.0);
+  EXPECT_LT(a.answers.klMean, b.answers.klMean);
+  EXPECT_NE(test::errorOf([&] { applyPlan(*model, plan); }).find("ranks them on a text"), std::string::npos);
 }
 
 }  // namespace
