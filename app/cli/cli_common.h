@@ -199,5 +199,6 @@ int runInfer(const QStringList& arguments);
 int runBenchModel(const QStringList& arguments);
 int runEvaluate(const QStringList& arguments);
 int runCompress(const QStringList& arguments);
+int runDistil(const QStringList& arguments);
 
 }  // namespace attnscope::cli

@@ -35,7 +35,8 @@ const char* kUsage =
     "  infer      run a real model (llama2.c; Hugging Face BERT, GPT-2, Llama …) on a text: tokens, predictions,\n"
     "             a continuation, and every layer's attention as a dump\n"
     "  evaluate   what a pattern costs a model: its answers with the pattern in place of full attention\n"
-    "  compress   what pruning a model's weights changes: its answers and each head's attention\n"
+    "  compress   what pruning, half precision or int8 changes: a model's answers and each head's attention\n"
+    "  distil     a teacher's and a student's heads compared: similarity, matching, layer mapping\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("bench-model")) return runBenchModel(args);
     if (command == QStringLiteral("evaluate")) return runEvaluate(args);
     if (command == QStringLiteral("compress")) return runCompress(args);
+    if (command == QStringLiteral("distil")) return runDistil(args);
 #ifdef ATTNSCOPE_HAVE_RENDER
     if (command == QStringLiteral("render")) return runRender(args);
 #else
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
 #endif
     std::cerr << "attnscope-cli: command '" << attnscope::quoted(command.toStdString())
               << "' is unknown: expected patterns, stats, mask, path, run, bench, bench-model, render, model, approx, "
-                 "attention, infer, evaluate or compress (see --help)\n";
+                 "attention, infer, evaluate, compress or distil (see --help)\n";
     return 2;
   } catch (const attnscope::cli::HelpShown& help) {
     std::cout << help.text;

@@ -1,6 +1,7 @@
 // attnscope-cli as a user runs it: a separate process, its output, its exit code and the files it leaves.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 
 #include <QDir>
@@ -12,6 +13,8 @@
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
+
+#include <cstring>
 
 #include <cmath>
 #include <string_view>
@@ -1108,6 +1111,48 @@ TEST(CliCompress, HalfPrecisionAndInt8) {
                  "choose one");
   expectBadInput(compress({QStringLiteral("--mixed"), QStringLiteral("--quantize"), QStringLiteral("int8")}),
                  "--mixed computes the linear layers in half precision");
+}
+
+// distil: a model against itself matches every head to itself; a student whose tokenizer splits the text otherwise
+// (stories260K's own vocabulary with its pieces spelt backwards) is refused.
+TEST(CliDistil, AModelAgainstItselfAndATokenizerThatDiffers) {
+  const QString text = QStringLiteral("Lily saw a big red ball in the park.");
+  auto distil = [&](const QStringList& rest) {
+    return cli(QStringList{QStringLiteral("distil"), QStringLiteral("--teacher"), kStoriesModel,
+                           QStringLiteral("--student"), kStoriesModel} +
+               rest);
+  };
+  CliRun r = distil({QStringLiteral("--text"), text, QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonObject o = json(r);
+  EXPECT_EQ(o.value(QStringLiteral("similarity")).toArray().size(), 40);
+  const QJsonArray matching = o.value(QStringLiteral("matching")).toArray();
+  ASSERT_EQ(matching.size(), 40);
+  for (const QJsonValue& m : matching)
+    EXPECT_EQ(m.toObject().value(QStringLiteral("student")), m.toObject().value(QStringLiteral("teacher")));
+  EXPECT_EQ(o.value(QStringLiteral("layer_mapping")).toArray(), (QJsonArray{0, 1, 2, 3, 4}));
+  EXPECT_EQ(o.value(QStringLiteral("matching_mean_js")).toDouble(), 0.0);
+  EXPECT_EQ(o.value(QStringLiteral("minilm_kl")).toArray().size(), 8);
+  // The other tokenizer: tok512.bin with every piece of two bytes or more spelt backwards ("ball" → "llab").
+  QFile in(QStringLiteral(ATTNSCOPE_STORIES_DIR "/tok512.bin"));
+  ASSERT_TRUE(in.open(QIODevice::ReadOnly));
+  QByteArray bytes = in.readAll();
+  for (int t = 0, at = 4; t < 512; ++t) {
+    std::int32_t length = 0;
+    std::memcpy(&length, bytes.constData() + at + 4, 4);
+    std::reverse(bytes.begin() + at + 8, bytes.begin() + at + 8 + length);
+    at += 8 + length;
+  }
+  QTemporaryDir dir;
+  const QString other = dir.filePath(QStringLiteral("other.bin"));
+  QFile out(other);
+  ASSERT_TRUE(out.open(QIODevice::WriteOnly));
+  out.write(bytes);
+  out.close();
+  expectBadInput(distil({QStringLiteral("--text"), text, QStringLiteral("--student-tokenizer"), other}),
+                 "the teacher and the student split the text differently");
+  expectBadInput(distil({}), "give either --text TEXT or --text-file FILE");
+  expectBadInput(cli({QStringLiteral("distil"), QStringLiteral("--teacher"), kStoriesModel}), "--student is required");
 }
 
 TEST(CliInfer, BadInputIsOneLine) {
