@@ -200,5 +200,6 @@ int runBenchModel(const QStringList& arguments);
 int runEvaluate(const QStringList& arguments);
 int runCompress(const QStringList& arguments);
 int runDistil(const QStringList& arguments);
+int runTokens(const QStringList& arguments);
 
 }  // namespace attnscope::cli

@@ -37,6 +37,7 @@ const char* kUsage =
     "  evaluate   what a pattern costs a model: its answers with the pattern in place of full attention\n"
     "  compress   what pruning, half precision or int8 changes: a model's answers and each head's attention\n"
     "  distil     a teacher's and a student's heads compared: similarity, matching, layer mapping\n"
+    "  tokens     a text (or one sentence in ten languages) through a model's tokenizer: pieces, fertility, n\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("evaluate")) return runEvaluate(args);
     if (command == QStringLiteral("compress")) return runCompress(args);
     if (command == QStringLiteral("distil")) return runDistil(args);
+    if (command == QStringLiteral("tokens")) return runTokens(args);
 #ifdef ATTNSCOPE_HAVE_RENDER
     if (command == QStringLiteral("render")) return runRender(args);
 #else
@@ -100,7 +102,7 @@ int main(int argc, char** argv) {
 #endif
     std::cerr << "attnscope-cli: command '" << attnscope::quoted(command.toStdString())
               << "' is unknown: expected patterns, stats, mask, path, run, bench, bench-model, render, model, approx, "
-                 "attention, infer, evaluate, compress or distil (see --help)\n";
+                 "attention, infer, evaluate, compress, distil or tokens (see --help)\n";
     return 2;
   } catch (const attnscope::cli::HelpShown& help) {
     std::cout << help.text;

@@ -1155,6 +1155,38 @@ TEST(CliDistil, AModelAgainstItselfAndATokenizerThatDiffers) {
   expectBadInput(cli({QStringLiteral("distil"), QStringLiteral("--teacher"), kStoriesModel}), "--student is required");
 }
 
+// tokens: a text's pieces and fertility, and the shipped sample set's table (stories260K spells Russian byte by byte:
+// 69 letters × 2 bytes, 11 spaces, the dummy prefix and the full stop make 151 tokens).
+TEST(CliTokens, ATextAndTheSampleSet) {
+  CliRun r = cli({QStringLiteral("tokens"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text"),
+                  QStringLiteral("Lily saw a big ball."), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  QJsonObject row = json(r).value(QStringLiteral("rows")).toArray().at(0).toObject();
+  EXPECT_EQ(row.value(QStringLiteral("words")).toInt(), 5);
+  EXPECT_EQ(row.value(QStringLiteral("pieces")).toArray().at(0).toString(), QStringLiteral("<s>"));
+  EXPECT_EQ(row.value(QStringLiteral("pieces")).toArray().at(1).toString(), QStringLiteral("▁Lily"));
+  const int n = row.value(QStringLiteral("n")).toInt();
+  EXPECT_EQ(row.value(QStringLiteral("ids")).toArray().size(), n);
+  EXPECT_EQ(row.value(QStringLiteral("tokens")).toInt(), n - 1);
+  EXPECT_DOUBLE_EQ(row.value(QStringLiteral("tokens_per_word")).toDouble(), (n - 1) / 5.0);
+  r = cli({QStringLiteral("tokens"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--samples"),
+           QStringLiteral(ATTNSCOPE_TEXTS_DIR "/one-sentence-ten-languages.json"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonArray rows = json(r).value(QStringLiteral("rows")).toArray();
+  ASSERT_EQ(rows.size(), 10);
+  row = rows.at(2).toObject();
+  EXPECT_EQ(row.value(QStringLiteral("language")).toString(), QStringLiteral("Russian"));
+  EXPECT_EQ(row.value(QStringLiteral("tokens")).toInt(), 69 * 2 + 11 + 1 + 1);
+  EXPECT_EQ(row.value(QStringLiteral("byte_pieces")).toInt(), 138);
+  EXPECT_DOUBLE_EQ(row.value(QStringLiteral("cells_vs_first")).toDouble(),
+                   152.0 * 152.0 / std::pow(rows.at(0).toObject().value(QStringLiteral("n")).toDouble(), 2));
+  expectBadInput(cli({QStringLiteral("tokens"), QStringLiteral("--model"), kStoriesModel}),
+                 "give one of --text TEXT, --text-file FILE or --samples FILE");
+  expectBadInput(cli({QStringLiteral("tokens"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text"),
+                      QStringLiteral("!!")}),
+                 "the text has no words");
+}
+
 TEST(CliInfer, BadInputIsOneLine) {
   QTemporaryDir dir;
   auto infer = [](const QStringList& rest) { return cli(QStringList{QStringLiteral("infer")} + rest); };
