@@ -28,8 +28,9 @@ struct AppOptions {
       QStringLiteral("weights-page"),
       QStringLiteral(
           "Open the Real attention tab on heads, fit (every head fitted), rollout (rolled out, and restricted "
-          "to the pattern on the left), anatomy (one head's steps, for a model run here) or cost (what the pattern on "
-          "the left costs the model run here, swept over its budget)."),
+          "to the pattern on the left), anatomy (one head's steps, for a model run here), cost (what the pattern on "
+          "the left costs the model run here, swept over its budget) or compress (the model run here pruned, halved "
+          "and quantized: eight combinations measured)."),
       QStringLiteral("PAGE")};
 
   QCommandLineOption run{QStringLiteral("run"),
@@ -97,9 +98,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (parser.isSet(weightsPage) && !window.showWeightsPage(parser.value(weightsPage))) {
-    std::fprintf(stderr,
-                 "attnscope: --weights-page '%s' is not allowed: expected heads, fit, rollout, anatomy or cost\n",
-                 qPrintable(parser.value(weightsPage)));
+    std::fprintf(
+        stderr,
+        "attnscope: --weights-page '%s' is not allowed: expected heads, fit, rollout, anatomy, cost or compress\n",
+        qPrintable(parser.value(weightsPage)));
     return 2;
   }
   if (parser.isSet(model)) window.openModelConfig(parser.value(model));  // a bad file: the tab says why

@@ -15,6 +15,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSlider>
 #include <QSpinBox>
 #include <QPushButton>
 #include <QTableWidget>
@@ -26,6 +27,7 @@
 #include "engine/runtime/substitute.h"
 #include "widgets/approx/approx_panel.h"
 #include "widgets/weights/cost_charts.h"
+#include "widgets/weights/compress_page.h"
 #include "widgets/weights/cost_page.h"
 #include "widgets/weights/pareto_chart.h"
 #include "widgets/weights/weights_panel.h"
@@ -542,6 +544,120 @@ TEST_F(CostPageTest, WhatCannotRunIsOneLineAndTheFitRunsOnItsText) {
   ASSERT_TRUE(waitForBackground(*panel()));
   EXPECT_TRUE(page()->message().contains(QStringLiteral("the heads were fitted on 9 positions")))
       << page()->message().toStdString();
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+// The Compress page (issue 25): the model running in the tab compressed in a copy, each combination a row and a
+// point, the numbers the engine's own.
+class CompressPageTest : public WeightsTabTest {
+ protected:
+  CompressPage* page() { return panel()->compressPage(); }
+  void openModel() {
+    w().showView(QStringLiteral("weights"));
+    panel()->setModelText(QStringLiteral("Lily saw a big red ball"));
+    panel()->openShippedModel();
+    ASSERT_TRUE(waitUntil([&] { return panel()->model() && panel()->report(); })) << panel()->message().toStdString();
+    ASSERT_TRUE(waitForBackground(*panel()));
+    ASSERT_TRUE(panel()->showPage(QStringLiteral("compress")));
+  }
+  std::vector<int> storyIds() {
+    QFile file(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/the-red-kite.txt"));
+    EXPECT_TRUE(file.open(QIODevice::ReadOnly));
+    return encodeText(*panel()->model(), QString::fromUtf8(file.readAll()).trimmed().toStdString());
+  }
+};
+
+TEST_F(CompressPageTest, ASetFillsTheTableWithTheEnginesNumbers) {
+  openModel();
+  ASSERT_TRUE(page()->setSample(QStringLiteral("The red kite")));
+  part<QPushButton>(w(), "compressSet")->click();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(page()->message(), QString());
+  ASSERT_EQ(page()->rows(), 8);
+  QTableWidget* table = page()->table();
+  // Row by row as listed: the bytes of stories260K's 226,560 linear weights, worked by hand.
+  EXPECT_EQ(table->item(0, 1)->text(), QStringLiteral("none (the model as read)"));
+  EXPECT_EQ(table->item(0, 4)->text(), QStringLiteral("100%"));      // top-1 agreement with itself
+  EXPECT_EQ(table->item(1, 2)->text(), QStringLiteral("453.1 kB"));  // fp16: 2 bytes a weight
+  EXPECT_EQ(table->item(3, 2)->text(), QStringLiteral("226.7 kB"));  // int8: 1 byte + 35 scales
+  EXPECT_EQ(table->item(3, 3)->text(), QStringLiteral("25%"));
+  EXPECT_EQ(table->item(4, 1)->text(), QStringLiteral("l1=0.2"));
+  EXPECT_EQ(table->item(6, 1)->text(), QStringLiteral("8 heads (output-norm)"));  // a fifth of 40
+  // The chart: a point a row, at its share of the bytes; the points' agreement is the engine's own.
+  ASSERT_EQ(page()->chart()->points(), 8);
+  EXPECT_EQ(page()->chart()->point(3).x(), (226560.0 + 4 * 35) / (4 * 226560.0));
+  const std::vector<int> ids = storyIds();
+  std::shared_ptr<LanguageModel> full = panel()->model()->model->copy(), int8 = panel()->model()->model->copy();
+  CompressionPlan plan;
+  plan.storage = WeightStorage::Int8;
+  applyPlan(*int8, plan, ids);
+  EXPECT_EQ(page()->chart()->point(3).y(), compareModels(*full, *int8, ids, -1).answers.top1Agreement);
+  // The last row is shown: its map has a square cell a head, nothing removed; the heads row's map crosses out 8.
+  HeadMap* map = page()->headMap();
+  ASSERT_EQ(map->layers(), 5);
+  EXPECT_GT(map->cellSide(), 10.0);
+  table->setCurrentCell(6, 0);
+  int removed = 0;
+  for (int l = 0; l < 5; ++l)
+    for (int h = 0; h < 8; ++h) removed += map->removed(l, h);
+  EXPECT_EQ(removed, 8);
+  EXPECT_TRUE(page()->note().contains(QStringLiteral("by output norm")));
+  // Export: the rows as compress --json writes them, the pictures as a PNG.
+  QTemporaryDir dir;
+  QString error;
+  ASSERT_TRUE(page()->exportTo(dir.filePath(QStringLiteral("c.json")), &error)) << error.toStdString();
+  QFile json(dir.filePath(QStringLiteral("c.json")));
+  ASSERT_TRUE(json.open(QIODevice::ReadOnly));
+  const QJsonArray rows = QJsonDocument::fromJson(json.readAll()).object().value(QStringLiteral("rows")).toArray();
+  ASSERT_EQ(rows.size(), 8);
+  EXPECT_EQ(rows.at(3).toObject().value(QStringLiteral("size_bytes")).toDouble(), 226560.0 + 4 * 35);
+  EXPECT_EQ(rows.at(6).toObject().value(QStringLiteral("pruned_heads")).toArray().size(), 8);
+  ASSERT_TRUE(page()->exportTo(dir.filePath(QStringLiteral("c.png")), &error)) << error.toStdString();
+  EXPECT_FALSE(QImage(dir.filePath(QStringLiteral("c.png"))).isNull());
+  EXPECT_FALSE(page()->exportTo(dir.filePath(QStringLiteral("c.txt")), &error));
+  EXPECT_FALSE(QFile::exists(dir.filePath(QStringLiteral("c.txt"))));
+}
+
+TEST_F(CompressPageTest, MovingTheSliderMeasuresOnceItRestsAndCancelKeepsWhatCame) {
+  openModel();
+  ASSERT_TRUE(page()->setSample(QStringLiteral("The red kite")));
+  page()->setStorage(WeightStorage::Int8, false);
+  EXPECT_EQ(page()->plan().describe(), "int8");
+  // Dragged through 5%, 10% … 20%: one measurement, of where it rests.
+  for (int v = 1; v <= 4; ++v) page()->pruneSlider()->setValue(v);
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_EQ(page()->rows(), 1);
+  EXPECT_EQ(page()->table()->item(0, 1)->text(), QStringLiteral("l1=0.2 + int8"));
+  EXPECT_TRUE(page()->summary().startsWith(QStringLiteral("l1=0.2 + int8: top-1 agreement")));
+  // The same combination again replaces its row.
+  page()->measure();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(page()->rows(), 1);
+  // A set cancelled as its first row arrives keeps that row, and nothing comes after (rows already on their way to
+  // the GUI thread are dropped).
+  page()->clearTable();
+  QObject::connect(
+      page()->table()->model(), &QAbstractItemModel::rowsInserted, page(), [this] { page()->cancel(); },
+      Qt::SingleShotConnection);
+  page()->measureSet();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(page()->rows(), 1);
+  QTest::qWait(100);
+  EXPECT_EQ(page()->rows(), 1);
+  EXPECT_FALSE(page()->busy());
+}
+
+TEST_F(CompressPageTest, WithoutAModelItSaysSoAndStartsNothing) {
+  w().showView(QStringLiteral("weights"));
+  ASSERT_TRUE(panel()->showPage(QStringLiteral("compress")));
+  page()->measure();
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("no model is running"))) << page()->message().toStdString();
+  EXPECT_FALSE(page()->busy());
 }
 
 }  // namespace

@@ -140,6 +140,18 @@ QPixmap TradeOffChart::picture(int width, int height) const { return d_->plot->t
 
 int TradeOffChart::points() const { return int(d_->data.size()); }
 QString TradeOffChart::title() const { return fullTitle(d_->title); }
+
+void TradeOffChart::setXLabel(const QString& label) {
+  d_->plot->xAxis->setLabel(label);
+  d_->plot->replot();
+}
+
+void TradeOffChart::setPointsName(const QString& name) {
+  d_->points->setName(name);
+  d_->plot->replot();
+}
+
+QString TradeOffChart::xLabel() const { return d_->plot->xAxis->label(); }
 std::vector<int> TradeOffChart::front() const { return d_->frontIndices; }
 
 QPointF TradeOffChart::point(int index) const {

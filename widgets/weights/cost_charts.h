@@ -28,6 +28,11 @@ class TradeOffChart : public QWidget {
   void addPoint(const QString& label, double share, double agreement, double kl, double ms, double msFull);
   void setQuality(Quality quality);
   Quality quality() const;
+  /// What the horizontal axis counts (the What it costs page: attention cells; the Compress page: bytes).
+  void setXLabel(const QString& label);
+  /// What the points are, in the legend ("budgets"; the Compress page: "combinations").
+  void setPointsName(const QString& name);
+  QString xLabel() const;
   /// The chart drawn at the given size (the page's export).
   QPixmap picture(int width, int height) const;
 

@@ -360,17 +360,26 @@ std::optional<std::string> CostPage::chosenText() {
     }
     return fileText_;
   }
-  initResources();
-  QFile file(QStringLiteral(":/texts/") + samples()[std::size_t(index - 1)].second);
-  if (!file.open(QIODevice::ReadOnly)) {
+  const std::optional<QString> text = sampleText(text_->currentText(), model_.get());
+  if (!text) {
     showMessage(QStringLiteral("the sample '%1' is missing from this build").arg(text_->currentText()));
     return std::nullopt;
   }
+  return text->toStdString();
+}
+
+std::optional<QString> CostPage::sampleText(const QString& name, const RuntimeModel* model) {
+  const int at = static_cast<int>(sampleNames().indexOf(name));
+  if (at < 0) return std::nullopt;
+  initResources();
+  QFile file(QStringLiteral(":/texts/") + samples()[std::size_t(at)].second);
+  if (!file.open(QIODevice::ReadOnly)) return std::nullopt;
   QString text = QString::fromUtf8(file.readAll()).trimmed();
   // The masked samples are written with BERT's [MASK]: the model's own mask token takes its place.
-  if (const int mask = model_->tokenizer->maskToken(); mask >= 0)
-    text.replace(QStringLiteral("[MASK]"), QString::fromStdString(model_->tokenizer->label(mask)));
-  return text.toStdString();
+  if (model)
+    if (const int mask = model->tokenizer->maskToken(); mask >= 0)
+      text.replace(QStringLiteral("[MASK]"), QString::fromStdString(model->tokenizer->label(mask)));
+  return text;
 }
 
 std::optional<CostPage::Request> CostPage::request(Source source) {

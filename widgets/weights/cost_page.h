@@ -61,6 +61,9 @@ class CostPage : public QWidget {
   bool setTextFile(const QString& path);
   /// The shipped samples, by name ("The red kite", …): stories, and sentences with masked words.
   static QStringList sampleNames();
+  /// A shipped sample's text, its [MASK]s written as `model`'s own mask token (when it has one); nothing for a name
+  /// that is not a sample or a sample missing from the build.
+  static std::optional<QString> sampleText(const QString& name, const RuntimeModel* model);
   /// The sweep: a parameter of the pattern on the left and its values ("0,1,2,4,8").
   void setSweep(const QString& key, const QString& values);
 

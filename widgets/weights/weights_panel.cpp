@@ -37,6 +37,7 @@
 #include "widgets/shared/mask_picture.h"
 #include "widgets/shared/number_text.h"
 #include "widgets/shared/palettes.h"
+#include "widgets/weights/compress_page.h"
 #include "widgets/weights/cost_page.h"
 #include "widgets/weights/pareto_chart.h"
 #include "widgets/shared/task_runner.h"
@@ -218,10 +219,10 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   connect(pages_, &QTabWidget::currentChanged, this, [vertical](int page) {
     const int total = vertical->height();
     if (total < 200) return;  // not laid out yet: the stretch factors decide
-    // Heads: the pictures first; What it costs: all the height for its charts (the pictures fold away; dragging
-    // the handle brings them back).
+    // Heads: the pictures first; What it costs and Compress: all the height for their charts (the pictures fold
+    // away; dragging the handle brings them back).
     vertical->setSizes(page == 0   ? QList<int>{total * 3 / 5, total * 2 / 5}
-                       : page == 4 ? QList<int>{0, total}
+                       : page >= 4 ? QList<int>{0, total}
                                    : QList<int>{total / 2, total / 2});
   });
 
@@ -345,6 +346,11 @@ void WeightsPanel::buildPages() {
   cost_ = new CostPage(pages_);
   cost_->setObjectName(QStringLiteral("weightsCost"));
   pages_->addTab(cost_, QStringLiteral("What it costs"));
+
+  // Compress: the model running here pruned, halved or quantized in a copy, and what that changes.
+  compress_ = new CompressPage(pages_);
+  compress_->setObjectName(QStringLiteral("weightsCompress"));
+  pages_->addTab(compress_, QStringLiteral("Compress"));
   connect(anatomyQuery_, &QSpinBox::valueChanged, this, [this] {
     anatomyChosen_ = true;
     showAnatomy();
@@ -370,6 +376,7 @@ bool WeightsPanel::openDump(const QString& path, const QString& tokens) {
   modelRunner_->cancel();  // a dump opened by hand replaces the model's: its run in flight is dropped
   model_.reset();
   cost_->setModel(nullptr, {});
+  compress_->setModel(nullptr, {});
   inference_.reset();
   modelOutputs_->hide();
   return showDump(path, tokens);
@@ -452,6 +459,10 @@ void WeightsPanel::runModel(const QString& path) {
       model_ = opened;
       inference_ = inference;
       cost_->setModel(model_, [this] { return modelText_->text(); });
+      if (compressModel_ != model_) {  // a new text keeps the table; a new model starts it again
+        compressModel_ = model_;
+        compress_->setModel(model_, [this] { return modelText_->text(); });
+      }
       continue_->setEnabled(!opened->model->encoder() && opened->model->hasLogits());
       {
         // The last token's steps by default: it sees the most keys (a choice made by hand stays while it fits).
@@ -639,6 +650,9 @@ void WeightsPanel::analyse() {
         connect(
             cost_, &CostPage::ended, this, [this] { cost_->perLayer(); }, Qt::SingleShotConnection);
         cost_->sweep();
+      } else if (autoRun_ == QStringLiteral("compress") && model_) {
+        autoRun_.clear();
+        compress_->measureSet();
       } else if (autoRun_ == QStringLiteral("rollout")) {
         if (against_.isEmpty()) {
           emit patternRequested();  // answered with measurePattern: this runs again, with something to restrict to
@@ -812,12 +826,12 @@ void WeightsPanel::selectHead(Index layer, int head) {
 }
 
 bool WeightsPanel::showPage(const QString& name, bool run) {
-  const QStringList names{QStringLiteral("heads"), QStringLiteral("fit"), QStringLiteral("rollout"),
-                          QStringLiteral("anatomy"), QStringLiteral("cost")};
+  const QStringList names{QStringLiteral("heads"),   QStringLiteral("fit"),  QStringLiteral("rollout"),
+                          QStringLiteral("anatomy"), QStringLiteral("cost"), QStringLiteral("compress")};
   const int index = static_cast<int>(names.indexOf(name));
   if (index < 0) return false;
   pages_->setCurrentIndex(index);
-  autoRun_ = run && (index == 1 || index == 2 || index == 4) ? name : QString();
+  autoRun_ = run && (index == 1 || index == 2 || index >= 4) ? name : QString();
   return true;
 }
 
