@@ -43,6 +43,21 @@ class WeightsTabTest : public MainWindowTest {
     if (!panel()->openExample()) return false;
     return waitForBackground(*panel()) && panel()->report() != nullptr;
   }
+  /// stories260K running on a short sentence, the page `name` shown.
+  void openShippedModelOn(const QString& name) {
+    w().showView(QStringLiteral("weights"));
+    panel()->setModelText(QStringLiteral("Lily saw a big red ball"));
+    panel()->openShippedModel();
+    ASSERT_TRUE(waitUntil([&] { return panel()->model() && panel()->report(); })) << panel()->message().toStdString();
+    ASSERT_TRUE(waitForBackground(*panel()));
+    ASSERT_TRUE(panel()->showPage(name));
+  }
+  /// The tokens of the shipped story "The red kite" for the model running here.
+  std::vector<int> storyIds() {
+    QFile file(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/the-red-kite.txt"));
+    EXPECT_TRUE(file.open(QIODevice::ReadOnly));
+    return encodeText(*panel()->model(), QString::fromUtf8(file.readAll()).trimmed().toStdString());
+  }
 };
 
 TEST_F(WeightsTabTest, TheSyntheticExampleShowsEveryHeadAndItsRole) {
@@ -369,19 +384,7 @@ namespace {
 class CostPageTest : public WeightsTabTest {
  protected:
   CostPage* page() { return panel()->costPage(); }
-  std::vector<int> storyIds() {
-    QFile file(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/the-red-kite.txt"));
-    EXPECT_TRUE(file.open(QIODevice::ReadOnly));
-    return encodeText(*panel()->model(), QString::fromUtf8(file.readAll()).trimmed().toStdString());
-  }
-  void openModel() {
-    w().showView(QStringLiteral("weights"));
-    panel()->setModelText(QStringLiteral("Lily saw a big red ball"));
-    panel()->openShippedModel();
-    ASSERT_TRUE(waitUntil([&] { return panel()->model() && panel()->report(); })) << panel()->message().toStdString();
-    ASSERT_TRUE(waitForBackground(*panel()));
-    ASSERT_TRUE(panel()->showPage(QStringLiteral("cost")));
-  }
+  void openModel() { openShippedModelOn(QStringLiteral("cost")); }
 };
 
 TEST_F(CostPageTest, ASweepDrawsAPointABudgetAndPerLayerABarALayer) {
@@ -557,19 +560,7 @@ namespace {
 class CompressPageTest : public WeightsTabTest {
  protected:
   CompressPage* page() { return panel()->compressPage(); }
-  void openModel() {
-    w().showView(QStringLiteral("weights"));
-    panel()->setModelText(QStringLiteral("Lily saw a big red ball"));
-    panel()->openShippedModel();
-    ASSERT_TRUE(waitUntil([&] { return panel()->model() && panel()->report(); })) << panel()->message().toStdString();
-    ASSERT_TRUE(waitForBackground(*panel()));
-    ASSERT_TRUE(panel()->showPage(QStringLiteral("compress")));
-  }
-  std::vector<int> storyIds() {
-    QFile file(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/the-red-kite.txt"));
-    EXPECT_TRUE(file.open(QIODevice::ReadOnly));
-    return encodeText(*panel()->model(), QString::fromUtf8(file.readAll()).trimmed().toStdString());
-  }
+  void openModel() { openShippedModelOn(QStringLiteral("compress")); }
 };
 
 TEST_F(CompressPageTest, ASetFillsTheTableWithTheEnginesNumbers) {

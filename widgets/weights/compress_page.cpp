@@ -30,6 +30,7 @@
 #include "widgets/shared/task_runner.h"
 #include "widgets/weights/cost_charts.h"
 #include "widgets/weights/cost_page.h"
+#include "widgets/weights/page_parts.h"
 
 namespace attnscope {
 
@@ -198,10 +199,7 @@ CompressPage::CompressPage(QWidget* parent) : QWidget(parent) {
     box->setMinimumContentsLength(10);
   }
   auto button = [this](const QString& label, const char* name, const QString& tip) {
-    auto* b = new QPushButton(label, this);
-    b->setObjectName(QString::fromLatin1(name));
-    b->setToolTip(tip);
-    return b;
+    return pageButton(this, label, name, tip);
   };
   measure_ = button(QStringLiteral("Measure"), "compressMeasure",
                     QStringLiteral("compress a copy as set, run both on the text, compare; a row of the table"));
@@ -213,11 +211,7 @@ CompressPage::CompressPage(QWidget* parent) : QWidget(parent) {
   clear_ = button(QStringLiteral("Clear"), "compressClear", QStringLiteral("empty the table and the chart"));
   export_ = button(QStringLiteral("Export…"), "compressExport",
                    QStringLiteral("the table as JSON (compress --json's keys), or the map and the chart as a PNG"));
-  progress_ = new QProgressBar(this);
-  progress_->setRange(0, 1000);
-  progress_->setTextVisible(false);
-  progress_->setMaximumWidth(140);
-  progress_->hide();
+  progress_ = pageProgress(this);
   bar2->addWidget(new QLabel(QStringLiteral("Weights"), this));
   bar2->addWidget(storage_);
   bar2->addSpacing(12);
@@ -232,25 +226,10 @@ CompressPage::CompressPage(QWidget* parent) : QWidget(parent) {
   bar2->addStretch(1);
   layout->addLayout(bar2);
 
-  summary_ = new QLabel(this);
-  summary_->setObjectName(QStringLiteral("compressSummary"));
-  summary_->setWordWrap(true);
-  summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  QFont bold = summary_->font();
-  bold.setBold(true);
-  summary_->setFont(bold);
-  note_ = new QLabel(this);
-  note_->setObjectName(QStringLiteral("compressNote"));
-  note_->setWordWrap(true);
-  note_->setStyleSheet(QStringLiteral("color: #555555"));
-  message_ = new QLabel(this);
-  message_->setObjectName(QStringLiteral("compressMessage"));
-  message_->setWordWrap(true);
-  message_->setStyleSheet(QStringLiteral("color: #b00020"));
-  message_->hide();
-  layout->addWidget(summary_);
-  layout->addWidget(note_);
-  layout->addWidget(message_);
+  lines_ = addPageLines(this, layout, QStringLiteral("compress"));
+  summary_ = lines_.summary;
+  note_ = lines_.note;
+  message_ = lines_.message;
 
   auto* views = new QHBoxLayout;
   map_ = new HeadMap(this);
@@ -277,24 +256,7 @@ CompressPage::CompressPage(QWidget* parent) : QWidget(parent) {
   layout->addWidget(table_, 2);
 
   runner_ = new TaskRunner(this);
-  connect(runner_, &TaskRunner::started, this, [this] {
-    cancel_->setEnabled(true);
-    progress_->setValue(0);
-    progress_->show();
-    showMessage({});
-  });
-  connect(runner_, &TaskRunner::progress, this, [this](double f) { progress_->setValue(int(std::lround(f * 1000))); });
-  auto over = [this] {
-    cancel_->setEnabled(false);
-    progress_->hide();
-    emit ended();
-  };
-  connect(runner_, &TaskRunner::finished, this, over);
-  connect(runner_, &TaskRunner::cancelled, this, over);
-  connect(runner_, &TaskRunner::failed, this, [this, over](const QString& m) {
-    showMessage(m);
-    over();
-  });
+  showRunnerOn(runner_, this, cancel_, progress_, lines_, [this] { emit ended(); });
   connect(prune_, &QSlider::valueChanged, this, [this](int v) {
     pruneValue_->setText(QString::number(5 * v) + QLatin1Char('%'));
     scheduleMeasure();
@@ -378,14 +340,11 @@ CompressionPlan CompressPage::plan() const {
 
 bool CompressPage::busy() const { return runner_->busy(); }
 QString CompressPage::summary() const { return summary_->text(); }
-QString CompressPage::message() const { return message_->isHidden() ? QString() : message_->text(); }
+QString CompressPage::message() const { return lines_.messageText(); }
 QString CompressPage::note() const { return note_->text(); }
 int CompressPage::rows() const { return int(rows_.size()); }
 
-void CompressPage::showMessage(const QString& text) {
-  message_->setText(text);
-  message_->setVisible(!text.isEmpty());
-}
+void CompressPage::showMessage(const QString& text) { lines_.showMessage(text); }
 
 std::optional<std::string> CompressPage::chosenText() {
   if (text_->currentIndex() == kTextAbove) return (textAbove_ ? textAbove_() : QString()).toStdString();

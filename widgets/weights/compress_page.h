@@ -21,6 +21,7 @@
 #include "engine/compression/compare_models.h"
 #include "engine/compression/compress.h"
 #include "engine/runtime/inference.h"
+#include "widgets/weights/page_parts.h"
 
 class QComboBox;
 class QLabel;
@@ -141,6 +142,7 @@ class CompressPage : public QWidget {
   QLabel* summary_ = nullptr;
   QLabel* note_ = nullptr;
   QLabel* message_ = nullptr;
+  PageLines lines_;
   HeadMap* map_ = nullptr;
   QTableWidget* table_ = nullptr;
   TradeOffChart* chart_ = nullptr;

@@ -25,6 +25,7 @@
 #include "widgets/shared/resources.h"
 #include "widgets/shared/task_runner.h"
 #include "widgets/weights/cost_charts.h"
+#include "widgets/weights/page_parts.h"
 
 namespace attnscope {
 
@@ -109,10 +110,7 @@ CostPage::CostPage(QWidget* parent) : QWidget(parent) {
   text_->setCurrentIndex(kTextAbove + 1);  // a story long enough to show the trade-off; the text above is a choice away
   text_->setToolTip(QStringLiteral("the text the model reads, with full attention and with the substitute"));
   auto button = [this](const QString& label, const char* name, const QString& tip) {
-    auto* b = new QPushButton(label, this);
-    b->setObjectName(QString::fromLatin1(name));
-    b->setToolTip(tip);
-    return b;
+    return pageButton(this, label, name, tip);
   };
   measure_ = button(QStringLiteral("Measure"), "costMeasure",
                     QStringLiteral("run the text with full attention and with the substitute, and compare"));
@@ -146,11 +144,7 @@ CostPage::CostPage(QWidget* parent) : QWidget(parent) {
   quality_ = new QComboBox(this);
   quality_->setObjectName(QStringLiteral("costQuality"));
   quality_->addItems({QStringLiteral("top-1 agreement"), QStringLiteral("KL divergence")});
-  progress_ = new QProgressBar(this);
-  progress_->setRange(0, 1000);
-  progress_->setTextVisible(false);
-  progress_->setMaximumWidth(160);
-  progress_->hide();
+  progress_ = pageProgress(this);
   sweepBar->addWidget(new QLabel(QStringLiteral("Sweep"), this));
   sweepBar->addWidget(sweepKeyBox_);
   sweepBar->addWidget(sweepValues_, 1);
@@ -160,25 +154,10 @@ CostPage::CostPage(QWidget* parent) : QWidget(parent) {
   sweepBar->addWidget(progress_);
   layout->addLayout(sweepBar);
 
-  summary_ = new QLabel(this);
-  summary_->setObjectName(QStringLiteral("costSummary"));
-  summary_->setWordWrap(true);
-  summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  QFont bold = summary_->font();
-  bold.setBold(true);
-  summary_->setFont(bold);
-  note_ = new QLabel(this);
-  note_->setObjectName(QStringLiteral("costNote"));
-  note_->setWordWrap(true);
-  note_->setStyleSheet(QStringLiteral("color: #555555"));
-  message_ = new QLabel(this);
-  message_->setObjectName(QStringLiteral("costMessage"));
-  message_->setWordWrap(true);
-  message_->setStyleSheet(QStringLiteral("color: #b00020"));
-  message_->hide();
-  layout->addWidget(summary_);
-  layout->addWidget(note_);
-  layout->addWidget(message_);
+  lines_ = addPageLines(this, layout, QStringLiteral("cost"));
+  summary_ = lines_.summary;
+  note_ = lines_.note;
+  message_ = lines_.message;
   auto* charts = new QHBoxLayout;
   tradeOff_ = new TradeOffChart(this);
   tradeOff_->setObjectName(QStringLiteral("costTradeOff"));
@@ -189,27 +168,9 @@ CostPage::CostPage(QWidget* parent) : QWidget(parent) {
   layout->addLayout(charts, 1);
 
   runner_ = new TaskRunner(this);
-  connect(runner_, &TaskRunner::started, this, [this] {
-    cancel_->setEnabled(true);
-    progress_->setValue(0);
-    progress_->show();
-    showMessage({});
-  });
-  connect(runner_, &TaskRunner::progress, this, [this](double f) { progress_->setValue(int(std::lround(f * 1000))); });
-  auto over = [this] {
-    cancel_->setEnabled(false);
-    progress_->hide();
-    emit ended();
-  };
-  connect(runner_, &TaskRunner::finished, this, over);
-  connect(runner_, &TaskRunner::cancelled, this, [this, over] {
-    over();
-    note_->setText(note_->text() + QStringLiteral(" Cancelled: what was measured before stays."));
-  });
-  connect(runner_, &TaskRunner::failed, this, [this, over](const QString& m) {
-    showMessage(m);
-    over();
-  });
+  showRunnerOn(
+      runner_, this, cancel_, progress_, lines_, [this] { emit ended(); },
+      [this] { note_->setText(note_->text() + QStringLiteral(" Cancelled: what was measured before stays.")); });
   connect(measure_, &QPushButton::clicked, this, &CostPage::measure);
   connect(sweep_, &QPushButton::clicked, this, &CostPage::sweep);
   connect(perLayerButton_, &QPushButton::clicked, this, &CostPage::perLayer);
@@ -339,13 +300,10 @@ void CostPage::showEvent(QShowEvent* event) {
   sourceChanged();
 }
 
-void CostPage::showMessage(const QString& text) {
-  message_->setText(text);
-  message_->setVisible(!text.isEmpty());
-}
+void CostPage::showMessage(const QString& text) { lines_.showMessage(text); }
 
 QString CostPage::summary() const { return summary_->text(); }
-QString CostPage::message() const { return message_->isVisible() ? message_->text() : QString(); }
+QString CostPage::message() const { return lines_.messageText(); }
 QString CostPage::note() const { return note_->text(); }
 bool CostPage::busy() const { return runner_->busy(); }
 void CostPage::cancel() { runner_->cancel(); }

@@ -20,6 +20,7 @@
 
 #include "engine/models/layer_stack.h"
 #include "engine/runtime/inference.h"
+#include "widgets/weights/page_parts.h"
 #include "engine/runtime/substitute.h"
 #include "engine/weights/fit.h"
 #include "widgets/pattern/pattern_choice.h"
@@ -147,6 +148,7 @@ class CostPage : public QWidget {
   QLabel* summary_ = nullptr;
   QLabel* note_ = nullptr;
   QLabel* message_ = nullptr;
+  PageLines lines_;
   TradeOffChart* tradeOff_ = nullptr;
   LayerChart* layers_ = nullptr;
 };
