@@ -30,7 +30,8 @@ struct AppOptions {
           "Open the Real attention tab on heads, fit (every head fitted), rollout (rolled out, and restricted "
           "to the pattern on the left), anatomy (one head's steps, for a model run here), cost (what the pattern on "
           "the left costs the model run here, swept over its budget) or compress (the model run here pruned, halved "
-          "and quantized: eight combinations measured)."),
+          "and quantized: eight combinations measured) or tokens (one sentence in ten languages through its "
+          "tokenizer)."),
       QStringLiteral("PAGE")};
 
   QCommandLineOption run{QStringLiteral("run"),
@@ -98,10 +99,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (parser.isSet(weightsPage) && !window.showWeightsPage(parser.value(weightsPage))) {
-    std::fprintf(
-        stderr,
-        "attnscope: --weights-page '%s' is not allowed: expected heads, fit, rollout, anatomy, cost or compress\n",
-        qPrintable(parser.value(weightsPage)));
+    std::fprintf(stderr,
+                 "attnscope: --weights-page '%s' is not allowed: expected heads, fit, rollout, anatomy, cost, compress "
+                 "or tokens\n",
+                 qPrintable(parser.value(weightsPage)));
     return 2;
   }
   if (parser.isSet(model)) window.openModelConfig(parser.value(model));  // a bad file: the tab says why

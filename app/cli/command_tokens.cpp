@@ -4,6 +4,7 @@
 #include <QJsonArray>
 
 #include <iostream>
+#include <optional>
 
 #include "app/cli/cli_common.h"
 #include "engine/runtime/fertility.h"
@@ -18,7 +19,7 @@ namespace {
 // What `tokens` was asked; Check() says the first thing wrong with it.
 struct TokensArgs {
   ModelTextOptions::Values input;
-  std::string samples;
+  std::string samples, compare;
   bool json = false;
 
   std::string Check() const {
@@ -43,14 +44,19 @@ TokensArgs readTokensArgs(const QStringList& arguments) {
       QStringLiteral("samples"),
       QStringLiteral("A sample set (JSON: samples of language, code, script, text and words cut by hand)."),
       QStringLiteral("FILE"));
+  const QCommandLineOption compare(
+      QStringLiteral("compare"),
+      QStringLiteral("A second tokenizer counted beside the model's: a tokenizer.json, or a folder with one (or with "
+                     "vocab.txt, or vocab.json and merges.txt)."),
+      QStringLiteral("PATH"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  parser.addOption(samples);
-  parser.addOption(json);
+  for (const QCommandLineOption* o : {&samples, &compare, &json}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   TokensArgs a;
   a.input = input.read(parser);
   a.samples = toStd(parser.value(samples));
+  a.compare = toStd(parser.value(compare));
   a.json = parser.isSet(json);
   return a;
 }
@@ -92,31 +98,45 @@ int runTokens(const QStringList& arguments) {
   }
   const RuntimeModel m = openModel(args.input.model, args.input.tokenizer);
   const std::vector<TokenCount> counts = countTokens(*m.tokenizer, m.model.get(), samples);
+  std::optional<OpenedTokenizer> other;
+  std::vector<TokenCount> otherCounts;
+  if (!args.compare.empty()) {
+    other = openTokenizer(args.compare);
+    otherCounts = countTokens(*other->tokenizer, nullptr, samples);
+  }
   if (args.json) {
-    QJsonArray rows;
-    for (const TokenCount& c : counts) {
-      QJsonArray pieces, ids;
-      for (const std::string& p : c.pieces) pieces.append(QString::fromStdString(p));
-      for (int id : c.ids) ids.append(id);
-      rows.append(QJsonObject{{QStringLiteral("language"), QString::fromStdString(c.language)},
-                              {QStringLiteral("script"), QString::fromStdString(c.script)},
-                              {QStringLiteral("words"), static_cast<double>(c.words)},
-                              {QStringLiteral("characters"), static_cast<double>(c.characters)},
-                              {QStringLiteral("tokens"), static_cast<double>(c.tokens)},
-                              {QStringLiteral("n"), static_cast<double>(c.n)},
-                              {QStringLiteral("tokens_per_word"), c.perWord},
-                              {QStringLiteral("tokens_per_character"), c.perCharacter},
-                              {QStringLiteral("unknown"), static_cast<double>(c.unknown)},
-                              {QStringLiteral("byte_pieces"), static_cast<double>(c.bytePieces)},
-                              {QStringLiteral("cells_per_head"), c.cellsPerHead},
-                              {QStringLiteral("cells_vs_first"), c.cellsRatio},
-                              {QStringLiteral("pass_flops"), c.passFlops ? QJsonValue(*c.passFlops) : QJsonValue()},
-                              {QStringLiteral("pieces"), pieces},
-                              {QStringLiteral("ids"), ids}});
+    const auto rowsOf = [](const std::vector<TokenCount>& counts) {
+      QJsonArray rows;
+      for (const TokenCount& c : counts) {
+        QJsonArray pieces, ids;
+        for (const std::string& p : c.pieces) pieces.append(QString::fromStdString(p));
+        for (int id : c.ids) ids.append(id);
+        rows.append(QJsonObject{{QStringLiteral("language"), QString::fromStdString(c.language)},
+                                {QStringLiteral("script"), QString::fromStdString(c.script)},
+                                {QStringLiteral("words"), static_cast<double>(c.words)},
+                                {QStringLiteral("characters"), static_cast<double>(c.characters)},
+                                {QStringLiteral("tokens"), static_cast<double>(c.tokens)},
+                                {QStringLiteral("n"), static_cast<double>(c.n)},
+                                {QStringLiteral("tokens_per_word"), c.perWord},
+                                {QStringLiteral("tokens_per_character"), c.perCharacter},
+                                {QStringLiteral("unknown"), static_cast<double>(c.unknown)},
+                                {QStringLiteral("byte_pieces"), static_cast<double>(c.bytePieces)},
+                                {QStringLiteral("cells_per_head"), c.cellsPerHead},
+                                {QStringLiteral("cells_vs_first"), c.cellsRatio},
+                                {QStringLiteral("pass_flops"), c.passFlops ? QJsonValue(*c.passFlops) : QJsonValue()},
+                                {QStringLiteral("pieces"), pieces},
+                                {QStringLiteral("ids"), ids}});
+      }
+      return rows;
+    };
+    QJsonObject o{{QStringLiteral("model"), QString::fromStdString(m.describe())},
+                  {QStringLiteral("tokenizer"), QString::fromStdString(m.tokenizerPath)},
+                  {QStringLiteral("rows"), rowsOf(counts)}};
+    if (other) {
+      o.insert(QStringLiteral("compare_tokenizer"), QString::fromStdString(other->described));
+      o.insert(QStringLiteral("compare_rows"), rowsOf(otherCounts));
     }
-    printJson(QJsonObject{{QStringLiteral("model"), QString::fromStdString(m.describe())},
-                          {QStringLiteral("tokenizer"), QString::fromStdString(m.tokenizerPath)},
-                          {QStringLiteral("rows"), rows}});
+    printJson(o);
     return 0;
   }
   std::cout << "model: " << m.describe() << "\n";
@@ -130,20 +150,27 @@ int runTokens(const QStringList& arguments) {
               << " byte pieces\n";
     return 0;
   }
-  std::cout << "language      script          words  chars  tokens  n     per word  per char  unknown  bytes  "
-               "cells vs "
-            << counts.front().language << "\n";
-  for (const TokenCount& c : counts) {
-    const auto pad = [](std::string s, std::size_t width) {
-      std::size_t shown = unicode::decode(s).size();
-      while (shown++ < width) s += ' ';
-      return s;
-    };
-    std::cout << pad(c.language, 14) << pad(c.script, 16) << pad(std::to_string(c.words), 7)
-              << pad(std::to_string(c.characters), 7) << pad(std::to_string(c.tokens), 8) << pad(std::to_string(c.n), 6)
-              << pad(fixedDigits(c.perWord, 2), 10) << pad(fixedDigits(c.perCharacter, 2), 10)
-              << pad(std::to_string(c.unknown), 9) << pad(std::to_string(c.bytePieces), 7)
-              << fixedDigits(c.cellsRatio, 2) << "×\n";
+  const auto table = [](const std::vector<TokenCount>& counts) {
+    std::cout << "language      script          words  chars  tokens  n     per word  per char  unknown  bytes  "
+                 "cells vs "
+              << counts.front().language << "\n";
+    for (const TokenCount& c : counts) {
+      const auto pad = [](std::string s, std::size_t width) {
+        std::size_t shown = unicode::decode(s).size();
+        while (shown++ < width) s += ' ';
+        return s;
+      };
+      std::cout << pad(c.language, 14) << pad(c.script, 16) << pad(std::to_string(c.words), 7)
+                << pad(std::to_string(c.characters), 7) << pad(std::to_string(c.tokens), 8)
+                << pad(std::to_string(c.n), 6) << pad(fixedDigits(c.perWord, 2), 10)
+                << pad(fixedDigits(c.perCharacter, 2), 10) << pad(std::to_string(c.unknown), 9)
+                << pad(std::to_string(c.bytePieces), 7) << fixedDigits(c.cellsRatio, 2) << "×\n";
+    }
+  };
+  table(counts);
+  if (other) {
+    std::cout << "\nbeside it, " << other->described << ":\n";
+    table(otherCounts);
   }
   return 0;
 }

@@ -278,6 +278,38 @@ RuntimeModel openFolder(const std::string& folder, const std::string& tokenizerP
 
 }  // namespace
 
+OpenedTokenizer openTokenizer(const std::string& path) {
+  std::error_code ec;
+  OpenedTokenizer t;
+  if (fs::is_regular_file(path, ec)) {
+    if (fs::path(path).extension() != ".json")
+      throw Error("tokenizer '" + path +
+                  "': expected a tokenizer.json or a folder of tokenizer files (a llama2.c tokenizer.bin is read "
+                  "with its model: open the model)");
+    t.tokenizer = jsonTokenizer(path, -1);
+    t.path = path;
+    t.described = fs::path(path).filename().string();
+    return t;
+  }
+  if (!fs::is_directory(path, ec))
+    throw Error("tokenizer '" + path + "' is not there: expected a tokenizer.json or a folder of tokenizer files");
+  const fs::path folder = path;
+  if (fs::is_regular_file(folder / "tokenizer.json", ec)) return openTokenizer((folder / "tokenizer.json").string());
+  Family family = Family::Gpt2;
+  if (fs::is_regular_file(folder / "vocab.txt", ec)) {
+    family = Family::Bert;
+  } else if (fs::is_regular_file(folder / "config.json", ec)) {
+    const JsonValue json = readJsonFile((folder / "config.json").string(), 1u << 20);
+    const JsonValue* type = json.isObject() ? json.find("model_type") : nullptr;
+    if (type && type->isString() && type->asString() == "roberta") family = Family::Roberta;
+  }
+  t.tokenizer = olderTokenizer(folder, family, -1, t.path);
+  t.described = folder.filename().string() + (family == Family::Bert      ? " (WordPiece)"
+                                              : family == Family::Roberta ? " (RoBERTa's byte-level BPE)"
+                                                                          : " (byte-level BPE)");
+  return t;
+}
+
 RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) return openFolder(path, tokenizerPath);

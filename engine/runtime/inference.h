@@ -29,6 +29,16 @@ struct RuntimeModel {
 /// allowed.
 RuntimeModel openModel(const std::string& path, const std::string& tokenizerPath = {});
 
+/// A tokenizer opened by itself, to compare with a model's: `path` a tokenizer.json, or a folder holding one, or
+/// the older files (vocab.txt: BERT's WordPiece, lower-cased unless its tokenizer_config.json says otherwise;
+/// vocab.json and merges.txt: GPT-2's byte-level BPE, RoBERTa's when the folder's config.json says roberta).
+/// `described` names what was read. Throws Error with one line (a llama2.c tokenizer.bin is read with its model).
+struct OpenedTokenizer {
+  std::shared_ptr<const TextTokenizer> tokenizer;
+  std::string path, described;
+};
+OpenedTokenizer openTokenizer(const std::string& path);
+
 struct TokenChoice {
   int id = 0;
   std::string label;  ///< as an axis shows it ("▁ball")

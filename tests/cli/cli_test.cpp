@@ -1180,6 +1180,17 @@ TEST(CliTokens, ATextAndTheSampleSet) {
   EXPECT_EQ(row.value(QStringLiteral("byte_pieces")).toInt(), 138);
   EXPECT_DOUBLE_EQ(row.value(QStringLiteral("cells_vs_first")).toDouble(),
                    152.0 * 152.0 / std::pow(rows.at(0).toObject().value(QStringLiteral("n")).toDouble(), 2));
+  // GPT-2's byte-level BPE beside it: the English sentence in 17 pieces ("kite" is two), no BOS.
+  r = cli({QStringLiteral("tokens"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--samples"),
+           QStringLiteral(ATTNSCOPE_TEXTS_DIR "/one-sentence-ten-languages.json"), QStringLiteral("--compare"),
+           QStringLiteral(ATTNSCOPE_TEST_DATA_DIR "/tokenizers/gpt2"), QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  const QJsonArray other = json(r).value(QStringLiteral("compare_rows")).toArray();
+  ASSERT_EQ(other.size(), 10);
+  EXPECT_EQ(other.at(0).toObject().value(QStringLiteral("n")).toInt(), 17);
+  expectBadInput(cli({QStringLiteral("tokens"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text"),
+                      QStringLiteral("hi"), QStringLiteral("--compare"), QStringLiteral("/nonexistent")}),
+                 "tokenizer '/nonexistent' is not there");
   expectBadInput(cli({QStringLiteral("tokens"), QStringLiteral("--model"), kStoriesModel}),
                  "give one of --text TEXT, --text-file FILE or --samples FILE");
   expectBadInput(cli({QStringLiteral("tokens"), QStringLiteral("--model"), kStoriesModel, QStringLiteral("--text"),

@@ -29,6 +29,7 @@
 #include "widgets/weights/cost_charts.h"
 #include "widgets/weights/compress_page.h"
 #include "widgets/weights/cost_page.h"
+#include "widgets/weights/tokens_page.h"
 #include "widgets/weights/pareto_chart.h"
 #include "widgets/weights/weights_panel.h"
 
@@ -648,6 +649,64 @@ TEST_F(CompressPageTest, WithoutAModelItSaysSoAndStartsNothing) {
   ASSERT_TRUE(panel()->showPage(QStringLiteral("compress")));
   page()->measure();
   EXPECT_TRUE(page()->message().contains(QStringLiteral("no model is running"))) << page()->message().toStdString();
+  EXPECT_FALSE(page()->busy());
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+// The Tokens page (issue 25): the shipped sentence in ten languages through stories260K's tokenizer (its counts
+// worked by hand in tests/engine/fertility_test.cpp), GPT-2's byte-level BPE beside it, and lines of one's own.
+class TokensPageTest : public WeightsTabTest {
+ protected:
+  TokensPage* page() { return panel()->tokensPage(); }
+};
+
+TEST_F(TokensPageTest, TheSampleSetAndASecondTokenizerSideBySide) {
+  openShippedModelOn(QStringLiteral("tokens"));
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_EQ(page()->table()->rowCount(), 10);
+  EXPECT_EQ(page()->table()->item(2, 0)->text(), QStringLiteral("Russian"));
+  EXPECT_EQ(page()->table()->item(2, 4)->text(), QStringLiteral("151"));  // 69 letters × 2 bytes + 11 + 1 + 1
+  ASSERT_EQ(page()->chart()->series(), 1);
+  EXPECT_DOUBLE_EQ(page()->chart()->value(0, 5), 178.0 * 178.0 / (27.0 * 27.0));  // Hindi against English
+  EXPECT_TRUE(page()->summary().contains(QStringLiteral("Hindi n = 178"))) << page()->summary().toStdString();
+  EXPECT_TRUE(page()->pieces().startsWith(QStringLiteral("English, 27 pieces: <s> │ ▁The")))
+      << page()->pieces().toStdString();
+  // GPT-2's vocabulary beside it: every English word one piece but "kite" (Ġk, ite), the full stop another
+  // (14 + 2 + 1), and no BOS.
+  ASSERT_TRUE(page()->openSecond(QStringLiteral(ATTNSCOPE_TEST_DATA_DIR "/tokenizers/gpt2")))
+      << page()->message().toStdString();
+  page()->count();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_EQ(page()->chart()->series(), 2);
+  ASSERT_EQ(page()->counts(1).size(), 10u);
+  EXPECT_EQ(page()->counts(1)[0].tokens, 17);
+  EXPECT_EQ(page()->counts(1)[0].n, 17);
+  EXPECT_EQ(page()->counts(1)[2].bytePieces, 0);  // byte-level BPE has a piece for every byte: none fall back
+  EXPECT_EQ(page()->table()->columnCount(), 16);
+  EXPECT_FALSE(page()->openSecond(QStringLiteral("/nonexistent/tokenizer")));
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("is not there"))) << page()->message().toStdString();
+}
+
+TEST_F(TokensPageTest, LinesOfOnesOwn) {
+  openShippedModelOn(QStringLiteral("tokens"));
+  ASSERT_TRUE(waitForBackground(*panel()));
+  page()->setLines(QStringLiteral("Mine: Lily saw a ball.\n\nпривет мир"));
+  page()->count();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  ASSERT_EQ(page()->table()->rowCount(), 2);
+  EXPECT_EQ(page()->table()->item(0, 0)->text(), QStringLiteral("Mine"));
+  EXPECT_EQ(page()->table()->item(0, 2)->text(), QStringLiteral("4"));  // words at spaces
+  EXPECT_EQ(page()->table()->item(1, 0)->text(), QStringLiteral("line 2"));
+  // привет мир: 9 Cyrillic letters of 2 bytes, a space, the dummy prefix.
+  EXPECT_EQ(page()->table()->item(1, 4)->text(), QStringLiteral("20"));
+  page()->setLines(QStringLiteral("!!! ???"));
+  page()->count();
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("has no words"))) << page()->message().toStdString();
   EXPECT_FALSE(page()->busy());
 }
 

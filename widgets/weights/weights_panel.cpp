@@ -39,6 +39,7 @@
 #include "widgets/shared/palettes.h"
 #include "widgets/weights/compress_page.h"
 #include "widgets/weights/cost_page.h"
+#include "widgets/weights/tokens_page.h"
 #include "widgets/weights/pareto_chart.h"
 #include "widgets/shared/task_runner.h"
 
@@ -351,6 +352,11 @@ void WeightsPanel::buildPages() {
   compress_ = new CompressPage(pages_);
   compress_->setObjectName(QStringLiteral("weightsCompress"));
   pages_->addTab(compress_, QStringLiteral("Compress"));
+
+  // Tokens: why the tokenizer decides n, language by language.
+  tokensPage_ = new TokensPage(pages_);
+  tokensPage_->setObjectName(QStringLiteral("weightsTokens"));
+  pages_->addTab(tokensPage_, QStringLiteral("Tokens"));
   connect(anatomyQuery_, &QSpinBox::valueChanged, this, [this] {
     anatomyChosen_ = true;
     showAnatomy();
@@ -377,6 +383,7 @@ bool WeightsPanel::openDump(const QString& path, const QString& tokens) {
   model_.reset();
   cost_->setModel(nullptr, {});
   compress_->setModel(nullptr, {});
+  tokensPage_->setModel(nullptr);
   inference_.reset();
   modelOutputs_->hide();
   return showDump(path, tokens);
@@ -462,6 +469,7 @@ void WeightsPanel::runModel(const QString& path) {
       if (compressModel_ != model_) {  // a new text keeps the table; a new model starts it again
         compressModel_ = model_;
         compress_->setModel(model_, [this] { return modelText_->text(); });
+        tokensPage_->setModel(model_);
       }
       continue_->setEnabled(!opened->model->encoder() && opened->model->hasLogits());
       {
@@ -827,11 +835,12 @@ void WeightsPanel::selectHead(Index layer, int head) {
 
 bool WeightsPanel::showPage(const QString& name, bool run) {
   const QStringList names{QStringLiteral("heads"),   QStringLiteral("fit"),  QStringLiteral("rollout"),
-                          QStringLiteral("anatomy"), QStringLiteral("cost"), QStringLiteral("compress")};
+                          QStringLiteral("anatomy"), QStringLiteral("cost"), QStringLiteral("compress"),
+                          QStringLiteral("tokens")};
   const int index = static_cast<int>(names.indexOf(name));
   if (index < 0) return false;
   pages_->setCurrentIndex(index);
-  autoRun_ = run && (index == 1 || index == 2 || index >= 4) ? name : QString();
+  autoRun_ = run && (index == 1 || index == 2 || index == 4 || index == 5) ? name : QString();
   return true;
 }
 

@@ -12,6 +12,8 @@
 //   differently.
 // - Compress (compress_page.h): the model running here pruned, stripped of heads, halved or quantized in a copy, and
 //   which heads and answers change, a row and a point a combination.
+// - Tokens (tokens_page.h): one sentence in ten languages through the model's tokenizer (and another beside it):
+//   tokens per word, n, and what n² costs attention against English.
 // - Rollout: attention rollout through the layers, of the real weights and of the weights restricted to what was
 //   measured, and their difference; the restricted one's support is the pattern's multi-hop reachability.
 // Beside the dumps, a model run here: *Open model…* (a llama2.c checkpoint or a Hugging Face folder) or
@@ -49,6 +51,7 @@ namespace attnscope {
 
 class CompressPage;
 class CostPage;
+class TokensPage;
 class HeatmapView;
 class ParetoChart;
 class SparseMask;
@@ -96,9 +99,9 @@ class WeightsPanel : public QWidget, public ViewTab {
   void rollOut();
   /// Shows head `head` of layer `layer` large (and its Pareto front, when fitted).
   void selectHead(Index layer, int head);
-  /// Shows a page: "heads", "fit", "rollout", "anatomy", "cost" or "compress" (false for another name). With `run`,
-  /// that page's work starts as soon as a dump's figures are shown: the fit, the rollout against the pattern on the
-  /// left, or (for a model run here) the sweep of the pattern on the left, or the Compress page's set.
+  /// Shows a page: "heads", "fit", "rollout", "anatomy", "cost", "compress" or "tokens" (false for another name). With
+  /// `run`, that page's work starts as soon as a dump's figures are shown: the fit, the rollout against the pattern on
+  /// the left, or (for a model run here) the sweep of the pattern on the left, or the Compress page's set.
   bool showPage(const QString& name, bool run = false);
   bool exportTo(const QString& path, int width, int height, int dpi, QString* error) override;
   QString viewName() const override { return QStringLiteral("weights"); }
@@ -118,6 +121,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   ParetoChart* pareto() const { return pareto_; }
   CostPage* costPage() const { return cost_; }
   CompressPage* compressPage() const { return compress_; }
+  TokensPage* tokensPage() const { return tokensPage_; }
   HeatmapView* headView() const { return view_; }  ///< null until a dump is open
   /// The rollout maps (real, restricted, difference); null until the first rollout.
   HeatmapView* rolloutView(int which) const;
@@ -201,6 +205,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   ParetoChart* pareto_ = nullptr;
   CostPage* cost_ = nullptr;
   CompressPage* compress_ = nullptr;
+  TokensPage* tokensPage_ = nullptr;
   std::shared_ptr<const RuntimeModel> compressModel_;  ///< the model the Compress page's table was made with
   QPushButton* rollout_ = nullptr;
   QLabel* rolloutNote_ = nullptr;
