@@ -61,7 +61,7 @@ QString bytesText(double bytes) {
 
 }  // namespace
 
-HeadMap::HeadMap(QWidget* parent) : QWidget(parent) { setMinimumSize(220, 160); }
+HeadMap::HeadMap(QWidget* parent) : QWidget(parent) { setMinimumSize(220, 110); }
 
 void HeadMap::setValues(std::vector<std::vector<double>> values, std::set<HeadId> removed, const QString& title) {
   values_ = std::move(values);
@@ -237,7 +237,8 @@ CompressPage::CompressPage(QWidget* parent) : QWidget(parent) {
   chart_ = new TradeOffChart(this);
   chart_->setObjectName(QStringLiteral("compressChart"));
   chart_->setXLabel(QStringLiteral("linear layers' bytes, share of float32's (log)"));
-  chart_->setPointsName(QStringLiteral("combinations (the table's #)"));
+  chart_->setPointsName(QStringLiteral("combinations (#)"));
+  chart_->setMinimumPlotHeight(110);  // the table below needs the room on a 1280 × 720 projector
   chart_->clear(QStringLiteral("size and quality: one point a combination"));
   views->addWidget(map_, 2);
   views->addWidget(chart_, 3);
@@ -253,6 +254,10 @@ CompressPage::CompressPage(QWidget* parent) : QWidget(parent) {
   table_->verticalHeader()->hide();
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  // Its header and a row at least (it grows with the room): the page must fit a 1280 × 720 projector with the
+  // tab's controls above it.
+  table_->setMinimumHeight(4 * fontMetrics().height());
+  table_->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Ignored);
   layout->addWidget(table_, 2);
 
   runner_ = new TaskRunner(this);
@@ -479,6 +484,7 @@ void CompressPage::addRow(Row row) {
   }
   const QSignalBlocker block(table_);
   table_->setCurrentCell(at, 0);
+  table_->scrollToItem(table_->item(at, 0));
   showRow(rows_[std::size_t(at)]);
 }
 

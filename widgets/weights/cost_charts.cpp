@@ -146,6 +146,8 @@ void TradeOffChart::setXLabel(const QString& label) {
   d_->plot->replot();
 }
 
+void TradeOffChart::setMinimumPlotHeight(int height) { d_->plot->setMinimumHeight(height); }
+
 void TradeOffChart::setPointsName(const QString& name) {
   d_->points->setName(name);
   d_->plot->replot();

@@ -30,6 +30,8 @@ class TradeOffChart : public QWidget {
   Quality quality() const;
   /// What the horizontal axis counts (the What it costs page: attention cells; the Compress page: bytes).
   void setXLabel(const QString& label);
+  /// The least height the plot takes (160 by default): a page with more below it asks for less.
+  void setMinimumPlotHeight(int height);
   /// What the points are, in the legend ("budgets"; the Compress page: "combinations").
   void setPointsName(const QString& name);
   QString xLabel() const;

@@ -87,7 +87,7 @@ struct FertilityChart::Private {
 
 FertilityChart::FertilityChart(QWidget* parent) : QWidget(parent), d_(std::make_unique<Private>()) {
   d_->plot = makeTitledPlot(this, d_->title);
-  d_->plot->setMinimumSize(300, 160);
+  d_->plot->setMinimumSize(300, 110);
   d_->plot->yAxis->setLabel(QStringLiteral("attention cells, × the first line's (n²)"));
   d_->plot->xAxis->grid()->setVisible(false);
   d_->group = new QCPBarsGroup(d_->plot);
@@ -181,6 +181,7 @@ TokensPage::TokensPage(QWidget* parent) : QWidget(parent) {
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  table_->setMinimumHeight(4 * fontMetrics().height());  // it grows with the room; the page fits 1280 × 720
   chart_ = new FertilityChart(this);
   chart_->setObjectName(QStringLiteral("tokensChart"));
   views->addWidget(table_, 3);
@@ -189,6 +190,7 @@ TokensPage::TokensPage(QWidget* parent) : QWidget(parent) {
   pieces_ = new QTextEdit(this);
   pieces_->setObjectName(QStringLiteral("tokensPieces"));
   pieces_->setReadOnly(true);
+  pieces_->setMinimumHeight(int(2.6 * fontMetrics().height()));
   pieces_->setMaximumHeight(int(4.6 * fontMetrics().height()));
   layout->addWidget(pieces_);
 
@@ -314,10 +316,10 @@ void TokensPage::show(std::vector<TokenCount> first, std::vector<TokenCount> sec
   first_ = std::move(first);
   second_ = std::move(second);
   const bool two = !second_.empty();
-  QStringList headers{QStringLiteral("Line"),   QStringLiteral("Script"), QStringLiteral("Words"),
-                      QStringLiteral("Chars"),  QStringLiteral("Tokens"), QStringLiteral("n"),
-                      QStringLiteral("/word"),  QStringLiteral("/char"),  QStringLiteral("Bytes"),
-                      QStringLiteral("Unk."),   QStringLiteral("Cells")};
+  QStringList headers{QStringLiteral("Line"),  QStringLiteral("Script"), QStringLiteral("Words"),
+                      QStringLiteral("Chars"), QStringLiteral("Tokens"), QStringLiteral("n"),
+                      QStringLiteral("/word"), QStringLiteral("/char"),  QStringLiteral("Bytes"),
+                      QStringLiteral("Unk."),  QStringLiteral("Cells")};
   if (two)
     headers << QStringLiteral("Tokens²") << QStringLiteral("/word²") << QStringLiteral("Bytes²")
             << QStringLiteral("Unk.²") << QStringLiteral("Cells²");
