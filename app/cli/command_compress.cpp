@@ -2,14 +2,17 @@
 // copy — pruned by magnitude, each weight matrix by itself (--prune l1=A, PyTorch's l1_unstructured) or all ranked
 // together (--prune global=A, global_unstructured), again when the option repeats; then held in half precision
 // (--precision fp16|bf16, with --mixed computed in it too) or quantized to int8 as quantize_dynamic does
-// (--quantize int8) — and both run on the text: what the answers keep (top-1 agreement, KL, perplexity, drift), how
-// far each head's attention moved (Jensen–Shannon divergence of its rows), the weights' bytes and each pass's time.
+// (--quantize int8); --save writes the result in its checkpoint's form — and both run on the text: what the answers
+// keep (top-1 agreement, KL, perplexity, drift), how far each head's attention moved (Jensen–Shannon divergence of its
+// rows), the weights' bytes and each pass's time.
 #include <QJsonArray>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <limits>
+#include <optional>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -17,6 +20,7 @@
 #include "app/cli/cli_common.h"
 #include "engine/compression/compare_models.h"
 #include "engine/compression/compress.h"
+#include "engine/compression/save.h"
 #include "engine/quantization/dynamic_int8.h"
 #include "engine/runtime/inference.h"
 #include "engine/util/format.h"
@@ -30,7 +34,7 @@ struct CompressArgs {
   ModelTextOptions::Values input;
   std::vector<PruneStep> prune;
   int pruneHeads = 0;
-  std::string headScore = "output-norm", quantize, precision;
+  std::string headScore = "output-norm", quantize, precision, save;
   bool mixed = false, json = false;
 
   std::string Check() const {
@@ -47,6 +51,14 @@ struct CompressArgs {
       return "--quantize int8 and --precision " + precision + " both say how the weights are held: choose one";
     if (mixed && (precision.empty() || precision == "fp32"))
       return "--mixed computes the linear layers in half precision: give --precision fp16 or bf16 with it";
+    if (!save.empty()) {
+      std::error_code ec;
+      const std::filesystem::path target = save;
+      if (std::filesystem::exists(target, ec) &&
+          (!std::filesystem::is_directory(target, ec) || !std::filesystem::is_empty(target, ec)))
+        return "--save '" + attnscope::quoted(save) +
+               "' is not allowed: it exists and is not an empty folder; give a new or empty one";
+    }
     if (pruneHeads == 0 && prune.empty() && quantize.empty() && (precision.empty() || precision == "fp32"))
       return "nothing to compress: give --prune l1=A or global=A, --prune-heads N, --quantize int8, or --precision "
              "fp16 or bf16";
@@ -119,8 +131,14 @@ CompressArgs readCompressArgs(const QStringList& arguments) {
       QStringLiteral("mixed"),
       QStringLiteral("With --precision: the linear layers also compute in it (inputs and outputs rounded, sums in "
                      "float32), as under torch.autocast; FP16 overflows are counted."));
+  const QCommandLineOption save(
+      QStringLiteral("save"),
+      QStringLiteral("Write the compressed model into DIR (new or empty) in its checkpoint's form, for infer and the "
+                     "app to open: a Hugging Face folder's model.safetensors (half-precision layers as F16/BF16), or "
+                     "a llama2.c checkpoint with its tokenizer."),
+      QStringLiteral("DIR"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const QCommandLineOption* o : {&prune, &pruneHeads, &headScore, &quantize, &precision, &mixed, &json})
+  for (const QCommandLineOption* o : {&prune, &pruneHeads, &headScore, &quantize, &precision, &mixed, &save, &json})
     parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
@@ -133,6 +151,7 @@ CompressArgs readCompressArgs(const QStringList& arguments) {
   a.quantize = toStd(parser.value(quantize));
   a.precision = toStd(parser.value(precision));
   a.mixed = parser.isSet(mixed);
+  a.save = toStd(parser.value(save));
   a.json = parser.isSet(json);
   return a;
 }
@@ -168,6 +187,8 @@ int runCompress(const QStringList& arguments) {
   const double stepMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const Index overflows = mixedOverflows(*compressed);
   const std::string steps = plan.describe();
+  std::optional<SavedModel> saved;
+  if (!args.save.empty()) saved = saveCompressed(m, *compressed, plan.storage, args.save);
   // The heads that moved most, by their Jensen–Shannon divergence.
   std::vector<std::pair<double, std::pair<int, int>>> heads;
   QJsonArray js;
@@ -197,6 +218,8 @@ int runCompress(const QStringList& arguments) {
         {QStringLiteral("weights_held_as"), QString::fromUtf8(weightStorageName(plan.storage))},
         {QStringLiteral("mixed"), plan.mixed},
         {QStringLiteral("step_ms"), stepMs},
+        {QStringLiteral("saved"), saved ? QJsonValue(QString::fromStdString(saved->path)) : QJsonValue()},
+        {QStringLiteral("saved_bytes"), saved ? QJsonValue(saved->bytes) : QJsonValue()},
         {QStringLiteral("pruned_heads"), prunedJson},
         {QStringLiteral("head_score"),
          plan.pruneHeads ? QJsonValue(QString::fromUtf8(headScoreName(plan.headScore))) : QJsonValue()},
@@ -246,6 +269,10 @@ int runCompress(const QStringList& arguments) {
   std::cout << "\n"
             << fixedDigits(a.ms, 1) << " ms a pass (full " << fixedDigits(a.msFull, 1) << " ms); the whole step "
             << fixedDigits(stepMs, 1) << " ms (compress a copy, run both, compare)\n";
+  if (saved)
+    std::cout << "saved: " << saved->path << " (" << withSeparators(Index(saved->bytes)) << " bytes of weights"
+              << (saved->note.empty() ? std::string() : "; " + saved->note)
+              << (plan.mixed ? "; computing in half precision is the runtime's choice, not the file's" : "") << ")\n";
   return 0;
 }
 

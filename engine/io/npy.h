@@ -42,6 +42,11 @@ NpyArray readNpy(const std::string& path);
 
 /// float16 bits to float (zero, subnormals, infinities and NaN included).
 float halfToFloat(std::uint16_t h);
+/// A float as float16 bits, rounded to nearest even: ±∞ from 65,520 on, subnormals below 2^-14, NaN kept quiet.
+std::uint16_t floatToHalf(float value);
+/// A float as bfloat16 bits (float32's top half), rounded to nearest even; NaN kept quiet.
+std::uint16_t floatToBfloat16(float value);
+float bfloat16ToFloat(std::uint16_t bits);
 /// `count` float16 values (little-endian, any alignment) to float, eight at a time where the CPU has F16C.
 void halfToFloat(const unsigned char* in, float* out, Index count);
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "engine/io/atomic_file.h"
 #include "engine/io/json.h"
 #include "engine/io/mapped_file.h"
 #include "engine/io/npy.h"
@@ -23,6 +24,25 @@ int itemSize(const std::string& dtype) {
   if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
   if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" || dtype == "F8_E5M2") return 1;
   return 0;
+}
+
+// A name as a JSON string: quotes, backslashes and control characters escaped.
+std::string jsonQuoted(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static const char* hex = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[(c >> 4) & 0xf];
+      out += hex[c & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
 }
 
 }  // namespace
@@ -207,10 +227,62 @@ std::vector<float> SafetensorsWeights::read(const std::string& name, const std::
   return files_[found->second].read(name, shape);
 }
 
+const TensorInfo* SafetensorsWeights::find(const std::string& name) const {
+  const auto found = where_.find(name);
+  return found == where_.end() ? nullptr : files_[found->second].find(name);
+}
+
 std::vector<std::string> SafetensorsWeights::names() const {
   std::vector<std::string> out;
   for (const auto& [name, file] : where_) out.push_back(name);
   return out;
+}
+
+std::string tensorBytes(const std::vector<float>& values, const std::string& dtype) {
+  std::string out;
+  if (dtype == "F32") {
+    out.resize(values.size() * 4);
+    std::memcpy(out.data(), values.data(), out.size());
+    return out;
+  }
+  if (dtype != "F16" && dtype != "BF16") throw Error("a tensor is written as F32, F16 or BF16, not " + dtype);
+  out.resize(values.size() * 2);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::uint16_t h = dtype == "F16" ? floatToHalf(values[i]) : floatToBfloat16(values[i]);
+    out[2 * i] = char(h & 0xff);
+    out[2 * i + 1] = char(h >> 8);
+  }
+  return out;
+}
+
+void writeSafetensors(const std::string& path, std::vector<TensorToWrite> tensors) {
+  std::sort(tensors.begin(), tensors.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::string header = "{";
+  std::uint64_t at = 0;
+  for (const TensorToWrite& t : tensors) {
+    std::uint64_t count = 1;
+    for (Index d : t.shape) count *= std::uint64_t(d);
+    if (t.bytes.size() != count * std::uint64_t(itemSize(t.dtype)))
+      throw Error("tensor '" + t.name + "' of shape " + shapeText(t.shape) + " as " + t.dtype + " needs " +
+                  std::to_string(count * std::uint64_t(itemSize(t.dtype))) + " bytes, not " +
+                  std::to_string(t.bytes.size()));
+    if (header.size() > 1) header += ",";
+    header += jsonQuoted(t.name) + ":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
+    for (std::size_t d = 0; d < t.shape.size(); ++d) header += (d ? "," : "") + std::to_string(t.shape[d]);
+    header += "],\"data_offsets\":[" + std::to_string(at) + "," + std::to_string(at + t.bytes.size()) + "]}";
+    at += t.bytes.size();
+  }
+  header += "}";
+  while (header.size() % 8 != 0) header += ' ';
+  AtomicFile file(path);
+  std::ostream& out = file.stream();
+  const std::uint64_t length = header.size();
+  unsigned char prefix[8];
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<unsigned char>(length >> (8 * i));
+  out.write(reinterpret_cast<const char*>(prefix), 8);
+  out << header;
+  for (const TensorToWrite& t : tensors) out.write(t.bytes.data(), std::streamsize(t.bytes.size()));
+  file.commit();
 }
 
 }  // namespace attnscope

@@ -59,11 +59,26 @@ class SafetensorsWeights {
   std::vector<float> read(const std::string& name, const std::vector<Index>& shape = {}) const;
   /// Every tensor name, sorted.
   std::vector<std::string> names() const;
+  /// A tensor's entry (dtype, shape), or null.
+  const TensorInfo* find(const std::string& name) const;
 
  private:
   std::vector<SafetensorsFile> files_;
   std::map<std::string, std::size_t> where_;  ///< tensor → index in files_
 };
+
+/// A tensor to write: its dtype ("F32", "F16" or "BF16") and its bytes, little-endian, as many as its shape needs.
+struct TensorToWrite {
+  std::string name, dtype;
+  std::vector<Index> shape;
+  std::string bytes;
+};
+/// Writes a safetensors file all or nothing: the header (names sorted, offsets tiling the data in that order, padded
+/// with spaces to a multiple of 8 bytes as the library pads it), then the data. Throws Error for a tensor whose bytes
+/// do not match its shape and dtype, or a file that cannot be written.
+void writeSafetensors(const std::string& path, std::vector<TensorToWrite> tensors);
+/// Float32 values as a tensor's bytes in `dtype` (F32; F16 and BF16 rounded to nearest even).
+std::string tensorBytes(const std::vector<float>& values, const std::string& dtype);
 
 /// A human-readable shape: "[768, 3072]".
 std::string shapeText(const std::vector<Index>& shape);

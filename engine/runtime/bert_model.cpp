@@ -96,7 +96,9 @@ BertModel BertModel::read(const std::string& folder, BertFlavour flavour) {
   // An nn.Linear [out, in] and its bias, packed.
   auto linear = [&](const std::string& weight, const std::string& bias, Index out, Index in) {
     const std::vector<float> v = w.read(name(weight), {out, in}), b = w.read(name(bias), {out});
-    return PackedLinear::fromOutIn(v.data(), out, in, b.data());
+    PackedLinear l = PackedLinear::fromOutIn(v.data(), out, in, b.data());
+    l.setSource({name(weight)});
+    return l;
   };
   const std::string e = base + "embeddings.";
   m.words = matrix(e + "word_embeddings.weight", c.vocabSize, h);

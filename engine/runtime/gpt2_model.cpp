@@ -50,7 +50,9 @@ Gpt2Model Gpt2Model::read(const std::string& folder) {
   auto conv = [&](const std::string& name, Index in, Index out) {
     const std::vector<float> w = weights.read(prefix + name + ".weight", {in, out});
     const std::vector<float> b = weights.read(prefix + name + ".bias", {out});
-    return PackedLinear::fromInOut(w.data(), in, out, b.data());
+    PackedLinear l = PackedLinear::fromInOut(w.data(), in, out, b.data());
+    l.setSource({prefix + name + ".weight", true});
+    return l;
   };
   {
     const std::vector<float> wte = weights.read(prefix + "wte.weight", {c.vocabSize, d});

@@ -99,7 +99,9 @@ Llama2cModel Llama2cModel::read(const std::string& path) {
   const float* f = floats.data();
   auto vector = [&](std::size_t offset, std::size_t size) { return std::vector<float>(f + offset, f + offset + size); };
   auto linear = [&](std::size_t offset, std::size_t out, std::size_t in) {
-    return PackedLinear::fromOutIn(f + offset, Index(out), Index(in));
+    PackedLinear l = PackedLinear::fromOutIn(f + offset, Index(out), Index(in));
+    l.setSource({"", false, std::int64_t(offset)});
+    return l;
   };
   LlamaWeights& w = m.weights_;
   for (std::size_t l = 0; l < layers; ++l) {

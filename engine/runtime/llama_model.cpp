@@ -144,7 +144,9 @@ LlamaModel LlamaModel::read(const std::string& folder, LlamaFamily family) {
   auto linear = [&](const std::string& name, Index out, Index in, bool bias) {
     const std::vector<float> weight = w.read(name + ".weight", {out, in});
     const std::vector<float> b = bias ? w.read(name + ".bias", {out}) : std::vector<float>();
-    return PackedLinear::fromOutIn(weight.data(), out, in, bias ? b.data() : nullptr);
+    PackedLinear l = PackedLinear::fromOutIn(weight.data(), out, in, bias ? b.data() : nullptr);
+    l.setSource({name + ".weight"});
+    return l;
   };
   LlamaWeights& W = m.weights_;
   // A checkpoint that ties the classifier may still store it (the same matrix); one that does not must.

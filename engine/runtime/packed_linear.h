@@ -8,6 +8,8 @@
 // OpenBLAS's SGEMM here.
 
 #include <atomic>
+#include <cstdint>
+#include <string>
 #include <memory>
 #include <vector>
 
@@ -22,6 +24,15 @@ namespace attnscope {
 /// quantization/dynamic_int8 describes (one byte a weight, the integer kernel).
 enum class WeightStorage { Float32, Fp16, Bf16, Int8 };
 const char* weightStorageName(WeightStorage storage);  ///< "fp32", "fp16", "bf16", "int8"
+
+/// Where a linear layer's weight was read from, so a compressed model can be written in its checkpoint's own form:
+/// a safetensors tensor (nn.Linear [out, in], or GPT-2's Conv1D [in, out]) or a float offset into a llama2.c
+/// checkpoint's data.
+struct WeightSource {
+  std::string tensor;
+  bool inOut = false;
+  std::int64_t offset = -1;
+};
 
 class PackedLinear {
  public:
@@ -46,6 +57,9 @@ class PackedLinear {
   /// layer holds its weight now (rounded to half precision, or quantized again).
   void setWeights(const std::vector<float>& weights);
 
+  void setSource(WeightSource source) { source_ = std::move(source); }
+  const WeightSource& source() const { return source_; }
+
   /// Holds the weight as `storage` from now on (from the float32 weight, or from what an earlier step left: rounding
   /// is not undone). `mixed` (FP16 and BF16 only): the layer also computes in that precision, its input and output
   /// rounded to it and the products summed in float32, as a matrix product under torch.autocast does.
@@ -64,6 +78,7 @@ class PackedLinear {
   Index in_ = 0, out_ = 0, width_ = 0;
   std::vector<float> panels_;  ///< block b: [in, width_] row-major (the last one padded with zeros)
   std::vector<float> bias_;    ///< empty when there is none
+  WeightSource source_;
   WeightStorage storage_ = WeightStorage::Float32;
   bool mixed_ = false;
   std::shared_ptr<const Int8Linear> int8_;         ///< the weight when storage_ is Int8 (panels_ is then empty)

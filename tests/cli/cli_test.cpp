@@ -1097,6 +1097,20 @@ TEST(CliCompress, HalfPrecisionAndInt8) {
                   .toArray()
                   .at(first.at(1).toInt())
                   .isNull());
+  // Saved, and opened again by infer: its own checkpoint format, its tokenizer beside it.
+  QTemporaryDir dir;
+  const QString saved = dir.filePath(QStringLiteral("pruned"));
+  r = compress({QStringLiteral("--prune"), QStringLiteral("l1=0.5"), QStringLiteral("--save"), saved});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_EQ(json(r).value(QStringLiteral("saved")).toString(), saved + QStringLiteral("/stories260K.bin"));
+  EXPECT_TRUE(QFile::exists(saved + QStringLiteral("/tok512.bin")));
+  r = cli({QStringLiteral("compress"), QStringLiteral("--model"), saved + QStringLiteral("/stories260K.bin"),
+           QStringLiteral("--text"), text, QStringLiteral("--prune"), QStringLiteral("l1=0"),
+           QStringLiteral("--json")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_EQ(json(r).value(QStringLiteral("nonzero_weights")).toDouble(), weights / 2);  // half of each, exactly
+  expectBadInput(compress({QStringLiteral("--prune"), QStringLiteral("l1=0.5"), QStringLiteral("--save"), saved}),
+                 "is not an empty folder");
   expectBadInput(compress({QStringLiteral("--prune-heads"), QStringLiteral("40")}),
                  "--prune-heads 40 is not allowed: this model has 40 heads, and at least one must stay");
   expectBadInput(compress({QStringLiteral("--prune-heads"), QStringLiteral("2"), QStringLiteral("--head-score"),
