@@ -30,8 +30,8 @@ struct AppOptions {
           "Open the Real attention tab on heads, fit (every head fitted), rollout (rolled out, and restricted "
           "to the pattern on the left), anatomy (one head's steps, for a model run here), cost (what the pattern on "
           "the left costs the model run here, swept over its budget) or compress (the model run here pruned, halved "
-          "and quantized: eight combinations measured) or tokens (one sentence in ten languages through its "
-          "tokenizer)."),
+          "and quantized: eight combinations measured), tokens (one sentence in ten languages through its "
+          "tokenizer) or distil (its heads beside a pruned copy's)."),
       QStringLiteral("PAGE")};
 
   QCommandLineOption run{QStringLiteral("run"),

@@ -2,6 +2,8 @@
 // the table, click a head to see it large, measure the pattern chosen on the left, refuse a bad file in one line.
 #include <array>
 #include <cmath>
+#include <cstring>
+#include <algorithm>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -29,6 +31,7 @@
 #include "widgets/weights/cost_charts.h"
 #include "widgets/weights/compress_page.h"
 #include "widgets/weights/cost_page.h"
+#include "widgets/weights/distil_page.h"
 #include "widgets/weights/tokens_page.h"
 #include "widgets/weights/pareto_chart.h"
 #include "widgets/weights/weights_panel.h"
@@ -708,6 +711,86 @@ TEST_F(TokensPageTest, LinesOfOnesOwn) {
   page()->count();
   EXPECT_TRUE(page()->message().contains(QStringLiteral("has no words"))) << page()->message().toStdString();
   EXPECT_FALSE(page()->busy());
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+// The Distil page (issue 25): the running model as a teacher beside a pruned copy of itself, its numbers the
+// engine's own, a pair opened side by side by a click on the matrix; a student that splits the text otherwise is
+// refused.
+class DistilPageTest : public WeightsTabTest {
+ protected:
+  DistilPage* page() { return panel()->distilPage(); }
+};
+
+TEST_F(DistilPageTest, APrunedCopyMatchedHeadByHead) {
+  openShippedModelOn(QStringLiteral("distil"));
+  ASSERT_TRUE(page()->setSample(QStringLiteral("The red kite")));
+  page()->setStudent(DistilPage::Student::Pruned);
+  part<QPushButton>(w(), "distilCompare")->click();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(page()->message(), QString());
+  ASSERT_TRUE(page()->comparison());
+  // The same comparison made here: the teacher's pass and a copy pruned by 30% of each layer.
+  const std::vector<int> ids = storyIds();
+  std::shared_ptr<LanguageModel> copy = panel()->model()->model->copy();
+  CompressionPlan plan;
+  plan.prune = {{0.3, false}};
+  applyPlan(*copy, plan);
+  const DistilComparison expected = compareHeads(panel()->model()->model->forward(ids, {}, LogitRows::at({})),
+                                                 copy->forward(ids, {}, LogitRows::at({})));
+  const DistilComparison& shown = *page()->comparison();
+  ASSERT_EQ(shown.matching.size(), expected.matching.size());
+  for (std::size_t i = 0; i < shown.matching.size(); ++i) {
+    EXPECT_EQ(shown.matching[i].teacherHead, expected.matching[i].teacherHead);
+    EXPECT_EQ(shown.matching[i].divergence, expected.matching[i].divergence);
+  }
+  EXPECT_EQ(shown.layerMapping, expected.layerMapping);
+  EXPECT_EQ(page()->table()->rowCount(), 40);
+  // The pair that differs most is opened first; a click on the matrix's first cell opens teacher 0.0 and student 0.0.
+  EXPECT_TRUE(page()->studentTitle().startsWith(QStringLiteral("student layer")))
+      << page()->studentTitle().toStdString();
+  SimilarityMap* map = page()->map();
+  ASSERT_GT(map->cellSide(), 0.0);
+  QTest::mouseClick(map, Qt::LeftButton, {}, map->cellCentre(0, 0));
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_EQ(page()->teacherTitle(), QStringLiteral("teacher layer 0, head 0"));
+  EXPECT_TRUE(page()->studentTitle().startsWith(QStringLiteral("student layer 0, head 0")));
+}
+
+TEST_F(DistilPageTest, AStudentWithAnotherTokenizerIsRefused) {
+  openShippedModelOn(QStringLiteral("distil"));
+  page()->setStudent(DistilPage::Student::FromDisk);
+  page()->compare();
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("no student is open"))) << page()->message().toStdString();
+  // stories260K with its pieces spelt backwards beside it: the same model, another tokenizer.
+  QTemporaryDir dir;
+  QFile::copy(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/../stories260K/stories260K.bin"),
+              dir.filePath(QStringLiteral("stories260K.bin")));
+  QFile in(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/../stories260K/tok512.bin"));
+  ASSERT_TRUE(in.open(QIODevice::ReadOnly));
+  QByteArray bytes = in.readAll();
+  for (int t = 0, at = 4; t < 512; ++t) {
+    std::int32_t length = 0;
+    std::memcpy(&length, bytes.constData() + at + 4, 4);
+    std::reverse(bytes.begin() + at + 8, bytes.begin() + at + 8 + length);
+    at += 8 + length;
+  }
+  QFile out(dir.filePath(QStringLiteral("tok512.bin")));
+  ASSERT_TRUE(out.open(QIODevice::WriteOnly));
+  out.write(bytes);
+  out.close();
+  ASSERT_TRUE(page()->openStudent(dir.filePath(QStringLiteral("stories260K.bin")))) << page()->message().toStdString();
+  ASSERT_TRUE(page()->setSample(QStringLiteral("The red kite")));
+  page()->compare();
+  ASSERT_TRUE(waitForBackground(*panel()));
+  EXPECT_TRUE(page()->message().contains(QStringLiteral("split the text differently")))
+      << page()->message().toStdString();
+  EXPECT_FALSE(page()->comparison());
 }
 
 }  // namespace

@@ -39,6 +39,7 @@
 #include "widgets/shared/palettes.h"
 #include "widgets/weights/compress_page.h"
 #include "widgets/weights/cost_page.h"
+#include "widgets/weights/distil_page.h"
 #include "widgets/weights/tokens_page.h"
 #include "widgets/weights/pareto_chart.h"
 #include "widgets/shared/task_runner.h"
@@ -357,6 +358,11 @@ void WeightsPanel::buildPages() {
   tokensPage_ = new TokensPage(pages_);
   tokensPage_->setObjectName(QStringLiteral("weightsTokens"));
   pages_->addTab(tokensPage_, QStringLiteral("Tokens"));
+
+  // Distil: the model here as a teacher beside a student, head by head.
+  distil_ = new DistilPage(pages_);
+  distil_->setObjectName(QStringLiteral("weightsDistil"));
+  pages_->addTab(distil_, QStringLiteral("Distil"));
   connect(anatomyQuery_, &QSpinBox::valueChanged, this, [this] {
     anatomyChosen_ = true;
     showAnatomy();
@@ -384,6 +390,7 @@ bool WeightsPanel::openDump(const QString& path, const QString& tokens) {
   cost_->setModel(nullptr, {});
   compress_->setModel(nullptr, {});
   tokensPage_->setModel(nullptr);
+  distil_->setModel(nullptr, {});
   inference_.reset();
   modelOutputs_->hide();
   return showDump(path, tokens);
@@ -470,6 +477,7 @@ void WeightsPanel::runModel(const QString& path) {
         compressModel_ = model_;
         compress_->setModel(model_, [this] { return modelText_->text(); });
         tokensPage_->setModel(model_);
+        distil_->setModel(model_, [this] { return modelText_->text(); });
       }
       continue_->setEnabled(!opened->model->encoder() && opened->model->hasLogits());
       {
@@ -658,6 +666,9 @@ void WeightsPanel::analyse() {
         connect(
             cost_, &CostPage::ended, this, [this] { cost_->perLayer(); }, Qt::SingleShotConnection);
         cost_->sweep();
+      } else if (autoRun_ == QStringLiteral("distil") && model_) {
+        autoRun_.clear();
+        distil_->compare();
       } else if (autoRun_ == QStringLiteral("compress") && model_) {
         autoRun_.clear();
         compress_->measureSet();
@@ -834,13 +845,13 @@ void WeightsPanel::selectHead(Index layer, int head) {
 }
 
 bool WeightsPanel::showPage(const QString& name, bool run) {
-  const QStringList names{QStringLiteral("heads"),   QStringLiteral("fit"),  QStringLiteral("rollout"),
-                          QStringLiteral("anatomy"), QStringLiteral("cost"), QStringLiteral("compress"),
-                          QStringLiteral("tokens")};
+  const QStringList names{QStringLiteral("heads"),   QStringLiteral("fit"),   QStringLiteral("rollout"),
+                          QStringLiteral("anatomy"), QStringLiteral("cost"),  QStringLiteral("compress"),
+                          QStringLiteral("tokens"),  QStringLiteral("distil")};
   const int index = static_cast<int>(names.indexOf(name));
   if (index < 0) return false;
   pages_->setCurrentIndex(index);
-  autoRun_ = run && (index == 1 || index == 2 || index == 4 || index == 5) ? name : QString();
+  autoRun_ = run && (index == 1 || index == 2 || index == 4 || index == 5 || index == 7) ? name : QString();
   return true;
 }
 

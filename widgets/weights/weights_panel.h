@@ -14,6 +14,8 @@
 //   which heads and answers change, a row and a point a combination.
 // - Tokens (tokens_page.h): one sentence in ten languages through the model's tokenizer (and another beside it):
 //   tokens per word, n, and what n² costs attention against English.
+// - Distil (distil_page.h): the model here as a teacher beside a student (a compressed copy, or a model from disk),
+//   heads matched by the divergence of their attention, a matched pair side by side.
 // - Rollout: attention rollout through the layers, of the real weights and of the weights restricted to what was
 //   measured, and their difference; the restricted one's support is the pattern's multi-hop reachability.
 // Beside the dumps, a model run here: *Open model…* (a llama2.c checkpoint or a Hugging Face folder) or
@@ -52,6 +54,7 @@ namespace attnscope {
 class CompressPage;
 class CostPage;
 class TokensPage;
+class DistilPage;
 class HeatmapView;
 class ParetoChart;
 class SparseMask;
@@ -99,7 +102,8 @@ class WeightsPanel : public QWidget, public ViewTab {
   void rollOut();
   /// Shows head `head` of layer `layer` large (and its Pareto front, when fitted).
   void selectHead(Index layer, int head);
-  /// Shows a page: "heads", "fit", "rollout", "anatomy", "cost", "compress" or "tokens" (false for another name). With
+  /// Shows a page: "heads", "fit", "rollout", "anatomy", "cost", "compress", "tokens" or "distil" (false for another
+  /// name). With
   /// `run`, that page's work starts as soon as a dump's figures are shown: the fit, the rollout against the pattern on
   /// the left, or (for a model run here) the sweep of the pattern on the left, or the Compress page's set.
   bool showPage(const QString& name, bool run = false);
@@ -122,6 +126,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   CostPage* costPage() const { return cost_; }
   CompressPage* compressPage() const { return compress_; }
   TokensPage* tokensPage() const { return tokensPage_; }
+  DistilPage* distilPage() const { return distil_; }
   HeatmapView* headView() const { return view_; }  ///< null until a dump is open
   /// The rollout maps (real, restricted, difference); null until the first rollout.
   HeatmapView* rolloutView(int which) const;
@@ -206,6 +211,7 @@ class WeightsPanel : public QWidget, public ViewTab {
   CostPage* cost_ = nullptr;
   CompressPage* compress_ = nullptr;
   TokensPage* tokensPage_ = nullptr;
+  DistilPage* distil_ = nullptr;
   std::shared_ptr<const RuntimeModel> compressModel_;  ///< the model the Compress page's table was made with
   QPushButton* rollout_ = nullptr;
   QLabel* rolloutNote_ = nullptr;
