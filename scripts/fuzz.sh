@@ -21,7 +21,7 @@ mkdir -p build-fuzz/artifacts
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export QT_QPA_PLATFORM=offscreen
 status=0
-for harness in npy pattern_spec preset model_config attention_dump llama2c safetensors tokenizers; do
+for harness in npy pattern_spec preset model_config attention_dump llama2c safetensors tokenizers samples; do
   work=build-fuzz/corpus/$harness
   mkdir -p "$work"
   # The regressions and seeds are run once as they are, then fuzzing grows the working corpus from them.

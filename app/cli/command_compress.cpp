@@ -180,7 +180,8 @@ int runCompress(const QStringList& arguments) {
            std::to_string(m.model->layers() * m.model->heads()) + " heads, and at least one must stay");
   // The step as a slider in the app would run it: compress a fresh copy, run both, compare.
   const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<HeadId> pruned = applyPlan(*compressed, plan, ids);
+  std::vector<std::vector<double>> scores;
+  const std::vector<HeadId> pruned = applyPlan(*compressed, plan, ids, &scores);
   CompressionMeasures c = compareModels(*full, *compressed, ids, m.tokenizer->maskToken());
   for (const auto& [l, h] : pruned)  // a head that is gone has no attention to compare
     c.jsByHead[std::size_t(l)][std::size_t(h)] = std::numeric_limits<double>::quiet_NaN();
@@ -203,8 +204,13 @@ int runCompress(const QStringList& arguments) {
   }
   std::sort(heads.begin(), heads.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   heads.resize(std::min<std::size_t>(heads.size(), 5));
-  QJsonArray prunedJson;
+  QJsonArray prunedJson, scoresJson;
   for (const auto& [l, h] : pruned) prunedJson.append(QJsonArray{l, h});
+  for (const auto& layer : scores) {
+    QJsonArray row;
+    for (double v : layer) row.append(v);
+    scoresJson.append(row);
+  }
   if (args.json) {
     QJsonObject o{
         {QStringLiteral("model"), QString::fromStdString(m.describe())},
@@ -221,6 +227,7 @@ int runCompress(const QStringList& arguments) {
         {QStringLiteral("saved"), saved ? QJsonValue(QString::fromStdString(saved->path)) : QJsonValue()},
         {QStringLiteral("saved_bytes"), saved ? QJsonValue(saved->bytes) : QJsonValue()},
         {QStringLiteral("pruned_heads"), prunedJson},
+        {QStringLiteral("head_scores"), scores.empty() ? QJsonValue() : QJsonValue(scoresJson)},
         {QStringLiteral("head_score"),
          plan.pruneHeads ? QJsonValue(QString::fromUtf8(headScoreName(plan.headScore))) : QJsonValue()},
         {QStringLiteral("overflows"), static_cast<double>(overflows)},
@@ -247,7 +254,9 @@ int runCompress(const QStringList& arguments) {
   if (plan.storage == WeightStorage::Int8) std::cout << "integer products: " << int8KernelName() << "\n";
   if (!pruned.empty()) {
     std::cout << "heads pruned (" << headScoreName(plan.headScore) << ", least important first):";
-    for (const auto& [l, h] : pruned) std::cout << " layer " << l << " head " << h << ";";
+    for (const auto& [l, h] : pruned)
+      std::cout << " layer " << l << " head " << h << " (" << significant(scores[std::size_t(l)][std::size_t(h)])
+                << ");";
     std::cout << "\n";
   }
   if (plan.mixed)

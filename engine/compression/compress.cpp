@@ -52,14 +52,17 @@ void checkStorage(LanguageModel& model, WeightStorage storage) {
   }
 }
 
-std::vector<HeadId> applyPlan(LanguageModel& model, const CompressionPlan& plan, const std::vector<int>& ids) {
+std::vector<HeadId> applyPlan(LanguageModel& model, const CompressionPlan& plan, const std::vector<int>& ids,
+                              std::vector<std::vector<double>>* scores) {
   plan.check();
   checkStorage(model, plan.storage);
   std::vector<HeadId> heads;
   if (plan.pruneHeads > 0) {
     if (ids.empty()) throw Error("pruning heads ranks them on a text: give the text's tokens");
-    heads = leastImportantHeads(headScores(model, ids, plan.headScore), plan.headScore, plan.pruneHeads);
+    const std::vector<std::vector<double>> ranked = headScores(model, ids, plan.headScore);
+    heads = leastImportantHeads(ranked, plan.headScore, plan.pruneHeads);
     pruneHeads(model, heads);
+    if (scores) *scores = ranked;
   }
   for (const PruneStep& p : plan.prune) pruneLinears(model, p.amount, p.global);
   if (plan.storage != WeightStorage::Float32 || plan.mixed)

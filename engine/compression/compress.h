@@ -38,8 +38,10 @@ struct CompressionPlan {
 void checkStorage(LanguageModel& model, WeightStorage storage);
 
 /// Applies `plan` to `model` (a copy: LanguageModel::copy), checked first. Pruning heads ranks them on `ids` (required
-/// then) before anything changes; returns the heads pruned, least important first.
-std::vector<HeadId> applyPlan(LanguageModel& model, const CompressionPlan& plan, const std::vector<int>& ids = {});
+/// then) before anything changes; returns the heads pruned, least important first, and with `scores` every head's
+/// score ([layer][head]; left empty when no head is pruned).
+std::vector<HeadId> applyPlan(LanguageModel& model, const CompressionPlan& plan, const std::vector<int>& ids = {},
+                              std::vector<std::vector<double>>* scores = nullptr);
 
 /// The values the mixed mode's rounding turned infinite in `model`'s linear layers since the plan was applied.
 Index mixedOverflows(LanguageModel& model);

@@ -1090,6 +1090,15 @@ TEST(CliCompress, HalfPrecisionAndInt8) {
   ASSERT_EQ(pruned.size(), 8);
   EXPECT_EQ(o.value(QStringLiteral("nonzero_weights")).toDouble(), weights - 8 * 64 * 8);
   EXPECT_EQ(o.value(QStringLiteral("head_score")).toString(), QStringLiteral("output-norm"));
+  // The scores shown: the pruned head's is among the smallest of all 40.
+  const QJsonArray scores = o.value(QStringLiteral("head_scores")).toArray();
+  ASSERT_EQ(scores.size(), 5);
+  int smaller = 0;
+  const double least =
+      scores.at(pruned.at(0).toArray().at(0).toInt()).toArray().at(pruned.at(0).toArray().at(1).toInt()).toDouble();
+  for (const QJsonValue& layer : scores)
+    for (const QJsonValue& v : layer.toArray()) smaller += v.toDouble() < least;
+  EXPECT_EQ(smaller, 0);
   const QJsonArray first = pruned.at(0).toArray();
   EXPECT_TRUE(o.value(QStringLiteral("js_by_head"))
                   .toArray()

@@ -421,7 +421,7 @@ void CompressPage::run(std::vector<CompressionPlan> plans, int pauseMs) {
       const std::shared_ptr<LanguageModel> compressed = model->model->copy();
       Row row;
       row.plan = plans[i];
-      row.pruned = applyPlan(*compressed, plans[i], ids);
+      row.pruned = applyPlan(*compressed, plans[i], ids, &row.headScores);
       row.measures = compareModels(full, *compressed, ids, model->tokenizer->maskToken(), part);
       row.stepMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       row.overflows = mixedOverflows(*compressed);
@@ -523,12 +523,22 @@ void CompressPage::showRow(const Row& row) {
                 .arg(significantText(moved[i].first, 2));
   if (!most.isEmpty())
     parts << QStringLiteral("Heads that moved most: ") + most.join(QStringLiteral(", ")) + QLatin1Char('.');
-  if (!row.pruned.empty())
-    parts << QStringLiteral("%1 heads removed, ranked %2 on this text (crossed out on the map).")
+  if (!row.pruned.empty()) {
+    QStringList removed;
+    for (const auto& [l, h] : row.pruned)
+      removed << QStringLiteral("%1.%2 (%3)")
+                     .arg(l)
+                     .arg(h)
+                     .arg(significantText(row.headScores.empty() ? 0.0 : row.headScores[std::size_t(l)][std::size_t(h)],
+                                          2));
+    parts << QStringLiteral("%1 heads removed (crossed out on the map), ranked %2 on this text: %3.")
                  .arg(row.pruned.size())
                  .arg(row.plan.headScore == HeadScore::OutputNorm
-                          ? QStringLiteral("by output norm, the mean length of what a head adds to the residual stream")
-                          : QStringLiteral("by entropy, the most spread-out attention first"));
+                          ? QStringLiteral("by output norm, the mean length of what a head adds to the residual "
+                                           "stream, least first")
+                          : QStringLiteral("by entropy, the mean entropy of its rows in nats, most spread out first"))
+                 .arg(removed.join(QStringLiteral(", ")));
+  }
   if (row.plan.storage == WeightStorage::Int8)
     parts << QStringLiteral(
                  "int8: each weight matrix scaled by max|w| / 127.5, each input quantized per call; "

@@ -112,6 +112,7 @@ class CompressPage : public QWidget {
     QString label;
     CompressionMeasures measures;
     std::vector<HeadId> pruned;
+    std::vector<std::vector<double>> headScores;  ///< every head's score when heads were pruned
     Index overflows = 0;
     double stepMs = 0;
   };
