@@ -243,6 +243,14 @@ DistilPage::DistilPage(QWidget* parent) : QWidget(parent) {
 DistilPage::~DistilPage() = default;
 
 void DistilPage::setModel(std::shared_ptr<const RuntimeModel> model, std::function<QString()> textAbove) {
+  if (model != model_) {  // another teacher: what was compared no longer describes it
+    cancel();
+    comparison_.reset();
+    teacherPass_.reset();
+    studentPass_.reset();
+    map_->setComparison(nullptr);
+    table_->setRowCount(0);
+  }
   model_ = std::move(model);
   textAbove_ = std::move(textAbove);
 }

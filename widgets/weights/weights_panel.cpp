@@ -221,8 +221,8 @@ WeightsPanel::WeightsPanel(QWidget* parent) : QWidget(parent) {
   connect(pages_, &QTabWidget::currentChanged, this, [vertical](int page) {
     const int total = vertical->height();
     if (total < 200) return;  // not laid out yet: the stretch factors decide
-    // Heads: the pictures first; What it costs and Compress: all the height for their charts (the pictures fold
-    // away; dragging the handle brings them back).
+    // Heads: the pictures first; What it costs and the pages after it: all the height for their charts and tables
+    // (the pictures fold away; dragging the handle brings them back).
     vertical->setSizes(page == 0   ? QList<int>{total * 3 / 5, total * 2 / 5}
                        : page >= 4 ? QList<int>{0, total}
                                    : QList<int>{total / 2, total / 2});
@@ -391,6 +391,7 @@ bool WeightsPanel::openDump(const QString& path, const QString& tokens) {
   compress_->setModel(nullptr, {});
   tokensPage_->setModel(nullptr);
   distil_->setModel(nullptr, {});
+  compressModel_.reset();
   inference_.reset();
   modelOutputs_->hide();
   return showDump(path, tokens);
