@@ -183,7 +183,8 @@ ActivationQuantization chooseActivationQuantization(float lo, float hi) {
   const double zero = errorMin < errorMax ? fromMin : fromMax;
   ActivationQuantization q;
   q.scale = float(scale);
-  q.zeroPoint = zero < qmin ? qmin : zero > qmax ? qmax : int(std::nearbyint(zero));
+  // An input with ±∞ or NaN has no finite range: its zero point is 0 (its outputs are not finite either way).
+  q.zeroPoint = !std::isfinite(zero) || zero < qmin ? qmin : zero > qmax ? qmax : int(std::nearbyint(zero));
   return q;
 }
 

@@ -128,6 +128,9 @@ TEST(DynamicInt8, TheInputsRangeAndZeroPointWorkedByHand) {
   q = chooseActivationQuantization(0.0f, 0.0f);
   EXPECT_EQ(q.scale, 0.1f);
   EXPECT_EQ(q.zeroPoint, 0);
+  // A range that is not finite (an input that overflowed): no zero point can be worked out; 0 is taken.
+  // (Here the formula's zero point from the top would be 127 − ∞/∞: NaN.)
+  EXPECT_EQ(chooseActivationQuantization(-1.0f, std::numeric_limits<float>::infinity()).zeroPoint, 0);
   // A range so small that the scale falls under 6.1e-5: raised to it.
   q = chooseActivationQuantization(0.0f, 0.001f);
   EXPECT_EQ(q.scale, 6.1e-5f);
