@@ -62,4 +62,8 @@ JsonValue parseJson(std::string_view text, const std::string& what);
 /// Reads a file of at most maxBytes and parses it; throws Error naming the file.
 JsonValue readJsonFile(const std::string& path, std::size_t maxBytes);
 
+/// `text` as a JSON string, quotes included: quotes and backslashes escaped, control characters as \u00XX, the rest
+/// (UTF-8 included) as it is. What the engine's writers (stack files, safetensors headers) put out.
+std::string jsonString(std::string_view text);
+
 }  // namespace attnscope

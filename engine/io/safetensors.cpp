@@ -26,25 +26,6 @@ int itemSize(const std::string& dtype) {
   return 0;
 }
 
-// A name as a JSON string: quotes, backslashes and control characters escaped.
-std::string jsonQuoted(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\u00";
-      out += hex[(c >> 4) & 0xf];
-      out += hex[c & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 Index TensorInfo::count() const {
@@ -267,7 +248,7 @@ void writeSafetensors(const std::string& path, std::vector<TensorToWrite> tensor
                   std::to_string(count * std::uint64_t(itemSize(t.dtype))) + " bytes, not " +
                   std::to_string(t.bytes.size()));
     if (header.size() > 1) header += ",";
-    header += jsonQuoted(t.name) + ":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
+    header += jsonString(t.name) + ":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
     for (std::size_t d = 0; d < t.shape.size(); ++d) header += (d ? "," : "") + std::to_string(t.shape[d]);
     header += "],\"data_offsets\":[" + std::to_string(at) + "," + std::to_string(at + t.bytes.size()) + "]}";
     at += t.bytes.size();

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "engine/io/atomic_file.h"
+#include "engine/io/json.h"
 #include "engine/util/error.h"
 #include "engine/util/format.h"
 #include "engine/util/limits.h"
@@ -189,24 +190,6 @@ void onlyKeys(const JsonValue& o, std::initializer_list<std::string_view> keys, 
       throw Error(where + " has an unknown key '" + k + "': expected " + list);
     }
   }
-}
-
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\u00";
-      out += hex[(c >> 4) & 0xF];
-      out += hex[c & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 }  // namespace

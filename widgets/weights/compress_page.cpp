@@ -1,6 +1,5 @@
 #include "widgets/weights/compress_page.h"
 
-#include <QBuffer>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -61,26 +60,13 @@ QString bytesText(double bytes) {
 
 }  // namespace
 
-HeadMap::HeadMap(QWidget* parent) : QWidget(parent) { setMinimumSize(220, 110); }
+HeadMap::HeadMap(QWidget* parent) : PaintedPicture(parent) { setMinimumSize(220, 110); }
 
 void HeadMap::setValues(std::vector<std::vector<double>> values, std::set<HeadId> removed, const QString& title) {
   values_ = std::move(values);
   removed_ = std::move(removed);
   title_ = title;
   update();
-}
-
-void HeadMap::paintEvent(QPaintEvent*) {
-  QPainter p(this);
-  draw(p, size());
-}
-
-QPixmap HeadMap::picture(int width, int height) const {
-  QPixmap pixmap(width, height);
-  pixmap.fill(Qt::white);
-  QPainter p(&pixmap);
-  draw(p, QSizeF(width, height));
-  return pixmap;
 }
 
 void HeadMap::draw(QPainter& p, QSizeF size) const {
@@ -566,11 +552,7 @@ bool CompressPage::exportTo(const QString& path, QString* error) const {
       p.drawPixmap(0, 0, map_->picture(w * 2 / 5, h));
       p.drawPixmap(w * 2 / 5, 0, chart_->picture(w - w * 2 / 5, h));
       p.end();
-      QByteArray bytes;
-      QBuffer buffer(&bytes);
-      buffer.open(QIODevice::WriteOnly);
-      both.save(&buffer, "PNG");
-      writeFileAtomically(path.toStdString(), std::string(bytes.constData(), std::size_t(bytes.size())));
+      writePng(path, both);
       return true;
     }
     if (!path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive))

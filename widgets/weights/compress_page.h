@@ -38,12 +38,11 @@ class TradeOffChart;
 
 /// A layers × heads map of one number a head (the Jensen–Shannon divergence of its attention), square cells as large
 /// as the room allows, a head removed drawn crossed out.
-class HeadMap : public QWidget {
+class HeadMap : public PaintedPicture {
   Q_OBJECT
  public:
   explicit HeadMap(QWidget* parent = nullptr);
   void setValues(std::vector<std::vector<double>> values, std::set<HeadId> removed, const QString& title);
-  QPixmap picture(int width, int height) const;
   int layers() const { return int(values_.size()); }
   double value(int layer, int head) const { return values_[std::size_t(layer)][std::size_t(head)]; }
   bool removed(int layer, int head) const { return removed_.count({layer, head}) > 0; }
@@ -51,10 +50,9 @@ class HeadMap : public QWidget {
   double cellSide() const { return cell_; }
 
  protected:
-  void paintEvent(QPaintEvent* event) override;
+  void draw(QPainter& p, QSizeF size) const override;
 
  private:
-  void draw(QPainter& p, QSizeF size) const;
   std::vector<std::vector<double>> values_;
   std::set<HeadId> removed_;
   QString title_;

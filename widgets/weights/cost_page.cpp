@@ -1,6 +1,5 @@
 #include "widgets/weights/cost_page.h"
 
-#include <QBuffer>
 #include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
@@ -602,18 +601,14 @@ bool CostPage::exportTo(const QString& path, QString* error) const {
   try {
     if (suffix == QStringLiteral("png")) {
       const int w = 1600, h = 700;
-      QImage image(w, h, QImage::Format_ARGB32);
+      QPixmap image(w, h);
       image.fill(Qt::white);
       {
         QPainter painter(&image);
         painter.drawPixmap(0, 0, tradeOff_->picture(w * 3 / 5, h));
         painter.drawPixmap(w * 3 / 5, 0, layers_->picture(w - w * 3 / 5, h));
       }
-      QByteArray bytes;
-      QBuffer buffer(&bytes);
-      buffer.open(QIODevice::WriteOnly);
-      if (!image.save(&buffer, "PNG")) throw Error("the charts could not be drawn as a PNG");
-      writeFileAtomically(path.toStdString(), std::string_view(bytes.constData(), std::size_t(bytes.size())));
+      writePng(path, image);
       return true;
     }
     if (suffix != QStringLiteral("json"))

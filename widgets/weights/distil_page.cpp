@@ -43,7 +43,7 @@ CompressionPlan studentPlan(DistilPage::Student s, const LanguageModel& m) {
 
 }  // namespace
 
-SimilarityMap::SimilarityMap(QWidget* parent) : QWidget(parent) { setMinimumSize(200, 110); }
+SimilarityMap::SimilarityMap(QWidget* parent) : PaintedPicture(parent) { setMinimumSize(200, 110); }
 
 void SimilarityMap::setComparison(std::shared_ptr<const DistilComparison> comparison) {
   d_ = std::move(comparison);
@@ -55,19 +55,6 @@ void SimilarityMap::setSelected(int teacher, int student) {
   selectedTeacher_ = teacher;
   selectedStudent_ = student;
   update();
-}
-
-void SimilarityMap::paintEvent(QPaintEvent*) {
-  QPainter p(this);
-  draw(p, size());
-}
-
-QPixmap SimilarityMap::picture(int width, int height) const {
-  QPixmap pixmap(width, height);
-  pixmap.fill(Qt::white);
-  QPainter p(&pixmap);
-  draw(p, QSizeF(width, height));
-  return pixmap;
 }
 
 QPoint SimilarityMap::cellCentre(int teacher, int student) const {

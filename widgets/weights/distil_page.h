@@ -29,7 +29,7 @@ class TaskRunner;
 
 /// The teacher × student divergence matrix: a row a teacher head, a column a student head (layer by layer), square
 /// cells, the matched pairs outlined; a click on a cell asks for that pair.
-class SimilarityMap : public QWidget {
+class SimilarityMap : public PaintedPicture {
   Q_OBJECT
  public:
   explicit SimilarityMap(QWidget* parent = nullptr);
@@ -38,18 +38,16 @@ class SimilarityMap : public QWidget {
   double cellSide() const { return cell_; }
   /// The centre of cell (teacher, student) as last drawn (tests click it).
   QPoint cellCentre(int teacher, int student) const;
-  QPixmap picture(int width, int height) const;
 
  signals:
   /// Flat indices: layer · heads + head.
   void cellClicked(int teacher, int student);
 
  protected:
-  void paintEvent(QPaintEvent* event) override;
+  void draw(QPainter& p, QSizeF size) const override;
   void mousePressEvent(QMouseEvent* event) override;
 
  private:
-  void draw(QPainter& p, QSizeF size) const;
   std::shared_ptr<const DistilComparison> d_;
   int selectedTeacher_ = -1, selectedStudent_ = -1;
   mutable double cell_ = 0, x0_ = 0, y0_ = 0;

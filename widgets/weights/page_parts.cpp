@@ -1,15 +1,33 @@
 #include "widgets/weights/page_parts.h"
 
+#include <QBuffer>
 #include <QLabel>
+#include <QPainter>
+#include <QPixmap>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
 
 #include <cmath>
 
+#include "engine/io/atomic_file.h"
+#include "engine/util/error.h"
 #include "widgets/shared/task_runner.h"
 
 namespace attnscope {
+
+QPixmap PaintedPicture::picture(int width, int height) const {
+  QPixmap pixmap(width, height);
+  pixmap.fill(Qt::white);
+  QPainter p(&pixmap);
+  draw(p, QSizeF(width, height));
+  return pixmap;
+}
+
+void PaintedPicture::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  draw(p, size());
+}
 
 QPushButton* pageButton(QWidget* page, const QString& label, const char* name, const QString& tip) {
   auto* b = new QPushButton(label, page);
@@ -56,6 +74,14 @@ PageLines addPageLines(QWidget* page, QVBoxLayout* layout, const QString& prefix
   layout->addWidget(l.note);
   layout->addWidget(l.message);
   return l;
+}
+
+void writePng(const QString& path, const QPixmap& picture) {
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
+  if (!picture.save(&buffer, "PNG")) throw Error("the picture could not be drawn as a PNG");
+  writeFileAtomically(path.toStdString(), std::string_view(bytes.constData(), std::size_t(bytes.size())));
 }
 
 void showRunnerOn(TaskRunner* runner, QWidget* page, QPushButton* cancel, QProgressBar* progress,

@@ -3,18 +3,33 @@
 // small progress bar, the three lines under the controls, and their TaskRunner shown on them.
 
 #include <QString>
+#include <QWidget>
 
 #include <functional>
 
 class QLabel;
+class QPainter;
+class QPixmap;
 class QProgressBar;
 class QPushButton;
 class QVBoxLayout;
-class QWidget;
 
 namespace attnscope {
 
 class TaskRunner;
+
+/// A picture painted by one function, on screen and into an export alike (the Compress page's head map, the Distil
+/// page's similarity matrix).
+class PaintedPicture : public QWidget {
+ public:
+  using QWidget::QWidget;
+  /// The picture drawn at the given size on white.
+  QPixmap picture(int width, int height) const;
+
+ protected:
+  void paintEvent(QPaintEvent* event) override;
+  virtual void draw(QPainter& p, QSizeF size) const = 0;
+};
 
 QPushButton* pageButton(QWidget* page, const QString& label, const char* name, const QString& tip);
 /// A thin bar without text, hidden until a run starts.
@@ -30,6 +45,9 @@ struct PageLines {
   QString messageText() const;  ///< "" while hidden
 };
 PageLines addPageLines(QWidget* page, QVBoxLayout* layout, const QString& prefix);
+
+/// Writes `picture` to `path` as a PNG, all or nothing. Throws Error when it cannot be encoded or written.
+void writePng(const QString& path, const QPixmap& picture);
 
 /// Shows `runner` on the page: a start enables `cancel`, clears the message and shows `progress` at 0; progress
 /// fills it; every ending disables `cancel`, hides `progress` and calls `ended` — after showing a failure's message,

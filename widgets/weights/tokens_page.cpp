@@ -2,7 +2,6 @@
 
 #include <qcustomplot.h>
 
-#include <QBuffer>
 #include <QFile>
 #include <QComboBox>
 #include <QFileDialog>
@@ -414,12 +413,7 @@ void TokensPage::showPieces(int row) {
 bool TokensPage::exportTo(const QString& path, QString* error) const {
   try {
     if (path.endsWith(QStringLiteral(".png"), Qt::CaseInsensitive)) {
-      const QPixmap pixmap = chart_->picture(1200, 700);
-      QByteArray bytes;
-      QBuffer buffer(&bytes);
-      buffer.open(QIODevice::WriteOnly);
-      pixmap.save(&buffer, "PNG");
-      writeFileAtomically(path.toStdString(), std::string_view(bytes.constData(), std::size_t(bytes.size())));
+      writePng(path, chart_->picture(1200, 700));
       return true;
     }
     if (!path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive))
