@@ -1,7 +1,7 @@
 #pragma once
 // The Real attention tab: a model's own attention weights (a .npy or .npz dump, memory-mapped). A layer × head grid
 // of small pictures with each head's role under it; one head large on a log colour scale, tokens on the axes, zoom
-// as in the matrix view. Below, three pages:
+// as in the matrix view. Below, eight pages:
 // - Heads: every head's entropy and masses. *Measure the pattern on the left* (or *the Model tab's stack*, layer ℓ
 //   against layer ℓ) adds, per head, the mass that pattern keeps beside the best any pattern of its budget could
 //   (top-k) and its density, coloured by value.
@@ -18,6 +18,7 @@
 //   heads matched by the divergence of their attention, a matched pair side by side.
 // - Rollout: attention rollout through the layers, of the real weights and of the weights restricted to what was
 //   measured, and their difference; the restricted one's support is the pattern's multi-hop reachability.
+// - Head anatomy: one head's steps of self-attention for one query, on the model's own vectors.
 // Beside the dumps, a model run here: *Open model…* (a llama2.c checkpoint or a Hugging Face folder) or
 // *stories260K* (shipped), and a text box. Each text (newest wins, 150 ms after the last key) runs the model off the
 // GUI thread; its attention becomes the dump shown (written to a private temporary folder, memory-mapped like any
