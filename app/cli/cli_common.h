@@ -198,6 +198,7 @@ int runAttention(const QStringList& arguments);
 int runInfer(const QStringList& arguments);
 int runBenchModel(const QStringList& arguments);
 int runEvaluate(const QStringList& arguments);
+int runExportCode(const QStringList& arguments);
 int runCompress(const QStringList& arguments);
 int runDistil(const QStringList& arguments);
 int runTokens(const QStringList& arguments);

@@ -38,6 +38,7 @@ const char* kUsage =
     "  compress   what pruning, half precision or int8 changes: a model's answers and each head's attention\n"
     "  distil     a teacher's and a student's heads compared: similarity, matching, layer mapping\n"
     "  tokens     a text (or one sentence in ten languages) through a model's tokenizer: pieces, fertility, n\n"
+    "  export-code  a pattern or a stack as code: FlexAttention mask_mod, DeepSpeed SparsityConfig, HF config fields\n"
     "\n"
     "Run 'attnscope-cli COMMAND --help' for a command's options.\n";
 
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
     if (command == QStringLiteral("compress")) return runCompress(args);
     if (command == QStringLiteral("distil")) return runDistil(args);
     if (command == QStringLiteral("tokens")) return runTokens(args);
+    if (command == QStringLiteral("export-code")) return runExportCode(args);
 #ifdef ATTNSCOPE_HAVE_RENDER
     if (command == QStringLiteral("render")) return runRender(args);
 #else

@@ -1249,3 +1249,71 @@ TEST(CliInfer, BadInputIsOneLine) {
 }
 
 }  // namespace
+
+// export-code: what it writes is checked cell for cell by flex_export.py; here, the command's own rules.
+TEST(CliExportCode, FormatsAndRefusals) {
+  auto run = [](QStringList args) {
+    args.prepend(QStringLiteral("export-code"));
+    return cli(args);
+  };
+  CliRun r = run({QStringLiteral("--format"), QStringLiteral("flex"), QStringLiteral("--pattern"),
+                  QStringLiteral("strided"), QStringLiteral("-p"), QStringLiteral("stride=8"), QStringLiteral("--n"),
+                  QStringLiteral("64")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_TRUE(r.out.contains(QStringLiteral("def mask_mod(b, h, q_idx, kv_idx):")));
+  EXPECT_TRUE(r.out.contains(QStringLiteral("((kv_idx <= q_idx) & ((q_idx - kv_idx <= 8) | ((q_idx - kv_idx) % 8 == 0)))")));
+  EXPECT_TRUE(r.out.contains(QStringLiteral("create_block_mask(mask_mod, B=None, H=None, Q_LEN=N, KV_LEN=N")));
+
+  // A stack's Hugging Face fields into a file; what a config cannot say is printed.
+  QTemporaryDir dir;
+  const QString out = dir.filePath(QStringLiteral("fields.json"));
+  r = run({QStringLiteral("--format"), QStringLiteral("hf-config"), QStringLiteral("--layers"),
+           QStringLiteral("window radius=3 causal=true ×2, strided stride=4"), QStringLiteral("--n"),
+           QStringLiteral("64"), QStringLiteral("--out"), out});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_TRUE(r.out.contains(QStringLiteral("cannot express: layer 2: 'strided' has no Hugging Face config field")));
+  QFile file(out);
+  ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+  const QJsonObject doc = QJsonDocument::fromJson(file.readAll()).object();
+  EXPECT_TRUE(doc.value(QStringLiteral("config_fields")).isNull());
+
+  // One pattern standing for every layer: Mistral's sliding_window.
+  r = run({QStringLiteral("--format"), QStringLiteral("hf-config"), QStringLiteral("--pattern"),
+           QStringLiteral("window"), QStringLiteral("-p"), QStringLiteral("radius=4095"), QStringLiteral("-p"),
+           QStringLiteral("causal=true"), QStringLiteral("--n"), QStringLiteral("8192")});
+  ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+  EXPECT_EQ(QJsonDocument::fromJson(r.out.toUtf8())
+                .object()
+                .value(QStringLiteral("config_fields"))
+                .toObject()
+                .value(QStringLiteral("sliding_window"))
+                .toInt(),
+            4096);
+
+  const std::vector<std::pair<QStringList, QString>> bad = {
+      {{QStringLiteral("--format"), QStringLiteral("onnx"), QStringLiteral("--pattern"), QStringLiteral("full"),
+        QStringLiteral("--n"), QStringLiteral("8")},
+       QStringLiteral("--format 'onnx' is not allowed: expected flex, deepspeed")},
+      {{QStringLiteral("--format"), QStringLiteral("deepspeed"), QStringLiteral("--pattern"), QStringLiteral("window"),
+        QStringLiteral("--n"), QStringLiteral("64")},
+       QStringLiteral("pattern 'window' has no DeepSpeed SparsityConfig")},
+      {{QStringLiteral("--format"), QStringLiteral("deepspeed"), QStringLiteral("--layers"), QStringLiteral("full"),
+        QStringLiteral("--n"), QStringLiteral("64")},
+       QStringLiteral("--format deepspeed is not allowed for a stack")},
+      {{QStringLiteral("--format"), QStringLiteral("flex"), QStringLiteral("--pattern"), QStringLiteral("random"),
+        QStringLiteral("--n"), QStringLiteral("100000")},
+       QStringLiteral("n = 100,000 is too large to write 'random' for FlexAttention")},
+      {{QStringLiteral("--format"), QStringLiteral("layout-npy"), QStringLiteral("--pattern"), QStringLiteral("window"),
+        QStringLiteral("--n"), QStringLiteral("64"), QStringLiteral("--out"), dir.filePath(QStringLiteral("l.npy"))},
+       QStringLiteral("it has no block layout")},
+      {{QStringLiteral("--format"), QStringLiteral("flex"), QStringLiteral("--n"), QStringLiteral("64")},
+       QStringLiteral("--pattern or a stack (--config, --stack or --layers) is required")},
+  };
+  for (const auto& [args, message] : bad) {
+    r = run(args);
+    EXPECT_EQ(r.exitCode, 2) << args.join(QLatin1Char(' ')).toStdString();
+    EXPECT_TRUE(r.err.contains(message)) << r.err.toStdString();
+    EXPECT_EQ(r.err.count(QLatin1Char('\n')), 1) << r.err.toStdString();
+  }
+  EXPECT_FALSE(QFileInfo::exists(dir.filePath(QStringLiteral("l.npy"))));
+}

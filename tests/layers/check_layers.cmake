@@ -5,8 +5,8 @@
 # - widgets/ is in layers too: shared, then pattern (the pattern chosen on the left), then the views, each tab in a
 #   folder of its own; a view's folder includes shared/, pattern/ and itself, never another view's.
 # A violation prints every offending include as file:line and fails (the build target and the CTest test alike).
-set(kEngineLayers util io tokenizers inputs masks patterns reach attention quantization approx models weights runtime
-  compression)
+set(kEngineLayers util io tokenizers inputs masks patterns reach attention quantization approx models weights codegen
+  runtime compression)
 set(kWidgetLayers shared pattern)  # below every view
 set(kWidgetViews matrix compare run model approx weights)
 

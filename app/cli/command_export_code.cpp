@@ -1,0 +1,140 @@
+// attnscope-cli export-code: a pattern (or a stack) written in the forms training code reads: a FlexAttention
+// mask_mod file, DeepSpeed's SparsityConfig (Python or JSON), Hugging Face config fields, or the mask and block
+// layout as .npy.
+#include <QFileInfo>
+
+#include <iostream>
+
+#include "app/cli/cli_common.h"
+#include "engine/codegen/deepspeed_config.h"
+#include "engine/codegen/flex_attention.h"
+#include "engine/codegen/hf_config_fields.h"
+#include "engine/io/atomic_file.h"
+#include "engine/masks/mask_io.h"
+#include "engine/util/format.h"
+
+namespace attnscope::cli {
+
+namespace {
+
+const char* kFormats = "flex, deepspeed, deepspeed-json, hf-config, npy or layout-npy";
+
+// What `export-code` was asked; Check() says the first thing wrong with the options alone, before anything is made.
+struct ExportCodeArgs {
+  std::string format, out;
+  StackSource stack;
+  bool pattern = false;
+
+  bool forStack() const { return stack.given(); }
+  std::string Check() const {
+    if (format.empty()) return std::string("--format is required: ") + kFormats;
+    if (format != "flex" && format != "deepspeed" && format != "deepspeed-json" && format != "hf-config" &&
+        format != "npy" && format != "layout-npy")
+      return "--format '" + attnscope::quoted(format) + "' is not allowed: expected " + kFormats;
+    if (std::string problem = stack.check(/*required=*/false); !problem.empty()) return problem;
+    if (forStack() && pattern) return "--pattern is not allowed with a stack (--config, --stack or --layers): give one";
+    if (!forStack() && !pattern) return "--pattern or a stack (--config, --stack or --layers) is required";
+    if (forStack() && format != "flex" && format != "hf-config")
+      return "--format " + format + " is not allowed for a stack: a stack is written as flex or hf-config";
+    if ((format == "npy" || format == "layout-npy") && out.empty())
+      return "--out is required with --format " + format + ": a .npy file";
+    if ((format == "npy" || format == "layout-npy") && QFileInfo(toQ(out)).suffix().toLower() != QStringLiteral("npy"))
+      return "--out '" + attnscope::quoted(out) + "' is not allowed with --format " + format + ": expected a .npy file";
+    return {};
+  }
+};
+
+void write(const std::string& text, const std::string& out) {
+  if (out.empty()) {
+    std::cout << text;
+    return;
+  }
+  writeFileAtomically(out, text);
+  std::cout << "wrote " << out << "\n";
+}
+
+}  // namespace
+
+int runExportCode(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Write a pattern, or a model's stack, as code for training: --format flex (a Python file with FlexAttention's "
+      "mask_mod, equal to the mask cell for cell), deepspeed / deepspeed-json (DeepSpeed's SparsityConfig, for the "
+      "five DeepSpeed families), hf-config (the config.json fields that give the same layers, or what a config "
+      "cannot say), npy (the mask [heads, n, n]) or layout-npy (a block family's layout)."));
+  const QCommandLineOption help = parser.addHelpOption();
+  PatternOptions pattern;
+  pattern.addTo(parser);
+  InputOptions inputs;
+  inputs.addTo(parser);
+  StackOptions stack;
+  stack.addTo(parser);
+  const QCommandLineOption format(QStringLiteral("format"), QString::fromUtf8(kFormats), QStringLiteral("FORMAT"));
+  const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output file (default: standard output)."),
+                               QStringLiteral("FILE"));
+  parser.addOption(format);
+  parser.addOption(out);
+  parseOrThrow(parser, arguments);
+  if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
+  ExportCodeArgs args;
+  args.format = toStd(parser.value(format));
+  args.out = toStd(parser.value(out));
+  args.stack = stack.read(parser);
+  args.pattern = parser.isSet(pattern.pattern);
+  refuse(args.Check());
+
+  if (args.forStack()) {
+    Index n = 0;
+    if (parser.isSet(pattern.n)) n = readInteger(QStringLiteral("n"), parser.value(pattern.n), 1, kMaxSequenceLength);
+    if (n == 0 && args.stack.stackFile.empty()) throw UsageError("--n is required: the sequence length");
+    const LayerStack s = args.stack.load(n);
+    if (args.format == "flex") {
+      write(codegen::flexAttentionStackCode(s), args.out);
+    } else {
+      const codegen::HfConfigFields fields = codegen::hfConfigFields(s);
+      write(codegen::hfConfigJson(fields), args.out);
+      if (!args.out.empty())
+        for (const std::string& line : fields.cannotExpress) std::cout << "cannot express: " << line << "\n";
+    }
+    return 0;
+  }
+
+  const PatternRequest request = readPatternRequest(parser, pattern, &inputs);
+  const CheckedPattern& checked = request.pattern;
+  if (args.format == "flex") {
+    codegen::checkFlexLookup(checked, request.inputs ? request.inputs->heads() : 1);
+    write(codegen::flexAttentionCode(checked, request.inputsOrNull()), args.out);
+  } else if (args.format == "deepspeed") {
+    codegen::checkDeepSpeedPattern(checked.spec());
+    write(codegen::deepspeedPython(checked), args.out);
+  } else if (args.format == "deepspeed-json") {
+    codegen::checkDeepSpeedPattern(checked.spec());
+    write(codegen::deepspeedJson(checked), args.out);
+  } else if (args.format == "hf-config") {
+    LayerStack one;
+    one.name = checked.spec().name();
+    one.n = checked.n();
+    StackLayer layer{checked.spec().name(), {}, ""};
+    for (const auto& [key, value] : checked.values().values()) layer.params.emplace_back(key, formatParam(value));
+    one.layers.push_back(layer);
+    const codegen::HfConfigFields fields = codegen::hfConfigFields(one, /*everyLayer=*/true);
+    write(codegen::hfConfigJson(fields), args.out);
+    if (!args.out.empty())
+      for (const std::string& line : fields.cannotExpress) std::cout << "cannot express: " << line << "\n";
+  } else {
+    const auto made = request.makePattern();
+    if (args.format == "layout-npy" && !made->blockLayout())
+      throw UsageError("--format layout-npy is not allowed for pattern '" + attnscope::quoted(checked.spec().name()) +
+                       "': it has no block layout (block families and 'blocks' do); --format npy writes its mask");
+    if (args.format == "npy") checkDenseSize(double(made->heads()) * double(checked.n()) * double(checked.n()), ".npy");
+    const SparseMask mask = buildMask(*made);
+    if (args.format == "npy")
+      writeMaskNpy(mask, args.out);
+    else
+      writeLayoutNpy(mask, args.out);
+    std::cout << "wrote " << args.out << "\n";
+  }
+  return 0;
+}
+
+}  // namespace attnscope::cli
