@@ -34,6 +34,11 @@ struct AppOptions {
           "tokenizer) or distil (its heads beside a pruned copy's)."),
       QStringLiteral("PAGE")};
 
+  QCommandLineOption exportCode{
+      QStringLiteral("export-code"),
+      QStringLiteral("Open File → Export pattern as code on a format: flex, deepspeed, deepspeed-json, hf-config, npy "
+                     "or layout-npy."),
+      QStringLiteral("FORMAT")};
   QCommandLineOption run{QStringLiteral("run"),
                          QStringLiteral("Open the Run attention tab and time the pattern once it is built (a demo's "
                                         "first step, or a screenshot of a finished run).")};
@@ -42,7 +47,7 @@ struct AppOptions {
     parser.setApplicationDescription(QStringLiteral("See how efficient transformers attend."));
     parser.addHelpOption();
     parser.addVersionOption();
-    for (const QCommandLineOption* o : {&view, &model, &weights, &weightsPage, &run}) parser.addOption(*o);
+    for (const QCommandLineOption* o : {&view, &model, &weights, &weightsPage, &exportCode, &run}) parser.addOption(*o);
     parser.addPositionalArgument(QStringLiteral("preset"), QStringLiteral("A preset (.json) to open."),
                                  QStringLiteral("[PRESET]"));
   }
@@ -99,15 +104,23 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (parser.isSet(weightsPage) && !window.showWeightsPage(parser.value(weightsPage))) {
-    std::fprintf(stderr,
-                 "attnscope: --weights-page '%s' is not allowed: expected heads, fit, rollout, anatomy, cost, compress "
-                 "or tokens\n",
-                 qPrintable(parser.value(weightsPage)));
+    std::fprintf(
+        stderr,
+        "attnscope: --weights-page '%s' is not allowed: expected heads, fit, rollout, anatomy, cost, compress, "
+        "tokens or distil\n",
+        qPrintable(parser.value(weightsPage)));
     return 2;
   }
   if (parser.isSet(model)) window.openModelConfig(parser.value(model));  // a bad file: the tab says why
   if (parser.isSet(weights)) window.openAttentionWeights(parser.value(weights));
   if (parser.isSet(options.run)) window.runWhenBuilt();
   window.show();
+  if (parser.isSet(options.exportCode) && !window.openExportCodeDialog(parser.value(options.exportCode))) {
+    std::fprintf(stderr,
+                 "attnscope: --export-code '%s' is not allowed: expected flex, deepspeed, deepspeed-json, hf-config, "
+                 "npy or layout-npy\n",
+                 qPrintable(parser.value(options.exportCode)));
+    return 2;
+  }
   return app.exec();
 }

@@ -39,6 +39,7 @@
 #include "widgets/shared/number_text.h"
 #include "widgets/shared/task_runner.h"
 #include "widgets/compare/compare_view.h"
+#include "widgets/pattern/export_code_dialog.h"
 #include "widgets/pattern/explanation_panel.h"
 #include "widgets/shared/heatmap_view.h"
 #include "widgets/matrix/heads_tab.h"
@@ -337,6 +338,8 @@ void MainWindow::buildMenus() {
     matrix_->map()->copyToClipboard(900, 800);
     statusBar()->showMessage(QStringLiteral("Picture copied"), 3000);
   });
+  file->addAction(QStringLiteral("Export pattern as c&ode…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this,
+                  [this] { openExportCodeDialog(); });
   file->addSeparator();
   file->addAction(QStringLiteral("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -503,6 +506,22 @@ QSize MainWindow::defaultExportSize(bool png) const {
   const ViewTab* tab = currentTab();
   const int columns = tab->exportColumns();
   return png ? tab->exportSize(std::max(2400, 2000 * columns), 300) : tab->exportSize(640 * columns, 96);
+}
+
+ExportCodeDialog* MainWindow::openExportCodeDialog(const QString& format) {
+  static const QStringList formats = {
+      QStringLiteral("flex"),      QStringLiteral("deepspeed"), QStringLiteral("deepspeed-json"),
+      QStringLiteral("hf-config"), QStringLiteral("npy"),       QStringLiteral("layout-npy")};
+  const qsizetype index = format.isEmpty() ? -1 : formats.indexOf(format);
+  if (!format.isEmpty() && index < 0) return nullptr;
+  if (exportCode_) exportCode_->close();  // one at a time, always on what is on screen now
+  std::optional<LayerStack> stack;
+  if (!model_->stack().layers.empty()) stack = model_->stack();
+  exportCode_ = new ExportCodeDialog(controls_->choice(), std::move(stack), this);
+  exportCode_->setAttribute(Qt::WA_DeleteOnClose);
+  if (index >= 0) exportCode_->formatBox()->setCurrentIndex(static_cast<int>(index));
+  exportCode_->show();
+  return exportCode_;
 }
 
 void MainWindow::exportDialog() {

@@ -4,6 +4,7 @@
 // restored at the next start.
 
 #include <QMainWindow>
+#include <QPointer>
 
 #include <memory>
 #include <utility>
@@ -23,6 +24,7 @@ class QGridLayout;
 namespace attnscope {
 
 class CompareView;
+class ExportCodeDialog;
 class HeadsTab;
 class HopsTab;
 class MatrixTab;
@@ -79,6 +81,10 @@ class MainWindow : public QMainWindow {
   bool showView(const QString& name);
   /// Shows the Run attention tab and presses Run as soon as the pattern on the left is built (with its counts).
   void runWhenBuilt();
+  /// File → Export pattern as code…: opens the dialog (non-modal, one at a time) on the pattern on the left, with the
+  /// Model tab's stack as a second source, on a format ("flex", "deepspeed", "deepspeed-json", "hf-config", "npy",
+  /// "layout-npy"; empty keeps its default). Null for another format name.
+  ExportCodeDialog* openExportCodeDialog(const QString& format = QString());
   /// Writes what the current tab shows (PNG, SVG or PDF by extension); false and a message on failure.
   bool exportPicture(const QString& path, int width, int height, int dpi, QString* error);
   /// The band over an exported matrix: its counts and, when one is shown, the path ("7 → 5 → 3 (2 hops)").
@@ -116,6 +122,7 @@ class MainWindow : public QMainWindow {
   void openPreset();
   void savePreset();
   void exportDialog();
+  QPointer<ExportCodeDialog> exportCode_;
   void about();
 
   PatternControls* controls_ = nullptr;

@@ -111,13 +111,7 @@ int runExportCode(const QStringList& arguments) {
     codegen::checkDeepSpeedPattern(checked.spec());
     write(codegen::deepspeedJson(checked), args.out);
   } else if (args.format == "hf-config") {
-    LayerStack one;
-    one.name = checked.spec().name();
-    one.n = checked.n();
-    StackLayer layer{checked.spec().name(), {}, ""};
-    for (const auto& [key, value] : checked.values().values()) layer.params.emplace_back(key, formatParam(value));
-    one.layers.push_back(layer);
-    const codegen::HfConfigFields fields = codegen::hfConfigFields(one, /*everyLayer=*/true);
+    const codegen::HfConfigFields fields = codegen::hfConfigFieldsForPattern(checked);
     write(codegen::hfConfigJson(fields), args.out);
     if (!args.out.empty())
       for (const std::string& line : fields.cannotExpress) std::cout << "cannot express: " << line << "\n";

@@ -267,6 +267,16 @@ HfConfigFields hfConfigFields(const LayerStack& stack, bool everyLayer) {
   return out;
 }
 
+HfConfigFields hfConfigFieldsForPattern(const CheckedPattern& pattern) {
+  LayerStack one;
+  one.name = pattern.spec().name();
+  one.n = pattern.n();
+  StackLayer layer{pattern.spec().name(), {}, ""};
+  for (const auto& [key, value] : pattern.values().values()) layer.params.emplace_back(key, formatParam(value));
+  one.layers.push_back(std::move(layer));
+  return hfConfigFields(one, /*everyLayer=*/true);
+}
+
 std::string hfConfigJson(const HfConfigFields& f) {
   auto strings = [](const std::vector<std::string>& v) {
     std::string out = "[";

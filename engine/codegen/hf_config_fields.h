@@ -28,6 +28,8 @@ struct HfConfigFields {
 /// The fields for a stack. `everyLayer`: the stack holds one layer that stands for every layer of a model (a single
 /// pattern), so no layer count is written. Throws Error for a stack that does not check.
 HfConfigFields hfConfigFields(const LayerStack& stack, bool everyLayer = false);
+/// The fields for one pattern standing for every layer of a model ("a sliding window in every layer").
+HfConfigFields hfConfigFieldsForPattern(const CheckedPattern& pattern);
 /// {"config_fields", "model_sizes", "also", "cannot_express", "notes"} as one JSON document.
 std::string hfConfigJson(const HfConfigFields& fields);
 

@@ -13,6 +13,19 @@
 
 namespace attnscope {
 
+std::vector<std::string> choiceTokens(const PatternChoice& choice) {
+  std::vector<std::string> tokens =
+      choice.text.trimmed().isEmpty() ? std::vector<std::string>{} : tokenize(choice.text.toStdString());
+  if (static_cast<Index>(tokens.size()) != choice.n) tokens.clear();
+  return tokens;
+}
+
+std::optional<AttentionInputs> choiceInputs(const PatternChoice& choice) {
+  if (!PatternSpec::parse(choice.pattern.toStdString()).needsInputs()) return std::nullopt;
+  return choiceTokens(choice).empty() ? syntheticInputs(1, choice.n, 64, 0)
+                                      : textInputs(choice.text.toStdString(), 1, 64, 0);
+}
+
 MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progress, bool reachability) {
   const auto start = std::chrono::steady_clock::now();
   MaskResult r;
@@ -24,13 +37,9 @@ MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progre
     shown << QString::fromStdString(p.name + "=" + formatParam(checked.values().values().at(p.name)));
   r.title = choice.pattern + QStringLiteral(", n = ") + countText(choice.n);
   if (!shown.isEmpty()) r.title += QLatin1Char('\n') + shown.join(QStringLiteral(", "));
-  const std::vector<std::string> tokens =
-      choice.text.trimmed().isEmpty() ? std::vector<std::string>{} : tokenize(choice.text.toStdString());
-  if (static_cast<Index>(tokens.size()) == choice.n)
-    for (const auto& t : tokens) r.tokens << QString::fromStdString(t);
-  std::optional<AttentionInputs> inputs;
-  if (spec.needsInputs())
-    inputs = r.tokens.isEmpty() ? syntheticInputs(1, choice.n, 64, 0) : textInputs(choice.text.toStdString(), 1, 64, 0);
+  const std::vector<std::string> tokens = choiceTokens(choice);
+  for (const auto& t : tokens) r.tokens << QString::fromStdString(t);
+  const std::optional<AttentionInputs> inputs = choiceInputs(choice);
   const double share = checked.makeShare();
   const auto pattern = checked.make(inputs ? &*inputs : nullptr, progress.part(0.0, share));
   for (const auto& note : pattern->notes()) r.notes << QString::fromStdString(note);

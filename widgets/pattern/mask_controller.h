@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "widgets/shared/gui_limits.h"
+#include "engine/inputs/attention_inputs.h"
 #include "engine/masks/mask_stats.h"
 #include "engine/reach/reachability.h"
 #include "widgets/shared/mask_picture.h"
@@ -39,6 +40,11 @@ struct MaskResult {
 /// The whole computation, synchronous: what the controller runs in a worker, and what `attnscope-cli render` and
 /// the tests call directly. Throws Error (bad input) or Cancelled.
 MaskResult computeMaskResult(const PatternChoice& choice, const Progress& progress = {}, bool reachability = true);
+/// The sentence's tokens when they are exactly n (they label the axes and feed a data-dependent pattern), else none.
+std::vector<std::string> choiceTokens(const PatternChoice& choice);
+/// The attention inputs a data-dependent pattern is made from (the sentence's, or seeded synthetic ones), as the
+/// picture is; none for the other patterns. Throws Error for an unknown pattern name.
+std::optional<AttentionInputs> choiceInputs(const PatternChoice& choice);
 /// Adds reachability to a result (when its mask is small enough, see kGuiReachCells).
 void addReachability(MaskResult& result, const Progress& progress = {});
 
