@@ -517,7 +517,11 @@ ExportCodeDialog* MainWindow::openExportCodeDialog(const QString& format) {
   if (exportCode_) exportCode_->close();  // one at a time, always on what is on screen now
   std::optional<LayerStack> stack;
   if (!model_->stack().layers.empty()) stack = model_->stack();
-  exportCode_ = new ExportCodeDialog(controls_->choice(), std::move(stack), this);
+  std::optional<codegen::FittedModel> fitted;
+  if (weights_->fits() && weights_->dump())
+    fitted = codegen::fittedModel(*weights_->fits(), weights_->dump()->n(), 0, weights_->fitKeep(),
+                                  QFileInfo(QString::fromStdString(weights_->dump()->path())).fileName().toStdString());
+  exportCode_ = new ExportCodeDialog(controls_->choice(), std::move(stack), std::move(fitted), this);
   exportCode_->setAttribute(Qt::WA_DeleteOnClose);
   if (index >= 0) exportCode_->formatBox()->setCurrentIndex(static_cast<int>(index));
   exportCode_->show();

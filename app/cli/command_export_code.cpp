@@ -7,10 +7,13 @@
 
 #include "app/cli/cli_common.h"
 #include "engine/codegen/deepspeed_config.h"
+#include "engine/codegen/fitted_model.h"
 #include "engine/codegen/flex_attention.h"
 #include "engine/codegen/hf_config_fields.h"
 #include "engine/io/atomic_file.h"
 #include "engine/masks/mask_io.h"
+#include "engine/weights/attention_dump.h"
+#include "engine/weights/fit.h"
 #include "engine/util/format.h"
 
 namespace attnscope::cli {
@@ -23,19 +26,28 @@ const char* kFormats = "flex, deepspeed, deepspeed-json, hf-config, npy or layou
 struct ExportCodeArgs {
   std::string format, out;
   StackSource stack;
-  bool pattern = false;
+  std::string fit;  ///< a dump whose heads are fitted
+  bool pattern = false, keepGiven = false;
+  double keep = 0.9;
 
   bool forStack() const { return stack.given(); }
+  bool forFit() const { return !fit.empty(); }
   std::string Check() const {
     if (format.empty()) return std::string("--format is required: ") + kFormats;
     if (format != "flex" && format != "deepspeed" && format != "deepspeed-json" && format != "hf-config" &&
         format != "npy" && format != "layout-npy")
       return "--format '" + attnscope::quoted(format) + "' is not allowed: expected " + kFormats;
     if (std::string problem = stack.check(/*required=*/false); !problem.empty()) return problem;
-    if (forStack() && pattern) return "--pattern is not allowed with a stack (--config, --stack or --layers): give one";
-    if (!forStack() && !pattern) return "--pattern or a stack (--config, --stack or --layers) is required";
-    if (forStack() && format != "flex" && format != "hf-config")
-      return "--format " + format + " is not allowed for a stack: a stack is written as flex or hf-config";
+    if (int(forStack()) + int(pattern) + int(forFit()) > 1)
+      return "give one of --pattern, a stack (--config, --stack or --layers) or --fit";
+    if (!forStack() && !pattern && !forFit())
+      return "--pattern, a stack (--config, --stack or --layers) or --fit is required";
+    if ((forStack() || forFit()) && format != "flex" && format != "hf-config")
+      return "--format " + format + " is not allowed for a " + (forFit() ? "fitted model" : "stack") +
+             ": it is written as flex or hf-config";
+    if (keepGiven && !forFit()) return "--keep needs --fit: it is the share each fitted head keeps";
+    if (forFit() && !(keep > 0 && keep <= 1))
+      return "--keep " + std::to_string(keep) + " is not allowed: expected a share 0 < keep ≤ 1";
     if ((format == "npy" || format == "layout-npy") && out.empty())
       return "--out is required with --format " + format + ": a .npy file";
     if ((format == "npy" || format == "layout-npy") && QFileInfo(toQ(out)).suffix().toLower() != QStringLiteral("npy"))
@@ -59,7 +71,8 @@ int runExportCode(const QStringList& arguments) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral(
       "Write a pattern, or a model's stack, as code for training: --format flex (a Python file with FlexAttention's "
-      "mask_mod, equal to the mask cell for cell), deepspeed / deepspeed-json (DeepSpeed's SparsityConfig, for the "
+      "mask_mod, equal to the mask cell for cell; with --fit DUMP, each head of a model through its fitted pattern), "
+      "deepspeed / deepspeed-json (DeepSpeed's SparsityConfig, for the "
       "five DeepSpeed families), hf-config (the config.json fields that give the same layers, or what a config "
       "cannot say), npy (the mask [heads, n, n]) or layout-npy (a block family's layout)."));
   const QCommandLineOption help = parser.addHelpOption();
@@ -70,10 +83,16 @@ int runExportCode(const QStringList& arguments) {
   StackOptions stack;
   stack.addTo(parser);
   const QCommandLineOption format(QStringLiteral("format"), QString::fromUtf8(kFormats), QStringLiteral("FORMAT"));
+  const QCommandLineOption fit(
+      QStringLiteral("fit"),
+      QStringLiteral("A dump of attention weights (.npy/.npz): each head fitted (as `attention --fit`) and written."),
+      QStringLiteral("DUMP"));
+  const QCommandLineOption keep(QStringLiteral("keep"),
+                                QStringLiteral("The share of each head's attention --fit keeps (default 0.9)."),
+                                QStringLiteral("S"));
   const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Output file (default: standard output)."),
                                QStringLiteral("FILE"));
-  parser.addOption(format);
-  parser.addOption(out);
+  for (const QCommandLineOption* o : {&format, &fit, &keep, &out}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   ExportCodeArgs args;
@@ -81,7 +100,31 @@ int runExportCode(const QStringList& arguments) {
   args.out = toStd(parser.value(out));
   args.stack = stack.read(parser);
   args.pattern = parser.isSet(pattern.pattern);
+  args.fit = toStd(parser.value(fit));
+  args.keepGiven = parser.isSet(keep);
+  if (args.keepGiven) {
+    bool ok = false;
+    args.keep = parser.value(keep).toDouble(&ok);
+    if (!ok) throw UsageError("--keep '" + attnscope::quoted(toStd(parser.value(keep))) + "' is not a number");
+  }
   refuse(args.Check());
+
+  if (args.forFit()) {
+    const AttentionDump dump = AttentionDump::open(args.fit);
+    FitOptions options;
+    options.keep = args.keep;
+    const codegen::FittedModel model =
+        codegen::fittedModel(fitPatterns(dump, options), dump.n(), 0, args.keep, args.fit);
+    if (args.format == "flex") {
+      write(codegen::flexAttentionFitCode(model), args.out);
+    } else {
+      const codegen::HfConfigFields fields = codegen::hfConfigFieldsForFits(model);
+      write(codegen::hfConfigJson(fields), args.out);
+      if (!args.out.empty())
+        for (const std::string& line : fields.cannotExpress) std::cout << "cannot express: " << line << "\n";
+    }
+    return 0;
+  }
 
   if (args.forStack()) {
     Index n = 0;

@@ -155,7 +155,9 @@ class Writer {
 
   std::string arithmetic(const PatternFamily& f, const ParamSet& p, Index n) {
     const std::string& family = f.name();
-    const std::string tokenTable = prefix_ + "_GLOBAL_TOKENS";
+    std::string tokenTable;  // one table a member: a union may hold global and hf-longformer, each with its tokens
+    for (char c : prefix_ + "_" + identifier(family) + "_TOKENS")
+      tokenTable += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (family == "full") return cmp(Q, ">=", "0");
     if (family == "causal") return cmp(K, "<=", Q);
     if (family == "window") return window(p.getInt("radius"), p.getInt("dilation"), p.getBool("causal"));
@@ -432,7 +434,12 @@ std::string flexAttentionCode(const CheckedPattern& pattern, const AttentionInpu
   return out;
 }
 
-std::string flexAttentionStackCode(const LayerStack& stack, const Progress& progress) {
+namespace {
+
+// A stack's file: `unit` names its parts in messages and the header ("layer", or "fit" for a fitted model's distinct
+// fits), `prefix` their functions; a model's stack (`layers`) also gets HEADS, MASK_MODS and the usage lines.
+std::string stackFile(const LayerStack& stack, const Progress& progress, const std::string& unit,
+                      const std::string& prefix, bool layers) {
   checkStack(stack);
   // Equal layers share one function; every distinct layer is checked for its tables before anything is made.
   std::vector<CheckedPattern> checked;
@@ -454,7 +461,7 @@ std::string flexAttentionStackCode(const LayerStack& stack, const Progress& prog
     } catch (const Cancelled&) {
       throw;
     } catch (const Error& e) {
-      throw Error("layer " + std::to_string(l) + ": " + e.what());
+      throw Error(unit + " " + std::to_string(l) + ": " + e.what());
     }
   }
   if (bits > kMaxLookupBits)
@@ -472,11 +479,11 @@ std::string flexAttentionStackCode(const LayerStack& stack, const Progress& prog
     if (first[l] != static_cast<int>(l)) {
       names[l] = names[static_cast<std::size_t>(first[l])];
       headsList += std::string(headsList.empty() ? "" : ", ") + headsOf[static_cast<std::size_t>(first[l])];
-      layerLines += "layer " + std::to_string(l) + ": as layer " + std::to_string(first[l]) + "\n";
+      layerLines += unit + " " + std::to_string(l) + ": as " + unit + " " + std::to_string(first[l]) + "\n";
       continue;
     }
     Writer w("_l" + std::to_string(l));
-    names[l] = "mask_mod_layer_" + std::to_string(l);
+    names[l] = prefix + std::to_string(l);
     const double share = 1.0 / double(checked.size());
     const PatternCode code = writePattern(w, names[l], checked[made], nullptr,
                                           progress.part(double(made) * share, double(made + 1) * share));
@@ -486,8 +493,8 @@ std::string flexAttentionStackCode(const LayerStack& stack, const Progress& prog
     tables += w.tables();
     functions += w.functions();
     allTables.insert(allTables.end(), w.tableNames().begin(), w.tableNames().end());
-    for (const std::string& x : code.lookups) lookups.push_back("layer " + std::to_string(l) + " " + x);
-    layerLines += "layer " + std::to_string(l) + ": " + code.describe + ", " + std::to_string(code.heads) +
+    for (const std::string& x : code.lookups) lookups.push_back(unit + " " + std::to_string(l) + " " + x);
+    layerLines += unit + " " + std::to_string(l) + ": " + code.describe + ", " + std::to_string(code.heads) +
                   (code.heads == 1 ? " head" : " heads") + "\n";
   }
   std::string header =
@@ -495,12 +502,17 @@ std::string flexAttentionStackCode(const LayerStack& stack, const Progress& prog
       "stack: " +
       stack.name + "\nn:     " + withSeparators(stack.n) + " (queries and keys)\n" + layerLines + "\n" +
       lookupLine(lookups) +
-      "\nMASK_MODS[l] is layer l's mask_mod: True exactly where AttnScope's mask of that layer has "
-      "a cell.\n";
-  std::string out =
-      commentLines(header) + "\n" + kPrelude + "N = " + num(stack.n) + "\nHEADS = [" + headsList + "]  # by layer\n\n";
+      (layers ? "\nMASK_MODS[l] is layer l's mask_mod: True exactly where AttnScope's mask of that layer has a cell.\n"
+              : "\n");
+  std::string out = commentLines(header) + "\n" + kPrelude + "N = " + num(stack.n) + "\n";
+  out += layers ? "HEADS = [" + headsList + "]  # by layer\n\n" : "\n";
   if (!tables.empty()) out += tables + "\n\n";
   out += functions;
+  std::string aliases;  // a layer equal to an earlier one is that layer's function under its own name too
+  for (std::size_t l = 0; l < stack.layers.size(); ++l)
+    if (first[l] != static_cast<int>(l)) aliases += prefix + std::to_string(l) + " = " + names[l] + "\n";
+  if (!aliases.empty()) out += aliases + "\n\n";
+  if (!layers) return out + moveFunction(allTables);
   out += "MASK_MODS = [\n";
   for (const std::string& name : names) out += "    " + name + ",\n";
   out += "]\n\n\n" + moveFunction(allTables);
@@ -511,6 +523,16 @@ std::string flexAttentionStackCode(const LayerStack& stack, const Progress& prog
       "#                for m, h in zip(MASK_MODS, HEADS)]\n"
       "# out = flex_attention(q, k, v, block_mask=block_masks[layer])\n";
   return out;
+}
+
+}  // namespace
+
+std::string flexAttentionStackCode(const LayerStack& stack, const Progress& progress) {
+  return stackFile(stack, progress, "layer", "mask_mod_layer_", /*layers=*/true);
+}
+
+std::string flexAttentionParts(const LayerStack& parts, const std::string& unit, const Progress& progress) {
+  return stackFile(parts, progress, unit, unit + "_", /*layers=*/false);
 }
 
 }  // namespace attnscope::codegen

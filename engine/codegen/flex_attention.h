@@ -36,4 +36,8 @@ std::string flexAttentionCode(const CheckedPattern& pattern, const AttentionInpu
 /// the list of them by layer. Throws Error("layer 3: …"), Cancelled.
 std::string flexAttentionStackCode(const LayerStack& stack, const Progress& progress = {});
 
+/// The same file for parts that are not a model's layers (a fitted model's distinct fits): functions
+/// `<unit>_<k>`, header lines "<unit> k: …", and no HEADS, MASK_MODS or usage: the caller writes how they combine.
+std::string flexAttentionParts(const LayerStack& parts, const std::string& unit, const Progress& progress = {});
+
 }  // namespace attnscope::codegen

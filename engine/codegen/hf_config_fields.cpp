@@ -119,8 +119,7 @@ HfConfigFields hfConfigFields(const LayerStack& stack, bool everyLayer) {
   if (d.keyValueHeads != d.heads) sizes.emplace_back("num_key_value_heads", std::to_string(d.keyValueHeads));
   sizes.emplace_back("head_dim", std::to_string(d.headDim));
   out.modelSizes = object(sizes);
-  if (!stack.dimsFromConfig)
-    out.notes.push_back("model_sizes are BERT-base's, standing in: this stack was built by hand, not from a config");
+  if (!stack.dimsFromConfig) out.notes.push_back("model_sizes are BERT-base's, standing in: no config.json gave them");
   auto layerName = [&](std::size_t l) {
     return everyLayer ? std::string("the pattern") : "layer " + std::to_string(l);
   };

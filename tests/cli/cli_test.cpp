@@ -1256,12 +1256,13 @@ TEST(CliExportCode, FormatsAndRefusals) {
     args.prepend(QStringLiteral("export-code"));
     return cli(args);
   };
-  CliRun r = run({QStringLiteral("--format"), QStringLiteral("flex"), QStringLiteral("--pattern"),
-                  QStringLiteral("strided"), QStringLiteral("-p"), QStringLiteral("stride=8"), QStringLiteral("--n"),
-                  QStringLiteral("64")});
+  CliRun r =
+      run({QStringLiteral("--format"), QStringLiteral("flex"), QStringLiteral("--pattern"), QStringLiteral("strided"),
+           QStringLiteral("-p"), QStringLiteral("stride=8"), QStringLiteral("--n"), QStringLiteral("64")});
   ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
   EXPECT_TRUE(r.out.contains(QStringLiteral("def mask_mod(b, h, q_idx, kv_idx):")));
-  EXPECT_TRUE(r.out.contains(QStringLiteral("((kv_idx <= q_idx) & ((q_idx - kv_idx <= 8) | ((q_idx - kv_idx) % 8 == 0)))")));
+  EXPECT_TRUE(
+      r.out.contains(QStringLiteral("((kv_idx <= q_idx) & ((q_idx - kv_idx <= 8) | ((q_idx - kv_idx) % 8 == 0)))")));
   EXPECT_TRUE(r.out.contains(QStringLiteral("create_block_mask(mask_mod, B=None, H=None, Q_LEN=N, KV_LEN=N")));
 
   // A stack's Hugging Face fields into a file; what a config cannot say is printed.
@@ -1307,7 +1308,15 @@ TEST(CliExportCode, FormatsAndRefusals) {
         QStringLiteral("--n"), QStringLiteral("64"), QStringLiteral("--out"), dir.filePath(QStringLiteral("l.npy"))},
        QStringLiteral("it has no block layout")},
       {{QStringLiteral("--format"), QStringLiteral("flex"), QStringLiteral("--n"), QStringLiteral("64")},
-       QStringLiteral("--pattern or a stack (--config, --stack or --layers) is required")},
+       QStringLiteral("--pattern, a stack (--config, --stack or --layers) or --fit is required")},
+      {{QStringLiteral("--format"), QStringLiteral("deepspeed"), QStringLiteral("--fit"), QStringLiteral("dump.npz")},
+       QStringLiteral("--format deepspeed is not allowed for a fitted model")},
+      {{QStringLiteral("--format"), QStringLiteral("flex"), QStringLiteral("--pattern"), QStringLiteral("full"),
+        QStringLiteral("--n"), QStringLiteral("8"), QStringLiteral("--keep"), QStringLiteral("0.5")},
+       QStringLiteral("--keep needs --fit")},
+      {{QStringLiteral("--format"), QStringLiteral("flex"), QStringLiteral("--fit"),
+        dir.filePath(QStringLiteral("missing.npz"))},
+       QStringLiteral("missing.npz")},
   };
   for (const auto& [args, message] : bad) {
     r = run(args);

@@ -5,6 +5,7 @@
 
 #include "engine/codegen/code_text.h"
 #include "engine/codegen/deepspeed_config.h"
+#include "engine/codegen/fitted_model.h"
 #include "engine/codegen/flex_attention.h"
 #include "engine/codegen/hf_config_fields.h"
 #include "engine/models/hf_config.h"
@@ -183,6 +184,44 @@ TEST(Codegen, FlexRefusesATableTooLargeBeforeMakingIt) {
   const std::string code = codegen::flexAttentionCode(checked("blocks+random", 32, {{"block", "8"}}));
   EXPECT_NE(code.find("Written as a lookup into the layout AttnScope built: random"), std::string::npos);
   EXPECT_NE(code.find("return (q_idx // 8 == kv_idx // 8)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attnscope
+
+namespace attnscope {
+namespace {
+
+TEST(Codegen, ACoveringLayerHoldsEveryHeadsFit) {
+  auto window = [](Index r, bool causal, bool global = false) {
+    FitCandidate c{global ? "window+global" : "window", {{"radius", std::to_string(r)}}, 0, 0.9};
+    if (causal) c.params.push_back({"causal", "true"});
+    if (global) c.params.push_back({"tokens", "0"});
+    return c;
+  };
+  codegen::FittedModel m;
+  m.source = "dump";
+  m.n = 40;
+  m.heads = {{window(1, true), window(3, false)},
+             {window(2, true, true), window(5, true)},
+             {FitCandidate{"causal", {}, 0, 1}, window(2, false)},
+             {window(4, true), window(4, true)}};
+  const LayerStack s = codegen::coveringStack(m);
+  ASSERT_EQ(s.layers.size(), 4u);
+  EXPECT_EQ(s.layers[0].describe(), "window (radius=3, causal=false)");
+  EXPECT_EQ(s.layers[1].describe(), "window+global (radius=5, causal=true, tokens=0)");
+  EXPECT_EQ(s.layers[2].describe(), "full");
+  EXPECT_EQ(s.layers[3].describe(), "window (radius=4, causal=true)");
+  EXPECT_EQ(s.notes.size(), 3u);  // the last layer's heads agree
+  // Each layer's mask holds every one of its heads' fitted masks.
+  for (std::size_t l = 0; l < m.heads.size(); ++l) {
+    const SparseMask cover = PatternSpec::parse(s.layers[l].pattern).build(s.layers[l].params, m.n);
+    for (const FitCandidate& c : m.heads[l]) {
+      const SparseMask head = PatternSpec::parse(c.pattern).build(c.params, m.n);
+      for (Index q = 0; q < m.n; ++q)
+        for (KeyIndex k : head.row(0, q)) EXPECT_TRUE(cover.contains(0, q, k)) << l << " " << q << " " << k;
+    }
+  }
 }
 
 }  // namespace

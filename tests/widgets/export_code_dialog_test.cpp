@@ -9,6 +9,7 @@
 #include <QTemporaryDir>
 
 #include "engine/codegen/deepspeed_config.h"
+#include "engine/codegen/fitted_model.h"
 #include "engine/masks/mask_io.h"
 #include "tests/widgets/window_fixture.h"
 #include "widgets/pattern/export_code_dialog.h"
@@ -81,6 +82,31 @@ TEST(ExportCodeDialogTest, AFormatThePatternCannotTakeSaysWhyInline) {
   EXPECT_TRUE(dialog.text().contains(QStringLiteral("\"layer_types\": [\"sliding_attention\", \"full_attention\"]")))
       << dialog.text().toStdString();
   EXPECT_TRUE(dialog.text().contains(QStringLiteral("\"sliding_window\": 8")));
+}
+
+TEST(ExportCodeDialogTest, FittedHeadsAreWrittenHeadByHead) {
+  codegen::FittedModel fitted;
+  fitted.source = "dump.npz";
+  fitted.n = 32;
+  fitted.keep = 0.9;
+  const FitCandidate narrow{"window", {{"radius", "1"}, {"causal", "true"}}, 0, 0.9};
+  const FitCandidate wide{"window", {{"radius", "6"}, {"causal", "true"}}, 0, 0.95};
+  fitted.heads = {{narrow, wide}, {wide, wide}};
+  ExportCodeDialog dialog(choiceOf(QStringLiteral("full"), 32, {}), std::nullopt, fitted);
+  ASSERT_EQ(dialog.sourceBox()->count(), 2);
+  EXPECT_TRUE(dialog.sourceBox()->itemText(1).startsWith(QStringLiteral("The fitted heads: 2 layers × 2 heads")));
+  dialog.sourceBox()->setCurrentIndex(1);
+  ASSERT_TRUE(settled(dialog));
+  EXPECT_EQ(dialog.text().toStdString(), codegen::flexAttentionFitCode(fitted));
+  EXPECT_TRUE(dialog.text().contains(QStringLiteral("((h == 1) & fit_1(b, h, q_idx, kv_idx))")));
+  // A config has one window a layer: the widest of its heads', said so.
+  dialog.formatBox()->setCurrentIndex(ExportCodeDialog::HfConfig);
+  ASSERT_TRUE(settled(dialog));
+  EXPECT_TRUE(dialog.text().contains(QStringLiteral("\"sliding_window\": 7"))) << dialog.text().toStdString();
+  EXPECT_TRUE(dialog.text().contains(QStringLiteral("layer 0: its heads' fits differ")));
+  dialog.formatBox()->setCurrentIndex(ExportCodeDialog::DeepSpeedJson);
+  ASSERT_TRUE(settled(dialog));
+  EXPECT_TRUE(dialog.message()->text().contains(QStringLiteral("fitted heads are written as FlexAttention")));
 }
 
 class ExportCodeWindowTest : public ::testing::Test {

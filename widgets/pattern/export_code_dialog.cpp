@@ -45,10 +45,12 @@ QString previewOf(const QString& text) {
 
 }  // namespace
 
-ExportCodeDialog::ExportCodeDialog(PatternChoice pattern, std::optional<LayerStack> stack, QWidget* parent)
+ExportCodeDialog::ExportCodeDialog(PatternChoice pattern, std::optional<LayerStack> stack,
+                                   std::optional<codegen::FittedModel> fitted, QWidget* parent)
     : QDialog(parent),
       pattern_(std::move(pattern)),
       stack_(std::move(stack)),
+      fitted_(std::move(fitted)),
       source_(new QComboBox),
       format_(new QComboBox),
       preview_(new QPlainTextEdit),
@@ -57,12 +59,20 @@ ExportCodeDialog::ExportCodeDialog(PatternChoice pattern, std::optional<LayerSta
       save_(new QPushButton(QStringLiteral("&Save…"))),
       runner_(new TaskRunner(this)) {
   setWindowTitle(QStringLiteral("Export pattern as code"));
-  source_->addItem(QStringLiteral("The pattern: ") + pattern_.title());
+  source_->addItem(QStringLiteral("The pattern: ") + pattern_.title(), ThePattern);
   if (stack_ && !stack_->layers.empty())
     source_->addItem(QStringLiteral("The model's stack: %1 (%2 layers, n = %3)")
                          .arg(QString::fromStdString(stack_->name))
                          .arg(stack_->layers.size())
-                         .arg(QString::fromStdString(withSeparators(stack_->n))));
+                         .arg(QString::fromStdString(withSeparators(stack_->n))),
+                     TheStack);
+  if (fitted_ && !fitted_->heads.empty())
+    source_->addItem(QStringLiteral("The fitted heads: %1 layers × %2 heads, each keeping %3% (n = %4)")
+                         .arg(fitted_->heads.size())
+                         .arg(fitted_->heads[0].size())
+                         .arg(qRound(100 * fitted_->keep))
+                         .arg(QString::fromStdString(withSeparators(fitted_->n))),
+                     TheFits);
   format_->addItem(QStringLiteral("PyTorch FlexAttention: mask_mod (.py)"), Flex);
   format_->addItem(QStringLiteral("DeepSpeed SparsityConfig (.py)"), DeepSpeedPython);
   format_->addItem(QStringLiteral("DeepSpeed SparsityConfig (.json)"), DeepSpeedJson);
@@ -120,11 +130,16 @@ ExportCodeDialog::Format ExportCodeDialog::format() const {
   return static_cast<Format>(format_->currentData().toInt());
 }
 
-bool ExportCodeDialog::forStack() const { return source_->currentIndex() == 1; }
+ExportCodeDialog::Source ExportCodeDialog::source() const {
+  return static_cast<Source>(source_->currentData().toInt());
+}
 
 QString ExportCodeDialog::suggestedName() const {
-  QString base = forStack() ? QStringLiteral("stack") : pattern_.pattern;
-  if (!forStack())
+  const Source from = source();
+  QString base = from == TheStack  ? QStringLiteral("stack")
+                 : from == TheFits ? QStringLiteral("fitted-heads")
+                                   : pattern_.pattern;
+  if (from == ThePattern)
     for (const auto& [key, value] : pattern_.params) base += QLatin1Char('-') + key + QLatin1Char('-') + value;
   base.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]+")), QStringLiteral("-"));
   switch (format()) {
@@ -147,14 +162,25 @@ void ExportCodeDialog::refresh() {
   message_->setText(QStringLiteral("Writing…"));
   preview_->clear();
   const Format f = format();
-  const bool stack = forStack();
+  const Source from = source();
   const PatternChoice pattern = pattern_;
-  const std::optional<LayerStack> layers = stack ? stack_ : std::nullopt;
-  runner_->start([this, f, pattern, layers](const TaskRunner::Context& context) -> std::function<void()> {
+  const std::optional<LayerStack> layers = from == TheStack ? stack_ : std::nullopt;
+  const std::optional<codegen::FittedModel> fitted = from == TheFits ? fitted_ : std::nullopt;
+  runner_->start([this, f, pattern, layers, fitted](const TaskRunner::Context& context) -> std::function<void()> {
     const Progress& progress = context.progress();
     std::string text, note;
     std::shared_ptr<const SparseMask> mask;
-    if (layers) {
+    if (fitted) {
+      if (f == Flex) {
+        text = codegen::flexAttentionFitCode(*fitted, progress);
+      } else if (f == HfConfig) {
+        text = codegen::hfConfigJson(codegen::hfConfigFieldsForFits(*fitted));
+      } else {
+        throw Error(
+            "fitted heads are written as FlexAttention (each head exactly) or Hugging Face config fields "
+            "(each layer covering its heads): choose one of those");
+      }
+    } else if (layers) {
       if (f == Flex)
         text = codegen::flexAttentionStackCode(*layers, progress);
       else if (f == HfConfig)

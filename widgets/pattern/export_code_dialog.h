@@ -1,14 +1,15 @@
 #pragma once
-// File → Export pattern as code…: the pattern on screen (or the model's stack) written for training code — a
-// FlexAttention mask_mod file, DeepSpeed's SparsityConfig as Python or JSON, Hugging Face config fields, or the mask
-// and block layout as .npy — with a preview of the text, Copy and Save…. The text is made on the TaskRunner; a
-// format the pattern cannot take says why inline.
+// File → Export pattern as code…: the pattern on screen (or the model's stack, or the fitted heads) written for
+// training code — a FlexAttention mask_mod file, DeepSpeed's SparsityConfig as Python or JSON, Hugging Face config
+// fields, or the mask and block layout as .npy — with a preview of the text, Copy and Save…. The text is made on the
+// TaskRunner; a format the pattern cannot take says why inline.
 
 #include <QDialog>
 
 #include <memory>
 #include <optional>
 
+#include "engine/codegen/fitted_model.h"
 #include "engine/models/layer_stack.h"
 #include "engine/masks/sparse_mask.h"
 #include "widgets/pattern/pattern_choice.h"
@@ -26,9 +27,12 @@ class ExportCodeDialog : public QDialog {
   Q_OBJECT
  public:
   enum Format { Flex, DeepSpeedPython, DeepSpeedJson, HfConfig, MaskNpy, LayoutNpy };
+  enum Source { ThePattern, TheStack, TheFits };
 
-  /// `stack`: the model's stack, offered as a second source when it has layers.
-  ExportCodeDialog(PatternChoice pattern, std::optional<LayerStack> stack, QWidget* parent = nullptr);
+  /// `stack`: the model's stack, offered as a source when it has layers; `fitted`: the Real attention tab's fitted
+  /// heads, offered when there are some.
+  ExportCodeDialog(PatternChoice pattern, std::optional<LayerStack> stack,
+                   std::optional<codegen::FittedModel> fitted = std::nullopt, QWidget* parent = nullptr);
   ~ExportCodeDialog() override;
 
   QComboBox* sourceBox() const { return source_; }
@@ -48,10 +52,11 @@ class ExportCodeDialog : public QDialog {
  private:
   void refresh();
   Format format() const;
-  bool forStack() const;
+  Source source() const;
 
   PatternChoice pattern_;
   std::optional<LayerStack> stack_;
+  std::optional<codegen::FittedModel> fitted_;
   QComboBox* source_;
   QComboBox* format_;
   QPlainTextEdit* preview_;

@@ -119,6 +119,8 @@ class WeightsPanel : public QWidget, public ViewTab {
   const AttentionDump* dump() const { return dump_.get(); }
   const WeightsReport* report() const { return report_.get(); }
   const std::vector<std::vector<HeadFit>>* fits() const { return fits_.get(); }
+  /// The share the shown fits keep.
+  double fitKeep() const { return fitKeep_; }
   QTableWidget* grid() const { return grid_; }
   QTableWidget* table() const { return table_; }
   QTableWidget* fitTable() const { return fitTable_; }
