@@ -65,6 +65,13 @@ void write(const std::string& text, const std::string& out) {
   std::cout << "wrote " << out << "\n";
 }
 
+// The fields as JSON; written to a file, what a config cannot say is also printed.
+void writeFields(const codegen::HfConfigFields& fields, const std::string& out) {
+  write(codegen::hfConfigJson(fields), out);
+  if (!out.empty())
+    for (const std::string& line : fields.cannotExpress) std::cout << "cannot express: " << line << "\n";
+}
+
 }  // namespace
 
 int runExportCode(const QStringList& arguments) {
@@ -118,10 +125,7 @@ int runExportCode(const QStringList& arguments) {
     if (args.format == "flex") {
       write(codegen::flexAttentionFitCode(model), args.out);
     } else {
-      const codegen::HfConfigFields fields = codegen::hfConfigFieldsForFits(model);
-      write(codegen::hfConfigJson(fields), args.out);
-      if (!args.out.empty())
-        for (const std::string& line : fields.cannotExpress) std::cout << "cannot express: " << line << "\n";
+      writeFields(codegen::hfConfigFieldsForFits(model), args.out);
     }
     return 0;
   }
@@ -134,10 +138,7 @@ int runExportCode(const QStringList& arguments) {
     if (args.format == "flex") {
       write(codegen::flexAttentionStackCode(s), args.out);
     } else {
-      const codegen::HfConfigFields fields = codegen::hfConfigFields(s);
-      write(codegen::hfConfigJson(fields), args.out);
-      if (!args.out.empty())
-        for (const std::string& line : fields.cannotExpress) std::cout << "cannot express: " << line << "\n";
+      writeFields(codegen::hfConfigFields(s), args.out);
     }
     return 0;
   }
@@ -154,10 +155,7 @@ int runExportCode(const QStringList& arguments) {
     codegen::checkDeepSpeedPattern(checked.spec());
     write(codegen::deepspeedJson(checked), args.out);
   } else if (args.format == "hf-config") {
-    const codegen::HfConfigFields fields = codegen::hfConfigFieldsForPattern(checked);
-    write(codegen::hfConfigJson(fields), args.out);
-    if (!args.out.empty())
-      for (const std::string& line : fields.cannotExpress) std::cout << "cannot express: " << line << "\n";
+    writeFields(codegen::hfConfigFieldsForPattern(checked), args.out);
   } else {
     const auto made = request.makePattern();
     if (args.format == "layout-npy" && !made->blockLayout())

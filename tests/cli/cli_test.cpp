@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "engine/io/npy.h"
+#include "tests/shared/backwards_tokenizer.h"
 
 namespace {
 
@@ -1157,21 +1158,9 @@ TEST(CliDistil, AModelAgainstItselfAndATokenizerThatDiffers) {
   EXPECT_EQ(o.value(QStringLiteral("matching_mean_js")).toDouble(), 0.0);
   EXPECT_EQ(o.value(QStringLiteral("minilm_kl")).toArray().size(), 8);
   // The other tokenizer: tok512.bin with every piece of two bytes or more spelt backwards ("ball" → "llab").
-  QFile in(QStringLiteral(ATTNSCOPE_STORIES_DIR "/tok512.bin"));
-  ASSERT_TRUE(in.open(QIODevice::ReadOnly));
-  QByteArray bytes = in.readAll();
-  for (int t = 0, at = 4; t < 512; ++t) {
-    std::int32_t length = 0;
-    std::memcpy(&length, bytes.constData() + at + 4, 4);
-    std::reverse(bytes.begin() + at + 8, bytes.begin() + at + 8 + length);
-    at += 8 + length;
-  }
   QTemporaryDir dir;
   const QString other = dir.filePath(QStringLiteral("other.bin"));
-  QFile out(other);
-  ASSERT_TRUE(out.open(QIODevice::WriteOnly));
-  out.write(bytes);
-  out.close();
+  ASSERT_TRUE(attnscope::test::writeBackwardsTokenizer(QStringLiteral(ATTNSCOPE_STORIES_DIR "/tok512.bin"), other));
   expectBadInput(distil({QStringLiteral("--text"), text, QStringLiteral("--student-tokenizer"), other}),
                  "the teacher and the student split the text differently");
   expectBadInput(distil({}), "give either --text TEXT or --text-file FILE");

@@ -35,6 +35,7 @@
 #include "widgets/weights/tokens_page.h"
 #include "widgets/weights/pareto_chart.h"
 #include "widgets/weights/weights_panel.h"
+#include "tests/shared/backwards_tokenizer.h"
 
 namespace attnscope {
 namespace {
@@ -771,19 +772,8 @@ TEST_F(DistilPageTest, AStudentWithAnotherTokenizerIsRefused) {
   QTemporaryDir dir;
   QFile::copy(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/../stories260K/stories260K.bin"),
               dir.filePath(QStringLiteral("stories260K.bin")));
-  QFile in(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/../stories260K/tok512.bin"));
-  ASSERT_TRUE(in.open(QIODevice::ReadOnly));
-  QByteArray bytes = in.readAll();
-  for (int t = 0, at = 4; t < 512; ++t) {
-    std::int32_t length = 0;
-    std::memcpy(&length, bytes.constData() + at + 4, 4);
-    std::reverse(bytes.begin() + at + 8, bytes.begin() + at + 8 + length);
-    at += 8 + length;
-  }
-  QFile out(dir.filePath(QStringLiteral("tok512.bin")));
-  ASSERT_TRUE(out.open(QIODevice::WriteOnly));
-  out.write(bytes);
-  out.close();
+  ASSERT_TRUE(test::writeBackwardsTokenizer(QStringLiteral(ATTNSCOPE_TEXTS_DIR "/../stories260K/tok512.bin"),
+                                            dir.filePath(QStringLiteral("tok512.bin"))));
   ASSERT_TRUE(page()->openStudent(dir.filePath(QStringLiteral("stories260K.bin")))) << page()->message().toStdString();
   ASSERT_TRUE(page()->setSample(QStringLiteral("The red kite")));
   page()->compare();

@@ -28,8 +28,8 @@
 #include "widgets/shared/palettes.h"
 #include "widgets/shared/task_runner.h"
 #include "widgets/weights/cost_charts.h"
-#include "widgets/weights/cost_page.h"
 #include "widgets/weights/page_parts.h"
+#include "widgets/weights/text_choice.h"
 
 namespace attnscope {
 
@@ -47,7 +47,6 @@ constexpr Holding kHoldings[] = {
     {"bf16, computed in bf16", WeightStorage::Bf16, true}, {"int8 (dynamic)", WeightStorage::Int8, false},
 };
 
-constexpr int kTextAbove = 0;
 constexpr int kPauseMs = 150;  // a dragged slider measures once it rests
 
 QString percent(double share) { return fixedText(100 * share, share < 0.1 ? 1 : 0) + QLatin1Char('%'); }
@@ -175,12 +174,9 @@ CompressPage::CompressPage(QWidget* parent) : QWidget(parent) {
   layout->addLayout(bar);
 
   auto* bar2 = new QHBoxLayout;
-  text_ = new QComboBox(this);
-  text_->setObjectName(QStringLiteral("compressText"));
-  text_->addItem(QStringLiteral("the text above"));
-  text_->addItems(CostPage::sampleNames());
-  text_->setCurrentIndex(kTextAbove + 1);
-  for (QComboBox* box : {pruneScope_, headScore_, storage_, text_}) {
+  text_ = new TextChoice(QStringLiteral("compressText"), /*withFile=*/false, this);
+  text_->setOnProblem([this](const QString& text) { showMessage(text); });
+  for (QComboBox* box : {pruneScope_, headScore_, storage_, static_cast<QComboBox*>(text_)}) {
     box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     box->setMinimumContentsLength(10);
   }
@@ -282,7 +278,7 @@ CompressPage::~CompressPage() = default;
 
 void CompressPage::setModel(std::shared_ptr<const RuntimeModel> model, std::function<QString()> textAbove) {
   model_ = std::move(model);
-  textAbove_ = std::move(textAbove);
+  text_->setTextAbove(std::move(textAbove));
   const QSignalBlocker block(heads_);
   heads_->setRange(0, model_ ? model_->model->layers() * model_->model->heads() - 1 : 0);
   clearTable();
@@ -307,16 +303,7 @@ void CompressPage::setStorage(WeightStorage storage, bool mixed) {
     if (kHoldings[i].storage == storage && kHoldings[i].mixed == mixed) storage_->setCurrentIndex(i);
 }
 
-bool CompressPage::setSample(const QString& name) {
-  if (name.isEmpty()) {
-    text_->setCurrentIndex(kTextAbove);
-    return true;
-  }
-  const int at = static_cast<int>(CostPage::sampleNames().indexOf(name));
-  if (at < 0) return false;
-  text_->setCurrentIndex(at + 1);
-  return true;
-}
+bool CompressPage::setSample(const QString& name) { return text_->setSample(name); }
 
 CompressionPlan CompressPage::plan() const {
   CompressionPlan p;
@@ -337,15 +324,7 @@ int CompressPage::rows() const { return int(rows_.size()); }
 
 void CompressPage::showMessage(const QString& text) { lines_.showMessage(text); }
 
-std::optional<std::string> CompressPage::chosenText() {
-  if (text_->currentIndex() == kTextAbove) return (textAbove_ ? textAbove_() : QString()).toStdString();
-  const std::optional<QString> text = CostPage::sampleText(text_->currentText(), model_.get());
-  if (!text) {
-    showMessage(QStringLiteral("the sample '%1' is missing from this build").arg(text_->currentText()));
-    return std::nullopt;
-  }
-  return text->toStdString();
-}
+std::optional<std::string> CompressPage::chosenText() { return text_->chosen(model_.get()); }
 
 void CompressPage::scheduleMeasure() {
   if (!model_ || !isVisible()) return;  // nothing to compress, or the page is not looked at: Measure runs it

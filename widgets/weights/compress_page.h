@@ -34,6 +34,7 @@ class QTableWidget;
 namespace attnscope {
 
 class TaskRunner;
+class TextChoice;
 class TradeOffChart;
 
 /// A layers × heads map of one number a head (the Jensen–Shannon divergence of its attention), square cells as large
@@ -73,7 +74,7 @@ class CompressPage : public QWidget {
   void setPrune(double amount, bool global);
   void setPruneHeads(int count, HeadScore score);
   void setStorage(WeightStorage storage, bool mixed);
-  /// "" for the text above, or one of CostPage::sampleNames().
+  /// "" for the text above, or one of TextChoice::sampleNames().
   bool setSample(const QString& name);
   CompressionPlan plan() const;
 
@@ -122,7 +123,6 @@ class CompressPage : public QWidget {
   void run(std::vector<CompressionPlan> plans, int pauseMs);
 
   std::shared_ptr<const RuntimeModel> model_;
-  std::function<QString()> textAbove_;
   std::vector<Row> rows_;
   TaskRunner* runner_ = nullptr;
   QSlider* prune_ = nullptr;
@@ -131,7 +131,7 @@ class CompressPage : public QWidget {
   QSpinBox* heads_ = nullptr;
   QComboBox* headScore_ = nullptr;
   QComboBox* storage_ = nullptr;
-  QComboBox* text_ = nullptr;
+  TextChoice* text_ = nullptr;
   QPushButton* measure_ = nullptr;
   QPushButton* set_ = nullptr;
   QPushButton* cancel_ = nullptr;

@@ -25,25 +25,11 @@
 #include "widgets/shared/task_runner.h"
 #include "widgets/weights/cost_charts.h"
 #include "widgets/weights/page_parts.h"
+#include "widgets/weights/text_choice.h"
 
 namespace attnscope {
 
 namespace {
-
-// The shipped samples: (name on screen, resource file).
-const std::vector<std::pair<QString, QString>>& samples() {
-  static const std::vector<std::pair<QString, QString>> list = {
-      {QStringLiteral("The red kite"), QStringLiteral("the-red-kite.txt")},
-      {QStringLiteral("Lily and the puppy"), QStringLiteral("lily-and-the-puppy.txt")},
-      {QStringLiteral("Tom's big cake"), QStringLiteral("toms-big-cake.txt")},
-      {QStringLiteral("The little boat"), QStringLiteral("the-little-boat.txt")},
-      {QStringLiteral("Words to find (masked)"), QStringLiteral("masked-words-to-find.txt")},
-      {QStringLiteral("A day out (masked)"), QStringLiteral("masked-a-day-out.txt")},
-  };
-  return list;
-}
-
-constexpr int kTextAbove = 0;
 
 QString percentText(double share) { return fixedText(100 * share, share < 0.01 ? 2 : 1) + QLatin1Char('%'); }
 
@@ -101,13 +87,9 @@ CostPage::CostPage(QWidget* parent) : QWidget(parent) {
       "what attends instead of the model's full attention: the pattern chosen on the left in every layer, the Model "
       "tab's stack layer by layer, each head through the pattern fitted to it on the Best pattern page, or the "
       "Approximate tab's method (linear, Performer, Linformer, Nyströmformer) in place of softmax"));
-  text_ = new QComboBox(this);
-  text_->setObjectName(QStringLiteral("costText"));
-  text_->addItem(QStringLiteral("the text above"));
-  for (const auto& [name, file] : samples()) text_->addItem(name);
-  text_->addItem(QStringLiteral("a text file…"));
-  text_->setCurrentIndex(kTextAbove + 1);  // a story long enough to show the trade-off; the text above is a choice away
+  text_ = new TextChoice(QStringLiteral("costText"), /*withFile=*/true, this);
   text_->setToolTip(QStringLiteral("the text the model reads, with full attention and with the substitute"));
+  text_->setOnProblem([this](const QString& text) { showMessage(text); });
   auto button = [this](const QString& label, const char* name, const QString& tip) {
     return pageButton(this, label, name, tip);
   };
@@ -178,12 +160,6 @@ CostPage::CostPage(QWidget* parent) : QWidget(parent) {
     tradeOff_->setQuality(i == 0 ? TradeOffChart::Quality::Agreement : TradeOffChart::Quality::Kl);
   });
   connect(source_, &QComboBox::currentIndexChanged, this, &CostPage::sourceChanged);
-  connect(text_, &QComboBox::activated, this, [this](int index) {
-    if (index != text_->count() - 1) return;
-    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open a text"), QString(),
-                                                      QStringLiteral("Text (*.txt);;All files (*)"));
-    if (path.isEmpty() || !setTextFile(path)) text_->setCurrentIndex(kTextAbove);
-  });
   connect(export_, &QPushButton::clicked, this, [this] {
     const QString path =
         QFileDialog::getSaveFileName(this, QStringLiteral("Export what it costs"), QStringLiteral("what-it-costs.json"),
@@ -211,7 +187,7 @@ void CostPage::setSources(std::function<PatternChoice()> pattern, std::function<
 
 void CostPage::setModel(std::shared_ptr<const RuntimeModel> model, std::function<QString()> textAbove) {
   model_ = std::move(model);
-  textAbove_ = std::move(textAbove);
+  text_->setTextAbove(std::move(textAbove));
 }
 
 void CostPage::setFits(std::shared_ptr<const std::vector<std::vector<HeadFit>>> fits, Index n) {
@@ -221,36 +197,9 @@ void CostPage::setFits(std::shared_ptr<const std::vector<std::vector<HeadFit>>> 
 
 void CostPage::setSource(Source source) { source_->setCurrentIndex(int(source)); }
 
-QStringList CostPage::sampleNames() {
-  QStringList names;
-  for (const auto& [name, file] : samples()) names << name;
-  return names;
-}
+bool CostPage::setSample(const QString& name) { return text_->setSample(name); }
 
-bool CostPage::setSample(const QString& name) {
-  if (name.isEmpty()) {
-    text_->setCurrentIndex(kTextAbove);
-    return true;
-  }
-  const int at = static_cast<int>(sampleNames().indexOf(name));
-  if (at < 0) return false;
-  text_->setCurrentIndex(at + 1);
-  return true;
-}
-
-bool CostPage::setTextFile(const QString& path) {
-  try {
-    fileText_ = readSmallFile(path.toStdString(), std::size_t(1) << 20, "a text of at most 1 MB");
-  } catch (const std::exception& e) {
-    showMessage(QString::fromUtf8(e.what()));
-    return false;
-  }
-  filePath_ = path;
-  text_->setItemText(text_->count() - 1, QFileInfo(path).fileName());
-  text_->setCurrentIndex(text_->count() - 1);
-  showMessage({});
-  return true;
-}
+bool CostPage::setTextFile(const QString& path) { return text_->setFile(path); }
 
 void CostPage::setSweep(const QString& key, const QString& values) {
   sweepKeyBox_->setCurrentText(key);
@@ -307,37 +256,7 @@ QString CostPage::note() const { return note_->text(); }
 bool CostPage::busy() const { return runner_->busy(); }
 void CostPage::cancel() { runner_->cancel(); }
 
-std::optional<std::string> CostPage::chosenText() {
-  const int index = text_->currentIndex();
-  if (index == kTextAbove) return (textAbove_ ? textAbove_() : QString()).toStdString();
-  if (index == text_->count() - 1) {
-    if (filePath_.isEmpty()) {
-      showMessage(QStringLiteral("no text file is open: choose \"a text file…\" and pick one"));
-      return std::nullopt;
-    }
-    return fileText_;
-  }
-  const std::optional<QString> text = sampleText(text_->currentText(), model_.get());
-  if (!text) {
-    showMessage(QStringLiteral("the sample '%1' is missing from this build").arg(text_->currentText()));
-    return std::nullopt;
-  }
-  return text->toStdString();
-}
-
-std::optional<QString> CostPage::sampleText(const QString& name, const RuntimeModel* model) {
-  const int at = static_cast<int>(sampleNames().indexOf(name));
-  if (at < 0) return std::nullopt;
-  initResources();
-  QFile file(QStringLiteral(":/texts/") + samples()[std::size_t(at)].second);
-  if (!file.open(QIODevice::ReadOnly)) return std::nullopt;
-  QString text = QString::fromUtf8(file.readAll()).trimmed();
-  // The masked samples are written with BERT's [MASK]: the model's own mask token takes its place.
-  if (model)
-    if (const int mask = model->tokenizer->maskToken(); mask >= 0)
-      text.replace(QStringLiteral("[MASK]"), QString::fromStdString(model->tokenizer->label(mask)));
-  return text;
-}
+std::optional<std::string> CostPage::chosenText() { return text_->chosen(model_.get()); }
 
 std::optional<CostPage::Request> CostPage::request(Source source) {
   showMessage({});
@@ -453,8 +372,8 @@ void CostPage::showMeasures(const QString& label, const SubstituteMeasures& m, I
                             const QString& approxNote) {
   QString s = QStringLiteral("%1, on %2 (%3): %4 of the attention cells.")
                   .arg(label,
-                       text_->currentIndex() == kTextAbove ? QStringLiteral("the text above")
-                                                           : QLatin1Char('"') + text_->currentText() + QLatin1Char('"'),
+                       text_->aboveChosen() ? QStringLiteral("the text above")
+                                            : QLatin1Char('"') + text_->currentText() + QLatin1Char('"'),
                        countedText(tokens, "token", "tokens"), percentText(m.shareOfCells));
   const bool decoder = !model_ || !model_->model->encoder();
   if (m.positions > 0) {

@@ -34,6 +34,7 @@ class QPushButton;
 namespace attnscope {
 
 class LayerChart;
+class TextChoice;
 class TaskRunner;
 class TradeOffChart;
 
@@ -56,15 +57,11 @@ class CostPage : public QWidget {
   void setFits(std::shared_ptr<const std::vector<std::vector<HeadFit>>> fits, Index n);
 
   void setSource(Source source);
-  /// The text measured: "" for the text above, or a shipped sample's name (sampleNames()). False for another name.
+  /// The text measured: "" for the text above, or a shipped sample's name (TextChoice::sampleNames()). False for
+  /// another name.
   bool setSample(const QString& name);
   /// A text from a UTF-8 file (at most 1 MB); false, with the reason shown, when it cannot be read.
   bool setTextFile(const QString& path);
-  /// The shipped samples, by name ("The red kite", …): stories, and sentences with masked words.
-  static QStringList sampleNames();
-  /// A shipped sample's text, its [MASK]s written as `model`'s own mask token (when it has one); nothing for a name
-  /// that is not a sample or a sample missing from the build.
-  static std::optional<QString> sampleText(const QString& name, const RuntimeModel* model);
   /// The sweep: a parameter of the pattern on the left and its values ("0,1,2,4,8").
   void setSweep(const QString& key, const QString& values);
 
@@ -120,12 +117,9 @@ class CostPage : public QWidget {
   std::function<PatternChoice()> pattern_;
   std::function<LayerStack()> stack_;
   std::function<std::pair<std::string, ParamTexts>()> approx_;
-  std::function<QString()> textAbove_;
   std::shared_ptr<const RuntimeModel> model_;
   std::shared_ptr<const std::vector<std::vector<HeadFit>>> fits_;
   Index fitsN_ = 0;
-  QString filePath_;
-  std::string fileText_;
   struct Row {
     QString label;
     SubstituteMeasures measures;
@@ -135,7 +129,7 @@ class CostPage : public QWidget {
   QString sweepKey_;
   TaskRunner* runner_ = nullptr;
   QComboBox* source_ = nullptr;
-  QComboBox* text_ = nullptr;
+  TextChoice* text_ = nullptr;
   QComboBox* sweepKeyBox_ = nullptr;
   QLineEdit* sweepValues_ = nullptr;
   QComboBox* quality_ = nullptr;

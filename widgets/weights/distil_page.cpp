@@ -22,13 +22,11 @@
 #include "widgets/shared/number_text.h"
 #include "widgets/shared/palettes.h"
 #include "widgets/shared/task_runner.h"
-#include "widgets/weights/cost_page.h"
+#include "widgets/weights/text_choice.h"
 
 namespace attnscope {
 
 namespace {
-
-constexpr int kTextAbove = 0;
 
 QString headName(int layer, int head) { return QStringLiteral("%1.%2").arg(layer).arg(head); }
 
@@ -138,12 +136,9 @@ DistilPage::DistilPage(QWidget* parent) : QWidget(parent) {
   student_->setToolTip(QStringLiteral(
       "the student beside the model running here (the teacher): a compressed copy, or a model from disk that shares "
       "its tokenizer (a distilled model, two llama2.c checkpoints, a model saved by compress --save)"));
-  text_ = new QComboBox(this);
-  text_->setObjectName(QStringLiteral("distilText"));
-  text_->addItem(QStringLiteral("the text above"));
-  text_->addItems(CostPage::sampleNames());
-  text_->setCurrentIndex(kTextAbove + 1);
-  for (QComboBox* box : {student_, text_}) {
+  text_ = new TextChoice(QStringLiteral("distilText"), /*withFile=*/false, this);
+  text_->setOnProblem([this](const QString& text) { lines_.showMessage(text); });
+  for (QComboBox* box : {student_, static_cast<QComboBox*>(text_)}) {
     box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     box->setMinimumContentsLength(12);
   }
@@ -239,7 +234,7 @@ void DistilPage::setModel(std::shared_ptr<const RuntimeModel> model, std::functi
     table_->setRowCount(0);
   }
   model_ = std::move(model);
-  textAbove_ = std::move(textAbove);
+  text_->setTextAbove(std::move(textAbove));
 }
 
 void DistilPage::setStudent(Student student) { student_->setCurrentIndex(int(student)); }
@@ -257,31 +252,14 @@ bool DistilPage::openStudent(const QString& path) {
   return true;
 }
 
-bool DistilPage::setSample(const QString& name) {
-  if (name.isEmpty()) {
-    text_->setCurrentIndex(kTextAbove);
-    return true;
-  }
-  const int at = static_cast<int>(CostPage::sampleNames().indexOf(name));
-  if (at < 0) return false;
-  text_->setCurrentIndex(at + 1);
-  return true;
-}
+bool DistilPage::setSample(const QString& name) { return text_->setSample(name); }
 
 bool DistilPage::busy() const { return runner_->busy() || pictureRunner_->busy(); }
 QString DistilPage::summary() const { return lines_.summary->text(); }
 QString DistilPage::teacherTitle() const { return teacherTitle_; }
 QString DistilPage::studentTitle() const { return studentTitle_; }
 
-std::optional<std::string> DistilPage::chosenText() {
-  if (text_->currentIndex() == kTextAbove) return (textAbove_ ? textAbove_() : QString()).toStdString();
-  const std::optional<QString> text = CostPage::sampleText(text_->currentText(), model_.get());
-  if (!text) {
-    lines_.showMessage(QStringLiteral("the sample '%1' is missing from this build").arg(text_->currentText()));
-    return std::nullopt;
-  }
-  return text->toStdString();
-}
+std::optional<std::string> DistilPage::chosenText() { return text_->chosen(model_.get()); }
 
 void DistilPage::cancel() {
   runner_->cancel();

@@ -26,6 +26,7 @@ namespace attnscope {
 
 class HeatmapView;
 class TaskRunner;
+class TextChoice;
 
 /// The teacher × student divergence matrix: a row a teacher head, a column a student head (layer by layer), square
 /// cells, the matched pairs outlined; a click on a cell asks for that pair.
@@ -93,14 +94,13 @@ class DistilPage : public QWidget {
 
   std::shared_ptr<const RuntimeModel> model_;
   std::shared_ptr<const RuntimeModel> fromDisk_;
-  std::function<QString()> textAbove_;
   std::shared_ptr<const DistilComparison> comparison_;
   std::shared_ptr<const ModelPass> teacherPass_, studentPass_;
   QStringList tokens_;
   TaskRunner* runner_ = nullptr;
   TaskRunner* pictureRunner_ = nullptr;
   QComboBox* student_ = nullptr;
-  QComboBox* text_ = nullptr;
+  TextChoice* text_ = nullptr;
   QPushButton* compare_ = nullptr;
   QPushButton* cancel_ = nullptr;
   QProgressBar* progress_ = nullptr;
