@@ -39,6 +39,9 @@ struct CompareHooks {
   /// kept: the first run of a small problem also pays for starting threads and touching fresh memory. Only the
   /// first pass reports rows. 0: one pass each.
   double repeatBelowMs = 0;
+  /// Timed passes of each kernel at least (the best is kept), as `bench` times them with bestOfMs: the first pass,
+  /// which reports its rows, counts as one. 1: the first pass alone.
+  int repeat = 1;
   /// A stage starts: 0 the pattern's run, 1 full attention, 2 the mass kept (and the weights).
   std::function<void(int stage)> onStage;
 };

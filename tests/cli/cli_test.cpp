@@ -266,6 +266,11 @@ TEST(CliRun, WindowAgainstFullJson) {
   EXPECT_EQ(o.value(QStringLiteral("empty_rows")).toInteger(), 0);
   EXPECT_EQ(o.value(QStringLiteral("nnz")).toDouble(), 256 * 17 - 2 * (8 * 9 / 2));
   EXPECT_EQ(o.value(QStringLiteral("inputs")).toString(), QStringLiteral("synthetic"));
+  EXPECT_EQ(o.value(QStringLiteral("repeat")).toInt(), 3);  // the best of three passes, as bench times a kernel
+  const CliRun once = cli(args({"run", "--pattern", "window", "--n", "64", "--repeat", "1"}));
+  ASSERT_EQ(once.exitCode, 0) << once.err.toStdString();
+  EXPECT_TRUE(once.out.contains(QStringLiteral("best of 1 pass each"))) << once.out.toStdString();
+  expectBadInput(cli(args({"run", "--pattern", "window", "--n", "64", "--repeat", "0"})), "repeat = 0 is not allowed");
 }
 
 TEST(CliRun, FullKeepsAllTheMass) {
