@@ -13,7 +13,7 @@ namespace attnscope::cli {
 namespace {
 
 QJsonObject reportJson(const ApproxMethod& method, const ParamSet& params, const ApproxReport& r, Index n, Index dim,
-                       int heads) {
+                       int heads, int repeat) {
   QJsonObject p;
   for (const auto& [name, value] : params.values()) p.insert(toQ(name), toQ(formatParam(value)));
   return QJsonObject{{QStringLiteral("method"), toQ(method.name())},
@@ -23,6 +23,7 @@ QJsonObject reportJson(const ApproxMethod& method, const ParamSet& params, const
                      {QStringLiteral("heads"), heads},
                      {QStringLiteral("ms_method"), r.msMethod},
                      {QStringLiteral("ms_full"), r.msFull},
+                     {QStringLiteral("repeat"), repeat},
                      {QStringLiteral("output_rel_error"), r.outputRelError},
                      {QStringLiteral("weights_l1"), r.weightsL1},
                      {QStringLiteral("uniform_l1"), r.uniformL1},
@@ -40,6 +41,7 @@ struct ApproxArgs {
   bool scaleGiven = false, nGiven = false, inputsDecideN = false, filesGiven = false;
   Index n = 0;  ///< when no inputs decide it
   std::string weightsOut, sweep;
+  int repeat = 3;  ///< timed passes of the method and of full attention; the best of each is reported
   bool json = false;
 
   std::string Check() const {
@@ -86,7 +88,8 @@ void printApproxText(const ApproxArgs& args, const ParamSet& params, const Appro
   std::cout << "\ninputs            " << toStd(kind) << ", n = " << withSeparators(in.n()) << ", dim " << in.dim()
             << ", " << in.heads() << (in.heads() == 1 ? " head" : " heads") << "\n"
             << "time              " << fixedDigits(r.msMethod, 2) << " ms (full attention " << fixedDigits(r.msFull, 2)
-            << " ms, " << fixedDigits(r.msFull / std::max(r.msMethod, 1e-9), 1) << "×)\n"
+            << " ms, " << fixedDigits(r.msFull / std::max(r.msMethod, 1e-9), 1) << "×; best of " << args.repeat
+            << (args.repeat == 1 ? " pass" : " passes") << " each)\n"
             << "output error      " << fixedDigits(r.outputRelError, 4) << " (‖O − O_exact‖ / ‖O_exact‖)\n"
             << "weights L1        " << fixedDigits(r.weightsL1, 4)
             << " per row (uniform attention: " << fixedDigits(r.uniformL1, 4) << ")"
@@ -117,8 +120,12 @@ ApproxArgs readApproxArgs(QCommandLineParser& parser, const InputOptions& inputO
                                  QStringLiteral("Double this budget (k, nb_features or num_landmarks) from 8 up to n "
                                                 "(at most 4,096) and print the error at each step."),
                                  QStringLiteral("PARAM"));
+  const QCommandLineOption repeat(QStringLiteral("repeat"),
+                                  QStringLiteral("Timed passes of the method and of full attention, the best of each "
+                                                 "reported, as bench reports it (default 3; 1 to 100)."),
+                                  QStringLiteral("R"), QStringLiteral("3"));
   const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print JSON."));
-  for (const auto* o : {&method, &param, &n, &scale, &weightsOut, &sweep, &json}) parser.addOption(*o);
+  for (const auto* o : {&method, &param, &n, &scale, &weightsOut, &sweep, &repeat, &json}) parser.addOption(*o);
   parseOrThrow(parser, arguments);
   if (parser.isSet(help)) throw HelpShown(toStd(parser.helpText()));
   if (!parser.isSet(method)) throw UsageError("--method is required: linear, performer, linformer or nystrom");
@@ -136,6 +143,7 @@ ApproxArgs readApproxArgs(QCommandLineParser& parser, const InputOptions& inputO
   args.weightsOut = toStd(parser.value(weightsOut));
   args.sweep = toStd(parser.value(sweep));
   args.json = parser.isSet(json);
+  args.repeat = static_cast<int>(readInteger(QStringLiteral("repeat"), parser.value(repeat), 1, 100));
   if (const std::string problem = args.Check(); !problem.empty()) throw UsageError(problem);
   if (!args.inputsDecideN) args.n = readInteger(QStringLiteral("n"), parser.value(n), 1, kMaxFullAttentionTokens);
   return args;
@@ -150,6 +158,7 @@ int runApprox(const QStringList& arguments) {
   const ApproxArgs args = readApproxArgs(parser, inputOptions, arguments);  // checked as it is read
   ApproxOptions options;
   options.wantWeights = !args.weightsOut.empty();
+  options.repeat = args.repeat;
   // Every source of inputs is checked by its shape before it is made or read (files: from their headers).
   inputOptions.checkShape = [&](const InputShape& shape) {
     checkApprox(*args.method, resolveApproxParams(*args.method, shape.dim, args.params), shape.heads, shape.n,
@@ -167,7 +176,7 @@ int runApprox(const QStringList& arguments) {
   const ApproxReport r = measureApprox(*args.method, params, in, options);
   if (options.wantWeights) writeNpyFloat(args.weightsOut, {in.n(), in.n()}, r.weights->data());
   if (args.json)
-    printJson(reportJson(*args.method, params, r, in.n(), in.dim(), in.heads()));
+    printJson(reportJson(*args.method, params, r, in.n(), in.dim(), in.heads(), args.repeat));
   else
     printApproxText(args, params, r, in, kind);
   return 0;

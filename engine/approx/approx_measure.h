@@ -19,6 +19,9 @@ struct ApproxOptions {
   bool wantWeights = false;
   /// Time full attention too (off: msFull stays 0 and the exact output is computed untimed).
   bool timeFull = true;
+  /// Timed passes of the method and of full attention, the best of each kept (as `bench` keeps the best): a first
+  /// pass also pays for generating the products' code and touching fresh memory.
+  int repeat = 1;
 };
 
 /// Â is written out up to this n (n² floats: 64 MB).

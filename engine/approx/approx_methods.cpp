@@ -1,6 +1,5 @@
 // linear, performer, linformer and nystrom: the formulas are in each class's comment; the kernels are written so
 // that their cost is linear in n (the feature maps, projections and landmarks are O(n·d·m) products).
-#include <Eigen/QR>
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +7,7 @@
 #include <limits>
 
 #include "engine/approx/approx_method.h"
+#include "engine/approx/favor.h"
 #include "engine/masks/pattern_family.h"
 #include "engine/util/error.h"
 #include "engine/util/format.h"
@@ -136,38 +136,23 @@ class LinearMethod : public ApproxMethod {
 
 // performer (FAVOR+, Choromanski et al. 2020): φ(x) = exp(W x̃ − ‖x̃‖²/2)/√m with x̃ = x·d^(−1/4), W of m rows made
 // of orthogonal blocks (QR of Gaussian d × d matrices) whose rows are rescaled to the norms of Gaussian vectors, as
-// lucidrains' performer-pytorch builds them; or φ(x) = relu(W x̃) + 10⁻³ (the relu kernel). The exponent is
-// stabilised by subtracting each query row's maximum and the keys' overall maximum, which cancel in Â.
+// lucidrains' performer-pytorch builds them; or φ(x) = relu(W x̃) + 10⁻³ (the relu kernel). The kernel, its
+// stabilisers and its blocks are in favor.h.
 constexpr Index kRowBlock = 1024;
 
 class PerformerHead : public KernelHead {
  public:
-  Matrix W;  // m × d
-  float scale = 1, keyMax = 0;
-  bool relu = false;
+  FavorFeatures features;
+  float keyShift = 0;
   const Matrix* Q = nullptr;
   const Matrix* K = nullptr;
-  template <class X>
-  Matrix dash(const X& rows) const {
-    return (rows * scale) * W.transpose();
-  }
-  // φ of a block of rows: exp(Wx̃ − ‖x̃‖²/2 − max)/√m (+10⁻⁴, as performer-pytorch), or relu(Wx̃) + 10⁻³.
-  template <class X>
-  Matrix phi(const X& rows, bool isQuery) const {
-    Matrix d = dash(rows);
-    if (relu) return Matrix((d.array().max(0.0f) + 1e-3f).matrix());
-    const Eigen::VectorXf diag = (rows * scale).rowwise().squaredNorm() * 0.5f;
-    const float ratio = 1.0f / std::sqrt(float(W.rows()));
-    for (Index r = 0; r < d.rows(); ++r) {
-      const float mx = isQuery ? d.row(r).maxCoeff() : keyMax;
-      d.row(r) = ((d.row(r).array() - diag[r] - mx).exp() + 1e-4f) * ratio;
-    }
-    return d;
-  }
   void prepareWeights() override {
     if (phiQ.size() > 0) return;
-    phiQ = phi(*Q, true);
-    phiK = phi(*K, false);
+    const Index n = Q->rows(), d = Q->cols(), m = features.m();
+    phiQ.resize(n, m);
+    phiK.resize(n, m);
+    favorFeatureRows(features, Q->data(), n, d, true, keyShift, phiQ.data(), m);
+    favorFeatureRows(features, K->data(), n, d, false, keyShift, phiK.data(), m);
   }
 };
 
@@ -190,69 +175,23 @@ class PerformerMethod : public ApproxMethod {
     const double m = double(p.getInt("nb_features"));
     return double(n) * (2.0 * m + double(valueDim)) * 4.0 + m * double(dim + valueDim) * 8.0;
   }
-  static Matrix features(Index m, Index d, bool orthogonal, std::uint64_t seed, int head) {
-    SplitMix64 rng(seed * 0x9E3779B97F4A7C15ull + std::uint64_t(head) + 1);
-    Matrix W(m, d);
-    if (!orthogonal) {
-      for (Index r = 0; r < m; ++r)
-        for (Index c = 0; c < d; ++c) W(r, c) = float(rng.normal());
-      return W;
-    }
-    for (Index r0 = 0; r0 < m; r0 += d) {
-      MatrixD G(d, d);
-      for (Index r = 0; r < d; ++r)
-        for (Index c = 0; c < d; ++c) G(r, c) = rng.normal();
-      const MatrixD Qm = Eigen::HouseholderQR<MatrixD>(G).householderQ();
-      const Index rows = std::min(d, m - r0);
-      for (Index r = 0; r < rows; ++r) W.row(r0 + r) = Qm.col(r).transpose().cast<float>();  // rows of Qᵀ
-    }
-    for (Index r = 0; r < m; ++r) {  // each row rescaled to the norm of a Gaussian d-vector
-      double norm = 0;
-      for (Index c = 0; c < d; ++c) {
-        const double g = rng.normal();
-        norm += g * g;
-      }
-      W.row(r) *= float(std::sqrt(norm));
-    }
-    return W;
-  }
   std::unique_ptr<ApproxHead> run(const ParamSet& p, const Matrix& Q, const Matrix& K, const Matrix& V, int head,
                                   const Progress& progress) const override {
-    const Index n = Q.rows(), d = Q.cols(), m = p.getInt("nb_features");
+    const Index d = Q.cols(), m = p.getInt("nb_features");
     auto h = std::make_unique<PerformerHead>();
-    h->W = features(m, d, p.getBool("orthogonal"), std::uint64_t(p.getInt("seed")), head);
-    h->scale = std::pow(float(d), -0.25f);
-    h->relu = p.getChoice("kernel") == "relu";
+    h->features =
+        favorFeatures(performerFeatureMatrix(m, d, p.getBool("orthogonal"), std::uint64_t(p.getInt("seed")), head), d,
+                      p.getChoice("kernel") == "relu");
     h->Q = &Q;
     h->K = &K;
     h->causal = p.getBool("causal");
-    // Keys first, in blocks: their overall maximum (the stabiliser), then Σ φ(k)ᵀv and Σ φ(k).
-    h->keyMax = -std::numeric_limits<float>::infinity();
-    if (!h->relu)
-      for (Index b = 0; b < n; b += kRowBlock)
-        h->keyMax = std::max(h->keyMax, h->dash(K.middleRows(b, std::min(kRowBlock, n - b))).maxCoeff());
     if (h->causal) {  // running sums over the keys before each query block, as linear attention's
+      h->keyShift = favorKeyShift(h->features, K, progress);
       h->prepareWeights();
       causalKernelOutput(*h, V, progress);
       return h;
     }
-    Matrix KV = Matrix::Zero(m, V.cols());
-    RowVector z = RowVector::Zero(m);
-    for (Index b = 0; b < n; b += kRowBlock) {
-      progress.throwIfCancelled();
-      const Index rows = std::min(kRowBlock, n - b);
-      const Matrix phiK = h->phi(K.middleRows(b, rows), false);
-      KV.noalias() += phiK.transpose() * V.middleRows(b, rows);
-      z += phiK.colwise().sum();
-    }
-    h->out.resize(n, V.cols());
-    for (Index b = 0; b < n; b += kRowBlock) {
-      const Index rows = std::min(kRowBlock, n - b);
-      const Matrix phiQ = h->phi(Q.middleRows(b, rows), true);
-      const Eigen::VectorXf norm = phiQ * z.transpose();
-      h->out.middleRows(b, rows).noalias() = phiQ * KV;
-      for (Index r = 0; r < rows; ++r) h->out.row(b + r) /= std::max(norm[r], 1e-30f);
-    }
+    h->keyShift = favorAttention(h->features, Q, K, V, h->out, progress);
     return h;
   }
 };

@@ -107,4 +107,36 @@ inline float exp2ShiftedSum(float* s, Index len, float shift) {
   return sum;
 }
 
+/// s[i] ← 2^(s[i] − offset[i] − shift) for i < len, with every exponent ≤ 0; returns the sum of the new s[i]. The
+/// shift of a column of keys that each have their own offset (Performer's ‖x‖²/2 per key, shared maximum).
+inline float exp2OffsetSum(float* s, const float* offset, Index len, float shift) {
+  using namespace softmax_detail;
+  constexpr Index W = kWidth;
+  const Packet sh = pset1<Packet>(shift);
+  Packet a0 = pset1<Packet>(0.0f), a1 = a0;
+  Index i = 0;
+  for (; i + 2 * W <= len; i += 2 * W) {
+    const Packet e0 = exp2NonPositive(psub(psub(ploadu<Packet>(s + i), ploadu<Packet>(offset + i)), sh));
+    const Packet e1 = exp2NonPositive(psub(psub(ploadu<Packet>(s + i + W), ploadu<Packet>(offset + i + W)), sh));
+    pstoreu(s + i, e0);
+    pstoreu(s + i + W, e1);
+    a0 = padd(a0, e0);
+    a1 = padd(a1, e1);
+  }
+  for (; i + W <= len; i += W) {
+    const Packet e = exp2NonPositive(psub(psub(ploadu<Packet>(s + i), ploadu<Packet>(offset + i)), sh));
+    pstoreu(s + i, e);
+    a0 = padd(a0, e);
+  }
+  float sum = Eigen::internal::predux(padd(a0, a1));
+  if (i < len) {  // a tail shorter than one vector, through a buffer of exponents (the unused lanes 2^0)
+    alignas(64) float tail[W];
+    std::fill(tail, tail + W, 0.0f);
+    for (Index t = 0; i + t < len; ++t) tail[t] = s[i + t] - offset[i + t] - shift;
+    pstoreu(tail, exp2NonPositive(ploadu<Packet>(tail)));
+    for (Index t = 0; i + t < len; ++t) sum += (s[i + t] = tail[t]);
+  }
+  return sum;
+}
+
 }  // namespace attnscope

@@ -675,6 +675,12 @@ TEST(CliApprox, JsonHasEveryMeasureAndTheWeightsFileIsTheMethodsWeights) {
        {"ms_method", "ms_full", "output_rel_error", "weights_l1", "uniform_l1", "negative_share", "row_sum_max_dev"})
     EXPECT_TRUE(o.value(QString::fromLatin1(key)).isDouble()) << key;
   EXPECT_TRUE(o.value(QStringLiteral("all_rows")).toBool());
+  EXPECT_EQ(o.value(QStringLiteral("repeat")).toInt(), 3);  // the best of three passes of each, as bench times them
+  const CliRun once = cli(args({"approx", "--method", "linear", "--n", "64", "--repeat", "1"}));
+  ASSERT_EQ(once.exitCode, 0) << once.err.toStdString();
+  EXPECT_TRUE(once.out.contains(QStringLiteral("best of 1 pass each"))) << once.out.toStdString();
+  expectBadInput(cli(args({"approx", "--method", "linear", "--n", "64", "--repeat", "101"})),
+                 "repeat = 101 is not allowed: expected an integer 1 … 100");
   const attnscope::NpyArray a = attnscope::readNpy(w.toStdString());
   ASSERT_EQ(a.shape, (std::vector<attnscope::Index>{256, 256}));
   // Nyströmformer's rows sum to 1 up to its pseudo-inverse's error; the file holds the figure the JSON reports.

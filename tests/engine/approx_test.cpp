@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/SVD>
+#include <omp.h>
 
 #include <cmath>
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <set>
 
 #include "engine/approx/approx_measure.h"
+#include "engine/approx/favor.h"
 #include "engine/attention/attention.h"
 #include "engine/inputs/attention_inputs.h"
 #include "engine/patterns/routing.h"
@@ -153,6 +155,86 @@ TEST(Approx, PerformerIsPositiveNormalisedAndImprovesWithFeatures) {
     EXPECT_LT(sum / 6, previous) << m;
     previous = sum / 6;
   }
+}
+
+// FAVOR+ in double precision from the same random features: φ(x) = exp(W x̃ − ‖x̃‖²/2 − stabiliser) + 10⁻⁴ with
+// x̃ = x·d^(−1/4), each query's stabiliser the largest entry of its own W q̃, the keys' the largest over all keys
+// (performer-pytorch's softmax_kernel), or relu(W x̃) + 10⁻³. Rows of φ(Q) and φ(K).
+std::pair<MatrixD, MatrixD> performerFeatures(const Matrix& W, const Matrix& Qf, const Matrix& Kf, bool relu) {
+  const Index n = Qf.rows(), d = Qf.cols();
+  const double s = std::pow(double(d), -0.25);
+  const MatrixD Wd = W.cast<double>(), Q = Qf.cast<double>() * s, K = Kf.cast<double>() * s;
+  const MatrixD dq = Q * Wd.transpose(), dk = K * Wd.transpose();
+  MatrixD pq = dq, pk = dk;
+  const double keyMax = dk.maxCoeff();
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < W.rows(); ++j) {
+      if (relu) {
+        pq(i, j) = std::max(dq(i, j), 0.0) + 1e-3;
+        pk(i, j) = std::max(dk(i, j), 0.0) + 1e-3;
+      } else {
+        pq(i, j) = std::exp(dq(i, j) - Q.row(i).squaredNorm() / 2 - dq.row(i).maxCoeff()) + 1e-4;
+        pk(i, j) = std::exp(dk(i, j) - K.row(i).squaredNorm() / 2 - keyMax) + 1e-4;
+      }
+    }
+  return {pq, pk};
+}
+
+TEST(Approx, PerformerAgainstItsFormula) {
+  // 4,400 keys: 18 blocks of 256 in the key pass's 16 parts, so some parts sum two blocks, the last one short. The
+  // key whose features are the largest is in block 8, the second of its part: the stabiliser rises inside a part
+  // and between parts, and what was summed before is rescaled. 40 features: the vector loops' tails are taken too.
+  // Â_ij ∝ φ(q_i)·φ(k_j), over j ≤ i when causal; rows checked: the blocks' edges, the large key, and a spread.
+  const Index n = 4400, d = 16, m = 40;
+  AttentionInputs in = syntheticInputs(1, n, d, 6);
+  in.k[0].row(2100) *= 3.0f;
+  const MatrixD V = in.v[0].cast<double>();
+  const Matrix W = performerFeatureMatrix(m, d, true, 5, 0);
+  std::vector<Index> rows = {0, 1, 255, 256, 2047, 2100, 4351, 4352, 4399};
+  for (Index i = 3; i < n; i += 211) rows.push_back(i);
+  std::vector<float> got(static_cast<std::size_t>(n));
+  for (const char* kernel : {"softmax", "relu"})
+    for (const char* causal : {"false", "true"}) {
+      const auto [pq, pk] = performerFeatures(W, in.q[0], in.k[0], kernel == std::string("relu"));
+      const auto h =
+          runOne("performer", {{"nb_features", "40"}, {"seed", "5"}, {"kernel", kernel}, {"causal", causal}}, in);
+      double weightErr = 0, outErr = 0, outMax = 0;
+      for (Index i : rows) {
+        Eigen::RowVectorXd a = pq.row(i) * pk.transpose();
+        if (causal == std::string("true")) a.tail(n - i - 1).setZero();
+        a /= a.sum();
+        const Eigen::RowVectorXd want = a * V;
+        h->weightsRow(i, got.data());
+        for (Index j = 0; j < n; ++j) weightErr = std::max(weightErr, std::fabs(got[std::size_t(j)] - a[j]));
+        outErr = std::max(outErr, (h->out.row(i).cast<double>() - want).cwiseAbs().maxCoeff());
+        outMax = std::max(outMax, want.cwiseAbs().maxCoeff());
+      }
+      EXPECT_LT(weightErr, 1e-7) << kernel << " causal " << causal;
+      EXPECT_LT(outErr, 1e-4 * (1 + outMax)) << kernel << " causal " << causal;
+    }
+  // The features are orthogonal blocks of d rows, each row with the norm of a Gaussian d-vector.
+  const MatrixD block = W.topRows(d).cast<double>();
+  const Eigen::VectorXd norms = block.rowwise().norm();
+  const MatrixD unit = norms.cwiseInverse().asDiagonal() * block;
+  EXPECT_LT((unit * unit.transpose() - MatrixD::Identity(d, d)).cwiseAbs().maxCoeff(), 1e-5);
+  EXPECT_GT(norms.minCoeff(), 1.0);
+  EXPECT_LT(norms.maxCoeff(), 8.0);
+}
+
+TEST(Approx, PerformerGivesTheSameOutputOnAnyNumberOfThreads) {
+  // 5,000 keys: 20 blocks in the key pass's 16 parts, joined in order whatever the threads.
+  const AttentionInputs in = syntheticInputs(1, 5000, 32, 8);
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const auto one = runOne("performer", {}, in);
+  omp_set_num_threads(3);
+  const auto three = runOne("performer", {}, in);
+  omp_set_num_threads(before);
+  EXPECT_TRUE(one->out == three->out);
+  Progress cancelled;
+  cancelled.token.cancel();
+  const ApproxMethod& p = findApproxMethod("performer");
+  EXPECT_THROW(p.run(resolveApproxParams(p, 32, {}), in.q[0], in.k[0], in.v[0], 0, cancelled), Cancelled);
 }
 
 TEST(Approx, MeasuresAgainstAPlainReference) {
