@@ -59,8 +59,8 @@ void checkDeepSpeedPattern(const PatternSpec& spec) {
   if (!isDeepSpeedPattern(spec))
     throw Error("pattern '" + quoted(spec.name()) +
                 "' has no DeepSpeed SparsityConfig: the DeepSpeed format takes deepspeed-fixed, deepspeed-variable, "
-                "deepspeed-bigbird, deepspeed-bslongformer or deepspeed-local (any pattern can go to FlexAttention: "
-                "--format flex)");
+                "deepspeed-bigbird, deepspeed-bslongformer or deepspeed-local (any pattern can be written for "
+                "FlexAttention)");
 }
 
 std::string deepspeedPython(const CheckedPattern& pattern, const Progress& progress) {

@@ -105,14 +105,14 @@ std::string flexAttentionFitCode(const FittedModel& model, const Progress& progr
   for (std::size_t l = 0; l < groups.size(); ++l) {
     const Index index = model.fromLayer + static_cast<Index>(l);
     std::string body;
-    for (const auto& [text, heads] : groups[l]) {
+    for (const auto& group : groups[l]) {
+      const auto& heads = group.second;
       std::string which;
       for (int h : heads) which += std::string(which.empty() ? "" : " | ") + "(h == " + std::to_string(h) + ")";
       if (heads.size() > 1) which = "(" + which + ")";
       if (!body.empty()) body += "\n        | ";
       body += groups[l].size() == 1 ? "fit_" + std::to_string(part) + "(b, h, q_idx, kv_idx)"
                                     : "(" + which + " & fit_" + std::to_string(part) + "(b, h, q_idx, kv_idx))";
-      (void)text;
       ++part;
     }
     layers += "def fitted_layer_" + std::to_string(index) + "(b, h, q_idx, kv_idx):\n    \"\"\"Layer " +

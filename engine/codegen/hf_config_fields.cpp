@@ -73,7 +73,7 @@ LayerKind classify(const StackLayer& layer) {
   }
   if (names.size() == 1 && names[0].rfind("deepspeed-", 0) == 0)
     return other(names[0] + ": a DeepSpeed layout is a SparsityConfig, not a config.json field (--format deepspeed)");
-  return other("'" + layer.pattern + "' has no Hugging Face config field (--format flex writes it for FlexAttention)");
+  return other("'" + layer.pattern + "' has no Hugging Face config field (it can be written for FlexAttention)");
 }
 
 std::string ints(const std::vector<Index>& v) {

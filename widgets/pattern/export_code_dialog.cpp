@@ -193,10 +193,7 @@ void ExportCodeDialog::refresh() {
       const CheckedPattern checked = checkChoice(pattern);
       const std::optional<AttentionInputs> inputs = choiceInputs(pattern);
       switch (f) {
-        case Flex:
-          codegen::checkFlexLookup(checked, inputs ? inputs->heads() : 1);
-          text = codegen::flexAttentionCode(checked, inputs ? &*inputs : nullptr, progress);
-          break;
+        case Flex: text = codegen::flexAttentionCode(checked, inputs ? &*inputs : nullptr, progress); break;
         case DeepSpeedPython: text = codegen::deepspeedPython(checked, progress); break;
         case DeepSpeedJson: text = codegen::deepspeedJson(checked); break;
         case HfConfig: text = codegen::hfConfigJson(codegen::hfConfigFieldsForPattern(checked)); break;
