@@ -2,7 +2,8 @@
 // The two passes of a softmax row inside the fused kernels, on this build's widest vectors (Eigen's packets:
 // 16 floats with AVX-512, 8 with AVX2, 4 with SSE2):
 //   rowMax(s, len)                  the largest score;
-//   exp2ShiftedSum(s, len, shift)   s[i] ← 2^(s[i] − shift) in place, returning Σ s[i] from the same pass.
+//   exp2ShiftedSum(s, len, shift)   s[i] ← 2^(s[i] − shift) in place, returning Σ s[i] from the same pass;
+//   exp2OffsetSum(s, o, len, shift) the same with an offset of its own per entry (Performer's keys, approx/favor).
 // The kernels work in base 2, as FlashAttention does: the queries are scaled by log2(e)/√d, so a score is already
 // x·log2(e) and exp(x − m) is 2^(s − m'). Base 2 saves the range reduction by ln 2 (two multiply-adds) that a base-e
 // exponential needs; what is left is a rounding (one add and one subtract of 1.5·2^23), a degree-5 polynomial for
