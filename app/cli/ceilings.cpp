@@ -10,6 +10,7 @@
 #endif
 
 #include "app/cli/cli_common.h"
+#include "engine/attention/attention.h"
 #include "engine/attention/scaling_sweep.h"
 #include "engine/util/format.h"
 #include "engine/attention/tile_gemm.h"
@@ -72,7 +73,8 @@ double fmaPeakGflops(int threads, int repeat) {
 }
 
 double tileProductsGflops(int repeat) {
-  const Index rows = 96, cols = 256, d = 64, reps = 400;
+  const FullTile tile = fullAttentionTile();  // the full kernel's own tile on this instruction set
+  const Index rows = tile.rows, cols = tile.cols, d = 64, reps = 400 * 96 * 256 / (rows * cols);
   const Matrix q = Matrix::Random(rows, d), kt = Matrix::Random(d, cols), v = Matrix::Random(cols, d);
   Matrix s(rows, cols), acc = Matrix::Zero(rows, d);
   const auto pairs = [&] {

@@ -2,7 +2,8 @@
 // What this machine can do, measured in the same run as the kernels it is compared with (machines differ from day
 // to day; only ratios taken in one run mean anything):
 // - the FMA peak: independent chains of fused multiply-adds at the build's vector width, on every thread;
-// - the tile products: a fused kernel's Q·Kᵀ then P·V on one 96 × 256 tile with head dim 64, on each backend;
+// - the tile products: a fused kernel's Q·Kᵀ then P·V on its own tile (fullAttentionTile()) with head dim 64, on each
+// backend;
 // - SGEMM on 1024³: Eigen's, and OpenBLAS's when the machine has it (loaded at run time, so the build does not need
 //   it: Debian's libopenblas0-pthread or libopenblas0-openmp). OpenBLAS reads OPENBLAS_CORETYPE and the like from the
 //   environment, which can choose a slower kernel than the processor allows; PERFORMANCE.md says what was set.
@@ -21,7 +22,7 @@ namespace attnscope {
 double fmaPeakGflops(int threads, int repeat = 5);
 /// Vector lanes the FMA loop uses (16 with AVX-512, 8 with AVX2, 4 otherwise).
 int fmaLanes();
-/// One thread: QKᵀ (96 × 256 × 64) followed by PV (96 × 64 × 256), Kᵀ packed, on the tile backend in use.
+/// One thread: QKᵀ then PV on the full kernel's tile (rows × cols × 64 each), Kᵀ packed, on the tile backend in use.
 double tileProductsGflops(int repeat = 5);
 /// Eigen's SGEMM 1024³ at its current thread count.
 double eigenSgemmGflops(int repeat = 3);

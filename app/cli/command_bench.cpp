@@ -150,8 +150,10 @@ void printCeilings(const BenchArgs& args, const Ceilings& c) {
   };
   std::cout << "FMA peak (" << fmaLanes() * 32 << "-bit vectors):";
   rates([&](int t) { return c.peak.at(t); });
-  std::cout << "\ntile products (QKᵀ then PV, 96 × 256, d 64, one thread): " << fixedDigits(c.tiles, 1)
-            << " GFLOP/s on " << tileBackendName(c.backend) << ", " << fixedDigits(c.eigenTiles, 1) << " on Eigen\n";
+  const FullTile tile = fullAttentionTile();
+  std::cout << "\ntile products (QKᵀ then PV, " << tile.rows << " × " << tile.cols
+            << ", d 64, one thread): " << fixedDigits(c.tiles, 1) << " GFLOP/s on " << tileBackendName(c.backend)
+            << ", " << fixedDigits(c.eigenTiles, 1) << " on Eigen\n";
   std::cout << "SGEMM 1024³ (Eigen):";
   rates([&](int t) { return c.eigenGemm.at(t); });
   if (c.openblas.empty()) {

@@ -22,11 +22,11 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr double kLog2e = 1.44269504088896341;  // exp(x) = 2^(x·log2(e))
-// Sizes chosen by `attnscope-cli bench` (docs/PERFORMANCE.md). A query block of the masked kernel computes the
-// corners of its key union that no row needs: with a window of radius r, rows × (rows + 2r) cells for rows × (2r + 1)
-// useful ones, so 32 rows waste 11% at r = 128 where 48 wasted 16%; fewer rows did not measure faster.
-constexpr Index kFlashRows = 96, kFlashCols = 256;  // tile of the fused full-attention kernel
-constexpr Index kSparseRows = 32;                   // query block of the masked kernel
+// Sizes chosen by `attnscope-cli bench` (docs/PERFORMANCE.md); the full kernel's tile is fullAttentionTile(). A
+// query block of the masked kernel computes the corners of its key union that no row needs: with a window of radius
+// r, rows × (rows + 2r) cells for rows × (2r + 1) useful ones, so 32 rows waste 11% at r = 128 where 48 wasted 16%;
+// fewer rows did not measure faster, with AVX-512 or AVX2 (16 and 24 within the noise of 32 on both).
+constexpr Index kSparseRows = 32;      // query block of the masked kernel
 constexpr double kTileDensity = 0.25;  // below this share of active cells in a block's key union, go row by row
 
 using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
@@ -99,7 +99,7 @@ Matrix outputMatrix(const AttentionInputs& in) {
   return m;
 }
 
-// Full attention for one head: tiles of kFlashRows queries × kFlashCols keys.
+// Full attention for one head: tiles of fullAttentionTile()'s queries × keys.
 void fullHead(const AttentionInputs& in, int h, Matrix& Kt, Matrix& out, const AttentionOptions& options,
               const Progress& progress, double from, double to) {
   const Matrix& Q = in.q[h];
@@ -107,17 +107,18 @@ void fullHead(const AttentionInputs& in, int h, Matrix& Kt, Matrix& out, const A
   const Matrix& V = in.v[h];
   const Index n = in.n(), d = Q.cols();
   const float scale = base2ScaleOf(in);
+  const FullTile tile = options.tile.rows > 0 && options.tile.cols > 0 ? options.tile : fullAttentionTile();
   packTransposed(K, Kt);  // once a head (O(n·d)): every key tile is a column range of it
-  forRowBlocks(n, kFlashRows, h, options, progress, from, to, [&](Index r0, Index r1) {
+  forRowBlocks(n, tile.rows, h, options, progress, from, to, [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
     const Matrix Qs = Q.middleRows(r0, rows) * scale;
-    Matrix S(rows, kFlashCols), acc = Matrix::Zero(rows, V.cols());
+    Matrix S(rows, tile.cols), acc = Matrix::Zero(rows, V.cols());
     Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
-    for (Index c0 = 0; c0 < n; c0 += kFlashCols) {
+    for (Index c0 = 0; c0 < n; c0 += tile.cols) {
       if (progress.cancelled()) return;  // a row block of a long sequence is many tiles: stop within it
-      const Index cols = std::min(kFlashCols, n - c0);
+      const Index cols = std::min(tile.cols, n - c0);
       auto St = S.leftCols(cols);
-      tileScores(rows, cols, d, Qs.data(), d, Kt.data() + c0, Kt.cols(), S.data(), kFlashCols);
+      tileScores(rows, cols, d, Qs.data(), d, Kt.data() + c0, Kt.cols(), S.data(), tile.cols);
       foldTile(St, V.row(c0).data(), V.cols(), m, l, acc);
     }
     Index empty = 0;
@@ -364,6 +365,9 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
 }
 
 }  // namespace
+
+FullTile fullAttentionTile(int vectorFloats) { return vectorFloats >= 16 ? FullTile{96, 256} : FullTile{128, 96}; }
+FullTile fullAttentionTile() { return fullAttentionTile(tileVectorFloats()); }
 
 float SparseWeights::at(int head, Index query, Index key) const {
   const int mh = maskHead(head);

@@ -36,10 +36,22 @@ struct AttentionOutput {
   std::optional<SparseWeights> weights;
 };
 
+/// The fused full kernel's tile, queries × keys, for tile products of that many floats a vector: measured by
+/// `attnscope-cli bench` on each instruction set (docs/PERFORMANCE.md), 96 × 256 with AVX-512 (16), 128 × 96 with
+/// AVX2 (8), where the wider key tile ran 6% slower. Without an argument: this build's and libxsmm's width
+/// (tileVectorFloats()).
+struct FullTile {
+  Index rows = 0, cols = 0;
+};
+FullTile fullAttentionTile(int vectorFloats);
+FullTile fullAttentionTile();
+
 struct AttentionOptions {
   bool wantWeights = false;
   /// When a block layout is present, use the block-sparse kernel (a dense product a block). Off: the generic one.
   bool useBlockLayout = true;
+  /// The full kernel's tile; zeros: fullAttentionTile(). (Tests run both instruction sets' tiles on any machine.)
+  FullTile tile;
   /// Called after each finished row block, with the head and the rows [begin, end) just done; on the caller's
   /// thread only. For showing progress as it happens.
   std::function<void(int head, Index begin, Index end)> onRows;

@@ -35,6 +35,22 @@ TEST(Attention, FullMatchesReference) {
   }
 }
 
+TEST(Attention, EveryInstructionSetsTileMatchesTheReference) {
+  // The full kernel's tile is chosen by the vector width: both widths' tiles run here whatever this machine has,
+  // with n ending in part tiles of each (300 = 3 × 96 + 12 = 2 × 128 + 44; 3 × 256 + 32 and 8 × 96 + 32 keys).
+  EXPECT_EQ(fullAttentionTile(16).rows, 96);
+  EXPECT_EQ(fullAttentionTile(16).cols, 256);
+  EXPECT_EQ(fullAttentionTile(8).rows, 128);
+  EXPECT_EQ(fullAttentionTile(8).cols, 96);
+  for (int width : {8, 16})
+    for (Index n : {300, 800}) {
+      const AttentionInputs in = syntheticInputs(2, n, 32, n + width);
+      AttentionOptions o;
+      o.tile = fullAttentionTile(width);
+      EXPECT_LT(maxDiff(fullAttention(in, o).out, referenceAttention(in, nullptr)), 2e-5) << width << " n " << n;
+    }
+}
+
 TEST(Attention, EveryTileBackendMatchesTheReferenceAtOddSizes) {
   // The fused kernels' tile products on libxsmm's JIT kernels and on Eigen (the fallback, forced here), with n
   // that ends in part tiles and head dims other than 64.
