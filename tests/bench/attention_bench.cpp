@@ -50,21 +50,26 @@ void fullAttentionAt(benchmark::State& state, Index n) {
 void BM_FullAttention_4096(benchmark::State& state) { fullAttentionAt(state, 4096); }
 BENCHMARK(BM_FullAttention_4096)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// The fused full kernel at n = 4,096, one thread, on each instruction set's tile (fullAttentionTile): whichever this
-// build and libxsmm's target run, both tiles are timed in one run, so a tile tuned on one set is checked on the
-// other (LIBXSMM_TARGET=hsw and a -march=x86-64-v3 build give the AVX2 code on an AVX-512 machine).
-void BM_FullAttentionTile_4096(benchmark::State& state) {
+// The fused full kernel at n = 4,096 and 16,384, one thread, on each instruction set's tile (fullAttentionTile):
+// whichever this build and libxsmm's target run, both tiles are timed in one run, so a tile tuned on one set is checked
+// on the other (LIBXSMM_TARGET=hsw and a -march=x86-64-v3 build give the AVX2 code on an AVX-512 machine).
+void BM_FullAttentionTile(benchmark::State& state) {
   omp_set_num_threads(1);
-  const AttentionInputs in = syntheticInputs(1, 4096, 64, 0);
+  const Index n = state.range(1);
+  const AttentionInputs in = syntheticInputs(1, n, 64, 0);
   AttentionOptions o;
   o.tile = fullAttentionTile(static_cast<int>(state.range(0)));
   state.SetLabel(
       std::to_string(o.tile.rows) + " x " + std::to_string(o.tile.cols) +
       (o.tile.rows == fullAttentionTile().rows && o.tile.cols == fullAttentionTile().cols ? ", this build's" : ""));
   for (auto _ : state) benchmark::DoNotOptimize(fullAttention(in, o).out[0].data());
-  flops(state, 4096.0 * 4096.0);
+  flops(state, double(n) * double(n));
 }
-BENCHMARK(BM_FullAttentionTile_4096)->Arg(8)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FullAttentionTile)
+    ->ArgsProduct({{8, 16}, {4096, 16384}})
+    ->ArgNames({"width", "n"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The small case the run tab races, and the one a busy machine hurts most (see PERFORMANCE.md, "Under load").
 void BM_FullAttention_1024(benchmark::State& state) { fullAttentionAt(state, 1024); }
