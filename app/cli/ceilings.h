@@ -2,8 +2,7 @@
 // What this machine can do, measured in the same run as the kernels it is compared with (machines differ from day
 // to day; only ratios taken in one run mean anything):
 // - the FMA peak: independent chains of fused multiply-adds at the build's vector width, on every thread;
-// - the tile products: a fused kernel's Q·Kᵀ then P·V on its own tile (fullAttentionTile()) with head dim 64, on each
-// backend;
+// - the tile products: the full kernel's Q·Kᵀ then P·V on its own tile, head dim 64, on each backend;
 // - SGEMM on 1024³: Eigen's, and OpenBLAS's when the machine has it (loaded at run time, so the build does not need
 //   it: Debian's libopenblas0-pthread or libopenblas0-openmp). OpenBLAS reads OPENBLAS_CORETYPE and the like from the
 //   environment, which can choose a slower kernel than the processor allows; PERFORMANCE.md says what was set.

@@ -138,8 +138,6 @@ class LinearMethod : public ApproxMethod {
 // of orthogonal blocks (QR of Gaussian d × d matrices) whose rows are rescaled to the norms of Gaussian vectors, as
 // lucidrains' performer-pytorch builds them; or φ(x) = relu(W x̃) + 10⁻³ (the relu kernel). The kernel, its
 // stabilisers and its blocks are in favor.h.
-constexpr Index kRowBlock = 1024;
-
 class PerformerHead : public KernelHead {
  public:
   FavorFeatures features;
@@ -195,6 +193,9 @@ class PerformerMethod : public ApproxMethod {
     return h;
   }
 };
+
+// Rows a block of Linformer's and Nyströmformer's kernels takes.
+constexpr Index kRowBlock = 1024;
 
 // linformer (Wang et al. 2020): keys and values projected along the sequence by k × n matrices E and F with entries
 // uniform in ±1/√k (seeded; F = E with share_kv), Â = softmax(Q (EK)ᵀ/√d)·F — rank ≤ k; its rows need not sum to 1
