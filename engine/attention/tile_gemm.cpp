@@ -67,7 +67,6 @@ int tileVectorFloats() {
 const char* tileBackendName(TileBackend b) { return b == TileBackend::Libxsmm ? "libxsmm" : "Eigen"; }
 
 void packTransposed(const Matrix& k, Matrix& t) {
-  constexpr Index kBlock = 16;
   const Index rows = k.rows(), cols = k.cols();
   if (t.rows() != cols || t.cols() != rows + kTransposedPad) {
     t.resize(cols, rows + kTransposedPad);
@@ -78,14 +77,31 @@ void packTransposed(const Matrix& k, Matrix& t) {
   const Index ld = t.cols();
   const float* src = k.data();
   float* dst = t.data();
-  // Split over blocks of keys, so a second thread halves what is serial before the kernel's own parallel loop.
+  // W × W blocks (W floats a vector), each loaded as W vectors, transposed in registers and stored as W vectors;
+  // the edges of a shape that is not a multiple of W are copied one float at a time. Split over blocks of keys, so
+  // a second thread halves what is serial before the kernel's own parallel loop.
+  using Eigen::internal::ploadu;
+  using Eigen::internal::pstoreu;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"  // the vector type as a template argument (softmax_row.h)
+  using Packet = Eigen::internal::packet_traits<float>::type;
+  constexpr Index W = Eigen::internal::unpacket_traits<Packet>::size;
+  using Block = Eigen::internal::PacketBlock<Packet, W>;
+#pragma GCC diagnostic pop
+  const Index fullRows = rows - rows % W, fullCols = cols - cols % W;
 #pragma omp parallel for schedule(static) if (rows >= 4096)
-  for (Index i0 = 0; i0 < rows; i0 += kBlock)
-    for (Index j0 = 0; j0 < cols; j0 += kBlock) {
-      const Index i1 = std::min(rows, i0 + kBlock), j1 = std::min(cols, j0 + kBlock);
-      for (Index j = j0; j < j1; ++j)
-        for (Index i = i0; i < i1; ++i) dst[j * ld + i] = src[i * cols + j];
-    }
+  for (Index i0 = 0; i0 < rows; i0 += W) {
+    if (i0 < fullRows)
+      for (Index j0 = 0; j0 < fullCols; j0 += W) {
+        Block b;
+        for (Index r = 0; r < W; ++r) b.packet[r] = ploadu<Packet>(src + (i0 + r) * cols + j0);
+        Eigen::internal::ptranspose(b);
+        for (Index r = 0; r < W; ++r) pstoreu(dst + (j0 + r) * ld + i0, b.packet[r]);
+      }
+    const Index i1 = std::min(rows, i0 + W);
+    for (Index j = i0 < fullRows ? fullCols : 0; j < cols; ++j)
+      for (Index i = i0; i < i1; ++i) dst[j * ld + i] = src[i * cols + j];
+  }
 }
 
 void tileProduct(Index rows, Index cols, Index depth, const float* a, Index lda, const float* b, Index ldb, float* c,

@@ -28,7 +28,7 @@ int tileVectorFloats();
 /// Kᵀ for the products above: d rows of n keys, row-major, with kTransposedPad more columns than n that are never
 /// read (pass its cols() as the leading dimension). The padding keeps the d rows from lying a power of two apart:
 /// with n = 16,384 they were 64 KiB apart, all in one cache set, and the window kernel ran at a quarter of its speed.
-/// Transposed in 16 × 16 blocks that stay in the L1 cache (a plain transposed copy reads K a column at a time).
+/// Transposed a vector's width square at a time, in registers (a plain transposed copy reads K a column at a time).
 /// `into` is reused when it already has the shape (the kernels pack every head into one buffer: fresh pages cost
 /// a page fault each, which in a VM can cost more than a window's attention).
 constexpr Index kTransposedPad = 16;
