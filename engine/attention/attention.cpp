@@ -22,11 +22,8 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr double kLog2e = 1.44269504088896341;  // exp(x) = 2^(x·log2(e))
-// Sizes chosen by `attnscope-cli bench` (docs/PERFORMANCE.md); the full kernel's tile is fullAttentionTile(). A
-// query block of the masked kernel computes the corners of its key union that no row needs: with a window of radius
-// r, rows × (rows + 2r) cells for rows × (2r + 1) useful ones, so 32 rows waste 11% at r = 128 where 48 wasted 16%;
-// fewer rows did not measure faster, with AVX-512 or AVX2 (16 and 24 within the noise of 32 on both).
-constexpr Index kSparseRows = 32;      // query block of the masked kernel
+// Sizes chosen by `attnscope-cli bench` (docs/PERFORMANCE.md); the full kernel's tile is fullAttentionTile() and the
+// masked kernel's query block maskedQueryRows().
 constexpr double kTileDensity = 0.25;  // below this share of active cells in a block's key union, go row by row
 
 using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
@@ -41,22 +38,45 @@ void forRowBlocks(Index n, Index block, int head, const AttentionOptions& option
   parallelChunks(n, block, progress, from, to, body, onDone, order);
 }
 
+// Rows whose scores are bounded beforehand. By Cauchy–Schwarz a row's base-2 scores lie within ±B = ‖q̃‖·max‖k‖ (q̃
+// the scaled query); when B ≤ kBoundedScores the row's powers are taken against one fixed integral shift, ⌈B⌉ + 1
+// (the 1 absorbs the products' rounding), for every tile: every argument then lies in [−2B − 2, 1] ⊂ [−125, 1], so
+// no maximum pass, no rescaling and no clamp are needed (exp2BoundedAccumulate), and the smallest power, 2^−62, is
+// far from the denormals even after a product with a small value. Softmax does not depend on the shift. Rows with
+// larger bounds (large norms, or a repeated key block's log2 copies on top) keep the running maximum.
+constexpr float kBoundedScores = 30.0f;
+
+// Each row's fixed shift for the scaled queries Qs (rows × d) against keys of largest norm keyNorm, plus `extra`
+// (a bound on what is added to the scores afterwards); 0 for a row that needs the running maximum.
+Eigen::VectorXf boundedShifts(const Matrix& Qs, float keyNorm, float extra) {
+  Eigen::VectorXf shift(Qs.rows());
+  for (Index r = 0; r < Qs.rows(); ++r) {
+    const float bound = Qs.row(r).norm() * keyNorm + extra;
+    shift[r] = bound <= kBoundedScores ? std::ceil(bound) + 1.0f : 0.0f;
+  }
+  return shift;
+}
+
 // The online-softmax update shared by the fused kernels: turn a tile of scores S (rows × cols, in base 2: scaled by
-// log2(e)/√d, every cell active) into powers of 2 against the running maxima m, update the sums l and rescale the
-// accumulators acc; the caller then adds S · V into acc (tileAccumulate). After all tiles, out = acc / l. Powers are
-// taken against the running maximum, so nothing overflows. Two passes a row on the tile (its maximum, then the
-// exponentials with their sum), and acc is rescaled only when the maximum grew, which after the first few tiles
-// is rare.
+// log2(e)/√d, every cell active) into powers of 2, update the running sums l (rows × kSumLanes, a row's sum kept
+// lane by lane) and rescale the accumulators acc; the caller then adds S · V into acc (tileAccumulate). After all
+// tiles, out = acc / Σ l. A row with a fixed shift (boundedShifts) takes one pass; any other row is taken against
+// its running maximum m, so nothing overflows: two passes (its maximum, then the exponentials with their sum), and
+// acc rescaled only when the maximum grew, which after the first few tiles is rare.
 template <typename Scores>
-void softmaxTile(Scores& S, Eigen::VectorXf& m, Eigen::VectorXf& l, Matrix& acc) {
+void softmaxTile(Scores& S, const Eigen::VectorXf& fixed, Eigen::VectorXf& m, Matrix& l, Matrix& acc) {
   const Index cols = S.cols();
   for (Index r = 0; r < S.rows(); ++r) {
     float* s = S.data() + r * S.outerStride();
+    if (fixed[r] > 0) {
+      exp2BoundedAccumulate(s, cols, fixed[r], l.row(r).data());
+      continue;
+    }
     const float rowMaximum = rowMax(s, cols);
     if (rowMaximum > m[r]) {
       if (m[r] != kNegInf) {  // on the first tile there is nothing to rescale
         const float correction = std::exp2(m[r] - rowMaximum);
-        l[r] *= correction;
+        l.row(r) *= correction;
         acc.row(r) *= correction;
       }
       m[r] = rowMaximum;
@@ -65,27 +85,35 @@ void softmaxTile(Scores& S, Eigen::VectorXf& m, Eigen::VectorXf& l, Matrix& acc)
       std::fill(s, s + cols, 0.0f);
       continue;
     }
-    l[r] += exp2ShiftedSum(s, cols, m[r]);
+    exp2ShiftedAccumulate(s, cols, m[r], l.row(r).data());
   }
 }
 
 // The same, then S · V into acc: Vt is cols × dim_v, rows contiguous.
 template <typename Scores>
-void foldTile(Scores& S, const float* v, Index ldv, Eigen::VectorXf& m, Eigen::VectorXf& l, Matrix& acc) {
-  softmaxTile(S, m, l, acc);
+void foldTile(Scores& S, const float* v, Index ldv, const Eigen::VectorXf& fixed, Eigen::VectorXf& m, Matrix& l,
+              Matrix& acc) {
+  softmaxTile(S, fixed, m, l, acc);
   tileAccumulate(S.rows(), S.cols(), acc.cols(), S.data(), S.outerStride(), v, ldv, acc.data(), acc.cols());
 }
 
-void finishRows(const Eigen::VectorXf& l, const Matrix& acc, Matrix& out, Index r0, Index& empty) {
+// Running sums for `rows` rows, each kept in kSumLanes lanes (softmaxTile).
+Matrix laneSums(Index rows) { return Matrix::Zero(rows, kSumLanes); }
+
+void finishRows(const Matrix& l, const Matrix& acc, Matrix& out, Index r0, Index& empty) {
   for (Index r = 0; r < acc.rows(); ++r) {
-    if (l[r] > 0)
-      out.row(r0 + r) = acc.row(r) / l[r];
+    const float sum = l.row(r).sum();
+    if (sum > 0)
+      out.row(r0 + r) = acc.row(r) / sum;
     else {
       out.row(r0 + r).setZero();
       ++empty;
     }
   }
 }
+
+// The largest Euclidean norm of a row (of the keys: the bound in boundedShifts).
+float largestRowNorm(const Matrix& k) { return k.rows() == 0 ? 0.0f : k.rowwise().norm().maxCoeff(); }
 
 float scaleOf(const AttentionInputs& in) { return 1.0f / std::sqrt(static_cast<float>(in.dim())); }
 // The fused kernels' scores are in base 2 (softmax_row.h): exp(q·k/√d) = 2^(q·k · log2(e)/√d).
@@ -109,17 +137,20 @@ void fullHead(const AttentionInputs& in, int h, Matrix& Kt, Matrix& out, const A
   const float scale = base2ScaleOf(in);
   const FullTile tile = options.tile.rows > 0 && options.tile.cols > 0 ? options.tile : fullAttentionTile();
   packTransposed(K, Kt);  // once a head (O(n·d)): every key tile is a column range of it
+  const float keyNorm = largestRowNorm(K);
   forRowBlocks(n, tile.rows, h, options, progress, from, to, [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
     const Matrix Qs = Q.middleRows(r0, rows) * scale;
+    const Eigen::VectorXf fixed = boundedShifts(Qs, keyNorm, 0.0f);
     Matrix S(rows, tile.cols), acc = Matrix::Zero(rows, V.cols());
-    Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
+    Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf);
+    Matrix l = laneSums(rows);
     for (Index c0 = 0; c0 < n; c0 += tile.cols) {
       if (progress.cancelled()) return;  // a row block of a long sequence is many tiles: stop within it
       const Index cols = std::min(tile.cols, n - c0);
       auto St = S.leftCols(cols);
       tileScores(rows, cols, d, Qs.data(), d, Kt.data() + c0, Kt.cols(), S.data(), tile.cols);
-      foldTile(St, V.row(c0).data(), V.cols(), m, l, acc);
+      foldTile(St, V.row(c0).data(), V.cols(), fixed, m, l, acc);
     }
     Index empty = 0;
     finishRows(l, acc, out, r0, empty);
@@ -136,6 +167,7 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
   const Index n = in.n(), d = Q.cols();
   const float scale = base2ScaleOf(in);
   packTransposed(K, Kt);  // once a head: every key block is a column range of it
+  const float keyNorm = largestRowNorm(K);
   // Row blocks with the most key blocks first (BigBird's global rows attend every block): handed out last, one of
   // them kept a thread busy while the other idled.
   std::vector<Index> order(static_cast<std::size_t>((n + block - 1) / block));
@@ -147,15 +179,21 @@ void blockSparseHead(const AttentionInputs& in, int h, const SparseMask& layout,
   const auto rowBlock = [&](Index r0, Index r1) {
     const Index rows = r1 - r0;
     const Matrix Qs = Q.middleRows(r0, rows) * scale;
+    float extra = 0;  // repeated key blocks add log2(copies) to their scores
+    if (copies)
+      for (const BlockCopies::Entry& e : copies->row(layoutHead, r0 / block))
+        extra = std::max(extra, std::log2(static_cast<float>(e.copies)));
+    const Eigen::VectorXf fixed = boundedShifts(Qs, keyNorm, extra);
     Matrix S(rows, block), acc = Matrix::Zero(rows, V.cols());
-    Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf), l = Eigen::VectorXf::Zero(rows);
+    Eigen::VectorXf m = Eigen::VectorXf::Constant(rows, kNegInf);
+    Matrix l = laneSums(rows);
     for (KeyIndex c : layout.row(layoutHead, r0 / block)) {
       if (progress.cancelled()) return;
       tileScores(rows, block, d, Qs.data(), d, Kt.data() + Index(c) * block, Kt.cols(), S.data(), block);
       if (copies)  // a key block counted k times in the softmax: 2^(s + log2 k) = k·2^s
         for (const BlockCopies::Entry& e : copies->row(layoutHead, r0 / block))
           if (e.keyBlock == Index(c)) S.array() += std::log2(static_cast<float>(e.copies));
-      foldTile(S, V.row(Index(c) * block).data(), V.cols(), m, l, acc);
+      foldTile(S, V.row(Index(c) * block).data(), V.cols(), fixed, m, l, acc);
     }
     Index e = 0;
     finishRows(l, acc, out, r0, e);
@@ -179,6 +217,15 @@ struct CopiesOfHead {
       for (auto it = lo; it != hi; ++it) add(static_cast<std::size_t>(it - keys.begin()), bias);
     }
   }
+  /// The most a row of queries [q0, q1) has added to a score, in base 2: log2 of the most copies of a key block.
+  float largestLog2(Index q0, Index q1) const {
+    float most = 0;
+    if (table)
+      for (Index b = q0 / block; b * block < q1; ++b)
+        for (const BlockCopies::Entry& e : table->row(head, b))
+          most = std::max(most, std::log2(static_cast<float>(e.copies)));
+    return most;
+  }
 };
 
 // One thread's working space in the masked kernel, kept from block to block.
@@ -189,7 +236,7 @@ struct Scratch {
   RowVector row;                   // one row's gathered scores
 };
 
-// Masked attention for one head over compressed rows. Each block of kSparseRows queries gathers the union U of
+// Masked attention for one head over compressed rows. Each block of maskedQueryRows() queries gathers the union U of
 // its keys; when the block's active cells fill at least kTileDensity of rows × |U|, scores come from one tile
 // product Q_blk K_Uᵀ (K_Uᵀ a column range of the packed Kᵀ when U is a range, else gathered), the softmax runs
 // over each row's active cells only, and a second tile product P V_U gives the outputs. Scattered rows are done
@@ -205,6 +252,7 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
   // Kᵀ packed once a head (n·d floats, counted in the run's memory estimate): key ranges are column ranges of it.
   // Packing each block's range instead transposes |U|/rows times as much and cost a third of a window's time.
   packTransposed(K, Kt);
+  const float keyNorm = largestRowNorm(K);
   std::atomic<Index> empty{0};
 #ifdef _OPENMP
   const int threads = omp_get_max_threads();
@@ -213,7 +261,11 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
 #endif
   // Per-thread scratch: where each key sits in the block's union (−1: not in it), and the tiles.
   std::vector<Scratch> scratches(threads);
-  forRowBlocks(n, kSparseRows, h, options, progress, from, to, [&](Index r0, Index r1) {
+  const Index queryRows = options.queryRows > 0 ? options.queryRows : maskedQueryRows();
+  if (queryRows > kMaxMaskedQueryRows)
+    throw Error("a masked query block of " + std::to_string(queryRows) + " rows was asked for: at most " +
+                std::to_string(kMaxMaskedQueryRows));
+  forRowBlocks(n, queryRows, h, options, progress, from, to, [&](Index r0, Index r1) {
 #ifdef _OPENMP
     Scratch& scratch = scratches[omp_get_thread_num()];
 #else
@@ -227,12 +279,12 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
     bool range = true;
     // The next block's row ends are a cache miss each once the mask outgrows the cache (rows lie ~4·width bytes
     // apart): ask for them now, while this block computes.
-    for (Index i = r1; i < std::min(n, r1 + kSparseRows); ++i) {
+    for (Index i = r1; i < std::min(n, r1 + queryRows); ++i) {
       __builtin_prefetch(rows.keys.data() + rows.offsets[i]);
       __builtin_prefetch(rows.keys.data() + std::max(rows.offsets[i], rows.offsets[i + 1] - 1));
     }
     {
-      std::pair<Index, Index> runs[kSparseRows];
+      std::pair<Index, Index> runs[kMaxMaskedQueryRows];
       Index count = 0;
       for (Index i = r0; i < r1 && range; ++i) {
         const auto keys = rows.row(i);
@@ -291,6 +343,11 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
         v = scratch.v.data();
       }
       scratch.q = Q.middleRows(r0, blockRows) * base2Scale;
+      const Eigen::VectorXf fixed = boundedShifts(scratch.q, keyNorm, copies.largestLog2(r0, r1));
+      // A row's powers against its fixed shift when it has one (boundedShifts), else against its maximum.
+      const auto powers = [&](float* x, Index len, Index r) {
+        return fixed[r] > 0 ? exp2BoundedSum(x, len, fixed[r]) : exp2ShiftedSum(x, len, rowMax(x, len));
+      };
       scratch.s.resize(blockRows, width);
       float* const S = scratch.s.data();
       tileScores(blockRows, width, d, scratch.q.data(), d, kt, ldkt, S, width);
@@ -314,7 +371,7 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
         }
         const Index a = slotOf(keys.front()), len = static_cast<Index>(keys.size());
         if (slotOf(keys.back()) - a + 1 == len) {
-          sums[r] = exp2ShiftedSum(row + a, len, rowMax(row + a, len));
+          sums[r] = powers(row + a, len, r);
           std::fill(row, row + a, 0.0f);
           std::fill(row + a + len, row + width, 0.0f);
           if (weights)
@@ -323,7 +380,7 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
           RowVector& active = scratch.row;
           active.resize(len);
           for (Index t = 0; t < len; ++t) active[t] = row[slotOf(keys[t])];
-          sums[r] = exp2ShiftedSum(active.data(), len, rowMax(active.data(), len));
+          sums[r] = powers(active.data(), len, r);
           std::fill(row, row + width, 0.0f);
           for (Index t = 0; t < len; ++t) row[slotOf(keys[t])] = active[t];
           if (weights)
@@ -368,6 +425,8 @@ void sparseHead(const AttentionInputs& in, int h, const CsrRows& rows, const Cop
 
 FullTile fullAttentionTile(int vectorFloats) { return vectorFloats >= 16 ? FullTile{96, 256} : FullTile{128, 96}; }
 FullTile fullAttentionTile() { return fullAttentionTile(tileVectorFloats()); }
+Index maskedQueryRows(int vectorFloats) { return vectorFloats >= 16 ? 16 : 24; }
+Index maskedQueryRows() { return maskedQueryRows(tileVectorFloats()); }
 
 float SparseWeights::at(int head, Index query, Index key) const {
   const int mh = maskHead(head);

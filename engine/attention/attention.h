@@ -46,12 +46,24 @@ struct FullTile {
 FullTile fullAttentionTile(int vectorFloats);
 FullTile fullAttentionTile();
 
+/// The masked kernel's query block, rows, for tile products of that many floats a vector: 16 with AVX-512, 24 with
+/// AVX2, measured with a window of radius 128 (docs/PERFORMANCE.md; 32 rows, the size before, ran 4% and 3% slower).
+/// A block computes the corners of its key union that no row needs, rows × (rows + 2r) cells for rows × (2r + 1)
+/// useful ones, so fewer rows waste less; the tile products' own blocking decides how few still run at full speed.
+/// Without an argument: this build's and libxsmm's width.
+Index maskedQueryRows(int vectorFloats);
+Index maskedQueryRows();
+/// The most rows a masked query block may have (AttentionOptions::queryRows).
+constexpr Index kMaxMaskedQueryRows = 64;
+
 struct AttentionOptions {
   bool wantWeights = false;
   /// When a block layout is present, use the block-sparse kernel (a dense product a block). Off: the generic one.
   bool useBlockLayout = true;
   /// The full kernel's tile; zeros: fullAttentionTile(). (Tests run both instruction sets' tiles on any machine.)
   FullTile tile;
+  /// The masked kernel's query block, 1 … kMaxMaskedQueryRows rows; 0: maskedQueryRows().
+  Index queryRows = 0;
   /// Called after each finished row block, with the head and the rows [begin, end) just done; on the caller's
   /// thread only. For showing progress as it happens.
   std::function<void(int head, Index begin, Index end)> onRows;

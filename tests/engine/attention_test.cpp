@@ -51,6 +51,24 @@ TEST(Attention, EveryInstructionSetsTileMatchesTheReference) {
     }
 }
 
+TEST(Attention, EveryMaskedQueryBlockMatchesTheReference) {
+  // The masked kernel's query block is chosen by the vector width too: both, and the extremes allowed, on a window
+  // (one key range a block) and a window with global tokens (gathered keys), n ending in a part block of each.
+  EXPECT_EQ(maskedQueryRows(16), 16);
+  EXPECT_EQ(maskedQueryRows(8), 24);
+  const AttentionInputs in = syntheticInputs(2, 301, 32, 5);
+  for (const SparseMask& mask :
+       {build("window", 301, {{"radius", "20"}}), build("window+global", 301, {{"radius", "6"}, {"tokens", "0,150"}})})
+    for (Index rows : {maskedQueryRows(16), maskedQueryRows(8), Index(1), kMaxMaskedQueryRows}) {
+      AttentionOptions o;
+      o.queryRows = rows;
+      EXPECT_LT(maxDiff(maskedAttention(in, mask, o).out, referenceAttention(in, &mask)), 2e-5) << rows;
+    }
+  AttentionOptions tooMany;
+  tooMany.queryRows = kMaxMaskedQueryRows + 1;
+  EXPECT_THROW(maskedAttention(in, build("window", 301, {{"radius", "20"}}), tooMany), Error);
+}
+
 TEST(Attention, EveryTileBackendMatchesTheReferenceAtOddSizes) {
   // The fused kernels' tile products on libxsmm's JIT kernels and on Eigen (the fallback, forced here), with n
   // that ends in part tiles and head dims other than 64.
@@ -86,7 +104,8 @@ TEST(Attention, EveryTileBackendMatchesTheReferenceAtOddSizes) {
 
 TEST(Attention, TheVectorisedPowersOfTwoAgreeWithDoublePrecision) {
   // The fused kernels' softmax rows (softmax_row.h): 2^(s − shift) in place and their sum, on rows whose lengths end
-  // in part vectors, against std::exp2 in double. Arguments cover the clamp at −126 and the rounding ties at ±½.
+  // in part vectors, against std::exp2 in double. Arguments cover the clamp at −125 and the rounding ties at ±½;
+  // the sum both returned (exp2ShiftedSum) and added into a row's running lanes (exp2ShiftedAccumulate).
   std::vector<float> args;
   for (int i = 0; i <= 20000; ++i) args.push_back(-130.0f * float(i) / 20000.0f);
   for (float t = -20.5f; t <= 0.0f; t += 0.5f) args.push_back(t);
@@ -96,16 +115,71 @@ TEST(Attention, TheVectorisedPowersOfTwoAgreeWithDoublePrecision) {
     std::vector<float> row(len);
     for (std::size_t i = 0; i < len; ++i) row[i] = args[i] + shift;
     EXPECT_EQ(rowMax(row.data(), Index(len)), shift);
-    std::vector<float> in = row;
+    std::vector<float> in = row, again = row;
     const float sum = exp2ShiftedSum(row.data(), Index(len), shift);
+    std::vector<float> lanes(kSumLanes, 0.5f);  // a running sum of 0.5 · kSumLanes already
+    exp2ShiftedAccumulate(again.data(), Index(len), shift, lanes.data());
     double exact = 0, worst = 0;
     for (std::size_t i = 0; i < len; ++i) {
-      const double x = double(in[i]) - shift, want = std::exp2(std::max(x, -126.0));
+      const double x = double(in[i]) - shift, want = std::exp2(std::max(x, -125.0));
       exact += want;
       worst = std::max(worst, std::abs(row[i] - want) / want);
+      EXPECT_EQ(again[i], row[i]) << i;
     }
     EXPECT_LT(worst, 5e-7) << len;  // a few float ulp (6e-8 each)
     EXPECT_NEAR(sum, exact, 1e-6 * exact) << len;
+    double accumulated = 0;
+    for (float lane : lanes) accumulated += lane;
+    EXPECT_NEAR(accumulated, exact + 0.5 * double(kSumLanes), 1e-6 * exact) << len;
+  }
+}
+
+TEST(Attention, PowersAgainstAKnownIntegralShiftAgreeWithDoublePrecision) {
+  // exp2BoundedSum/Accumulate: no clamp and the shift folded into the rounding, for integral shifts of either sign
+  // and every argument s − shift the caller may pass, [−125, 1], with rounding ties, on rows ending in part vectors.
+  std::vector<float> args;
+  for (int i = 0; i <= 12600; ++i) args.push_back(1.0f - 126.0f * float(i) / 12600.0f);
+  for (float t = -20.5f; t <= 1.0f; t += 0.5f) args.push_back(t);
+  for (float shift : {31.0f, 1.0f, 0.0f, -17.0f}) {
+    for (std::size_t len : {args.size(), std::size_t(45), std::size_t(3)}) {
+      std::vector<float> row(len), again(len);
+      for (std::size_t i = 0; i < len; ++i) row[i] = again[i] = args[i] + shift;
+      const std::vector<float> in = row;
+      const float sum = exp2BoundedSum(row.data(), Index(len), shift);
+      std::vector<float> lanes(kSumLanes, 1.0f);
+      exp2BoundedAccumulate(again.data(), Index(len), shift, lanes.data());
+      double exact = 0, worst = 0;
+      for (std::size_t i = 0; i < len; ++i) {
+        const double want = std::exp2(double(in[i]) - shift);
+        exact += want;
+        worst = std::max(worst, std::abs(row[i] - want) / want);
+        EXPECT_EQ(again[i], row[i]) << i;
+      }
+      EXPECT_LT(worst, 5e-7) << shift << " " << len;
+      EXPECT_NEAR(sum, exact, 1e-6 * exact) << shift << " " << len;
+      double accumulated = 0;
+      for (float lane : lanes) accumulated += lane;
+      EXPECT_NEAR(accumulated, exact + double(kSumLanes), 1e-6 * exact) << shift << " " << len;
+    }
+  }
+}
+
+TEST(Attention, KeysArePackedTransposedWithZeroPadding) {
+  // packTransposed against the definition, on shapes that are and are not multiples of any vector width (the
+  // register blocks and the edges copied one by one), and on enough keys that two threads share the work.
+  for (auto [rows, cols] : {std::pair<Index, Index>{1, 1}, {5, 3}, {37, 19}, {64, 64}, {300, 48}, {4100, 64}}) {
+    Matrix k(rows, cols);
+    for (Index i = 0; i < rows; ++i)
+      for (Index j = 0; j < cols; ++j) k(i, j) = float(i * 1000 + j);
+    Matrix t(3, 3);
+    t.setConstant(-1.0f);
+    packTransposed(k, t);
+    ASSERT_EQ(t.rows(), cols);
+    ASSERT_EQ(t.cols(), rows + kTransposedPad);
+    Index wrong = 0;
+    for (Index j = 0; j < cols; ++j)
+      for (Index i = 0; i < t.cols(); ++i) wrong += t(j, i) != (i < rows ? float(i * 1000 + j) : 0.0f);
+    EXPECT_EQ(wrong, 0) << rows << " x " << cols;
   }
 }
 
@@ -149,6 +223,46 @@ TEST(Attention, FullWithLargeScoresStaysFinite) {
   const auto out = fullAttention(in).out;
   EXPECT_TRUE(out[0].allFinite());
   EXPECT_LT(maxDiff(out, referenceAttention(in, nullptr)), 1e-3);
+}
+
+TEST(Attention, RowsWithAndWithoutABoundOnTheirScoresMatchTheReference) {
+  // The fused kernels take a row's powers against a fixed shift when ‖q‖·max‖k‖ bounds its base-2 scores by 30, and
+  // against its running maximum otherwise. Here one block holds both kinds: rows scaled up past the bound, a row
+  // whose best score sits at the bound itself (its query along the longest key), and a row whose every score lies
+  // near −B (its query against keys that all point one way; B = 25, and 70 where only the running maximum will do),
+  // through the full, block-sparse and masked kernels.
+  const Index n = 300, d = 32;
+  AttentionInputs in = syntheticInputs(2, n, d, 9);
+  const double base2 = std::log2(std::exp(1.0)) / std::sqrt(double(d));
+  for (int h = 0; h < 2; ++h) {
+    Matrix& q = in.q[h];
+    Matrix& k = in.k[h];
+    for (Index i = 0; i < n; i += 3) q.row(i) *= 6.0f;  // B ≈ 65: the running maximum
+    Index longest = 0;
+    k.rowwise().norm().maxCoeff(&longest);
+    const double kk = k.row(longest).squaredNorm();
+    q.row(1) = k.row(longest) * float(29.5 / (kk * base2));  // its score with that key is B = 29.5
+    if (h == 1) {  // every key along one direction, the query against it: all scores near −B
+      const Eigen::RowVectorXf u = Eigen::RowVectorXf::Ones(d) / std::sqrt(float(d));
+      for (Index j = 0; j < n; ++j) k.row(j) = u * 4.0f + k.row(j) * 0.05f;
+      q.row(2) = -u * float(25.0 / (4.2 * base2));
+      q.row(4) = -u * float(70.0 / (4.2 * base2));  // all scores near −70: a fixed shift could not serve it
+    }
+  }
+  EXPECT_LT(maxDiff(fullAttention(in).out, referenceAttention(in, nullptr)), 2e-5);
+  for (int width : {8, 16}) {
+    AttentionOptions o;
+    o.tile = fullAttentionTile(width);
+    EXPECT_LT(maxDiff(fullAttention(in, o).out, referenceAttention(in, nullptr)), 2e-5) << width;
+  }
+  for (const SparseMask& m :
+       {build("hf-bigbird", n, {{"block_size", "10"}, {"num_heads", "2"}}), build("window", n, {{"radius", "40"}})}) {
+    const auto ref = referenceAttention(in, &m);
+    EXPECT_LT(maxDiff(maskedAttention(in, m).out, ref), 2e-5);
+    AttentionOptions generic;
+    generic.useBlockLayout = false;
+    EXPECT_LT(maxDiff(maskedAttention(in, m, generic).out, ref), 2e-5);
+  }
 }
 
 TEST(Attention, MaskedMatchesReferenceForManyPatterns) {
