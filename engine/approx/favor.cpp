@@ -50,10 +50,7 @@ void addKeyBlock(const FavorFeatures& f, const Matrix& K, const Matrix& V, Index
   const Index d = K.cols(), m = f.m(), dv = V.cols();
   float* xt = s.xt.data();
   float* e = s.features.data();
-  for (Index r = 0; r < rows; ++r) {
-    const float* x = K.row(b0 + r).data();
-    for (Index c = 0; c < d; ++c) xt[c * rows + r] = x[c];
-  }
+  transposeInto(K.row(b0).data(), rows, d, d, xt, rows);
   tileProduct(m, rows, d, f.w.data(), d, xt, rows, e, rows, false);
   if (f.relu) {
     for (Index j = 0; j < m; ++j) {

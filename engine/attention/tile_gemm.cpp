@@ -66,20 +66,10 @@ int tileVectorFloats() {
 
 const char* tileBackendName(TileBackend b) { return b == TileBackend::Libxsmm ? "libxsmm" : "Eigen"; }
 
-void packTransposed(const Matrix& k, Matrix& t) {
-  const Index rows = k.rows(), cols = k.cols();
-  if (t.rows() != cols || t.cols() != rows + kTransposedPad) {
-    t.resize(cols, rows + kTransposedPad);
-    // Huge pages where the kernel grants them: a key tile reads d rows of Kᵀ, each on its own 4 KiB page otherwise.
-    adviseHugePages(t.data(), static_cast<std::size_t>(t.size()) * sizeof(float));
-    t.rightCols(kTransposedPad).setZero();
-  }
-  const Index ld = t.cols();
-  const float* src = k.data();
-  float* dst = t.data();
+void transposeInto(const float* src, Index rows, Index cols, Index lds, float* dst, Index ldd) {
   // W × W blocks (W floats a vector), each loaded as W vectors, transposed in registers and stored as W vectors;
-  // the edges of a shape that is not a multiple of W are copied one float at a time. Split over blocks of keys, so
-  // a second thread halves what is serial before the kernel's own parallel loop.
+  // the edges of a shape that is not a multiple of W are copied one float at a time. Split over blocks of rows, so
+  // a second thread halves what is serial before a kernel's own parallel loop.
   using Eigen::internal::ploadu;
   using Eigen::internal::pstoreu;
 #pragma GCC diagnostic push
@@ -94,14 +84,25 @@ void packTransposed(const Matrix& k, Matrix& t) {
     if (i0 < fullRows)
       for (Index j0 = 0; j0 < fullCols; j0 += W) {
         Block b;
-        for (Index r = 0; r < W; ++r) b.packet[r] = ploadu<Packet>(src + (i0 + r) * cols + j0);
+        for (Index r = 0; r < W; ++r) b.packet[r] = ploadu<Packet>(src + (i0 + r) * lds + j0);
         Eigen::internal::ptranspose(b);
-        for (Index r = 0; r < W; ++r) pstoreu(dst + (j0 + r) * ld + i0, b.packet[r]);
+        for (Index r = 0; r < W; ++r) pstoreu(dst + (j0 + r) * ldd + i0, b.packet[r]);
       }
     const Index i1 = std::min(rows, i0 + W);
     for (Index j = i0 < fullRows ? fullCols : 0; j < cols; ++j)
-      for (Index i = i0; i < i1; ++i) dst[j * ld + i] = src[i * cols + j];
+      for (Index i = i0; i < i1; ++i) dst[j * ldd + i] = src[i * lds + j];
   }
+}
+
+void packTransposed(const Matrix& k, Matrix& t) {
+  const Index rows = k.rows(), cols = k.cols();
+  if (t.rows() != cols || t.cols() != rows + kTransposedPad) {
+    t.resize(cols, rows + kTransposedPad);
+    // Huge pages where the kernel grants them: a key tile reads d rows of Kᵀ, each on its own 4 KiB page otherwise.
+    adviseHugePages(t.data(), static_cast<std::size_t>(t.size()) * sizeof(float));
+    t.rightCols(kTransposedPad).setZero();
+  }
+  transposeInto(k.data(), rows, cols, cols, t.data(), t.cols());
 }
 
 void tileProduct(Index rows, Index cols, Index depth, const float* a, Index lda, const float* b, Index ldb, float* c,

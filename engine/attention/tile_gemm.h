@@ -33,6 +33,8 @@ int tileVectorFloats();
 /// a page fault each, which in a VM can cost more than a window's attention).
 constexpr Index kTransposedPad = 16;
 void packTransposed(const Matrix& k, Matrix& into);
+/// dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols: the transposing copy packTransposed makes, for any strides.
+void transposeInto(const float* src, Index rows, Index cols, Index lds, float* dst, Index ldd);
 
 /// c[r·ldc + j] (+)= Σ_k a[r·lda + k] · b[k·ldb + j], for r < rows, j < cols, k < depth: a general tile product,
 /// overwriting c, or adding to it with `accumulate` (the model runtime's linear layers, one block at a time).

@@ -181,6 +181,15 @@ TEST(Attention, KeysArePackedTransposedWithZeroPadding) {
       for (Index i = 0; i < t.cols(); ++i) wrong += t(j, i) != (i < rows ? float(i * 1000 + j) : 0.0f);
     EXPECT_EQ(wrong, 0) << rows << " x " << cols;
   }
+  // transposeInto with strides of its own: a 21 × 35 corner of a wider matrix into a wider destination.
+  Matrix src(30, 40), dst = Matrix::Constant(40, 50, -1.0f);
+  for (Index i = 0; i < 30; ++i)
+    for (Index j = 0; j < 40; ++j) src(i, j) = float(i * 100 + j);
+  transposeInto(src.data(), 21, 35, src.cols(), dst.data(), dst.cols());
+  Index wrong = 0;
+  for (Index j = 0; j < 40; ++j)
+    for (Index i = 0; i < 50; ++i) wrong += dst(j, i) != (j < 35 && i < 21 ? float(i * 100 + j) : -1.0f);
+  EXPECT_EQ(wrong, 0);
 }
 
 TEST(ParallelChunks, HandsOutChunksInTheOrderGiven) {
