@@ -154,6 +154,9 @@ void printCeilings(const BenchArgs& args, const Ceilings& c) {
   std::cout << "\ntile products (QKᵀ then PV, " << tile.rows << " × " << tile.cols
             << ", d 64, one thread): " << fixedDigits(c.tiles, 1) << " GFLOP/s on " << tileBackendName(c.backend)
             << ", " << fixedDigits(c.eigenTiles, 1) << " on Eigen\n";
+  std::cout << "kernel blocks (for " << tileVectorFloats() << "-float vectors): full attention in tiles of "
+            << tile.rows << " queries × " << tile.cols << " keys, masked attention in blocks of " << maskedQueryRows()
+            << " queries\n";
   std::cout << "SGEMM 1024³ (Eigen):";
   rates([&](int t) { return c.eigenGemm.at(t); });
   if (c.openblas.empty()) {
@@ -229,6 +232,11 @@ int runBench(const QStringList& arguments) {
         {QStringLiteral("tile_backend"), QString::fromUtf8(tileBackendName(ceilings.backend))},
         {QStringLiteral("tile_products_gflops"), ceilings.tiles},
         {QStringLiteral("tile_products_eigen_gflops"), ceilings.eigenTiles},
+        {QStringLiteral("kernel_blocks"),
+         QJsonObject{{QStringLiteral("vector_floats"), tileVectorFloats()},
+                     {QStringLiteral("full_tile"), QJsonArray{static_cast<qint64>(fullAttentionTile().rows),
+                                                              static_cast<qint64>(fullAttentionTile().cols)}},
+                     {QStringLiteral("masked_query_rows"), static_cast<qint64>(maskedQueryRows())}}},
         {QStringLiteral("openblas"), ceilings.openblas.empty() ? QJsonValue(QJsonValue::Null)
                                                                : QJsonValue(QString::fromStdString(ceilings.openblas))},
         {QStringLiteral("machine"), ceilings.machine},

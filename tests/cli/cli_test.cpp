@@ -397,6 +397,15 @@ TEST(CliBench, SmallSweepJson) {
   EXPECT_EQ(o.value(QStringLiteral("openblas")).isNull(),
             machine[0].toObject().value(QStringLiteral("openblas_sgemm_gflops")).isNull());
   EXPECT_GT(o.value(QStringLiteral("tile_products_gflops")).toDouble(), 0.0);
+  // The kernels' blocks are one instruction set's: its full tile and its masked query block, by the vector width.
+  const QJsonObject blocks = o.value(QStringLiteral("kernel_blocks")).toObject();
+  const int width = blocks.value(QStringLiteral("vector_floats")).toInt();
+  ASSERT_TRUE(width == 8 || width == 16) << width;
+  const QJsonArray fullTile = blocks.value(QStringLiteral("full_tile")).toArray();
+  ASSERT_EQ(fullTile.size(), 2);
+  EXPECT_EQ(fullTile[0].toInteger(), width == 16 ? 96 : 128);
+  EXPECT_EQ(fullTile[1].toInteger(), width == 16 ? 256 : 96);
+  EXPECT_EQ(blocks.value(QStringLiteral("masked_query_rows")).toInteger(), width == 16 ? 16 : 24);
   const QJsonArray rows = o.value(QStringLiteral("rows")).toArray();
   EXPECT_EQ(rows.size(), 2 * 2 * 2);  // n ∈ {64, 128} × {full, window} × {1, 2 threads}
   for (const auto& row : rows) {
