@@ -60,8 +60,9 @@ inline Packet exp2FromParts(Packet r, Packet t) {
 
 constexpr float kMagic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer, kept in the low mantissa bits
 
-// 2^x for x ≤ 0, clamped below at −125: m = round(x), r = x − m. Thirteen vector operations, nearly all on the ports
-// the tile products' multiply-adds use, so each one counts.
+// 2^x for x ≤ 0, clamped below at −125: m = round(x), r = x − m. Eleven vector operations (thirteen with an
+// Estrin polynomial and 2^m multiplied in), nearly all on the ports the tile products' multiply-adds use, so each
+// one counts.
 inline Packet exp2NonPositive(Packet x) {
   const Packet magic = pset1<Packet>(kMagic);
   x = pmax(x, pset1<Packet>(-125.0f));
@@ -153,10 +154,7 @@ inline void exp2ShiftedAccumulate(float* s, Index len, float shift, float* lanes
   pstoreu(lanes, padd(ploadu<Packet>(lanes), exp2ShiftedLanes(s, len, shift)));
 }
 
-/// The largest |shift| exp2BoundedAccumulate takes (below 2^22, where the rounding trick is exact).
-constexpr float kMaxBoundedShift = 1.0e6f;
-
-/// As exp2ShiftedAccumulate, for an integral shift (|shift| ≤ kMaxBoundedShift) that the caller knows keeps every
+/// As exp2ShiftedAccumulate, for an integral shift (|shift| < 2^22) that the caller knows keeps every
 /// s[i] − shift within [−125, 1] (the fused kernels know it from the norms of a row's query and of the keys): three
 /// operations fewer a vector, no clamp and the shift folded into the rounding.
 inline void exp2BoundedAccumulate(float* s, Index len, float shift, float* lanes) {
