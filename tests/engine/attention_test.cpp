@@ -237,9 +237,9 @@ TEST(Attention, FullWithLargeScoresStaysFinite) {
 TEST(Attention, RowsWithAndWithoutABoundOnTheirScoresMatchTheReference) {
   // The fused kernels take a row's powers against a fixed shift when ‖q‖·max‖k‖ bounds its base-2 scores by 30, and
   // against its running maximum otherwise. Here one block holds both kinds: rows scaled up past the bound, a row
-  // whose best score sits at the bound itself (its query along the longest key), and a row whose every score lies
-  // near −B (its query against keys that all point one way; B = 25, and 70 where only the running maximum will do),
-  // through the full, block-sparse and masked kernels.
+  // whose best score sits at the bound itself (head 0: its query along the longest key), and in head 1 rows whose
+  // every score lies near −B (queries against keys that all point one way; B = 25, and 70 where only the running
+  // maximum will do), through the full, block-sparse and masked kernels.
   const Index n = 300, d = 32;
   AttentionInputs in = syntheticInputs(2, n, d, 9);
   const double base2 = std::log2(std::exp(1.0)) / std::sqrt(double(d));
